@@ -1,0 +1,154 @@
+package facts
+
+import (
+	"sort"
+	"strings"
+)
+
+// Namespaces are the top-level fact groups. Rules name the ones they need
+// in `requires`; each is filled by one kind of collector.
+const (
+	NSTarget  = "target"  // what is being scanned, and what the inventory says of it
+	NSScan    = "scan"    // how it is being scanned: role, clock, thresholds
+	NSProduct = "product" // a WSO2 installation read from its files (file checks)
+	NSHost    = "host"    // the operating system (host checks)
+	NSTLS     = "tls"     // a live TLS endpoint (probe checks)
+	NSHTTP    = "http"    // a live HTTP(S) endpoint (probe checks)
+	NSSSH     = "ssh"     // a live SSH server (probe checks)
+	NSPorts   = "ports"   // TCP ports of a host (probe checks)
+)
+
+// Facts is everything the collectors learned about one target. A nil
+// namespace means nothing was collected for it; Status says why.
+type Facts struct {
+	Target  Target   `json:"target"`
+	Scan    Scan     `json:"scan"`
+	Product *Product `json:"product,omitempty"`
+	Host    *Host    `json:"host,omitempty"`
+	TLS     *TLS     `json:"tls,omitempty"`
+	HTTP    *HTTP    `json:"http,omitempty"`
+	SSH     *SSH     `json:"ssh,omitempty"`
+	Ports   *Ports   `json:"ports,omitempty"`
+
+	// Status records, per namespace or sub-path ("product", "product.jvm"),
+	// whether it was collected, failed, does not apply, or has no collector.
+	// A path without an entry inherits the state of its nearest parent.
+	Status map[string]Status `json:"status,omitempty"`
+}
+
+// State is what happened to one fact namespace or sub-path.
+type State string
+
+const (
+	// Collected: the facts are present and complete.
+	Collected State = "collected"
+	// Absent: the target offers nothing of this kind (an HTTPS endpoint has
+	// no SSH facts); rules that need it are not applicable.
+	Absent State = "absent"
+	// Failed: a collector tried and could not tell; rules that need it end
+	// in error with the reason.
+	Failed State = "failed"
+	// Unavailable: no collector for this kind of fact exists in this build.
+	Unavailable State = "unavailable"
+)
+
+// Status is the state of one namespace or sub-path, with the reason when it
+// is not Collected.
+type Status struct {
+	State  State  `json:"state"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// SetStatus records the state of path, creating the map on first use.
+func (f *Facts) SetStatus(path string, s Status) {
+	if f.Status == nil {
+		f.Status = map[string]Status{}
+	}
+	f.Status[path] = s
+}
+
+// Fail records that path could not be collected, with the reason.
+func (f *Facts) Fail(path string, err error) {
+	f.SetStatus(path, Status{State: Failed, Reason: err.Error()})
+}
+
+// Lookup returns the state of path: its own entry, else the nearest parent's
+// ("product.jvm" falls back to "product"). Within a collected namespace a
+// failed sub-path wins, so a rule needing "product" sees no failure while one
+// needing "product.jvm" does. ok is false when neither path nor any parent
+// has an entry.
+func (f *Facts) Lookup(path string) (Status, bool) {
+	p := path
+	for {
+		if s, ok := f.Status[p]; ok {
+			return s, true
+		}
+		i := strings.LastIndexByte(p, '.')
+		if i < 0 {
+			return Status{}, false
+		}
+		p = p[:i]
+	}
+}
+
+// Present reports whether the namespace value itself is non-nil. The engine
+// uses it together with Lookup: a collected namespace must be present.
+func (f *Facts) Present(ns string) bool {
+	switch ns {
+	case NSTarget, NSScan:
+		return true
+	case NSProduct:
+		return f.Product != nil
+	case NSHost:
+		return f.Host != nil
+	case NSTLS:
+		return f.TLS != nil
+	case NSHTTP:
+		return f.HTTP != nil
+	case NSSSH:
+		return f.SSH != nil
+	case NSPorts:
+		return f.Ports != nil
+	}
+	return false
+}
+
+// Namespaces lists every namespace name in a stable order.
+func Namespaces() []string {
+	return []string{NSTarget, NSScan, NSProduct, NSHost, NSTLS, NSHTTP, NSSSH, NSPorts}
+}
+
+// Merge copies the namespaces and statuses that other holds into f. Each
+// collector returns its own Facts value; the runner merges them, so no two
+// goroutines ever write the same struct.
+func (f *Facts) Merge(other *Facts) {
+	if other == nil {
+		return
+	}
+	if other.Product != nil {
+		f.Product = other.Product
+	}
+	if other.Host != nil {
+		f.Host = other.Host
+	}
+	if other.TLS != nil {
+		f.TLS = other.TLS
+	}
+	if other.HTTP != nil {
+		f.HTTP = other.HTTP
+	}
+	if other.SSH != nil {
+		f.SSH = other.SSH
+	}
+	if other.Ports != nil {
+		f.Ports = other.Ports
+	}
+	keys := make([]string, 0, len(other.Status))
+	for k := range other.Status {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		f.SetStatus(k, other.Status[k])
+	}
+}

@@ -1,0 +1,32 @@
+package facts
+
+// SSH is what a live SSH server offers before authentication. rampart
+// never authenticates: it reads the banner and KEXINIT, and asks which
+// authentication methods are offered with the "none" method.
+type SSH struct {
+	Address string `json:"address"`
+	Port    int    `json:"port"`
+	// Banner is the identification string, e.g. SSH-2.0-OpenSSH_9.2p1.
+	Banner   string `json:"banner"`
+	Software string `json:"software"`
+	// Algorithm lists from the server's KEXINIT, in its order.
+	Kex         []string  `json:"kex"`
+	HostKeyAlgs []string  `json:"host_key_algorithms"`
+	HostKeys    []HostKey `json:"host_keys"`
+	Ciphers     []string  `json:"ciphers"`
+	MACs        []string  `json:"macs"`
+	Compression []string  `json:"compression"`
+	// AuthMethods are the methods offered after a "none" request; empty
+	// with AuthError set when that could not be learned.
+	AuthMethods []string `json:"auth_methods"`
+	AuthError   string   `json:"auth_error,omitempty"`
+	// PreAuthBanner is the USERAUTH_BANNER text sent before authentication.
+	PreAuthBanner string `json:"pre_auth_banner"`
+}
+
+// HostKey is one host key the server holds.
+type HostKey struct {
+	Algorithm string `json:"algorithm"`
+	Bits      int    `json:"bits"`
+	SHA256    string `json:"sha256"`
+}

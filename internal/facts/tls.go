@@ -1,0 +1,65 @@
+package facts
+
+// TLS is what a live TLS endpoint offers, learned with hand-built
+// ClientHellos.
+type TLS struct {
+	Address string `json:"address"` // host:port dialled
+	SNI     string `json:"sni,omitempty"`
+	// Versions offered, named exactly SSLv2, SSLv3, TLSv1.0, TLSv1.1,
+	// TLSv1.2, TLSv1.3, in that order.
+	Versions []string `json:"versions"`
+	// Suites accepted, per version, in the server's preference order when it
+	// has one.
+	Suites []CipherSuite `json:"suites"`
+	// ServerPreference is true when the server picks by its own order, false
+	// when it honours the client's.
+	ServerPreference bool `json:"server_preference"`
+	// DHBits is the smallest finite-field DHE group the server used (0 when
+	// no DHE suite is accepted).
+	DHBits int `json:"dh_bits"`
+	// Groups are the named groups (ECDHE curves, X25519, FFDHE) accepted.
+	Groups []string `json:"groups"`
+	// SecureRenegotiation: the server answers with the RFC 5746
+	// renegotiation_info extension.
+	SecureRenegotiation bool `json:"secure_renegotiation"`
+	// ClientRenegotiation is "rejected", "accepted" or "unknown" (with
+	// ClientRenegotiationNote saying why it could not be told).
+	ClientRenegotiation     string `json:"client_renegotiation"`
+	ClientRenegotiationNote string `json:"client_renegotiation_note,omitempty"`
+	// Compression is true when the server accepted a TLS compression method.
+	Compression  bool `json:"compression"`
+	FallbackSCSV bool `json:"fallback_scsv"`
+	// Chain is the served certificate chain, leaf first.
+	Chain []Certificate `json:"chain"`
+	// Trusted: the chain verifies against the system roots or the CA bundle
+	// the user gave; TrustError says why not.
+	Trusted    bool   `json:"trusted"`
+	TrustError string `json:"trust_error,omitempty"`
+	// NameChecked is the host name the leaf was matched against, and
+	// NameMatches whether it matched.
+	NameChecked string `json:"name_checked,omitempty"`
+	NameMatches bool   `json:"name_matches"`
+}
+
+// CipherSuite is one accepted suite with its IANA classification, so that
+// rules can judge classes (no forward secrecy, CBC, export) without tables.
+type CipherSuite struct {
+	Version string `json:"version"` // TLSv1.2
+	ID      string `json:"id"`      // 0xC02F
+	Name    string `json:"name"`    // TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+	// Kex is the key exchange: RSA, DH, DHE, ECDH, ECDHE, PSK, SRP, KRB5,
+	// NULL, or ANY for TLS 1.3.
+	Kex string `json:"kex"`
+	// Auth is the authentication: RSA, DSS, ECDSA, anon, PSK, NULL, ANY.
+	Auth string `json:"auth"`
+	// Cipher is the bulk cipher: AES_128_GCM, CHACHA20_POLY1305, 3DES_EDE_CBC,
+	// RC4_128, DES_CBC, NULL, ...
+	Cipher string `json:"cipher"`
+	// Mode is AEAD, CBC, STREAM or NULL.
+	Mode string `json:"mode"`
+	// MAC is SHA384, SHA256, SHA, MD5, or AEAD.
+	MAC            string `json:"mac"`
+	Bits           int    `json:"bits"`
+	Export         bool   `json:"export"`
+	ForwardSecrecy bool   `json:"forward_secrecy"`
+}
