@@ -153,9 +153,11 @@ type User struct {
 type AppAuth struct {
 	Password Secret  `json:"password"`
 	Hash     Setting `json:"hash"`
-	// HashMatches is true when hash equals SHA-256(app_password); false also
-	// when the password is a reference whose value cannot be read.
-	HashMatches bool `json:"hash_matches"`
+	// HashVerifiable is true when the password is written in the file, so
+	// its hash can be checked; HashMatches is true when hash equals
+	// SHA-256(app_password).
+	HashVerifiable bool `json:"hash_verifiable"`
+	HashMatches    bool `json:"hash_matches"`
 }
 
 // Encryption is the internal symmetric encryption configuration.

@@ -1,0 +1,113 @@
+package finding
+
+import (
+	"sort"
+	"time"
+)
+
+// SchemaVersion is the version of the JSON report format
+// (schema/report.schema.json). Bump it when a field changes meaning or is
+// removed; adding a field does not need a bump.
+const SchemaVersion = "1.0.0"
+
+// Report is the result of one scan of one or more targets.
+type Report struct {
+	SchemaVersion string       `json:"schemaVersion"`
+	Tool          Tool         `json:"tool"`
+	StartedAt     time.Time    `json:"startedAt"`
+	FinishedAt    time.Time    `json:"finishedAt"`
+	Targets       []TargetInfo `json:"targets"`
+	Findings      []Finding    `json:"findings"`
+	Summary       Summary      `json:"summary"`
+}
+
+// Tool names the scanner.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	URI     string `json:"informationUri,omitempty"`
+}
+
+// TargetInfo describes one scanned target.
+type TargetInfo struct {
+	Name     string   `json:"name"`
+	Kind     string   `json:"kind"`
+	Profiles []string `json:"profiles"`
+	// Product and Version when a product was detected.
+	Product string `json:"product,omitempty"`
+	Version string `json:"version,omitempty"`
+	Role    string `json:"role,omitempty"`
+	// Parent is the target this one was discovered from (a product home
+	// found on a host, a service found on a node).
+	Parent string `json:"parent,omitempty"`
+	// Errors are collector failures on this target.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// Summary counts findings.
+type Summary struct {
+	Total      int            `json:"total"`
+	ByStatus   map[Status]int `json:"byStatus"`
+	BySeverity map[string]int `json:"failingBySeverity"`
+}
+
+// Summarize counts findings by status, and failing findings by severity.
+func Summarize(fs []Finding) Summary {
+	s := Summary{Total: len(fs), ByStatus: map[Status]int{}, BySeverity: map[string]int{}}
+	for _, st := range Statuses() {
+		s.ByStatus[st] = 0
+	}
+	for _, sev := range Severities() {
+		s.BySeverity[sev.String()] = 0
+	}
+	for _, f := range fs {
+		s.ByStatus[f.Status]++
+		if f.Status == Fail {
+			s.BySeverity[f.Severity.String()]++
+		}
+	}
+	return s
+}
+
+// Sort orders findings by target, then rule ID, then fingerprint, and
+// sorts targets by name, so reports are byte-for-byte reproducible.
+func (r *Report) Sort() {
+	sort.SliceStable(r.Targets, func(i, j int) bool { return r.Targets[i].Name < r.Targets[j].Name })
+	sort.SliceStable(r.Findings, func(i, j int) bool {
+		a, b := r.Findings[i], r.Findings[j]
+		if a.Target != b.Target {
+			return a.Target < b.Target
+		}
+		if a.RuleID != b.RuleID {
+			return a.RuleID < b.RuleID
+		}
+		return a.Fingerprint < b.Fingerprint
+	})
+}
+
+// Finalize sorts the report and recomputes its summary.
+func (r *Report) Finalize() {
+	r.Sort()
+	r.Summary = Summarize(r.Findings)
+}
+
+// Failing returns the failing findings at or above threshold.
+func (r *Report) Failing(threshold Severity) []Finding {
+	var out []Finding
+	for _, f := range r.Findings {
+		if f.Status == Fail && f.Severity >= threshold {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// HasStatus reports whether any finding has status s.
+func (r *Report) HasStatus(s Status) bool {
+	for _, f := range r.Findings {
+		if f.Status == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,27 @@
+package rules_test
+
+import (
+	"testing"
+
+	"github.com/rampart-sec/rampart/internal/rules"
+	builtin "github.com/rampart-sec/rampart/rules"
+)
+
+func loadBuiltin(t testing.TB) *rules.Set {
+	t.Helper()
+	set, err := rules.Load(rules.Source{Name: "rules", FS: builtin.FS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+// TestBuiltinRuleTests runs every inline test of the built-in rules.
+func TestBuiltinRuleTests(t *testing.T) {
+	set := loadBuiltin(t)
+	for _, r := range rules.RunTests(set.Rules()) {
+		if !r.OK {
+			t.Errorf("%s:%d: %s %q: want %s, got %s: %s", r.File, r.Line, r.RuleID, r.Test, r.Want, r.Got, r.Message)
+		}
+	}
+}

@@ -1,0 +1,75 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"cel.dev/cel-go/cel"
+)
+
+// compileRule compiles and type-checks every expression of r once,
+// returning every problem rather than stopping at the first.
+func compileRule(env *cel.Env, r *Rule) []string {
+	var probs []string
+	for i, c := range r.Checks {
+		if c == nil {
+			continue
+		}
+		at := fmt.Sprintf("%s:%d: rule %s check %d (%s)", r.File, r.Line, r.ID, i+1, c.Kind)
+		if c.Kind == KindManual {
+			// A manual check's message is plain text, not CEL.
+			continue
+		}
+		compile := func(field, src string, want *cel.Type) cel.Program {
+			if strings.TrimSpace(src) == "" {
+				return nil
+			}
+			prg, err := compileExpr(env, src, want)
+			if err != nil {
+				probs = append(probs, fmt.Sprintf("%s %s: %v", at, field, err))
+			}
+			return prg
+		}
+		c.prog.when = compile("when", c.When, cel.BoolType)
+		c.prog.skipMessage = compile("skip_message", c.SkipMessage, cel.StringType)
+		c.prog.assert = compile("assert", c.Assert, cel.BoolType)
+		c.prog.message = compile("message", c.Message, cel.StringType)
+		c.prog.passMessage = compile("pass_message", c.PassMessage, cel.StringType)
+		c.prog.errors = compile("errors", c.Errors, cel.ListType(cel.StringType))
+		c.prog.evidence = nil
+		for j, e := range c.Evidence {
+			c.prog.evidence = append(c.prog.evidence, compile(fmt.Sprintf("evidence[%d]", j), e, nil))
+		}
+	}
+	return probs
+}
+
+func compileExpr(env *cel.Env, src string, want *cel.Type) (cel.Program, error) {
+	ast, iss := env.Compile(src)
+	if iss.Err() != nil {
+		return nil, fmt.Errorf("%s", oneLine(iss.Err().Error()))
+	}
+	if want != nil && !ast.OutputType().IsExactType(want) && !ast.OutputType().IsExactType(cel.DynType) {
+		return nil, fmt.Errorf("expression %q has type %s, want %s", src, ast.OutputType(), want)
+	}
+	prg, err := env.Program(ast, cel.CostLimit(costLimit), cel.InterruptCheckFrequency(100))
+	if err != nil {
+		return nil, fmt.Errorf("%s", oneLine(err.Error()))
+	}
+	return prg, nil
+}
+
+// oneLine folds CEL's multi-line error (message, source line, caret) into
+// one line that still points at the column.
+func oneLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		l = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "|"))
+		if l == "" || strings.Trim(l, ".^ ") == "" {
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, " | ")
+}

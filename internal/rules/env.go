@@ -1,0 +1,79 @@
+package rules
+
+import (
+	"fmt"
+	"reflect"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/ext"
+	"github.com/rampart-sec/rampart/internal/facts"
+)
+
+// Cost and size limits for one evaluation. Facts are bounded by their
+// collectors, but a custom rule could still write a quadratic expression;
+// the limit turns that into a clear error instead of a stall.
+const (
+	costLimit = 10_000_000
+)
+
+// namespaceTypes maps each CEL variable to the Go type of its facts.
+var namespaceTypes = map[string]reflect.Type{
+	facts.NSTarget:  reflect.TypeOf(facts.Target{}),
+	facts.NSScan:    reflect.TypeOf(facts.Scan{}),
+	facts.NSProduct: reflect.TypeOf(facts.Product{}),
+	facts.NSHost:    reflect.TypeOf(facts.Host{}),
+	facts.NSTLS:     reflect.TypeOf(facts.TLS{}),
+	facts.NSHTTP:    reflect.TypeOf(facts.HTTP{}),
+	facts.NSSSH:     reflect.TypeOf(facts.SSH{}),
+	facts.NSPorts:   reflect.TypeOf(facts.Ports{}),
+}
+
+// newEnv builds the CEL environment every rule is compiled in: one
+// variable per fact namespace, typed by the Go fact structs (so a rule that
+// names an unknown fact fails to compile), and the string, list, set, math
+// and optional extensions. Nothing in it can reach the outside world.
+func newEnv() (*cel.Env, error) {
+	opts := []cel.EnvOption{
+		ext.NativeTypes(reflect.TypeOf(&facts.Facts{}), ext.ParseStructTag("json")),
+		ext.Strings(), ext.Lists(), ext.Sets(), ext.Math(), ext.Bindings(),
+		cel.OptionalTypes(),
+		cel.CrossTypeNumericComparisons(true),
+	}
+	for _, ns := range facts.Namespaces() {
+		t, ok := namespaceTypes[ns]
+		if !ok {
+			return nil, fmt.Errorf("cel env: namespace %q has no type", ns)
+		}
+		opts = append(opts, cel.Variable(ns, cel.ObjectType(t.String())))
+	}
+	env, err := cel.NewEnv(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("cel env: %w", err)
+	}
+	return env, nil
+}
+
+// activation returns the variables for one evaluation. Absent namespaces
+// are bound to empty values, so a `when` on a present namespace never
+// trips over a missing one; checks that need a namespace say so in
+// requires and are not evaluated without it.
+func activation(f *facts.Facts) map[string]any {
+	a := map[string]any{
+		facts.NSTarget: f.Target,
+		facts.NSScan:   f.Scan,
+	}
+	a[facts.NSProduct] = orEmpty(f.Product)
+	a[facts.NSHost] = orEmpty(f.Host)
+	a[facts.NSTLS] = orEmpty(f.TLS)
+	a[facts.NSHTTP] = orEmpty(f.HTTP)
+	a[facts.NSSSH] = orEmpty(f.SSH)
+	a[facts.NSPorts] = orEmpty(f.Ports)
+	return a
+}
+
+func orEmpty[T any](p *T) *T {
+	if p == nil {
+		return new(T)
+	}
+	return p
+}

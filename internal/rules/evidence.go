@@ -1,0 +1,180 @@
+package rules
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/common/types/traits"
+	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/finding"
+)
+
+const (
+	// maxEvidenceItems bounds how many items one evidence expression adds.
+	maxEvidenceItems = 50
+	// maxValueLen bounds one evidence value.
+	maxValueLen = 400
+)
+
+// evidence evaluates a check's evidence expressions. Evidence is
+// best-effort: an expression that fails (a map key that is not there) adds
+// nothing rather than changing the verdict.
+func evidence(c *Check, act map[string]any) []finding.Evidence {
+	var out []finding.Evidence
+	for i, p := range c.prog.evidence {
+		if p == nil {
+			continue
+		}
+		v, _, err := p.Eval(act)
+		if err != nil || types.IsError(v) {
+			continue
+		}
+		out = append(out, toEvidence(strings.TrimSpace(c.Evidence[i]), c.Kind, v)...)
+	}
+	return out
+}
+
+// toEvidence turns a CEL value into evidence items: a list of facts gives
+// one item each (with its own file and line), a list of plain values one
+// item, anything else one item.
+func toEvidence(path, kind string, v ref.Val) []finding.Evidence {
+	items := listItems(v)
+	if items == nil || allPrimitive(items) {
+		ev := finding.Evidence{Path: path, Check: kind, Value: render(v)}
+		if o, ok := facts.OriginOf(native(v)); ok {
+			ev.Source, ev.Line = where(o)
+		}
+		return []finding.Evidence{ev}
+	}
+	var out []finding.Evidence
+	for i, item := range items {
+		if i == maxEvidenceItems {
+			out = append(out, finding.Evidence{Path: path, Check: kind, Value: fmt.Sprintf("... and %d more", len(items)-i)})
+			break
+		}
+		ev := finding.Evidence{Path: path, Check: kind, Value: render(item)}
+		if o, ok := facts.OriginOf(native(item)); ok {
+			ev.Source, ev.Line = where(o)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+func where(o facts.Origin) (string, int) {
+	if o.File != "" {
+		return o.File, o.Line
+	}
+	if o.Endpoint != "" {
+		return o.Endpoint, 0
+	}
+	return o.Note, 0
+}
+
+// listItems returns the elements of a CEL list, or nil for a non-list.
+func listItems(v ref.Val) []ref.Val {
+	l, ok := v.(traits.Lister)
+	if !ok {
+		return nil
+	}
+	n, ok := l.Size().(types.Int)
+	if !ok {
+		return nil
+	}
+	out := make([]ref.Val, 0, int(n))
+	for i := types.Int(0); i < n; i++ {
+		out = append(out, l.Get(i))
+	}
+	return out
+}
+
+func allPrimitive(items []ref.Val) bool {
+	for _, it := range items {
+		switch it.(type) {
+		case types.String, types.Int, types.Uint, types.Double, types.Bool:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func native(v ref.Val) any {
+	if v == nil {
+		return nil
+	}
+	return v.Value()
+}
+
+// summarizer is implemented by fact types that render themselves as one
+// line of evidence without secrets.
+type summarizer interface{ Summary() string }
+
+// render gives a value's evidence text. Fact types render themselves;
+// plain lists are joined; anything else is compact JSON without origins.
+func render(v ref.Val) string {
+	if items := listItems(v); items != nil {
+		parts := make([]string, 0, len(items))
+		for _, it := range items {
+			parts = append(parts, render(it))
+		}
+		if len(parts) == 0 {
+			return "(none)"
+		}
+		return clip(strings.Join(parts, ", "))
+	}
+	switch x := v.(type) {
+	case types.String:
+		return clip(string(x))
+	case types.Bool, types.Int, types.Uint, types.Double:
+		return fmt.Sprint(x.Value())
+	}
+	n := native(v)
+	if s, ok := deref(n).(summarizer); ok {
+		return clip(s.Summary())
+	}
+	b, err := json.Marshal(n)
+	if err != nil {
+		return clip(fmt.Sprint(n))
+	}
+	return clip(stripOrigin(string(b)))
+}
+
+// deref returns the value a pointer points at, so value-receiver Summary
+// methods are found through pointers too.
+func deref(v any) any {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		return rv.Elem().Interface()
+	}
+	return v
+}
+
+func stripOrigin(js string) string {
+	var m map[string]any
+	if json.Unmarshal([]byte(js), &m) != nil {
+		return js
+	}
+	delete(m, "origin")
+	for k, v := range m {
+		if s, ok := v.(string); ok {
+			m[k] = facts.RedactValue(k, s)
+		}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return js
+	}
+	return string(b)
+}
+
+func clip(s string) string {
+	if len(s) <= maxValueLen {
+		return s
+	}
+	return s[:maxValueLen] + "..."
+}

@@ -1,0 +1,96 @@
+package rules
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/rampart-sec/rampart/internal/finding"
+)
+
+// LintOptions tune the linter.
+type LintOptions struct {
+	// Seeds are the seed document names a rule may cite in sources; empty
+	// skips that check (custom rules cite their own documents).
+	Seeds []string
+}
+
+// Lint is one style or completeness problem of a rule.
+type Lint struct {
+	RuleID  string `json:"rule"`
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Problem string `json:"problem"`
+}
+
+func (l Lint) String() string {
+	return fmt.Sprintf("%s:%d: %s: %s", l.File, l.Line, l.RuleID, l.Problem)
+}
+
+var prefixDomain = regexp.MustCompile(`^([A-Z]+)-`)
+
+// LintRules checks what loading does not: every automated rule has at
+// least one passing and one failing test, every rule has remediation,
+// sources and checks of consistent kinds, IDs match their domain's family.
+func LintRules(rules []*Rule, opt LintOptions) []Lint {
+	var out []Lint
+	add := func(r *Rule, format string, a ...any) {
+		out = append(out, Lint{RuleID: r.ID, File: r.File, Line: r.Line, Problem: fmt.Sprintf(format, a...)})
+	}
+	families := map[string]string{}
+	for _, r := range rules {
+		if strings.TrimSpace(r.Remediation) == "" {
+			add(r, "no remediation")
+		}
+		if len(r.Sources) == 0 {
+			add(r, "no sources (name the seed documents, or the hardening practice)")
+		}
+		for _, s := range r.Sources {
+			if len(opt.Seeds) > 0 && !slices.Contains(opt.Seeds, s) && !strings.HasPrefix(s, "hardening:") {
+				add(r, "source %q is not a known seed document", s)
+			}
+		}
+		if m := prefixDomain.FindStringSubmatch(r.ID); m != nil {
+			if d, ok := families[m[1]]; ok && d != r.Domain {
+				add(r, "family %s is in domain %s elsewhere, %s here", m[1], d, r.Domain)
+			}
+			families[m[1]] = r.Domain
+		}
+		var hasManual bool
+		for _, c := range r.Checks {
+			if c != nil && c.Kind == KindManual {
+				hasManual = true
+			}
+			if c != nil && c.Partial && !hasManualCheck(r) {
+				add(r, "a partial check needs a manual check beside it")
+			}
+		}
+		statuses := map[finding.Status]int{}
+		for _, t := range r.Tests {
+			if t != nil {
+				statuses[t.Status]++
+			}
+		}
+		if r.Automated() {
+			if statuses[finding.Pass] == 0 {
+				add(r, "no test expecting pass")
+			}
+			if statuses[finding.Fail] == 0 {
+				add(r, "no test expecting fail")
+			}
+		} else if hasManual && statuses[finding.Manual] == 0 {
+			add(r, "no test expecting manual")
+		}
+	}
+	return out
+}
+
+func hasManualCheck(r *Rule) bool {
+	for _, c := range r.Checks {
+		if c != nil && c.Kind == KindManual {
+			return true
+		}
+	}
+	return false
+}

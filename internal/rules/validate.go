@@ -1,0 +1,96 @@
+package rules
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/finding"
+)
+
+// idPattern is the shape of a rule ID: a family and a number (TLS-004).
+var idPattern = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,9}-[0-9]{3,4}$`)
+
+// kindNamespaces says which fact namespaces a check of each kind may read,
+// besides target and scan, which every check may read.
+var kindNamespaces = map[string][]string{
+	KindFile:  {facts.NSProduct},
+	KindHost:  {facts.NSHost, facts.NSProduct},
+	KindProbe: {facts.NSTLS, facts.NSHTTP, facts.NSSSH, facts.NSPorts},
+}
+
+// validate reports structural problems that make a rule unusable. Style
+// problems (missing tests, thin remediation) are the linter's business.
+func validate(r *Rule) []string {
+	var p []string
+	at := fmt.Sprintf("%s:%d: rule %s", r.File, r.Line, r.ID)
+	if r.ID == "" {
+		return []string{fmt.Sprintf("%s:%d: rule without id", r.File, r.Line)}
+	}
+	if !idPattern.MatchString(r.ID) {
+		p = append(p, fmt.Sprintf("%s: id must look like ABC-123", at))
+	}
+	if strings.TrimSpace(r.Title) == "" {
+		p = append(p, at+": missing title")
+	}
+	if r.Severity < finding.Info || r.Severity > finding.Critical {
+		p = append(p, at+": missing or invalid severity (info, low, medium, high, critical)")
+	}
+	for _, pr := range r.Profiles {
+		if !slices.Contains(Profiles(), pr) {
+			p = append(p, fmt.Sprintf("%s: unknown profile %q (want one of %s)", at, pr, strings.Join(Profiles(), ", ")))
+		}
+	}
+	if len(r.Checks) == 0 {
+		p = append(p, at+": no checks")
+	}
+	for i, c := range r.Checks {
+		cat := fmt.Sprintf("%s check %d", at, i+1)
+		if c == nil {
+			p = append(p, cat+": empty")
+			continue
+		}
+		if !slices.Contains(Kinds(), c.Kind) {
+			p = append(p, fmt.Sprintf("%s: unknown kind %q (want file, host, probe or manual)", cat, c.Kind))
+			continue
+		}
+		if c.Kind == KindManual {
+			if c.Assert != "" || c.When != "" || len(c.Requires) > 0 {
+				p = append(p, cat+": a manual check has only a message")
+			}
+			if strings.TrimSpace(c.Message) == "" {
+				p = append(p, cat+": a manual check needs a message saying what to attest")
+			}
+			continue
+		}
+		if strings.TrimSpace(c.Assert) == "" {
+			p = append(p, cat+": missing assert")
+		}
+		if len(c.Requires) == 0 {
+			p = append(p, cat+": requires names no fact namespace")
+		}
+		for _, req := range c.Requires {
+			ns, _, _ := strings.Cut(req, ".")
+			if !slices.Contains(kindNamespaces[c.Kind], ns) {
+				p = append(p, fmt.Sprintf("%s: a %s check cannot require %q (allowed: %s)", cat, c.Kind, req, strings.Join(kindNamespaces[c.Kind], ", ")))
+			}
+		}
+	}
+	for i, t := range r.Tests {
+		if t == nil {
+			p = append(p, fmt.Sprintf("%s test %d: empty", at, i+1))
+			continue
+		}
+		if _, err := finding.ParseStatus(string(t.Status)); err != nil {
+			p = append(p, fmt.Sprintf("%s:%d: rule %s test %q: %v", r.File, t.Line, r.ID, t.Name, err))
+		}
+		for _, o := range t.Offers {
+			if !slices.Contains(Kinds(), o) {
+				p = append(p, fmt.Sprintf("%s:%d: rule %s test %q: unknown kind %q in offers", r.File, t.Line, r.ID, t.Name, o))
+			}
+		}
+	}
+	return p
+}

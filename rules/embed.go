@@ -1,0 +1,10 @@
+// Package rules embeds the built-in rule files, one per domain. The rule
+// engine lives in internal/rules; this package only carries the data.
+package rules
+
+import "embed"
+
+// FS holds the built-in rule files (*.yaml).
+//
+//go:embed *.yaml
+var FS embed.FS
