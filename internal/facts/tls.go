@@ -39,6 +39,16 @@ type TLS struct {
 	// NameMatches whether it matched.
 	NameChecked string `json:"name_checked,omitempty"`
 	NameMatches bool   `json:"name_matches"`
+
+	// CipherOrder says, per version with two or more suites, whose order
+	// decides: "server" or "client".
+	CipherOrder map[string]string `json:"cipher_order"`
+	// OtherChains are further certificate chains the server presented for
+	// other suites (an RSA and an ECDSA certificate, say), leaf first.
+	OtherChains [][]Certificate `json:"other_chains"`
+	// Notes explain what could not be told and why (a version that did not
+	// answer, a check skipped), for the report; rules do not judge them.
+	Notes []string `json:"notes"`
 }
 
 // CipherSuite is one accepted suite with its IANA classification, so that
