@@ -1,0 +1,105 @@
+package tlsprobe
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/rampart-sec/rampart/internal/certinfo"
+	"github.com/rampart-sec/rampart/internal/facts"
+)
+
+// parseChain parses a served chain, leaf first.
+func parseChain(ders [][]byte) ([]*x509.Certificate, error) {
+	out := make([]*x509.Certificate, 0, len(ders))
+	for i, d := range ders {
+		c, err := x509.ParseCertificate(d)
+		if err != nil {
+			return out, fmt.Errorf("certificate %d of the served chain: %w", i, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func chainFacts(chain []*x509.Certificate) []facts.Certificate {
+	out := make([]facts.Certificate, 0, len(chain))
+	for _, c := range chain {
+		out = append(out, certinfo.Facts(c))
+	}
+	return out
+}
+
+// roots returns the system roots plus the user's CA bundle.
+func roots(caBundle string) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if caBundle == "" {
+		return pool, nil
+	}
+	pem, err := os.ReadFile(caBundle)
+	if err != nil {
+		return pool, fmt.Errorf("CA bundle: %w", err)
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return pool, fmt.Errorf("CA bundle %s: no PEM certificates in it", caBundle)
+	}
+	return pool, nil
+}
+
+// verify checks the chain against roots at time now for server use.
+func verify(chain []*x509.Certificate, pool *x509.CertPool, now time.Time) error {
+	if len(chain) == 0 {
+		return fmt.Errorf("no certificate served")
+	}
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	_, err := chain[0].Verify(x509.VerifyOptions{
+		Roots: pool, Intermediates: inter, CurrentTime: now,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	})
+	return err
+}
+
+// chainKey identifies a chain by its leaf.
+func chainKey(ders [][]byte) [32]byte {
+	if len(ders) == 0 {
+		return [32]byte{}
+	}
+	return sha256.Sum256(ders[0])
+}
+
+// chain13 fetches the chain of a TLS 1.3-only server, whose Certificate
+// message is encrypted, with the standard library's client.
+func (p *prober) chain13(ctx context.Context) ([][]byte, error) {
+	c, release, err := p.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	defer c.Close()
+	p.stats.conns.Add(1)
+	cfg := &tls.Config{
+		InsecureSkipVerify: true, //nolint:gosec // the prober reads the chain; trust is judged separately.
+		ServerName:         p.sni,
+		MinVersion:         tls.VersionTLS13,
+		MaxVersion:         tls.VersionTLS13,
+	}
+	tc := tls.Client(c.Conn, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, fmt.Errorf("TLSv1.3 handshake for the certificate: %w", err)
+	}
+	var out [][]byte
+	for _, cert := range tc.ConnectionState().PeerCertificates {
+		out = append(out, cert.Raw)
+	}
+	return out, nil
+}

@@ -1,0 +1,176 @@
+// Package tlsprobe is the "tls" collector: it speaks SSL and TLS at the
+// record level (internal/tlswire) to learn which protocol versions, cipher
+// suites and named groups a live endpoint accepts, its Diffie-Hellman group
+// size, renegotiation behaviour, compression and certificate chain. Suites
+// are enumerated by elimination (offer many, drop the one the server picks,
+// repeat) in parallel chains under a per-host connection limit.
+package tlsprobe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/target"
+	"github.com/rampart-sec/rampart/internal/tlswire"
+)
+
+// Options tune the collector; zero values take the defaults.
+type Options struct {
+	// ConnectTimeout bounds each TCP connect (default 5s).
+	ConnectTimeout time.Duration
+	// HandshakeTimeout bounds each connection from connect to the server's
+	// answer (default 5s).
+	HandshakeTimeout time.Duration
+	// PerHost is the connection limit used when Env.PerHost is 0 (default 5,
+	// as sslyze).
+	PerHost int
+}
+
+// Collector is the TLS prober. It is safe for concurrent use; the per-host
+// connection limit is shared by every scan it runs.
+type Collector struct {
+	opts    Options
+	reg     *tlswire.Registry
+	limiter hostLimiter
+	tls     []uint16
+	tls13   []uint16
+	rank    map[uint16]int
+}
+
+// New returns a TLS collector.
+func New(opts Options) *Collector {
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = 5 * time.Second
+	}
+	if opts.HandshakeTimeout <= 0 {
+		opts.HandshakeTimeout = 5 * time.Second
+	}
+	if opts.PerHost <= 0 {
+		opts.PerHost = 5
+	}
+	c := &Collector{opts: opts, reg: tlswire.NewRegistry(), rank: map[uint16]int{}}
+	c.tls = orderedCandidates(c.reg.TLS())
+	c.tls13 = orderedCandidates(c.reg.TLS13())
+	for i, id := range c.tls {
+		c.rank[id] = i
+	}
+	for i, id := range c.tls13 {
+		c.rank[id] = i
+	}
+	return c
+}
+
+// Name implements collect.Collector.
+func (c *Collector) Name() string { return "tls" }
+
+// Provides implements collect.Collector.
+func (c *Collector) Provides() []string { return []string{facts.NSTLS} }
+
+// Applies implements collect.Collector: endpoints whose scheme is https or
+// not yet known.
+func (c *Collector) Applies(t target.Target) bool {
+	return t.Kind == target.Endpoint && t.Address() != "" && (t.Scheme == "https" || t.Scheme == "")
+}
+
+// Collect implements collect.Collector.
+func (c *Collector) Collect(ctx context.Context, t target.Target, env *collect.Env) (*facts.Facts, error) {
+	if !c.Applies(t) {
+		return nil, nil
+	}
+	if env != nil && env.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, env.Timeout)
+		defer cancel()
+	}
+	tf, status, err := c.Probe(ctx, t, env)
+	if errors.Is(err, errNotTLS) && t.Scheme == "" {
+		env.Log().Debug("tls probe: not a TLS service", "target", t.Name, "err", err)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	f := &facts.Facts{TLS: tf}
+	for path, e := range status {
+		f.Fail(path, e)
+	}
+	return f, nil
+}
+
+// Probe scans one endpoint and returns its TLS facts, plus failures of
+// sub-paths (an unparsable certificate, an unreadable CA bundle).
+func (c *Collector) Probe(ctx context.Context, t target.Target, env *collect.Env) (*facts.TLS, map[string]error, error) {
+	addr := t.Address()
+	name := t.Host
+	if t.Decl.Hostname != "" {
+		name = t.Decl.Hostname
+	}
+	p := &prober{
+		reg: c.reg, limiter: &c.limiter, perHost: c.opts.PerHost,
+		connectTimeout: c.opts.ConnectTimeout, handshakeTimeout: c.opts.HandshakeTimeout,
+		tlsCands: c.tls, tls13Cands: c.tls13, rank: c.rank,
+	}
+	if env != nil && env.PerHost > 0 {
+		p.perHost = env.PerHost
+	}
+	if env != nil && env.Dialer != nil {
+		p.dialer = env.Dialer
+	} else {
+		p.dialer = &net.Dialer{}
+	}
+	if net.ParseIP(name) == nil {
+		p.sni = name
+	}
+	ks, err := newKeyShares()
+	if err != nil {
+		return nil, nil, fmt.Errorf("tls probe %s: %w", addr, err)
+	}
+	p.keyShares = ks
+	ip, err := p.resolve(ctx, t.Host, t.Port)
+	if err != nil {
+		return nil, nil, fmt.Errorf("tls probe %s: %w", addr, err)
+	}
+	p.addr = net.JoinHostPort(ip, strconv.Itoa(t.Port))
+	p.limitKey = ip
+	start := time.Now()
+	res, err := p.run(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("tls probe %s: %w", addr, err)
+	}
+	env.Log().Debug("tls probe done", "target", addr, "connections", p.stats.conns.Load(), "elapsed", time.Since(start))
+	tf, status := c.buildFacts(res, addr, name, p.sni, env)
+	return tf, status, nil
+}
+
+// resolve picks the address to probe: an IP literal as is, else the first
+// resolved address that accepts a TCP connection (IPv4 or IPv6).
+func (p *prober) resolve(ctx context.Context, host string, port int) (string, error) {
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.String(), nil
+	}
+	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", host, err)
+	}
+	if len(addrs) == 1 {
+		return addrs[0].IP.String(), nil
+	}
+	var errs []error
+	for _, a := range addrs {
+		dctx, cancel := context.WithTimeout(ctx, p.connectTimeout)
+		conn, err := p.dialer.DialContext(dctx, "tcp", net.JoinHostPort(a.IP.String(), strconv.Itoa(port)))
+		cancel()
+		if err == nil {
+			_ = conn.Close()
+			return a.IP.String(), nil
+		}
+		errs = append(errs, err)
+	}
+	return "", errors.Join(errs...)
+}

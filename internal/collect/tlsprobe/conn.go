@@ -1,0 +1,234 @@
+package tlsprobe
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/rampart-sec/rampart/internal/tlswire"
+)
+
+// maxBytesPerConn bounds what one probe connection may read.
+const maxBytesPerConn = 1 << 20
+
+var (
+	// errNoAnswer: the server did not answer within the handshake timeout.
+	errNoAnswer = errors.New("no answer within the handshake timeout")
+	// errUnoffered: the server chose something the client did not offer.
+	errUnoffered = errors.New("server chose a value the client did not offer")
+)
+
+// conn is one probe connection with its deadline and read bound.
+type conn struct {
+	net.Conn
+	r    *bufio.Reader
+	stop func() bool
+}
+
+// dial opens a connection under the per-host limit; the returned release
+// must be called after close.
+func (p *prober) dial(ctx context.Context) (*conn, func(), error) {
+	release, err := p.limiter.acquire(ctx, p.limitKey, p.perHost)
+	if err != nil {
+		return nil, nil, fmt.Errorf("waiting for a connection slot: %w", err)
+	}
+	dctx, cancel := context.WithTimeout(ctx, p.connectTimeout)
+	c, err := p.dialer.DialContext(dctx, "tcp", p.addr)
+	cancel()
+	if err != nil {
+		release()
+		return nil, nil, fmt.Errorf("connect %s: %w", p.addr, err)
+	}
+	deadline := time.Now().Add(p.handshakeTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	_ = c.SetDeadline(deadline)
+	// Cancelling ctx unblocks any read at once.
+	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
+	return &conn{Conn: c, r: bufio.NewReaderSize(io.LimitReader(c, maxBytesPerConn), 4096), stop: stop}, release, nil
+}
+
+func (c *conn) Close() error {
+	c.stop()
+	return c.Conn.Close()
+}
+
+// isClosed reports errors that mean the peer hung up.
+func isClosed(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// classify turns a read error into the probe's vocabulary: closed (refused),
+// timeout (errNoAnswer) or the error itself.
+func classifyReadErr(ctx context.Context, err error) (closed bool, out error) {
+	switch {
+	case ctx.Err() != nil:
+		return false, ctx.Err()
+	case isClosed(err):
+		return true, nil
+	case isTimeout(err):
+		return false, errNoAnswer
+	}
+	return false, err
+}
+
+// helloResult is what the server answered to one ClientHello.
+type helloResult struct {
+	// refused: the server sent an alert or closed before any ServerHello.
+	refused bool
+	alert   *tlswire.Alert
+	sh      *tlswire.ServerHello
+	version tlswire.Version
+	suite   uint16
+	certs   [][]byte
+	ske     *tlswire.ServerKeyExchange
+}
+
+func (r *helloResult) accepted() bool { return r != nil && !r.refused }
+
+// exchange sends one ClientHello and reads the server's first flight:
+// ServerHello and, for TLS 1.2 and older, everything up to ServerHelloDone.
+func (p *prober) exchange(ctx context.Context, ch *tlswire.ClientHello, recordVersion tlswire.Version) (*helloResult, error) {
+	c, release, err := p.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	defer c.Close()
+	p.stats.conns.Add(1)
+	out := tlswire.AppendRecords(nil, tlswire.TypeHandshake, recordVersion, ch.Marshal())
+	if _, err := c.Write(out); err != nil {
+		if closed, e := classifyReadErr(ctx, err); closed {
+			return &helloResult{refused: true}, nil
+		} else if e != nil {
+			return nil, fmt.Errorf("send ClientHello: %w", e)
+		}
+	}
+	return p.readFlight(ctx, tlswire.NewReader(c.r), ch)
+}
+
+func (p *prober) readFlight(ctx context.Context, rd *tlswire.Reader, ch *tlswire.ClientHello) (*helloResult, error) {
+	res := &helloResult{}
+	for {
+		m, err := rd.Next()
+		if err != nil {
+			closed, e := classifyReadErr(ctx, err)
+			if res.sh != nil {
+				// The ServerHello is what counts; a later hiccup only loses the
+				// rest of the flight.
+				return res, nil
+			}
+			if closed {
+				res.refused = true
+				return res, nil
+			}
+			return nil, e
+		}
+		switch m.ContentType {
+		case tlswire.TypeAlert:
+			if res.sh != nil {
+				return res, nil
+			}
+			if !m.Alert.Fatal() && m.Alert.Description != tlswire.AlertCloseNotify {
+				continue // warnings before the ServerHello (unrecognized_name) are not refusals
+			}
+			a := m.Alert
+			res.refused, res.alert = true, &a
+			return res, nil
+		case tlswire.TypeHandshake:
+		default:
+			if res.sh != nil {
+				return res, nil
+			}
+			return nil, fmt.Errorf("%d-byte record of type %d before the ServerHello: %w", len(m.Body), m.ContentType, tlswire.ErrUnexpected)
+		}
+		if res.sh == nil {
+			if m.HSType != tlswire.HSServerHello {
+				return nil, fmt.Errorf("handshake message %d before the ServerHello: %w", m.HSType, tlswire.ErrUnexpected)
+			}
+			sh, err := tlswire.ParseServerHello(m.Body)
+			if err != nil {
+				return nil, err
+			}
+			if err := checkServerHello(ch, sh); err != nil {
+				return nil, err
+			}
+			res.sh, res.version, res.suite = sh, sh.Version(), sh.Suite
+			if res.version >= tlswire.VersionTLS13 {
+				return res, nil
+			}
+			continue
+		}
+		switch m.HSType {
+		case tlswire.HSCertificate:
+			if res.certs == nil {
+				if certs, err := tlswire.ParseCertificates(m.Body, false); err == nil {
+					res.certs = certs
+				} else {
+					return nil, fmt.Errorf("certificate message: %w", err)
+				}
+			}
+		case tlswire.HSServerKeyExchange:
+			s, _ := p.reg.Lookup(res.suite)
+			if kind := s.ServerKeyExchange(); kind != "" {
+				ske, err := tlswire.ParseServerKeyExchange(m.Body, kind)
+				if err != nil {
+					return nil, fmt.Errorf("server key exchange: %w", err)
+				}
+				res.ske = ske
+			}
+		case tlswire.HSServerHelloDone:
+			return res, nil
+		}
+	}
+}
+
+// checkServerHello rejects answers that pick what was not offered.
+func checkServerHello(ch *tlswire.ClientHello, sh *tlswire.ServerHello) error {
+	offered := false
+	for _, s := range ch.Suites {
+		if s == sh.Suite && s != tlswire.SuiteRenegotiationSCSV && s != tlswire.SuiteFallbackSCSV {
+			offered = true
+			break
+		}
+	}
+	if !offered {
+		return fmt.Errorf("ServerHello selected cipher suite 0x%04X: %w", sh.Suite, errUnoffered)
+	}
+	comp := ch.Compression
+	if comp == nil {
+		comp = []uint8{0}
+	}
+	okComp := false
+	for _, c := range comp {
+		okComp = okComp || c == sh.Compression
+	}
+	if !okComp {
+		return fmt.Errorf("ServerHello selected compression method %d: %w", sh.Compression, errUnoffered)
+	}
+	if sh.SupportedVersion != 0 {
+		found := false
+		for _, v := range ch.SupportedVersions {
+			found = found || v == sh.SupportedVersion
+		}
+		if !found {
+			return fmt.Errorf("ServerHello selected version %s: %w", sh.SupportedVersion, errUnoffered)
+		}
+	} else if sh.LegacyVersion > ch.Version {
+		return fmt.Errorf("ServerHello selected version %s above the offered %s: %w", sh.LegacyVersion, ch.Version, errUnoffered)
+	}
+	return nil
+}

@@ -1,0 +1,213 @@
+package tlsprobe
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+
+	"github.com/rampart-sec/rampart/internal/tlswire"
+)
+
+// chunkSize is the most suites offered in one hello once a server has shown
+// that it chokes on the full list (some JSSE and older stacks fail long
+// hellos outright rather than ignoring what they do not know).
+const chunkSize = 64
+
+// versionResult is what one protocol version's enumeration found.
+type versionResult struct {
+	version tlswire.Version
+	offered bool
+	// picks are the accepting ServerHellos, in the order they came.
+	picks []*helloResult
+	// suites are the accepted suites: the server's preference order when it
+	// has one, else the client's (candidate) order.
+	suites []uint16
+	// serverPref is nil when fewer than two suites were accepted.
+	serverPref *bool
+	// chunked: the full candidate list was refused but chunks were not.
+	chunked bool
+	// noAnswer: the first hello timed out (reported as not offered).
+	noAnswer bool
+	// sawAlert: the server answered the first hello with a TLS alert (it
+	// speaks TLS, just not this version or these suites).
+	sawAlert bool
+}
+
+func (vr *versionResult) add(r *helloResult) {
+	vr.picks = append(vr.picks, r)
+	vr.suites = append(vr.suites, r.suite)
+}
+
+// acceptedAt reports whether r is a ServerHello for exactly version v.
+func acceptedAt(r *helloResult, v tlswire.Version) bool {
+	return r.accepted() && r.version == v
+}
+
+// enumerate finds every suite in cands that the server accepts at version
+// v, by elimination: offer the list, remove the suite the server picks,
+// repeat until it refuses.
+func (p *prober) enumerate(ctx context.Context, v tlswire.Version, cands []uint16) (*versionResult, error) {
+	vr := &versionResult{version: v}
+	first, err := p.suiteHello(ctx, v, cands)
+	if errors.Is(err, errNoAnswer) {
+		vr.noAnswer = true
+		return vr, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !acceptedAt(first, v) {
+		vr.sawAlert = first.alert != nil || first.accepted()
+		if first.accepted() || len(cands) <= chunkSize ||
+			(first.alert != nil && first.alert.Description == tlswire.AlertProtocolVersion) {
+			return vr, nil
+		}
+		return p.enumerateChunked(ctx, v, cands)
+	}
+	vr.offered = true
+	vr.add(first)
+	rest := remove(cands, first.suite)
+	if len(rest) == 0 {
+		return vr, nil
+	}
+	second, err := p.suiteHello(ctx, v, rest)
+	if err != nil {
+		return nil, err
+	}
+	if !acceptedAt(second, v) {
+		return vr, nil
+	}
+	vr.add(second)
+	rest = remove(rest, second.suite)
+	pref, err := p.serverPrefers(ctx, v, first.suite, second.suite)
+	if err != nil {
+		return nil, err
+	}
+	vr.serverPref = &pref
+	if pref || len(rest) < 16 {
+		// The server's order is the elimination order: stay sequential.
+		err := p.eliminate(ctx, v, rest, func(r *helloResult) { vr.add(r) })
+		if !pref {
+			sortByRank(vr.suites, p.rank)
+		}
+		return vr, err
+	}
+	// The server follows the client: its order carries no information, so
+	// split the rest (interleaved, to spread accepted suites evenly) and
+	// eliminate the parts in parallel.
+	parts := splitInterleaved(rest, p.parallelParts())
+	if err := p.eliminateParts(ctx, v, parts, vr); err != nil {
+		return nil, err
+	}
+	sortByRank(vr.suites, p.rank)
+	return vr, nil
+}
+
+// serverPrefers offers [b, a] after the server chose a over b: a server
+// with its own order picks a again, one that honours the client picks b.
+func (p *prober) serverPrefers(ctx context.Context, v tlswire.Version, a, b uint16) (bool, error) {
+	r, err := p.suiteHello(ctx, v, []uint16{b, a})
+	if err != nil {
+		return false, err
+	}
+	return acceptedAt(r, v) && r.suite == a, nil
+}
+
+// eliminate runs one elimination chain over cands.
+func (p *prober) eliminate(ctx context.Context, v tlswire.Version, cands []uint16, sink func(*helloResult)) error {
+	rest := slices.Clone(cands)
+	for len(rest) > 0 {
+		r, err := p.suiteHello(ctx, v, rest)
+		if err != nil {
+			return err
+		}
+		if !acceptedAt(r, v) {
+			return nil
+		}
+		sink(r)
+		rest = remove(rest, r.suite)
+	}
+	return nil
+}
+
+func (p *prober) eliminateParts(ctx context.Context, v tlswire.Version, parts [][]uint16, vr *versionResult) error {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make([]error, len(parts))
+	for i, part := range parts {
+		wg.Go(func() {
+			errs[i] = p.eliminate(ctx, v, part, func(r *helloResult) {
+				mu.Lock()
+				vr.add(r)
+				mu.Unlock()
+			})
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// enumerateChunked handles a server that refused the full list: offer it in
+// chunks; if any chunk is accepted the server choked on length, so
+// eliminate chunk by chunk and, if it has its own order, recover that order
+// over the accepted suites.
+func (p *prober) enumerateChunked(ctx context.Context, v tlswire.Version, cands []uint16) (*versionResult, error) {
+	vr := &versionResult{version: v, chunked: true}
+	parts := splitContiguous(cands, chunkSize)
+	if err := p.eliminateParts(ctx, v, parts, vr); err != nil {
+		return nil, err
+	}
+	if len(vr.suites) == 0 {
+		return &versionResult{version: v, sawAlert: true}, nil
+	}
+	vr.offered = true
+	sortByRank(vr.suites, p.rank)
+	if len(vr.suites) < 2 {
+		return vr, nil
+	}
+	pref, err := p.serverPrefers(ctx, v, vr.suites[0], vr.suites[1])
+	if err != nil {
+		return nil, err
+	}
+	if !pref {
+		// Maybe the server prefers the second: check the other way round.
+		pref, err = p.serverPrefers(ctx, v, vr.suites[1], vr.suites[0])
+		if err != nil {
+			return nil, err
+		}
+	}
+	vr.serverPref = &pref
+	if pref && len(vr.suites) <= chunkSize {
+		var order []uint16
+		if err := p.eliminate(ctx, v, vr.suites, func(r *helloResult) { order = append(order, r.suite) }); err != nil {
+			return nil, err
+		}
+		if len(order) == len(vr.suites) {
+			vr.suites = order
+		}
+	}
+	return vr, nil
+}
+
+func (p *prober) parallelParts() int {
+	return max(1, min(3, p.perHost-1))
+}
+
+func splitInterleaved(list []uint16, n int) [][]uint16 {
+	parts := make([][]uint16, n)
+	for i, v := range list {
+		parts[i%n] = append(parts[i%n], v)
+	}
+	return slices.DeleteFunc(parts, func(p []uint16) bool { return len(p) == 0 })
+}
+
+func splitContiguous(list []uint16, size int) [][]uint16 {
+	var parts [][]uint16
+	for len(list) > 0 {
+		n := min(size, len(list))
+		parts = append(parts, list[:n:n])
+		list = list[n:]
+	}
+	return parts
+}

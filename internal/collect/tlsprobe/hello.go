@@ -1,0 +1,136 @@
+package tlsprobe
+
+import (
+	"cmp"
+	"context"
+	"crypto/ecdh"
+	"crypto/rand"
+	"slices"
+
+	"github.com/rampart-sec/rampart/internal/tlswire"
+)
+
+// keyShares are the TLS 1.3 key shares a prober sends: real X25519 and
+// P-256 public keys, made once per scan (the handshakes are never finished).
+func newKeyShares() ([]tlswire.KeyShare, error) {
+	x, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	p, err := ecdh.P256().GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	return []tlswire.KeyShare{
+		{Group: tlswire.GroupX25519, Data: x.PublicKey().Bytes()},
+		{Group: tlswire.GroupP256, Data: p.PublicKey().Bytes()},
+	}, nil
+}
+
+// ecGroups lists the elliptic-curve groups offered in TLS 1.2 hellos,
+// common ones first so that a client-preference server shows the usual pick.
+func ecGroups() []uint16 {
+	first := []uint16{tlswire.GroupX25519, tlswire.GroupP256, tlswire.GroupP384, tlswire.GroupP521, 30}
+	out := slices.Clone(first)
+	for _, g := range tlswire.Groups() {
+		if g.Kind == "ec" && !slices.Contains(first, g.ID) {
+			out = append(out, g.ID)
+		}
+	}
+	return out
+}
+
+// allGroups lists every named group, for TLS 1.3 group enumeration.
+func allGroups() []uint16 {
+	out := ecGroups()
+	for _, g := range tlswire.Groups() {
+		if g.Kind != "ec" {
+			out = append(out, g.ID)
+		}
+	}
+	return out
+}
+
+// suiteRank orders candidates strongest first: forward secrecy, AEAD, key
+// size, SHA-2 MACs, then code. A server that honours the client's order
+// therefore shows the order a careful client would ask for.
+func suiteRank(s tlswire.Suite) []int {
+	b := func(v bool) int {
+		if v {
+			return 0
+		}
+		return 1
+	}
+	return []int{
+		b(s.Auth != "anon" && s.Auth != "NULL" && s.Mode != "NULL" && !s.Export),
+		b(s.ForwardSecrecy),
+		b(s.Mode == "AEAD"),
+		b(s.Kex == "ECDHE"),
+		b(s.Bits >= 128),
+		-s.Bits,
+		b(s.MAC == "SHA256" || s.MAC == "SHA384" || s.MAC == "AEAD"),
+		b(!s.Historic),
+		int(s.ID),
+	}
+}
+
+func orderedCandidates(suites []tlswire.Suite) []uint16 {
+	slices.SortStableFunc(suites, func(a, b tlswire.Suite) int {
+		return slices.Compare(suiteRank(a), suiteRank(b))
+	})
+	out := make([]uint16, len(suites))
+	for i, s := range suites {
+		out[i] = uint16(s.ID)
+	}
+	return out
+}
+
+// hello builds a ClientHello offering suites at version v.
+func (p *prober) hello(v tlswire.Version, suites []uint16) *tlswire.ClientHello {
+	ch := &tlswire.ClientHello{Version: v}
+	_, _ = rand.Read(ch.Random[:])
+	switch {
+	case v == tlswire.VersionSSL30:
+		ch.NoExtensions = true
+		ch.Suites = append(slices.Clone(suites), tlswire.SuiteRenegotiationSCSV)
+	case v >= tlswire.VersionTLS13:
+		ch.Version = tlswire.VersionTLS12
+		ch.SessionID = make([]byte, 32)
+		_, _ = rand.Read(ch.SessionID)
+		ch.Suites = slices.Clone(suites)
+		ch.SupportedVersions = []tlswire.Version{tlswire.VersionTLS13}
+		ch.Groups = append(ecGroups()[:5], 256, 257, 258, 259, 260)
+		ch.KeyShareExt = true
+		ch.KeyShares = p.keyShares
+		ch.ServerName = p.sni
+		ch.Pad = true
+	default:
+		ch.Suites = append(slices.Clone(suites), tlswire.SuiteRenegotiationSCSV)
+		ch.ServerName = p.sni
+		ch.Groups = ecGroups()
+		ch.PointFormats = true
+		ch.SessionTicket = true
+		ch.ExtendedMasterSecret = true
+		ch.Pad = true
+	}
+	return ch
+}
+
+// recordVersion is the version in the hello's record header: TLS 1.0 for
+// every TLS hello (what real clients send), SSL 3.0 for SSLv3.
+func recordVersion(v tlswire.Version) tlswire.Version {
+	return min(v, tlswire.VersionTLS10)
+}
+
+// suiteHello offers suites at version v.
+func (p *prober) suiteHello(ctx context.Context, v tlswire.Version, suites []uint16) (*helloResult, error) {
+	return p.exchange(ctx, p.hello(v, suites), recordVersion(v))
+}
+
+func remove(list []uint16, x uint16) []uint16 {
+	return slices.DeleteFunc(slices.Clone(list), func(v uint16) bool { return v == x })
+}
+
+func sortByRank(ids []uint16, rank map[uint16]int) {
+	slices.SortStableFunc(ids, func(a, b uint16) int { return cmp.Compare(rank[a], rank[b]) })
+}
