@@ -1,0 +1,95 @@
+package tlsprobe
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/rampart-sec/rampart/internal/collect"
+)
+
+// JSSE (Java's TLS stack, under WSO2's Tomcat and PassThrough transports)
+// answers unusual hellos its own way; these run the prober against it.
+
+// JDK 17 with its defaults: TLS 1.2 and 1.3, server order, 2048-bit DHE,
+// client renegotiation allowed. sslscan 2.0.7 lists the same 20 + 3 suites in
+// the same order (it wrongly says "renegotiation not supported").
+func TestJSSEDefaults(t *testing.T) {
+	port := jsseServer(t)
+	tf := probe(t, endpoint("127.0.0.1", port, "https"), &collect.Env{}, Options{})
+	if d := diff([]string{"TLSv1.2", "TLSv1.3"}, tf.Versions); d != "" {
+		t.Errorf("versions (JDK 17 disables 1.0 and 1.1): %s", d)
+	}
+	want12 := []string{"0xC030", "0xCCA8", "0xC02F", "0x009F", "0xCCAA", "0x009E", "0xC028", "0xC027", "0x006B", "0x0067",
+		"0xC014", "0xC013", "0x0039", "0x0033", "0x009D", "0x009C", "0x003D", "0x003C", "0x0035", "0x002F"}
+	if d := diff(want12, suiteIDs(tf, "TLSv1.2")); d != "" {
+		t.Errorf("TLS 1.2 suites in JSSE's order: %s", d)
+	}
+	if d := diff([]string{"0x1302", "0x1301", "0x1303"}, suiteIDs(tf, "TLSv1.3")); d != "" {
+		t.Errorf("TLS 1.3 suites in JSSE's order: %s", d)
+	}
+	if tf.CipherOrder["TLSv1.2"] != "server" || tf.CipherOrder["TLSv1.3"] != "server" {
+		t.Errorf("cipher order %v, want server for both", tf.CipherOrder)
+	}
+	if tf.DHBits != 2048 {
+		t.Errorf("dh_bits %d, want JSSE's default 2048", tf.DHBits)
+	}
+	for _, g := range []string{"X25519", "secp256r1", "secp384r1", "ffdhe2048"} {
+		if !slices.Contains(tf.Groups, g) {
+			t.Errorf("groups %v lack %s", tf.Groups, g)
+		}
+	}
+	if !tf.SecureRenegotiation || tf.ClientRenegotiation != "accepted" {
+		t.Errorf("renegotiation secure=%v client=%q (%s), want secure and accepted (jdk.tls.rejectClientInitiatedRenegotiation is false by default)",
+			tf.SecureRenegotiation, tf.ClientRenegotiation, tf.ClientRenegotiationNote)
+	}
+	if tf.Compression {
+		t.Error("JSSE has no TLS compression")
+	}
+	if len(tf.Chain) != 1 || tf.Chain[0].KeyBits != 2048 || !tf.Chain[0].SelfSigned || !tf.NameMatches {
+		t.Errorf("chain %+v name_matches=%v, want a self-signed RSA-2048 keytool certificate for 127.0.0.1", tf.Chain, tf.NameMatches)
+	}
+}
+
+// The settings a WSO2 hardening guide asks for, and the legacy ones it
+// forbids, as JVM flags: jdk.tls.ephemeralDHKeySize and
+// jdk.tls.rejectClientInitiatedRenegotiation (TLS-008, TLS-009).
+func TestJSSELegacyConfig(t *testing.T) {
+	secProps := filepath.Join(t.TempDir(), "java.security")
+	// Lift JDK 17's ban on TLS 1.0/1.1 and 3DES, as an old deployment would.
+	if err := os.WriteFile(secProps, []byte("jdk.tls.disabledAlgorithms=SSLv3, RC4, NULL, anon\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port := jsseServer(t,
+		"-Djava.security.properties="+secProps,
+		"-Djdk.tls.ephemeralDHKeySize=1024",
+		"-Djdk.tls.rejectClientInitiatedRenegotiation=true",
+		"-Dprotocols=TLSv1,TLSv1.1,TLSv1.2",
+		"-Dsuites=TLS_DHE_RSA_WITH_AES_128_GCM_SHA256,TLS_DHE_RSA_WITH_AES_128_CBC_SHA,TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,SSL_RSA_WITH_3DES_EDE_CBC_SHA",
+		"-Dorder=client")
+	tf := probe(t, endpoint("127.0.0.1", port, "https"), &collect.Env{}, Options{})
+	if d := diff([]string{"TLSv1.0", "TLSv1.1", "TLSv1.2"}, tf.Versions); d != "" {
+		t.Errorf("versions: %s", d)
+	}
+	if d := diff(sorted([]string{"0x009E", "0x0033", "0xC013", "0x000A"}), sorted(suiteIDs(tf, "TLSv1.2"))); d != "" {
+		t.Errorf("TLS 1.2 suites: %s", d)
+	}
+	if d := diff(sorted([]string{"0x0033", "0xC013", "0x000A"}), sorted(suiteIDs(tf, "TLSv1.0"))); d != "" {
+		t.Errorf("TLS 1.0 suites: %s", d)
+	}
+	if tf.CipherOrder["TLSv1.2"] != "client" {
+		t.Errorf("cipher order %v, want client (setUseCipherSuitesOrder(false))", tf.CipherOrder)
+	}
+	if tf.DHBits != 1024 {
+		t.Errorf("dh_bits %d, want 1024 (jdk.tls.ephemeralDHKeySize=1024)", tf.DHBits)
+	}
+	if tf.ClientRenegotiation != "rejected" {
+		t.Errorf("client renegotiation %q (%s), want rejected (jdk.tls.rejectClientInitiatedRenegotiation=true)", tf.ClientRenegotiation, tf.ClientRenegotiationNote)
+	}
+	for _, s := range tf.Suites {
+		if s.ID == "0x000A" && (s.Cipher != "3DES_EDE_CBC" || s.Bits != 112 || s.ForwardSecrecy) {
+			t.Errorf("3DES suite classified as %+v", s)
+		}
+	}
+}
