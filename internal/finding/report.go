@@ -19,6 +19,9 @@ type Report struct {
 	Targets       []TargetInfo `json:"targets"`
 	Findings      []Finding    `json:"findings"`
 	Summary       Summary      `json:"summary"`
+	// Interrupted is true when the scan was stopped before every target
+	// finished; the report holds what did.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // Tool names the scanner.

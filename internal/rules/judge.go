@@ -60,6 +60,11 @@ func judgeRule(r *Rule, in Input, act map[string]any) finding.Finding {
 	}
 	results := make([]checkResult, 0, len(r.Checks))
 	for _, c := range r.Checks {
+		if c.Kind == KindManual && !manualApplies(r, in) {
+			results = append(results, checkResult{kind: c.Kind, status: finding.NotApplicable,
+				message: fmt.Sprintf("no %s evidence for a %s target", strings.Join(automatedKinds(r), " or "), in.Facts.Target.Kind)})
+			continue
+		}
 		results = append(results, judgeCheck(c, in, act))
 	}
 	f.Status, f.Message = combine(r, results)
@@ -71,6 +76,34 @@ func judgeRule(r *Rule, in Input, act map[string]any) finding.Finding {
 		f.Evidence = append(f.Evidence, res.evidence...)
 	}
 	return f
+}
+
+// manualApplies reports whether a rule's manual check concerns this
+// target: always for a purely manual rule, otherwise only where the target
+// offers one of the rule's automated kinds of evidence (an attestation about
+// exposed paths belongs to endpoints, not to a product directory).
+func manualApplies(r *Rule, in Input) bool {
+	automated := false
+	for _, c := range r.Checks {
+		if c.Kind == KindManual {
+			continue
+		}
+		automated = true
+		if in.Offers[c.Kind] {
+			return true
+		}
+	}
+	return !automated
+}
+
+func automatedKinds(r *Rule) []string {
+	var out []string
+	for _, k := range r.Kinds() {
+		if k != KindManual {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // profileMismatch says why r does not apply to a target of these profiles.

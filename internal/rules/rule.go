@@ -105,7 +105,7 @@ type Test struct {
 // programs are a check's compiled expressions.
 type programs struct {
 	when, skipMessage, assert, message, passMessage, errors cel.Program
-	evidence                                   []cel.Program
+	evidence                                                []cel.Program
 }
 
 // Automated reports whether the rule has a check that is not manual.

@@ -17,6 +17,12 @@ func (s *Set) Get(id string) (*Rule, bool) {
 	return r, ok
 }
 
+// Has reports whether a rule with id exists.
+func (s *Set) Has(id string) bool {
+	_, ok := s.byID[id]
+	return ok
+}
+
 // Filter returns the rules selected by only (when non-empty) and not in
 // skip. IDs that name no rule are returned as unknown, so the CLI can say
 // so rather than silently scanning nothing.

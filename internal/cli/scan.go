@@ -1,0 +1,205 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/report"
+	"github.com/rampart-sec/rampart/internal/waiver"
+)
+
+type scanOpts struct {
+	collectOpts
+	ruleOpts
+	format       string
+	output       string
+	failOn       string
+	waivers      []string
+	attestations []string
+	verbose      bool
+	noColor      bool
+}
+
+func (a *app) scanCmd() *cobra.Command {
+	o := &scanOpts{}
+	cmd := &cobra.Command{
+		Use:   "scan [TARGET...]",
+		Short: "Audit targets and report every guideline with its evidence and fix",
+		Long: `Audit one or more targets. A TARGET is:
+  DIR                     a product installation (WSO2 IS, API-M, MI): file checks
+  host:port               a network endpoint: live TLS, HTTP and SSH probes
+  https://host[:port]/    an HTTPS endpoint (also http://, ssh://)
+  local                   this machine (the default): host checks, and the product
+                          homes of the WSO2 processes found running on it
+  @inventory.yaml         every target listed in an inventory file
+
+Exit codes: 0 nothing fails at or above --fail-on; 1 failing findings at or
+above it; 2 usage or configuration error; 3 no failing finding but some rules
+ended in error (the scan was incomplete).`,
+		Example: `  # audit this machine and the WSO2 products running on it
+  rampart scan
+
+  # audit an API Manager installation from its files
+  rampart scan /opt/wso2am-4.1.0
+
+  # audit a live endpoint from the DMZ, as SARIF for GitHub code scanning
+  rampart scan https://gw.example.com:8243/ --role dmz -f sarif -o rampart.sarif
+
+  # a whole deployment, failing the pipeline only on high and critical findings
+  rampart scan @inventory.yaml --fail-on high --waivers waivers.yaml`,
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return []string{"local"}, cobra.ShellCompDirectiveFilterDirs
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return a.runScan(cmd.Context(), o, args) },
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.format, "format", "f", "text", "output format: "+strings.Join(report.Formats(), ", "))
+	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of standard output")
+	f.StringVar(&o.failOn, "fail-on", "low", "exit 1 when a finding fails at or above this severity: info, low, medium, high, critical, none")
+	f.StringArrayVar(&o.waivers, "waivers", nil, "waivers file (YAML; repeatable)")
+	f.StringArrayVar(&o.attestations, "attestations", nil, "attestations file (YAML; repeatable)")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "list passing and not-applicable findings too (text format)")
+	f.BoolVar(&o.noColor, "no-color", false, "no colours in text output (also: NO_COLOR=1)")
+	o.collectOpts.register(cmd)
+	o.ruleOpts.register(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("format", fixedCompletion(report.Formats()))
+	_ = cmd.RegisterFlagCompletionFunc("fail-on", fixedCompletion([]string{"info", "low", "medium", "high", "critical", "none"}))
+	return cmd
+}
+
+func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
+	if err := o.collectOpts.validate(); err != nil {
+		return err
+	}
+	threshold, err := finding.ParseSeverity(o.failOn)
+	if err != nil {
+		return usageErr("--fail-on: %v", err)
+	}
+	renderer, err := report.New(o.format, report.Options{Color: a.color(o), Verbose: o.verbose})
+	if err != nil {
+		return usageErr("--format: %v", err)
+	}
+	set, err := a.loadRules(&o.ruleOpts)
+	if err != nil {
+		return err
+	}
+	selected, unknown := set.Filter(o.only, o.skip)
+	if len(unknown) > 0 {
+		return usageErr("--only/--skip name unknown rules: %s", strings.Join(unknown, ", "))
+	}
+	exceptions := &waiver.Set{}
+	for _, p := range o.waivers {
+		wf, err := readWaivers(p, set.Has)
+		if err != nil {
+			return err
+		}
+		if len(wf.Attestations) > 0 {
+			return usageErr("%s: attestations belong in an --attestations file", p)
+		}
+		exceptions.Add(wf)
+	}
+	for _, p := range o.attestations {
+		wf, err := readWaivers(p, set.Has)
+		if err != nil {
+			return err
+		}
+		if len(wf.Waivers) > 0 {
+			return usageErr("%s: waivers belong in a --waivers file", p)
+		}
+		exceptions.Add(wf)
+	}
+	targets, err := o.targets(args)
+	if err != nil {
+		return err
+	}
+	a.logger.Info("scanning", "targets", describeTargets(targets), "rules", len(selected))
+
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	s := a.scanner(&o.collectOpts)
+	s.Rules = selected
+	s.Exceptions = exceptions
+	if a.isTerminal(a.stderr) && o.output != "-" {
+		s.Progress = progressPrinter(a.stderr)
+	}
+	res := s.Run(ctx, targets)
+	if s.Progress != nil {
+		fmt.Fprint(a.stderr, "\r\x1b[K")
+	}
+	if err := writeOutput(o.output, a.stdout, func(w io.Writer) error { return renderer.Render(w, res.Report) }); err != nil {
+		return exitCode(ExitUsage, err)
+	}
+	return verdict(res.Report, threshold)
+}
+
+// verdict turns a report into the exit code.
+func verdict(r *finding.Report, threshold finding.Severity) error {
+	if n := len(r.Failing(threshold)); n > 0 {
+		return exitCode(ExitFindings, nil)
+	}
+	if r.HasStatus(finding.Error) || r.Interrupted {
+		return exitCode(ExitIncomplete, nil)
+	}
+	return nil
+}
+
+func (a *app) color(o *scanOpts) bool {
+	if o.noColor || a.getenv("NO_COLOR") != "" || o.format != "text" || (o.output != "" && o.output != "-") {
+		return false
+	}
+	return a.isTerminal(a.stdout)
+}
+
+func readWaivers(path string, known func(string) bool) (*waiver.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	defer f.Close()
+	wf, err := waiver.Parse(f, path, known)
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return wf, nil
+}
+
+// writeOutput writes to path (atomically, through a temporary file in the
+// same directory) or to stdout when path is empty or "-".
+func writeOutput(path string, stdout io.Writer, render func(io.Writer) error) error {
+	if path == "" || path == "-" {
+		return render(stdout)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := render(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("output: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("output: %w", err)
+	}
+	return nil
+}
+
+// progressPrinter shows "[done/total] name" on one terminal line.
+func progressPrinter(w io.Writer) func(done, total int, name string) {
+	return func(done, total int, name string) {
+		if len(name) > 60 {
+			name = name[:57] + "..."
+		}
+		fmt.Fprintf(w, "\r\x1b[K[%d/%d] %s", done, total, name)
+	}
+}

@@ -1,0 +1,152 @@
+package cli
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/scan"
+	"github.com/rampart-sec/rampart/internal/target"
+)
+
+// collectOpts are the flags shared by scan and facts: how targets are
+// reached and collected.
+type collectOpts struct {
+	root          string
+	role          string
+	profile       string
+	timeout       time.Duration
+	concurrency   int
+	perHost       int
+	intrusive     bool
+	caBundle      string
+	ports         string
+	certWarnDays  int
+	backupMaxDays int
+}
+
+func (o *collectOpts) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.root, "root", "", "audit a root file system mounted at this directory instead of / (with the local target)")
+	f.StringVar(&o.role, "role", "", "the vantage point this scan runs from: dmz, internal or management (exposure rules judge by it)")
+	f.StringVar(&o.profile, "profile", "", "force a profile instead of auto-detection: "+strings.Join(target.Profiles(), ", "))
+	f.DurationVar(&o.timeout, "timeout", 10*time.Minute, "deadline for the whole scan; each collector on each target gets the same bound")
+	f.IntVar(&o.concurrency, "concurrency", 8, "how many targets to scan at once")
+	f.IntVar(&o.perHost, "per-host", 5, "how many connections to one host at once")
+	f.BoolVar(&o.intrusive, "intrusive", false, "allow active checks that act on the target (one login attempt with default credentials per login endpoint)")
+	f.StringVar(&o.caBundle, "ca-bundle", "", "PEM file of extra trusted CA certificates for certificate checks")
+	f.StringVar(&o.ports, "ports", "top", "ports to scan on bare hosts of an inventory: top, 1-65535, or a list such as 22,443,9443-9445")
+	f.IntVar(&o.certWarnDays, "cert-warn-days", 30, "fail KEY-006 when a certificate expires within this many days")
+	f.IntVar(&o.backupMaxDays, "backup-max-age", 7, "fail OS-006 when the newest backup is older than this many days")
+	_ = cmd.RegisterFlagCompletionFunc("role", fixedCompletion(target.Roles()))
+	_ = cmd.RegisterFlagCompletionFunc("profile", fixedCompletion(target.Profiles()))
+}
+
+func fixedCompletion(values []string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return values, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+func (o *collectOpts) validate() error {
+	if o.role != "" && !slices.Contains(target.Roles(), o.role) {
+		return usageErr("--role %q: want one of %s", o.role, strings.Join(target.Roles(), ", "))
+	}
+	if o.profile != "" && !slices.Contains(target.Profiles(), o.profile) {
+		return usageErr("--profile %q: want one of %s", o.profile, strings.Join(target.Profiles(), ", "))
+	}
+	if o.timeout <= 0 {
+		return usageErr("--timeout must be positive")
+	}
+	if o.concurrency < 1 || o.perHost < 1 {
+		return usageErr("--concurrency and --per-host must be at least 1")
+	}
+	if _, err := target.ParsePorts(o.ports); err != nil {
+		return usageErr("--ports: %v", err)
+	}
+	if o.caBundle != "" {
+		if _, err := os.Stat(o.caBundle); err != nil {
+			return usageErr("--ca-bundle: %v", err)
+		}
+	}
+	if o.root != "" {
+		fi, err := os.Stat(o.root)
+		if err != nil || !fi.IsDir() {
+			return usageErr("--root %q is not a directory", o.root)
+		}
+	}
+	return nil
+}
+
+// targets parses the TARGET arguments ("local" when there are none).
+func (o *collectOpts) targets(args []string) ([]target.Target, error) {
+	if len(args) == 0 {
+		args = []string{"local"}
+	}
+	var out []target.Target
+	for _, a := range args {
+		ts, err := target.Parse(a, o.root)
+		if err != nil {
+			return nil, usageErr("%v", err)
+		}
+		for i := range ts {
+			if ts[i].Decl.Ports == "" {
+				ts[i].Decl.Ports = o.ports
+			}
+		}
+		out = append(out, ts...)
+	}
+	return out, nil
+}
+
+// scanner builds the scanner for these options.
+func (a *app) scanner(o *collectOpts) *scan.Scanner {
+	cs := a.collectors
+	var list []collect.Collector
+	if cs != nil {
+		list = cs()
+	} else {
+		list = scan.Collectors(scan.Config{Version: version()})
+	}
+	var dialer collect.Dialer = &net.Dialer{Timeout: 10 * time.Second, KeepAlive: -1}
+	if a.dialer != nil {
+		dialer = a.dialer
+	}
+	sc := facts.DefaultScan(time.Time{})
+	sc.Intrusive = o.intrusive
+	sc.CertWarnDays = o.certWarnDays
+	sc.BackupMaxAgeDays = o.backupMaxDays
+	return &scan.Scanner{
+		Collectors: list,
+		Env: collect.Env{
+			Dialer:    dialer,
+			Now:       a.now,
+			Logger:    a.logger,
+			Timeout:   o.timeout,
+			PerHost:   o.perHost,
+			Intrusive: o.intrusive,
+			CABundle:  o.caBundle,
+			Exec:      nil,
+		},
+		Scan:        sc,
+		Concurrency: o.concurrency,
+		Role:        o.role,
+		Profile:     o.profile,
+		Tool:        tool(),
+	}
+}
+
+func describeTargets(ts []target.Target) string {
+	names := make([]string, 0, len(ts))
+	for _, t := range ts {
+		names = append(names, fmt.Sprintf("%s (%s)", t.Name, t.Kind))
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,55 @@
+package scan
+
+import (
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/target"
+)
+
+// Expand returns the targets a scanned target leads to: the product homes
+// of the WSO2 processes running on a host (scanned with the file rules),
+// and the TLS, HTTP and SSH services found open on a node (scanned with
+// the probe rules). Children inherit the parent's declarations.
+func Expand(t target.Target, f *facts.Facts) []target.Target {
+	var out []target.Target
+	switch {
+	case t.Kind == target.Host && f.Host != nil:
+		seen := map[string]bool{}
+		for _, p := range f.Host.Processes {
+			if p.ProductHome == "" || seen[p.ProductHome] {
+				continue
+			}
+			seen[p.ProductHome] = true
+			dir := filepath.Join(t.Dir, p.ProductHome)
+			name := p.ProductHome
+			if t.Dir != "/" {
+				name = dir
+			}
+			out = append(out, target.Target{Name: name, Kind: target.Directory, Dir: dir, Profile: t.Profile, Decl: t.Decl})
+		}
+	case t.Kind == target.Node && f.Ports != nil:
+		for _, p := range f.Ports.Open {
+			scheme, ok := serviceSchemes[p.Service]
+			if !ok {
+				continue
+			}
+			ep := target.Target{Kind: target.Endpoint, Host: t.Host, Port: p.Port, Scheme: scheme, Profile: t.Profile, Decl: t.Decl}
+			ep.Name = t.Name + ":" + strconv.Itoa(p.Port)
+			out = append(out, ep)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// serviceSchemes maps identified services to the scheme their endpoint is
+// probed with.
+var serviceSchemes = map[string]string{
+	"https": "https",
+	"tls":   "https",
+	"http":  "http",
+	"ssh":   "ssh",
+}

@@ -1,0 +1,261 @@
+// Package scan runs a scan: for each target it runs the collectors, finds
+// the targets it leads to (the product homes on a host, the services on a
+// node), judges the facts with the rules and applies waivers and
+// attestations. It owns the order of things and nothing else: collecting,
+// judging and rendering live in their own packages.
+package scan
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/rules"
+	"github.com/rampart-sec/rampart/internal/target"
+	"github.com/rampart-sec/rampart/internal/waiver"
+)
+
+// Scanner holds everything one scan needs. Build it in the CLI (or a
+// test) and call Run.
+type Scanner struct {
+	Collectors []collect.Collector
+	Rules      []*rules.Rule
+	Env        collect.Env
+	// Scan holds the thresholds and the intrusive flag; Now is set from
+	// Env's clock when the scan starts.
+	Scan facts.Scan
+	// Concurrency is how many targets are scanned at once.
+	Concurrency int
+	Exceptions  *waiver.Set
+	// Role, when set, overrides every target's declared role (--role).
+	Role string
+	// Profile, when set, forces every target's profile (--profile).
+	Profile string
+	// Tool names rampart in the report.
+	Tool finding.Tool
+	// Progress, when set, is called after each target finishes.
+	Progress func(done, total int, name string)
+}
+
+// Result is a finished scan: the report and the facts behind it, in the
+// report's target order.
+type Result struct {
+	Report *finding.Report
+	Facts  []*facts.Facts
+}
+
+type unit struct {
+	t      target.Target
+	parent string
+}
+
+type done struct {
+	unit
+	facts    *facts.Facts
+	findings []finding.Finding
+}
+
+// Run scans targets and the targets they lead to. When ctx is cancelled,
+// targets not yet started are skipped, those under way end with errors,
+// and the report holds what finished, marked interrupted.
+func (s *Scanner) Run(ctx context.Context, targets []target.Target) *Result {
+	now := s.Env.Clock()
+	report := &finding.Report{
+		SchemaVersion: finding.SchemaVersion,
+		Tool:          s.Tool,
+		StartedAt:     now.UTC(),
+		Targets:       []finding.TargetInfo{},
+		Findings:      []finding.Finding{},
+	}
+	sc := s.Scan
+	sc.Now = now.UTC()
+
+	results := s.collectAll(ctx, targets, sc, true)
+	res := &Result{Report: report}
+	for _, d := range results {
+		report.Targets = append(report.Targets, targetInfo(d.t, d.parent, d.facts))
+		report.Findings = append(report.Findings, d.findings...)
+	}
+	report.Interrupted = ctx.Err() != nil
+	report.FinishedAt = s.Env.Clock().UTC()
+	report.Finalize()
+	byName := map[string]*facts.Facts{}
+	for _, d := range results {
+		byName[d.t.Name] = d.facts
+	}
+	for _, ti := range report.Targets {
+		res.Facts = append(res.Facts, byName[ti.Name])
+	}
+	return res
+}
+
+// Collect gathers the facts of targets (and the targets they lead to)
+// without judging them.
+func (s *Scanner) Collect(ctx context.Context, targets []target.Target) []*facts.Facts {
+	sc := s.Scan
+	sc.Now = s.Env.Clock().UTC()
+	var out []*facts.Facts
+	for _, d := range s.collectAll(ctx, targets, sc, false) {
+		out = append(out, d.facts)
+	}
+	return out
+}
+
+// collectAll works through a queue of targets with bounded concurrency;
+// targets found along the way join the queue. Results come back sorted by
+// target name.
+func (s *Scanner) collectAll(ctx context.Context, targets []target.Target, sc facts.Scan, judge bool) []done {
+	workers := s.Concurrency
+	if workers < 1 {
+		workers = 4
+	}
+	var (
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+		out     []done
+		seen    = map[string]bool{}
+		total   int
+		started int
+		sem     = make(chan struct{}, workers)
+	)
+	var submit func(u unit)
+	submit = func(u unit) {
+		mu.Lock()
+		if seen[u.t.Name] {
+			mu.Unlock()
+			return
+		}
+		seen[u.t.Name] = true
+		total++
+		mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			if ctx.Err() != nil {
+				return
+			}
+			mu.Lock()
+			started++
+			mu.Unlock()
+			d := s.one(ctx, u, sc, judge)
+			children := Expand(u.t, d.facts)
+			mu.Lock()
+			out = append(out, d)
+			n, tot := len(out), total+len(children)
+			mu.Unlock()
+			for _, c := range children {
+				submit(unit{t: c, parent: u.t.Name})
+			}
+			if s.Progress != nil {
+				s.Progress(n, tot, u.t.Name)
+			}
+		}()
+	}
+	for _, t := range targets {
+		submit(unit{t: t})
+	}
+	wg.Wait()
+	sort.Slice(out, func(i, j int) bool { return out[i].t.Name < out[j].t.Name })
+	return out
+}
+
+// one collects and (optionally) judges a single target.
+func (s *Scanner) one(ctx context.Context, u unit, sc facts.Scan, judge bool) done {
+	t := u.t
+	if s.Role != "" {
+		t.Decl.Role = s.Role
+	}
+	if s.Profile != "" {
+		t.Profile = s.Profile
+	}
+	env := s.Env
+	base := &facts.Facts{Target: t.Facts(), Scan: sc}
+	f := collect.Run(ctx, t, s.Collectors, &env, base)
+	f.Target.Profiles = profiles(t, f)
+	d := done{unit: unit{t: t, parent: u.parent}, facts: f}
+	if !judge {
+		return d
+	}
+	d.findings = rules.Judge(s.Rules, rules.Input{Facts: f, Offers: Offers(t.Kind)})
+	s.Exceptions.Apply(d.findings, sc.Now)
+	return d
+}
+
+// Offers says which kinds of rule check a target kind can decide.
+func Offers(k target.Kind) map[string]bool {
+	switch k {
+	case target.Directory:
+		return map[string]bool{rules.KindFile: true}
+	case target.Host:
+		return map[string]bool{rules.KindHost: true}
+	case target.Endpoint, target.Node:
+		return map[string]bool{rules.KindProbe: true}
+	}
+	return map[string]bool{}
+}
+
+// profiles decides the profiles a target is judged under: the forced one,
+// else what was detected (the product of a directory; linux-host and the
+// products running on a host); endpoints without a declared profile get
+// none, so every rule is eligible.
+func profiles(t target.Target, f *facts.Facts) []string {
+	if t.Profile != "" {
+		return []string{t.Profile}
+	}
+	set := map[string]bool{}
+	switch t.Kind {
+	case target.Directory:
+		if f.Product != nil && f.Product.Profile != "" {
+			set[f.Product.Profile] = true
+		}
+	case target.Host:
+		set["linux-host"] = true
+		if f.Host != nil {
+			for _, p := range f.Host.Processes {
+				if p.Profile != "" {
+					set[p.Profile] = true
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for p := range set {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func targetInfo(t target.Target, parent string, f *facts.Facts) finding.TargetInfo {
+	ti := finding.TargetInfo{
+		Name:     t.Name,
+		Kind:     string(t.Kind),
+		Profiles: f.Target.Profiles,
+		Role:     t.Decl.Role,
+		Parent:   parent,
+	}
+	if f.Product != nil {
+		ti.Product, ti.Version = f.Product.Name, f.Product.Version
+	}
+	keys := make([]string, 0, len(f.Status))
+	for k := range f.Status {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if st := f.Status[k]; st.State == facts.Failed {
+			ti.Errors = append(ti.Errors, fmt.Sprintf("%s: %s", k, st.Reason))
+		}
+	}
+	return ti
+}

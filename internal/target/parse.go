@@ -1,0 +1,51 @@
+package target
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Parse turns one command-line TARGET into targets: "local" is this host
+// (or root when set: a mounted image), "@file" an inventory, an existing
+// directory a product installation, anything else an endpoint.
+func Parse(arg, root string) ([]Target, error) {
+	switch {
+	case arg == "local":
+		dir := "/"
+		if root != "" {
+			dir = root
+		}
+		return []Target{{Name: "local", Kind: Host, Dir: dir}}, nil
+	case strings.HasPrefix(arg, "@"):
+		path := arg[1:]
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("inventory: %w", err)
+		}
+		defer f.Close()
+		_, ts, err := ParseInventory(f, path, filepath.Dir(path))
+		return ts, err
+	}
+	if !strings.Contains(arg, "://") {
+		if fi, err := os.Stat(arg); err == nil {
+			if !fi.IsDir() {
+				return nil, fmt.Errorf("target %q is a file, not a product directory", arg)
+			}
+			abs, err := filepath.Abs(arg)
+			if err != nil {
+				return nil, fmt.Errorf("target %q: %w", arg, err)
+			}
+			return []Target{{Name: arg, Kind: Directory, Dir: abs}}, nil
+		}
+	}
+	t, err := ParseEndpoint(arg)
+	if err != nil {
+		if !strings.Contains(arg, ":") {
+			return nil, fmt.Errorf("target %q is neither an existing directory, local, @inventory.yaml nor host:port or a URL", arg)
+		}
+		return nil, err
+	}
+	return []Target{t}, nil
+}
