@@ -1,0 +1,160 @@
+package keystore
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	jks "github.com/pavlo-v-chernykh/keystore-go/v4"
+)
+
+// openJKS reads a JKS store with keystore-go after checking that every
+// length in it fits the data, so a forged length cannot make the reader
+// allocate gigabytes.
+func openJKS(data []byte, password string) (*Store, error) {
+	if err := checkJKSBounds(data); err != nil {
+		return nil, fmt.Errorf("malformed JKS: %w", err)
+	}
+	ks := jks.New(jks.WithOrderedAliases())
+	if err := ks.Load(bytes.NewReader(data), []byte(password)); err != nil {
+		if strings.Contains(err.Error(), "invalid digest") {
+			return nil, ErrWrongPassword
+		}
+		return nil, fmt.Errorf("malformed JKS: %w", err)
+	}
+	st := &Store{Format: FormatJKS}
+	aliases := ks.Aliases()
+	sort.Strings(aliases)
+	for _, a := range aliases {
+		switch {
+		case ks.IsPrivateKeyEntry(a):
+			raw, err := ks.GetPrivateKeyEntryCertificateChain(a)
+			if err != nil {
+				return nil, fmt.Errorf("entry %s: %w", a, err)
+			}
+			var chain []*x509.Certificate
+			for i, c := range raw {
+				cert, err := x509.ParseCertificate(c.Content)
+				if err != nil {
+					return nil, fmt.Errorf("entry %s certificate %d: %w", a, i, err)
+				}
+				chain = append(chain, cert)
+			}
+			if len(chain) == 0 {
+				st.Notes = append(st.Notes, "private key entry "+a+" has no certificate")
+				continue
+			}
+			st.Entries = append(st.Entries, Entry{Alias: a, Kind: KindPrivateKey, Chain: chain})
+		case ks.IsTrustedCertificateEntry(a):
+			tc, err := ks.GetTrustedCertificateEntry(a)
+			if err != nil {
+				return nil, fmt.Errorf("entry %s: %w", a, err)
+			}
+			cert, err := x509.ParseCertificate(tc.Certificate.Content)
+			if err != nil {
+				return nil, fmt.Errorf("entry %s: %w", a, err)
+			}
+			st.Entries = append(st.Entries, Entry{Alias: a, Kind: KindTrustedCert, Chain: []*x509.Certificate{cert}})
+		}
+	}
+	return st, nil
+}
+
+// checkJKSBounds walks the JKS layout (magic, version, count, entries,
+// 20-byte digest) and checks every declared length against what is left.
+func checkJKSBounds(b []byte) error {
+	r := &reader{b: b}
+	if r.u32() != jksMagic {
+		return errors.New("bad magic")
+	}
+	version := r.u32()
+	if version != 1 && version != 2 {
+		return fmt.Errorf("unknown version %d", version)
+	}
+	n := r.u32()
+	// The smallest entry is over 14 bytes: a count beyond that is a lie.
+	if r.err == nil && uint64(n) > uint64(len(b))/14 {
+		return fmt.Errorf("%d entries cannot fit in %d bytes", n, len(b))
+	}
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		tag := r.u32()
+		r.skip(int(r.u16())) // alias
+		r.skip(8)            // timestamp
+		switch tag {
+		case 1:
+			r.skip(int(r.u32())) // encrypted key
+			certs := r.u32()
+			if r.err == nil && uint64(certs) > uint64(r.left())/4 {
+				return fmt.Errorf("entry %d: %d certificates cannot fit", i, certs)
+			}
+			for j := uint32(0); j < certs && r.err == nil; j++ {
+				r.cert(version)
+			}
+		case 2:
+			r.cert(version)
+		default:
+			if r.err == nil {
+				return fmt.Errorf("entry %d: unknown tag %d", i, tag)
+			}
+		}
+	}
+	r.skip(20)
+	return r.err
+}
+
+type reader struct {
+	b   []byte
+	off int
+	err error
+}
+
+func (r *reader) left() int { return len(r.b) - r.off }
+
+func (r *reader) take(n int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n < 0 || n > r.left() {
+		r.err = fmt.Errorf("length %d at offset %d runs past the end (%d bytes)", n, r.off, len(r.b))
+		return nil
+	}
+	s := r.b[r.off : r.off+n]
+	r.off += n
+	return s
+}
+
+func (r *reader) skip(n int) { r.take(n) }
+
+func (r *reader) u16() uint16 {
+	s := r.take(2)
+	if s == nil {
+		return 0
+	}
+	return binary.BigEndian.Uint16(s)
+}
+
+func (r *reader) u32() uint32 {
+	s := r.take(4)
+	if s == nil {
+		return 0
+	}
+	return binary.BigEndian.Uint32(s)
+}
+
+func (r *reader) cert(version uint32) {
+	if version == 2 {
+		r.skip(int(r.u16())) // certificate type
+	}
+	n := r.u32()
+	if uint64(n) > uint64(r.left()) {
+		if r.err == nil {
+			r.err = fmt.Errorf("certificate of %d bytes runs past the end", n)
+		}
+		return
+	}
+	r.skip(int(n))
+}
