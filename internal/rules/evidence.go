@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"cel.dev/cel-go/common/types"
@@ -33,9 +34,30 @@ func evidence(c *Check, act map[string]any) []finding.Evidence {
 		if err != nil || types.IsError(v) {
 			continue
 		}
-		out = append(out, toEvidence(strings.TrimSpace(c.Evidence[i]), c.Kind, v)...)
+		out = append(out, toEvidence(displayPath(c.Evidence[i]), c.Kind, v)...)
 	}
 	return out
+}
+
+// factPath matches the leading fact path of an expression:
+// "product.secrets" in "product.secrets.filter(s, s.form == 'plain')".
+var factPath = regexp.MustCompile(`^[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*|\[[0-9]+\])*`)
+
+// macros are the list functions that may follow a fact path.
+var macros = map[string]bool{"filter": true, "map": true, "exists": true, "all": true, "exists_one": true, "size": true, "flatten": true, "join": true}
+
+// displayPath names the fact an evidence expression reads, without the
+// filtering that selected the items: evidence shows where a value lives.
+func displayPath(expr string) string {
+	expr = strings.TrimSpace(expr)
+	p := factPath.FindString(expr)
+	if p == "" {
+		return expr
+	}
+	if i := strings.LastIndexByte(p, '.'); i > 0 && macros[p[i+1:]] {
+		p = p[:i]
+	}
+	return p
 }
 
 // toEvidence turns a CEL value into evidence items: a list of facts gives
@@ -43,6 +65,12 @@ func evidence(c *Check, act map[string]any) []finding.Evidence {
 // item, anything else one item.
 func toEvidence(path, kind string, v ref.Val) []finding.Evidence {
 	items := listItems(v)
+	if s, ok := v.(types.String); ok && s == "" {
+		return nil // an unset value says nothing
+	}
+	if items != nil && len(items) == 0 {
+		return nil // nothing matched: no item to show
+	}
 	if items == nil || allPrimitive(items) {
 		ev := finding.Evidence{Path: path, Check: kind, Value: render(v)}
 		if o, ok := facts.OriginOf(native(v)); ok {
