@@ -44,6 +44,7 @@ func ParseServerKeyExchange(body []byte, kind string) (*ServerKeyExchange, error
 			s.Group = r.u16("server_key_exchange.named_curve")
 		case 1, 2:
 			// Explicit curves: the parameters are not parsed; the group stays 0.
+			s.Params = body
 			return s, r.err
 		default:
 			if r.err == nil {

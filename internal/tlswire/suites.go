@@ -231,7 +231,10 @@ func classify(name string) Suite {
 		s.MAC = hash
 	}
 	s.Bits = cipherBits(s.Cipher)
-	s.ForwardSecrecy = (s.Kex == "DHE" || s.Kex == "ECDHE" || s.Kex == "ANY" || s.Kex == "ECCPWD") && s.Auth != "anon"
+	if strings.Contains(s.Cipher, "_MGM_") {
+		s.TLS13 = true // RFC 9367 GOST suites are TLS 1.3 suites despite the _WITH_
+	}
+	s.ForwardSecrecy = s.TLS13 || (s.Kex == "DHE" || s.Kex == "ECDHE" || s.Kex == "ANY" || s.Kex == "ECCPWD") && s.Auth != "anon"
 	return s
 }
 

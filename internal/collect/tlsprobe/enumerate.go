@@ -63,7 +63,7 @@ func (p *prober) enumerate(ctx context.Context, v tlswire.Version, cands []uint1
 			(first.alert != nil && first.alert.Description == tlswire.AlertProtocolVersion) {
 			return vr, nil
 		}
-		return p.enumerateChunked(ctx, v, cands)
+		return p.enumerateChunked(ctx, v, cands, vr.sawAlert)
 	}
 	vr.offered = true
 	vr.add(first)
@@ -152,14 +152,14 @@ func (p *prober) eliminateParts(ctx context.Context, v tlswire.Version, parts []
 // chunks; if any chunk is accepted the server choked on length, so
 // eliminate chunk by chunk and, if it has its own order, recover that order
 // over the accepted suites.
-func (p *prober) enumerateChunked(ctx context.Context, v tlswire.Version, cands []uint16) (*versionResult, error) {
+func (p *prober) enumerateChunked(ctx context.Context, v tlswire.Version, cands []uint16, sawAlert bool) (*versionResult, error) {
 	vr := &versionResult{version: v, chunked: true}
 	parts := splitContiguous(cands, chunkSize)
 	if err := p.eliminateParts(ctx, v, parts, vr); err != nil {
 		return nil, err
 	}
 	if len(vr.suites) == 0 {
-		return &versionResult{version: v, sawAlert: true}, nil
+		return &versionResult{version: v, sawAlert: sawAlert}, nil
 	}
 	vr.offered = true
 	sortByRank(vr.suites, p.rank)

@@ -1,0 +1,145 @@
+package tlsprobe
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/tlswire"
+)
+
+// serverHello builds a plaintext ServerHello record choosing suite.
+func serverHello(suite uint16) []byte {
+	body := []byte{0x03, 0x03}
+	body = append(body, make([]byte, 32)...)
+	body = append(body, 0, byte(suite>>8), byte(suite), 0)
+	msg := append([]byte{2, 0, 0, byte(len(body))}, body...)
+	return tlswire.AppendRecords(nil, tlswire.TypeHandshake, tlswire.VersionTLS12, msg)
+}
+
+// readHello consumes the client's first record.
+func readHello(c net.Conn) {
+	_, _ = tlswire.ReadRecord(c)
+}
+
+func TestHostileServers(t *testing.T) {
+	cases := []struct {
+		name   string
+		handle func(net.Conn)
+		want   error  // errors.Is target
+		text   string // substring of the error
+	}{
+		{"garbage bytes", func(c net.Conn) {
+			readHello(c)
+			_, _ = c.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"))
+		}, errNotTLS, "not a TLS record"},
+		{"never answers", func(c net.Conn) {
+			_, _ = io.Copy(io.Discard, c)
+		}, errNoAnswer, "no answer"},
+		{"drips a byte a second", func(c net.Conn) {
+			readHello(c)
+			for _, b := range serverHello(0xC02F) {
+				if _, err := c.Write([]byte{b}); err != nil {
+					return
+				}
+				time.Sleep(time.Second)
+			}
+		}, errNoAnswer, "no answer"},
+		{"oversized record", func(c net.Conn) {
+			readHello(c)
+			_, _ = c.Write([]byte{0x16, 0x03, 0x03, 0xFF, 0xFF})
+			_, _ = c.Write(make([]byte, 1<<16))
+		}, tlswire.ErrTooLarge, "record of 65535 bytes"},
+		{"oversized handshake message", func(c net.Conn) {
+			readHello(c)
+			// A handshake header announcing 16 MiB, then records that never end it.
+			first := append([]byte{2, 0xFF, 0xFF, 0xFF}, make([]byte, 1000)...)
+			out := tlswire.AppendRecords(nil, tlswire.TypeHandshake, tlswire.VersionTLS12, first)
+			for range 40 {
+				out = tlswire.AppendRecords(out, tlswire.TypeHandshake, tlswire.VersionTLS12, make([]byte, 16000))
+			}
+			_, _ = c.Write(out)
+		}, tlswire.ErrTooLarge, "limit"},
+		{"ServerHello with a suite not offered", func(c net.Conn) {
+			readHello(c)
+			_, _ = c.Write(serverHello(0x1234))
+		}, errUnoffered, "0x1234"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			port := rawServer(t, tc.handle)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			c := New(Options{HandshakeTimeout: 1500 * time.Millisecond, ConnectTimeout: time.Second})
+			f, err := c.Collect(ctx, endpoint("127.0.0.1", port, "https"), &collect.Env{})
+			if err == nil {
+				t.Fatalf("no error; facts %+v", f.TLS)
+			}
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.text) {
+				t.Errorf("error %q: want %v containing %q", err, tc.want, tc.text)
+			}
+			if !strings.HasPrefix(err.Error(), "tls probe 127.0.0.1:") {
+				t.Errorf("error %q does not name the probe and address", err)
+			}
+		})
+	}
+}
+
+// An endpoint of unknown scheme that does not speak TLS (an SSH server, a
+// plain HTTP server) is not a TLS endpoint: no facts, no error.
+func TestUnknownSchemeNotTLS(t *testing.T) {
+	for name, handle := range map[string]func(net.Conn){
+		"ssh banner": func(c net.Conn) { _, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.2p1\r\n")); readHello(c) },
+		"plain http": func(c net.Conn) { readHello(c); _, _ = c.Write([]byte("HTTP/1.1 400 Bad Request\r\n\r\n")) },
+		"closes":     func(c net.Conn) {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			port := rawServer(t, handle)
+			f, err := New(Options{HandshakeTimeout: time.Second}).Collect(context.Background(), endpoint("127.0.0.1", port, ""), &collect.Env{})
+			if err != nil || f != nil {
+				t.Errorf("got facts %v, error %v; want nil, nil (not a TLS service)", f, err)
+			}
+		})
+	}
+}
+
+func TestNotApplicable(t *testing.T) {
+	c := New(Options{})
+	for _, scheme := range []string{"http", "ssh"} {
+		if c.Applies(endpoint("127.0.0.1", 1, scheme)) {
+			t.Errorf("applies to %s endpoints", scheme)
+		}
+	}
+	if !c.Applies(endpoint("127.0.0.1", 1, "")) || !c.Applies(endpoint("::1", 1, "https")) {
+		t.Error("does not apply to https or unknown-scheme endpoints")
+	}
+	if c.Name() != "tls" || len(c.Provides()) != 1 || c.Provides()[0] != "tls" {
+		t.Errorf("name %q provides %v", c.Name(), c.Provides())
+	}
+}
+
+// A refused connection is an error, and a cancelled context ends the scan.
+func TestConnectErrors(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	_, err = New(Options{}).Collect(context.Background(), endpoint("127.0.0.1", port, "https"), &collect.Env{})
+	if err == nil || !strings.Contains(err.Error(), "connect") {
+		t.Errorf("closed port: error %v, want a connect error", err)
+	}
+	port = rawServer(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err = New(Options{}).Collect(ctx, endpoint("127.0.0.1", port, "https"), &collect.Env{})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("silent server under a 200ms deadline: error %v, want deadline exceeded", err)
+	}
+}
