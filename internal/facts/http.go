@@ -24,6 +24,13 @@ type HTTP struct {
 	Health []HealthProbe `json:"health"`
 	// DefaultLogin is the opt-in login attempt with default credentials.
 	DefaultLogin DefaultLogin `json:"default_login"`
+	// RootStatus is the status the base URL answered with (after
+	// same-host redirects).
+	RootStatus int `json:"root_status"`
+	// NotFoundStatus is the status a path that cannot exist answered with:
+	// 404 on most servers, 200 on a catch-all. Paths that answer exactly
+	// like it are marked catch_all and not counted as reachable.
+	NotFoundStatus int `json:"not_found_status"`
 }
 
 // Disclosure is one piece of product or version information given away.
@@ -42,6 +49,14 @@ type HSTS struct {
 	Preload           bool   `json:"preload"`
 	Raw               string `json:"raw,omitempty"`
 	URL               string `json:"url,omitempty"`
+	// Problem says why a header that is present does not count (no
+	// max-age, a directive given twice), as RFC 6797 section 6.1 has a
+	// browser ignore such a header. Empty when the header is valid.
+	Problem string `json:"problem,omitempty"`
+	// MissingOn lists the probed paths that answered over HTTPS with
+	// content but without a valid Strict-Transport-Security header (HSTS
+	// must be set by every application, not only the base URL).
+	MissingOn []string `json:"missing_on"`
 }
 
 // Page is one dynamic page and the caching headers it answered with.
@@ -81,6 +96,24 @@ type PathProbe struct {
 	Reachable bool   `json:"reachable"`
 	Error     string `json:"error,omitempty"`
 	Origin    Origin `json:"origin"`
+	// URL is the URL requested; FinalURL where same-host redirects ended
+	// (empty when there was none), Location an off-host redirect target
+	// that was not followed.
+	URL       string `json:"url,omitempty"`
+	FinalURL  string `json:"final_url,omitempty"`
+	Location  string `json:"location,omitempty"`
+	Redirects int    `json:"redirects"`
+	// AuthRequired: the path answered 401 (or 407), asking for
+	// credentials. The application is there, only guarded by a login, so
+	// the path is not blocked at this vantage point.
+	AuthRequired bool `json:"auth_required"`
+	// CatchAll: the answer is the same as for a path that cannot exist
+	// (a proxy's catch-all page), so it says nothing about this path.
+	CatchAll bool `json:"catch_all"`
+	// Products are the products the path belongs to (wso2-is, wso2-apim,
+	// wso2-mi); empty for paths declared in the inventory.
+	Products  []string `json:"products"`
+	LatencyMS int64    `json:"latency_ms"`
 }
 
 // HealthProbe is one health endpoint and its answer.
@@ -92,6 +125,12 @@ type HealthProbe struct {
 	LatencyMS int64  `json:"latency_ms"`
 	Error     string `json:"error,omitempty"`
 	Origin    Origin `json:"origin"`
+	// Declared is true for paths from the inventory's health_paths; the
+	// products' default health paths are listed only when they answered.
+	Declared bool `json:"declared"`
+	// State is the "status" value of a JSON health answer ("ready",
+	// "UP"), when there is one.
+	State string `json:"state,omitempty"`
 }
 
 // DefaultLogin records the opt-in default-credential check.
@@ -99,6 +138,9 @@ type DefaultLogin struct {
 	// Attempted is false unless the scan ran with --intrusive.
 	Attempted bool           `json:"attempted"`
 	Attempts  []LoginAttempt `json:"attempts"`
+	// Reason says why no attempt was made: not --intrusive, or no login
+	// endpoint answered.
+	Reason string `json:"reason,omitempty"`
 }
 
 // LoginAttempt is one login with a default user name and password.
@@ -109,4 +151,6 @@ type LoginAttempt struct {
 	Status   int    `json:"status"`
 	Error    string `json:"error,omitempty"`
 	Origin   Origin `json:"origin"`
+	// Kind is the login endpoint: carbon-console or mi-management-api.
+	Kind string `json:"kind,omitempty"`
 }

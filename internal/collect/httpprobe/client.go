@@ -1,0 +1,394 @@
+package httpprobe
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/target"
+)
+
+var (
+	// errNotHTTP marks a service that answered, but not in HTTP.
+	errNotHTTP = errors.New("not an HTTP service")
+	// errUnresponsive is the error of requests not sent because the
+	// server timed out too often already.
+	errUnresponsive = errors.New("not sent: the server timed out on earlier requests")
+)
+
+// prober probes one endpoint over one scheme. It lives for one Collect.
+type prober struct {
+	opts     Options
+	env      *collect.Env
+	t        target.Target
+	scheme   string
+	base     *url.URL
+	vhost    string // declared public host name, sent as Host and SNI
+	tr       *http.Transport
+	dialer   collect.Dialer
+	limiter  *hostLimiter
+	perHost  int
+	limitKey string
+	ua       string
+
+	tlsOK     atomic.Bool  // a TLS handshake completed
+	spokeHTTP atomic.Bool  // some answer was HTTP
+	timeouts  atomic.Int32 // requests that timed out
+}
+
+func (c *Collector) newProber(t target.Target, scheme string, env *collect.Env) *prober {
+	p := &prober{
+		opts: c.opts, env: env, t: t, scheme: scheme, base: baseURL(t, scheme),
+		vhost: t.Decl.Hostname, limiter: &c.limiter, perHost: c.opts.PerHost,
+		limitKey: strings.ToLower(t.Host), ua: userAgent(c.opts.Version),
+	}
+	if env.PerHost > 0 {
+		p.perHost = env.PerHost
+	}
+	p.dialer = env.Dialer
+	if p.dialer == nil {
+		p.dialer = &net.Dialer{}
+	}
+	p.tr = &http.Transport{
+		Proxy:                  nil, // never an environment proxy: the vantage point is this host
+		DialContext:            p.dialPlain,
+		DialTLSContext:         p.dialTLS,
+		MaxResponseHeaderBytes: c.opts.MaxHeaderBytes,
+		DisableCompression:     true, // the body cap then bounds what the server sends
+		MaxIdleConnsPerHost:    p.perHost,
+		MaxConnsPerHost:        p.perHost,
+		IdleConnTimeout:        30 * time.Second,
+		ResponseHeaderTimeout:  c.opts.RequestTimeout,
+		TLSNextProto:           map[string]func(string, *tls.Conn) http.RoundTripper{}, // HTTP/1.1 only
+	}
+	return p
+}
+
+func (p *prober) close() { p.tr.CloseIdleConnections() }
+
+func (p *prober) dialPlain(ctx context.Context, network, addr string) (net.Conn, error) {
+	dctx, cancel := context.WithTimeout(ctx, p.opts.ConnectTimeout)
+	defer cancel()
+	return p.dialer.DialContext(dctx, network, addr)
+}
+
+// tlsError marks a failure of the TLS layer (as opposed to HTTP).
+type tlsError struct{ err error }
+
+func (e *tlsError) Error() string { return "TLS handshake: " + e.err.Error() }
+func (e *tlsError) Unwrap() error { return e.err }
+
+// dialTLS connects and handshakes with certificate checks off (judging the
+// certificate is the TLS prober's job) but SNI set, accepting every
+// protocol version and suite Go has, so old servers can be looked at too.
+func (p *prober) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
+	raw, err := p.dialPlain(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	cfg := &tls.Config{
+		InsecureSkipVerify: true, //nolint:gosec // certificates are judged by the tls collector
+		MinVersion:         tls.VersionTLS10,
+		CipherSuites:       allSuites(),
+		NextProtos:         []string{"http/1.1"},
+	}
+	switch {
+	case p.vhost != "":
+		cfg.ServerName = p.vhost
+	case net.ParseIP(host) == nil:
+		cfg.ServerName = host
+	}
+	tc := tls.Client(raw, cfg)
+	hctx, cancel := context.WithTimeout(ctx, p.opts.ConnectTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(hctx); err != nil {
+		_ = raw.Close()
+		return nil, &tlsError{err}
+	}
+	p.tlsOK.Store(true)
+	return tc, nil
+}
+
+func allSuites() []uint16 {
+	var ids []uint16
+	for _, s := range tls.CipherSuites() {
+		ids = append(ids, s.ID)
+	}
+	for _, s := range tls.InsecureCipherSuites() {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
+// request is one thing to ask the server.
+type request struct {
+	method      string
+	path        string // path and query, from the host's root
+	body        string
+	contentType string
+	header      http.Header
+	follow      bool // follow same-host redirects
+	// pageScan: examine every body for product and version banners (the
+	// default and error pages); otherwise only error statuses are.
+	pageScan bool
+}
+
+// hop is one response of a redirect chain.
+type hop struct {
+	URL    string
+	Status int
+	Header http.Header
+	HTTPS  bool
+}
+
+// answer is what one request (with its redirects) got.
+type answer struct {
+	path     string
+	url      string
+	hops     []hop
+	body     []byte // the last hop's body, capped; dropped after digest
+	err      error
+	location string // an off-host redirect that was not followed
+	latency  time.Duration
+
+	// filled by digest
+	disclosures []facts.Disclosure
+	sig         signature
+	carbonLogin bool   // the body holds the Carbon console login form
+	jsonStatus  string // "status" of a JSON body
+	cookies     []facts.Cookie
+}
+
+func (a *answer) final() *hop {
+	if len(a.hops) == 0 {
+		return nil
+	}
+	return &a.hops[len(a.hops)-1]
+}
+
+func (a *answer) status() int {
+	if h := a.final(); h != nil {
+		return h.Status
+	}
+	return 0
+}
+
+func (a *answer) errText() string {
+	if a.err == nil {
+		return ""
+	}
+	return a.err.Error()
+}
+
+// resolve turns a catalogue path into a URL on the target.
+func (p *prober) resolve(path string) (*url.URL, error) {
+	ref, err := url.Parse(path)
+	if err != nil {
+		return nil, fmt.Errorf("bad path %q: %w", path, err)
+	}
+	return p.base.ResolveReference(ref), nil
+}
+
+// sameHost reports whether u is on the probed host (or its declared name).
+func (p *prober) sameHost(u *url.URL) bool {
+	h := u.Hostname()
+	return strings.EqualFold(h, p.t.Host) || (p.vhost != "" && strings.EqualFold(h, p.vhost))
+}
+
+// dialURL rewrites a URL naming the declared host name to the address
+// probed, returning the Host header to send.
+func (p *prober) dialURL(u *url.URL) (*url.URL, string) {
+	d := *u
+	hostHeader := ""
+	if p.vhost != "" {
+		port := u.Port()
+		if port == "" {
+			port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
+		}
+		d.Host = net.JoinHostPort(p.t.Host, port)
+		hostHeader = p.vhost
+		if (u.Scheme == "https" && port != "443") || (u.Scheme == "http" && port != "80") {
+			hostHeader = net.JoinHostPort(p.vhost, port)
+		}
+	}
+	return &d, hostHeader
+}
+
+func (p *prober) unresponsive() bool {
+	return p.timeouts.Load() >= int32(p.opts.MaxTimeouts)
+}
+
+func (p *prober) noteErr(ctx context.Context, err error) {
+	if ctx.Err() != nil {
+		return // the whole scan is out of time, not this server's fault
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		p.timeouts.Add(1)
+	}
+	if strings.Contains(err.Error(), "server response headers exceeded") {
+		p.spokeHTTP.Store(true)
+	}
+}
+
+// fetch sends one request and follows its same-host redirects, reading
+// every body up to the cap and examining it for disclosures.
+func (p *prober) fetch(ctx context.Context, r request) *answer {
+	a := &answer{path: r.path}
+	u, err := p.resolve(r.path)
+	if err != nil {
+		a.err = err
+		return a
+	}
+	a.url = u.String()
+	if p.unresponsive() {
+		a.err = errUnresponsive
+		return a
+	}
+	release, err := p.limiter.acquire(ctx, p.limitKey, p.perHost)
+	if err != nil {
+		a.err = fmt.Errorf("waiting for a connection slot: %w", err)
+		return a
+	}
+	defer release()
+	start := p.env.Clock()
+	defer func() { a.latency = p.env.Clock().Sub(start) }()
+
+	jar, _ := cookiejar.New(nil) // per chain, so cookie-setting redirects work as in a browser
+	client := &http.Client{
+		Transport:     p.tr,
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	method, body := r.method, r.body
+	for i := 0; ; i++ {
+		h, data, loc, err := p.do(ctx, client, method, u, body, r)
+		if h != nil {
+			p.spokeHTTP.Store(true)
+			a.hops = append(a.hops, *h)
+			p.scanBody(a, h, data, r.pageScan)
+		}
+		if err != nil {
+			a.err = err
+			return a
+		}
+		if !r.follow || !isRedirect(h.Status) || loc == "" {
+			a.body = data
+			return a
+		}
+		next, err := u.Parse(loc)
+		if err != nil || (next.Scheme != "http" && next.Scheme != "https") {
+			a.location = loc
+			a.body = data
+			return a
+		}
+		if !p.sameHost(next) {
+			a.location = next.String()
+			a.body = data
+			return a
+		}
+		if i >= p.opts.MaxRedirects {
+			a.err = fmt.Errorf("stopped after %d redirects (the last to %s)", p.opts.MaxRedirects, next.Redacted())
+			return a
+		}
+		u = next
+		if h.Status == http.StatusSeeOther || method != http.MethodGet && method != http.MethodHead && h.Status != http.StatusTemporaryRedirect && h.Status != http.StatusPermanentRedirect {
+			method, body = http.MethodGet, ""
+		}
+	}
+}
+
+func isRedirect(status int) bool {
+	switch status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
+// do sends one request and reads its answer within RequestTimeout.
+func (p *prober) do(ctx context.Context, client *http.Client, method string, u *url.URL, body string, r request) (*hop, []byte, string, error) {
+	rctx, cancel := context.WithTimeout(ctx, p.opts.RequestTimeout)
+	defer cancel()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	du, hostHeader := p.dialURL(u)
+	req, err := http.NewRequestWithContext(rctx, method, du.String(), rd)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
+	}
+	for k, v := range r.header {
+		req.Header[k] = v
+	}
+	req.Header.Set("User-Agent", p.ua)
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "*/*")
+	}
+	if body != "" && r.contentType != "" {
+		req.Header.Set("Content-Type", r.contentType)
+	}
+	if hostHeader != "" {
+		req.Host = hostHeader
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		p.noteErr(ctx, err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, nil, "", fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
+	}
+	defer resp.Body.Close()
+	h := &hop{URL: u.String(), Status: resp.StatusCode, Header: resp.Header, HTTPS: resp.TLS != nil}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, p.opts.MaxBody))
+	if err != nil {
+		p.noteErr(ctx, err)
+		return h, data, "", fmt.Errorf("%s %s: reading the body (%d bytes in): %w", method, u.Redacted(), len(data), err)
+	}
+	return h, data, resp.Header.Get("Location"), nil
+}
+
+// isNotHTTP reports whether err says the peer answered, but not in HTTP.
+func isNotHTTP(err error) bool {
+	if err == nil {
+		return false
+	}
+	var rh tls.RecordHeaderError
+	if errors.As(err, &rh) {
+		return true
+	}
+	s := err.Error()
+	return strings.Contains(s, "malformed HTTP") || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		strings.Contains(s, "server closed") || strings.Contains(s, "connection reset")
+}
+
+// ms is a duration in whole milliseconds.
+func ms(d time.Duration) int64 { return d.Milliseconds() }
+
+// portOf returns the port of a URL, defaulted from its scheme.
+func portOf(u *url.URL) int {
+	if p, err := strconv.Atoi(u.Port()); err == nil {
+		return p
+	}
+	if u.Scheme == "https" {
+		return 443
+	}
+	return 80
+}
