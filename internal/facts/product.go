@@ -57,6 +57,13 @@ type Product struct {
 	// hostname verification of outbound TLS connections.
 	OutboundVerificationOff []Setting `json:"outbound_verification_off"`
 	HealthCheck             Setting   `json:"health_check"`
+	// SenderHostnameVerifiers are the HostnameVerifier settings of the
+	// product's outbound HTTPS senders (the API-M and MI PassThrough
+	// sender): Strict, DefaultAndLocalhost or AllowAll.
+	SenderHostnameVerifiers []Setting `json:"sender_hostname_verifiers"`
+	// Notes are caveats of the collection: defaults that could not be
+	// read, rendered files used in place of missing ones.
+	Notes []string `json:"notes"`
 	// Java is the JDK the product is run with, when it can be told from
 	// the files (a bundled JDK) or the running process.
 	Java JavaRuntime `json:"java"`

@@ -1,0 +1,144 @@
+package wso2
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/rules"
+	"github.com/rampart-sec/rampart/internal/target"
+	builtinrules "github.com/rampart-sec/rampart/rules"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+// fixturesDir is shared/fixtures/wso2 beside the repository.
+func fixturesDir(t testing.TB) string {
+	t.Helper()
+	d, err := filepath.Abs(filepath.Join("..", "..", "..", "..", "shared", "fixtures", "wso2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(d); err != nil {
+		t.Skipf("WSO2 fixtures not found at %s", d)
+	}
+	return d
+}
+
+func fixtureNames(t testing.TB) []string {
+	t.Helper()
+	entries, err := os.ReadDir(fixturesDir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() {
+			out = append(out, e.Name())
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// fileRules are the built-in rules with a file check.
+func fileRules(t testing.TB) []*rules.Rule {
+	t.Helper()
+	set, err := rules.Load(rules.Source{Name: "rules", FS: builtinrules.FS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*rules.Rule
+	for _, r := range set.Rules() {
+		for _, c := range r.Checks {
+			if c.Kind == rules.KindFile {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// scan collects a directory and judges the file rules as the scanner
+// does for a directory target.
+func scan(t testing.TB, dir string, decl target.Declared) (*facts.Facts, []finding.Finding) {
+	t.Helper()
+	tg := target.Target{Name: filepath.Base(dir), Kind: target.Directory, Dir: dir, Decl: decl}
+	f, err := New().Collect(context.Background(), tg, &collect.Env{})
+	if err != nil {
+		t.Fatalf("collect %s: %v", dir, err)
+	}
+	f.Target = tg.Facts()
+	f.Target.Profiles = []string{f.Product.Profile}
+	return f, rules.Judge(fileRules(t), rules.Input{Facts: f, Offers: map[string]bool{rules.KindFile: true}})
+}
+
+func render(fs []finding.Finding) string {
+	var b strings.Builder
+	for _, f := range fs {
+		fmt.Fprintf(&b, "%s %s %s\n", f.RuleID, f.Status, strings.ReplaceAll(f.Message, "\n", " "))
+	}
+	return b.String()
+}
+
+func statusOf(fs []finding.Finding) map[string]finding.Status {
+	m := map[string]finding.Status{}
+	for _, f := range fs {
+		m[f.RuleID] = f.Status
+	}
+	return m
+}
+
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name+".txt")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/collect/wso2 -update)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the golden file (go test ./internal/collect/wso2 -update to accept):\n%s", path, diffLines(string(want), got))
+	}
+}
+
+func diffLines(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	var out strings.Builder
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			fmt.Fprintf(&out, "- %s\n+ %s\n", x, y)
+		}
+	}
+	return out.String()
+}
+
+func TestGoldenFixtures(t *testing.T) {
+	for _, name := range fixtureNames(t) {
+		t.Run(name, func(t *testing.T) {
+			_, fs := scan(t, filepath.Join(fixturesDir(t), name), target.Declared{})
+			checkGolden(t, name, render(fs))
+		})
+	}
+}

@@ -1,0 +1,114 @@
+package wso2
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/rampart-sec/rampart/internal/certinfo"
+	"github.com/rampart-sec/rampart/internal/collect/wso2/keystore"
+	"github.com/rampart-sec/rampart/internal/facts"
+)
+
+// keystoreRoles are the stores the configuration names, in order.
+var keystoreRoles = []string{"primary", "internal", "tls", "truststore"}
+
+// keystores opens every configured keystore with its configured password.
+// A store that will not open is reported with opened=false and the reason.
+func (p *product) keystores() []facts.Keystore {
+	var out []facts.Keystore
+	cache := map[string]*openResult{}
+	for _, role := range keystoreRoles {
+		prefix := "keystore." + role
+		if role == "truststore" {
+			prefix = "truststore"
+		}
+		if !p.cfg.Has(prefix + ".file_name") {
+			continue
+		}
+		name, _ := p.raw(prefix + ".file_name")
+		ks := facts.Keystore{
+			Role:     role,
+			File:     p.securityPath(name),
+			Type:     strings.ToUpper(p.setting(prefix + ".type").Value),
+			Password: p.secret(prefix+".password", "password"),
+			Alias:    p.setting(prefix + ".alias").Value,
+			Entries:  []facts.KeyEntry{},
+		}
+		if role != "truststore" {
+			ks.KeyPassword = p.secret(prefix+".key_password", "password")
+		} else {
+			ks.KeyPassword = facts.Secret{Key: prefix + ".key_password", Form: "absent"}
+		}
+		ks.Alias = strings.TrimSpace(ks.Alias)
+		if role == "truststore" {
+			ks.Alias = "" // MI's truststore alias names the symmetric key, not an entry
+		}
+		if v, ok := p.cfg.Lookup(prefix + ".file_name"); ok {
+			ks.Origin = p.origin(v.Source)
+		}
+		pw, _ := p.raw(prefix + ".password")
+		switch ks.Password.Form {
+		case "secret_ref", "env_ref", "sys_ref":
+			ks.Error = "the password is given as " + ks.Password.Form + " (" + ks.Password.Key + "), so the store cannot be opened from the files alone"
+			out = append(out, ks)
+			continue
+		}
+		key := ks.File + "\x00" + pw
+		r, ok := cache[key]
+		if !ok {
+			r = p.openStore(ks.File, pw)
+			cache[key] = r
+		}
+		if r.err != nil {
+			ks.Error = r.err.Error()
+		} else {
+			ks.Opened = true
+			ks.Type = r.store.Format
+			for _, e := range r.store.Entries {
+				ke := facts.KeyEntry{Alias: e.Alias, Kind: e.Kind, ChainLength: len(e.Chain), Origin: facts.Origin{File: ks.File, Key: e.Alias}}
+				if e.Kind == keystore.KindTrustedCert {
+					ke.ChainLength = 0
+				}
+				ke.Certificate = certinfo.Facts(e.Chain[0])
+				ks.Entries = append(ks.Entries, ke)
+			}
+			if len(r.store.Notes) > 0 {
+				ks.Origin.Note = strings.TrimSpace(ks.Origin.Note + "; " + strings.Join(r.store.Notes, "; "))
+			}
+		}
+		out = append(out, ks)
+	}
+	return out
+}
+
+type openResult struct {
+	store *keystore.Store
+	err   error
+}
+
+func (p *product) openStore(file, password string) *openResult {
+	b, err := p.h.read(file)
+	if err != nil {
+		return &openResult{err: err}
+	}
+	st, err := keystore.Open(b, password)
+	if err != nil {
+		if errors.Is(err, keystore.ErrWrongPassword) {
+			return &openResult{err: errors.New(file + ": keystore password was incorrect (the configured password does not open it)")}
+		}
+		return &openResult{err: errors.New(file + ": " + err.Error())}
+	}
+	return &openResult{store: st}
+}
+
+// securityPath resolves a keystore file_name: IS/API-M give a bare name
+// under repository/resources/security; MI gives a path from the home.
+func (p *product) securityPath(name string) string {
+	name = strings.TrimSpace(name)
+	name = strings.TrimPrefix(name, "<CARBON_HOME>/")
+	name = strings.TrimPrefix(name, "${carbon.home}/")
+	if strings.Contains(name, "/") {
+		return strings.TrimPrefix(name, "./")
+	}
+	return "repository/resources/security/" + name
+}

@@ -1,0 +1,259 @@
+package wso2
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/rampart-sec/rampart/internal/collect/wso2/tomlcfg"
+	"github.com/rampart-sec/rampart/internal/facts"
+)
+
+// knownDefaults are secrets WSO2 ships in public files: the keystore and
+// database password, the admin password, the bundled web apps'
+// app_password, and IS 7's shipped symmetric encryption key.
+var knownDefaults = map[string]bool{
+	"wso2carbon":                       true,
+	"admin":                            true,
+	"dashboard":                        true,
+	"03BAFEB27A8E871CAD83C5CD4E771DAB": true,
+}
+
+// KnownDefaultAppHash is SHA-256("dashboard"), the shipped app_password hash.
+const KnownDefaultAppHash = "66cd9688a2ae068244ea01e70f0e230f5623b7fa4cdecb65070a09ec06452262"
+
+var (
+	secretRef = regexp.MustCompile(`^\$secret\{([^}]*)\}$`)
+	envRef    = regexp.MustCompile(`^\$env\{([^}]*)\}$`)
+	sysRef    = regexp.MustCompile(`^\$\{([^}]*)\}$`)
+)
+
+// secret describes the value of key (its resolved form) without keeping
+// it. kind is password, key or token.
+func (p *product) secret(key, kind string) facts.Secret {
+	s := facts.Secret{Key: key, Kind: kind}
+	v, ok := p.cfg.Lookup(key)
+	if !ok {
+		s.Form = "absent"
+		return s
+	}
+	s.Origin = p.origin(v.Source)
+	if v.Source.Key != key {
+		s.Origin.Note = strings.TrimSpace(s.Origin.Note + " via $ref{" + v.Source.Key + "} of " + key)
+	}
+	p.classify(&s, strings.TrimSpace(v.Text()), 0)
+	return s
+}
+
+func (p *product) classify(s *facts.Secret, val string, depth int) {
+	switch {
+	case val == "":
+		s.Form = "empty"
+	case secretRef.MatchString(val):
+		s.Form = "secret_ref"
+		s.Alias = secretRef.FindStringSubmatch(val)[1]
+		s.Resolved = p.cfg.Has("secrets." + s.Alias)
+	case envRef.MatchString(val):
+		s.Form = "env_ref"
+	case sysRef.MatchString(val):
+		name := sysRef.FindStringSubmatch(val)[1]
+		// ${admin.password} is the product's own alias of the admin password.
+		if inner, ok := p.sysProperty(name); ok && depth < 3 && name != "carbon.home" {
+			p.classify(s, inner, depth+1)
+			return
+		}
+		s.Form = "sys_ref"
+	default:
+		s.Form = "plain"
+		s.KnownDefault = knownDefaults[val]
+	}
+}
+
+// secretRoots are the keys whose defaults matter even when the user never
+// wrote them: the product uses them as shipped.
+var secretRoots = regexp.MustCompile(`^(super_admin\.password|keystore\.[a-z_]+\.(password|key_password)|truststore\.password|encryption\.key|identity\.auth_framework\.endpoint\.app_password|user_store\.properties\.ConnectionPassword|database\.[^.]+\.password|datasource\.[^.]+\.password)$`)
+
+// secrets lists every secret in the effective configuration: each one the
+// user wrote (or that infer.json derived from what they wrote), and the
+// shipped defaults of the keys above. A value referenced from many keys
+// ($ref) is listed once, under the key that holds it.
+func (p *product) secrets() []facts.Secret {
+	seen := map[string]bool{}
+	var out []facts.Secret
+	for _, k := range p.cfg.Keys() {
+		if !facts.IsSecretKey(k) || strings.HasPrefix(k, "secrets.") {
+			continue
+		}
+		e, _ := p.cfg.Entry(k)
+		if _, isStr := e.Value.(string); !isStr {
+			continue
+		}
+		v, _ := p.cfg.Lookup(k)
+		src := v.Source
+		if src.Layer == tomlcfg.Default && !secretRoots.MatchString(src.Key) {
+			continue
+		}
+		if strings.HasSuffix(src.Key, "_file") || strings.Contains(strings.ToLower(src.Key), "location") || strings.Contains(strings.ToLower(src.Key), "keystore_file") {
+			continue
+		}
+		if seen[src.Key] {
+			continue
+		}
+		seen[src.Key] = true
+		s := p.secret(src.Key, secretKind(src.Key))
+		if s.Form == "empty" {
+			continue
+		}
+		out = append(out, s)
+	}
+	// Array-of-tables users (MI [[internal_apis.users]]) and gateway environments.
+	for _, u := range p.listUsers() {
+		if u.Password.Form != "absent" && !seen[u.Password.Key] {
+			seen[u.Password.Key] = true
+			out = append(out, u.Password)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+func secretKind(key string) string {
+	k := strings.ToLower(key)
+	switch {
+	case strings.Contains(k, "token"):
+		return "token"
+	case strings.HasSuffix(k, ".key") || strings.Contains(k, "secret") || strings.Contains(k, "symmetric"):
+		return "key"
+	}
+	return "password"
+}
+
+func (p *product) secureVault() facts.SecureVault {
+	sv := facts.SecureVault{Entries: []facts.Secret{}}
+	for _, k := range p.cfg.WithPrefix("secrets") {
+		e, _ := p.cfg.Entry(k)
+		if e.Layer != tomlcfg.User {
+			continue
+		}
+		val := strings.TrimSpace(tomlcfg.String(e.Value))
+		s := facts.Secret{Key: k, Kind: "password", Origin: p.origin(e), Resolved: true}
+		switch {
+		case val == "":
+			s.Form = "empty"
+		case strings.HasPrefix(val, "[") && strings.HasSuffix(val, "]"):
+			// Written as [plain] for ciphertool to encrypt: not yet done.
+			s.Form = "plain"
+			s.KnownDefault = knownDefaults[val[1:len(val)-1]]
+		default:
+			s.Form = "encrypted"
+		}
+		sv.Entries = append(sv.Entries, s)
+	}
+	sv.Configured = len(sv.Entries) > 0
+	return sv
+}
+
+func (p *product) superAdmin() facts.SuperAdmin {
+	sa := facts.SuperAdmin{
+		Username: p.setting("super_admin.username"),
+		Password: p.secret("super_admin.password", "password"),
+	}
+	if b, ok := p.boolean("super_admin.create_admin_account"); ok {
+		sa.CreateAdminAccount = b
+	}
+	return sa
+}
+
+// listUsers reads MI's internal API users ([[internal_apis.users]] or the
+// default.json list).
+func (p *product) listUsers() []facts.User {
+	var out []facts.User
+	e, ok := p.cfg.Entry("internal_apis.users")
+	if !ok {
+		return nil
+	}
+	list, _ := e.Value.([]any)
+	for i, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
+		name := tomlcfg.String(m["user.name"])
+		pw := tomlcfg.String(m["user.password"])
+		base := "internal_apis.users[" + itoa(i) + "]"
+		o := p.origin(e)
+		if le, ok := p.cfg.Entry(base + ".user.password"); ok {
+			o = p.origin(le)
+		}
+		u := facts.User{
+			Username: facts.Setting{Key: base + ".user.name", Value: name, Set: name != "", Origin: o},
+			Password: facts.Secret{Key: base + ".user.password", Kind: "password", Origin: o},
+		}
+		if _, has := m["user.password"]; !has {
+			u.Password.Form = "absent"
+		} else {
+			p.classify(&u.Password, strings.TrimSpace(pw), 0)
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+// systemAccounts are the user names the product uses for its own calls.
+func (p *product) systemAccounts() []facts.Setting {
+	var out []facts.Setting
+	re := regexp.MustCompile(`^(apim\.[a-z_.]*(environment\[[0-9]+\]\.)?username|apim\.[a-z_.]+\.username|event_listener\[[0-9]+\]\.properties\.username|apim\.[a-z_.]*client_registration_username)$`)
+	for _, k := range p.cfg.Keys() {
+		if !re.MatchString(k) {
+			continue
+		}
+		e, _ := p.cfg.Entry(k)
+		if e.Layer == tomlcfg.Default {
+			continue
+		}
+		s := p.setting(k)
+		if s.Value == "" {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (p *product) appAuth() facts.AppAuth {
+	a := facts.AppAuth{
+		Password: p.secret("identity.auth_framework.endpoint.app_password", "password"),
+		Hash:     p.setting("account_recovery.endpoint.auth.hash"),
+	}
+	if a.Password.Form == "plain" && a.Hash.Set {
+		pw, _ := p.raw("identity.auth_framework.endpoint.app_password")
+		sum := sha256.Sum256([]byte(pw))
+		a.HashVerifiable = true
+		a.HashMatches = strings.EqualFold(hex.EncodeToString(sum[:]), strings.TrimSpace(a.Hash.Value))
+	}
+	return a
+}
+
+// encryption reports the internal encryption key when the product uses
+// it: a symmetric-key crypto provider, or a key the user wrote.
+func (p *product) encryption() facts.Encryption {
+	enc := facts.Encryption{Provider: p.setting("encryption.internal_crypto_provider")}
+	e, ok := p.cfg.Entry("encryption.key")
+	symmetric := strings.Contains(enc.Provider.Value, "SymmetricKey")
+	if ok && (symmetric || e.Layer != tomlcfg.Default) {
+		enc.Key = p.secret("encryption.key", "key")
+	} else {
+		enc.Key = facts.Secret{Key: "encryption.key", Kind: "key", Form: "absent"}
+	}
+	return enc
+}
+
+func itoa(i int) string {
+	const digits = "0123456789"
+	if i < 10 {
+		return digits[i : i+1]
+	}
+	return itoa(i/10) + digits[i%10:i%10+1]
+}
