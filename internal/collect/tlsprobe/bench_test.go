@@ -40,7 +40,7 @@ func BenchmarkEnumerateTLS12(b *testing.B) {
 		keyShares: ks, tlsCands: c.tls, tls13Cands: c.tls13, rank: c.rank}
 	b.ReportAllocs()
 	for b.Loop() {
-		vr, err := p.enumerate(context.Background(), tlswire.VersionTLS12, p.tlsCands)
+		vr, err := p.enumerate(context.Background(), tlswire.VersionTLS12, p.tlsCands, func(bool) {})
 		if err != nil || len(vr.suites) != 10 {
 			b.Fatalf("%d suites, %v", len(vr.suites), err)
 		}

@@ -8,6 +8,7 @@ package tlsprobe
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -139,12 +140,24 @@ func (c *Collector) Probe(ctx context.Context, t target.Target, env *collect.Env
 	p.addr = net.JoinHostPort(ip, strconv.Itoa(t.Port))
 	p.limitKey = ip
 	start := time.Now()
+	// Loading the system roots takes longer than probing a fast server:
+	// do it meanwhile.
+	type poolResult struct {
+		pool *x509.CertPool
+		err  error
+	}
+	poolCh := make(chan poolResult, 1)
+	go func() {
+		pool, err := roots(envCABundle(env))
+		poolCh <- poolResult{pool, err}
+	}()
 	res, err := p.run(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("tls probe %s: %w", addr, err)
 	}
 	env.Log().Debug("tls probe done", "target", addr, "connections", p.stats.conns.Load(), "elapsed", time.Since(start))
-	tf, status := c.buildFacts(res, addr, name, p.sni, env)
+	pr := <-poolCh
+	tf, status := c.buildFacts(res, addr, name, p.sni, env, pr.pool, pr.err)
 	return tf, status, nil
 }
 

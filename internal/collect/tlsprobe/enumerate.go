@@ -47,7 +47,10 @@ func acceptedAt(r *helloResult, v tlswire.Version) bool {
 // enumerate finds every suite in cands that the server accepts at version
 // v, by elimination: offer the list, remove the suite the server picks,
 // repeat until it refuses.
-func (p *prober) enumerate(ctx context.Context, v tlswire.Version, cands []uint16) (*versionResult, error) {
+//
+// known is called once, as soon as it is known whether v is offered, so
+// that probes needing only that can start while the enumeration goes on.
+func (p *prober) enumerate(ctx context.Context, v tlswire.Version, cands []uint16, known func(offered bool)) (*versionResult, error) {
 	vr := &versionResult{version: v}
 	first, err := p.suiteHello(ctx, v, cands)
 	if errors.Is(err, errNoAnswer) {
@@ -63,8 +66,13 @@ func (p *prober) enumerate(ctx context.Context, v tlswire.Version, cands []uint1
 			(first.alert != nil && first.alert.Description == tlswire.AlertProtocolVersion) {
 			return vr, nil
 		}
-		return p.enumerateChunked(ctx, v, cands, vr.sawAlert)
+		vr, err := p.enumerateChunked(ctx, v, cands, vr.sawAlert)
+		if err == nil {
+			known(vr.offered)
+		}
+		return vr, err
 	}
+	known(true)
 	vr.offered = true
 	vr.add(first)
 	rest := remove(cands, first.suite)

@@ -1,6 +1,7 @@
 package tlsprobe
 
 import (
+	"crypto/x509"
 	"slices"
 
 	"github.com/rampart-sec/rampart/internal/collect"
@@ -9,7 +10,7 @@ import (
 )
 
 // buildFacts turns a scan into the tls namespace.
-func (c *Collector) buildFacts(res *scanResult, addr, name, sni string, env *collect.Env) (*facts.TLS, map[string]error) {
+func (c *Collector) buildFacts(res *scanResult, addr, name, sni string, env *collect.Env, pool *x509.CertPool, poolErr error) (*facts.TLS, map[string]error) {
 	status := map[string]error{}
 	tf := &facts.TLS{
 		Address: addr, SNI: sni,
@@ -90,9 +91,8 @@ func (c *Collector) buildFacts(res *scanResult, addr, name, sni string, env *col
 
 	// Certificates.
 	now := env.Clock()
-	pool, err := roots(envCABundle(env))
-	if err != nil {
-		status["tls.trusted"] = err
+	if poolErr != nil {
+		status["tls.trusted"] = poolErr
 	}
 	for i, ders := range chains {
 		parsed, err := parseChain(ders)

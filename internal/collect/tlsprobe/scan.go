@@ -72,29 +72,49 @@ func (s *scanResult) best(limit tlswire.Version) *versionResult {
 type versionOutcome struct {
 	vr  *versionResult
 	err error
+	// known is closed once offered is set: whether the version is offered,
+	// learned from its first hello(s).
+	known   chan struct{}
+	offered bool
+	once    sync.Once
 }
 
-// run probes everything: versions and suites in parallel chains, then what
-// depends on them (groups, compression, fallback, renegotiation, the TLS 1.3
-// certificate), each starting as soon as what it needs is known.
+func (o *versionOutcome) setKnown(offered bool) {
+	o.once.Do(func() {
+		o.offered = offered
+		close(o.known)
+	})
+}
+
+// run probes everything: one elimination chain per version in parallel, and
+// each probe that depends on the versions (renegotiation, groups,
+// compression, fallback, the TLS 1.3 certificate) as soon as the first
+// answers say which versions are offered.
 func (p *prober) run(ctx context.Context) (*scanResult, error) {
 	res := &scanResult{versions: map[tlswire.Version]*versionResult{}}
 	tlsVersions := []tlswire.Version{tlswire.VersionSSL30, tlswire.VersionTLS10, tlswire.VersionTLS11, tlswire.VersionTLS12, tlswire.VersionTLS13}
+	low := []tlswire.Version{tlswire.VersionTLS12, tlswire.VersionTLS11, tlswire.VersionTLS10, tlswire.VersionSSL30}
 	outcomes := map[tlswire.Version]*versionOutcome{}
-	done := map[tlswire.Version]chan struct{}{}
 	for _, v := range tlsVersions {
-		outcomes[v] = &versionOutcome{}
-		done[v] = make(chan struct{})
+		outcomes[v] = &versionOutcome{known: make(chan struct{})}
 	}
-	wait := func(vs ...tlswire.Version) bool {
-		for _, v := range vs {
-			select {
-			case <-done[v]:
-			case <-ctx.Done():
-				return false
+	// offered waits until v's offer is known (false when ctx ends first).
+	offered := func(v tlswire.Version) bool {
+		select {
+		case <-outcomes[v].known:
+			return outcomes[v].offered
+		case <-ctx.Done():
+			return false
+		}
+	}
+	// bestLow is the newest offered version at or below limit, or 0.
+	bestLow := func(limit tlswire.Version) tlswire.Version {
+		for _, v := range low {
+			if v <= limit && offered(v) {
+				return v
 			}
 		}
-		return true
+		return 0
 	}
 	var (
 		wg     sync.WaitGroup
@@ -122,26 +142,11 @@ func (p *prober) run(ctx context.Context) (*scanResult, error) {
 			cands = p.tls13Cands
 		}
 		wg.Go(func() {
-			defer close(done[v])
 			o := outcomes[v]
-			o.vr, o.err = p.enumerate(ctx, v, cands)
+			defer o.setKnown(false) // on errors and refusals
+			o.vr, o.err = p.enumerate(ctx, v, cands, o.setKnown)
 		})
 	}
-	view := func() *scanResult {
-		// Only called after the versions it reads are done.
-		r := &scanResult{versions: map[tlswire.Version]*versionResult{}}
-		for _, v := range tlsVersions {
-			select {
-			case <-done[v]:
-				if o := outcomes[v]; o.err == nil {
-					r.versions[v] = o.vr
-				}
-			default:
-			}
-		}
-		return r
-	}
-	low := []tlswire.Version{tlswire.VersionSSL30, tlswire.VersionTLS10, tlswire.VersionTLS11, tlswire.VersionTLS12}
 
 	// Client renegotiation: start at once at TLS 1.2 with every suite the
 	// minimal client can finish; retry lower only if 1.2 is not offered.
@@ -151,21 +156,18 @@ func (p *prober) run(ctx context.Context) (*scanResult, error) {
 			fail("client renegotiation", err)
 			state, why = renegUnknown, err.Error()
 		}
-		if state == renegUnknown && wait(low...) {
-			r := view()
-			if r.versions[tlswire.VersionTLS12] == nil || !r.versions[tlswire.VersionTLS12].offered {
-				switch b := r.best(tlswire.VersionTLS11); {
-				case b != nil && b.version >= tlswire.VersionTLS10:
-					state, why, err = p.clientRenegotiation(ctx, b.version, b.suites)
-					if err != nil {
-						fail("client renegotiation", err)
-						state, why = renegUnknown, err.Error()
-					}
-				case b == nil && wait(tlswire.VersionTLS13) && view().versions[tlswire.VersionTLS13] != nil && view().versions[tlswire.VersionTLS13].offered:
-					state, why = renegRejected, "only TLS 1.3 is offered, which has no renegotiation"
-				case b == nil:
-					why = "no protocol version with renegotiation is offered"
+		if state == renegUnknown && !offered(tlswire.VersionTLS12) {
+			switch b := bestLow(tlswire.VersionTLS11); {
+			case b >= tlswire.VersionTLS10:
+				state, why, err = p.clientRenegotiation(ctx, b, nil)
+				if err != nil {
+					fail("client renegotiation", err)
+					state, why = renegUnknown, err.Error()
 				}
+			case b == 0 && offered(tlswire.VersionTLS13):
+				state, why = renegRejected, "only TLS 1.3 is offered, which has no renegotiation"
+			case b == 0:
+				why = "no protocol version with renegotiation is offered"
 			}
 		}
 		res.reneg, res.renegNote = state, why
@@ -174,66 +176,53 @@ func (p *prober) run(ctx context.Context) (*scanResult, error) {
 	// Named groups: TLS 1.3 when offered, else ECDHE curves at the best
 	// older version.
 	wg.Go(func() {
-		if !wait(tlswire.VersionTLS13) {
-			return
-		}
-		if vr := view().versions[tlswire.VersionTLS13]; vr != nil && vr.offered {
-			g, err := p.groups13(ctx, vr.suites)
+		if offered(tlswire.VersionTLS13) {
+			g, err := p.groups13(ctx, p.tls13Cands)
 			res.groups = g
 			fail("TLSv1.3 groups", err)
 			return
 		}
-		if !wait(low...) {
-			return
-		}
-		for _, v := range view().offered() {
-			vr := view().versions[v]
+		if b := bestLow(tlswire.VersionTLS12); b >= tlswire.VersionTLS10 {
 			var ecdhe []uint16
-			for _, id := range vr.suites {
+			for _, id := range p.tlsCands {
 				if s, _ := p.reg.Lookup(id); s.Kex == "ECDHE" {
 					ecdhe = append(ecdhe, id)
 				}
 			}
-			if len(ecdhe) > 0 {
-				g, err := p.groups12(ctx, v, ecdhe)
-				res.groups = g
-				fail(v.String()+" curves", err)
-				return
-			}
+			g, err := p.groups12(ctx, b, ecdhe)
+			res.groups = g
+			fail(b.String()+" curves", err)
 		}
 	})
 
-	// Compression, fallback SCSV and the TLS 1.3 certificate need every
-	// version's result.
+	// Compression and fallback SCSV at the best versions, and the
+	// certificate of a server that speaks only TLS 1.3.
 	wg.Go(func() {
-		if !wait(tlsVersions...) {
-			return
+		if b := bestLow(tlswire.VersionTLS12); b != 0 {
+			c, err := p.compression(ctx, b, p.tlsCands)
+			res.compression = c
+			fail("compression", err)
 		}
-		r := view()
-		var inner sync.WaitGroup
-		if b := r.best(tlswire.VersionTLS12); b != nil {
-			inner.Go(func() {
-				c, err := p.compression(ctx, b.version, b.suites)
-				res.compression = c
-				fail("compression", err)
-			})
+	})
+	wg.Go(func() {
+		var off []tlswire.Version
+		for _, v := range append([]tlswire.Version{tlswire.VersionTLS13}, low...) {
+			if offered(v) {
+				off = append(off, v)
+			}
 		}
-		if off := r.offered(); len(off) >= 2 {
-			lower := r.versions[off[1]]
-			inner.Go(func() {
-				f, err := p.fallbackSCSV(ctx, lower.version, lower.suites)
-				res.fallback = f
-				fail("fallback SCSV", err)
-			})
+		if len(off) >= 2 {
+			f, err := p.fallbackSCSV(ctx, off[1], p.tlsCands)
+			res.fallback = f
+			fail("fallback SCSV", err)
 		}
-		if b := r.best(tlswire.VersionTLS12); (b == nil || !hasCerts(b)) && r.versions[tlswire.VersionTLS13] != nil && r.versions[tlswire.VersionTLS13].offered {
-			inner.Go(func() {
-				c, err := p.chain13(ctx)
-				res.chain13 = c
-				fail("certificate", err)
-			})
+	})
+	wg.Go(func() {
+		if bestLow(tlswire.VersionTLS12) == 0 && offered(tlswire.VersionTLS13) {
+			c, err := p.chain13(ctx)
+			res.chain13 = c
+			fail("certificate", err)
 		}
-		inner.Wait()
 	})
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
@@ -293,13 +282,4 @@ func allNoAnswer(r *scanResult) bool {
 		}
 	}
 	return len(r.versions) > 0
-}
-
-func hasCerts(vr *versionResult) bool {
-	for _, pk := range vr.picks {
-		if len(pk.certs) > 0 {
-			return true
-		}
-	}
-	return false
 }
