@@ -141,7 +141,9 @@ func orEmpty[T any](s []T) []T {
 func (p *product) settingsMap() map[string]facts.Setting {
 	out := make(map[string]facts.Setting, len(p.cfg.Keys()))
 	for _, k := range p.cfg.Keys() {
-		out[k] = p.setting(k)
+		s := p.setting(k)
+		s.Value = facts.RedactValue(k, s.Value)
+		out[k] = s
 	}
 	return out
 }

@@ -182,7 +182,10 @@ func (p *product) setting(key string) facts.Setting {
 	if v.Source.Key != key {
 		o.Note = strings.TrimSpace(o.Note + " via $ref{" + v.Source.Key + "} of " + key)
 	}
-	return facts.Setting{Key: key, Value: facts.RedactValue(key, val), Set: true, Origin: o}
+	if isSecretKey(key) && val != "" {
+		val = facts.Redacted
+	}
+	return facts.Setting{Key: key, Value: val, Set: true, Origin: o}
 }
 
 // raw is setting without redaction, for the collector's own use (never

@@ -47,16 +47,14 @@ func (p *product) keystores() []facts.Keystore {
 			ks.Origin = p.origin(v.Source)
 		}
 		pw, _ := p.raw(prefix + ".password")
-		switch ks.Password.Form {
-		case "secret_ref", "env_ref", "sys_ref":
-			ks.Error = "the password is given as " + ks.Password.Form + " (" + ks.Password.Key + "), so the store cannot be opened from the files alone"
-			out = append(out, ks)
-			continue
-		}
+		unknown := ks.Password.Form == "secret_ref" || ks.Password.Form == "env_ref" || ks.Password.Form == "sys_ref"
 		key := ks.File + "\x00" + pw
+		if unknown {
+			key = ks.File + "\x00unverified"
+		}
 		r, ok := cache[key]
 		if !ok {
-			r = p.openStore(ks.File, pw)
+			r = p.openStore(ks.File, pw, unknown)
 			cache[key] = r
 		}
 		if r.err != nil {
@@ -86,17 +84,24 @@ type openResult struct {
 	err   error
 }
 
-func (p *product) openStore(file, password string) *openResult {
+func (p *product) openStore(file, password string, unknown bool) *openResult {
 	b, err := p.h.read(file)
 	if err != nil {
-		return &openResult{err: err}
+		return &openResult{err: errors.New(strings.TrimPrefix(err.Error(), file+": "))}
+	}
+	if unknown {
+		st, err := keystore.ReadUnverified(b)
+		if err != nil {
+			return &openResult{err: errors.New("the password is a reference (Secure Vault or environment) and " + err.Error())}
+		}
+		return &openResult{store: st}
 	}
 	st, err := keystore.Open(b, password)
 	if err != nil {
 		if errors.Is(err, keystore.ErrWrongPassword) {
-			return &openResult{err: errors.New(file + ": keystore password was incorrect (the configured password does not open it)")}
+			return &openResult{err: errors.New("keystore password was incorrect (the configured password does not open it)")}
 		}
-		return &openResult{err: errors.New(file + ": " + err.Error())}
+		return &openResult{err: err}
 	}
 	return &openResult{store: st}
 }

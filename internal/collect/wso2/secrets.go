@@ -58,12 +58,8 @@ func (p *product) classify(s *facts.Secret, val string, depth int) {
 	case envRef.MatchString(val):
 		s.Form = "env_ref"
 	case sysRef.MatchString(val):
-		name := sysRef.FindStringSubmatch(val)[1]
-		// ${admin.password} is the product's own alias of the admin password.
-		if inner, ok := p.sysProperty(name); ok && depth < 3 && name != "carbon.home" {
-			p.classify(s, inner, depth+1)
-			return
-		}
+		// ${admin.password} and the like: a system property (the product's
+		// alias of another setting), counted where that setting is written.
 		s.Form = "sys_ref"
 	default:
 		s.Form = "plain"
@@ -83,7 +79,7 @@ func (p *product) secrets() []facts.Secret {
 	seen := map[string]bool{}
 	var out []facts.Secret
 	for _, k := range p.cfg.Keys() {
-		if !facts.IsSecretKey(k) || strings.HasPrefix(k, "secrets.") {
+		if !isSecretKey(k) || strings.HasPrefix(k, "secrets.") {
 			continue
 		}
 		e, _ := p.cfg.Entry(k)
@@ -98,8 +94,11 @@ func (p *product) secrets() []facts.Secret {
 		if strings.HasSuffix(src.Key, "_file") || strings.Contains(strings.ToLower(src.Key), "location") || strings.Contains(strings.ToLower(src.Key), "keystore_file") {
 			continue
 		}
-		if seen[src.Key] {
+		if seen[src.Key] || !isSecretKey(src.Key) {
 			continue
+		}
+		if src.Key == "encryption.key" && src.Layer == tomlcfg.Default && !p.symmetricEncryption() {
+			continue // shipped placeholder of a provider that does not use it
 		}
 		seen[src.Key] = true
 		s := p.secret(src.Key, secretKind(src.Key))
@@ -241,8 +240,7 @@ func (p *product) appAuth() facts.AppAuth {
 func (p *product) encryption() facts.Encryption {
 	enc := facts.Encryption{Provider: p.setting("encryption.internal_crypto_provider")}
 	e, ok := p.cfg.Entry("encryption.key")
-	symmetric := strings.Contains(enc.Provider.Value, "SymmetricKey")
-	if ok && (symmetric || e.Layer != tomlcfg.Default) {
+	if ok && (p.symmetricEncryption() || e.Layer != tomlcfg.Default) {
 		enc.Key = p.secret("encryption.key", "key")
 	} else {
 		enc.Key = facts.Secret{Key: "encryption.key", Kind: "key", Form: "absent"}
@@ -256,4 +254,27 @@ func itoa(i int) string {
 		return digits[i : i+1]
 	}
 	return itoa(i/10) + digits[i%10:i%10+1]
+}
+
+func (p *product) symmetricEncryption() bool {
+	v, _ := p.raw("encryption.internal_crypto_provider")
+	return strings.Contains(v, "SymmetricKey")
+}
+
+// secretSegment is the last part of a key that holds a secret. It is
+// narrower than facts.IsSecretKey (which also matches "passthru" and
+// "PasswordDigest"): the collector decides which values it describes as
+// secrets with it; redaction of the settings map still uses the broad one.
+var secretSegment = regexp.MustCompile(`(?i)^'?([a-z0-9_.-]*[_.-])?(password|passwd|pwd|pass|secret|client_secret|secret_key|private_key|token|auth_token|access_token|api_key|apikey|key|connectionpassword|pw)'?$`)
+
+func isSecretKey(key string) bool {
+	last := key
+	if i := strings.LastIndexByte(key, '.'); i >= 0 && !strings.HasSuffix(key, "'") {
+		last = key[i+1:]
+	} else if strings.HasSuffix(key, "'") {
+		if j := strings.LastIndex(key[:len(key)-1], "'"); j >= 0 {
+			last = key[j:]
+		}
+	}
+	return secretSegment.MatchString(last)
 }

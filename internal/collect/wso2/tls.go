@@ -133,6 +133,11 @@ func (p *product) tlsListeners() []facts.TLSListener {
 				l.Ciphers, l.CiphersOrigin = parseCiphers(ciphers), co
 			}
 		}
+		if !protoSet && !p.defaults {
+			// Without the shipped defaults an unset list is unknown, not empty.
+			p.notes = append(p.notes, name+": protocol list unknown (not in deployment.toml, no default.json, no rendered file)")
+			return
+		}
 		if !protoSet && l.Origin.IsZero() {
 			l.Origin = facts.Origin{Key: protoKey, Note: "no protocol list configured: the JVM defaults apply"}
 		}

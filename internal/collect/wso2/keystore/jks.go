@@ -158,3 +158,108 @@ func (r *reader) cert(version uint32) {
 	}
 	r.skip(int(n))
 }
+
+// ReadUnverified lists the certificates of a store whose password is not
+// known (a Secure Vault reference): JKS keeps certificates in the clear, so
+// they are read without checking the store's integrity digest; PKCS#12
+// certificates are readable only when they sit in unencrypted content.
+func ReadUnverified(data []byte) (*Store, error) {
+	format, err := Sniff(data)
+	if err != nil {
+		return nil, err
+	}
+	note := "read without the password: the store's integrity was not verified"
+	switch format {
+	case FormatJKS:
+		st, err := walkJKS(data)
+		if err != nil {
+			return nil, fmt.Errorf("malformed JKS: %w", err)
+		}
+		st.Notes = append(st.Notes, note)
+		return st, nil
+	case FormatPKCS12:
+		o, err := readOuter(data)
+		if err != nil {
+			return nil, err
+		}
+		if o.encrypted > 0 {
+			return nil, errors.New("the PKCS#12 content is encrypted with the store password, which is not in the files")
+		}
+		st := &Store{Format: FormatPKCS12, Notes: []string{note}}
+		keyIDs := map[string]string{}
+		for _, b := range o.bags {
+			if b.key {
+				keyIDs[b.keyID] = b.alias
+			}
+		}
+		var all []*x509.Certificate
+		for _, b := range o.bags {
+			if b.cert != nil {
+				all = append(all, b.cert)
+			}
+		}
+		for _, b := range o.bags {
+			if b.cert == nil {
+				continue
+			}
+			if alias, ok := keyIDs[b.keyID]; ok && b.keyID != "" {
+				st.Entries = append(st.Entries, Entry{Alias: alias, Kind: KindPrivateKey, Chain: chainFrom(b.cert, all)})
+				continue
+			}
+			st.Entries = append(st.Entries, Entry{Alias: b.alias, Kind: KindTrustedCert, Chain: []*x509.Certificate{b.cert}})
+		}
+		return st, nil
+	}
+	return nil, fmt.Errorf("%s keystores are not supported", format)
+}
+
+// walkJKS reads a JKS layout's entries (aliases and certificates).
+func walkJKS(b []byte) (*Store, error) {
+	if err := checkJKSBounds(b); err != nil {
+		return nil, err
+	}
+	r := &reader{b: b}
+	r.u32()
+	version := r.u32()
+	n := r.u32()
+	st := &Store{Format: FormatJKS}
+	readCert := func() (*x509.Certificate, error) {
+		if version == 2 {
+			r.skip(int(r.u16()))
+		}
+		der := r.take(int(r.u32()))
+		if r.err != nil {
+			return nil, r.err
+		}
+		return x509.ParseCertificate(der)
+	}
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		tag := r.u32()
+		alias := string(r.take(int(r.u16())))
+		r.skip(8)
+		switch tag {
+		case 1:
+			r.skip(int(r.u32()))
+			count := r.u32()
+			var chain []*x509.Certificate
+			for j := uint32(0); j < count && r.err == nil; j++ {
+				c, err := readCert()
+				if err != nil {
+					return nil, fmt.Errorf("entry %s: %w", alias, err)
+				}
+				chain = append(chain, c)
+			}
+			if len(chain) > 0 {
+				st.Entries = append(st.Entries, Entry{Alias: alias, Kind: KindPrivateKey, Chain: chain})
+			}
+		case 2:
+			c, err := readCert()
+			if err != nil {
+				return nil, fmt.Errorf("entry %s: %w", alias, err)
+			}
+			st.Entries = append(st.Entries, Entry{Alias: alias, Kind: KindTrustedCert, Chain: []*x509.Certificate{c}})
+		}
+	}
+	sort.Slice(st.Entries, func(i, j int) bool { return st.Entries[i].Alias < st.Entries[j].Alias })
+	return st, r.err
+}
