@@ -13,9 +13,11 @@ type SSH struct {
 	Kex         []string  `json:"kex"`
 	HostKeyAlgs []string  `json:"host_key_algorithms"`
 	HostKeys    []HostKey `json:"host_keys"`
-	Ciphers     []string  `json:"ciphers"`
-	MACs        []string  `json:"macs"`
-	Compression []string  `json:"compression"`
+	// HostKeysError says which host keys could not be fetched, and why.
+	HostKeysError string   `json:"host_keys_error,omitempty"`
+	Ciphers       []string `json:"ciphers"`
+	MACs          []string `json:"macs"`
+	Compression   []string `json:"compression"`
 	// AuthMethods are the methods offered after a "none" request; empty
 	// with AuthError set when that could not be learned.
 	AuthMethods []string `json:"auth_methods"`

@@ -1,0 +1,196 @@
+package sshprobe
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampart-sec/rampart/internal/collect"
+)
+
+// badServer listens on a loopback port and runs serve for each connection.
+func badServer(t *testing.T, serve func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(20 * time.Second))
+				serve(c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// rawPacket frames payload as a clear-text SSH packet.
+func rawPacket(payload []byte) []byte {
+	pad := 8 - (5+len(payload))%8
+	if pad < 4 {
+		pad += 8
+	}
+	b := binary.BigEndian.AppendUint32(nil, uint32(1+len(payload)+pad))
+	b = append(b, byte(pad))
+	b = append(b, payload...)
+	return append(b, make([]byte, pad)...)
+}
+
+func serverKexInit(kex, hostKey []string) []byte {
+	k := &kexInit{Kex: kex, HostKey: hostKey,
+		CiphersCS: []string{"aes128-ctr"}, CiphersSC: []string{"aes128-ctr"},
+		MACsCS: []string{"hmac-sha2-256"}, MACsSC: []string{"hmac-sha2-256"},
+		CompCS: []string{"none"}, CompSC: []string{"none"}, LangCS: []string{}, LangSC: []string{}}
+	return k.marshal()
+}
+
+// drain reads and discards what the client sends.
+func drain(c net.Conn) { io.Copy(io.Discard, c) }
+
+// TestBadServers: every misbehaving server ends in a clear error in
+// bounded time, never a hang or a panic.
+func TestBadServers(t *testing.T) {
+	goodKI := serverKexInit([]string{"curve25519-sha256"}, []string{"ssh-ed25519"})
+	cases := []struct {
+		name  string
+		serve func(net.Conn)
+		want  string // substring of the error, or of AuthError/HostKeysError
+	}{
+		{"garbage", func(c net.Conn) {
+			b := make([]byte, 4096)
+			rand.Read(b)
+			b[0] = 0x16
+			c.Write(b)
+			drain(c)
+		}, "not an SSH server"},
+		{"silent", func(c net.Conn) { drain(c) }, "timeout"},
+		{"endless line", func(c net.Conn) {
+			c.Write([]byte("SSH-2.0-" + strings.Repeat("A", 10000)))
+			drain(c)
+		}, "longer than 255"},
+		{"endless pre-lines", func(c net.Conn) {
+			for i := 0; i < 100; i++ {
+				c.Write([]byte("hello " + strconv.Itoa(i) + "\r\n"))
+			}
+			drain(c)
+		}, "no identification string"},
+		{"ssh1 only", func(c net.Conn) {
+			c.Write([]byte("SSH-1.5-OldServer\r\n"))
+			drain(c)
+		}, "protocol 1.5"},
+		{"never sends KEXINIT", func(c net.Conn) {
+			c.Write([]byte("SSH-2.0-Stuck\r\n"))
+			drain(c)
+		}, "KEXINIT"},
+		{"huge packet length", func(c net.Conn) {
+			c.Write([]byte("SSH-2.0-Huge\r\n"))
+			c.Write([]byte{0x7f, 0xff, 0xff, 0xff, 4})
+			drain(c)
+		}, "packet length"},
+		{"truncated KEXINIT", func(c net.Conn) {
+			c.Write([]byte("SSH-2.0-Trunc\r\n"))
+			c.Write(rawPacket(goodKI[:40]))
+			drain(c)
+		}, "malformed KEXINIT"},
+		{"ignore flood", func(c net.Conn) {
+			c.Write([]byte("SSH-2.0-Chatty\r\n"))
+			for i := 0; i < 200; i++ {
+				if _, err := c.Write(rawPacket([]byte{msgIgnore, 0, 0, 0, 0})); err != nil {
+					return
+				}
+			}
+			drain(c)
+		}, "IGNORE"},
+		{"disconnects", func(c net.Conn) {
+			c.Write([]byte("SSH-2.0-Bye\r\n"))
+			d := appendU32([]byte{msgDisconnect}, 2)
+			d = appendString(d, []byte("go away\x1b[2J"))
+			d = appendString(d, nil)
+			c.Write(rawPacket(d))
+		}, "go away?[2J"},
+		{"never finishes key exchange", func(c net.Conn) {
+			c.Write([]byte("SSH-2.0-HalfWay\r\n"))
+			c.Write(rawPacket(goodKI))
+			drain(c)
+		}, "KEX_ECDH_REPLY"},
+		{"garbage reply", func(c net.Conn) {
+			c.Write([]byte("SSH-2.0-Bad\r\n"))
+			c.Write(rawPacket(goodKI))
+			buf := make([]byte, 4096)
+			c.Read(buf)
+			c.Write(rawPacket([]byte{msgKexDHReply, 0xff, 0xff, 0xff, 0xff, 1, 2, 3}))
+			drain(c)
+		}, "malformed KEX_ECDH_REPLY"},
+	}
+	c := New(Options{Timeout: 2 * time.Second, SniffTimeout: time.Second})
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := badServer(t, tc.serve)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			f, err := c.Collect(ctx, endpoint(t, "ssh://"+addr), &collect.Env{})
+			var msg string
+			switch {
+			case err != nil:
+				msg = err.Error()
+			case f != nil && f.SSH != nil:
+				msg = f.SSH.AuthError + " | " + f.SSH.HostKeysError
+			}
+			if !strings.Contains(msg, tc.want) {
+				t.Fatalf("got %q, want it to mention %q", msg, tc.want)
+			}
+			if ctx.Err() != nil {
+				t.Fatal("not bounded by the collector's timeouts")
+			}
+		})
+	}
+}
+
+// TestUnknownSchemeNotSSH: with no scheme, a server that does not speak
+// SSH first (or says something else) is not applicable, not an error.
+func TestUnknownSchemeNotSSH(t *testing.T) {
+	c := New(Options{Timeout: 2 * time.Second, SniffTimeout: 300 * time.Millisecond})
+	for name, serve := range map[string]func(net.Conn){
+		"silent": func(c net.Conn) { drain(c) },
+		"http":   func(c net.Conn) { c.Write([]byte("HTTP/1.1 400 Bad Request\r\n\r\n")); drain(c) },
+		"binary": func(c net.Conn) { c.Write([]byte{0x16, 0x03, 0x01, 0, 0}); drain(c) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			addr := badServer(t, serve)
+			f, err := c.Collect(context.Background(), endpoint(t, addr), &collect.Env{})
+			if err != nil || f != nil {
+				t.Fatalf("got %v, %v; want nil, nil", f, err)
+			}
+		})
+	}
+}
+
+// TestContextCancelStopsProbe: cancelling the context ends a probe of a
+// server that never answers.
+func TestContextCancelStopsProbe(t *testing.T) {
+	addr := badServer(t, func(c net.Conn) { c.Write([]byte("SSH-2.0-Slow\r\n")); drain(c) })
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(200 * time.Millisecond); cancel() }()
+	_, err := New(Options{Timeout: time.Minute}).Collect(ctx, endpoint(t, "ssh://"+addr), &collect.Env{})
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+}

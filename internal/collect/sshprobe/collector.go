@@ -1,0 +1,266 @@
+// Package sshprobe is the "ssh" collector: it audits a live SSH server
+// before authentication. It reads the identification string and the
+// server's KEXINIT algorithm lists, learns each host key (type, size,
+// fingerprint) from the key exchange reply, and asks which authentication
+// methods are offered with the "none" method, keeping any pre-auth banner.
+// It never authenticates and never sends a password or key.
+//
+// The wire code is its own (golang.org/x/crypto/ssh neither exposes the
+// KEXINIT lists nor the method list of a "none" failure, and refuses some
+// of the legacy algorithms an audit must see), built on the standard
+// library's AES, GCM, HMAC and ECDH.
+package sshprobe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/target"
+)
+
+// Options tune the collector; zero values take the defaults.
+type Options struct {
+	// Timeout bounds each connection from connect to its last answer
+	// (default 10s); the context's deadline wins when sooner.
+	Timeout time.Duration
+	// SniffTimeout bounds the wait for a server's first bytes when the
+	// scheme is unknown (default 3s): SSH servers speak first.
+	SniffTimeout time.Duration
+	// User is the user name sent with the "none" request (default root,
+	// as nmap's ssh-auth-methods: the account the guidelines care about).
+	User string
+	// PerHost bounds concurrent connections when Env.PerHost is 0 (default 3).
+	PerHost int
+}
+
+// Collector is the SSH prober.
+type Collector struct{ opts Options }
+
+// New returns an SSH collector.
+func New(opts Options) *Collector {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	if opts.SniffTimeout <= 0 {
+		opts.SniffTimeout = 3 * time.Second
+	}
+	if opts.User == "" {
+		opts.User = "root"
+	}
+	if opts.PerHost <= 0 {
+		opts.PerHost = 3
+	}
+	return &Collector{opts: opts}
+}
+
+// Name implements collect.Collector.
+func (c *Collector) Name() string { return "ssh" }
+
+// Provides implements collect.Collector.
+func (c *Collector) Provides() []string { return []string{facts.NSSSH} }
+
+// Applies implements collect.Collector: endpoints whose scheme is ssh or
+// not yet known (Collect then looks at the server's first bytes).
+func (c *Collector) Applies(t target.Target) bool {
+	return t.Kind == target.Endpoint && t.Address() != "" && (t.Scheme == "ssh" || t.Scheme == "")
+}
+
+// Collect implements collect.Collector. For an endpoint of unknown scheme
+// that does not speak SSH first it returns nil, nil.
+func (c *Collector) Collect(ctx context.Context, t target.Target, env *collect.Env) (*facts.Facts, error) {
+	addr := t.Address()
+	d := dialer(env)
+	timeout := c.opts.Timeout
+	if env != nil && env.Timeout > 0 && env.Timeout < timeout {
+		timeout = env.Timeout
+	}
+	first := timeout
+	if t.Scheme == "" && c.opts.SniffTimeout < first {
+		first = c.opts.SniffTimeout
+	}
+	conn, err := open(ctx, d, addr, first)
+	if err != nil {
+		if t.Scheme == "" && (errors.Is(err, ErrNotSSH) || isSilent(err)) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("ssh probe %s: %w", addr, err)
+	}
+	ssh := c.fromKexInit(t, conn)
+	perHost := c.opts.PerHost
+	if env != nil && env.PerHost > 0 {
+		perHost = env.PerHost
+	}
+	c.hostKeysAndAuth(ctx, d, addr, timeout, perHost, conn, ssh)
+	return &facts.Facts{SSH: ssh}, nil
+}
+
+func dialer(env *collect.Env) collect.Dialer {
+	if env != nil && env.Dialer != nil {
+		return env.Dialer
+	}
+	return &net.Dialer{}
+}
+
+// isSilent reports a timeout before the server said anything: a server
+// that waits for the client (TLS, HTTP) is not SSH.
+func isSilent(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+func (c *Collector) fromKexInit(t target.Target, conn *conn) *facts.SSH {
+	ki := conn.serverKI
+	return &facts.SSH{
+		Address:     t.Address(),
+		Port:        t.Port,
+		Banner:      conn.id.Line,
+		Software:    conn.id.Software,
+		Kex:         ki.Kex,
+		HostKeyAlgs: ki.HostKey,
+		HostKeys:    []facts.HostKey{},
+		Ciphers:     union(ki.CiphersSC, ki.CiphersCS),
+		MACs:        union(ki.MACsSC, ki.MACsCS),
+		Compression: union(ki.CompSC, ki.CompCS),
+		AuthMethods: []string{},
+	}
+}
+
+// union is a's names followed by b's names not in a (the two directions
+// of a list are nearly always equal).
+func union(a, b []string) []string {
+	out := append([]string{}, a...)
+	for _, n := range b {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// hostKeysAndAuth learns one key per key type (rsa-sha2-512, rsa-sha2-256
+// and ssh-rsa share one RSA key) and, on the first connection, the
+// authentication methods and banner.
+func (c *Collector) hostKeysAndAuth(ctx context.Context, d collect.Dialer, addr string, timeout time.Duration, perHost int, first *conn, ssh *facts.SSH) {
+	var types []string
+	rep := map[string]string{} // key type -> first algorithm offered of that type
+	for _, alg := range ssh.HostKeyAlgs {
+		kt := keyType(alg)
+		if _, ok := rep[kt]; !ok {
+			rep[kt] = alg
+			types = append(types, kt)
+		}
+	}
+	blobs := make([]keyFetch, len(types))
+
+	// The first connection does the first key type and the "none" request.
+	func() {
+		cctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		defer first.close()
+		ex, err := first.keyExchange(cctx, rep[types[0]], true)
+		if ex != nil && ex.res != nil && ex.res.hostKey != nil {
+			blobs[0] = keyFetch{blob: ex.res.hostKey}
+		} else if err != nil {
+			blobs[0] = keyFetch{err: err}
+		}
+		if err != nil || !ex.session {
+			if err == nil {
+				err = errors.New("no session")
+			}
+			ssh.AuthError = err.Error()
+			return
+		}
+		ar, err := first.authNone(cctx, c.opts.User)
+		if ar != nil {
+			ssh.PreAuthBanner = ar.banner
+			if ar.methods != nil {
+				ssh.AuthMethods = ar.methods
+			}
+		}
+		if err != nil {
+			ssh.AuthError = err.Error()
+		}
+	}()
+
+	// The other key types, each on a connection of its own.
+	sem := make(chan struct{}, max(perHost, 1))
+	var wg sync.WaitGroup
+	for i := 1; i < len(types); i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			blobs[i] = fetchKey(ctx, d, addr, timeout, rep[types[i]])
+		}(i)
+	}
+	wg.Wait()
+
+	var errs []string
+	for _, alg := range ssh.HostKeyAlgs {
+		i := slices.Index(types, keyType(alg))
+		f := blobs[i]
+		if f.err != nil || f.blob == nil {
+			msg := "no key"
+			if f.err != nil {
+				msg = f.err.Error()
+			}
+			if !slices.Contains(errs, rep[types[i]]+": "+msg) {
+				errs = append(errs, rep[types[i]]+": "+msg)
+			}
+			continue
+		}
+		hk, err := hostKeyFacts(alg, f.blob)
+		if err != nil {
+			errs = append(errs, alg+": "+err.Error())
+		}
+		ssh.HostKeys = append(ssh.HostKeys, hk)
+	}
+	if len(errs) > 0 {
+		ssh.HostKeysError = joinErrs(errs)
+	}
+}
+
+type keyFetch struct {
+	blob []byte
+	err  error
+}
+
+// fetchKey opens a connection and runs a key exchange for alg only as far
+// as the server's reply, which carries the host key.
+func fetchKey(ctx context.Context, d collect.Dialer, addr string, timeout time.Duration, alg string) keyFetch {
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	conn, err := open(cctx, d, addr, timeout)
+	if err != nil {
+		return keyFetch{err: err}
+	}
+	defer conn.close()
+	ex, err := conn.keyExchange(cctx, alg, false)
+	if ex != nil && ex.res != nil && ex.res.hostKey != nil {
+		return keyFetch{blob: ex.res.hostKey}
+	}
+	if err == nil {
+		err = errors.New("no host key in the reply")
+	}
+	return keyFetch{err: err}
+}
+
+func joinErrs(errs []string) string {
+	s := ""
+	for i, e := range errs {
+		if i > 0 {
+			s += "; "
+		}
+		s += e
+	}
+	return s
+}

@@ -1,0 +1,69 @@
+package sshprobe
+
+import (
+	"context"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/rules"
+	"github.com/rampart-sec/rampart/internal/target"
+	builtinrules "github.com/rampart-sec/rampart/rules"
+)
+
+// needEval skips the test when the eval target at addr is not listening,
+// unless RAMPART_EVAL=1 (CI), where a missing target fails.
+func needEval(t *testing.T, addr string) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err == nil {
+		c.Close()
+		return
+	}
+	if os.Getenv("RAMPART_EVAL") == "1" {
+		t.Fatalf("eval target %s is not listening (RAMPART_EVAL=1): %v", addr, err)
+	}
+	t.Skipf("eval target %s is not listening (start it with /work/shared/eval/targets/up.sh sshweak sshstrong): %v", addr, err)
+}
+
+func endpoint(t *testing.T, s string) target.Target {
+	t.Helper()
+	tg, err := target.ParseEndpoint(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}
+
+func collectSSH(t *testing.T, c *Collector, s string) *facts.SSH {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	f, err := c.Collect(ctx, endpoint(t, s), &collect.Env{})
+	if err != nil {
+		t.Fatalf("collect %s: %v", s, err)
+	}
+	if f == nil || f.SSH == nil {
+		t.Fatalf("collect %s: no ssh facts", s)
+	}
+	return f.SSH
+}
+
+// judge runs the built-in rules over SSH facts and returns status by rule.
+func judge(t *testing.T, tg target.Target, s *facts.SSH) map[string]finding.Finding {
+	t.Helper()
+	set, err := rules.Load(rules.Source{Name: "rules", FS: builtinrules.FS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &facts.Facts{Target: tg.Facts(), Scan: facts.DefaultScan(time.Now()), SSH: s}
+	out := map[string]finding.Finding{}
+	for _, fd := range rules.Judge(set.Rules(), rules.Input{Facts: f, Offers: map[string]bool{"probe": true}}) {
+		out[fd.RuleID] = fd
+	}
+	return out
+}

@@ -1,0 +1,282 @@
+package sshprobe
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rampart-sec/rampart/internal/collect"
+)
+
+// clientIdent is what rampart calls itself on the wire.
+const clientIdent = "SSH-2.0-rampart"
+
+// maxBanner bounds the pre-authentication banner kept.
+const maxBanner = 4096
+
+// conn is one TCP connection to the server, after the identification
+// exchange and the server's KEXINIT.
+type conn struct {
+	nc       net.Conn
+	t        *transport
+	id       ident
+	serverKI *kexInit
+	rawKI    []byte
+}
+
+// open dials addr, reads the server's identification and KEXINIT, and
+// sends rampart's identification. Deadlines come from ctx.
+func open(ctx context.Context, d collect.Dialer, addr string, timeout time.Duration) (*conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	c, err := start(ctx, nc)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// start runs the identification exchange and reads the server's KEXINIT on
+// an open connection. The connection's deadline is ctx's.
+func start(ctx context.Context, nc net.Conn) (*conn, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		nc.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	br := bufio.NewReaderSize(nc, 4096)
+	id, err := readIdent(br)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := nc.Write([]byte(clientIdent + "\r\n")); err != nil {
+		return nil, fmt.Errorf("sending identification: %w", err)
+	}
+	t := newTransport(nc, br)
+	p, err := t.expect(msgKexInit, "the server's KEXINIT")
+	if err != nil {
+		return nil, err
+	}
+	ki, err := parseKexInit(p)
+	if err != nil {
+		return nil, err
+	}
+	return &conn{nc: nc, t: t, id: id, serverKI: ki, rawKI: p}, nil
+}
+
+// bind makes the connection's deadline ctx's and cuts it short when ctx
+// is cancelled; the returned function undoes the latter.
+func (c *conn) bind(ctx context.Context) func() bool {
+	dl, _ := ctx.Deadline() // zero: no deadline
+	c.nc.SetDeadline(dl)
+	return context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
+}
+
+func (c *conn) close() {
+	// A polite goodbye: SSH_DISCONNECT_BY_APPLICATION.
+	b := appendU32([]byte{msgDisconnect}, 11)
+	b = appendString(b, []byte("rampart probe done"))
+	b = appendString(b, nil)
+	c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+	_ = c.t.writePacket(b)
+	c.nc.Close()
+}
+
+// exchange is the outcome of a key exchange on one connection.
+type exchange struct {
+	kex     string
+	res     *kexResult
+	session bool // NEWKEYS done, packets are protected
+}
+
+// keyExchange runs a key exchange asking for host key algorithm hostAlg.
+// With wantSession it prefers methods and ciphers rampart can complete
+// and, when it can, takes the connection through NEWKEYS.
+func (c *conn) keyExchange(ctx context.Context, hostAlg string, wantSession bool) (*exchange, error) {
+	defer c.bind(ctx)()
+	s := c.serverKI
+	kexes := filter(kexPreference, s.Kex)
+	if len(kexes) == 0 {
+		return nil, fmt.Errorf("no key exchange method in common (server offers %s)", strings.Join(s.Kex, ","))
+	}
+	ci := &kexInit{Kex: kexes, HostKey: []string{hostAlg}, LangCS: []string{}, LangSC: []string{}}
+	if _, err := rand.Read(ci.Cookie[:]); err != nil {
+		return nil, err
+	}
+	// Ciphers and MACs: those rampart implements when a session is wanted
+	// and possible, else the server's own lists (sure to agree).
+	ci.CiphersCS, ci.CiphersSC = pick(cipherPreference, s.CiphersCS, wantSession), pick(cipherPreference, s.CiphersSC, wantSession)
+	ci.MACsCS, ci.MACsSC = pick(macPreference, s.MACsCS, wantSession), pick(macPreference, s.MACsSC, wantSession)
+	ci.CompCS, ci.CompSC = pick([]string{"none"}, s.CompCS, true), pick([]string{"none"}, s.CompSC, true)
+	raw := ci.marshal()
+	if err := c.t.writePacket(raw); err != nil {
+		return nil, fmt.Errorf("sending KEXINIT: %w", err)
+	}
+	m := kexMethods[kexes[0]]
+	if s.FirstFollows && (s.Kex[0] != kexes[0] || s.HostKey[0] != hostAlg) {
+		// The server guessed wrong and sent a key exchange packet already:
+		// RFC 4253 7.1 says to ignore it.
+		if _, err := c.t.next(); err != nil {
+			return nil, fmt.Errorf("discarding the server's guessed key exchange packet: %w", err)
+		}
+	}
+	hd := handshakeData{vc: []byte(clientIdent), vs: []byte(c.id.Line), ic: raw, is: c.rawKI}
+	res, err := runKex(c.t, m, hd)
+	if err != nil {
+		return &exchange{kex: m.name, res: res}, fmt.Errorf("key exchange %s: %w", m.name, err)
+	}
+	ex := &exchange{kex: m.name, res: res}
+	if !wantSession {
+		return ex, nil
+	}
+	if !m.full || res.k == nil {
+		return ex, fmt.Errorf("rampart cannot complete key exchange %s (server offers %s)", m.name, strings.Join(s.Kex, ","))
+	}
+	cs, sc := negotiate(ci.CiphersCS, s.CiphersCS), negotiate(ci.CiphersSC, s.CiphersSC)
+	if _, ok := cipherSpecs[cs]; !ok {
+		return ex, fmt.Errorf("no cipher in common that rampart implements (server offers %s)", strings.Join(s.CiphersCS, ","))
+	}
+	if _, ok := cipherSpecs[sc]; !ok {
+		return ex, fmt.Errorf("no cipher in common that rampart implements (server offers %s)", strings.Join(s.CiphersSC, ","))
+	}
+	mcs, msc := negotiate(ci.MACsCS, s.MACsCS), negotiate(ci.MACsSC, s.MACsSC)
+	if cipherSpecs[cs].mode != "gcm" {
+		if _, ok := macSpecs[mcs]; !ok {
+			return ex, fmt.Errorf("no MAC in common that rampart implements (server offers %s)", strings.Join(s.MACsCS, ","))
+		}
+	}
+	if cipherSpecs[sc].mode != "gcm" {
+		if _, ok := macSpecs[msc]; !ok {
+			return ex, fmt.Errorf("no MAC in common that rampart implements (server offers %s)", strings.Join(s.MACsSC, ","))
+		}
+	}
+	if negotiate(ci.CompCS, s.CompCS) != "none" || negotiate(ci.CompSC, s.CompSC) != "none" {
+		return ex, errors.New("the server requires compression")
+	}
+	if err := c.t.writePacket([]byte{msgNewKeys}); err != nil {
+		return ex, err
+	}
+	if _, err := c.t.expect(msgNewKeys, "NEWKEYS"); err != nil {
+		return ex, err
+	}
+	h, k, sid := m.hash, res.k, res.h
+	key := func(x byte, n int) []byte { return deriveKey(h, k, res.h, x, sid, n) }
+	csSpec, scSpec := cipherSpecs[cs], cipherSpecs[sc]
+	if err := c.t.out.setup(cs, mcs, key('A', csSpec.ivLen), key('C', csSpec.keyLen), key('E', macSpecs[mcs].keyLen), false); err != nil {
+		return ex, err
+	}
+	if err := c.t.in.setup(sc, msc, key('B', scSpec.ivLen), key('D', scSpec.keyLen), key('F', macSpecs[msc].keyLen), true); err != nil {
+		return ex, err
+	}
+	ex.session = true
+	return ex, nil
+}
+
+// authResult is what the "none" request taught.
+type authResult struct {
+	methods []string
+	banner  string
+}
+
+// authNone asks for the ssh-userauth service and sends one
+// USERAUTH_REQUEST with method "none": the server answers with the methods
+// that can continue, and may first send its banner. No credential is ever
+// sent.
+func (c *conn) authNone(ctx context.Context, user string) (*authResult, error) {
+	defer c.bind(ctx)()
+	if err := c.t.writePacket(appendString([]byte{msgServiceRequest}, []byte("ssh-userauth"))); err != nil {
+		return nil, err
+	}
+	res := &authResult{}
+	for i := 0; ; i++ {
+		p, err := c.t.next()
+		if err != nil {
+			return nil, fmt.Errorf("waiting for SERVICE_ACCEPT: %w", err)
+		}
+		if p[0] == msgUserAuthBanner {
+			res.addBanner(p)
+			continue
+		}
+		if p[0] != msgServiceAccept {
+			return nil, fmt.Errorf("waiting for SERVICE_ACCEPT: got message %d", p[0])
+		}
+		break
+	}
+	req := appendString([]byte{msgUserAuthReq}, []byte(user))
+	req = appendString(req, []byte("ssh-connection"))
+	req = appendString(req, []byte("none"))
+	if err := c.t.writePacket(req); err != nil {
+		return nil, err
+	}
+	for i := 0; i < 32; i++ {
+		p, err := c.t.next()
+		if err != nil {
+			return res, fmt.Errorf("waiting for the answer to the none request: %w", err)
+		}
+		switch p[0] {
+		case msgUserAuthBanner:
+			res.addBanner(p)
+		case msgUserAuthFail:
+			r := reader{b: p[1:]}
+			res.methods = r.nameList()
+			r.boolean()
+			if r.err != nil {
+				return res, fmt.Errorf("malformed USERAUTH_FAILURE: %w", r.err)
+			}
+			return res, nil
+		case msgUserAuthOK:
+			// The server lets anyone in without authenticating.
+			res.methods = []string{"none"}
+			return res, nil
+		default:
+			return res, fmt.Errorf("unexpected message %d during authentication", p[0])
+		}
+	}
+	return res, errors.New("no answer to the none request after 32 packets")
+}
+
+func (a *authResult) addBanner(p []byte) {
+	r := reader{b: p[1:]}
+	msg := r.str()
+	if r.err != nil || len(a.banner) >= maxBanner {
+		return
+	}
+	s := printable(string(msg))
+	if len(a.banner)+len(s) > maxBanner {
+		s = s[:maxBanner-len(a.banner)]
+	}
+	a.banner += s
+}
+
+// filter returns the names of pref that offered holds, in pref's order.
+func filter(pref, offered []string) []string {
+	var out []string
+	for _, p := range pref {
+		if slices.Contains(offered, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// pick returns rampart's preference filtered by what the server offers
+// when want is set and that leaves something; else the server's list.
+func pick(pref, offered []string, want bool) []string {
+	if want {
+		if f := filter(pref, offered); len(f) > 0 {
+			return f
+		}
+	}
+	return offered
+}
