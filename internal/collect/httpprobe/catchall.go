@@ -4,8 +4,8 @@ import (
 	"crypto/sha256"
 	"html"
 	"net/url"
-	"regexp"
 	"strings"
+	"unicode"
 )
 
 // signature is a compact summary of a final answer, enough to tell whether
@@ -23,11 +23,6 @@ type signature struct {
 
 const maxTokens = 2048
 
-var (
-	digits    = regexp.MustCompile(`[0-9]+`)
-	wordSplit = regexp.MustCompile(`[^\pL\pN]+`)
-)
-
 // makeSignature summarises an answer's final response; answers that
 // failed have no valid signature.
 func makeSignature(a *answer) signature {
@@ -44,15 +39,30 @@ func makeSignature(a *answer) signature {
 		length:   len(norm),
 		tokens:   map[string]struct{}{},
 	}
-	for _, w := range wordSplit.Split(norm, -1) {
-		if len(s.tokens) >= maxTokens {
-			break
-		}
-		if w != "" {
-			s.tokens[w] = struct{}{}
+	addTokens(s.tokens, norm)
+	return s
+}
+
+// addTokens adds the words (runs of letters and digits) of s to set, up
+// to maxTokens distinct ones, without building a list of all words.
+func addTokens(set map[string]struct{}, s string) {
+	start := -1
+	for i, r := range s {
+		word := unicode.IsLetter(r) || unicode.IsDigit(r)
+		switch {
+		case word && start < 0:
+			start = i
+		case !word && start >= 0:
+			set[s[start:i]] = struct{}{}
+			start = -1
+			if len(set) >= maxTokens {
+				return
+			}
 		}
 	}
-	return s
+	if start >= 0 && len(set) < maxTokens {
+		set[s[start:]] = struct{}{}
+	}
 }
 
 // normalizeFor removes what a page may echo of its own request (the path,
@@ -78,7 +88,27 @@ func normalizeFor(s, path, rawURL string) string {
 	for _, v := range variants {
 		s = strings.ReplaceAll(s, v, "{path}")
 	}
-	return digits.ReplaceAllString(s, "0")
+	return collapseDigits(s)
+}
+
+// collapseDigits replaces every run of ASCII digits with one "0".
+func collapseDigits(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	inRun := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= '0' && c <= '9' {
+			if !inRun {
+				b.WriteByte('0')
+			}
+			inRun = true
+			continue
+		}
+		inRun = false
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 // sameAnswer reports whether two signatures are the same page: same

@@ -254,16 +254,16 @@ func (p *prober) fetch(ctx context.Context, r request) *answer {
 		return a
 	}
 	a.url = u.String()
-	if p.unresponsive() {
-		a.err = errUnresponsive
-		return a
-	}
 	release, err := p.limiter.acquire(ctx, p.limitKey, p.perHost)
 	if err != nil {
 		a.err = fmt.Errorf("waiting for a connection slot: %w", err)
 		return a
 	}
 	defer release()
+	if p.unresponsive() {
+		a.err = errUnresponsive
+		return a
+	}
 	start := p.env.Clock()
 	defer func() { a.latency = p.env.Clock().Sub(start) }()
 
