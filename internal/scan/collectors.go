@@ -2,6 +2,7 @@ package scan
 
 import (
 	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/collect/sshprobe"
 )
 
 // Config carries what collector constructors need from the command line.
@@ -14,5 +15,7 @@ type Config struct {
 // collectors are chosen: a plain list, built on demand, no registration.
 func Collectors(cfg Config) []collect.Collector {
 	_ = cfg
-	return []collect.Collector{}
+	return []collect.Collector{
+		sshprobe.New(sshprobe.Options{}),
+	}
 }
