@@ -52,6 +52,10 @@ type Env struct {
 	Timeout time.Duration
 	// PerHost limits concurrent connections to one host (politeness).
 	PerHost int
+	// Hosts enforces PerHost across every target of a scan (the scan
+	// creates it once and every target's Env shares it); nil means each
+	// collector bounds its own connections.
+	Hosts *HostLimiter
 	// Intrusive allows active checks such as a default-credential login.
 	Intrusive bool
 	// CABundle is a PEM file of extra trusted roots for certificate checks.

@@ -1,0 +1,334 @@
+// Package portscan is the "ports" collector: a TCP connect scanner (the
+// kernel's own handshake through the injected dialer: no raw packets, no
+// root) with bounded concurrency, adaptive per-connection timeouts and a
+// rate limit, for IPv4 and IPv6; service identification on the open ports
+// (TLS, HTTP(S), SSH, Java RMI/JMX, LDAP, MySQL, PostgreSQL, Hazelcast,
+// AMQP); host discovery over CIDR ranges; and the WSO2 default port
+// catalogue (Identity Server, API Manager, Micro Integrator, with port
+// offsets) that names the default ports it finds open.
+package portscan
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/target"
+)
+
+// Options tune the collector; zero values take the defaults.
+type Options struct {
+	// Workers is how many connects one scan has under way at once
+	// (default 512).
+	Workers int
+	// Rate caps connection attempts per second across every scan this
+	// collector runs (0: no cap beyond Workers).
+	Rate float64
+	// ConnectTimeout is the longest a connect may take before the port
+	// counts as filtered (default 1.5s); MinTimeout the floor the adaptive
+	// timeout may shrink to once round trips are known (default 250ms).
+	ConnectTimeout time.Duration
+	MinTimeout     time.Duration
+	// BannerWait is how long identification waits for a server that
+	// speaks first on a port without a hint (default 500ms).
+	BannerWait time.Duration
+	// ProbeTimeout bounds each identification connection (default 2s).
+	ProbeTimeout time.Duration
+	// Identify is how many open ports are identified at once (default 32;
+	// the per-host limit applies on top).
+	Identify int
+	// UserAgent is sent with the HTTP probe.
+	UserAgent string
+	// MaxHosts bounds the addresses of a CIDR target (default 65536).
+	MaxHosts int
+}
+
+// Collector is the port scanner. It is safe for concurrent use; the rate
+// limit is shared by every scan it runs.
+type Collector struct {
+	opts    Options
+	limiter *rate.Limiter
+}
+
+// New returns a port-scanning collector.
+func New(opts Options) *Collector {
+	if opts.Workers <= 0 {
+		opts.Workers = 512
+	}
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = 1500 * time.Millisecond
+	}
+	if opts.MinTimeout <= 0 {
+		opts.MinTimeout = 250 * time.Millisecond
+	}
+	opts.MinTimeout = min(opts.MinTimeout, opts.ConnectTimeout)
+	if opts.BannerWait <= 0 {
+		opts.BannerWait = 500 * time.Millisecond
+	}
+	if opts.ProbeTimeout <= 0 {
+		opts.ProbeTimeout = 2 * time.Second
+	}
+	if opts.Identify <= 0 {
+		opts.Identify = 32
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = "rampart"
+	}
+	if opts.MaxHosts <= 0 {
+		opts.MaxHosts = 1 << 16
+	}
+	c := &Collector{opts: opts}
+	if opts.Rate > 0 {
+		c.limiter = rate.NewLimiter(rate.Limit(opts.Rate), max(1, int(opts.Rate/50)))
+	}
+	return c
+}
+
+// Name implements collect.Collector.
+func (c *Collector) Name() string { return "ports" }
+
+// Provides implements collect.Collector.
+func (c *Collector) Provides() []string { return []string{facts.NSPorts} }
+
+// Applies implements collect.Collector: nodes, the bare hosts (or CIDR
+// ranges) of an inventory.
+func (c *Collector) Applies(t target.Target) bool {
+	return t.Kind == target.Node && t.Host != ""
+}
+
+// Collect implements collect.Collector.
+func (c *Collector) Collect(ctx context.Context, t target.Target, env *collect.Env) (*facts.Facts, error) {
+	if !c.Applies(t) {
+		return nil, nil
+	}
+	spec := t.Decl.Ports
+	if spec == "" {
+		spec = "top"
+	}
+	ports, err := portList(spec)
+	if err != nil {
+		return nil, err
+	}
+	p, err := c.Scan(ctx, t, spec, ports, env)
+	if err != nil {
+		return nil, err
+	}
+	return &facts.Facts{Ports: p}, nil
+}
+
+// portList turns a port specification into ports ("top": the WSO2 and
+// common ports).
+func portList(spec string) ([]int, error) {
+	ports, err := target.ParsePorts(spec)
+	if err != nil {
+		return nil, err
+	}
+	if ports == nil {
+		ports = topPorts()
+	}
+	return ports, nil
+}
+
+// Scan scans ports of the target's host (or discovers the live hosts of
+// its CIDR range) and returns the facts.
+func (c *Collector) Scan(ctx context.Context, t target.Target, spec string, ports []int, env *collect.Env) (*facts.Ports, error) {
+	dialer := env.Dialer
+	if dialer == nil {
+		dialer = &net.Dialer{}
+	}
+	cs := &connectScanner{dialer: dialer, limiter: c.limiter, workers: c.opts.Workers,
+		minTimeout: c.opts.MinTimeout, maxTimeout: c.opts.ConnectTimeout}
+	out := &facts.Ports{Host: t.Host, Scanned: spec, Open: []facts.OpenPort{}, Hosts: []string{}, ProfilePorts: []int{}}
+
+	if prefix, err := netip.ParsePrefix(t.Host); err == nil {
+		hosts, tried, err := c.discover(ctx, cs, prefix)
+		if err != nil {
+			return nil, fmt.Errorf("ports %s: %w", t.Host, err)
+		}
+		out.Hosts, out.Tried = hosts, tried
+		return out, nil
+	}
+
+	ip, err := resolve(ctx, t.Host)
+	if err != nil {
+		return nil, fmt.Errorf("ports %s: %w", t.Host, err)
+	}
+	out.Address = ip
+	start := time.Now()
+	res, err := cs.scan(ctx, ip, ports)
+	if err != nil {
+		return nil, fmt.Errorf("ports %s: scan stopped after %s: %w", t.Host, time.Since(start).Round(time.Millisecond), err)
+	}
+	env.Log().Debug("port scan done", "host", t.Host, "ports", len(ports), "open", len(res.open),
+		"closed", res.closed, "filtered", res.filtered, "retried", res.transient, "elapsed", time.Since(start))
+	out.Tried, out.Closed, out.Filtered = len(ports), res.closed, res.filtered
+	out.Source = res.source
+
+	ids := c.identifyAll(ctx, env, t, ip, res.open)
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("ports %s: identification stopped: %w", t.Host, ctx.Err())
+	}
+	for i, p := range res.open {
+		op := facts.OpenPort{Port: p, Service: ids[i].service, Banner: ids[i].banner,
+			Origin: facts.Origin{Endpoint: net.JoinHostPort(ip, strconv.Itoa(p))}}
+		if name, prods, ok := defaultName(p); ok {
+			op.Default, op.Products = name, prods
+		}
+		out.Open = append(out.Open, op)
+	}
+	if out.Source != "" {
+		out.SourceInClusterMembers = within(out.Source, t.Decl.ClusterMembers)
+		out.SourceInAllowedSources = within(out.Source, t.Decl.AllowedSources)
+	}
+	if k, ok := detectOffset(t.Profile, res.open); ok {
+		out.Offset = k
+		out.ProfilePorts = profilePorts(t.Profile, k)
+	}
+	return out, nil
+}
+
+// identifyAll identifies the services on open ports, a few at a time,
+// under the scan's per-host connection limit.
+func (c *Collector) identifyAll(ctx context.Context, env *collect.Env, t target.Target, ip string, open []int) []identity {
+	hosts := env.Hosts
+	if hosts == nil {
+		n := env.PerHost
+		if n <= 0 {
+			n = 5
+		}
+		hosts = collect.NewHostLimiter(n)
+	}
+	id := &identifier{dialer: env.Dialer, hosts: hosts, ip: ip, hostHeader: t.Host, userAgent: c.opts.UserAgent,
+		bannerWait: c.opts.BannerWait, probeTimeout: c.opts.ProbeTimeout}
+	if id.dialer == nil {
+		id.dialer = &net.Dialer{}
+	}
+	if net.ParseIP(t.Host) == nil {
+		id.serverName = t.Host
+	}
+	if t.Decl.Hostname != "" {
+		id.serverName = t.Decl.Hostname
+	}
+	out := make([]identity, len(open))
+	sem := make(chan struct{}, c.opts.Identify)
+	var wg sync.WaitGroup
+	for i, p := range open {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			out[i] = id.identify(ctx, p)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// resolve returns the address to scan: an IP literal as is (brackets and
+// zone kept out), else the first address the resolver gives.
+func resolve(ctx context.Context, host string) (string, error) {
+	h := host
+	if len(h) > 1 && h[0] == '[' && h[len(h)-1] == ']' {
+		h = h[1 : len(h)-1]
+	}
+	if a, err := netip.ParseAddr(h); err == nil {
+		return a.String(), nil
+	}
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", h)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", host, err)
+	}
+	if len(addrs) == 0 {
+		return "", fmt.Errorf("resolve %s: no address", host)
+	}
+	return addrs[0].Unmap().String(), nil
+}
+
+// within reports whether ip lies in one of the addresses or CIDR ranges.
+func within(ip string, set []string) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, s := range set {
+		if b, err := netip.ParseAddr(s); err == nil && b.Unmap() == a {
+			return true
+		}
+		if p, err := netip.ParsePrefix(s); err == nil && p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// discoveryPorts are tried on each address of a CIDR range: an address
+// is live when any of them answers, open or refused.
+var discoveryPorts = []int{22, 80, 443, 8243, 8253, 8280, 8290, 9443, 9763}
+
+// discover finds the live addresses of a CIDR range.
+func (c *Collector) discover(ctx context.Context, cs *connectScanner, prefix netip.Prefix) ([]string, int, error) {
+	prefix = prefix.Masked()
+	bits := prefix.Addr().BitLen() - prefix.Bits()
+	if bits > 30 || 1<<bits > c.opts.MaxHosts {
+		return nil, 0, fmt.Errorf("range %s has more than %d addresses", prefix, c.opts.MaxHosts)
+	}
+	var addrs []netip.Addr
+	for a := prefix.Addr(); prefix.Contains(a); a = a.Next() {
+		addrs = append(addrs, a)
+		if !a.Next().IsValid() {
+			break
+		}
+	}
+	if prefix.Addr().Is4() && prefix.Bits() <= 30 && len(addrs) > 2 {
+		addrs = addrs[1 : len(addrs)-1] // network and broadcast addresses
+	}
+	var (
+		mu   sync.Mutex
+		live []string
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, max(1, c.opts.Workers/len(discoveryPorts)))
+	)
+	for _, a := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			sub := *cs
+			sub.workers = len(discoveryPorts)
+			res, err := sub.scan(ctx, a.String(), discoveryPorts)
+			if err == nil && (len(res.open) > 0 || res.closed > 0) {
+				mu.Lock()
+				live = append(live, a.String())
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	sort.Slice(live, func(i, j int) bool {
+		return netip.MustParseAddr(live[i]).Less(netip.MustParseAddr(live[j]))
+	})
+	return live, len(addrs) * len(discoveryPorts), nil
+}

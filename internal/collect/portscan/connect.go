@@ -1,0 +1,235 @@
+package portscan
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sort"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/rampart-sec/rampart/internal/collect"
+)
+
+// portState is what one connect attempt found.
+type portState int
+
+const (
+	stateOpen portState = iota
+	stateClosed
+	// stateFiltered: no answer in time, or the host or network is
+	// unreachable.
+	stateFiltered
+	// stateRetry: the attempt failed for a local reason (no ephemeral
+	// port, no file descriptor) and says nothing about the port.
+	stateRetry
+)
+
+// connectScanner tries full TCP connects (the kernel's own handshake: no
+// raw packets, no privileges) to many ports of one address with a bounded
+// number of workers, an optional rate limit shared by every scan of the
+// collector, and a connect timeout that adapts to the round-trip times seen.
+type connectScanner struct {
+	dialer     collect.Dialer
+	limiter    *rate.Limiter // nil: no rate limit
+	workers    int
+	minTimeout time.Duration
+	maxTimeout time.Duration
+}
+
+// connectResult is the outcome of scanning the ports of one address.
+type connectResult struct {
+	open     []int
+	closed   int
+	filtered int
+	// source is the local address of the first connection that opened.
+	source string
+	// transient counts attempts that failed for local reasons (out of
+	// ephemeral ports or file descriptors) and were retried.
+	transient int
+}
+
+// rttEstimator keeps a smoothed round-trip time and its variation (as TCP
+// does, RFC 6298) from connects that got an answer, open or refused.
+type rttEstimator struct {
+	mu      sync.Mutex
+	srtt    time.Duration
+	rttvar  time.Duration
+	samples int
+}
+
+func (e *rttEstimator) add(d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.samples == 0 {
+		e.srtt, e.rttvar = d, d/2
+	} else {
+		diff := e.srtt - d
+		if diff < 0 {
+			diff = -diff
+		}
+		e.rttvar = (3*e.rttvar + diff) / 4
+		e.srtt = (7*e.srtt + d) / 8
+	}
+	e.samples++
+}
+
+// timeout is the connect timeout to use now: the maximum until a few
+// answers were seen, then srtt + 4·rttvar, doubled for slack, within the
+// bounds.
+func (e *rttEstimator) timeout(lo, hi time.Duration) time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.samples < 4 {
+		return hi
+	}
+	t := 2 * (e.srtt + 4*e.rttvar)
+	return min(max(t, lo), hi)
+}
+
+// scan connects to every port of ip. Ports that timed out under a timeout
+// shorter than the maximum are tried once more with the maximum, so a
+// shrinking timeout never turns a slow open port into a filtered one.
+func (s *connectScanner) scan(ctx context.Context, ip string, ports []int) (connectResult, error) {
+	var (
+		est   rttEstimator
+		mu    sync.Mutex
+		res   connectResult
+		retry []int
+	)
+	record := func(p int, st portState, src string, shortTimeout bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch st {
+		case stateOpen:
+			res.open = append(res.open, p)
+			if res.source == "" {
+				res.source = src
+			}
+		case stateClosed:
+			res.closed++
+		case stateFiltered:
+			if shortTimeout {
+				retry = append(retry, p)
+				return
+			}
+			res.filtered++
+		}
+	}
+	run := func(ports []int, adaptive bool) error {
+		work := make(chan int)
+		var wg sync.WaitGroup
+		n := min(s.workers, len(ports))
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for p := range work {
+					timeout := s.maxTimeout
+					if adaptive {
+						timeout = est.timeout(s.minTimeout, s.maxTimeout)
+					}
+					st, src, rtt, transient := s.try(ctx, ip, p, timeout)
+					if ctx.Err() != nil {
+						continue
+					}
+					if st != stateFiltered {
+						est.add(rtt)
+					}
+					mu.Lock()
+					res.transient += transient
+					mu.Unlock()
+					record(p, st, src, st == stateFiltered && timeout < s.maxTimeout)
+				}
+			}()
+		}
+	feed:
+		for _, p := range ports {
+			select {
+			case work <- p:
+			case <-ctx.Done():
+				break feed
+			}
+		}
+		close(work)
+		wg.Wait()
+		return ctx.Err()
+	}
+	if err := run(ports, true); err != nil {
+		return res, err
+	}
+	if len(retry) > 0 {
+		again := retry
+		retry = nil
+		if err := run(again, false); err != nil {
+			return res, err
+		}
+	}
+	sort.Ints(res.open)
+	return res, nil
+}
+
+// maxTransient bounds the retries of one port after local failures.
+const maxTransient = 8
+
+// try connects once to ip:port (retrying local resource failures) and
+// says what it found, with the local address of an open connection and
+// the time the answer took.
+func (s *connectScanner) try(ctx context.Context, ip string, port int, timeout time.Duration) (st portState, src string, rtt time.Duration, transient int) {
+	addr := net.JoinHostPort(ip, strconv.Itoa(port))
+	for attempt := 0; ; attempt++ {
+		if s.limiter != nil {
+			if err := s.limiter.Wait(ctx); err != nil {
+				return stateFiltered, "", 0, transient
+			}
+		}
+		dctx, cancel := context.WithTimeout(ctx, timeout)
+		start := time.Now()
+		conn, err := s.dialer.DialContext(dctx, "tcp", addr)
+		rtt = time.Since(start)
+		cancel()
+		if err == nil {
+			if la, ok := conn.LocalAddr().(*net.TCPAddr); ok {
+				src = la.IP.String()
+			}
+			_ = conn.Close()
+			return stateOpen, src, rtt, transient
+		}
+		switch classifyDialError(err) {
+		case stateClosed:
+			return stateClosed, "", rtt, transient
+		case stateRetry:
+			transient++
+			if attempt >= maxTransient || ctx.Err() != nil {
+				return stateFiltered, "", rtt, transient
+			}
+			select {
+			case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
+			case <-ctx.Done():
+				return stateFiltered, "", rtt, transient
+			}
+			continue
+		default:
+			return stateFiltered, "", rtt, transient
+		}
+	}
+}
+
+// classifyDialError maps a connect error to a port state: refused is
+// closed; a timeout or an unreachable host or network is filtered; a
+// local resource shortage (no ephemeral port, no file descriptor, no
+// buffer) is stateRetry.
+func classifyDialError(err error) portState {
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET):
+		return stateClosed
+	case errors.Is(err, syscall.EADDRNOTAVAIL), errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE),
+		errors.Is(err, syscall.ENOBUFS), errors.Is(err, syscall.EAGAIN), errors.Is(err, syscall.EINTR):
+		return stateRetry
+	}
+	return stateFiltered
+}

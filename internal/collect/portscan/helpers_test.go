@@ -1,0 +1,393 @@
+package portscan
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/target"
+)
+
+// evalRequired says the environment must provide what a test needs (CI
+// sets RAMPART_EVAL=1): a missing piece fails instead of skipping.
+func evalRequired() bool { return os.Getenv("RAMPART_EVAL") == "1" }
+
+func skipOrFail(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if evalRequired() {
+		t.Fatalf(format+" (RAMPART_EVAL=1)", args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// testCert is a throwaway self-signed certificate for 127.0.0.1 and ::1.
+func testCert(t testing.TB) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "portscan test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// serve accepts connections on l and hands each to handle until the test
+// ends.
+func serve(t testing.TB, l net.Listener, handle func(net.Conn)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	t.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+				handle(c)
+			}()
+		}
+	}()
+}
+
+// listenLoopback opens a listener on 127.0.0.1 at a port the kernel picks:
+// tests scan only ports they opened themselves.
+func listenLoopback(t testing.TB) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func portOf(l net.Listener) int { return l.Addr().(*net.TCPAddr).Port }
+
+// Handlers of faithful protocol servers: each speaks the real bytes of
+// its protocol's opening exchange.
+
+// mysqlGreeting is a MySQL 8.0 protocol-10 initial handshake packet.
+func mysqlGreeting(version string) []byte {
+	var p []byte
+	p = append(p, 0x0a)
+	p = append(p, version...)
+	p = append(p, 0)
+	p = append(p, 0x2a, 0, 0, 0)                           // connection id
+	p = append(p, []byte("abcdefgh")...)                   // auth-plugin-data part 1
+	p = append(p, 0)                                       // filler
+	p = append(p, 0xff, 0xf7)                              // capability flags (lower)
+	p = append(p, 0xff)                                    // character set
+	p = append(p, 0x02, 0x00)                              // status flags
+	p = append(p, 0xff, 0xdf)                              // capability flags (upper)
+	p = append(p, 21)                                      // auth-plugin-data length
+	p = append(p, make([]byte, 10)...)                     // reserved
+	p = append(p, []byte("ijklmnopqrst")...)               // auth-plugin-data part 2
+	p = append(p, 0)                                       //
+	p = append(p, []byte("caching_sha2_password\x00")...) // auth plugin name
+	hdr := []byte{byte(len(p)), byte(len(p) >> 8), byte(len(p) >> 16), 0}
+	return append(hdr, p...)
+}
+
+func mysqlHandler(c net.Conn) { _, _ = c.Write(mysqlGreeting("8.0.36")); _, _ = io.Copy(io.Discard, c) }
+
+// mysqlRefusedHandler sends the error packet MySQL sends to a host it
+// does not admit.
+func mysqlRefusedHandler(c net.Conn) {
+	msg := "Host '127.0.0.1' is not allowed to connect to this MySQL server"
+	p := append([]byte{0xff, 0x6a, 0x04}, msg...) // error 1130
+	_, _ = c.Write(append([]byte{byte(len(p)), 0, 0, 0}, p...))
+}
+
+// ldapHandler answers an LDAP SearchRequest with a SearchResultDone
+// (success) carrying the request's message id.
+func ldapHandler(c net.Conn) {
+	buf := make([]byte, 512)
+	n, err := c.Read(buf)
+	if err != nil || n < 5 || buf[0] != 0x30 || buf[2] != 0x02 {
+		return
+	}
+	idLen := int(buf[3])
+	id := buf[4 : 4+idLen]
+	// SEQUENCE { INTEGER id, [APPLICATION 5] { ENUM 0, OCTET "", OCTET "" } }
+	done := []byte{0x65, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00}
+	body := append(append([]byte{0x02, byte(idLen)}, id...), done...)
+	_, _ = c.Write(append([]byte{0x30, byte(len(body))}, body...))
+	_, _ = io.Copy(io.Discard, c)
+}
+
+// hazelcastHandler accepts the member protocol as Hazelcast 4 and 5 do.
+func hazelcastHandler(c net.Conn) {
+	buf := make([]byte, 3)
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "HZC" {
+		return
+	}
+	_, _ = c.Write([]byte("HZC"))
+	_, _ = io.Copy(io.Discard, c)
+}
+
+// amqpHandler answers the AMQP 0-9-1 header with a Connection.Start.
+func amqpHandler(c net.Conn) {
+	buf := make([]byte, 8)
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf[:4]) != "AMQP" {
+		return
+	}
+	payload := []byte{0, 10, 0, 10, 0, 9, 0, 0, 0, 0, 0, 0, 0, 5, 'P', 'L', 'A', 'I', 'N', 0, 0, 0, 5, 'e', 'n', '_', 'U', 'S'}
+	frame := []byte{1, 0, 0, byte(len(payload) >> 24), byte(len(payload) >> 16), byte(len(payload) >> 8), byte(len(payload))}
+	frame = append(append(frame, payload...), 0xce)
+	_, _ = c.Write(frame)
+	_, _ = io.Copy(io.Discard, c)
+}
+
+func silentHandler(c net.Conn) { _, _ = io.Copy(io.Discard, c) }
+
+func closeHandler(net.Conn) {}
+
+func garbageHandler(c net.Conn) { _, _ = c.Write([]byte("\x00\x13\x37 not a protocol anyone speaks\r\n")); _, _ = io.Copy(io.Discard, c) }
+
+// floodHandler sends without end: identification must stop reading.
+func floodHandler(c net.Conn) {
+	chunk := []byte(strings.Repeat("HTTP/1.1 200 OK flood ", 200))
+	for {
+		if _, err := c.Write(chunk); err != nil {
+			return
+		}
+	}
+}
+
+// httpHandler is a minimal HTTP/1.0 server with a Server header.
+func httpHandler(server string) func(net.Conn) {
+	return func(c net.Conn) {
+		buf := make([]byte, 4096)
+		_, _ = c.Read(buf)
+		_, _ = fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nServer: %s\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok", server)
+	}
+}
+
+// countingDialer counts the connections a scan opens and records every
+// address it dials, so tests can prove nothing else was touched.
+type countingDialer struct {
+	inner collect.Dialer
+	n     atomic.Int64
+	mu    sync.Mutex
+	addrs map[string]int
+}
+
+func newCountingDialer(inner collect.Dialer) *countingDialer {
+	if inner == nil {
+		inner = &net.Dialer{}
+	}
+	return &countingDialer{inner: inner, addrs: map[string]int{}}
+}
+
+func (d *countingDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	d.n.Add(1)
+	d.mu.Lock()
+	d.addrs[addr]++
+	d.mu.Unlock()
+	return d.inner.DialContext(ctx, network, addr)
+}
+
+// nodeTarget is a node target scanning exactly ports.
+func nodeTarget(host string, ports ...int) target.Target {
+	ps := make([]string, len(ports))
+	for i, p := range ports {
+		ps[i] = strconv.Itoa(p)
+	}
+	return target.Target{Name: host, Kind: target.Node, Host: host, Decl: target.Declared{Ports: strings.Join(ps, ",")}}
+}
+
+// fastCollector is a collector with short waits, for tests.
+func fastCollector() *Collector {
+	return New(Options{ConnectTimeout: time.Second, BannerWait: 300 * time.Millisecond, ProbeTimeout: 1500 * time.Millisecond})
+}
+
+func collectPorts(t *testing.T, c *Collector, tg target.Target, env *collect.Env) *facts.Ports {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	f, err := c.Collect(ctx, tg, env)
+	if err != nil {
+		t.Fatalf("collect %s: %v", tg.Name, err)
+	}
+	if f == nil || f.Ports == nil {
+		t.Fatalf("collect %s: no ports facts", tg.Name)
+	}
+	return f.Ports
+}
+
+func openPort(p *facts.Ports, port int) (facts.OpenPort, bool) {
+	for _, o := range p.Open {
+		if o.Port == port {
+			return o, true
+		}
+	}
+	return facts.OpenPort{}, false
+}
+
+// netns is a network namespace a test made, with its own loopback. Code
+// reaches into it only through its dialer and listeners, whose sockets are
+// created on OS threads that joined the namespace: nothing a test scans
+// there can touch the machine's own network.
+type netns struct {
+	name string
+	path string
+}
+
+var nsSeq atomic.Int64
+
+// newNetns creates a namespace with loopback up, or skips (fails under
+// RAMPART_EVAL=1) where namespaces cannot be made.
+func newNetns(t testing.TB) *netns {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		skipOrFail(t.(*testing.T), "network namespaces need root (ip netns add)")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		skipOrFail(t.(*testing.T), "no ip command for network namespaces")
+	}
+	name := fmt.Sprintf("rampart-ps-%d-%d", os.Getpid(), nsSeq.Add(1))
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		skipOrFail(t.(*testing.T), "ip netns add: %v: %s", err, out)
+	}
+	ns := &netns{name: name, path: "/run/netns/" + name}
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	ns.ip(t, "link", "set", "lo", "up")
+	return ns
+}
+
+// ip runs `ip -n NS args...`.
+func (ns *netns) ip(t testing.TB, args ...string) {
+	t.Helper()
+	out, err := exec.Command("ip", append([]string{"-n", ns.name}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip -n %s %s: %v: %s", ns.name, strings.Join(args, " "), err, out)
+	}
+}
+
+// inNS runs f on an OS thread that has joined the namespace; the thread
+// is discarded afterwards (the goroutine exits still locked).
+func (ns *netns) inNS(f func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		fd, err := unix.Open(ns.path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer unix.Close(fd)
+		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			errc <- err
+			return
+		}
+		errc <- f()
+	}()
+	return <-errc
+}
+
+// listen opens a listener inside the namespace.
+func (ns *netns) listen(t testing.TB, network, addr string) net.Listener {
+	t.Helper()
+	var l net.Listener
+	err := ns.inNS(func() (err error) {
+		l, err = net.Listen(network, addr)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("listen %s in %s: %v", addr, ns.name, err)
+	}
+	return l
+}
+
+// dialer returns a collect.Dialer whose sockets live in the namespace: a
+// pool of goroutines locked to OS threads that joined it.
+func (ns *netns) dialer(t testing.TB, workers int) collect.Dialer {
+	t.Helper()
+	d := &nsDialer{reqs: make(chan dialReq)}
+	ready := make(chan error, workers)
+	for range workers {
+		go func() {
+			runtime.LockOSThread()
+			fd, err := unix.Open(ns.path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err == nil {
+				err = unix.Setns(fd, unix.CLONE_NEWNET)
+				unix.Close(fd)
+			}
+			ready <- err
+			if err != nil {
+				return
+			}
+			var nd net.Dialer
+			for r := range d.reqs {
+				c, err := nd.DialContext(r.ctx, r.network, r.addr)
+				r.reply <- dialRes{c, err}
+			}
+		}()
+	}
+	for range workers {
+		if err := <-ready; err != nil {
+			t.Fatalf("join namespace %s: %v", ns.name, err)
+		}
+	}
+	t.Cleanup(func() { close(d.reqs) })
+	return d
+}
+
+type dialReq struct {
+	ctx           context.Context
+	network, addr string
+	reply         chan dialRes
+}
+
+type dialRes struct {
+	c   net.Conn
+	err error
+}
+
+type nsDialer struct{ reqs chan dialReq }
+
+func (d *nsDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	r := dialReq{ctx: ctx, network: network, addr: addr, reply: make(chan dialRes, 1)}
+	select {
+	case d.reqs <- r:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	res := <-r.reply
+	return res.c, res.err
+}
