@@ -364,12 +364,12 @@ func ldapRootDSESearch() []byte {
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1Int64(ldapMessageID)
 		b.AddASN1(cbasn1.Tag(3|0x40).Constructed(), func(b *cryptobyte.Builder) { // [APPLICATION 3] SearchRequest
-			b.AddASN1OctetString(nil)   // baseObject ""
-			b.AddASN1Enum(0)            // scope baseObject
-			b.AddASN1Enum(0)            // derefAliases never
-			b.AddASN1Int64(1)           // sizeLimit
-			b.AddASN1Int64(5)           // timeLimit (s)
-			b.AddASN1Boolean(false)     // typesOnly
+			b.AddASN1OctetString(nil)                                                // baseObject ""
+			b.AddASN1Enum(0)                                                         // scope baseObject
+			b.AddASN1Enum(0)                                                         // derefAliases never
+			b.AddASN1Int64(1)                                                        // sizeLimit
+			b.AddASN1Int64(5)                                                        // timeLimit (s)
+			b.AddASN1Boolean(false)                                                  // typesOnly
 			b.AddASN1(cbasn1.Tag(7).ContextSpecific(), func(b *cryptobyte.Builder) { // present
 				b.AddBytes([]byte("objectClass"))
 			})

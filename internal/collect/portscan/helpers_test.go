@@ -107,17 +107,17 @@ func mysqlGreeting(version string) []byte {
 	p = append(p, 0x0a)
 	p = append(p, version...)
 	p = append(p, 0)
-	p = append(p, 0x2a, 0, 0, 0)                           // connection id
-	p = append(p, []byte("abcdefgh")...)                   // auth-plugin-data part 1
-	p = append(p, 0)                                       // filler
-	p = append(p, 0xff, 0xf7)                              // capability flags (lower)
-	p = append(p, 0xff)                                    // character set
-	p = append(p, 0x02, 0x00)                              // status flags
-	p = append(p, 0xff, 0xdf)                              // capability flags (upper)
-	p = append(p, 21)                                      // auth-plugin-data length
-	p = append(p, make([]byte, 10)...)                     // reserved
-	p = append(p, []byte("ijklmnopqrst")...)               // auth-plugin-data part 2
-	p = append(p, 0)                                       //
+	p = append(p, 0x2a, 0, 0, 0)                          // connection id
+	p = append(p, []byte("abcdefgh")...)                  // auth-plugin-data part 1
+	p = append(p, 0)                                      // filler
+	p = append(p, 0xff, 0xf7)                             // capability flags (lower)
+	p = append(p, 0xff)                                   // character set
+	p = append(p, 0x02, 0x00)                             // status flags
+	p = append(p, 0xff, 0xdf)                             // capability flags (upper)
+	p = append(p, 21)                                     // auth-plugin-data length
+	p = append(p, make([]byte, 10)...)                    // reserved
+	p = append(p, []byte("ijklmnopqrst")...)              // auth-plugin-data part 2
+	p = append(p, 0)                                      //
 	p = append(p, []byte("caching_sha2_password\x00")...) // auth plugin name
 	hdr := []byte{byte(len(p)), byte(len(p) >> 8), byte(len(p) >> 16), 0}
 	return append(hdr, p...)
@@ -177,7 +177,10 @@ func silentHandler(c net.Conn) { _, _ = io.Copy(io.Discard, c) }
 
 func closeHandler(net.Conn) {}
 
-func garbageHandler(c net.Conn) { _, _ = c.Write([]byte("\x00\x13\x37 not a protocol anyone speaks\r\n")); _, _ = io.Copy(io.Discard, c) }
+func garbageHandler(c net.Conn) {
+	_, _ = c.Write([]byte("\x00\x13\x37 not a protocol anyone speaks\r\n"))
+	_, _ = io.Copy(io.Discard, c)
+}
 
 // floodHandler sends without end: identification must stop reading.
 func floodHandler(c net.Conn) {

@@ -52,11 +52,11 @@ func probeOrder(hint string) []string {
 type outcome int
 
 const (
-	outMatched  outcome = iota // identified
-	outSpoke                   // the server spoke first, in a protocol we do not know: stop
-	outWrapped                 // the server closed at once without a word: stop
-	outNoMatch                 // this probe got no answer it knows: try the next
-	outTLSHint                 // an HTTP answer says the port speaks TLS
+	outMatched outcome = iota // identified
+	outSpoke                  // the server spoke first, in a protocol we do not know: stop
+	outWrapped                // the server closed at once without a word: stop
+	outNoMatch                // this probe got no answer it knows: try the next
+	outTLSHint                // an HTTP answer says the port speaks TLS
 )
 
 // identify names the service on port. It tries the probes in turn, each
