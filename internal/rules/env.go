@@ -6,6 +6,7 @@ import (
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/ext"
+	"cel.dev/cel-go/interpreter"
 	"github.com/rampart-sec/rampart/internal/facts"
 )
 
@@ -57,7 +58,7 @@ func newEnv() (*cel.Env, error) {
 // are bound to empty values, so a `when` on a present namespace never
 // trips over a missing one; checks that need a namespace say so in
 // requires and are not evaluated without it.
-func activation(f *facts.Facts) map[string]any {
+func activation(f *facts.Facts) interpreter.Activation {
 	a := map[string]any{
 		facts.NSTarget: f.Target,
 		facts.NSScan:   f.Scan,
@@ -68,8 +69,21 @@ func activation(f *facts.Facts) map[string]any {
 	a[facts.NSHTTP] = orEmpty(f.HTTP)
 	a[facts.NSSSH] = orEmpty(f.SSH)
 	a[facts.NSPorts] = orEmpty(f.Ports)
-	return a
+	return vars(a)
 }
+
+// vars is the activation of one target's facts, built once and shared by
+// every evaluation on that target.
+type vars map[string]any
+
+// ResolveName implements interpreter.Activation.
+func (v vars) ResolveName(name string) (any, bool) {
+	x, ok := v[name]
+	return x, ok
+}
+
+// Parent implements interpreter.Activation.
+func (v vars) Parent() interpreter.Activation { return nil }
 
 func orEmpty[T any](p *T) *T {
 	if p == nil {

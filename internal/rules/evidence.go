@@ -10,13 +10,18 @@ import (
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/common/types/traits"
+	"cel.dev/cel-go/interpreter"
 	"github.com/rampart-sec/rampart/internal/facts"
 	"github.com/rampart-sec/rampart/internal/finding"
 )
 
 const (
-	// maxEvidenceItems bounds how many items one evidence expression adds.
-	maxEvidenceItems = 50
+	// maxEvidenceItems bounds how many items one evidence expression adds
+	// to a finding that needs attention; a pass shows a sample of
+	// passEvidenceItems (a truststore of 120 certificates that all pass is
+	// proven by the rule, not by listing them).
+	maxEvidenceItems  = 50
+	passEvidenceItems = 5
 	// maxValueLen bounds one evidence value.
 	maxValueLen = 400
 )
@@ -24,7 +29,7 @@ const (
 // evidence evaluates a check's evidence expressions. Evidence is
 // best-effort: an expression that fails (a map key that is not there) adds
 // nothing rather than changing the verdict.
-func evidence(c *Check, act map[string]any) []finding.Evidence {
+func evidence(c *Check, act interpreter.Activation, limit int) []finding.Evidence {
 	var out []finding.Evidence
 	for i, p := range c.prog.evidence {
 		if p == nil {
@@ -34,7 +39,7 @@ func evidence(c *Check, act map[string]any) []finding.Evidence {
 		if err != nil || types.IsError(v) {
 			continue
 		}
-		out = append(out, toEvidence(displayPath(c.Evidence[i]), c.Kind, v)...)
+		out = append(out, toEvidence(displayPath(c.Evidence[i]), c.Kind, v, limit)...)
 	}
 	return out
 }
@@ -63,27 +68,36 @@ func displayPath(expr string) string {
 // toEvidence turns a CEL value into evidence items: a list of facts gives
 // one item each (with its own file and line), a list of plain values one
 // item, anything else one item.
-func toEvidence(path, kind string, v ref.Val) []finding.Evidence {
-	items := listItems(v)
+func toEvidence(path, kind string, v ref.Val, limit int) []finding.Evidence {
 	if s, ok := v.(types.String); ok && s == "" {
 		return nil // an unset value says nothing
 	}
-	if items != nil && len(items) == 0 {
-		return nil // nothing matched: no item to show
+	l, isList := v.(traits.Lister)
+	n := 0
+	if isList {
+		size, ok := l.Size().(types.Int)
+		if !ok {
+			return nil
+		}
+		n = int(size)
+		if n == 0 {
+			return nil // nothing matched: no item to show
+		}
 	}
-	if items == nil || allPrimitive(items) {
+	if !isList || isPrimitive(l.Get(types.Int(0))) {
 		ev := finding.Evidence{Path: path, Check: kind, Value: render(v)}
 		if o, ok := facts.OriginOf(native(v)); ok {
 			ev.Source, ev.Line = where(o)
 		}
 		return []finding.Evidence{ev}
 	}
-	var out []finding.Evidence
-	for i, item := range items {
-		if i == maxEvidenceItems {
-			out = append(out, finding.Evidence{Path: path, Check: kind, Value: fmt.Sprintf("... and %d more", len(items)-i)})
+	out := make([]finding.Evidence, 0, min(n, limit+1))
+	for i := 0; i < n; i++ {
+		if i == limit {
+			out = append(out, finding.Evidence{Path: path, Check: kind, Value: fmt.Sprintf("... and %d more", n-i)})
 			break
 		}
+		item := l.Get(types.Int(i))
 		ev := finding.Evidence{Path: path, Check: kind, Value: render(item)}
 		if o, ok := facts.OriginOf(native(item)); ok {
 			ev.Source, ev.Line = where(o)
@@ -120,15 +134,12 @@ func listItems(v ref.Val) []ref.Val {
 	return out
 }
 
-func allPrimitive(items []ref.Val) bool {
-	for _, it := range items {
-		switch it.(type) {
-		case types.String, types.Int, types.Uint, types.Double, types.Bool:
-		default:
-			return false
-		}
+func isPrimitive(v ref.Val) bool {
+	switch v.(type) {
+	case types.String, types.Int, types.Uint, types.Double, types.Bool:
+		return true
 	}
-	return true
+	return false
 }
 
 func native(v ref.Val) any {

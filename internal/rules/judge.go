@@ -7,6 +7,7 @@ import (
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/interpreter"
 	"github.com/rampart-sec/rampart/internal/facts"
 	"github.com/rampart-sec/rampart/internal/finding"
 )
@@ -40,7 +41,7 @@ type checkResult struct {
 	evidence []finding.Evidence
 }
 
-func judgeRule(r *Rule, in Input, act map[string]any) finding.Finding {
+func judgeRule(r *Rule, in Input, act interpreter.Activation) finding.Finding {
 	f := finding.Finding{
 		RuleID:      r.ID,
 		Title:       r.Title,
@@ -120,7 +121,7 @@ func profileMismatch(r *Rule, t facts.Target) (string, bool) {
 	return fmt.Sprintf("applies to %s; target is %s", strings.Join(r.Profiles, ", "), strings.Join(t.Profiles, ", ")), false
 }
 
-func judgeCheck(c *Check, in Input, act map[string]any) checkResult {
+func judgeCheck(c *Check, in Input, act interpreter.Activation) checkResult {
 	res := checkResult{kind: c.Kind, partial: c.Partial}
 	if c.Kind == KindManual {
 		res.status = finding.Manual
@@ -151,7 +152,11 @@ func judgeCheck(c *Check, in Input, act map[string]any) checkResult {
 	if err != nil {
 		return errorResult(res, "assert", err)
 	}
-	res.evidence = evidence(c, act)
+	limit := maxEvidenceItems
+	if pass {
+		limit = passEvidenceItems
+	}
+	res.evidence = evidence(c, act, limit)
 	switch {
 	case !pass:
 		res.status = finding.Fail
@@ -270,7 +275,7 @@ func joinMessages(rs []checkResult, fallback string) string {
 	return strings.Join(parts, "; ")
 }
 
-func evalBool(p cel.Program, act map[string]any) (bool, error) {
+func evalBool(p cel.Program, act interpreter.Activation) (bool, error) {
 	v, _, err := p.Eval(act)
 	if err != nil {
 		return false, err
@@ -284,7 +289,7 @@ func evalBool(p cel.Program, act map[string]any) (bool, error) {
 
 // evalString evaluates a message; a message that fails to evaluate must
 // not hide the verdict, so the error becomes part of the text.
-func evalString(p cel.Program, act map[string]any, fallback string) string {
+func evalString(p cel.Program, act interpreter.Activation, fallback string) string {
 	if p == nil {
 		return fallback
 	}
@@ -305,7 +310,7 @@ func prefix(s string) string {
 	return s + " "
 }
 
-func evalStrings(p cel.Program, act map[string]any) ([]string, error) {
+func evalStrings(p cel.Program, act interpreter.Activation) ([]string, error) {
 	v, _, err := p.Eval(act)
 	if err != nil {
 		return nil, err
