@@ -128,11 +128,6 @@ func (c *Collector) Probe(ctx context.Context, t target.Target, env *collect.Env
 	if net.ParseIP(name) == nil {
 		p.sni = name
 	}
-	ks, err := newKeyShares()
-	if err != nil {
-		return nil, nil, fmt.Errorf("tls probe %s: %w", addr, err)
-	}
-	p.keyShares = ks
 	ip, err := p.resolve(ctx, t.Host, t.Port)
 	if err != nil {
 		return nil, nil, fmt.Errorf("tls probe %s: %w", addr, err)

@@ -2,6 +2,7 @@ package tlsprobe
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"slices"
 
@@ -97,7 +98,7 @@ func (p *prober) sslv2(ctx context.Context) (kinds []uint32, cert []byte, err er
 		all = append(all, s.ID)
 	}
 	var challenge [16]byte
-	copy(challenge[:], p.keyShares[0].Data)
+	_, _ = rand.Read(challenge[:])
 	if _, err := c.Write(tlswire.MarshalSSLv2ClientHello(all, challenge)); err != nil {
 		return nil, nil, nil
 	}

@@ -3,29 +3,11 @@ package tlsprobe
 import (
 	"cmp"
 	"context"
-	"crypto/ecdh"
 	"crypto/rand"
 	"slices"
 
 	"github.com/rampart-sec/rampart/internal/tlswire"
 )
-
-// keyShares are the TLS 1.3 key shares a prober sends: real X25519 and
-// P-256 public keys, made once per scan (the handshakes are never finished).
-func newKeyShares() ([]tlswire.KeyShare, error) {
-	x, err := ecdh.X25519().GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	p, err := ecdh.P256().GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	return []tlswire.KeyShare{
-		{Group: tlswire.GroupX25519, Data: x.PublicKey().Bytes()},
-		{Group: tlswire.GroupP256, Data: p.PublicKey().Bytes()},
-	}, nil
-}
 
 // ecGroups lists the elliptic-curve groups offered in TLS 1.2 hellos,
 // common ones first so that a client-preference server shows the usual pick.
@@ -100,8 +82,10 @@ func (p *prober) hello(v tlswire.Version, suites []uint16) *tlswire.ClientHello 
 		ch.Suites = slices.Clone(suites)
 		ch.SupportedVersions = []tlswire.Version{tlswire.VersionTLS13}
 		ch.Groups = append(ecGroups()[:5], 256, 257, 258, 259, 260)
+		// No key share: the server must answer with a HelloRetryRequest,
+		// which names its suite (and group) without the signature a full
+		// ServerHello flight costs it.
 		ch.KeyShareExt = true
-		ch.KeyShares = p.keyShares
 		ch.ServerName = p.sni
 		ch.Pad = true
 	default:

@@ -24,7 +24,6 @@ type prober struct {
 	sni              string
 	connectTimeout   time.Duration
 	handshakeTimeout time.Duration
-	keyShares        []tlswire.KeyShare
 	tlsCands         []uint16
 	tls13Cands       []uint16
 	rank             map[uint16]int
