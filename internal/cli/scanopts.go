@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/collect/cmdexec"
 	"github.com/rampart-sec/rampart/internal/facts"
 	"github.com/rampart-sec/rampart/internal/scan"
 	"github.com/rampart-sec/rampart/internal/target"
@@ -133,7 +134,7 @@ func (a *app) scanner(o *collectOpts) *scan.Scanner {
 			PerHost:   o.perHost,
 			Intrusive: o.intrusive,
 			CABundle:  o.caBundle,
-			Exec:      nil,
+			Exec:      a.executor(o),
 		},
 		Scan:        sc,
 		Concurrency: o.concurrency,
@@ -141,6 +142,16 @@ func (a *app) scanner(o *collectOpts) *scan.Scanner {
 		Profile:     o.profile,
 		Tool:        tool(),
 	}
+}
+
+// executor allows the allow-listed read-only commands (sshd -T, nft -j list
+// ruleset, ...) only when auditing this machine: a mounted image's
+// binaries are never run.
+func (a *app) executor(o *collectOpts) collect.Executor {
+	if o.root != "" && o.root != "/" {
+		return nil
+	}
+	return cmdexec.New(cmdexec.Options{})
 }
 
 func describeTargets(ts []target.Target) string {

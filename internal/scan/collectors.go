@@ -2,7 +2,11 @@ package scan
 
 import (
 	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/collect/httpprobe"
+	"github.com/rampart-sec/rampart/internal/collect/portscan"
 	"github.com/rampart-sec/rampart/internal/collect/sshprobe"
+	"github.com/rampart-sec/rampart/internal/collect/tlsprobe"
+	"github.com/rampart-sec/rampart/internal/collect/wso2"
 )
 
 // Config carries what collector constructors need from the command line.
@@ -14,8 +18,11 @@ type Config struct {
 // Collectors returns every collector this build has. It is the one place
 // collectors are chosen: a plain list, built on demand, no registration.
 func Collectors(cfg Config) []collect.Collector {
-	_ = cfg
 	return []collect.Collector{
+		wso2.New(),
+		tlsprobe.New(tlsprobe.Options{}),
+		httpprobe.New(httpprobe.Options{Version: cfg.Version}),
 		sshprobe.New(sshprobe.Options{}),
+		portscan.New(portscan.Options{UserAgent: "rampart/" + cfg.Version}),
 	}
 }
