@@ -205,8 +205,8 @@ type CertExpiry struct {
 
 // OutboxItem is one alert waiting for (or past) delivery to one destination.
 type OutboxItem struct {
-	ID          int64      `json:"id"`
-	Destination string     `json:"destination"`
+	ID          int64  `json:"id"`
+	Destination string `json:"destination"`
 	// Key is the idempotency key: the same event to the same destination
 	// is enqueued once, and receivers can drop repeats by it.
 	Key         string     `json:"key"`

@@ -1,0 +1,64 @@
+package alert
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Payload renders an event in a destination's format.
+func Payload(format string, e Event) ([]byte, error) {
+	if format == "slack" {
+		return slackPayload(e)
+	}
+	return json.Marshal(struct {
+		Schema string `json:"schema"`
+		Event
+	}{Schema: "rampart.alert/v1", Event: e})
+}
+
+var kindEmoji = map[string]string{
+	KindNewFailure: ":red_circle:", KindFixed: ":white_check_mark:", KindCertExpiring: ":hourglass:",
+	KindNewPort: ":door:", KindHealthDown: ":rotating_light:", KindHealthSlow: ":turtle:",
+}
+
+// slackPayload is a Slack incoming-webhook message (text plus blocks),
+// which Mattermost and Rocket.Chat also accept.
+func slackPayload(e Event) ([]byte, error) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s *%s*", kindEmoji[e.Kind], esc(e.Title))
+	if e.Severity != "" {
+		fmt.Fprintf(&b, " (%s)", e.Severity)
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, "\n%s", esc(e.Message))
+	}
+	if e.Remediation != "" {
+		fmt.Fprintf(&b, "\n_Fix:_ %s", esc(firstLine(e.Remediation)))
+	}
+	if e.Link != "" {
+		fmt.Fprintf(&b, "\n<%s|Open in rampart>", e.Link)
+	}
+	text := b.String()
+	msg := map[string]any{
+		"text": text,
+		"blocks": []any{
+			map[string]any{"type": "section", "text": map[string]any{"type": "mrkdwn", "text": text}},
+			map[string]any{"type": "context", "elements": []any{map[string]any{"type": "mrkdwn", "text": "rampart · " + e.Kind + " · key " + e.Key}}},
+		},
+	}
+	return json.Marshal(msg)
+}
+
+// esc escapes the three characters Slack's mrkdwn treats as control.
+func esc(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
