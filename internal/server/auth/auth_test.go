@@ -1,0 +1,131 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampart-sec/rampart/internal/server/secret"
+	"github.com/rampart-sec/rampart/internal/store"
+)
+
+var cheap = Params{Memory: 1024, Time: 1, Threads: 1}
+
+func TestPasswordHash(t *testing.T) {
+	h, err := HashPassword("correct horse battery", DefaultParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=65536,t=3,p=2$") {
+		t.Errorf("hash %q is not argon2id with the default parameters", h)
+	}
+	if err := VerifyPassword(h, "correct horse battery"); err != nil {
+		t.Errorf("verify: %v", err)
+	}
+	if err := VerifyPassword(h, "correct horse batterz"); !errors.Is(err, ErrMismatch) {
+		t.Errorf("wrong password: %v", err)
+	}
+	h2, _ := HashPassword("correct horse battery", cheap)
+	if h2 == h {
+		t.Error("two hashes of one password are equal (no salt?)")
+	}
+	for _, bad := range []string{"", "$argon2i$v=19$m=1,t=1,p=1$AA$AA", "$argon2id$v=19$m=99999999,t=1,p=1$AA$AA", "$argon2id$v=19$m=1024,t=1,p=1$!!$AA"} {
+		if err := VerifyPassword(bad, "x"); err == nil || errors.Is(err, ErrMismatch) {
+			t.Errorf("malformed hash %q: %v", bad, err)
+		}
+	}
+	if CheckPassword("short") == nil {
+		t.Error("short password accepted")
+	}
+}
+
+func FuzzVerifyPassword(f *testing.F) {
+	f.Add("$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g", "pw")
+	f.Add("$argon2id$v=19$m=0,t=0,p=0$$", "")
+	f.Fuzz(func(t *testing.T, enc, pw string) {
+		_ = VerifyPassword(enc, pw) // must not panic or run away
+	})
+}
+
+func TestLimiter(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := &Limiter{Max: 3, Window: time.Minute, Now: func() time.Time { return now }}
+	for i := 0; i < 3; i++ {
+		if ok, _ := l.Allowed("1.2.3.4"); !ok {
+			t.Fatalf("locked after %d failures", i)
+		}
+		l.Fail("1.2.3.4")
+	}
+	if ok, until := l.Allowed("1.2.3.4"); ok || !until.Equal(now.Add(time.Minute)) {
+		t.Errorf("not locked after 3 failures (%v %v)", ok, until)
+	}
+	if ok, _ := l.Allowed("5.6.7.8"); !ok {
+		t.Error("another client is locked too")
+	}
+	now = now.Add(61 * time.Second)
+	if ok, _ := l.Allowed("1.2.3.4"); !ok {
+		t.Error("still locked after the window")
+	}
+}
+
+func TestSetupAndSessions(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	box, err := secret.LoadOrCreate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Setup{Store: st, Box: box, TTL: time.Hour, Params: cheap}
+	tok, err := s.Issue(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := st.Setting(ctx, setupKey); strings.Contains(v, tok) {
+		t.Fatal("the setup token is stored in clear")
+	}
+	if _, err := s.Redeem(ctx, tok+"x", "admin", "a long enough password"); err == nil {
+		t.Error("wrong token accepted")
+	}
+	if _, err := s.Redeem(ctx, tok, "admin", "short"); err == nil {
+		t.Error("weak password accepted")
+	}
+	u, err := s.Redeem(ctx, tok, "admin", "a long enough password")
+	if err != nil || !u.Admin {
+		t.Fatalf("redeem: %+v, %v", u, err)
+	}
+	if _, err := s.Redeem(ctx, tok, "admin2", "a long enough password"); !errors.Is(err, ErrSetupDone) {
+		t.Errorf("token redeemed twice: %v", err)
+	}
+
+	ss := &Sessions{Store: st, TTL: time.Hour}
+	rec := httptest.NewRecorder()
+	if err := ss.Start(ctx, rec, u); err != nil {
+		t.Fatal(err)
+	}
+	cookies := rec.Result().Cookies()
+	if len(cookies) != 1 {
+		t.Fatalf("cookies = %v", cookies)
+	}
+	c := cookies[0]
+	if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || len(c.Value) < 40 || c.Name != CookieName {
+		t.Errorf("session cookie %+v is not Secure/HttpOnly/SameSite=Strict with a long ID", c)
+	}
+	req := httptest.NewRequest("GET", "/", nil)
+	req.AddCookie(c)
+	if got, err := ss.User(req); err != nil || got.Username != "admin" {
+		t.Errorf("session user = %+v, %v", got, err)
+	}
+	ss.End(httptest.NewRecorder(), req)
+	if _, err := ss.User(req); err == nil {
+		t.Error("session still valid after sign-out")
+	}
+}

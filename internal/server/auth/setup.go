@@ -1,0 +1,99 @@
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rampart-sec/rampart/internal/server/secret"
+	"github.com/rampart-sec/rampart/internal/store"
+)
+
+// setupKey is the setting holding the setup token's keyed hash and expiry.
+const setupKey = "auth.setup_token"
+
+// ErrSetupDone is returned once an admin exists.
+var ErrSetupDone = errors.New("setup is done: an admin exists")
+
+// Setup issues and redeems the one-time token that creates the first
+// admin, so the server never has a default credential.
+type Setup struct {
+	Store store.Store
+	Box   *secret.Box
+	TTL   time.Duration
+	Now   func() time.Time
+	// Params are the password hash costs.
+	Params Params
+}
+
+func (s *Setup) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Needed reports whether no user exists yet.
+func (s *Setup) Needed(ctx context.Context) (bool, error) {
+	n, err := s.Store.CountUsers(ctx)
+	return n == 0, err
+}
+
+// Issue makes a new setup token (replacing any earlier one) and returns
+// it; only its keyed hash is stored.
+func (s *Setup) Issue(ctx context.Context) (string, error) {
+	tok := secret.Token("rampart-setup-")
+	exp := s.now().Add(s.TTL)
+	if err := s.Store.SetSetting(ctx, setupKey, s.Box.Hash(tok)+":"+strconv.FormatInt(exp.Unix(), 10)); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+// Redeem checks the token and creates the first admin.
+func (s *Setup) Redeem(ctx context.Context, token, username, password string) (store.User, error) {
+	if need, err := s.Needed(ctx); err != nil {
+		return store.User{}, err
+	} else if !need {
+		return store.User{}, ErrSetupDone
+	}
+	v, err := s.Store.Setting(ctx, setupKey)
+	if err != nil {
+		return store.User{}, errors.New("no setup token is outstanding; restart the server for a new one")
+	}
+	hash, expS, _ := strings.Cut(v, ":")
+	exp, _ := strconv.ParseInt(expS, 10, 64)
+	if subtle.ConstantTimeCompare([]byte(hash), []byte(s.Box.Hash(token))) != 1 {
+		return store.User{}, errors.New("wrong setup token")
+	}
+	if s.now().Unix() > exp {
+		return store.User{}, errors.New("the setup token has expired; restart the server for a new one")
+	}
+	return s.CreateAdmin(ctx, username, password)
+}
+
+// CreateAdmin creates the first admin directly (from a secret given at
+// start) and retires the setup token.
+func (s *Setup) CreateAdmin(ctx context.Context, username, password string) (store.User, error) {
+	username = strings.TrimSpace(username)
+	if username == "" || len(username) > 64 || strings.ContainsAny(username, " \t\r\n") {
+		return store.User{}, errors.New("user name must be 1-64 characters without spaces")
+	}
+	if err := CheckPassword(password); err != nil {
+		return store.User{}, err
+	}
+	h, err := HashPassword(password, s.Params)
+	if err != nil {
+		return store.User{}, err
+	}
+	u, err := s.Store.CreateUser(ctx, username, h, true, s.now())
+	if err != nil {
+		return u, fmt.Errorf("create admin: %w", err)
+	}
+	_ = s.Store.DeleteSetting(ctx, setupKey)
+	return u, nil
+}
