@@ -22,6 +22,10 @@ type Host struct {
 	// SecretFiles are configuration files, keystores and secret files of the
 	// products found, with their permissions.
 	SecretFiles []FileMode `json:"secret_files"`
+	// ProductHomes are the WSO2 installations found on the host (from the
+	// running processes' -Dcarbon.home and the usual install places); each
+	// can be scanned with the product-file rules.
+	ProductHomes []string `json:"product_homes"`
 }
 
 // OSInfo comes from /etc/os-release and /proc.
@@ -64,7 +68,12 @@ type Listener struct {
 	PID           int    `json:"pid"`
 	Process       string `json:"process"`
 	User          string `json:"user"`
-	Origin        Origin `json:"origin"`
+	// Role is what the port is known to be: jmx (a JMX port of its owner's
+	// -Dcom.sun.management.jmxremote.*port flags, or WSO2's RMI ports 9999
+	// and 11111 on a product process), clustering (4000/4001 on a product
+	// process), ssh (owned by sshd), or empty.
+	Role   string `json:"role,omitempty"`
+	Origin Origin `json:"origin"`
 }
 
 // Firewall is the host firewall as its rule set says.
@@ -109,6 +118,17 @@ type SSHD struct {
 	Banner                 Setting  `json:"banner"`
 	// Settings holds every keyword read, lower-case, for custom rules.
 	Settings map[string]Setting `json:"settings"`
+	// Matches are the Match blocks of the configuration files, with the
+	// settings they change for the connections they match.
+	Matches []SSHDMatch `json:"matches"`
+}
+
+// SSHDMatch is one Match block of sshd_config.
+type SSHDMatch struct {
+	// Criteria is the Match line's arguments ("User deploy Address 10.0.0.0/8").
+	Criteria string             `json:"criteria"`
+	Settings map[string]Setting `json:"settings"`
+	Origin   Origin             `json:"origin"`
 }
 
 // Packages is the installed software, from the package manager's database.

@@ -1,0 +1,344 @@
+// Package sshdconf reads sshd's effective configuration: from `sshd -T`
+// output when that could be run, else from sshd_config itself, following
+// Include and recording Match blocks, with OpenSSH's defaults for what is
+// not set. Every parser tolerates garbage: an unreadable line is skipped.
+package sshdconf
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/rampart-sec/rampart/internal/collect/hostos/rootfs"
+	"github.com/rampart-sec/rampart/internal/facts"
+)
+
+// Limits.
+const (
+	maxFile     = 1 << 20
+	maxDepth    = 16 // Include nesting (OpenSSH's limit)
+	maxIncluded = 256
+)
+
+// multi lists the keywords whose every occurrence counts; for the others
+// the first value obtained wins, as in sshd.
+var multi = map[string]bool{
+	"port": true, "listenaddress": true, "hostkey": true, "hostcertificate": true,
+	"acceptenv": true, "setenv": true, "subsystem": true, "allowusers": true, "denyusers": true,
+	"allowgroups": true, "denygroups": true, "authorizedkeysfile": false,
+}
+
+// aliases maps deprecated keywords to the name sshd -T prints.
+var aliases = map[string]string{
+	"challengeresponseauthentication": "kbdinteractiveauthentication",
+	"dsaauthentication":               "pubkeyauthentication",
+	"pubkeyacceptedkeytypes":          "pubkeyacceptedalgorithms",
+	"hostbasedacceptedkeytypes":       "hostbasedacceptedalgorithms",
+}
+
+// defaults are OpenSSH 9's values for the keywords the rules read.
+var defaults = map[string]string{
+	"port":                         "22",
+	"permitrootlogin":              "prohibit-password",
+	"passwordauthentication":       "yes",
+	"kbdinteractiveauthentication": "yes",
+	"pubkeyauthentication":         "yes",
+	"banner":                       "none",
+	"permitemptypasswords":         "no",
+	"x11forwarding":                "no",
+	"addressfamily":                "any",
+}
+
+// No sshd keyword carries a secret (keys are named by file path), so the
+// values are kept as written; facts.RedactValue would hide
+// "PasswordAuthentication no" for its name alone.
+
+// Config is a parsed configuration: global settings and Match blocks.
+type Config struct {
+	Settings map[string]facts.Setting
+	// values keeps every occurrence of multi-valued keywords, in order.
+	values  map[string][]string
+	Matches []facts.SSHDMatch
+	// Problems are lines or includes that could not be read.
+	Problems []string
+}
+
+func newConfig() *Config {
+	return &Config{Settings: map[string]facts.Setting{}, values: map[string][]string{}, Matches: []facts.SSHDMatch{}}
+}
+
+func (c *Config) set(key, value string, o facts.Origin) {
+	if multi[key] {
+		c.values[key] = append(c.values[key], value)
+		if s, ok := c.Settings[key]; ok {
+			s.Value += "," + value
+			c.Settings[key] = s
+			return
+		}
+	} else if _, ok := c.Settings[key]; ok {
+		return
+	}
+	c.Settings[key] = facts.Setting{Key: key, Value: value, Set: true, Origin: o}
+}
+
+// ReadFiles parses the sshd_config at file inside the root, following
+// Include directives (relative names are under /etc/ssh).
+func ReadFiles(r *rootfs.Root, file string) (*Config, error) {
+	c := newConfig()
+	p := &fileParser{r: r, c: c}
+	if err := p.parse(file, 0, -1); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+type fileParser struct {
+	r        *rootfs.Root
+	c        *Config
+	included int
+}
+
+// parse reads one file. match is the index of the Match block in effect
+// (-1: global); a Match inside an included file ends with that file.
+func (p *fileParser) parse(file string, depth, match int) error {
+	b, err := p.r.ReadFile(file, maxFile)
+	if err != nil {
+		return err
+	}
+	p.parseText(string(b), file, depth, match)
+	return nil
+}
+
+func (p *fileParser) parseText(text, file string, depth, match int) {
+	for i, raw := range strings.Split(text, "\n") {
+		line := strings.TrimSpace(raw)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		key, args, ok := splitLine(line)
+		if !ok {
+			p.c.Problems = append(p.c.Problems, fmt.Sprintf("%s:%d: cannot parse %q", file, i+1, clip(line)))
+			continue
+		}
+		o := facts.Origin{File: file, Line: i + 1, Key: key}
+		switch key {
+		case "include":
+			p.include(args, o, depth, match)
+			continue
+		case "match":
+			crit := strings.Join(args, " ")
+			if strings.EqualFold(crit, "all") {
+				match = -1
+				continue
+			}
+			p.c.Matches = append(p.c.Matches, facts.SSHDMatch{Criteria: crit, Settings: map[string]facts.Setting{}, Origin: o})
+			match = len(p.c.Matches) - 1
+			continue
+		}
+		value := strings.Join(args, " ")
+		if match >= 0 {
+			m := p.c.Matches[match]
+			if _, ok := m.Settings[key]; !ok {
+				m.Settings[key] = facts.Setting{Key: key, Value: value, Set: true, Origin: o}
+			}
+			continue
+		}
+		p.c.set(key, value, o)
+	}
+}
+
+func (p *fileParser) include(globs []string, o facts.Origin, depth, match int) {
+	if depth+1 > maxDepth {
+		p.c.Problems = append(p.c.Problems, fmt.Sprintf("%s:%d: Include nested deeper than %d", o.File, o.Line, maxDepth))
+		return
+	}
+	for _, g := range globs {
+		if !strings.HasPrefix(g, "/") {
+			g = path.Join("/etc/ssh", g)
+		}
+		files, err := p.r.Glob(g)
+		if err != nil {
+			p.c.Problems = append(p.c.Problems, fmt.Sprintf("%s:%d: Include %s: %v", o.File, o.Line, g, err))
+			continue
+		}
+		sort.Strings(files)
+		for _, f := range files {
+			p.included++
+			if p.included > maxIncluded {
+				p.c.Problems = append(p.c.Problems, fmt.Sprintf("%s:%d: more than %d included files", o.File, o.Line, maxIncluded))
+				return
+			}
+			if err := p.parse(f, depth+1, match); err != nil {
+				p.c.Problems = append(p.c.Problems, fmt.Sprintf("%s:%d: Include %s: %v", o.File, o.Line, f, err))
+			}
+		}
+	}
+}
+
+// splitLine splits "Keyword[ =]args" with sshd's quoting; the keyword is
+// lower-cased and de-aliased.
+func splitLine(line string) (string, []string, bool) {
+	i := strings.IndexAny(line, " \t=")
+	if i <= 0 {
+		return "", nil, false
+	}
+	key := strings.ToLower(line[:i])
+	rest := strings.TrimLeft(line[i:], " \t")
+	rest = strings.TrimPrefix(rest, "=")
+	for _, c := range key {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return "", nil, false
+		}
+	}
+	if a, ok := aliases[key]; ok {
+		key = a
+	}
+	args, ok := splitArgs(rest)
+	if !ok || len(args) == 0 {
+		return "", nil, false
+	}
+	return key, args, true
+}
+
+// splitArgs splits on blanks, honouring double quotes; a # outside quotes
+// starts a comment.
+func splitArgs(s string) ([]string, bool) {
+	var out []string
+	var cur strings.Builder
+	inQ, have := false, false
+	for _, c := range s {
+		switch {
+		case c == '"':
+			inQ = !inQ
+			have = true
+		case !inQ && (c == ' ' || c == '\t'):
+			if have {
+				out = append(out, cur.String())
+				cur.Reset()
+				have = false
+			}
+		case !inQ && c == '#' && !have:
+			if have {
+				out = append(out, cur.String())
+			}
+			return out, true
+		default:
+			cur.WriteRune(c)
+			have = true
+		}
+	}
+	if inQ {
+		return nil, false
+	}
+	if have {
+		out = append(out, cur.String())
+	}
+	return out, true
+}
+
+// ParseDashT parses `sshd -T` output: one "keyword value" per line.
+func ParseDashT(out []byte) *Config {
+	c := newConfig()
+	o := facts.Origin{Note: "sshd -T"}
+	for _, line := range strings.Split(string(out), "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok || k == "" {
+			continue
+		}
+		k = strings.ToLower(k)
+		if a, ok := aliases[k]; ok {
+			k = a
+		}
+		oo := o
+		oo.Key = k
+		c.set(k, strings.TrimSpace(v), oo)
+	}
+	return c
+}
+
+// Facts turns a configuration into the host.sshd facts. source names how
+// it was read; files (may be nil) lends file:line origins to values that
+// sshd -T printed.
+func Facts(c *Config, source string, files *Config) facts.SSHD {
+	s := facts.SSHD{Present: true, Source: source, Settings: map[string]facts.Setting{}, Matches: c.Matches,
+		Ports: []int{}, ListenAddresses: []string{}}
+	if files != nil && len(s.Matches) == 0 {
+		s.Matches = files.Matches
+	}
+	for k, v := range c.Settings {
+		if files != nil {
+			if fv, ok := files.Settings[k]; ok && strings.EqualFold(fv.Value, v.Value) {
+				v.Origin = fv.Origin
+			}
+		}
+		s.Settings[k] = v
+	}
+	get := func(k string) facts.Setting {
+		if v, ok := s.Settings[k]; ok {
+			return v
+		}
+		return facts.Setting{Key: k, Value: defaults[k], Origin: facts.Origin{Key: k, Note: "OpenSSH default"}}
+	}
+	s.PermitRootLogin = get("permitrootlogin")
+	s.PasswordAuthentication = get("passwordauthentication")
+	s.KbdInteractive = get("kbdinteractiveauthentication")
+	s.PubkeyAuthentication = get("pubkeyauthentication")
+	s.Banner = get("banner")
+
+	for _, p := range c.values["port"] {
+		if n, err := strconv.Atoi(strings.TrimSpace(p)); err == nil && n > 0 && n < 65536 && !slices.Contains(s.Ports, n) {
+			s.Ports = append(s.Ports, n)
+		}
+	}
+	for _, la := range c.values["listenaddress"] {
+		host, port := splitListen(la)
+		if host != "" && !slices.Contains(s.ListenAddresses, host) {
+			s.ListenAddresses = append(s.ListenAddresses, host)
+		}
+		if port > 0 && !slices.Contains(s.Ports, port) {
+			s.Ports = append(s.Ports, port)
+		}
+	}
+	if len(s.Ports) == 0 {
+		s.Ports = append(s.Ports, 22)
+	}
+	if len(s.ListenAddresses) == 0 {
+		switch strings.ToLower(get("addressfamily").Value) {
+		case "inet":
+			s.ListenAddresses = []string{"0.0.0.0"}
+		case "inet6":
+			s.ListenAddresses = []string{"::"}
+		default:
+			s.ListenAddresses = []string{"0.0.0.0", "::"}
+		}
+	}
+	sort.Ints(s.Ports)
+	return s
+}
+
+// splitListen reads a ListenAddress value: "0.0.0.0", "[::]:22",
+// "10.0.0.1:2222", "::1", "host rdomain x".
+func splitListen(v string) (string, int) {
+	v = strings.Fields(v + " ")[0]
+	if strings.HasPrefix(v, "[") {
+		h, rest, _ := strings.Cut(v[1:], "]")
+		p, _ := strconv.Atoi(strings.TrimPrefix(rest, ":"))
+		return h, p
+	}
+	if strings.Count(v, ":") == 1 {
+		h, ps, _ := strings.Cut(v, ":")
+		p, _ := strconv.Atoi(ps)
+		return h, p
+	}
+	return v, 0
+}
+
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:80]
+	}
+	return s
+}
