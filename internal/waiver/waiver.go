@@ -10,7 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
+	"regexp"
 	"strings"
 	"time"
 
@@ -42,7 +42,9 @@ func (e Entry) Why() string {
 	return e.Evidence
 }
 
-// Matches reports whether the entry covers rule on target.
+// Matches reports whether the entry covers rule on target. In the target
+// pattern `*` matches any run of characters (slashes included, so
+// "/opt/wso2*" covers every product home under /opt) and `?` one character.
 func (e Entry) Matches(rule, target string) bool {
 	if e.Rule != rule {
 		return false
@@ -50,7 +52,25 @@ func (e Entry) Matches(rule, target string) bool {
 	if e.Target == "" || e.Target == "*" {
 		return true
 	}
-	ok, err := path.Match(e.Target, target)
+	return globMatch(e.Target, target)
+}
+
+// globMatch matches s against pattern with * and ? wildcards.
+func globMatch(pattern, s string) bool {
+	var re strings.Builder
+	re.WriteString("^")
+	for _, r := range pattern {
+		switch r {
+		case '*':
+			re.WriteString(".*")
+		case '?':
+			re.WriteString(".")
+		default:
+			re.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	re.WriteString("$")
+	ok, err := regexp.MatchString(re.String(), s)
 	return err == nil && ok
 }
 
@@ -100,9 +120,6 @@ func Parse(r io.Reader, name string, knownRule func(string) bool) (*File, error)
 				probs = append(probs, at+": missing rule")
 			} else if knownRule != nil && !knownRule(e.Rule) {
 				probs = append(probs, fmt.Sprintf("%s: unknown rule %q", at, e.Rule))
-			}
-			if _, err := path.Match(e.Target, ""); err != nil {
-				probs = append(probs, fmt.Sprintf("%s: bad target pattern %q: %v", at, e.Target, err))
 			}
 			if strings.TrimSpace(e.Why()) == "" {
 				if kind == "waiver" {
