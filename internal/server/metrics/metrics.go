@@ -1,0 +1,271 @@
+// Package metrics keeps the server's Prometheus metrics and writes them
+// in the text exposition format (version 0.0.4): fleet findings by status
+// and severity, scan durations, health endpoint latency, alert deliveries.
+package metrics
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/store"
+)
+
+// ContentType is the exposition format's media type.
+const ContentType = "text/plain; version=0.0.4; charset=utf-8"
+
+var scanBuckets = []float64{1, 5, 15, 30, 60, 120, 300, 600, 1800}
+
+// Metrics holds what happens in the process; fleet state is read from
+// the store at scrape time.
+type Metrics struct {
+	mu       sync.Mutex
+	scans    map[[2]string]float64 // source, result -> count
+	scanHist map[string]*histogram // source -> durations
+	lastScan map[string]float64    // source -> unix seconds
+	latency  map[[2]string]float64 // target, url -> seconds
+	up       map[[2]string]float64
+	anomaly  map[[2]string]float64
+	alerts   map[[3]string]float64 // destination, kind, result
+	uploads  float64
+}
+
+type histogram struct {
+	counts []float64
+	sum    float64
+	n      float64
+}
+
+// New returns empty metrics.
+func New() *Metrics {
+	return &Metrics{
+		scans: map[[2]string]float64{}, scanHist: map[string]*histogram{}, lastScan: map[string]float64{},
+		latency: map[[2]string]float64{}, up: map[[2]string]float64{}, anomaly: map[[2]string]float64{},
+		alerts: map[[3]string]float64{},
+	}
+}
+
+// ScanDone records a finished scan.
+func (m *Metrics) ScanDone(source string, d time.Duration, ok bool, at time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	res := "ok"
+	if !ok {
+		res = "error"
+	}
+	m.scans[[2]string{source, res}]++
+	h := m.scanHist[source]
+	if h == nil {
+		h = &histogram{counts: make([]float64, len(scanBuckets))}
+		m.scanHist[source] = h
+	}
+	s := d.Seconds()
+	for i, b := range scanBuckets {
+		if s <= b {
+			h.counts[i]++
+		}
+	}
+	h.sum += s
+	h.n++
+	m.lastScan[source] = float64(at.Unix())
+}
+
+// Health records a health sample.
+func (m *Metrics) Health(s store.HealthSample) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := [2]string{s.Target, s.URL}
+	m.latency[k] = float64(s.LatencyMS) / 1000
+	m.up[k] = b(s.OK)
+	m.anomaly[k] = b(s.Anomaly)
+}
+
+// Alert records a delivery attempt.
+func (m *Metrics) Alert(dest, kind string, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	res := "delivered"
+	if !ok {
+		res = "failed"
+	}
+	m.alerts[[3]string{dest, kind, res}]++
+}
+
+// Upload records an uploaded report.
+func (m *Metrics) Upload() {
+	m.mu.Lock()
+	m.uploads++
+	m.mu.Unlock()
+}
+
+func b(v bool) float64 {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// Fleet is the state read from the store at scrape time.
+type Fleet struct {
+	Targets []store.TargetState
+	Outbox  store.OutboxStats
+}
+
+// Write writes every metric.
+func (m *Metrics) Write(w io.Writer, f Fleet) error {
+	bw := bufio.NewWriter(w)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+
+	byStatus := map[finding.Status]int{}
+	bySev := map[string]int{}
+	header(bw, "rampart_findings", "gauge", "Findings of every target's latest run, by status.")
+	for _, t := range f.Targets {
+		for st, n := range t.ByStatus {
+			byStatus[st] += n
+		}
+		for sev, n := range t.FailBySeverity {
+			bySev[sev] += n
+		}
+	}
+	for _, st := range finding.Statuses() {
+		sample(bw, "rampart_findings", labels("status", string(st)), float64(byStatus[st]))
+	}
+	header(bw, "rampart_failing_findings", "gauge", "Failing findings of every target's latest run, by severity.")
+	for _, sev := range finding.Severities() {
+		sample(bw, "rampart_failing_findings", labels("severity", sev.String()), float64(bySev[sev.String()]))
+	}
+	header(bw, "rampart_target_findings", "gauge", "Findings of a target's latest run, by status.")
+	for _, t := range f.Targets {
+		for _, st := range finding.Statuses() {
+			sample(bw, "rampart_target_findings", labels("target", t.Name, "status", string(st)), float64(t.ByStatus[st]))
+		}
+	}
+	header(bw, "rampart_target_last_scan_timestamp_seconds", "gauge", "When a target was last scanned.")
+	for _, t := range f.Targets {
+		sample(bw, "rampart_target_last_scan_timestamp_seconds", labels("target", t.Name), float64(t.LastSeen.Unix()))
+	}
+
+	header(bw, "rampart_scans_total", "counter", "Scans run by this process, by source and result.")
+	for _, k := range sortedKeys2(m.scans) {
+		sample(bw, "rampart_scans_total", labels("source", k[0], "result", k[1]), m.scans[k])
+	}
+	header(bw, "rampart_scan_duration_seconds", "histogram", "How long scans took.")
+	srcs := make([]string, 0, len(m.scanHist))
+	for s := range m.scanHist {
+		srcs = append(srcs, s)
+	}
+	sort.Strings(srcs)
+	for _, s := range srcs {
+		h := m.scanHist[s]
+		for i, bk := range scanBuckets {
+			sample(bw, "rampart_scan_duration_seconds_bucket", labels("source", s, "le", fmtFloat(bk)), h.counts[i])
+		}
+		sample(bw, "rampart_scan_duration_seconds_bucket", labels("source", s, "le", "+Inf"), h.n)
+		sample(bw, "rampart_scan_duration_seconds_sum", labels("source", s), h.sum)
+		sample(bw, "rampart_scan_duration_seconds_count", labels("source", s), h.n)
+	}
+	header(bw, "rampart_last_scan_timestamp_seconds", "gauge", "When the last scan of a source finished.")
+	for _, s := range sortedKeys1(m.lastScan) {
+		sample(bw, "rampart_last_scan_timestamp_seconds", labels("source", s), m.lastScan[s])
+	}
+
+	header(bw, "rampart_endpoint_latency_seconds", "gauge", "Response time of the last health check.")
+	for _, k := range sortedKeys2(m.latency) {
+		sample(bw, "rampart_endpoint_latency_seconds", labels("target", k[0], "url", k[1]), m.latency[k])
+	}
+	header(bw, "rampart_endpoint_up", "gauge", "1 when the last health check answered 2xx.")
+	for _, k := range sortedKeys2(m.up) {
+		sample(bw, "rampart_endpoint_up", labels("target", k[0], "url", k[1]), m.up[k])
+	}
+	header(bw, "rampart_endpoint_anomaly", "gauge", "1 when the last response time was far above its baseline.")
+	for _, k := range sortedKeys2(m.anomaly) {
+		sample(bw, "rampart_endpoint_anomaly", labels("target", k[0], "url", k[1]), m.anomaly[k])
+	}
+
+	header(bw, "rampart_alert_deliveries_total", "counter", "Alert delivery attempts, by destination, kind and result.")
+	keys3 := make([][3]string, 0, len(m.alerts))
+	for k := range m.alerts {
+		keys3 = append(keys3, k)
+	}
+	sort.Slice(keys3, func(i, j int) bool { return strings.Join(keys3[i][:], "\x00") < strings.Join(keys3[j][:], "\x00") })
+	for _, k := range keys3 {
+		sample(bw, "rampart_alert_deliveries_total", labels("destination", k[0], "kind", k[1], "result", k[2]), m.alerts[k])
+	}
+	header(bw, "rampart_alert_outbox", "gauge", "Alerts in the outbox, by state.")
+	sample(bw, "rampart_alert_outbox", labels("state", "pending"), float64(f.Outbox.Pending))
+	sample(bw, "rampart_alert_outbox", labels("state", "retrying"), float64(f.Outbox.Retrying))
+	sample(bw, "rampart_alert_outbox", labels("state", "delivered"), float64(f.Outbox.Delivered))
+	header(bw, "rampart_uploads_total", "counter", "Reports uploaded through the API.")
+	sample(bw, "rampart_uploads_total", "", m.uploads)
+	return bw.Flush()
+}
+
+func header(w io.Writer, name, typ, help string) {
+	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
+}
+
+func sample(w io.Writer, name, lbls string, v float64) {
+	fmt.Fprintf(w, "%s%s %s\n", name, lbls, fmtFloat(v))
+}
+
+func fmtFloat(v float64) string {
+	switch {
+	case math.IsInf(v, 1):
+		return "+Inf"
+	case math.IsInf(v, -1):
+		return "-Inf"
+	case math.IsNaN(v):
+		return "NaN"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+
+// labels renders {k="v",...} from name, value pairs.
+func labels(kv ...string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i := 0; i+1 < len(kv); i += 2 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(kv[i])
+		b.WriteString(`="`)
+		b.WriteString(labelEscaper.Replace(kv[i+1]))
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+func sortedKeys2(m map[[2]string]float64) [][2]string {
+	out := make([][2]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i][0] != out[j][0] {
+			return out[i][0] < out[j][0]
+		}
+		return out[i][1] < out[j][1]
+	})
+	return out
+}
+
+func sortedKeys1(m map[string]float64) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,54 @@
+package metrics
+
+import (
+	"bufio"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/store"
+)
+
+// Every line is a comment or a valid sample, and the values add up.
+func TestExposition(t *testing.T) {
+	m := New()
+	at := time.Unix(1700000000, 0)
+	m.ScanDone("schedule:nightly", 12*time.Second, true, at)
+	m.ScanDone("schedule:nightly", 400*time.Second, true, at)
+	m.Health(store.HealthSample{Target: `gw "1"`, URL: "https://127.0.0.1:1/healthz", LatencyMS: 42, OK: true})
+	m.Alert("ops", "new_failure", false)
+	m.Alert("ops", "new_failure", true)
+	ts := store.TargetState{Name: "gw", ByStatus: map[finding.Status]int{finding.Fail: 3, finding.Pass: 10}, FailBySeverity: map[string]int{"high": 2, "low": 1}}
+	var b strings.Builder
+	if err := m.Write(&b, Fleet{Targets: []store.TargetState{ts}, Outbox: store.OutboxStats{Pending: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	line := regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? [-+0-9.eE]+|NaN|\+Inf$`)
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		l := sc.Text()
+		if strings.HasPrefix(l, "# HELP ") || strings.HasPrefix(l, "# TYPE ") {
+			continue
+		}
+		if !line.MatchString(l) {
+			t.Errorf("bad exposition line %q", l)
+		}
+	}
+	for _, want := range []string{
+		`rampart_findings{status="fail"} 3`,
+		`rampart_failing_findings{severity="high"} 2`,
+		`rampart_scan_duration_seconds_bucket{source="schedule:nightly",le="15"} 1`,
+		`rampart_scan_duration_seconds_bucket{source="schedule:nightly",le="+Inf"} 2`,
+		`rampart_scan_duration_seconds_sum{source="schedule:nightly"} 412`,
+		`rampart_endpoint_latency_seconds{target="gw \"1\"",url="https://127.0.0.1:1/healthz"} 0.042`,
+		`rampart_alert_deliveries_total{destination="ops",kind="new_failure",result="failed"} 1`,
+		`rampart_alert_outbox{state="pending"} 1`,
+	} {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+}
