@@ -18,7 +18,7 @@ const module = "github.com/rampart-sec/rampart"
 // import, with the reason.
 var forbidden = []struct {
 	pkg, must string
-	why        string
+	why       string
 }{
 	{"internal/collect", "internal/rules", "collectors gather facts; judging is the rules' job"},
 	{"internal/collect", "internal/report", "collectors do not render"},
