@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -91,71 +92,71 @@ func (e *rttEstimator) timeout(lo, hi time.Duration) time.Duration {
 	return min(max(t, lo), hi)
 }
 
-// scan connects to every port of ip. Ports that timed out under a timeout
-// shorter than the maximum are tried once more with the maximum, so a
-// shrinking timeout never turns a slow open port into a filtered one.
+// scan connects to every port of ip. Workers take ports by index and keep
+// their own tallies, so the only shared state on the hot path is the
+// round-trip estimator. Ports that timed out under a timeout shorter than
+// the maximum are tried once more with the maximum, so a shrinking timeout
+// never turns a slow open port into a filtered one.
 func (s *connectScanner) scan(ctx context.Context, ip string, ports []int) (connectResult, error) {
 	var (
 		est   rttEstimator
-		mu    sync.Mutex
 		res   connectResult
 		retry []int
 	)
-	record := func(p int, st portState, src string, shortTimeout bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch st {
-		case stateOpen:
-			res.open = append(res.open, p)
-			if res.source == "" {
-				res.source = src
-			}
-		case stateClosed:
-			res.closed++
-		case stateFiltered:
-			if shortTimeout {
-				retry = append(retry, p)
-				return
-			}
-			res.filtered++
-		}
-	}
 	run := func(ports []int, adaptive bool) error {
-		work := make(chan int)
-		var wg sync.WaitGroup
-		n := min(s.workers, len(ports))
-		for range n {
+		var (
+			next atomic.Int64
+			mu   sync.Mutex
+			wg   sync.WaitGroup
+		)
+		for range min(s.workers, len(ports)) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for p := range work {
-					timeout := s.maxTimeout
-					if adaptive {
+				var local connectResult
+				var again []int
+				timeout := s.maxTimeout
+				for n := 0; ctx.Err() == nil; n++ {
+					i := int(next.Add(1)) - 1
+					if i >= len(ports) {
+						break
+					}
+					if adaptive && n%16 == 0 {
 						timeout = est.timeout(s.minTimeout, s.maxTimeout)
 					}
+					p := ports[i]
 					st, src, rtt, transient := s.try(ctx, ip, p, timeout)
-					if ctx.Err() != nil {
-						continue
-					}
-					if st != stateFiltered {
+					local.transient += transient
+					switch st {
+					case stateOpen:
 						est.add(rtt)
+						local.open = append(local.open, p)
+						if local.source == "" {
+							local.source = src
+						}
+					case stateClosed:
+						est.add(rtt)
+						local.closed++
+					default:
+						if timeout < s.maxTimeout {
+							again = append(again, p)
+						} else {
+							local.filtered++
+						}
 					}
-					mu.Lock()
-					res.transient += transient
-					mu.Unlock()
-					record(p, st, src, st == stateFiltered && timeout < s.maxTimeout)
 				}
+				mu.Lock()
+				defer mu.Unlock()
+				res.open = append(res.open, local.open...)
+				if res.source == "" {
+					res.source = local.source
+				}
+				res.closed += local.closed
+				res.filtered += local.filtered
+				res.transient += local.transient
+				retry = append(retry, again...)
 			}()
 		}
-	feed:
-		for _, p := range ports {
-			select {
-			case work <- p:
-			case <-ctx.Done():
-				break feed
-			}
-		}
-		close(work)
 		wg.Wait()
 		return ctx.Err()
 	}
@@ -165,6 +166,7 @@ func (s *connectScanner) scan(ctx context.Context, ip string, ports []int) (conn
 	if len(retry) > 0 {
 		again := retry
 		retry = nil
+		sort.Ints(again)
 		if err := run(again, false); err != nil {
 			return res, err
 		}

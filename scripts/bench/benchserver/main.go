@@ -1,0 +1,169 @@
+// Command benchserver is the listener farm of the benchmark scripts: one
+// process that opens many TLS, HTTP or bare TCP listeners on the loopback
+// addresses and ports it is told, prints "ready N" once every listener is
+// open, and serves until killed. It is meant to run inside a network
+// namespace the script created, where nothing else listens.
+//
+//	benchserver -addrs 127.0.10.1-127.0.10.250 -https 9443,8243 -http 9763,8280
+//	benchserver -addrs 127.0.0.1 -raw 22,80,443,9443
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"flag"
+	"fmt"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	addrs := flag.String("addrs", "127.0.0.1", "loopback addresses: a list, or a range first-last")
+	httpsPorts := flag.String("https", "", "ports serving HTTPS")
+	httpPorts := flag.String("http", "", "ports serving HTTP")
+	rawPorts := flag.String("raw", "", "ports that accept and close (a bare TCP service)")
+	flag.Parse()
+
+	ips, err := parseAddrs(*addrs)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, ip := range ips {
+		if !ip.IsLoopback() {
+			log.Fatalf("refusing non-loopback address %s", ip)
+		}
+	}
+	cert, err := selfSigned()
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Server", "benchserver")
+		w.Header().Set("Cache-Control", "no-store")
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(discard{}, "", 0)}
+	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}}
+
+	n := 0
+	for _, ip := range ips {
+		for _, spec := range []struct {
+			ports string
+			kind  string
+		}{{*httpsPorts, "https"}, {*httpPorts, "http"}, {*rawPorts, "raw"}} {
+			ports, err := parsePorts(spec.ports)
+			if err != nil {
+				log.Fatal(err)
+			}
+			for _, p := range ports {
+				l, err := net.Listen("tcp", net.JoinHostPort(ip.String(), strconv.Itoa(p)))
+				if err != nil {
+					log.Fatal(err)
+				}
+				n++
+				switch spec.kind {
+				case "https":
+					go func() { _ = srv.Serve(tls.NewListener(l, tlsCfg)) }()
+				case "http":
+					go func() { _ = srv.Serve(l) }()
+				case "raw":
+					go acceptClose(l)
+				}
+			}
+		}
+	}
+	fmt.Printf("ready %d\n", n)
+	_ = os.Stdout.Sync()
+	select {}
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func acceptClose(l net.Listener) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		_ = c.Close()
+	}
+}
+
+func parseAddrs(s string) ([]netip.Addr, error) {
+	var out []netip.Addr
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
+		a, err := netip.ParseAddr(lo)
+		if err != nil {
+			return nil, err
+		}
+		b := a
+		if isRange {
+			if b, err = netip.ParseAddr(hi); err != nil {
+				return nil, err
+			}
+		}
+		for x := a; x.Compare(b) <= 0; x = x.Next() {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+func parsePorts(s string) ([]int, error) {
+	var out []int
+	if s == "" {
+		return nil, nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil {
+			return nil, err
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil {
+				return nil, err
+			}
+		}
+		for p := a; p <= b; p++ {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func selfSigned() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "benchserver"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		DNSNames: []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}
