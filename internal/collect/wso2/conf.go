@@ -23,6 +23,8 @@ type product struct {
 	defaults bool
 	notes    []string
 	xmlCache map[string]*xmlconf.Node
+	// certCache holds certificate facts by DER, for this scan only.
+	certCache map[string]facts.Certificate
 }
 
 // loadConfig reads deployment.toml and the shipped default, infer and

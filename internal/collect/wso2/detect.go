@@ -37,10 +37,12 @@ type detection struct {
 }
 
 var (
-	versionTxt  = regexp.MustCompile(`(?i)WSO2\s+(Identity Server|API Manager|Micro Integrator|Enterprise Integrator)\s+v?([0-9][0-9A-Za-z.\-]*)`)
-	userAgent   = regexp.MustCompile(`^WSO2 (AM|IS|Identity Server|API Manager) ([0-9][0-9.]*)`)
-	dirName     = regexp.MustCompile(`(?i)(?:^|[^a-z])(wso2)?(is|am|apim|mi|ei)[-_]([0-9]+\.[0-9]+\.[0-9]+)`)
-	placeholder = regexp.MustCompile(`^[$@]`)
+	versionTxt   = regexp.MustCompile(`(?i)WSO2\s+(Identity Server|API Manager|Micro Integrator|Enterprise Integrator)\s+v?([0-9][0-9A-Za-z.\-]*)`)
+	userAgent    = regexp.MustCompile(`^WSO2 (AM|IS|Identity Server|API Manager) ([0-9][0-9.]*)`)
+	dirName      = regexp.MustCompile(`(?i)(?:^|[^a-z])(wso2)?(is|am|apim|mi|ei)[-_]([0-9]+\.[0-9]+\.[0-9]+)`)
+	placeholder  = regexp.MustCompile(`^[$@]`)
+	userAgentKey = regexp.MustCompile(`"server\.userAgent"\s*:\s*"([^"]*)"`)
+	apimTable    = regexp.MustCompile(`(?m)^\s*\[\[?apim\.`)
 )
 
 var profileByName = map[string]string{
@@ -103,7 +105,7 @@ func detect(h *home, forced string) (detection, error) {
 	// default.json server.userAgent ("WSO2 AM 4.1.0"); MI's says 1.0.0, so skip it there.
 	if (d.version == "" || d.profile == "") && d.profile != ProfileMI {
 		if b, err := h.read(resources + "/default.json"); err == nil {
-			if m := regexp.MustCompile(`"server\.userAgent"\s*:\s*"([^"]*)"`).FindSubmatch(b); m != nil {
+			if m := userAgentKey.FindSubmatch(b); m != nil {
 				if um := userAgent.FindStringSubmatch(string(m[1])); um != nil {
 					if d.profile == "" {
 						d.profile = profileByName[strings.ToLower(um[1])]
@@ -129,7 +131,7 @@ func detect(h *home, forced string) (detection, error) {
 	// Finally the toml's own tables: [apim.*] only exists in API-M.
 	if d.profile == "" {
 		d.profile = ProfileIS
-		if b, err := h.read(d.layout.path("deployment.toml")); err == nil && regexp.MustCompile(`(?m)^\s*\[\[?apim\.`).Match(b) {
+		if b, err := h.read(d.layout.path("deployment.toml")); err == nil && apimTable.Match(b) {
 			d.profile = ProfileAPIM
 		}
 		if d.origin.IsZero() {

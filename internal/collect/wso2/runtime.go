@@ -58,6 +58,11 @@ func (p *product) jvm() (facts.JVM, error) {
 	return j, fmt.Errorf("no start script found (%s): the JVM options cannot be read from the files", strings.Join(tried, ", "))
 }
 
+var (
+	offWhenFalse = regexp.MustCompile(`(?i)(hostname_verification_enabled|host_name_verification|enable\.hostname\.verification|verify_hostname|hostname_verification)'?$`)
+	offWhenTrue  = regexp.MustCompile(`(?i)(trust_?all(_certificates)?|TrustAllCertificates|disable_?hostname_?verification|skip_?(ssl|tls)_?verif\w*|insecure)'?$`)
+)
+
 var heapRe = regexp.MustCompile(`^-Xm([sx])([0-9]+)([kKmMgGtT]?)$`)
 
 func applyJVMFlags(j *facts.JVM, parsed script.JVM) {
@@ -249,14 +254,16 @@ func (p *product) outboundVerificationOff(j facts.JVM) []facts.Setting {
 	if s, ok := j.Properties["httpclient.hostnameVerifier"]; ok && strings.EqualFold(s.Value, "AllowAll") {
 		out = append(out, s)
 	}
-	offWhenFalse := regexp.MustCompile(`(?i)(hostname_verification_enabled|host_name_verification|enable\.hostname\.verification|verify_hostname|hostname_verification)'?$`)
-	offWhenTrue := regexp.MustCompile(`(?i)(trust_?all(_certificates)?|TrustAllCertificates|disable_?hostname_?verification|skip_?(ssl|tls)_?verif\w*|insecure)'?$`)
 	for _, k := range p.cfg.Keys() {
+		whenFalse, whenTrue := offWhenFalse.MatchString(k), offWhenTrue.MatchString(k)
+		if !whenFalse && !whenTrue {
+			continue
+		}
 		b, ok := p.boolean(k)
 		if !ok {
 			continue
 		}
-		if (offWhenFalse.MatchString(k) && !b) || (offWhenTrue.MatchString(k) && b) {
+		if (whenFalse && !b) || (whenTrue && b) {
 			out = append(out, p.setting(k))
 		}
 	}

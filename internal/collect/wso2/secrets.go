@@ -203,9 +203,8 @@ func (p *product) listUsers() []facts.User {
 // systemAccounts are the user names the product uses for its own calls.
 func (p *product) systemAccounts() []facts.Setting {
 	var out []facts.Setting
-	re := regexp.MustCompile(`^(apim\.[a-z_.]*(environment\[[0-9]+\]\.)?username|apim\.[a-z_.]+\.username|event_listener\[[0-9]+\]\.properties\.username|apim\.[a-z_.]*client_registration_username)$`)
 	for _, k := range p.cfg.Keys() {
-		if !re.MatchString(k) {
+		if !systemAccountKey.MatchString(k) {
 			continue
 		}
 		e, _ := p.cfg.Entry(k)
@@ -220,6 +219,8 @@ func (p *product) systemAccounts() []facts.Setting {
 	}
 	return out
 }
+
+var systemAccountKey = regexp.MustCompile(`^(apim\.[a-z_.]*(environment\[[0-9]+\]\.)?username|apim\.[a-z_.]+\.username|event_listener\[[0-9]+\]\.properties\.username|apim\.[a-z_.]*client_registration_username)$`)
 
 func (p *product) appAuth() facts.AppAuth {
 	a := facts.AppAuth{

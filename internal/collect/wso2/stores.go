@@ -166,10 +166,11 @@ func jdbcTLS(driver, u string) (bool, string) {
 	return false, ""
 }
 
+var urlPassword = regexp.MustCompile(`(?i)(password|pwd)=[^;&]*`)
+
 // redactURL drops credentials a JDBC URL may carry (password=...).
 func redactURL(u string) string {
-	re := regexp.MustCompile(`(?i)(password|pwd)=[^;&]*`)
-	u = re.ReplaceAllString(u, "${1}="+facts.Redacted)
+	u = urlPassword.ReplaceAllString(u, "${1}="+facts.Redacted)
 	if pu, err := url.Parse(strings.TrimPrefix(u, "jdbc:")); err == nil && pu.User != nil {
 		if _, has := pu.User.Password(); has {
 			u = strings.Replace(u, pu.User.String()+"@", pu.User.Username()+":"+facts.Redacted+"@", 1)
