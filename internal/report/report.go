@@ -27,7 +27,7 @@ type Options struct {
 
 // Formats lists the formats New accepts.
 func Formats() []string {
-	return []string{"text", "json", "sarif", "junit"}
+	return []string{"text", "json", "sarif", "junit", "html"}
 }
 
 // New returns the renderer for format.
@@ -41,6 +41,8 @@ func New(format string, opt Options) (Renderer, error) {
 		return SARIF{}, nil
 	case "junit":
 		return JUnit{}, nil
+	case "html":
+		return HTML{}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats(), ", "))
 }
