@@ -84,11 +84,18 @@ func sameSite(v string) string {
 	return strings.ToValidUTF8(v, "")
 }
 
+// clipName keeps at most 64 bytes of a cookie name, with invalid UTF-8
+// shown as U+FFFD.
 func clipName(s string) string {
 	if len(s) > 64 {
 		s = s[:64]
 	}
-	return strings.ToValidUTF8(s, "")
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	for len(s) > 64 { // a replacement character can be longer than the byte it replaced
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
 }
 
 // cookiesOf returns the cookies a response sets.
