@@ -1,0 +1,260 @@
+// Package pkgdb reads the package manager's local data through a root:
+// what is installed (dpkg status, apk installed, or `rpm -qa` output on
+// the live host) and which installed packages have a security update
+// waiting in the package lists already downloaded (apt's
+// /var/lib/apt/lists). It never contacts a mirror.
+package pkgdb
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	debversion "github.com/knqyf263/go-deb-version"
+	"github.com/pierrec/lz4/v4"
+
+	"github.com/rampart-sec/rampart/internal/collect/hostos/rootfs"
+)
+
+// Limits on package data read.
+const (
+	maxStatus = 64 << 20
+	maxList   = 512 << 20 // decompressed Packages file
+)
+
+// Installed is the installed package set.
+type Installed struct {
+	Manager string
+	// Versions maps package name to version; Arch the architecture.
+	Versions map[string]string
+	Arch     map[string]string
+	Source   string
+}
+
+// ReadDpkg parses /var/lib/dpkg/status; only "install ok installed"
+// packages count.
+func ReadDpkg(r *rootfs.Root) (*Installed, error) {
+	const file = "/var/lib/dpkg/status"
+	b, err := r.ReadFile(file, maxStatus)
+	if err != nil {
+		return nil, err
+	}
+	inst := &Installed{Manager: "dpkg", Versions: map[string]string{}, Arch: map[string]string{}, Source: file}
+	eachStanza(bytes.NewReader(b), func(f map[string]string) {
+		if f["Package"] == "" || !strings.HasSuffix(f["Status"], " installed") {
+			return
+		}
+		inst.Versions[f["Package"]] = f["Version"]
+		inst.Arch[f["Package"]] = f["Architecture"]
+	})
+	return inst, nil
+}
+
+// ReadApk parses /lib/apk/db/installed (P: name, V: version).
+func ReadApk(r *rootfs.Root) (*Installed, error) {
+	const file = "/lib/apk/db/installed"
+	b, err := r.ReadFile(file, maxStatus)
+	if err != nil {
+		return nil, err
+	}
+	inst := &Installed{Manager: "apk", Versions: map[string]string{}, Arch: map[string]string{}, Source: file}
+	var name string
+	for _, line := range strings.Split(string(b), "\n") {
+		switch {
+		case strings.HasPrefix(line, "P:"):
+			name = line[2:]
+		case strings.HasPrefix(line, "V:") && name != "":
+			inst.Versions[name] = line[2:]
+		case line == "":
+			name = ""
+		}
+	}
+	return inst, nil
+}
+
+// ParseRpmQA reads `rpm -qa --qf '%{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\n'`.
+func ParseRpmQA(out []byte) *Installed {
+	inst := &Installed{Manager: "rpm", Versions: map[string]string{}, Arch: map[string]string{}, Source: "rpm -qa"}
+	for _, line := range strings.Split(string(out), "\n") {
+		n, v, ok := strings.Cut(strings.TrimSpace(line), "\t")
+		if ok && n != "" {
+			inst.Versions[n] = strings.TrimPrefix(v, "0:")
+		}
+	}
+	return inst
+}
+
+// eachStanza calls fn for every RFC 822-style stanza (dpkg status, apt
+// Packages); continuation lines are dropped.
+func eachStanza(rd io.Reader, fn func(map[string]string)) error {
+	sc := bufio.NewScanner(rd)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	f := map[string]string{}
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" {
+			if len(f) > 0 {
+				fn(f)
+				f = map[string]string{}
+			}
+			continue
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "Package", "Status", "Version", "Architecture":
+			f[k] = strings.TrimSpace(v)
+		}
+	}
+	if len(f) > 0 {
+		fn(f)
+	}
+	return sc.Err()
+}
+
+// Pending is what the local apt lists say of security updates.
+type Pending struct {
+	Known  bool
+	Reason string
+	// DataAge is the Date of the newest security Release file read (or the
+	// lists' modification time).
+	DataAge time.Time
+	// Security lists installed packages with a newer version in a security
+	// list, sorted.
+	Security []string
+	Sources  []string
+}
+
+// AptSecurity compares the installed dpkg packages with the security
+// suites' Packages lists in /var/lib/apt/lists.
+func AptSecurity(r *rootfs.Root, inst *Installed) Pending {
+	const dir = "/var/lib/apt/lists"
+	ents, err := r.ReadDir(dir)
+	if err != nil {
+		return Pending{Reason: fmt.Sprintf("%s cannot be read: %v (apt-get update never ran?)", dir, err)}
+	}
+	var lists, releases []string
+	for _, e := range ents {
+		n := e.Name()
+		if !strings.Contains(n, "security") {
+			continue
+		}
+		switch {
+		case strings.Contains(n, "_Packages"):
+			lists = append(lists, path.Join(dir, n))
+		case strings.HasSuffix(n, "_InRelease") || strings.HasSuffix(n, "_Release"):
+			releases = append(releases, path.Join(dir, n))
+		}
+	}
+	if len(lists) == 0 {
+		return Pending{Reason: fmt.Sprintf("no security suite's package list in %s (no -security source configured, or apt-get update never ran)", dir)}
+	}
+	p := Pending{Known: true, Security: []string{}}
+	for _, rel := range releases {
+		if t, ok := releaseDate(r, rel); ok && t.After(p.DataAge) {
+			p.DataAge = t
+		}
+	}
+	pending := map[string]bool{}
+	for _, l := range lists {
+		if p.DataAge.IsZero() {
+			if fi, err := r.Stat(l); err == nil {
+				p.DataAge = fi.ModTime().UTC()
+			}
+		}
+		rd, closeFn, err := openList(r, l)
+		if err != nil {
+			return Pending{Reason: fmt.Sprintf("%s: %v", l, err)}
+		}
+		err = eachStanza(io.LimitReader(rd, maxList), func(f map[string]string) {
+			name := f["Package"]
+			have, ok := inst.Versions[name]
+			if !ok {
+				return
+			}
+			if a := f["Architecture"]; a != "all" && inst.Arch[name] != "all" && a != inst.Arch[name] {
+				return
+			}
+			if newer(f["Version"], have) {
+				pending[name] = true
+			}
+		})
+		closeFn()
+		if err != nil {
+			return Pending{Reason: fmt.Sprintf("%s: %v", l, err)}
+		}
+		p.Sources = append(p.Sources, l)
+	}
+	for n := range pending {
+		p.Security = append(p.Security, n)
+	}
+	sort.Strings(p.Security)
+	return p
+}
+
+// newer reports whether Debian version a sorts after b.
+func newer(a, b string) bool {
+	va, err := debversion.NewVersion(a)
+	if err != nil {
+		return false
+	}
+	vb, err := debversion.NewVersion(b)
+	if err != nil {
+		return false
+	}
+	return va.GreaterThan(vb)
+}
+
+// openList opens a Packages list, decompressing .lz4 and .gz.
+func openList(r *rootfs.Root, p string) (io.Reader, func(), error) {
+	f, err := r.Open(p)
+	if err != nil {
+		return nil, func() {}, err
+	}
+	switch {
+	case strings.HasSuffix(p, ".lz4"):
+		return lz4.NewReader(f), func() { f.Close() }, nil
+	case strings.HasSuffix(p, ".gz"):
+		z, err := gzip.NewReader(f)
+		if err != nil {
+			f.Close()
+			return nil, func() {}, err
+		}
+		return z, func() { z.Close(); f.Close() }, nil
+	case strings.HasSuffix(p, ".xz"), strings.HasSuffix(p, ".zst"), strings.HasSuffix(p, ".bz2"):
+		f.Close()
+		return nil, func() {}, fmt.Errorf("compression of %s not supported", path.Base(p))
+	}
+	return f, func() { f.Close() }, nil
+}
+
+// releaseDate reads the Date: field of a Release or InRelease file.
+func releaseDate(r *rootfs.Root, p string) (time.Time, bool) {
+	b, err := r.ReadFile(p, 16<<20)
+	if err != nil {
+		return time.Time{}, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Date:"); ok {
+			t, err := time.Parse(time.RFC1123, strings.TrimSpace(strings.Replace(strings.TrimSpace(v), "UTC", "GMT", 1)))
+			if err != nil {
+				t, err = time.Parse("Mon, 2 Jan 2006 15:04:05 MST", strings.TrimSpace(v))
+			}
+			if err == nil {
+				return t.UTC(), true
+			}
+		}
+	}
+	return time.Time{}, false
+}
