@@ -45,6 +45,10 @@ type TargetInfo struct {
 	Parent string `json:"parent,omitempty"`
 	// Errors are collector failures on this target.
 	Errors []string `json:"errors,omitempty"`
+	// OpenPorts are the open TCP ports a port scan of a node found, as
+	// port/service ("9443/https"), ascending: what this vantage point
+	// reaches (rampart diff compares them between reports).
+	OpenPorts []string `json:"openPorts,omitempty"`
 }
 
 // Summary counts findings.

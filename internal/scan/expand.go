@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"net"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -11,8 +12,9 @@ import (
 
 // Expand returns the targets a scanned target leads to: the product homes
 // of the WSO2 processes running on a host (scanned with the file rules),
-// and the TLS, HTTP and SSH services found open on a node (scanned with
-// the probe rules). Children inherit the parent's declarations.
+// the TLS, HTTP and SSH services found open on a node (scanned with the
+// probe rules), and the live addresses of a CIDR node (each scanned as a
+// node). Children inherit the parent's declarations.
 func Expand(t target.Target, f *facts.Facts) []target.Target {
 	var out []target.Target
 	switch {
@@ -31,6 +33,10 @@ func Expand(t target.Target, f *facts.Facts) []target.Target {
 			out = append(out, target.Target{Name: name, Kind: target.Directory, Dir: dir, Profile: t.Profile, Decl: t.Decl})
 		}
 	case t.Kind == target.Node && f.Ports != nil:
+		// A CIDR range: each live address becomes a node of its own.
+		for _, h := range f.Ports.Hosts {
+			out = append(out, target.Target{Name: h, Kind: target.Node, Host: h, Profile: t.Profile, Decl: t.Decl})
+		}
 		for _, p := range f.Ports.Open {
 			scheme, ok := serviceSchemes[p.Service]
 			if !ok {
@@ -38,6 +44,9 @@ func Expand(t target.Target, f *facts.Facts) []target.Target {
 			}
 			ep := target.Target{Kind: target.Endpoint, Host: t.Host, Port: p.Port, Scheme: scheme, Profile: t.Profile, Decl: t.Decl}
 			ep.Name = t.Name + ":" + strconv.Itoa(p.Port)
+			if t.Name == t.Host {
+				ep.Name = net.JoinHostPort(t.Host, strconv.Itoa(p.Port)) // [::1]:9443
+			}
 			out = append(out, ep)
 		}
 	}

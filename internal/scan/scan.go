@@ -73,6 +73,7 @@ func (s *Scanner) Run(ctx context.Context, targets []target.Target) *Result {
 	}
 	sc := s.Scan
 	sc.Now = now.UTC()
+	s.shareHostLimit()
 
 	results := s.collectAll(ctx, targets, sc, true)
 	res := &Result{Report: report}
@@ -98,11 +99,20 @@ func (s *Scanner) Run(ctx context.Context, targets []target.Target) *Result {
 func (s *Scanner) Collect(ctx context.Context, targets []target.Target) []*facts.Facts {
 	sc := s.Scan
 	sc.Now = s.Env.Clock().UTC()
+	s.shareHostLimit()
 	var out []*facts.Facts
 	for _, d := range s.collectAll(ctx, targets, sc, false) {
 		out = append(out, d.facts)
 	}
 	return out
+}
+
+// shareHostLimit gives every target of the scan one per-host connection
+// limiter (Env.PerHost), so many endpoints of one machine share its budget.
+func (s *Scanner) shareHostLimit() {
+	if s.Env.Hosts == nil && s.Env.PerHost > 0 {
+		s.Env.Hosts = collect.NewHostLimiter(s.Env.PerHost)
+	}
 }
 
 // collectAll works through a queue of targets with bounded concurrency;
@@ -246,6 +256,11 @@ func targetInfo(t target.Target, parent string, f *facts.Facts) finding.TargetIn
 	}
 	if f.Product != nil {
 		ti.Product, ti.Version = f.Product.Name, f.Product.Version
+	}
+	if f.Ports != nil {
+		for _, p := range f.Ports.Open {
+			ti.OpenPorts = append(ti.OpenPorts, fmt.Sprintf("%d/%s", p.Port, p.Service))
+		}
 	}
 	keys := make([]string, 0, len(f.Status))
 	for k := range f.Status {

@@ -263,13 +263,17 @@ func (e Entry) targets(base string, nodes int) ([]Target, []string) {
 }
 
 // parseAddress reads an inventory address: a URL or host:port is an
-// endpoint, a bare host or IP a node whose ports are scanned.
+// endpoint, a bare host or IP a node whose ports are scanned, a CIDR range
+// a node whose live addresses are found and scanned.
 func parseAddress(s string) (Target, error) {
 	if strings.Contains(s, "://") {
 		return ParseEndpoint(s)
 	}
 	if _, _, err := net.SplitHostPort(s); err == nil {
 		return ParseEndpoint(s)
+	}
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return Target{Name: s, Kind: Node, Host: p.Masked().String()}, nil // a range: its live hosts become nodes
 	}
 	host := strings.Trim(s, "[]")
 	if host == "" || strings.ContainsAny(host, " /") {
