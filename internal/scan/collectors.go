@@ -2,6 +2,7 @@ package scan
 
 import (
 	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/collect/hostos"
 	"github.com/rampart-sec/rampart/internal/collect/httpprobe"
 	"github.com/rampart-sec/rampart/internal/collect/portscan"
 	"github.com/rampart-sec/rampart/internal/collect/sshprobe"
@@ -23,6 +24,7 @@ func Collectors(cfg Config) []collect.Collector {
 		tlsprobe.New(tlsprobe.Options{}),
 		httpprobe.New(httpprobe.Options{Version: cfg.Version}),
 		sshprobe.New(sshprobe.Options{}),
+		hostos.New(),
 		portscan.New(portscan.Options{UserAgent: "rampart/" + cfg.Version}),
 	}
 }
