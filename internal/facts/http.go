@@ -53,9 +53,10 @@ type HSTS struct {
 	// max-age, a directive given twice), as RFC 6797 section 6.1 has a
 	// browser ignore such a header. Empty when the header is valid.
 	Problem string `json:"problem,omitempty"`
-	// MissingOn lists the probed paths that answered over HTTPS with
-	// content but without a valid Strict-Transport-Security header (HSTS
-	// must be set by every application, not only the base URL).
+	// MissingOn lists the probed web app pages (the paths that also appear
+	// in pages) that answered over HTTPS with content but without a valid
+	// Strict-Transport-Security header: HSTS must be set by every
+	// application, not only on the base URL.
 	MissingOn []string `json:"missing_on"`
 }
 

@@ -40,7 +40,7 @@ func (p *prober) build(root *answer, specs []probeSpec, answers []*answer, verdi
 		if s.k.page != "" && v.reachable && fin != nil && isContent(fin.Status) {
 			hf.Pages = append(hf.Pages, pageOf(s.k, fin))
 		}
-		if hf.HTTPS && v.reachable && fin != nil && isContent(fin.Status) && fin.HTTPS {
+		if s.k.page != "" && hf.HTTPS && v.reachable && fin != nil && isContent(fin.Status) && fin.HTTPS {
 			if h := hstsOf(fin.Header, true); !h.Present || h.Problem != "" {
 				hf.HSTS.MissingOn = append(hf.HSTS.MissingOn, s.k.path)
 			}

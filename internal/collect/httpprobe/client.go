@@ -44,6 +44,7 @@ type prober struct {
 	ua       string
 
 	tlsOK     atomic.Bool  // a TLS handshake completed
+	tlsAlert  atomic.Bool  // a TLS handshake ended in the server's alert
 	spokeHTTP atomic.Bool  // some answer was HTTP
 	timeouts  atomic.Int32 // requests that timed out
 }
@@ -116,6 +117,14 @@ func (p *prober) dialTLS(ctx context.Context, network, addr string) (net.Conn, e
 	defer cancel()
 	if err := tc.HandshakeContext(hctx); err != nil {
 		_ = raw.Close()
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "remote error" {
+			// The peer speaks TLS (it sent an alert); it just refused this client.
+			p.tlsAlert.Store(true)
+			if strings.Contains(op.Err.Error(), "handshake failure") {
+				err = fmt.Errorf("%w (no protocol version or cipher suite in common: Go's TLS client has no DHE suites)", err)
+			}
+		}
 		return nil, &tlsError{err}
 	}
 	p.tlsOK.Store(true)

@@ -139,6 +139,11 @@ func (c *Collector) Collect(ctx context.Context, t target.Target, env *collect.E
 		if t.Scheme != "" {
 			return nil, err
 		}
+		if p.tlsAlert.Load() && !p.tlsOK.Load() {
+			// A TLS server that refused every handshake: HTTPS that cannot be
+			// looked at, not a plain-HTTP port.
+			return nil, err
+		}
 		if p.tlsOK.Load() || p.spokeHTTP.Load() {
 			// TLS worked (or an HTTP answer came) but HTTP failed: this is
 			// the right scheme and a broken or hostile server, not a

@@ -284,3 +284,21 @@ func TestUnknownScheme(t *testing.T) {
 		t.Errorf("https:// to an SSH server: no error")
 	}
 }
+
+// A TLS server that refuses every handshake (as a DHE-only server does
+// Go's client) is HTTPS that cannot be looked at: an error, even when the
+// scheme was not given, never "not an HTTP service".
+func TestTLSRefused(t *testing.T) {
+	ln := listen(t)
+	go serveConns(ln, func(conn net.Conn) {
+		buf := make([]byte, 4096)
+		_, _ = conn.Read(buf)                                               // the ClientHello
+		_, _ = conn.Write([]byte{0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28}) // fatal handshake_failure
+	})
+	tg, _ := target.ParseEndpoint(ln.Addr().String())
+	f, err := httpprobe.New(httpprobe.Options{}).Collect(context.Background(), tg, testEnv(false))
+	if err == nil || f != nil || !strings.Contains(err.Error(), "handshake failure") {
+		t.Fatalf("facts %+v err %v, want the handshake failure", f, err)
+	}
+	t.Log(err)
+}

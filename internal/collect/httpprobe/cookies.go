@@ -9,9 +9,12 @@ import (
 )
 
 // sessionCookie matches the names of session-ID cookies: the servlet
-// JSESSIONID (and JSESSIONIDSSO), WSO2 IS's commonAuthId and opbs, and the
-// usual names of other stacks.
-var sessionCookie = regexp.MustCompile(`(?i)^(jsessionid.*|.*sess(ion)?(id)?.*|commonauthid|opbs|sid|connect\.sid|asp\.net_sessionid|phpsessid)$`)
+// JSESSIONID (and JSESSIONIDSSO), WSO2 IS's SSO session cookies
+// (commonAuthId, samlssoTokenId), and the usual names of other stacks
+// (PHPSESSID, ASP.NET_SessionId, connect.sid, *_session). Not opbs: the
+// OIDC browser-state cookie must stay readable by scripts and holds no
+// session credential.
+var sessionCookie = regexp.MustCompile(`(?i)^(jsessionid(sso)?|commonauthid|samlssotokenid|sid|connect\.sid|phpsessid|asp\.net_sessionid|(.*[_.-])?sess(ion)?(_?id)?)$`)
 
 // IsSessionCookie reports whether a cookie name is a session ID's.
 func IsSessionCookie(name string) bool { return sessionCookie.MatchString(name) }

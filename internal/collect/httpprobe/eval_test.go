@@ -1,7 +1,9 @@
 package httpprobe_test
 
 import (
+	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rampart-sec/rampart/internal/collect/httpprobe"
@@ -146,5 +148,16 @@ func TestEvalIntrusiveNoLoginEndpoint(t *testing.T) {
 			got := judge(t, tg, f, true)
 			wantStatuses(t, got, map[string]finding.Status{"SEC-002": finding.NotApplicable})
 		})
+	}
+}
+
+// The dhe target (openssl s_server -www, DHE-RSA suites only) serves HTTP,
+// but Go's TLS client has no DHE suite: the HTTP facts fail with that
+// reason, so the HTTP rules end in error instead of passing or failing.
+func TestEvalDHE(t *testing.T) {
+	tg := evalTarget(t, "127.0.0.1:8444")
+	_, err := httpprobe.New(httpprobe.Options{}).Collect(context.Background(), tg, testEnv(false))
+	if err == nil || !strings.Contains(err.Error(), "no DHE suites") {
+		t.Fatalf("err %v, want the handshake failure explained", err)
 	}
 }

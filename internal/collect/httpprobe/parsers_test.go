@@ -61,7 +61,7 @@ func TestParseSetCookie(t *testing.T) {
 		{`commonAuthId="a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"; Path=/; secure; httponly; samesite=none`,
 			facts.Cookie{Name: "commonAuthId", Length: 36, Secure: true, HTTPOnly: true, SameSite: "None", Session: true}, true},
 		{"lang=en; Path=/", facts.Cookie{Name: "lang", Length: 2}, true},
-		{"opbs=x; SameSite=Weird", facts.Cookie{Name: "opbs", Length: 1, SameSite: "Weird", Session: true}, true},
+		{"opbs=x; SameSite=Weird", facts.Cookie{Name: "opbs", Length: 1, SameSite: "Weird"}, true},
 		{"=novalue", facts.Cookie{}, false},
 		{"garbage", facts.Cookie{}, false},
 	} {
@@ -86,9 +86,9 @@ func TestParseSetCookie(t *testing.T) {
 
 func TestSessionCookieNames(t *testing.T) {
 	for name, want := range map[string]bool{
-		"JSESSIONID": true, "JSESSIONIDSSO": true, "commonAuthId": true, "opbs": true, "PHPSESSID": true,
-		"ASP.NET_SessionId": true, "sid": true, "session": true, "lang": false, "requestedURI": false,
-		"menuPanel": false, "samlssoTokenId": false,
+		"JSESSIONID": true, "JSESSIONIDSSO": true, "commonAuthId": true, "samlssoTokenId": true, "PHPSESSID": true,
+		"ASP.NET_SessionId": true, "sid": true, "session": true, "laravel_session": true, "connect.sid": true,
+		"opbs": false, "lang": false, "requestedURI": false, "menuPanel": false, "sessionNonceCookie-1f2e": false,
 	} {
 		if IsSessionCookie(name) != want {
 			t.Errorf("IsSessionCookie(%q) = %v", name, !want)

@@ -3,6 +3,8 @@ package httpprobe_test
 import (
 	"encoding/base64"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -202,6 +204,9 @@ func redirect(w http.ResponseWriter, loc string) {
 func startSim(t testing.TB, sim *wso2Sim, tlsOn bool) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(sim)
+	// Handshakes the client abandons (a spare connection the transport
+	// dialled, closed at the end of the probe) are not worth a log line.
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	if tlsOn {
 		srv.StartTLS()
 	} else {
