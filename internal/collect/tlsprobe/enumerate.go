@@ -14,6 +14,19 @@ import (
 // hellos outright rather than ignoring what they do not know).
 const chunkSize = 64
 
+// commonSuites are widely implemented suites from every era (AEAD, CBC,
+// 3DES, RC4, DES, EXPORT, anonymous, NULL): a server that refuses the full
+// list but accepts some of these chokes on the list's length.
+var commonSuites = []uint16{
+	0xC02F, 0xC030, 0xC02B, 0xC02C, 0xCCA8, 0xCCA9, 0x009E, 0x009F, 0x009C, 0x009D,
+	0xC027, 0xC028, 0xC023, 0xC024, 0x0067, 0x006B, 0x003C, 0x003D,
+	0xC013, 0xC014, 0xC009, 0xC00A, 0x0033, 0x0039, 0x002F, 0x0035, 0x0032, 0x0038,
+	0x0045, 0x0088, 0x0041, 0x0084, 0x0096, 0x009A,
+	0x000A, 0x0016, 0x0013, 0xC012, 0xC008, 0x0005, 0x0004, 0xC011, 0xC007,
+	0x0009, 0x0015, 0x0012, 0x0003, 0x0006, 0x0008, 0x0014, 0x0011, 0x0007, 0x0062, 0x0064,
+	0x0018, 0x001B, 0x0034, 0x003A, 0xC018, 0x0001, 0x0002, 0x003B,
+}
+
 // versionResult is what one protocol version's enumeration found.
 type versionResult struct {
 	version tlswire.Version
@@ -66,7 +79,15 @@ func (p *prober) enumerate(ctx context.Context, v tlswire.Version, cands []uint1
 			(first.alert != nil && first.alert.Description == tlswire.AlertProtocolVersion) {
 			return vr, nil
 		}
-		vr, err := p.enumerateChunked(ctx, v, cands, vr.sawAlert)
+		// Refused without protocol_version: no common suite, or a server
+		// that chokes on long hellos. A short hello of suites from every era
+		// tells them apart in one connection.
+		short := slices.DeleteFunc(slices.Clone(commonSuites), func(id uint16) bool { return !slices.Contains(cands, id) })
+		probe, err := p.suiteHello(ctx, v, short)
+		if err != nil || !acceptedAt(probe, v) {
+			return vr, nil
+		}
+		vr, err = p.enumerateChunked(ctx, v, cands, true)
 		if err == nil {
 			known(vr.offered)
 		}
