@@ -365,13 +365,32 @@ func (p *prober) do(ctx context.Context, client *http.Client, method string, u *
 		return nil, nil, "", fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
 	}
 	defer resp.Body.Close()
-	h := &hop{URL: u.String(), Status: resp.StatusCode, Header: resp.Header, HTTPS: resp.TLS != nil}
+	h := &hop{URL: u.String(), Status: resp.StatusCode, Header: keptHeaders(resp.Header), HTTPS: resp.TLS != nil}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, p.opts.MaxBody))
 	if err != nil {
 		p.noteErr(ctx, err)
 		return h, data, "", fmt.Errorf("%s %s: reading the body (%d bytes in): %w", method, u.Redacted(), len(data), err)
 	}
 	return h, data, resp.Header.Get("Location"), nil
+}
+
+// usedHeaders are the response headers any check reads; the rest are
+// dropped as soon as a response arrives, so answers held until the facts
+// are built stay small.
+var usedHeaders = []string{
+	"Server", "X-Powered-By", "X-AspNet-Version", "X-AspNetMvc-Version", "X-Generator", "Via",
+	"Strict-Transport-Security", "Cache-Control", "Pragma", "Expires", "Set-Cookie", "Location",
+	"Content-Type", "WWW-Authenticate",
+}
+
+func keptHeaders(h http.Header) http.Header {
+	out := make(http.Header, len(usedHeaders))
+	for _, k := range usedHeaders {
+		if v := h.Values(k); len(v) > 0 {
+			out[http.CanonicalHeaderKey(k)] = v
+		}
+	}
+	return out
 }
 
 // isNotHTTP reports whether err says the peer answered, but not in HTTP.

@@ -226,3 +226,18 @@ func TestJSONStatus(t *testing.T) {
 		}
 	}
 }
+
+func TestKeptHeaders(t *testing.T) {
+	h := http.Header{}
+	h.Set("X-AspNet-Version", "4.0.30319")
+	h.Set("WWW-Authenticate", "Basic")
+	h.Set("X-Request-Id", "drop me")
+	got := keptHeaders(h)
+	if got.Get("X-AspNet-Version") != "4.0.30319" || got.Get("Www-Authenticate") != "Basic" || got.Get("X-Request-Id") != "" {
+		t.Errorf("keptHeaders = %v", got)
+	}
+	if d := headerDisclosures(got); len(d) != 1 || d[0][0] != "header:X-AspNet-Version" {
+		t.Errorf("disclosures after trimming: %q", d)
+	}
+}
+
