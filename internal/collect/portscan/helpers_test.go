@@ -12,9 +12,6 @@ import (
 	"io"
 	"math/big"
 	"net"
-	"os"
-	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,23 +19,15 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/netnstest"
 	"github.com/rampart-sec/rampart/internal/target"
 )
 
-// evalRequired says the environment must provide what a test needs (CI
-// sets RAMPART_EVAL=1): a missing piece fails instead of skipping.
-func evalRequired() bool { return os.Getenv("RAMPART_EVAL") == "1" }
-
 func skipOrFail(t *testing.T, format string, args ...any) {
 	t.Helper()
-	if evalRequired() {
-		t.Fatalf(format+" (RAMPART_EVAL=1)", args...)
-	}
-	t.Skipf(format, args...)
+	netnstest.SkipOrFail(t, format, args...)
 }
 
 // testCert is a throwaway self-signed certificate for 127.0.0.1 and ::1.
@@ -260,137 +249,4 @@ func openPort(p *facts.Ports, port int) (facts.OpenPort, bool) {
 		}
 	}
 	return facts.OpenPort{}, false
-}
-
-// netns is a network namespace a test made, with its own loopback. Code
-// reaches into it only through its dialer and listeners, whose sockets are
-// created on OS threads that joined the namespace: nothing a test scans
-// there can touch the machine's own network.
-type netns struct {
-	name string
-	path string
-}
-
-var nsSeq atomic.Int64
-
-// newNetns creates a namespace with loopback up, or skips (fails under
-// RAMPART_EVAL=1) where namespaces cannot be made.
-func newNetns(t testing.TB) *netns {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		skipOrFail(t.(*testing.T), "network namespaces need root (ip netns add)")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		skipOrFail(t.(*testing.T), "no ip command for network namespaces")
-	}
-	name := fmt.Sprintf("rampart-ps-%d-%d", os.Getpid(), nsSeq.Add(1))
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		skipOrFail(t.(*testing.T), "ip netns add: %v: %s", err, out)
-	}
-	ns := &netns{name: name, path: "/run/netns/" + name}
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
-	ns.ip(t, "link", "set", "lo", "up")
-	return ns
-}
-
-// ip runs `ip -n NS args...`.
-func (ns *netns) ip(t testing.TB, args ...string) {
-	t.Helper()
-	out, err := exec.Command("ip", append([]string{"-n", ns.name}, args...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ip -n %s %s: %v: %s", ns.name, strings.Join(args, " "), err, out)
-	}
-}
-
-// inNS runs f on an OS thread that has joined the namespace; the thread
-// is discarded afterwards (the goroutine exits still locked).
-func (ns *netns) inNS(f func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		fd, err := unix.Open(ns.path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer unix.Close(fd)
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			errc <- err
-			return
-		}
-		errc <- f()
-	}()
-	return <-errc
-}
-
-// listen opens a listener inside the namespace.
-func (ns *netns) listen(t testing.TB, network, addr string) net.Listener {
-	t.Helper()
-	var l net.Listener
-	err := ns.inNS(func() (err error) {
-		l, err = net.Listen(network, addr)
-		return err
-	})
-	if err != nil {
-		t.Fatalf("listen %s in %s: %v", addr, ns.name, err)
-	}
-	return l
-}
-
-// dialer returns a collect.Dialer whose sockets live in the namespace: a
-// pool of goroutines locked to OS threads that joined it.
-func (ns *netns) dialer(t testing.TB, workers int) collect.Dialer {
-	t.Helper()
-	d := &nsDialer{reqs: make(chan dialReq)}
-	ready := make(chan error, workers)
-	for range workers {
-		go func() {
-			runtime.LockOSThread()
-			fd, err := unix.Open(ns.path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-			if err == nil {
-				err = unix.Setns(fd, unix.CLONE_NEWNET)
-				unix.Close(fd)
-			}
-			ready <- err
-			if err != nil {
-				return
-			}
-			var nd net.Dialer
-			for r := range d.reqs {
-				c, err := nd.DialContext(r.ctx, r.network, r.addr)
-				r.reply <- dialRes{c, err}
-			}
-		}()
-	}
-	for range workers {
-		if err := <-ready; err != nil {
-			t.Fatalf("join namespace %s: %v", ns.name, err)
-		}
-	}
-	t.Cleanup(func() { close(d.reqs) })
-	return d
-}
-
-type dialReq struct {
-	ctx           context.Context
-	network, addr string
-	reply         chan dialRes
-}
-
-type dialRes struct {
-	c   net.Conn
-	err error
-}
-
-type nsDialer struct{ reqs chan dialReq }
-
-func (d *nsDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	r := dialReq{ctx: ctx, network: network, addr: addr, reply: make(chan dialRes, 1)}
-	select {
-	case d.reqs <- r:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	res := <-r.reply
-	return res.c, res.err
 }

@@ -2,7 +2,6 @@ package portscan
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -14,13 +13,14 @@ import (
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/netnstest"
 	"github.com/rampart-sec/rampart/internal/target"
 )
 
 // TestFullRangeInNamespace scans 1-65535 of a namespace's own loopback,
 // where only this test's listeners run, and must find exactly them.
 func TestFullRangeInNamespace(t *testing.T) {
-	ns := newNetns(t)
+	ns := netnstest.New(t)
 	want := []int{1, 22, 443, 4000, 9443, 9999, 33333, 65535}
 	handlers := map[int]func(net.Conn){22: garbageHandler, 443: httpHandler("x"), 4000: hazelcastHandler, 9999: silentHandler}
 	for _, p := range want {
@@ -28,9 +28,9 @@ func TestFullRangeInNamespace(t *testing.T) {
 		if h == nil {
 			h = closeHandler
 		}
-		serve(t, ns.listen(t, "tcp", "127.0.0.1:"+strconv.Itoa(p)), h)
+		serve(t, ns.Listen(t, "tcp", "127.0.0.1:"+strconv.Itoa(p)), h)
 	}
-	d := newCountingDialer(ns.dialer(t, 64))
+	d := newCountingDialer(ns.Dialer(t, 64))
 	tg := target.Target{Name: "ns", Kind: target.Node, Host: "127.0.0.1", Decl: target.Declared{Ports: "1-65535"}}
 	p := collectPorts(t, fastCollector(), tg, &collect.Env{Dialer: d, PerHost: 8})
 	var got []int
@@ -58,9 +58,9 @@ func TestFullRangeInNamespace(t *testing.T) {
 // no route back answers nothing (filtered, bounded by the timeout); ::1
 // in the namespace is scanned like 127.0.0.1.
 func TestFilteredAndIPv6InNamespace(t *testing.T) {
-	ns := newNetns(t)
-	serve(t, ns.listen(t, "tcp", "[::1]:8443"), httpHandler("v6"))
-	d := ns.dialer(t, 8)
+	ns := netnstest.New(t)
+	serve(t, ns.Listen(t, "tcp", "[::1]:8443"), httpHandler("v6"))
+	d := ns.Dialer(t, 8)
 	p := collectPorts(t, fastCollector(), nodeTarget("::1", 8442, 8443, 8444), &collect.Env{Dialer: d})
 	if len(p.Open) != 1 || p.Open[0].Port != 8443 || p.Open[0].Service != svcHTTP || p.Closed != 2 {
 		t.Fatalf("::1: %+v", p)
@@ -68,7 +68,7 @@ func TestFilteredAndIPv6InNamespace(t *testing.T) {
 
 	// A blackhole route makes connects to 198.51.100.7 fail at once
 	// inside the namespace: unreachable counts as filtered.
-	ns.ip(t, "route", "add", "blackhole", "198.51.100.0/24")
+	ns.IP(t, "route", "add", "blackhole", "198.51.100.0/24")
 	start := time.Now()
 	p = collectPorts(t, fastCollector(), nodeTarget("198.51.100.7", 80, 443), &collect.Env{Dialer: d})
 	if len(p.Open) != 0 || p.Filtered != 2 || p.Closed != 0 {
@@ -84,14 +84,14 @@ func TestFilteredAndIPv6InNamespace(t *testing.T) {
 // unanswered; they end as filtered within the connect timeout (plus one
 // retry at the maximum).
 func TestTimeoutFilteredInNamespace(t *testing.T) {
-	a, b := newNetns(t), newNetns(t)
-	veth(t, a, b, "192.0.2.1/24", "192.0.2.2/24")
+	a, b := netnstest.New(t), netnstest.New(t)
+	netnstest.Veth(t, a, b, "192.0.2.1/24", "192.0.2.2/24")
 	// Drop b's side: packets from a go into the void.
-	b.ip(t, "link", "set", vethName(b), "down")
-	a.ip(t, "neigh", "replace", "192.0.2.2", "lladdr", "02:00:00:00:00:02", "dev", vethName(a), "nud", "permanent")
+	b.IP(t, "link", "set", b.LinkTo(a), "down")
+	a.IP(t, "neigh", "replace", "192.0.2.2", "lladdr", "02:00:00:00:00:02", "dev", a.LinkTo(b), "nud", "permanent")
 	c := New(Options{ConnectTimeout: 400 * time.Millisecond, MinTimeout: 100 * time.Millisecond})
 	start := time.Now()
-	p := collectPorts(t, c, nodeTarget("192.0.2.2", 22, 80, 443), &collect.Env{Dialer: a.dialer(t, 4)})
+	p := collectPorts(t, c, nodeTarget("192.0.2.2", 22, 80, 443), &collect.Env{Dialer: a.Dialer(t, 4)})
 	if p.Filtered != 3 || len(p.Open) != 0 {
 		t.Fatalf("dropped: %+v", p)
 	}
@@ -100,32 +100,16 @@ func TestTimeoutFilteredInNamespace(t *testing.T) {
 	}
 }
 
-// veth links namespaces a and b with addresses aAddr and bAddr.
-func veth(t *testing.T, a, b *netns, aAddr, bAddr string) {
-	t.Helper()
-	if out, err := exec.Command("ip", "link", "add", vethName(a), "netns", a.name, "type", "veth", "peer", "name", vethName(b), "netns", b.name).CombinedOutput(); err != nil {
-		skipOrFail(t, "veth: %v: %s", err, out)
-	}
-	a.ip(t, "addr", "add", aAddr, "dev", vethName(a))
-	b.ip(t, "addr", "add", bAddr, "dev", vethName(b))
-	a.ip(t, "link", "set", vethName(a), "up")
-	b.ip(t, "link", "set", vethName(b), "up")
-}
-
-func vethName(ns *netns) string {
-	return "v" + ns.name[strings.LastIndexByte(ns.name, '-')+1:]
-}
-
 // TestCIDRDiscoveryInNamespace: a /29 where two addresses answer (one
 // with an open port, one refusing) and the rest do not exist.
 func TestCIDRDiscoveryInNamespace(t *testing.T) {
-	a, b := newNetns(t), newNetns(t)
-	veth(t, a, b, "192.0.2.1/29", "192.0.2.2/29")
-	b.ip(t, "addr", "add", "192.0.2.3/29", "dev", vethName(b))
-	serve(t, b.listen(t, "tcp", "192.0.2.3:9443"), closeHandler)
+	a, b := netnstest.New(t), netnstest.New(t)
+	netnstest.Veth(t, a, b, "192.0.2.1/29", "192.0.2.2/29")
+	b.IP(t, "addr", "add", "192.0.2.3/29", "dev", b.LinkTo(a))
+	serve(t, b.Listen(t, "tcp", "192.0.2.3:9443"), closeHandler)
 	c := New(Options{ConnectTimeout: 500 * time.Millisecond})
 	tg := target.Target{Name: "range", Kind: target.Node, Host: "192.0.2.0/29"}
-	p := collectPorts(t, c, tg, &collect.Env{Dialer: a.dialer(t, 16)})
+	p := collectPorts(t, c, tg, &collect.Env{Dialer: a.Dialer(t, 16)})
 	// 192.0.2.1 is the scanner's own address in a: refused, so live too.
 	if !slices.Equal(p.Hosts, []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"}) {
 		t.Fatalf("hosts %v", p.Hosts)
@@ -142,17 +126,17 @@ func TestJavaRMIAndJMXInNamespace(t *testing.T) {
 	if err != nil {
 		skipOrFail(t, "no java")
 	}
-	ns := newNetns(t)
+	ns := netnstest.New(t)
 	src, _ := filepath.Abs("testdata/jmx/Sleep.java")
-	jmx := exec.Command("ip", "netns", "exec", ns.name, java,
+	jmx := exec.Command("ip", "netns", "exec", ns.Name, java,
 		"-Dcom.sun.management.jmxremote.port=9999", "-Dcom.sun.management.jmxremote.rmi.port=11111",
 		"-Dcom.sun.management.jmxremote.authenticate=false", "-Dcom.sun.management.jmxremote.ssl=false",
 		"-Djava.rmi.server.hostname=127.0.0.1", src, "60000")
 	startProc(t, jmx)
 	if rmireg, err := exec.LookPath("rmiregistry"); err == nil {
-		startProc(t, exec.Command("ip", "netns", "exec", ns.name, rmireg, "1099"))
+		startProc(t, exec.Command("ip", "netns", "exec", ns.Name, rmireg, "1099"))
 	}
-	d := ns.dialer(t, 8)
+	d := ns.Dialer(t, 8)
 	waitListening(t, d, "127.0.0.1:9999", "127.0.0.1:11111")
 	ports := []int{9999, 11111}
 	if _, err := exec.LookPath("rmiregistry"); err == nil {
@@ -178,7 +162,7 @@ func TestPostgreSQLInNamespace(t *testing.T) {
 	if err1 != nil || err2 != nil {
 		t.Skip("PostgreSQL is not installed")
 	}
-	ns := newNetns(t)
+	ns := netnstest.New(t)
 	dir, err := os.MkdirTemp("", "rampart-pg-")
 	if err != nil {
 		t.Fatal(err)
@@ -192,10 +176,10 @@ func TestPostgreSQLInNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatalf("initdb: %v: %s", err, out)
 	}
-	pg := exec.Command("ip", append([]string{"netns", "exec", ns.name}, append(asNobody, postgres, "-D", dir+"/data", "-p", "5432",
+	pg := exec.Command("ip", append([]string{"netns", "exec", ns.Name}, append(asNobody, postgres, "-D", dir+"/data", "-p", "5432",
 		"-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off")...)...)
 	startProc(t, pg)
-	d := ns.dialer(t, 4)
+	d := ns.Dialer(t, 4)
 	waitListening(t, d, "127.0.0.1:5432")
 	p := collectPorts(t, fastCollector(), nodeTarget("127.0.0.1", 5432), &collect.Env{Dialer: d})
 	if o, _ := openPort(p, 5432); o.Service != svcPostgreSQL || o.Banner != "SSL not supported" {
@@ -247,5 +231,3 @@ func waitListening(t *testing.T, d collect.Dialer, addrs ...string) {
 		}
 	}
 }
-
-var _ = fmt.Sprint

@@ -1,0 +1,182 @@
+// Package netnstest gives tests network namespaces of their own: a private
+// loopback (and veth links between namespaces, to stand for network zones)
+// where a test may open any port and scan whole ranges without touching the
+// machine's network. Code reaches a namespace only through the listeners
+// and the dialer this package hands out, whose sockets are created on OS
+// threads that joined it. Creating namespaces needs root (ip netns add);
+// where that is not possible the test is skipped, or failed when
+// RAMPART_EVAL=1 says the environment must provide it.
+package netnstest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// Required reports whether RAMPART_EVAL=1 demands that everything a test
+// needs be present.
+func Required() bool { return os.Getenv("RAMPART_EVAL") == "1" }
+
+// SkipOrFail skips the test, or fails it under RAMPART_EVAL=1.
+func SkipOrFail(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if Required() {
+		t.Fatalf(format+" (RAMPART_EVAL=1)", args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// NS is a network namespace a test created; it is deleted when the test
+// ends.
+type NS struct {
+	Name string
+	path string
+}
+
+var seq atomic.Int64
+
+// New creates a namespace with its loopback up.
+func New(t testing.TB) *NS {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		SkipOrFail(t, "network namespaces need root (ip netns add)")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		SkipOrFail(t, "no ip command for network namespaces")
+	}
+	name := fmt.Sprintf("rampart-t%d-%d", os.Getpid(), seq.Add(1))
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		SkipOrFail(t, "ip netns add: %v: %s", err, out)
+	}
+	ns := &NS{Name: name, path: "/run/netns/" + name}
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	ns.IP(t, "link", "set", "lo", "up")
+	return ns
+}
+
+// IP runs `ip -n NS args...`.
+func (ns *NS) IP(t testing.TB, args ...string) {
+	t.Helper()
+	out, err := exec.Command("ip", append([]string{"-n", ns.Name}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip -n %s %s: %v: %s", ns.Name, strings.Join(args, " "), err, out)
+	}
+}
+
+// LinkTo is the name of ns's end of the veth that Veth made to peer.
+func (ns *NS) LinkTo(peer *NS) string { return "v" + peer.Name[strings.LastIndexByte(peer.Name, '-')+1:] }
+
+// Veth links a and b with a veth pair, a's end at aAddr and b's at bAddr
+// (CIDR notation), both up.
+func Veth(t testing.TB, a, b *NS, aAddr, bAddr string) {
+	t.Helper()
+	la, lb := a.LinkTo(b), b.LinkTo(a)
+	out, err := exec.Command("ip", "link", "add", la, "netns", a.Name, "type", "veth", "peer", "name", lb, "netns", b.Name).CombinedOutput()
+	if err != nil {
+		SkipOrFail(t, "veth: %v: %s", err, out)
+	}
+	a.IP(t, "addr", "add", aAddr, "dev", la)
+	b.IP(t, "addr", "add", bAddr, "dev", lb)
+	a.IP(t, "link", "set", la, "up")
+	b.IP(t, "link", "set", lb, "up")
+}
+
+// join moves the calling goroutine's OS thread into the namespace; the
+// goroutine must stay locked (and end locked, so the thread is discarded).
+func (ns *NS) join() error {
+	runtime.LockOSThread()
+	fd, err := unix.Open(ns.path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return unix.Setns(fd, unix.CLONE_NEWNET)
+}
+
+// Listen opens a listener inside the namespace.
+func (ns *NS) Listen(t testing.TB, network, addr string) net.Listener {
+	t.Helper()
+	type res struct {
+		l   net.Listener
+		err error
+	}
+	c := make(chan res, 1)
+	go func() {
+		if err := ns.join(); err != nil {
+			c <- res{nil, err}
+			return
+		}
+		l, err := net.Listen(network, addr)
+		c <- res{l, err}
+	}()
+	r := <-c
+	if r.err != nil {
+		t.Fatalf("listen %s in %s: %v", addr, ns.Name, r.err)
+	}
+	t.Cleanup(func() { r.l.Close() })
+	return r.l
+}
+
+// Dialer returns a dialer (a collect.Dialer) whose connections are made
+// from inside the namespace by a pool of workers threads.
+func (ns *NS) Dialer(t testing.TB, workers int) *Dialer {
+	t.Helper()
+	d := &Dialer{reqs: make(chan dialReq)}
+	ready := make(chan error, workers)
+	for range workers {
+		go func() {
+			if err := ns.join(); err != nil {
+				ready <- err
+				return
+			}
+			ready <- nil
+			var nd net.Dialer
+			for r := range d.reqs {
+				c, err := nd.DialContext(r.ctx, r.network, r.addr)
+				r.reply <- dialRes{c, err}
+			}
+		}()
+	}
+	for range workers {
+		if err := <-ready; err != nil {
+			t.Fatalf("join namespace %s: %v", ns.Name, err)
+		}
+	}
+	t.Cleanup(func() { close(d.reqs) })
+	return d
+}
+
+type dialReq struct {
+	ctx           context.Context
+	network, addr string
+	reply         chan dialRes
+}
+
+type dialRes struct {
+	c   net.Conn
+	err error
+}
+
+// Dialer dials from inside a namespace.
+type Dialer struct{ reqs chan dialReq }
+
+// DialContext implements collect.Dialer.
+func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	r := dialReq{ctx: ctx, network: network, addr: addr, reply: make(chan dialRes, 1)}
+	select {
+	case d.reqs <- r:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	res := <-r.reply
+	return res.c, res.err
+}
