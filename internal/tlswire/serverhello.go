@@ -122,6 +122,9 @@ func ParseServerHello(body []byte) (*ServerHello, error) {
 	return s, nil
 }
 
+// maxChainCerts bounds a served chain (the message size bounds it too).
+const maxChainCerts = 256
+
 // ParseCertificates decodes a Certificate message body into DER
 // certificates, leaf first. tls13 selects the TLS 1.3 layout (request
 // context and per-entry extensions).
@@ -149,8 +152,8 @@ func ParseCertificates(body []byte, tls13 bool) ([][]byte, error) {
 		if len(der) == 0 {
 			return nil, fmt.Errorf("certificate: empty entry: %w", ErrMalformed)
 		}
-		if len(out) == 32 {
-			return nil, fmt.Errorf("certificate: more than 32 certificates: %w", ErrTooLarge)
+		if len(out) == maxChainCerts {
+			return nil, fmt.Errorf("certificate: more than %d certificates: %w", maxChainCerts, ErrTooLarge)
 		}
 		out = append(out, der)
 	}

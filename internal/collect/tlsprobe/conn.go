@@ -94,6 +94,8 @@ type helloResult struct {
 	version tlswire.Version
 	suite   uint16
 	certs   [][]byte
+	// certErr: the Certificate message did not decode (the suite still counts).
+	certErr error
 	ske     *tlswire.ServerKeyExchange
 }
 
@@ -175,11 +177,7 @@ func (p *prober) readFlight(ctx context.Context, rd *tlswire.Reader, ch *tlswire
 		switch m.HSType {
 		case tlswire.HSCertificate:
 			if res.certs == nil {
-				if certs, err := tlswire.ParseCertificates(m.Body, false); err == nil {
-					res.certs = certs
-				} else {
-					return nil, fmt.Errorf("certificate message: %w", err)
-				}
+				res.certs, res.certErr = tlswire.ParseCertificates(m.Body, false)
 			}
 		case tlswire.HSServerKeyExchange:
 			s, _ := p.reg.Lookup(res.suite)

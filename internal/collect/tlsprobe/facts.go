@@ -2,6 +2,7 @@ package tlsprobe
 
 import (
 	"crypto/x509"
+	"fmt"
 	"slices"
 
 	"github.com/rampart-sec/rampart/internal/collect"
@@ -44,6 +45,9 @@ func (c *Collector) buildFacts(res *scanResult, addr, name, sni string, env *col
 	for _, v := range res.offered() {
 		for _, pk := range res.versions[v].picks {
 			addChain(pk.certs)
+			if pk.certErr != nil {
+				status["tls.chain"] = fmt.Errorf("%s certificate message: %w", v, pk.certErr)
+			}
 		}
 	}
 	addChain(res.chain13)

@@ -2,6 +2,7 @@ package tlsprobe
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/facts"
 	"github.com/rampart-sec/rampart/internal/tlswire"
 )
 
@@ -141,5 +143,30 @@ func TestConnectErrors(t *testing.T) {
 	_, err = New(Options{}).Collect(ctx, endpoint("127.0.0.1", port, "https"), &collect.Env{})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("silent server under a 200ms deadline: error %v, want deadline exceeded", err)
+	}
+}
+
+// A chain too long to accept fails the certificate facts only: the
+// protocol and suite facts still stand.
+func TestOversizedChainFailsOnlyChain(t *testing.T) {
+	pki := newPKI(t, true)
+	long := tls.Certificate{PrivateKey: pki.leaf.PrivateKey, Certificate: [][]byte{pki.leaf.Certificate[0]}}
+	for range 300 {
+		long.Certificate = append(long.Certificate, pki.leaf.Certificate[1])
+	}
+	port := goServer(t, "tcp4", &tls.Config{Certificates: []tls.Certificate{long}, MaxVersion: tls.VersionTLS12})
+	f, err := New(Options{}).Collect(context.Background(), endpoint("127.0.0.1", port, "https"), &collect.Env{})
+	if err != nil {
+		t.Fatalf("collect: %v", err)
+	}
+	if diff([]string{"TLSv1.2"}, f.TLS.Versions) != "" || len(f.TLS.Suites) == 0 {
+		t.Errorf("versions %v, %d suites: the scan should stand", f.TLS.Versions, len(f.TLS.Suites))
+	}
+	st, ok := f.Lookup("tls.chain")
+	if !ok || st.State != facts.Failed || !strings.Contains(st.Reason, "more than 256 certificates") {
+		t.Errorf("tls.chain status %+v, want failed: more than 256 certificates", st)
+	}
+	if st, _ := f.Lookup("tls.versions"); st.State == facts.Failed {
+		t.Errorf("tls.versions failed too: %+v", st)
 	}
 }

@@ -150,9 +150,10 @@ func (p *prober) run(ctx context.Context) (*scanResult, error) {
 	// Client renegotiation: start at once at TLS 1.2 with every suite the
 	// minimal client can finish; retry lower only if 1.2 is not offered.
 	wg.Go(func() {
+		// Its errors (a handshake the minimal client cannot finish) leave the
+		// answer unknown, with the reason; they do not fail the scan.
 		state, why, err := p.clientRenegotiation(ctx, tlswire.VersionTLS12, nil)
 		if err != nil {
-			fail("client renegotiation", err)
 			state, why = renegUnknown, err.Error()
 		}
 		if state == renegUnknown && !offered(tlswire.VersionTLS12) {
@@ -160,7 +161,6 @@ func (p *prober) run(ctx context.Context) (*scanResult, error) {
 			case b >= tlswire.VersionTLS10:
 				state, why, err = p.clientRenegotiation(ctx, b, nil)
 				if err != nil {
-					fail("client renegotiation", err)
 					state, why = renegUnknown, err.Error()
 				}
 			case b == 0 && offered(tlswire.VersionTLS13):
