@@ -193,13 +193,3 @@ func writeOutput(path string, stdout io.Writer, render func(io.Writer) error) er
 	}
 	return nil
 }
-
-// progressPrinter shows "[done/total] name" on one terminal line.
-func progressPrinter(w io.Writer) func(done, total int, name string) {
-	return func(done, total int, name string) {
-		if len(name) > 60 {
-			name = name[:57] + "..."
-		}
-		fmt.Fprintf(w, "\r\x1b[K[%d/%d] %s", done, total, name)
-	}
-}
