@@ -25,6 +25,7 @@ type scanOpts struct {
 	attestations []string
 	verbose      bool
 	noColor      bool
+	upload       uploadOpts
 }
 
 func (a *app) scanCmd() *cobra.Command {
@@ -69,6 +70,7 @@ ended in error (the scan was incomplete).`,
 	f.BoolVar(&o.noColor, "no-color", false, "no colours in text output (also: NO_COLOR=1)")
 	o.collectOpts.register(cmd)
 	o.ruleOpts.register(cmd)
+	o.upload.register(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("format", fixedCompletion(report.Formats()))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", fixedCompletion([]string{"info", "low", "medium", "high", "critical", "none"}))
 	return cmd
@@ -76,6 +78,9 @@ ended in error (the scan was incomplete).`,
 
 func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
 	if err := o.collectOpts.validate(); err != nil {
+		return err
+	}
+	if err := o.upload.validate(a.getenv); err != nil {
 		return err
 	}
 	threshold, err := finding.ParseSeverity(o.failOn)
@@ -135,6 +140,13 @@ func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
 	}
 	if err := writeOutput(o.output, a.stdout, func(w io.Writer) error { return renderer.Render(w, res.Report) }); err != nil {
 		return exitCode(ExitUsage, err)
+	}
+	if o.upload.url != "" {
+		msg, err := o.upload.send(ctx, res.Report, a.getenv)
+		if err != nil {
+			return exitCode(ExitUsage, err)
+		}
+		fmt.Fprintln(a.stderr, "rampart: "+msg)
 	}
 	return verdict(res.Report, threshold)
 }

@@ -1,0 +1,288 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/server/metrics"
+	"github.com/rampart-sec/rampart/internal/store"
+	"github.com/rampart-sec/rampart/internal/waiver"
+)
+
+type waiverEntry = waiver.Entry
+
+// MaxUpload bounds an uploaded report.
+const MaxUpload = 64 << 20
+
+func parseFilter(r *http.Request) (store.Filter, error) {
+	q := r.URL.Query()
+	f := store.Filter{Target: q.Get("target"), Domain: q.Get("domain"), Rule: q.Get("rule")}
+	if v := q.Get("status"); v != "" {
+		st, err := finding.ParseStatus(v)
+		if err != nil {
+			return f, err
+		}
+		f.Status = st
+	}
+	if v := q.Get("severity"); v != "" {
+		sev, err := finding.ParseSeverity(v)
+		if err != nil {
+			return f, err
+		}
+		f.Severity = sev
+	}
+	return f, nil
+}
+
+func (s *Server) apiError(w http.ResponseWriter, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		writeJSONError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	s.log.Error("api", "err", err)
+	writeJSONError(w, http.StatusInternalServerError, "internal error")
+}
+
+func queryID(r *http.Request, key string) (int64, error) {
+	id, err := strconv.ParseInt(r.URL.Query().Get(key), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("%s must be a run ID", key)
+	}
+	return id, nil
+}
+
+// GET /api/v1/runs?limit=&before=
+func (s *Server) apiRuns(w http.ResponseWriter, r *http.Request) {
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
+	runs, err := s.store.Runs(r.Context(), limit, before)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"runs": runs})
+}
+
+// GET /api/v1/run?id=
+func (s *Server) apiRun(w http.ResponseWriter, r *http.Request) {
+	id, err := queryID(r, "id")
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	run, err := s.store.Run(r.Context(), id)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	ts, err := s.store.RunTargets(r.Context(), id)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"run": run, "targets": ts})
+}
+
+// GET /api/v1/run/findings?id=&target=
+func (s *Server) apiRunFindings(w http.ResponseWriter, r *http.Request) {
+	id, err := queryID(r, "id")
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if _, err := s.store.Run(r.Context(), id); err != nil {
+		s.apiError(w, err)
+		return
+	}
+	recs, err := s.store.RunFindings(r.Context(), id, r.URL.Query().Get("target"))
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"findings": recs})
+}
+
+// GET /api/v1/targets
+func (s *Server) apiTargets(w http.ResponseWriter, r *http.Request) {
+	ts, err := s.store.Targets(r.Context())
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"targets": ts})
+}
+
+// GET /api/v1/target?name=
+func (s *Server) apiTarget(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get("name")
+	t, err := s.store.Target(r.Context(), name)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	recs, err := s.store.RunFindings(r.Context(), t.LastRunID, name)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"target": t, "findings": recs})
+}
+
+// GET /api/v1/findings?status=&severity=&target=&domain=&rule=
+func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) {
+	f, err := parseFilter(r)
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	recs, err := s.store.Findings(r.Context(), f)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"findings": recs})
+}
+
+// GET /api/v1/diff?a=&b=
+func (s *Server) apiDiff(w http.ResponseWriter, r *http.Request) {
+	a, err := queryID(r, "a")
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	b, err := queryID(r, "b")
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	d, err := s.Diff(r.Context(), a, b)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// GET /api/v1/health
+func (s *Server) apiHealth(w http.ResponseWriter, r *http.Request) {
+	hs, err := s.store.LatestHealth(r.Context())
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"endpoints": hs})
+}
+
+// POST /api/v1/schedules/run?name=
+func (s *Server) apiRunNow(w http.ResponseWriter, r *http.Request) {
+	name := r.URL.Query().Get("name")
+	if !s.Trigger(name) {
+		writeJSONError(w, http.StatusBadRequest, "unknown schedule or already queued: "+name)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"queued": name})
+}
+
+// POST /api/v1/runs: store an uploaded JSON report (rampart scan --upload).
+func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) {
+	tok, ok := r.Context().Value(tokenKey{}).(store.Token)
+	if !ok {
+		writeJSONError(w, http.StatusUnauthorized, "uploads need an API token")
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		writeJSONError(w, http.StatusUnsupportedMediaType, "send the JSON report (Content-Type: application/json)")
+		return
+	}
+	body := http.MaxBytesReader(w, r.Body, MaxUpload)
+	rep, err := DecodeReport(body)
+	if err != nil {
+		status := http.StatusBadRequest
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		writeJSONError(w, status, err.Error())
+		return
+	}
+	d, err := s.saveRun(r.Context(), rep, "upload:"+tok.Name, nil)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	s.metrics.Upload()
+	s.log.Info("report uploaded", "token", tok.Name, "run", d.RunID, "findings", len(rep.Findings))
+	writeJSON(w, http.StatusCreated, map[string]any{
+		"run_id": d.RunID, "new_failures": len(d.NewFailures), "fixed": len(d.Fixed),
+		"url": "/run?id=" + strconv.FormatInt(d.RunID, 10),
+	})
+}
+
+// DecodeReport reads and checks an uploaded JSON report: a known schema
+// major version, valid statuses and severities, every finding's target
+// listed (missing ones are added), fingerprints present.
+func DecodeReport(r io.Reader) (*finding.Report, error) {
+	var rep finding.Report
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&rep); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	major, _, _ := strings.Cut(rep.SchemaVersion, ".")
+	want, _, _ := strings.Cut(finding.SchemaVersion, ".")
+	if major != want {
+		return nil, fmt.Errorf("report: schemaVersion %q is not %s.x", rep.SchemaVersion, want)
+	}
+	if rep.FinishedAt.IsZero() {
+		return nil, errors.New("report: no finishedAt")
+	}
+	known := map[string]bool{}
+	for _, t := range rep.Targets {
+		if t.Name == "" {
+			return nil, errors.New("report: a target has no name")
+		}
+		known[t.Name] = true
+	}
+	for i := range rep.Findings {
+		f := &rep.Findings[i]
+		if f.RuleID == "" || f.Target == "" {
+			return nil, fmt.Errorf("report: finding %d has no rule or target", i)
+		}
+		if _, err := finding.ParseStatus(string(f.Status)); err != nil {
+			return nil, fmt.Errorf("report: finding %d: %w", i, err)
+		}
+		if f.Severity < finding.Info || f.Severity > finding.Critical {
+			return nil, fmt.Errorf("report: finding %d: no severity", i)
+		}
+		if f.Fingerprint == "" {
+			f.Fingerprint = finding.Fingerprint(f.Target, f.RuleID, "")
+		}
+		if !known[f.Target] {
+			known[f.Target] = true
+			rep.Targets = append(rep.Targets, finding.TargetInfo{Name: f.Target, Profiles: []string{}})
+		}
+	}
+	rep.Finalize()
+	return &rep, nil
+}
+
+// GET /metrics
+func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request) {
+	ts, err := s.store.Targets(r.Context())
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	ob, err := s.store.OutboxStats(r.Context())
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", metrics.ContentType)
+	_ = s.metrics.Write(w, metrics.Fleet{Targets: ts, Outbox: ob})
+}

@@ -1,0 +1,478 @@
+package server
+
+import (
+	"fmt"
+	"html/template"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/report"
+	"github.com/rampart-sec/rampart/internal/server/secret"
+	"github.com/rampart-sec/rampart/internal/store"
+	"github.com/rampart-sec/rampart/internal/web"
+)
+
+type targetRow struct {
+	store.TargetState
+	Bar template.HTML
+}
+
+type scheduleRow struct {
+	Name, Spec string
+	Next       time.Time
+	Running    bool
+	Since      time.Time
+}
+
+type fleetView struct {
+	Targets                                             []targetRow
+	Totals                                              []report.StatusCount
+	TotalTargets, FailingTargets                        int
+	StatusChart, SeverityChart, DomainChart, TrendChart template.HTML
+	Schedules                                           []scheduleRow
+	LastRun, PrevRun                                    *store.Run
+	Outbox                                              store.OutboxStats
+}
+
+// stackBar draws one target's statuses as a thin stacked bar.
+func stackBar(counts map[finding.Status]int) template.HTML {
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	const w, h = 180, 12
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="stack-bar" width="%d" height="%d" viewBox="0 0 %d %d">`, w, h, w, h)
+	x := 0.0
+	for _, st := range finding.Statuses() {
+		n := counts[st]
+		if n == 0 || total == 0 {
+			continue
+		}
+		bw := float64(w) * float64(n) / float64(total)
+		fmt.Fprintf(&b, `<rect x="%.1f" y="0" width="%.1f" height="%d" fill="%s"><title>%s: %d</title></rect>`, x, bw, h, report.StatusColors[st], report.StatusLabel(st), n)
+		x += bw
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+func (s *Server) fleetPage(w http.ResponseWriter, r *http.Request, u store.User) {
+	ctx := r.Context()
+	ts, err := s.store.Targets(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	runs, err := s.store.Runs(ctx, 30, 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := fleetView{TotalTargets: len(ts)}
+	all := map[finding.Status]int{}
+	sev, dom := map[string]int{}, map[string]int{}
+	for _, t := range ts {
+		for st, n := range t.ByStatus {
+			all[st] += n
+		}
+		for k, n := range t.FailBySeverity {
+			sev[k] += n
+		}
+		for k, n := range t.FailByDomain {
+			dom[k] += n
+		}
+		if t.ByStatus[finding.Fail] > 0 {
+			v.FailingTargets++
+		}
+		v.Targets = append(v.Targets, targetRow{TargetState: t, Bar: stackBar(t.ByStatus)})
+	}
+	v.Totals = report.CountStatuses(all)
+	v.StatusChart = report.Donut(v.Totals, 150)
+	v.SeverityChart = report.SeverityBars(sev)
+	v.DomainChart = report.DomainBars(dom)
+	var pts []report.TrendPoint
+	for i := len(runs) - 1; i >= 0; i-- {
+		pts = append(pts, report.TrendPoint{At: runs[i].FinishedAt, RunID: runs[i].ID, Counts: runs[i].Summary.ByStatus, Link: "/run?id=" + strconv.FormatInt(runs[i].ID, 10)})
+	}
+	v.TrendChart = report.Trend(pts, 900, 200)
+	if len(runs) > 0 {
+		v.LastRun = &runs[0]
+	}
+	if len(runs) > 1 {
+		v.PrevRun = &runs[1]
+	}
+	running, next := s.scheduleState()
+	for _, sc := range s.cfg.ScheduleList() {
+		since, busy := running[sc.Name]
+		v.Schedules = append(v.Schedules, scheduleRow{Name: sc.Name, Spec: sc.String(), Next: next[sc.Name], Running: busy, Since: since})
+	}
+	v.Outbox, _ = s.store.OutboxStats(ctx)
+	s.render(w, r, http.StatusOK, "fleet", web.Page{Title: "Fleet", Nav: "fleet", Data: v})
+}
+
+type certRow struct {
+	store.Cert
+	Days          int
+	Soon, Expired bool
+}
+
+type targetPageView struct {
+	State     store.TargetState
+	View      report.TargetView
+	Trend     template.HTML
+	Certs     []certRow
+	PrevRunID int64
+}
+
+func (s *Server) targetPage(w http.ResponseWriter, r *http.Request, u store.User) {
+	ctx := r.Context()
+	name := r.URL.Query().Get("name")
+	t, err := s.store.Target(ctx, name)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	recs, err := s.store.RunFindings(ctx, t.LastRunID, name)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	hist, err := s.store.TargetHistory(ctx, name, 30)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := targetPageView{State: t}
+	views := make([]report.FindingView, len(recs))
+	for i, rec := range recs {
+		first, last := rec.FirstSeen, rec.LastSeen
+		views[i] = report.FindingView{Finding: rec.Finding, FirstSeen: &first, LastSeen: &last, FixedAt: rec.FixedAt}
+	}
+	info := finding.TargetInfo{Name: t.Name, Kind: t.Kind, Profiles: t.Profiles, Product: t.Product, Version: t.Version, Role: t.Role, Parent: t.Parent, Errors: t.Errors}
+	v.View = report.NewTargetView(info, views)
+	var pts []report.TrendPoint
+	for i := len(hist) - 1; i >= 0; i-- {
+		pts = append(pts, report.TrendPoint{At: hist[i].At, RunID: hist[i].RunID, Counts: hist[i].ByStatus, Link: "/run?id=" + strconv.FormatInt(hist[i].RunID, 10)})
+	}
+	v.Trend = report.Trend(pts, 560, 180)
+	if len(hist) > 1 {
+		v.PrevRunID = hist[1].RunID
+	}
+	now := s.now()
+	for _, c := range t.Observations.Certs {
+		days := int(c.NotAfter.Sub(now).Hours() / 24)
+		v.Certs = append(v.Certs, certRow{Cert: c, Days: days, Expired: c.NotAfter.Before(now), Soon: days <= s.cfg.Alerts.CertWarnDays})
+	}
+	s.render(w, r, http.StatusOK, "target-page", web.Page{Title: t.Name, Nav: "fleet", Data: v})
+}
+
+type runsView struct {
+	Runs  []store.Run
+	Older int64
+}
+
+func (s *Server) runsPage(w http.ResponseWriter, r *http.Request, u store.User) {
+	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
+	runs, err := s.store.Runs(r.Context(), 50, before)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := runsView{Runs: runs}
+	if len(runs) == 50 {
+		v.Older = runs[len(runs)-1].ID
+	}
+	s.render(w, r, http.StatusOK, "runs", web.Page{Title: "Runs", Nav: "runs", Data: v})
+}
+
+type runView struct {
+	Run     store.Run
+	Targets []store.RunTarget
+	Counts  []report.StatusCount
+	PrevID  int64
+}
+
+func (s *Server) runPage(w http.ResponseWriter, r *http.Request, u store.User) {
+	ctx := r.Context()
+	id, _ := strconv.ParseInt(r.URL.Query().Get("id"), 10, 64)
+	run, err := s.store.Run(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ts, err := s.store.RunTargets(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := runView{Run: run, Targets: ts, Counts: report.CountStatuses(run.Summary.ByStatus)}
+	if prev, err := s.store.Runs(ctx, 1, id); err == nil && len(prev) == 1 {
+		v.PrevID = prev[0].ID
+	}
+	s.render(w, r, http.StatusOK, "run", web.Page{Title: fmt.Sprintf("Run #%d", id), Nav: "runs", Data: v})
+}
+
+// runReport rebuilds a run's report and renders it as the self-contained
+// HTML report (the same file `rampart scan --format html` writes).
+func (s *Server) runReport(w http.ResponseWriter, r *http.Request, u store.User) {
+	ctx := r.Context()
+	id, _ := strconv.ParseInt(r.URL.Query().Get("id"), 10, 64)
+	run, err := s.store.Run(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ts, err := s.store.RunTargets(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	recs, err := s.store.RunFindings(ctx, id, "")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rep := &finding.Report{SchemaVersion: finding.SchemaVersion, Tool: finding.Tool{Name: "rampart", Version: run.ToolVersion},
+		StartedAt: run.StartedAt, FinishedAt: run.FinishedAt, Interrupted: run.Interrupted}
+	for _, t := range ts {
+		rep.Targets = append(rep.Targets, finding.TargetInfo{Name: t.Name, Kind: t.Kind, Product: t.Product, Version: t.Version, Errors: t.Errors, Profiles: []string{}})
+	}
+	for _, rec := range recs {
+		rep.Findings = append(rep.Findings, rec.Finding)
+	}
+	rep.Finalize()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="rampart-run-%d.html"`, id))
+	// The report carries its own inline style sheet.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+	if err := (report.HTML{}).Render(w, rep); err != nil {
+		s.log.Error("run report", "run", id, "err", err)
+	}
+}
+
+type diffView struct {
+	Diff *RunDiff
+	Runs []store.Run
+}
+
+func (s *Server) diffPage(w http.ResponseWriter, r *http.Request, u store.User) {
+	ctx := r.Context()
+	runs, err := s.store.Runs(ctx, 100, 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	a, _ := strconv.ParseInt(q.Get("a"), 10, 64)
+	b, _ := strconv.ParseInt(q.Get("b"), 10, 64)
+	if a == 0 && b == 0 && len(runs) >= 2 {
+		a, b = runs[1].ID, runs[0].ID
+	}
+	v := diffView{Runs: runs}
+	if a != 0 && b != 0 {
+		if a > b {
+			a, b = b, a
+		}
+		d, err := s.Diff(ctx, a, b)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v.Diff = d
+	}
+	s.render(w, r, http.StatusOK, "diff", web.Page{Title: "Compare runs", Nav: "diff", Data: v})
+}
+
+type findingsView struct {
+	Records    []store.Record
+	Statuses   []finding.Status
+	Severities []string
+	Status     string
+	Severity   string
+}
+
+func (s *Server) findingsPage(w http.ResponseWriter, r *http.Request, u store.User) {
+	f, err := parseFilter(r)
+	if err != nil {
+		s.render(w, r, http.StatusBadRequest, "error", web.Page{Title: "Bad filter", Data: err.Error()})
+		return
+	}
+	recs, err := s.store.Findings(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := findingsView{Records: recs, Statuses: finding.Statuses(), Status: string(f.Status)}
+	for _, sv := range finding.Severities() {
+		v.Severities = append(v.Severities, sv.String())
+	}
+	if f.Severity > 0 {
+		v.Severity = f.Severity.String()
+	}
+	s.render(w, r, http.StatusOK, "findings", web.Page{Title: "Findings", Nav: "findings", Data: v})
+}
+
+type exceptionRow struct {
+	Kind, Rule, Target, Why, By, Expires string
+	DaysLeft                             int
+	Expired, Soon                        bool
+}
+
+type exceptionsView struct {
+	Entries  []exceptionRow
+	Findings []store.Record
+}
+
+func (s *Server) exceptionsPage(w http.ResponseWriter, r *http.Request, u store.User) {
+	v := exceptionsView{}
+	now := s.now()
+	if set := s.opt.Exceptions; set != nil {
+		add := func(kind string, list []waiverEntry) {
+			for _, e := range list {
+				exp, err := time.Parse(time.DateOnly, e.Expires)
+				row := exceptionRow{Kind: kind, Rule: e.Rule, Target: e.Target, Why: e.Why(), By: e.By, Expires: e.Expires}
+				if err == nil {
+					end := exp.AddDate(0, 0, 1)
+					row.DaysLeft = int(end.Sub(now).Hours() / 24)
+					row.Expired = !now.Before(end)
+					row.Soon = row.DaysLeft <= 30
+				}
+				v.Entries = append(v.Entries, row)
+			}
+		}
+		add("waiver", set.Waivers)
+		add("attestation", set.Attestations)
+	}
+	recs, err := s.store.Findings(r.Context(), store.Filter{})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, rec := range recs {
+		if rec.Exception != nil {
+			v.Findings = append(v.Findings, rec)
+		}
+	}
+	s.render(w, r, http.StatusOK, "exceptions", web.Page{Title: "Waivers and attestations", Nav: "exceptions", Data: v})
+}
+
+type healthRow struct {
+	store.HealthSample
+	Spark template.HTML
+}
+
+type monitorView struct {
+	Rows     []healthRow
+	Interval time.Duration
+	Factor   float64
+}
+
+func (s *Server) monitorPage(w http.ResponseWriter, r *http.Request, u store.User) {
+	ctx := r.Context()
+	latest, err := s.store.LatestHealth(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := monitorView{Interval: s.cfg.Monitor.Interval, Factor: s.cfg.Monitor.SlowFactor}
+	for _, h := range latest {
+		hist, err := s.store.HealthHistory(ctx, h.URL, 60)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		slices.Reverse(hist)
+		v.Rows = append(v.Rows, healthRow{HealthSample: h, Spark: sparkline(hist)})
+	}
+	s.render(w, r, http.StatusOK, "monitor", web.Page{Title: "Monitoring", Nav: "monitor", Data: v})
+}
+
+// sparkline draws response times as bars: red when down, amber when
+// anomalous.
+func sparkline(hs []store.HealthSample) template.HTML {
+	const w, h = 240, 28
+	var maxMS int64 = 1
+	for _, x := range hs {
+		maxMS = max(maxMS, x.LatencyMS)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg width="%d" height="%d" viewBox="0 0 %d %d">`, w, h, w, h)
+	bw := float64(w) / 60
+	for i, x := range hs {
+		bh := max(2, float64(h)*float64(x.LatencyMS)/float64(maxMS))
+		color := "#2e7d32"
+		switch {
+		case !x.OK:
+			color, bh = "#c62828", h
+		case x.Anomaly:
+			color = "#b26a00"
+		}
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s: %d ms</title></rect>`,
+			float64(i)*bw, float64(h)-bh, bw-1, bh, color, x.At.Format("15:04:05"), x.LatencyMS)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+type tokensView struct {
+	Tokens       []store.Token
+	New, NewName string
+}
+
+func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, u store.User) {
+	ts, err := s.store.Tokens(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "tokens", web.Page{Title: "API tokens", Nav: "tokens", Data: tokensView{Tokens: ts}})
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request, u store.User) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil || !u.Admin {
+		s.render(w, r, http.StatusForbidden, "error", web.Page{Title: "Not allowed", Data: "only admins create tokens"})
+		return
+	}
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	if name == "" || len(name) > 64 {
+		s.render(w, r, http.StatusBadRequest, "error", web.Page{Title: "Bad name", Data: "a token needs a name of 1-64 characters"})
+		return
+	}
+	tok, err := s.IssueToken(r, name, u.Username)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ts, err := s.store.Tokens(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "tokens", web.Page{Title: "API tokens", Nav: "tokens", OK: "Token created.", Data: tokensView{Tokens: ts, New: tok, NewName: name}})
+}
+
+// IssueToken creates an API token and returns it (shown once).
+func (s *Server) IssueToken(r *http.Request, name, by string) (string, error) {
+	tok := secret.Token("rampart_")
+	if _, err := s.store.CreateToken(r.Context(), name, s.box.Hash(tok), by, s.now()); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+func (s *Server) runNow(w http.ResponseWriter, r *http.Request, u store.User) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	_ = r.ParseForm()
+	name := r.PostFormValue("name")
+	if !s.Trigger(name) {
+		s.render(w, r, http.StatusBadRequest, "error", web.Page{Title: "Cannot run", Data: "unknown schedule or already queued: " + name})
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}

@@ -1,0 +1,115 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/rampart-sec/rampart/internal/alert"
+	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/scan"
+	"github.com/rampart-sec/rampart/internal/store"
+)
+
+// runSchedule scans a schedule's targets and stores the run with its
+// alerts. A scan cut short by shutdown is not stored: a run in the store
+// is always a whole one.
+func (s *Server) runSchedule(ctx context.Context, name string) {
+	targets := s.cfg.scheduleTargets(name)
+	if len(targets) == 0 || s.opt.NewScanner == nil {
+		return
+	}
+	s.scanMu.Lock()
+	defer s.scanMu.Unlock()
+	start := s.now()
+	s.mu.Lock()
+	s.running[name] = start
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.running, name)
+		s.mu.Unlock()
+	}()
+	s.log.Info("scan started", "schedule", name, "targets", len(targets))
+	sc := s.opt.NewScanner()
+	res := sc.Run(ctx, targets)
+	if ctx.Err() != nil || res.Report.Interrupted {
+		s.log.Warn("scan interrupted; not stored", "schedule", name)
+		s.metrics.ScanDone("schedule:"+name, s.now().Sub(start), false, s.now())
+		return
+	}
+	saveStart := time.Now()
+	drift, err := s.saveRun(context.WithoutCancel(ctx), res.Report, "schedule:"+name, Observations(res))
+	if err != nil {
+		s.log.Error("store run", "schedule", name, "err", err)
+		s.metrics.ScanDone("schedule:"+name, s.now().Sub(start), false, s.now())
+		return
+	}
+	s.metrics.ScanDone("schedule:"+name, res.Report.FinishedAt.Sub(res.Report.StartedAt), true, s.now())
+	s.log.Info("scan stored", "schedule", name, "run", drift.RunID, "findings", len(res.Report.Findings),
+		"new_failures", len(drift.NewFailures), "fixed", len(drift.Fixed), "store_ms", time.Since(saveStart).Milliseconds())
+}
+
+// saveRun stores a report with the alerts its drift raises, in one
+// transaction, and wakes the dispatcher.
+func (s *Server) saveRun(ctx context.Context, r *finding.Report, source string, obs map[string]store.Observation) (store.Drift, error) {
+	d, err := s.store.SaveRun(ctx, store.RunInput{Report: r, Source: source, Observations: obs, CertWarnDays: s.cfg.Alerts.CertWarnDays, Now: s.now()},
+		func(d store.Drift) []store.OutboxItem { return alert.Route(alert.FromDrift(d), s.dests) })
+	if err == nil {
+		s.wakeAlerts()
+	}
+	return d, err
+}
+
+// Observations extracts what drift detection tracks from a scan's facts:
+// the open ports of scanned hosts and the certificates served or kept in
+// keystores (not truststore entries).
+func Observations(res *scan.Result) map[string]store.Observation {
+	out := map[string]store.Observation{}
+	for i, ti := range res.Report.Targets {
+		if i >= len(res.Facts) || res.Facts[i] == nil {
+			continue
+		}
+		out[ti.Name] = observe(res.Facts[i])
+	}
+	return out
+}
+
+func observe(f *facts.Facts) store.Observation {
+	var o store.Observation
+	if f.Ports != nil {
+		o.PortsScanned = true
+		for _, p := range f.Ports.Open {
+			o.OpenPorts = append(o.OpenPorts, p.Port)
+		}
+	}
+	seen := map[string]bool{}
+	add := func(c facts.Certificate) {
+		if c.SHA256 == "" || seen[c.SHA256] || c.NotAfter.IsZero() {
+			return
+		}
+		seen[c.SHA256] = true
+		o.Certs = append(o.Certs, store.Cert{Subject: c.Subject, SHA256: c.SHA256, NotAfter: c.NotAfter.UTC()})
+	}
+	if f.TLS != nil && len(f.TLS.Chain) > 0 {
+		add(f.TLS.Chain[0])
+		for _, ch := range f.TLS.OtherChains {
+			if len(ch) > 0 {
+				add(ch[0])
+			}
+		}
+	}
+	if f.Product != nil {
+		for _, ks := range f.Product.Keystores {
+			if ks.Role == "truststore" {
+				continue
+			}
+			for _, e := range ks.Entries {
+				if e.Kind == "private_key" {
+					add(e.Certificate)
+				}
+			}
+		}
+	}
+	return o
+}

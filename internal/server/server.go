@@ -1,0 +1,394 @@
+// Package server is `rampart serve`: scheduled audits whose history goes
+// to the store, a dashboard and a JSON API over HTTPS, drift alerts to
+// webhooks, and health monitoring with Prometheus metrics. It is itself a
+// production service and follows the guidelines it checks: HTTPS only
+// with TLS 1.2+ and AEAD suites, no default credentials, argon2id
+// passwords, hashed session IDs in strict cookies, HSTS and CSP, no
+// product banner, secrets encrypted at rest, rate-limited sign-in.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rampart-sec/rampart/internal/alert"
+	"github.com/rampart-sec/rampart/internal/monitor"
+	"github.com/rampart-sec/rampart/internal/scan"
+	"github.com/rampart-sec/rampart/internal/server/auth"
+	"github.com/rampart-sec/rampart/internal/server/metrics"
+	"github.com/rampart-sec/rampart/internal/server/schedule"
+	"github.com/rampart-sec/rampart/internal/server/secret"
+	"github.com/rampart-sec/rampart/internal/server/tlsconf"
+	"github.com/rampart-sec/rampart/internal/store"
+	"github.com/rampart-sec/rampart/internal/waiver"
+	"github.com/rampart-sec/rampart/internal/web"
+)
+
+// Options are what the command line gives the server.
+type Options struct {
+	Config *Config
+	// NewScanner returns a scanner ready to run (collectors, rules,
+	// exceptions and options set).
+	NewScanner func() *scan.Scanner
+	// Exceptions are the waivers and attestations in force (shown on the
+	// dashboard).
+	Exceptions *waiver.Set
+	Logger     *slog.Logger
+	Now        func() time.Time
+	Version    string
+	// Notice receives the one-time setup token at first start.
+	Notice io.Writer
+	// AdminPassword creates the first admin (Config.Admin.Username) instead
+	// of a setup token.
+	AdminPassword string
+	// PasswordParams override the argon2id costs (tests).
+	PasswordParams *auth.Params
+}
+
+// Server is a running rampart serve.
+type Server struct {
+	opt      Options
+	cfg      *Config
+	log      *slog.Logger
+	store    store.Store
+	box      *secret.Box
+	cert     tls.Certificate
+	sessions *auth.Sessions
+	setup    *auth.Setup
+	limiter  *auth.Limiter
+	metrics  *metrics.Metrics
+	pages    *web.Pages
+	dests    []alert.Destination
+	dispatch *alert.Dispatcher
+	checker  *monitor.Checker
+
+	scanMu   sync.Mutex // one scan at a time
+	mu       sync.Mutex
+	running  map[string]time.Time // schedule -> started
+	nextRuns map[string]time.Time
+	trigger  chan string
+	dummy    string
+}
+
+func (s *Server) now() time.Time {
+	if s.opt.Now != nil {
+		return s.opt.Now()
+	}
+	return time.Now()
+}
+
+// New opens the store, loads or makes the certificate and the secrets key,
+// and makes sure an admin exists or a setup token is outstanding.
+func New(ctx context.Context, opt Options) (*Server, error) {
+	cfg := opt.Config
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Notice == nil {
+		opt.Notice = os.Stderr
+	}
+	s := &Server{opt: opt, cfg: cfg, log: opt.Logger, metrics: metrics.New(), running: map[string]time.Time{}, nextRuns: map[string]time.Time{}, trigger: make(chan string, 8)}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	box, err := secret.LoadOrCreate(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s.box = box
+	if cfg.TLS.Cert != "" {
+		s.cert, err = tlsconf.Load(cfg.TLS.Cert, cfg.TLS.Key)
+	} else {
+		var gen bool
+		s.cert, gen, err = tlsconf.LoadOrGenerate(cfg.DataDir, cfg.TLS.Hosts, s.now())
+		if gen {
+			s.log.Info("generated a TLS certificate", "ca", cfg.DataDir+"/"+tlsconf.CAFile)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, cfg.StorageSpec())
+	if err != nil {
+		return nil, err
+	}
+	s.store = st
+	prm := auth.DefaultParams
+	if opt.PasswordParams != nil {
+		prm = *opt.PasswordParams
+	}
+	s.sessions = &auth.Sessions{Store: st, TTL: cfg.SessionTTL, Now: s.now}
+	s.setup = &auth.Setup{Store: st, Box: box, TTL: 24 * time.Hour, Now: s.now, Params: prm}
+	s.limiter = &auth.Limiter{Max: 5, Window: 15 * time.Minute, Now: s.now}
+	s.pages, err = web.New()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := s.ensureAdmin(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := s.setupAlerts(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := s.setupMonitor(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Store returns the server's store.
+func (s *Server) Store() store.Store { return s.store }
+
+// ensureAdmin creates the first admin from the given secret, or issues a
+// setup token while no user exists.
+func (s *Server) ensureAdmin(ctx context.Context) error {
+	need, err := s.setup.Needed(ctx)
+	if err != nil || !need {
+		return err
+	}
+	if s.opt.AdminPassword != "" {
+		_, err := s.setup.CreateAdmin(ctx, s.cfg.Admin.Username, s.opt.AdminPassword)
+		if err != nil {
+			return fmt.Errorf("admin: %w", err)
+		}
+		s.log.Info("created the first admin from the given secret", "user", s.cfg.Admin.Username)
+		return nil
+	}
+	tok, err := s.setup.Issue(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.opt.Notice, "rampart: no admin yet. Open https://%s/setup and create one with this one-time setup token (valid 24h):\nsetup token: %s\n", s.cfg.Listen, tok)
+	return nil
+}
+
+// setupAlerts builds the webhooks. A destination's secret is sealed into
+// the store, so it can be removed from the configuration afterwards.
+func (s *Server) setupAlerts(ctx context.Context) error {
+	s.dests = s.cfg.Alerts.Destinations
+	senders := map[string]alert.Deliverer{}
+	for _, d := range s.dests {
+		sec, err := d.LoadSecret()
+		if err != nil {
+			return err
+		}
+		label := "alert.secret." + d.Name
+		if sec != "" {
+			if err := s.store.SetSetting(ctx, label, s.box.Seal(label, []byte(sec))); err != nil {
+				return err
+			}
+		} else if sealed, err := s.store.Setting(ctx, label); err == nil {
+			b, err := s.box.Open(label, sealed)
+			if err != nil {
+				return fmt.Errorf("destination %s: %w", d.Name, err)
+			}
+			sec = string(b)
+		}
+		if sec == "" {
+			s.log.Warn("alert destination has no secret: deliveries are not signed", "destination", d.Name)
+		}
+		wh, err := alert.NewWebhook(d, []byte(sec), "rampart/"+s.opt.Version)
+		if err != nil {
+			return err
+		}
+		senders[d.Name] = wh
+	}
+	s.dispatch = &alert.Dispatcher{Store: s.store, Destinations: senders, Now: s.now, Logger: s.log,
+		Wake: make(chan struct{}, 1), Observe: s.metrics.Alert}
+	return nil
+}
+
+func (s *Server) wakeAlerts() {
+	select {
+	case s.dispatch.Wake <- struct{}{}:
+	default:
+	}
+}
+
+// raise enqueues events for every destination.
+func (s *Server) raise(ctx context.Context, evs []alert.Event) {
+	items := alert.Route(evs, s.dests)
+	if len(items) == 0 {
+		return
+	}
+	if _, err := s.store.Enqueue(ctx, items); err != nil {
+		s.log.Error("enqueue alerts", "err", err)
+		return
+	}
+	s.wakeAlerts()
+}
+
+func (s *Server) setupMonitor() error {
+	var eps []monitor.Endpoint
+	seen := map[string]bool{}
+	for _, t := range s.cfg.Targets() {
+		if t.Address() == "" || len(t.Decl.HealthPaths) == 0 {
+			continue
+		}
+		scheme := t.Scheme
+		if scheme == "" || scheme == "ssh" {
+			scheme = "https"
+		}
+		for _, p := range t.Decl.HealthPaths {
+			u := scheme + "://" + t.Address() + p
+			if !seen[u] {
+				seen[u] = true
+				eps = append(eps, monitor.Endpoint{Target: t.Name, URL: u})
+			}
+		}
+	}
+	for _, e := range s.cfg.Monitor.Endpoints {
+		if !seen[e.URL] {
+			seen[e.URL] = true
+			eps = append(eps, monitor.Endpoint{Target: e.Target, URL: e.URL})
+		}
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if f := s.cfg.Monitor.CABundle; f != "" {
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("monitor.ca_bundle: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("monitor.ca_bundle %s: no PEM certificate", f)
+		}
+		tc.RootCAs = pool
+	}
+	client := &http.Client{
+		Transport: &http.Transport{TLSClientConfig: tc, DisableKeepAlives: true, Proxy: nil},
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+	m := s.cfg.Monitor
+	s.checker = &monitor.Checker{Endpoints: eps, Client: client, Store: s.store, Interval: m.Interval, Timeout: m.Timeout,
+		SlowFactor: m.SlowFactor, MinSlow: m.MinSlow, Baseline: m.Baseline, Now: s.now, Logger: s.log,
+		Alert: s.raise, Observe: s.metrics.Health}
+	return nil
+}
+
+// Serve serves on ln (HTTPS) and runs the scheduler, the monitor and the
+// alert dispatcher until ctx is done, then shuts down gracefully: a scan
+// under way is abandoned without a trace (no half-written run), finished
+// runs are all in the store.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	defer s.store.Close()
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		TLSConfig:         tlsconf.Config(s.cert),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	start := func(fn func(context.Context)) {
+		wg.Add(1)
+		go func() { defer wg.Done(); fn(ctx) }()
+	}
+	start(s.dispatch.Run)
+	start(s.checker.Run)
+	runner := &schedule.Runner{Schedules: s.cfg.ScheduleList(), Run: s.runSchedule, Now: s.now, Logger: s.log,
+		NextRuns: func(name string, next time.Time) { s.mu.Lock(); s.nextRuns[name] = next; s.mu.Unlock() }}
+	start(runner.Start)
+	start(s.manualRuns)
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.ServeTLS(ln, "", "") }()
+	s.log.Info("serving", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		cancel()
+		wg.Wait()
+		return err
+	case <-ctx.Done():
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer scancel()
+	err := hs.Shutdown(sctx)
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// manualRuns runs schedules triggered from the dashboard or the API.
+func (s *Server) manualRuns(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case name := <-s.trigger:
+			s.runSchedule(ctx, name)
+		}
+	}
+}
+
+// Trigger asks for a schedule to run now; false when it is unknown or
+// already queued.
+func (s *Server) Trigger(name string) bool {
+	if s.cfg.scheduleTargets(name) == nil {
+		return false
+	}
+	select {
+	case s.trigger <- name:
+		return true
+	default:
+		return false
+	}
+}
+
+// CAFile returns the generated CA's path ("" with a given certificate).
+func (s *Server) CAFile() string {
+	if s.cfg.TLS.Cert != "" {
+		return ""
+	}
+	return s.cfg.DataDir + "/" + tlsconf.CAFile
+}
+
+func (s *Server) scheduleState() (running map[string]time.Time, next map[string]time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	running, next = map[string]time.Time{}, map[string]time.Time{}
+	for k, v := range s.running {
+		running[k] = v
+	}
+	for k, v := range s.nextRuns {
+		next[k] = v
+	}
+	return running, next
+}
+
+// clientIP is the address a request came from (no proxy headers are
+// trusted: the server terminates TLS itself).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return strings.TrimSpace(host)
+}
