@@ -228,6 +228,10 @@ func TestWeakFacts(t *testing.T) {
 	if got := h.Updates.PendingSecurity; len(got) != 1 || got[0] != "openssh-server" {
 		t.Errorf("updates %+v", h.Updates)
 	}
+	// 0.0.0.0:9999 of the product process is its JMX port, open to all.
+	if got := judgeHost(t, f)["NET-003"]; got.Status != finding.Fail || !strings.Contains(got.Message, "0.0.0.0:9999 (pid 100)") {
+		t.Errorf("NET-003 %s %s", got.Status, got.Message)
+	}
 }
 
 // TestUpdatesErrors: no lists, or stale ones, make OS-005 an error.
