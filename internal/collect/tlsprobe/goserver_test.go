@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/rampart-sec/rampart/internal/collect"
@@ -186,5 +187,36 @@ func TestPerHostLimit(t *testing.T) {
 			t.Errorf("limit %d: %d connections open at once", limit, d.peak)
 		}
 		t.Logf("limit %d: %d connections, peak %d", limit, d.total, d.peak)
+	}
+}
+
+// A target addressed by IP with a declared hostname (inventory) sends that
+// name as SNI and checks the certificate against it.
+func TestDeclaredHostnameSNI(t *testing.T) {
+	pki := newPKI(t, false)
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	port := goServer(t, "tcp4", &tls.Config{
+		Certificates: []tls.Certificate{pki.leaf}, MaxVersion: tls.VersionTLS12,
+		GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+			// SSLv3 hellos carry no extensions, hence no SNI.
+			if len(h.SupportedVersions) > 0 && slices.Max(h.SupportedVersions) >= tls.VersionTLS10 {
+				mu.Lock()
+				seen[h.ServerName] = true
+				mu.Unlock()
+			}
+			return nil, nil
+		},
+	})
+	tg := endpoint("127.0.0.1", port, "https")
+	tg.Decl.Hostname = "localhost"
+	tf := probe(t, tg, &collect.Env{}, Options{})
+	if tf.SNI != "localhost" || tf.NameChecked != "localhost" || !tf.NameMatches {
+		t.Errorf("sni=%q name_checked=%q name_matches=%v, want localhost", tf.SNI, tf.NameChecked, tf.NameMatches)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !seen["localhost"] || seen[""] {
+		t.Errorf("TLS hellos carried SNI %v, want only localhost", seen)
 	}
 }
