@@ -173,7 +173,7 @@ func (s *Server) ensureAdmin(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(s.opt.Notice, "rampart: no admin yet. Open https://%s/setup and create one with this one-time setup token (valid 24h):\nsetup token: %s\n", s.cfg.Listen, tok)
+	fmt.Fprintf(s.opt.Notice, "rampart: no admin yet. Open /setup on this server and create one with this one-time setup token (valid 24h):\nsetup token: %s\n", tok)
 	return nil
 }
 
