@@ -129,6 +129,7 @@ func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	s := a.scanner(&o.collectOpts)
+	s.DropFacts = true // only the report is rendered: release each target's facts once judged
 	s.Rules = selected
 	s.Exceptions = exceptions
 	if a.isTerminal(a.stderr) && o.output != "-" {

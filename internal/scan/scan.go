@@ -39,6 +39,10 @@ type Scanner struct {
 	Tool finding.Tool
 	// Progress, when set, is called after each target finishes.
 	Progress func(done, total int, name string)
+	// DropFacts lets Run release each target's facts once it is judged
+	// (Result.Facts stays empty): a fleet's report then never holds the
+	// facts of every target at once.
+	DropFacts bool
 }
 
 // Result is a finished scan: the report and the facts behind it, in the
@@ -57,6 +61,7 @@ type done struct {
 	unit
 	facts    *facts.Facts
 	findings []finding.Finding
+	info     finding.TargetInfo
 }
 
 // Run scans targets and the targets they lead to. When ctx is cancelled,
@@ -78,12 +83,15 @@ func (s *Scanner) Run(ctx context.Context, targets []target.Target) *Result {
 	results := s.collectAll(ctx, targets, sc, true)
 	res := &Result{Report: report}
 	for _, d := range results {
-		report.Targets = append(report.Targets, targetInfo(d.t, d.parent, d.facts))
+		report.Targets = append(report.Targets, d.info)
 		report.Findings = append(report.Findings, d.findings...)
 	}
 	report.Interrupted = ctx.Err() != nil
 	report.FinishedAt = s.Env.Clock().UTC()
 	report.Finalize()
+	if s.DropFacts {
+		return res
+	}
 	byName := map[string]*facts.Facts{}
 	for _, d := range results {
 		byName[d.t.Name] = d.facts
@@ -159,6 +167,12 @@ func (s *Scanner) collectAll(ctx context.Context, targets []target.Target, sc fa
 			mu.Unlock()
 			d := s.one(ctx, u, sc, judge)
 			children := Expand(u.t, d.facts)
+			if judge {
+				d.info = targetInfo(d.t, d.parent, d.facts)
+				if s.DropFacts {
+					d.facts = nil
+				}
+			}
 			mu.Lock()
 			out = append(out, d)
 			n, tot := len(out), total+len(children)
