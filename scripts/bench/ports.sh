@@ -12,6 +12,7 @@
 # Env: RUNS=5 (rampart and nmap interleaved; medians reported)
 #      PORTS=1,22,80,...  the ports the listeners open (default: 24 spread over the range)
 #      OUT=/tmp/rampart-bench-ports (binaries, inventory, raw outputs)
+#      RAMPART=path (use this rampart binary instead of building one)
 # Needs root (ip netns add), nmap, python3, go.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -24,7 +25,8 @@ mkdir -p "$OUT"
 [[ $(id -u) -eq 0 ]] || { echo "needs root for ip netns" >&2; exit 2; }
 command -v nmap >/dev/null || { echo "needs nmap" >&2; exit 2; }
 
-(cd "$ROOT" && go build -o "$OUT/rampart" ./cmd/rampart && go build -o "$OUT/benchserver" ./scripts/bench/benchserver)
+if [[ -n "${RAMPART:-}" ]]; then cp "$RAMPART" "$OUT/rampart"; else (cd "$ROOT" && go build -o "$OUT/rampart" ./cmd/rampart); fi
+(cd "$ROOT" && go build -o "$OUT/benchserver" ./scripts/bench/benchserver)
 
 SERVER_PID=""
 cleanup() {
