@@ -31,6 +31,7 @@ func compileRule(env *cel.Env, r *Rule, trusted bool) []string {
 			return prg
 		}
 		c.prog.when = compile("when", c.When, cel.BoolType)
+		c.prog.skipFallback = "condition not met: " + oneLine(c.When)
 		c.prog.skipMessage = compile("skip_message", c.SkipMessage, cel.StringType)
 		c.prog.assert = compile("assert", c.Assert, cel.BoolType)
 		c.prog.message = compile("message", c.Message, cel.StringType)

@@ -39,6 +39,8 @@ type checkResult struct {
 	message  string
 	partial  bool
 	evidence []finding.Evidence
+	// notOffered: the target has no evidence of this check's kind at all.
+	notOffered bool
 }
 
 func judgeRule(r *Rule, in Input, act interpreter.Activation) finding.Finding {
@@ -62,8 +64,8 @@ func judgeRule(r *Rule, in Input, act interpreter.Activation) finding.Finding {
 	results := make([]checkResult, 0, len(r.Checks))
 	for _, c := range r.Checks {
 		if c.Kind == KindManual && !manualApplies(r, in) {
-			results = append(results, checkResult{kind: c.Kind, status: finding.NotApplicable,
-				message: fmt.Sprintf("no %s evidence for a %s target", strings.Join(automatedKinds(r), " or "), in.Facts.Target.Kind)})
+			results = append(results, checkResult{kind: c.Kind, status: finding.NotApplicable, notOffered: true,
+				message: fmt.Sprintf("%s offers no %s evidence", kindPhrase(in.Facts.Target.Kind), strings.Join(automatedKinds(r), " or "))})
 			continue
 		}
 		results = append(results, judgeCheck(c, in, act))
@@ -95,6 +97,23 @@ func manualApplies(r *Rule, in Input) bool {
 		}
 	}
 	return !automated
+}
+
+// kindPhrase names a kind of target for messages.
+func kindPhrase(kind string) string {
+	switch kind {
+	case "directory":
+		return "a product directory"
+	case "endpoint":
+		return "an endpoint"
+	case "host":
+		return "a host"
+	case "node":
+		return "a node"
+	case "":
+		return "this target"
+	}
+	return "a " + kind + " target"
 }
 
 func automatedKinds(r *Rule) []string {
@@ -130,7 +149,8 @@ func judgeCheck(c *Check, in Input, act interpreter.Activation) checkResult {
 	}
 	if !in.Offers[c.Kind] {
 		res.status = finding.NotApplicable
-		res.message = fmt.Sprintf("no %s evidence for a %s target", c.Kind, in.Facts.Target.Kind)
+		res.notOffered = true
+		res.message = fmt.Sprintf("%s offers no %s evidence", kindPhrase(in.Facts.Target.Kind), c.Kind)
 		return res
 	}
 	if st, msg := requirements(c, in.Facts); st != "" {
@@ -144,7 +164,7 @@ func judgeCheck(c *Check, in Input, act interpreter.Activation) checkResult {
 		}
 		if !ok {
 			res.status = finding.NotApplicable
-			res.message = evalString(c.prog.skipMessage, act, "condition not met: "+oneLine(c.When))
+			res.message = evalString(c.prog.skipMessage, act, c.prog.skipFallback)
 			return res
 		}
 	}
@@ -252,6 +272,17 @@ func combine(r *Rule, results []checkResult) (finding.Status, string) {
 	na := pick(finding.NotApplicable, nil)
 	if len(na) == 0 {
 		return finding.NotApplicable, "no check applies to this target"
+	}
+	// When a check that could run says why it does not apply, that is the
+	// reason worth reading; "no probe evidence here" for the others is noise.
+	var specific []checkResult
+	for _, res := range na {
+		if !res.notOffered {
+			specific = append(specific, res)
+		}
+	}
+	if len(specific) > 0 {
+		na = specific
 	}
 	return finding.NotApplicable, joinMessages(na, "does not apply to this target")
 }

@@ -106,6 +106,9 @@ type Test struct {
 type programs struct {
 	when, skipMessage, assert, message, passMessage, errors cel.Program
 	evidence                                                []cel.Program
+	// skipFallback explains a false `when` when the rule gives no
+	// skip_message; built once at load.
+	skipFallback string
 }
 
 // Automated reports whether the rule has a check that is not manual.
