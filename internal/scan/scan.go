@@ -82,9 +82,15 @@ func (s *Scanner) Run(ctx context.Context, targets []target.Target) *Result {
 
 	results := s.collectAll(ctx, targets, sc, true)
 	res := &Result{Report: report}
+	n := 0
 	for _, d := range results {
-		report.Targets = append(report.Targets, d.info)
-		report.Findings = append(report.Findings, d.findings...)
+		n += len(d.findings)
+	}
+	report.Findings = make([]finding.Finding, 0, n)
+	for i := range results {
+		report.Targets = append(report.Targets, results[i].info)
+		report.Findings = append(report.Findings, results[i].findings...)
+		results[i].findings = nil // one copy of a fleet's findings is enough
 	}
 	report.Interrupted = ctx.Err() != nil
 	report.FinishedAt = s.Env.Clock().UTC()

@@ -10,7 +10,10 @@
 #   sudo scripts/bench/fleet.sh
 #
 # Env: ADDRS=250 (loopback addresses 127.0.10.1 ...; 4 endpoints each)
-#      CONCURRENCY=32 (rampart --concurrency: targets at once)
+#      MODE=endpoints (the inventory lists the 1,000 URLs) or nodes (it lists
+#        the 250 addresses as nodes: rampart port-scans them, identifies the
+#        services and audits the 1,000 endpoints it finds)
+#      CONCURRENCY=8 (rampart --concurrency: targets at once; its default)
 #      RUNS=1
 #      OUT=/tmp/rampart-bench-fleet
 #      RAMPART=path (use this binary instead of building one)
@@ -19,7 +22,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="${OUT:-/tmp/rampart-bench-fleet}"
 ADDRS="${ADDRS:-250}"
-CONCURRENCY="${CONCURRENCY:-32}"
+CONCURRENCY="${CONCURRENCY:-8}"
+MODE="${MODE:-endpoints}"
 RUNS="${RUNS:-1}"
 NS="rampart-bench-fleet-$$"
 mkdir -p "$OUT"
@@ -50,12 +54,17 @@ grep -q '^ready' "$OUT/server.out" || { cat "$OUT/server.out" >&2; exit 1; }
   echo "  role: internal"
   echo "targets:"
   for i in $(seq "$ADDRS"); do
+    if [[ "$MODE" == nodes ]]; then
+      echo "  - {name: node$i, address: 127.0.10.$i, ports: \"22,4000,8243,8280,9443,9763,9999\"}"
+      continue
+    fi
     for ep in "https://127.0.10.$i:9443/" "https://127.0.10.$i:8243/" "http://127.0.10.$i:9763/" "http://127.0.10.$i:8280/"; do
       echo "  - address: $ep"
     done
   done
 } >"$OUT/fleet.yaml"
 N=$((ADDRS * 4))
+[[ "$MODE" == nodes ]] && N=$((ADDRS * 5))
 
 for run in $(seq "$RUNS"); do
   set +e
@@ -77,7 +86,10 @@ r = json.load(open(os.path.join(out, "report.%s.json" % run)))
 targets = r["targets"]
 errs = [x for x in targets if x.get("errors")]
 by = r["summary"]["byStatus"]
-print("fleet: %d endpoints (%s), --concurrency %s, run %s" % (n, ", ".join(sorted({x["kind"] for x in targets})), os.environ["CONCURRENCY"], run))
+kinds = {}
+for x in targets:
+    kinds[x["kind"]] = kinds.get(x["kind"], 0) + 1
+print("fleet: %s, --concurrency %s, run %s" % (", ".join("%d %s" % (v, k) for k, v in sorted(kinds.items())), os.environ["CONCURRENCY"], run))
 print("  wall %.1f s (target < 60 s)   max RSS %.0f MiB (target < 200 MiB)   CPU %d%%" % (secs, rss / 1024, cpu))
 print("  report: %d targets, %d findings (%s); %d targets with collector errors%s" % (
     len(targets), r["summary"]["total"], ", ".join("%s %d" % kv for kv in sorted(by.items()) if kv[1]), len(errs),
