@@ -172,6 +172,12 @@ func (s *Scanner) collectAll(ctx context.Context, targets []target.Target, sc fa
 			started++
 			mu.Unlock()
 			d := s.one(ctx, u, sc, judge)
+			if ctx.Err() != nil {
+				// Cut short by the interrupt (or the scan deadline): not a
+				// finished target, and its half-collected facts would only
+				// turn into errors. The report keeps what finished.
+				return
+			}
 			children := Expand(u.t, d.facts)
 			if judge {
 				d.info = targetInfo(d.t, d.parent, d.facts)

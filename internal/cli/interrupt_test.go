@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/target"
+)
+
+// stallCollector finishes port 1 at once and holds every other target
+// until the scan is interrupted.
+type stallCollector struct{ finished chan struct{} }
+
+func (stallCollector) Name() string                 { return "ports" }
+func (stallCollector) Provides() []string           { return []string{facts.NSPorts} }
+func (stallCollector) Applies(t target.Target) bool { return t.Kind == target.Node }
+func (c stallCollector) Collect(ctx context.Context, t target.Target, _ *collect.Env) (*facts.Facts, error) {
+	if t.Host == "192.0.2.1" {
+		defer close(c.finished)
+		return &facts.Facts{Ports: &facts.Ports{Host: t.Host, Open: []facts.OpenPort{{Port: 7, Service: "unknown"}}}}, nil
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestInterruptWritesWhatFinished: an interrupt (the context main cancels
+// on SIGINT) stops the scan; the report is still written, marked
+// interrupted, with the target that finished and without those cut short.
+func TestInterruptWritesWhatFinished(t *testing.T) {
+	dir := t.TempDir()
+	inv := writeFile(t, dir, "inv.yaml", "targets:\n  - {name: done, address: 192.0.2.1}\n  - {name: stuck1, address: 192.0.2.2}\n  - {name: stuck2, address: 192.0.2.3}\n")
+	out := filepath.Join(dir, "report.json")
+	c := stallCollector{finished: make(chan struct{})}
+	d := defaultDeps()
+	d.now = func() time.Time { return testClock }
+	d.isTerminal = func(io.Writer) bool { return false }
+	d.collectors = func() []collect.Collector { return []collect.Collector{c} }
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-c.finished; time.Sleep(50 * time.Millisecond); cancel() }()
+	var stdout, stderr bytes.Buffer
+	start := time.Now()
+	code := run(ctx, []string{"scan", "@" + inv, "-f", "json", "-o", out, "--only", "NET-001"}, &stdout, &stderr, d)
+	if el := time.Since(start); el > 10*time.Second {
+		t.Errorf("took %s to stop", el)
+	}
+	if code != ExitIncomplete {
+		t.Errorf("exit %d, want %d (incomplete); stderr %s", code, ExitIncomplete, stderr.String())
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("no report written: %v", err)
+	}
+	var r finding.Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Interrupted || len(r.Targets) != 1 || r.Targets[0].Name != "done" || len(r.Findings) != 1 {
+		t.Errorf("report: interrupted %v, targets %+v, %d findings", r.Interrupted, r.Targets, len(r.Findings))
+	}
+}
