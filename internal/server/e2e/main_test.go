@@ -264,7 +264,11 @@ func copyDir(t *testing.T, src, dst string) {
 // shared fixtures are missing (they are part of the work tree's shared/).
 func fixture(t *testing.T, name string) string {
 	t.Helper()
-	for _, d := range []string{"/work/shared/fixtures/wso2", "../../../../shared/fixtures/wso2"} {
+	dirs := []string{"../../../../shared/fixtures/wso2", "/work/shared/fixtures/wso2"}
+	if sh := os.Getenv("RAMPART_SHARED"); sh != "" {
+		dirs = append([]string{filepath.Join(sh, "fixtures/wso2")}, dirs...)
+	}
+	for _, d := range dirs {
 		p := filepath.Join(d, name)
 		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
 			abs, _ := filepath.Abs(p)

@@ -1,0 +1,102 @@
+package server
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseConfig(t *testing.T) {
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inventory.yaml")
+	if err := os.WriteFile(inv, []byte("targets:\n  - {name: gw, address: \"https://127.0.0.1:9443/\", health_paths: [/healthz]}\n  - {name: is, directory: is-home}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ParseConfig([]byte(`
+listen: 127.0.0.1:9000
+inventory: inventory.yaml
+schedules:
+  - {name: nightly, cron: "0 2 * * *"}
+  - {name: often, every: 15m, targets: [gw]}
+alerts:
+  destinations:
+    - {name: ops, url: "https://hooks.example.test/x", secret_file: hook.secret, kinds: [new_failure]}
+monitor: {interval: 30s}
+`), filepath.Join(dir, "serve.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Targets()) != 2 || cfg.Targets()[1].Dir != filepath.Join(dir, "is-home") {
+		t.Errorf("targets = %+v", cfg.Targets())
+	}
+	if cfg.DataDir != filepath.Join(dir, "rampart-data") || cfg.StorageSpec() != cfg.DataDir {
+		t.Errorf("data dir %q, storage %q", cfg.DataDir, cfg.StorageSpec())
+	}
+	if got := cfg.scheduleTargets("often"); len(got) != 1 || got[0].Name != "gw" {
+		t.Errorf("often targets = %+v", got)
+	}
+	if cfg.Alerts.Destinations[0].SecretFile != filepath.Join(dir, "hook.secret") || cfg.Alerts.Destinations[0].Format != "generic" {
+		t.Errorf("destination = %+v", cfg.Alerts.Destinations[0])
+	}
+	if cfg.Monitor.Interval != 30*time.Second || cfg.SessionTTL != 8*time.Hour {
+		t.Errorf("defaults: %+v", cfg.Monitor)
+	}
+	// An inline inventory and a PostgreSQL store.
+	cfg, err = ParseConfig([]byte("storage: postgres://u:pw@127.0.0.1:5432/r\ninventory:\n  targets:\n    - {name: a, address: 127.0.0.1:8443}\n"), filepath.Join(dir, "x.yaml"))
+	if err != nil || len(cfg.Targets()) != 1 || !strings.HasPrefix(cfg.StorageSpec(), "postgres://") {
+		t.Fatalf("inline: %v %+v", err, cfg)
+	}
+
+	for _, bad := range []struct{ yaml, want string }{
+		{"listen: nowhere", "listen"},
+		{"storage: mysql://x", "postgres://"},
+		{"tls: {cert: a.pem}", "both cert and key"},
+		{"schedules: [{name: x, every: 1h}]", "need an inventory"},
+		{"inventory: {targets: [{name: a, address: \"127.0.0.1:1\"}]}\nschedules: [{name: x}]", "needs every"},
+		{"inventory: {targets: [{name: a, address: \"127.0.0.1:1\"}]}\nschedules: [{name: x, cron: \"99 * * * *\"}]", "cron"},
+		{"inventory: {targets: [{name: a, address: \"127.0.0.1:1\"}]}\nschedules: [{name: x, every: 1h, targets: [b]}]", "not in the inventory"},
+		{"alerts: {destinations: [{name: d, url: \"http://hooks.example.test/\"}]}", "https"},
+		{"monitor: {endpoints: [{url: \"ftp://x\"}]}", "http(s)"},
+		{"nonsense: 1", "nonsense"},
+		{"inventory: missing.yaml", "missing.yaml"},
+	} {
+		_, err := ParseConfig([]byte(bad.yaml), filepath.Join(dir, "bad.yaml"))
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: error %v; want one mentioning %q", bad.yaml, err, bad.want)
+		}
+	}
+	// A password in a DSN never appears in an error.
+	_, err = ParseConfig([]byte("storage: mysql://user:hunter2@db/x"), filepath.Join(dir, "bad.yaml"))
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("DSN password leaked: %v", err)
+	}
+}
+
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte("listen: 127.0.0.1:1\nschedules: [{name: a, every: 1h}]\ninventory: {targets: [{address: \"127.0.0.1:1\"}]}"))
+	f.Add([]byte("inventory: [1, 2]\nalerts: {destinations: [{url: \"%%\"}]}"))
+	f.Add([]byte("storage: postgres://\nmonitor: {slow_factor: -1}"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = ParseConfig(data, filepath.Join(dir, "fuzz.yaml")) // no panic, bounded
+	})
+}
+
+func FuzzDecodeReport(f *testing.F) {
+	f.Add([]byte(`{"schemaVersion":"1.0.0","finishedAt":"2026-01-01T00:00:00Z","findings":[{"rule":"TLS-001","target":"a","status":"fail","severity":"high"}]}`))
+	f.Add([]byte(`{"schemaVersion":"1.0.0","finishedAt":"2026-01-01T00:00:00Z","targets":[{"name":""}]}`))
+	f.Add([]byte(`{"schemaVersion":"2"}`))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := DecodeReport(strings.NewReader(string(data)))
+		if err == nil {
+			for _, fd := range r.Findings {
+				if fd.Fingerprint == "" {
+					t.Fatal("accepted a finding without a fingerprint")
+				}
+			}
+		}
+	})
+}
