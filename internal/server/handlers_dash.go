@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -444,7 +445,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, u store.Use
 		s.render(w, r, http.StatusBadRequest, "error", web.Page{Title: "Bad name", Data: "a token needs a name of 1-64 characters"})
 		return
 	}
-	tok, err := s.IssueToken(r, name, u.Username)
+	tok, err := s.IssueToken(r.Context(), name, u.Username)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -458,9 +459,9 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, u store.Use
 }
 
 // IssueToken creates an API token and returns it (shown once).
-func (s *Server) IssueToken(r *http.Request, name, by string) (string, error) {
+func (s *Server) IssueToken(ctx context.Context, name, by string) (string, error) {
 	tok := secret.Token("rampart_")
-	if _, err := s.store.CreateToken(r.Context(), name, s.box.Hash(tok), by, s.now()); err != nil {
+	if _, err := s.store.CreateToken(ctx, name, s.box.Hash(tok), by, s.now()); err != nil {
 		return "", err
 	}
 	return tok, nil
