@@ -162,6 +162,9 @@ func (s *Server) ensureAdmin(ctx context.Context) error {
 		return err
 	}
 	if s.opt.AdminPassword != "" {
+		if s.cfg.Admin.Username == "" {
+			s.cfg.Admin.Username = "admin"
+		}
 		_, err := s.setup.CreateAdmin(ctx, s.cfg.Admin.Username, s.opt.AdminPassword)
 		if err != nil {
 			return fmt.Errorf("admin: %w", err)

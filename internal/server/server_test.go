@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"database/sql"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -23,6 +24,7 @@ import (
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/server/auth"
 	"github.com/rampart-sec/rampart/internal/server/tlsconf"
+	"github.com/rampart-sec/rampart/internal/waiver"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
@@ -49,7 +51,7 @@ type testServer struct {
 
 // startServer runs a server in-process on a loopback listener, with the
 // given extra configuration YAML.
-func startServer(t *testing.T, extra string) *testServer {
+func startServer(t *testing.T, extra string, tweak ...func(*Options)) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	cfgYAML := "data_dir: " + filepath.Join(dir, "data") + "\nlisten: 127.0.0.1:0\n" + extra
@@ -59,7 +61,11 @@ func startServer(t *testing.T, extra string) *testServer {
 	}
 	notice := &syncBuffer{}
 	cheap := auth.Params{Memory: 1024, Time: 1, Threads: 1}
-	srv, err := New(context.Background(), Options{Config: cfg, Notice: notice, Version: "test", PasswordParams: &cheap})
+	opt := Options{Config: cfg, Notice: notice, Version: "test", PasswordParams: &cheap}
+	for _, f := range tweak {
+		f(&opt)
+	}
+	srv, err := New(context.Background(), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +231,46 @@ func fnd(target, rule string, st finding.Status, sev finding.Severity) finding.F
 		Fingerprint: finding.Fingerprint(target, rule, "")}
 }
 
+// The API and alerts on both stores: SQLite, and PostgreSQL when
+// RAMPART_TEST_POSTGRES names a server.
 func TestUploadAPIAndAlerts(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testUploadAPIAndAlerts(t, "") })
+	t.Run("postgres", func(t *testing.T) { testUploadAPIAndAlerts(t, postgresDSN(t)) })
+}
+
+// postgresDSN returns a DSN for a fresh schema on the test server, or
+// skips (fails under RAMPART_EVAL=1) without one.
+func postgresDSN(t *testing.T) string {
+	dsn := os.Getenv("RAMPART_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("RAMPART_EVAL") == "1" {
+			t.Fatal("RAMPART_TEST_POSTGRES is not set (RAMPART_EVAL=1)")
+		}
+		t.Skip("RAMPART_TEST_POSTGRES not set: scripts/ci/postgres.sh starts a server")
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	schema := fmt.Sprintf("srv_%d", time.Now().UnixNano())
+	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if db, err := sql.Open("pgx", dsn); err == nil {
+			_, _ = db.Exec("DROP SCHEMA " + schema + " CASCADE")
+			db.Close()
+		}
+	})
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "search_path=" + schema
+}
+
+func testUploadAPIAndAlerts(t *testing.T, storage string) {
 	// A receiver for the alerts (loopback http is allowed).
 	var mu sync.Mutex
 	got := map[string]int{}
@@ -240,7 +285,11 @@ func TestUploadAPIAndAlerts(t *testing.T) {
 	}
 	go rcv.Serve(ln)
 	defer rcv.Close()
-	ts := startServer(t, fmt.Sprintf("alerts:\n  destinations:\n    - {name: rcv, url: \"http://%s/hook\", secret: s3cret}\n", ln.Addr()))
+	extra := fmt.Sprintf("alerts:\n  destinations:\n    - {name: rcv, url: \"http://%s/hook\", secret: s3cret}\n", ln.Addr())
+	if storage != "" {
+		extra += "storage: \"" + storage + "\"\n"
+	}
+	ts := startServer(t, extra)
 	tok := ts.signUp(t)
 	bearer := map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"}
 
@@ -302,5 +351,31 @@ func TestUploadAPIAndAlerts(t *testing.T) {
 			t.Fatalf("alerts received: %v", got)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The waivers page lists each waiver and attestation with its expiry.
+func TestExceptionsPage(t *testing.T) {
+	wf, err := waiver.Parse(strings.NewReader(`waivers:
+  - {rule: TLS-002, target: "gw*", reason: legacy clients until the migration, by: ops, expires: 2099-12-31}
+  - {rule: HTTP-001, reason: vendor banner, by: ops, expires: 2001-01-01}
+attestations:
+  - {rule: MON-001, evidence: Grafana dashboards and PagerDuty, by: sre, expires: 2099-06-30}
+`), "w.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := &waiver.Set{}
+	set.Add(wf)
+	ts := startServer(t, "", func(o *Options) { o.Exceptions = set })
+	ts.signUp(t)
+	resp, body := ts.do(t, "GET", "/exceptions", nil, nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("exceptions: %d", resp.StatusCode)
+	}
+	for _, want := range []string{"legacy clients until the migration", "2099-12-31", "Grafana dashboards", "attestation", "2001-01-01 (expired)"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("exceptions page lacks %q", want)
+		}
 	}
 }
