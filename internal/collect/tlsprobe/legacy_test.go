@@ -19,8 +19,9 @@ import (
 
 // parsedHello is what the test servers read from a ClientHello record.
 type parsedHello struct {
-	version uint16
-	suites  []uint16
+	version     uint16
+	suites      []uint16
+	compression []byte
 }
 
 func readClientHello(c net.Conn) (raw []byte, h parsedHello, ok bool) {
@@ -36,6 +37,8 @@ func readClientHello(c net.Conn) (raw []byte, h parsedHello, ok bool) {
 	for i := range n {
 		h.suites = append(h.suites, binary.BigEndian.Uint16(b[2+2*i:]))
 	}
+	b = b[2+2*n:]
+	h.compression = b[1 : 1+int(b[0])]
 	raw = tlswire.AppendRecords(nil, rec.Type, tlswire.Version(rec.Version), rec.Payload)
 	return raw, h, true
 }
@@ -176,5 +179,48 @@ func TestSSLv2(t *testing.T) {
 	}
 	if len(tf.Chain) != 1 {
 		t.Errorf("chain from the SSLv2 SERVER-HELLO: %+v", tf.Chain)
+	}
+}
+
+// deflateProxy forwards to a real Go server, except that it answers any
+// hello offering DEFLATE with a ServerHello choosing DEFLATE (no stack on
+// this machine has TLS compression any more).
+func deflateProxy(t *testing.T, backend int) int {
+	return rawServer(t, func(c net.Conn) {
+		raw, h, ok := readClientHello(c)
+		if !ok {
+			return
+		}
+		if slices.Contains(h.compression, 1) {
+			sh := append([]byte{3, 3}, make([]byte, 32)...)
+			sh = append(sh, 0, byte(h.suites[0]>>8), byte(h.suites[0]), 1)
+			_, _ = c.Write(tlswire.AppendRecords(nil, tlswire.TypeHandshake, tlswire.VersionTLS12, append([]byte{tlswire.HSServerHello, 0, 0, byte(len(sh))}, sh...)))
+			return
+		}
+		b, err := net.Dial("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(backend)))
+		if err != nil {
+			return
+		}
+		defer b.Close()
+		_, _ = b.Write(raw)
+		go func() { _, _ = io.Copy(b, c); b.Close() }()
+		_, _ = io.Copy(c, b)
+	})
+}
+
+func TestCompression(t *testing.T) {
+	pki := newPKI(t, false)
+	backend := goServer(t, "tcp4", &tls.Config{Certificates: []tls.Certificate{pki.leaf}, MaxVersion: tls.VersionTLS12})
+	plain := probe(t, endpoint("127.0.0.1", backend, "https"), &collect.Env{}, Options{})
+	if plain.Compression {
+		t.Error("Go server reported with compression")
+	}
+	tf := probe(t, endpoint("127.0.0.1", deflateProxy(t, backend), "https"), &collect.Env{}, Options{})
+	if !tf.Compression {
+		t.Error("DEFLATE chosen by the server, compression false")
+	}
+	// The renegotiation test is redone without DEFLATE and reaches Go.
+	if tf.ClientRenegotiation != "rejected" || tf.ClientRenegotiationNote != plain.ClientRenegotiationNote {
+		t.Errorf("client renegotiation %q (%s), want Go's answer %q", tf.ClientRenegotiation, tf.ClientRenegotiationNote, plain.ClientRenegotiationNote)
 	}
 }

@@ -87,30 +87,61 @@ func renegSuitesFor(v tlswire.Version, accepted []uint16) []uint16 {
 // errCannotComplete: no suite the minimal client can finish is accepted.
 var errCannotComplete = errors.New("no cipher suite the prober's TLS client can complete")
 
+// renegOutcome is the renegotiation test's answer, plus what its handshake
+// showed about compression (its hello offers DEFLATE, which saves the
+// server a signed handshake for a separate compression probe).
+type renegOutcome struct {
+	state, note string
+	// compressionKnown: the server answered the hello, so compression says
+	// whether it chose DEFLATE.
+	compressionKnown, compression bool
+}
+
+// errCompressed: the server chose DEFLATE, which the minimal client does
+// not implement.
+var errCompressed = errors.New("the server chose DEFLATE compression")
+
 // clientRenegotiation completes a handshake at v with the prober's minimal
 // client and then sends a renegotiating ClientHello inside the encrypted
 // channel: a ServerHello means accepted, a no_renegotiation alert, another
 // alert or a closed connection means rejected.
-func (p *prober) clientRenegotiation(ctx context.Context, v tlswire.Version, accepted []uint16) (state, note string, err error) {
+func (p *prober) clientRenegotiation(ctx context.Context, v tlswire.Version, accepted []uint16) (renegOutcome, error) {
+	out, err := p.renegotiationAttempt(ctx, v, accepted, true)
+	if err == nil && out.compression {
+		// Learned that much; now test renegotiation without compression.
+		again, err := p.renegotiationAttempt(ctx, v, accepted, false)
+		again.compressionKnown, again.compression = true, true
+		return again, err
+	}
+	return out, err
+}
+
+func (p *prober) renegotiationAttempt(ctx context.Context, v tlswire.Version, accepted []uint16, offerDeflate bool) (renegOutcome, error) {
 	suites := renegSuitesFor(v, accepted)
 	if len(suites) == 0 {
-		return renegUnknown, errCannotComplete.Error(), nil
+		return renegOutcome{state: renegUnknown, note: errCannotComplete.Error()}, nil
 	}
 	c, release, err := p.dial(ctx)
 	if err != nil {
-		return "", "", err
+		return renegOutcome{}, err
 	}
 	defer release()
 	defer c.Close()
 	p.stats.conns.Add(1)
-	h := &handshake12{p: p, c: c, v: v, rd: tlswire.NewReader(c.r)}
-	if err := h.run(ctx, suites); err != nil {
-		if errors.Is(err, errCannotComplete) || errors.Is(err, errRefused) {
-			return renegUnknown, fmt.Sprintf("could not complete a %s handshake: %v", v, err), nil
-		}
-		return "", "", fmt.Errorf("%s handshake for the renegotiation test: %w", v, err)
+	h := &handshake12{p: p, c: c, v: v, rd: tlswire.NewReader(c.r), offerDeflate: offerDeflate}
+	err = h.run(ctx, suites)
+	out := renegOutcome{compressionKnown: h.sawServerHello, compression: h.compression != 0}
+	switch {
+	case errors.Is(err, errCompressed):
+		return out, nil
+	case errors.Is(err, errCannotComplete) || errors.Is(err, errRefused):
+		out.state, out.note = renegUnknown, fmt.Sprintf("could not complete a %s handshake: %v", v, err)
+		return out, nil
+	case err != nil:
+		return out, fmt.Errorf("%s handshake for the renegotiation test: %w", v, err)
 	}
-	return h.renegotiate(ctx)
+	out.state, out.note, err = h.renegotiate(ctx)
+	return out, err
 }
 
 var errRefused = errors.New("server refused the handshake")
@@ -131,6 +162,11 @@ type handshake12 struct {
 	serverRand  []byte
 	clientVD    []byte
 	secureReneg bool
+	// offerDeflate adds DEFLATE to the hello's compression methods;
+	// compression is what the server chose.
+	offerDeflate   bool
+	sawServerHello bool
+	compression    uint8
 }
 
 func (h *handshake12) send(typ uint8, payload []byte) error {
@@ -191,6 +227,9 @@ func (h *handshake12) next(ctx context.Context) (tlswire.Message, error) {
 func (h *handshake12) run(ctx context.Context, suites []uint16) error {
 	ch := h.p.hello(h.v, suites)
 	ch.SessionTicket, ch.ExtendedMasterSecret = false, false
+	if h.offerDeflate {
+		ch.Compression = []uint8{1, 0}
+	}
 	ch.Groups = []uint16{tlswire.GroupX25519, tlswire.GroupP256, tlswire.GroupP384, tlswire.GroupP521}
 	h.clientRand = ch.Random
 	msg := ch.Marshal()
@@ -232,6 +271,10 @@ func (h *handshake12) run(ctx context.Context, suites []uint16) error {
 			}
 			h.serverRand = sh.Random
 			h.secureReneg = sh.RenegotiationInfo != nil
+			h.sawServerHello, h.compression = true, sh.Compression
+			if sh.Compression != 0 {
+				return errCompressed
+			}
 		case tlswire.HSCertificate:
 			certs, err := tlswire.ParseCertificates(m.Body, false)
 			if err != nil {

@@ -149,27 +149,30 @@ func (p *prober) run(ctx context.Context) (*scanResult, error) {
 
 	// Client renegotiation: start at once at TLS 1.2 with every suite the
 	// minimal client can finish; retry lower only if 1.2 is not offered.
+	// Its errors (a handshake the minimal client cannot finish) leave the
+	// answer unknown, with the reason; they do not fail the scan. Its hello
+	// also offers DEFLATE, so it usually answers the compression question.
+	renegDone := make(chan renegOutcome, 1)
 	wg.Go(func() {
-		// Its errors (a handshake the minimal client cannot finish) leave the
-		// answer unknown, with the reason; they do not fail the scan.
-		state, why, err := p.clientRenegotiation(ctx, tlswire.VersionTLS12, nil)
+		out, err := p.clientRenegotiation(ctx, tlswire.VersionTLS12, nil)
 		if err != nil {
-			state, why = renegUnknown, err.Error()
+			out.state, out.note = renegUnknown, err.Error()
 		}
-		if state == renegUnknown && !offered(tlswire.VersionTLS12) {
+		if out.state == renegUnknown && !offered(tlswire.VersionTLS12) {
 			switch b := bestLow(tlswire.VersionTLS11); {
 			case b >= tlswire.VersionTLS10:
-				state, why, err = p.clientRenegotiation(ctx, b, nil)
+				out, err = p.clientRenegotiation(ctx, b, nil)
 				if err != nil {
-					state, why = renegUnknown, err.Error()
+					out.state, out.note = renegUnknown, err.Error()
 				}
 			case b == 0 && offered(tlswire.VersionTLS13):
-				state, why = renegRejected, "only TLS 1.3 is offered, which has no renegotiation"
+				out.state, out.note = renegRejected, "only TLS 1.3 is offered, which has no renegotiation"
 			case b == 0:
-				why = "no protocol version with renegotiation is offered"
+				out.note = "no protocol version with renegotiation is offered"
 			}
 		}
-		res.reneg, res.renegNote = state, why
+		res.reneg, res.renegNote = out.state, out.note
+		renegDone <- out
 	})
 
 	// Named groups: TLS 1.3 when offered, else ECDHE curves at the best
@@ -197,6 +200,16 @@ func (p *prober) run(ctx context.Context) (*scanResult, error) {
 	// Compression and fallback SCSV at the best versions, and the
 	// certificate of a server that speaks only TLS 1.3.
 	wg.Go(func() {
+		var r renegOutcome
+		select {
+		case r = <-renegDone:
+		case <-ctx.Done():
+			return
+		}
+		if r.compressionKnown {
+			res.compression = r.compression
+			return
+		}
 		if b := bestLow(tlswire.VersionTLS12); b != 0 {
 			c, err := p.compression(ctx, b, p.tlsCands)
 			res.compression = c
