@@ -2,10 +2,10 @@ package server
 
 import (
 	"bytes"
-	"database/sql"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
