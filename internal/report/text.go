@@ -86,6 +86,9 @@ func (t Text) Render(w io.Writer, r *finding.Report) error {
 			fmt.Fprintf(bw, "  %s\n", c(ansiDim, fmt.Sprintf("%d passed, %d not applicable (-v to list them)", hidden[finding.Pass], hidden[finding.NotApplicable])))
 		}
 	}
+	if fs := fleetSummary(r, c); fs != "" {
+		fmt.Fprintf(bw, "\n%s", fs)
+	}
 	fmt.Fprintf(bw, "\n%s\n", summaryLine(r.Summary, c))
 	return bw.Flush()
 }
