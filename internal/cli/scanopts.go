@@ -29,6 +29,7 @@ type collectOpts struct {
 	intrusive     bool
 	caBundle      string
 	ports         string
+	rate          float64
 	certWarnDays  int
 	backupMaxDays int
 }
@@ -44,6 +45,7 @@ func (o *collectOpts) register(cmd *cobra.Command) {
 	f.BoolVar(&o.intrusive, "intrusive", false, "allow active checks that act on the target (one login attempt with default credentials per login endpoint)")
 	f.StringVar(&o.caBundle, "ca-bundle", "", "PEM file of extra trusted CA certificates for certificate checks")
 	f.StringVar(&o.ports, "ports", "top", "ports to scan on bare hosts of an inventory: top, 1-65535, or a list such as 22,443,9443-9445")
+	f.Float64Var(&o.rate, "rate", 0, "cap port-scan connection attempts per second across the scan (0: no cap)")
 	f.IntVar(&o.certWarnDays, "cert-warn-days", 30, "fail KEY-006 when a certificate expires within this many days")
 	f.IntVar(&o.backupMaxDays, "backup-max-age", 7, "fail OS-006 when the newest backup is older than this many days")
 	_ = cmd.RegisterFlagCompletionFunc("role", fixedCompletion(target.Roles()))
@@ -68,6 +70,9 @@ func (o *collectOpts) validate() error {
 	}
 	if o.concurrency < 1 || o.perHost < 1 {
 		return usageErr("--concurrency and --per-host must be at least 1")
+	}
+	if o.rate < 0 {
+		return usageErr("--rate must not be negative")
 	}
 	if _, err := target.ParsePorts(o.ports); err != nil {
 		return usageErr("--ports: %v", err)
@@ -114,7 +119,7 @@ func (a *app) scanner(o *collectOpts) *scan.Scanner {
 	if cs != nil {
 		list = cs()
 	} else {
-		list = scan.Collectors(scan.Config{Version: version()})
+		list = scan.Collectors(scan.Config{Version: version(), PortRate: o.rate})
 	}
 	var dialer collect.Dialer = &net.Dialer{Timeout: 10 * time.Second, KeepAlive: -1}
 	if a.dialer != nil {

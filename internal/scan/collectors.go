@@ -14,6 +14,9 @@ import (
 type Config struct {
 	// Version is rampart's version, for the HTTP User-Agent.
 	Version string
+	// PortRate caps the port scanner's connection attempts per second
+	// (0: no cap).
+	PortRate float64
 }
 
 // Collectors returns every collector this build has. It is the one place
@@ -25,6 +28,6 @@ func Collectors(cfg Config) []collect.Collector {
 		httpprobe.New(httpprobe.Options{Version: cfg.Version}),
 		sshprobe.New(sshprobe.Options{}),
 		hostos.New(),
-		portscan.New(portscan.Options{UserAgent: "rampart/" + cfg.Version}),
+		portscan.New(portscan.Options{UserAgent: "rampart/" + cfg.Version, Rate: cfg.PortRate}),
 	}
 }
