@@ -113,6 +113,10 @@ func (s *connectScanner) scan(ctx context.Context, ip string, ports []int) (conn
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				// Each worker's dials hang off its own context, so they do
+				// not all contend for the scan context's lock.
+				ctx, cancel := context.WithCancel(ctx)
+				defer cancel()
 				var local connectResult
 				var again []int
 				timeout := s.maxTimeout
