@@ -129,6 +129,36 @@ func TestZonesEndToEnd(t *testing.T) {
 		t.Errorf("text:\n%s", text.String())
 	}
 
+	// A webhook receiver whose filter admits only the internal zone, but
+	// which listens on every address with no firewall: the DMZ reaches it
+	// (NET-004 fails); from the internal zone, an allowed source, the
+	// probe cannot tell and the rule asks for an attestation.
+	serveFor(t, node.Listen(t, "tcp", "0.0.0.0:8443"), func(c net.Conn) {})
+	hook := func(zone *netnstest.NS, role, addr string) finding.Status {
+		s := &scan.Scanner{
+			Collectors: []collect.Collector{portscan.New(portscan.Options{ConnectTimeout: time.Second, BannerWait: 300 * time.Millisecond})},
+			Rules:      set.Rules(),
+			Env:        collect.Env{Dialer: zone.Dialer(t, 4), PerHost: 4},
+			Scan:       facts.DefaultScan(time.Time{}),
+			Role:       role,
+		}
+		tg := target.Target{Name: "hook", Kind: target.Node, Host: addr, Profile: "webhook-relay",
+			Decl: target.Declared{Ports: "8443", ExpectedPorts: []int{8443}, AllowedSources: []string{"198.51.100.0/24"}}}
+		res := s.Run(context.Background(), []target.Target{tg})
+		for _, f := range res.Report.Findings {
+			if f.RuleID == "NET-004" {
+				return f.Status
+			}
+		}
+		return ""
+	}
+	if got := hook(dmz, "dmz", "192.0.2.1"); got != finding.Fail {
+		t.Errorf("NET-004 from dmz: %s, want fail", got)
+	}
+	if got := hook(internal, "internal", "198.51.100.1"); got != finding.Manual {
+		t.Errorf("NET-004 from an allowed source: %s, want manual", got)
+	}
+
 	// From the DMZ, a scanner that is not a cluster member reaching the
 	// Hazelcast port fails OS-004: move the member port to every address.
 	serveFor(t, node.Listen(t, "tcp", "192.0.2.1:4000"), hazelcast)
