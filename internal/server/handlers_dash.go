@@ -458,6 +458,21 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, u store.Use
 	s.render(w, r, http.StatusOK, "tokens", web.Page{Title: "API tokens", Nav: "tokens", OK: "Token created.", Data: tokensView{Tokens: ts, New: tok, NewName: name}})
 }
 
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, u store.User) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil || !u.Admin {
+		s.render(w, r, http.StatusForbidden, "error", web.Page{Title: "Not allowed", Data: "only admins revoke tokens"})
+		return
+	}
+	id, _ := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
+	if err := s.store.DeleteToken(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("API token revoked", "id", id, "by", u.Username)
+	http.Redirect(w, r, "/tokens", http.StatusSeeOther)
+}
+
 // IssueToken creates an API token and returns it (shown once).
 func (s *Server) IssueToken(ctx context.Context, name, by string) (string, error) {
 	tok := secret.Token("rampart_")

@@ -39,6 +39,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /monitor", page(s.monitorPage))
 	mux.Handle("GET /tokens", page(s.tokensPage))
 	mux.Handle("POST /tokens", page(s.createToken))
+	mux.Handle("POST /tokens/revoke", page(s.revokeToken))
 	mux.Handle("POST /schedules/run", page(s.runNow))
 
 	api := func(h http.HandlerFunc) http.Handler { return s.requireAPI(h) }

@@ -338,6 +338,17 @@ func testUploadAPIAndAlerts(t *testing.T, storage string) {
 	if resp.StatusCode != 200 || !strings.Contains(body, `rampart_findings{status="fail"} 1`) || !strings.Contains(body, "rampart_uploads_total 2") {
 		t.Errorf("metrics: %d\n%s", resp.StatusCode, body)
 	}
+	// A revoked token stops working.
+	toks, err := ts.srv.store.Tokens(context.Background())
+	if err != nil || len(toks) != 1 {
+		t.Fatalf("tokens = %+v, %v", toks, err)
+	}
+	if resp, _ := ts.form(t, "/tokens/revoke", url.Values{"id": {fmt.Sprint(toks[0].ID)}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("revoke: %d", resp.StatusCode)
+	}
+	if resp, _ := ts.do(t, "GET", "/api/v1/runs", nil, bearer); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("revoked token: %d; want 401", resp.StatusCode)
+	}
 	// Both drift alerts (a new failure and a fix) reach the receiver.
 	deadline := time.Now().Add(20 * time.Second)
 	for {

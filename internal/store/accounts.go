@@ -117,6 +117,18 @@ func (s *SQL) Tokens(ctx context.Context) ([]Token, error) {
 	return out, rows.Err()
 }
 
+// DeleteToken implements Store: the token stops working at once.
+func (s *SQL) DeleteToken(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM api_tokens WHERE id = ?`), id)
+	if err != nil {
+		return fmt.Errorf("delete token: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("token %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
 // Setting implements Store.
 func (s *SQL) Setting(ctx context.Context, key string) (string, error) {
 	var v string

@@ -54,6 +54,7 @@ type Store interface {
 	CreateToken(ctx context.Context, name, tokenHash, by string, now time.Time) (Token, error)
 	TokenByHash(ctx context.Context, tokenHash string, now time.Time) (Token, error)
 	Tokens(ctx context.Context) ([]Token, error)
+	DeleteToken(ctx context.Context, id int64) error
 	Setting(ctx context.Context, key string) (string, error)
 	SetSetting(ctx context.Context, key, value string) error
 	DeleteSetting(ctx context.Context, key string) error

@@ -363,6 +363,15 @@ func TestAccounts(t *testing.T) {
 		if ts, err := s.Tokens(ctx); err != nil || len(ts) != 1 || ts[0].LastUsed == nil {
 			t.Errorf("tokens = %+v, %v", ts, err)
 		}
+		if err := s.DeleteToken(ctx, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.TokenByHash(ctx, "th", t0); !errors.Is(err, ErrNotFound) {
+			t.Errorf("revoked token still found: %v", err)
+		}
+		if err := s.DeleteToken(ctx, tok.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("second delete: %v", err)
+		}
 		if _, err := s.Setting(ctx, "x"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("missing setting: %v", err)
 		}

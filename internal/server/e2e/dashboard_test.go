@@ -172,6 +172,10 @@ alerts:
 	art := artifactDir(t)
 	shot := func(name string) {
 		t.Helper()
+		// The whole page, and what a person sees first (the viewport).
+		if top, err := chromedp.Run(bctx, chromedp.CaptureScreenshot()); err == nil {
+			_ = os.WriteFile(filepath.Join(art, name+"-top.png"), top, 0o644)
+		}
 		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
