@@ -39,6 +39,9 @@ type Config struct {
 	Alerts       AlertsConfig  `yaml:"alerts"`
 	Monitor      MonitorConfig `yaml:"monitor"`
 	Admin        AdminConfig   `yaml:"admin"`
+	// Retention drops runs (but never a target's latest), health samples
+	// and delivered alerts older than this; 0 keeps everything.
+	Retention time.Duration `yaml:"retention"`
 	// SessionTTL is how long a dashboard sign-in lasts. Default 8h.
 	SessionTTL time.Duration `yaml:"session_ttl"`
 

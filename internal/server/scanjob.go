@@ -48,6 +48,13 @@ func (s *Server) runSchedule(ctx context.Context, name string) {
 	s.metrics.ScanDone("schedule:"+name, res.Report.FinishedAt.Sub(res.Report.StartedAt), true, s.now())
 	s.log.Info("scan stored", "schedule", name, "run", drift.RunID, "findings", len(res.Report.Findings),
 		"new_failures", len(drift.NewFailures), "fixed", len(drift.Fixed), "store_ms", time.Since(saveStart).Milliseconds())
+	if r := s.cfg.Retention; r > 0 {
+		if n, err := s.store.Prune(context.WithoutCancel(ctx), s.now().Add(-r)); err != nil {
+			s.log.Error("prune", "err", err)
+		} else if n > 0 {
+			s.log.Info("pruned old runs", "runs", n, "older_than", r)
+		}
+	}
 }
 
 // saveRun stores a report with the alerts its drift raises, in one

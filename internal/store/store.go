@@ -63,6 +63,11 @@ type Store interface {
 	HealthHistory(ctx context.Context, url string, limit int) ([]HealthSample, error)
 	LatestHealth(ctx context.Context) ([]HealthSample, error)
 
+	// Prune deletes runs that finished before a time (except each
+	// target's latest), with their findings, and older health samples and
+	// delivered alerts. It returns how many runs went.
+	Prune(ctx context.Context, before time.Time) (int, error)
+
 	// Dialect names the database: sqlite or postgres.
 	Dialect() string
 	Close() error

@@ -477,3 +477,38 @@ func BenchmarkSaveRun(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(fs)), "findings/run")
 }
+
+func TestPrune(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *SQL) {
+		ctx := context.Background()
+		for i, name := range []string{"a", "a", "a", "b"} {
+			at := t0.Add(time.Duration(i) * 24 * time.Hour)
+			if _, err := s.SaveRun(ctx, RunInput{Report: report(at, []string{name}, fnd(name, "TLS-001", finding.Fail, finding.High)), Now: at}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.RecordHealth(ctx, HealthSample{URL: "u", At: t0}); err != nil {
+			t.Fatal(err)
+		}
+		// Runs 1 and 2 are old; run 3 is a's latest and run 4 b's.
+		n, err := s.Prune(ctx, t0.Add(10*24*time.Hour))
+		if err != nil || n != 2 {
+			t.Fatalf("pruned %d, %v; want 2", n, err)
+		}
+		runs, _ := s.Runs(ctx, 10, 0)
+		if len(runs) != 2 {
+			t.Errorf("runs left = %d", len(runs))
+		}
+		var orphans int
+		if err := s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM run_findings rf WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = rf.run_id)`).Scan(&orphans); err != nil || orphans != 0 {
+			t.Errorf("%d findings of pruned runs remain (%v)", orphans, err)
+		}
+		recs, err := s.Findings(ctx, Filter{Target: "a"})
+		if err != nil || len(recs) != 1 || !recs[0].FirstSeen.Equal(t0) {
+			t.Errorf("history after prune = %+v, %v; first seen must stay", recs, err)
+		}
+		if hs, _ := s.HealthHistory(ctx, "u", 10); len(hs) != 0 {
+			t.Errorf("old health samples kept")
+		}
+	})
+}

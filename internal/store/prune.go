@@ -1,0 +1,31 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Prune implements Store, in one transaction. A run's findings and
+// targets go with it (ON DELETE CASCADE); a fingerprint's first-seen time
+// stays even when its first run is gone.
+func (s *SQL) Prune(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM runs WHERE finished_at < ? AND id NOT IN (SELECT last_run_id FROM targets)`), ms0(before))
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM health_samples WHERE at < ?`), ms0(before)); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.q(`DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?`), ms0(before))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune: %w", err)
+	}
+	return int(n), nil
+}
