@@ -109,11 +109,34 @@ func (p *prober) enumerate(ctx context.Context, v tlswire.Version, cands []uint1
 	}
 	vr.add(second)
 	rest = remove(rest, second.suite)
-	pref, err := p.serverPrefers(ctx, v, first.suite, second.suite)
+	// The order test and the next elimination step do not depend on each
+	// other: run them side by side.
+	var (
+		pref    bool
+		prefErr error
+		third   *helloResult
+		wg      sync.WaitGroup
+	)
+	wg.Go(func() { pref, prefErr = p.serverPrefers(ctx, v, first.suite, second.suite) })
+	if len(rest) > 0 {
+		third, err = p.suiteHello(ctx, v, rest)
+	}
+	wg.Wait()
+	if prefErr != nil {
+		return nil, prefErr
+	}
 	if err != nil {
 		return nil, err
 	}
 	vr.serverPref = &pref
+	if third == nil || !acceptedAt(third, v) {
+		if !pref {
+			sortByRank(vr.suites, p.rank)
+		}
+		return vr, nil
+	}
+	vr.add(third)
+	rest = remove(rest, third.suite)
 	if pref || len(rest) < 16 {
 		// The server's order is the elimination order: stay sequential.
 		err := p.eliminate(ctx, v, rest, func(r *helloResult) { vr.add(r) })
