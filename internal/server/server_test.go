@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -330,6 +331,15 @@ func testUploadAPIAndAlerts(t *testing.T, storage string) {
 		if resp, body := ts.do(t, "GET", p, nil, nil); resp.StatusCode != 200 || !strings.Contains(body, "TLS-") && strings.Contains(p, "diff") {
 			t.Errorf("%s: %d", p, resp.StatusCode)
 		}
+	}
+	// The fleet page links to the target by its (escaped) name.
+	_, body = ts.do(t, "GET", "/", nil, nil)
+	m := regexp.MustCompile(`class="target-link" href="([^"]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no target link on the fleet page")
+	}
+	if resp, body := ts.do(t, "GET", html.UnescapeString(m[1]), nil, nil); resp.StatusCode != 200 || !strings.Contains(body, a) {
+		t.Errorf("following %s: %d", m[1], resp.StatusCode)
 	}
 	if resp, _ := ts.do(t, "GET", "/run?id=999", nil, nil); resp.StatusCode != 404 {
 		t.Errorf("missing run page: %d", resp.StatusCode)

@@ -11,7 +11,6 @@ import (
 	"html/template"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -48,7 +47,6 @@ func New() (*Pages, error) {
 		return nil, err
 	}
 	t = t.Funcs(template.FuncMap{
-		"q":        url.QueryEscape,
 		"daysLeft": func(t time.Time) int { return int(time.Until(t).Hours() / 24) },
 		"ms":       func(d time.Duration) int64 { return d.Milliseconds() },
 		"dur": func(d time.Duration) string {
