@@ -17,8 +17,9 @@ type Ports struct {
 	// Hosts lists the addresses that answered when the target is a CIDR
 	// range (each becomes a node of its own); empty for a single host.
 	Hosts []string `json:"hosts"`
-	// Source is the local address this scan connected from (the vantage
-	// point as the target sees it); empty when no port was open.
+	// Source is the local address this scan connected from: the vantage
+	// point as the target sees it, unless address translation lies in
+	// between. Empty when no port was open.
 	Source string `json:"source,omitempty"`
 	// SourceInClusterMembers is true when Source lies within the target's
 	// declared cluster_members (the scan runs from a cluster member).

@@ -1,0 +1,38 @@
+package scan
+
+import (
+	"testing"
+
+	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/target"
+)
+
+func TestExpandNodes(t *testing.T) {
+	decl := target.Declared{Role: "dmz", Ports: "top", ExpectedPorts: []int{443}}
+	// A CIDR node leads to one node per live address.
+	rng := target.Target{Name: "dc1", Kind: target.Node, Host: "192.0.2.0/29", Profile: "wso2-is", Decl: decl}
+	got := Expand(rng, &facts.Facts{Ports: &facts.Ports{Hosts: []string{"192.0.2.1", "192.0.2.3"}}})
+	if len(got) != 2 || got[0].Name != "192.0.2.1" || got[0].Kind != target.Node || got[1].Host != "192.0.2.3" ||
+		got[0].Profile != "wso2-is" || got[0].Decl.Role != "dmz" || got[0].Decl.Ports != "top" {
+		t.Fatalf("range: %+v", got)
+	}
+	// A node leads to an endpoint per TLS, HTTP or SSH service; IPv6
+	// names are bracketed; other services are not probed further.
+	n := target.Target{Name: "::1", Kind: target.Node, Host: "::1", Decl: decl}
+	got = Expand(n, &facts.Facts{Ports: &facts.Ports{Open: []facts.OpenPort{
+		{Port: 22, Service: "ssh"}, {Port: 3306, Service: "mysql"}, {Port: 8444, Service: "tls"}, {Port: 9443, Service: "https"}, {Port: 9763, Service: "http"},
+	}}})
+	want := map[string]string{"[::1]:22": "ssh", "[::1]:8444": "https", "[::1]:9443": "https", "[::1]:9763": "http"}
+	if len(got) != len(want) {
+		t.Fatalf("node: %+v", got)
+	}
+	for _, e := range got {
+		if want[e.Name] != e.Scheme || e.Kind != target.Endpoint || e.Host != "::1" || e.Decl.Role != "dmz" {
+			t.Errorf("endpoint %+v", e)
+		}
+	}
+	named := target.Target{Name: "node1", Kind: target.Node, Host: "192.0.2.1"}
+	if got := Expand(named, &facts.Facts{Ports: &facts.Ports{Open: []facts.OpenPort{{Port: 443, Service: "https"}}}}); len(got) != 1 || got[0].Name != "node1:443" {
+		t.Errorf("named node: %+v", got)
+	}
+}
