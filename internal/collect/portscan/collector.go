@@ -48,6 +48,11 @@ type Options struct {
 	// Identify is how many open ports are identified at once (default 32;
 	// the per-host limit applies on top).
 	Identify int
+	// MaxIdentify bounds the open ports identified on one host (default
+	// 512): a firewall that accepts every connection would otherwise
+	// cost up to seven probes on each of 65,535 ports. The others are
+	// reported open with service "unknown".
+	MaxIdentify int
 	// UserAgent is sent with the HTTP probe.
 	UserAgent string
 	// MaxHosts bounds the addresses of a CIDR target (default 65536).
@@ -81,6 +86,9 @@ func New(opts Options) *Collector {
 	}
 	if opts.Identify <= 0 {
 		opts.Identify = 32
+	}
+	if opts.MaxIdentify <= 0 {
+		opts.MaxIdentify = 512
 	}
 	if opts.UserAgent == "" {
 		opts.UserAgent = "rampart"
@@ -175,12 +183,21 @@ func (c *Collector) Scan(ctx context.Context, t target.Target, spec string, port
 	out.Tried, out.Closed, out.Filtered = len(ports), res.closed, res.filtered
 	out.Source = res.source
 
-	ids := c.identifyAll(ctx, env, t, ip, res.open)
+	toIdentify := res.open
+	if len(toIdentify) > c.opts.MaxIdentify {
+		env.Log().Warn("too many open ports to identify them all", "host", t.Host, "open", len(res.open), "identified", c.opts.MaxIdentify)
+		toIdentify = toIdentify[:c.opts.MaxIdentify]
+	}
+	ids := c.identifyAll(ctx, env, t, ip, toIdentify)
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("ports %s: identification stopped: %w", t.Host, ctx.Err())
 	}
 	for i, p := range res.open {
-		op := facts.OpenPort{Port: p, Service: ids[i].service, Banner: ids[i].banner,
+		id := identity{service: svcUnknown, banner: fmt.Sprintf("not identified: more than %d ports open", c.opts.MaxIdentify)}
+		if i < len(ids) {
+			id = ids[i]
+		}
+		op := facts.OpenPort{Port: p, Service: id.service, Banner: id.banner,
 			Origin: facts.Origin{Endpoint: net.JoinHostPort(ip, strconv.Itoa(p))}}
 		if name, prods, ok := defaultName(p); ok {
 			op.Default, op.Products = name, prods

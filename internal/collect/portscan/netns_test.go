@@ -231,3 +231,27 @@ func waitListening(t *testing.T, d collect.Dialer, addrs ...string) {
 		}
 	}
 }
+
+// TestEverythingOpenInNamespace: a host where 2,000 ports accept (as a
+// firewall answering for every port would) is scanned in bounded time:
+// only the first MaxIdentify open ports are identified.
+func TestEverythingOpenInNamespace(t *testing.T) {
+	ns := netnstest.New(t)
+	for p := 20000; p < 22000; p++ {
+		serve(t, ns.Listen(t, "tcp", "127.0.0.1:"+strconv.Itoa(p)), closeHandler)
+	}
+	c := New(Options{MaxIdentify: 50, BannerWait: 100 * time.Millisecond})
+	start := time.Now()
+	p := collectPorts(t, c, target.Target{Name: "all", Kind: target.Node, Host: "127.0.0.1", Decl: target.Declared{Ports: "20000-21999"}},
+		&collect.Env{Dialer: ns.Dialer(t, 32), PerHost: 8})
+	if len(p.Open) != 2000 {
+		t.Fatalf("%d open", len(p.Open))
+	}
+	if o := p.Open[1999]; o.Service != svcUnknown || !strings.Contains(o.Banner, "not identified") {
+		t.Errorf("last port: %+v", o)
+	}
+	if o := p.Open[0]; strings.Contains(o.Banner, "not identified") {
+		t.Errorf("first port: %+v", o)
+	}
+	t.Logf("2,000 open ports in %s", time.Since(start))
+}
