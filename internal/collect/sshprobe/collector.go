@@ -15,10 +15,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/collect"
@@ -88,7 +90,7 @@ func (c *Collector) Collect(ctx context.Context, t target.Target, env *collect.E
 	}
 	conn, err := open(ctx, d, addr, first)
 	if err != nil {
-		if t.Scheme == "" && (errors.Is(err, ErrNotSSH) || isSilent(err)) {
+		if t.Scheme == "" && (errors.Is(err, ErrNotSSH) || isSilent(err) || hungUp(err)) {
 			return nil, nil
 		}
 		return nil, fmt.Errorf("ssh probe %s: %w", addr, err)
@@ -111,6 +113,12 @@ func dialer(env *collect.Env) collect.Dialer {
 
 // isSilent reports a timeout before the server said anything: a server
 // that waits for the client (TLS, HTTP) is not SSH.
+// hungUp reports whether the server closed the connection on our
+// identification without sending one of its own: what TLS servers do.
+func hungUp(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
+}
+
 func isSilent(err error) bool {
 	var ne net.Error
 	return errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())

@@ -55,13 +55,17 @@ func start(ctx context.Context, nc net.Conn) (*conn, error) {
 	}
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
+	// Both sides send their identification at once (RFC 4253 4.2), so ours
+	// goes first: a TLS or HTTP server answers it with an alert, a 400 or a
+	// close straight away, and an endpoint of unknown scheme is known not to
+	// be SSH without waiting out the sniff timeout.
+	if _, err := nc.Write([]byte(clientIdent + "\r\n")); err != nil {
+		return nil, fmt.Errorf("sending identification: %w", err)
+	}
 	br := bufio.NewReaderSize(nc, 4096)
 	id, err := readIdent(br)
 	if err != nil {
 		return nil, err
-	}
-	if _, err := nc.Write([]byte(clientIdent + "\r\n")); err != nil {
-		return nil, fmt.Errorf("sending identification: %w", err)
 	}
 	t := newTransport(nc, br)
 	p, err := t.expect(msgKexInit, "the server's KEXINIT")
