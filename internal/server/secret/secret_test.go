@@ -49,3 +49,19 @@ func TestBox(t *testing.T) {
 		t.Errorf("tokens %q %q", a, c)
 	}
 }
+
+func FuzzOpen(f *testing.F) {
+	b, err := New(make([]byte, 32))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b.Seal("l", []byte("x")))
+	f.Add("v1:")
+	f.Add("v1:!!!!")
+	f.Add("v2:AAAA")
+	f.Fuzz(func(t *testing.T, s string) {
+		if pt, err := b.Open("l", s); err == nil && string(pt) != "x" {
+			t.Fatalf("forged value opened: %q", pt)
+		}
+	})
+}
