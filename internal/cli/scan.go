@@ -12,6 +12,7 @@ import (
 
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/report"
+	"github.com/rampart-sec/rampart/internal/scan"
 	"github.com/rampart-sec/rampart/internal/waiver"
 )
 
@@ -131,6 +132,7 @@ func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
 	s := a.scanner(&o.collectOpts)
 	s.DropFacts = true // only the report is rendered: release each target's facts once judged
 	s.Rules = selected
+	s.Collectors = scan.ForRules(s.Collectors, selected)
 	s.Exceptions = exceptions
 	if a.isTerminal(a.stderr) && o.output != "-" {
 		s.Progress = progressPrinter(a.stderr)

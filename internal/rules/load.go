@@ -7,8 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -66,9 +68,30 @@ func Load(sources ...Source) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range all {
-		probs = append(probs, validate(r)...)
-		probs = append(probs, compileRule(env, r, trusted[r])...)
+	// Compiling is most of the load time (parsing and type-checking some
+	// 250 expressions); rules compile independently and a cel.Env is safe
+	// for concurrent use, so they are compiled in parallel. Problems keep
+	// the rules' order.
+	perRule := make([][]string, len(all))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				r := all[i]
+				perRule[i] = append(validate(r), compileRule(env, r, trusted[r])...)
+			}
+		}()
+	}
+	for i := range all {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, p := range perRule {
+		probs = append(probs, p...)
 	}
 	if len(probs) > 0 {
 		return nil, &LoadError{Problems: probs}
