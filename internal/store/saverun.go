@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/finding"
@@ -159,21 +160,9 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, fs []fi
 			return fmt.Errorf("history of %s: %w", name, err)
 		}
 	}
-	insRF, err := tx.PrepareContext(ctx, s.q(`INSERT INTO run_findings (run_id, fingerprint, target, rule_id, status, severity, domain, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`))
-	if err != nil {
-		return fmt.Errorf("prepare: %w", err)
-	}
-	defer insRF.Close()
-	insF, err := tx.PrepareContext(ctx, s.q(`INSERT INTO findings (fingerprint, target, rule_id, first_seen, first_run_id, last_seen, last_run_id, last_status, fixed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`))
-	if err != nil {
-		return fmt.Errorf("prepare: %w", err)
-	}
-	defer insF.Close()
-	updF, err := tx.PrepareContext(ctx, s.q(`UPDATE findings SET last_seen = ?, last_run_id = ?, last_status = ?, fixed_at = ? WHERE fingerprint = ?`))
-	if err != nil {
-		return fmt.Errorf("prepare: %w", err)
-	}
-	defer updF.Close()
+	rf := newBatch(s, tx, `INSERT INTO run_findings (run_id, fingerprint, target, rule_id, status, severity, domain, data) VALUES `, ``, 8)
+	hist := newBatch(s, tx, `INSERT INTO findings (fingerprint, target, rule_id, first_seen, first_run_id, last_seen, last_run_id, last_status, fixed_at) VALUES `,
+		` ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen, last_run_id = excluded.last_run_id, last_status = excluded.last_status, fixed_at = excluded.fixed_at`, 9)
 	seen := map[string]bool{}
 	for _, f := range fs {
 		fp := f.Fingerprint
@@ -186,8 +175,8 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, fs []fi
 			continue
 		}
 		seen[fp] = true
-		if _, err := insRF.ExecContext(ctx, runID, fp, f.Target, f.RuleID, string(f.Status), int(f.Severity), f.Domain, mustJSON(f)); err != nil {
-			return fmt.Errorf("finding %s %s: %w", f.Target, f.RuleID, err)
+		if err := rf.add(ctx, runID, fp, f.Target, f.RuleID, string(f.Status), int(f.Severity), f.Domain, mustJSON(f)); err != nil {
+			return fmt.Errorf("findings: %w", err)
 		}
 		h, had := prev[fp]
 		fixed := h.fixed
@@ -201,14 +190,55 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, fs []fi
 			fixed = sql.NullInt64{Int64: ms0(at), Valid: true}
 			d.Fixed = append(d.Fixed, f)
 		}
-		if had {
-			_, err = updF.ExecContext(ctx, ms0(at), runID, string(f.Status), fixed, fp)
-		} else {
-			_, err = insF.ExecContext(ctx, fp, f.Target, f.RuleID, ms0(at), runID, ms0(at), runID, string(f.Status), fixed)
-		}
-		if err != nil {
-			return fmt.Errorf("history %s %s: %w", f.Target, f.RuleID, err)
+		// first_seen and first_run_id are kept by the upsert for known
+		// fingerprints.
+		if err := hist.add(ctx, fp, f.Target, f.RuleID, ms0(at), runID, ms0(at), runID, string(f.Status), fixed); err != nil {
+			return fmt.Errorf("finding history: %w", err)
 		}
 	}
+	if err := rf.flush(ctx); err != nil {
+		return fmt.Errorf("findings: %w", err)
+	}
+	if err := hist.flush(ctx); err != nil {
+		return fmt.Errorf("finding history: %w", err)
+	}
 	return nil
+}
+
+// batch collects rows for one multi-row INSERT, so a run of hundreds of
+// findings costs a few round trips rather than one per row.
+type batch struct {
+	s          *SQL
+	tx         *sql.Tx
+	head, tail string
+	cols, rows int
+	args       []any
+}
+
+// batchRows is how many rows go in one statement (well under SQLite's
+// and PostgreSQL's limits on bound parameters).
+const batchRows = 100
+
+func newBatch(s *SQL, tx *sql.Tx, head, tail string, cols int) *batch {
+	return &batch{s: s, tx: tx, head: head, tail: tail, cols: cols}
+}
+
+func (b *batch) add(ctx context.Context, vals ...any) error {
+	b.args = append(b.args, vals...)
+	b.rows++
+	if b.rows >= batchRows {
+		return b.flush(ctx)
+	}
+	return nil
+}
+
+func (b *batch) flush(ctx context.Context) error {
+	if b.rows == 0 {
+		return nil
+	}
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", b.cols), ", ") + ")"
+	q := b.head + strings.TrimSuffix(strings.Repeat(row+", ", b.rows), ", ") + b.tail
+	_, err := b.tx.ExecContext(ctx, b.s.q(q), b.args...)
+	b.args, b.rows = b.args[:0], 0
+	return err
 }

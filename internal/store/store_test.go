@@ -448,11 +448,18 @@ func TestConcurrentWriters(t *testing.T) {
 }
 
 func BenchmarkSaveRun(b *testing.B) {
-	s, err := Open(context.Background(), b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	b.Run("sqlite", func(b *testing.B) {
+		s, err := Open(context.Background(), b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		benchSaveRun(b, s)
+	})
+	b.Run("postgres", func(b *testing.B) { benchSaveRun(b, openTestPostgres(b)) })
+}
+
+func benchSaveRun(b *testing.B, s *SQL) {
 	// A realistic run: 10 targets x 69 rules.
 	var targets []string
 	var fs []finding.Finding
