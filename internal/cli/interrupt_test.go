@@ -47,11 +47,7 @@ func TestInterruptWritesWhatFinished(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-c.finished; time.Sleep(50 * time.Millisecond); cancel() }()
 	var stdout, stderr bytes.Buffer
-	start := time.Now()
 	code := run(ctx, []string{"scan", "@" + inv, "-f", "json", "-o", out, "--only", "NET-001"}, &stdout, &stderr, d)
-	if el := time.Since(start); el > 10*time.Second {
-		t.Errorf("took %s to stop", el)
-	}
 	if code != ExitIncomplete {
 		t.Errorf("exit %d, want %d (incomplete); stderr %s", code, ExitIncomplete, stderr.String())
 	}

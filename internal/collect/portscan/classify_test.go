@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/rampart-sec/rampart/internal/collect"
 )
 
@@ -225,26 +227,32 @@ func TestConnectRetriesLocalFailures(t *testing.T) {
 	}
 }
 
-// TestRateLimit: with a rate of 50 a second, 30 connects take about half
-// a second (checked loosely: at least a quarter), and the rate is shared
-// by every scan of the collector.
+// TestRateLimit: every connect attempt waits on the collector's limiter,
+// which is shared by all its scans and set to the configured rate.
 func TestRateLimit(t *testing.T) {
 	c := New(Options{Rate: 50})
+	if rl, ok := c.limiter.(*rate.Limiter); !ok || rl.Limit() != 50 {
+		t.Fatalf("limiter %+v", c.limiter)
+	}
+	w := &countingWaiter{}
+	c.limiter = w
 	d := newCountingDialer(&retryDialer{})
-	start := time.Now()
 	for range 2 {
-		_, err := c.Scan(context.Background(), nodeTarget("192.0.2.1"), "1-15", seq(1, 15), &collect.Env{Dialer: d})
-		if err != nil {
+		if _, err := c.Scan(context.Background(), nodeTarget("192.0.2.1"), "1-15", seq(1, 15), &collect.Env{Dialer: d}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if el := time.Since(start); el < 250*time.Millisecond {
-		t.Errorf("30 connects at 50/s took %s", el)
+	if d.n.Load() != 30 || w.n.Load() != 30 {
+		t.Errorf("%d connects, %d waits", d.n.Load(), w.n.Load())
 	}
-	if d.n.Load() != 30 {
-		t.Errorf("%d connects", d.n.Load())
+	if New(Options{}).limiter != nil {
+		t.Error("a limiter without a rate")
 	}
 }
+
+type countingWaiter struct{ n atomic.Int64 }
+
+func (w *countingWaiter) Wait(context.Context) error { w.n.Add(1); return nil }
 
 func seq(a, b int) []int {
 	var out []int

@@ -63,7 +63,12 @@ type Options struct {
 // limit is shared by every scan it runs.
 type Collector struct {
 	opts    Options
-	limiter *rate.Limiter
+	limiter waiter // nil: no rate limit
+}
+
+// waiter paces connection attempts (*rate.Limiter).
+type waiter interface {
+	Wait(ctx context.Context) error
 }
 
 // New returns a port-scanning collector.

@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/rampart-sec/rampart/internal/collect"
 )
 
@@ -36,7 +34,7 @@ const (
 // collector, and a connect timeout that adapts to the round-trip times seen.
 type connectScanner struct {
 	dialer     collect.Dialer
-	limiter    *rate.Limiter // nil: no rate limit
+	limiter    waiter // nil: no rate limit
 	workers    int
 	minTimeout time.Duration
 	maxTimeout time.Duration
