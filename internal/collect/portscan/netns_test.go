@@ -149,9 +149,8 @@ func TestJavaRMIAndJMXInNamespace(t *testing.T) {
 
 // TestPostgreSQLInNamespace identifies a real PostgreSQL server.
 func TestPostgreSQLInNamespace(t *testing.T) {
-	initdb, err1 := exec.LookPath("initdb")
-	postgres, err2 := exec.LookPath("postgres")
-	if err1 != nil || err2 != nil {
+	initdb, postgres := postgresBinaries()
+	if initdb == "" {
 		t.Skip("PostgreSQL is not installed")
 	}
 	ns := netnstest.New(t)
@@ -177,6 +176,26 @@ func TestPostgreSQLInNamespace(t *testing.T) {
 	if o, _ := openPort(p, 5432); o.Service != svcPostgreSQL || o.Banner != "SSL not supported" {
 		t.Fatalf("5432: %+v", p.Open)
 	}
+}
+
+// postgresBinaries finds initdb and postgres on PATH or where Debian
+// keeps them.
+func postgresBinaries() (initdb, postgres string) {
+	i, err1 := exec.LookPath("initdb")
+	p, err2 := exec.LookPath("postgres")
+	if err1 == nil && err2 == nil {
+		return i, p
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	for _, d := range dirs {
+		i, p = filepath.Join(d, "initdb"), filepath.Join(d, "postgres")
+		if _, err := os.Stat(i); err == nil {
+			if _, err := os.Stat(p); err == nil {
+				return i, p
+			}
+		}
+	}
+	return "", ""
 }
 
 // startProc starts cmd and stops it (its process only) when the test ends.
