@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -325,25 +326,25 @@ func (c *Collector) discover(ctx context.Context, cs *connectScanner, prefix net
 		mu   sync.Mutex
 		live []string
 		wg   sync.WaitGroup
-		sem  = make(chan struct{}, max(1, c.opts.Workers/len(discoveryPorts)))
+		next atomic.Int64
 	)
-	for _, a := range addrs {
+	for range min(len(addrs), max(1, c.opts.Workers/len(discoveryPorts))) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
 			sub := *cs
 			sub.workers = len(discoveryPorts)
-			res, err := sub.scan(ctx, a.String(), discoveryPorts)
-			if err == nil && (len(res.open) > 0 || res.closed > 0) {
-				mu.Lock()
-				live = append(live, a.String())
-				mu.Unlock()
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= len(addrs) {
+					return
+				}
+				res, err := sub.scan(ctx, addrs[i].String(), discoveryPorts)
+				if err == nil && (len(res.open) > 0 || res.closed > 0) {
+					mu.Lock()
+					live = append(live, addrs[i].String())
+					mu.Unlock()
+				}
 			}
 		}()
 	}
