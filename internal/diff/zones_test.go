@@ -159,6 +159,29 @@ func TestZonesEndToEnd(t *testing.T) {
 		t.Errorf("NET-004 from an allowed source: %s, want manual", got)
 	}
 
+	// The DMZ's /29 as a range: its live addresses become nodes, and the
+	// port rules judge those nodes, not the range.
+	rs := &scan.Scanner{
+		Collectors: []collect.Collector{portscan.New(portscan.Options{ConnectTimeout: 500 * time.Millisecond, BannerWait: 300 * time.Millisecond})},
+		Rules:      set.Rules(),
+		Env:        collect.Env{Dialer: dmz.Dialer(t, 16), PerHost: 4},
+		Scan:       facts.DefaultScan(time.Time{}),
+		Role:       "dmz",
+	}
+	rr := rs.Run(context.Background(), []target.Target{{Name: "dmz-range", Kind: target.Node, Host: "192.0.2.0/29", Decl: target.Declared{Ports: "3306,8443"}}}).Report
+	names := map[string]finding.TargetInfo{}
+	for _, ti := range rr.Targets {
+		names[ti.Name] = ti
+	}
+	if n, ok := names["192.0.2.1"]; !ok || n.Parent != "dmz-range" || !slices.Equal(n.OpenPorts, []string{"3306/mysql", "8443/unknown"}) {
+		t.Errorf("range scan targets: %+v", rr.Targets)
+	}
+	for _, f := range rr.Findings {
+		if f.Target == "dmz-range" && f.RuleID == "NET-003" && f.Status != finding.NotApplicable {
+			t.Errorf("NET-003 on the range itself: %s %s", f.Status, f.Message)
+		}
+	}
+
 	// From the DMZ, a scanner that is not a cluster member reaching the
 	// Hazelcast port fails OS-004: move the member port to every address.
 	serveFor(t, node.Listen(t, "tcp", "192.0.2.1:4000"), hazelcast)

@@ -138,7 +138,14 @@ func (c *Collector) Collect(ctx context.Context, t target.Target, env *collect.E
 	if err != nil {
 		return nil, err
 	}
-	return &facts.Facts{Ports: p}, nil
+	f := &facts.Facts{Ports: p}
+	if _, err := netip.ParsePrefix(t.Host); err == nil {
+		// A range is no host: its live addresses (p.Hosts) become nodes
+		// of their own, and the port rules judge those, not the range.
+		f.SetStatus(facts.NSPorts, facts.Status{State: facts.Absent,
+			Reason: fmt.Sprintf("%s is a range: its %d live address(es) are scanned as nodes of their own", t.Host, len(p.Hosts))})
+	}
+	return f, nil
 }
 
 // portList turns a port specification into ports ("top": the WSO2 and

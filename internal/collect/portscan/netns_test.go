@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/facts"
 	"github.com/rampart-sec/rampart/internal/netnstest"
 	"github.com/rampart-sec/rampart/internal/target"
 )
@@ -101,7 +102,14 @@ func TestCIDRDiscoveryInNamespace(t *testing.T) {
 	serve(t, b.Listen(t, "tcp", "192.0.2.3:9443"), closeHandler)
 	c := New(Options{ConnectTimeout: 500 * time.Millisecond})
 	tg := target.Target{Name: "range", Kind: target.Node, Host: "192.0.2.0/29"}
-	p := collectPorts(t, c, tg, &collect.Env{Dialer: a.Dialer(t, 16)})
+	f, err := c.Collect(context.Background(), tg, &collect.Env{Dialer: a.Dialer(t, 16)})
+	if err != nil || f.Ports == nil {
+		t.Fatalf("%v", err)
+	}
+	if st := f.Status[facts.NSPorts]; st.State != facts.Absent || !strings.Contains(st.Reason, "3 live address(es)") {
+		t.Errorf("status of a range: %+v", st)
+	}
+	p := f.Ports
 	// 192.0.2.1 is the scanner's own address in a: refused, so live too.
 	if !slices.Equal(p.Hosts, []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"}) {
 		t.Fatalf("hosts %v", p.Hosts)
