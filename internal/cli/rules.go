@@ -30,8 +30,8 @@ type ruleOpts struct {
 func (o *ruleOpts) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringArrayVar(&o.dirs, "rules", nil, "directory of custom rule files (*.yaml) to add to the built-in rules (repeatable)")
-	f.StringSliceVar(&o.only, "only", nil, "run only these rule IDs (comma-separated)")
-	f.StringSliceVar(&o.skip, "skip", nil, "skip these rule IDs (comma-separated)")
+	f.StringSliceVar(&o.only, "only", nil, "run only these rule IDs (comma-separated; * and ? match, as in 'TLS-*,KEY-00?')")
+	f.StringSliceVar(&o.skip, "skip", nil, "skip these rule IDs (comma-separated; * and ? match)")
 }
 
 // loadRules loads the built-in rules and the custom rule directories.
@@ -229,6 +229,9 @@ func (a *app) rulesTestCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if probs := set.CompileAll(); len(probs) > 0 {
+				return usageErr("%s", strings.Join(probs, "\n"))
+			}
 			results := rules.RunTests(set.Rules())
 			failed := 0
 			for _, r := range results {
@@ -261,6 +264,9 @@ func (a *app) rulesLintCmd() *cobra.Command {
 			set, err := a.testSet(args)
 			if err != nil {
 				return err
+			}
+			if probs := set.CompileAll(); len(probs) > 0 {
+				return usageErr("%s", strings.Join(probs, "\n"))
 			}
 			opt := rules.LintOptions{}
 			if len(args) == 0 {

@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/rampart-sec/rampart/internal/rules"
@@ -12,6 +13,9 @@ func loadBuiltin(t testing.TB) *rules.Set {
 	set, err := rules.Load(rules.Source{Name: "rules", FS: builtin.FS, Trusted: true})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if probs := set.CompileAll(); len(probs) > 0 {
+		t.Fatalf("built-in rules do not compile:\n%s", strings.Join(probs, "\n"))
 	}
 	return set
 }

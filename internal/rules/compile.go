@@ -1,32 +1,52 @@
 package rules
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"cel.dev/cel-go/cel"
 )
 
-// compileRule compiles and type-checks every expression of r once,
-// returning every problem rather than stopping at the first.
+// compileRule compiles and type-checks every expression of r, returning
+// every problem rather than stopping at the first.
 func compileRule(env *cel.Env, r *Rule, trusted bool) []string {
 	var probs []string
 	for i, c := range r.Checks {
 		if c == nil {
 			continue
 		}
-		at := fmt.Sprintf("%s:%d: rule %s check %d (%s)", r.File, r.Line, r.ID, i+1, c.Kind)
-		if c.Kind == KindManual {
-			// A manual check's message is plain text, not CEL.
-			continue
+		c.bind(env, r, i, trusted)
+		if err := c.ready(); err != nil {
+			probs = append(probs, c.problems...)
+		}
+	}
+	return probs
+}
+
+// bind records what a check needs to compile itself later.
+func (c *Check) bind(env *cel.Env, r *Rule, i int, trusted bool) {
+	c.env, c.trusted = env, trusted
+	c.at = fmt.Sprintf("%s:%d: rule %s check %d (%s)", r.File, r.Line, r.ID, i+1, c.Kind)
+}
+
+// ready compiles the check's expressions the first time it is called and
+// returns the compile error, if any, every time. Built-in rules compile on
+// first use: a scan of an endpoint never pays for the file and host checks
+// it cannot judge, and `rampart rules list` compiles nothing. Their tests
+// (and `rampart rules test`) compile every one.
+func (c *Check) ready() error {
+	c.once.Do(func() {
+		if c.Kind == KindManual || c.env == nil {
+			return // a manual check's message is plain text, not CEL
 		}
 		compile := func(field, src string, want *cel.Type) cel.Program {
 			if strings.TrimSpace(src) == "" {
 				return nil
 			}
-			prg, err := compileExpr(env, src, want, trusted)
+			prg, err := compileExpr(c.env, src, want, c.trusted)
 			if err != nil {
-				probs = append(probs, fmt.Sprintf("%s %s: %v", at, field, err))
+				c.problems = append(c.problems, fmt.Sprintf("%s %s: %v", c.at, field, err))
 			}
 			return prg
 		}
@@ -37,12 +57,14 @@ func compileRule(env *cel.Env, r *Rule, trusted bool) []string {
 		c.prog.message = compile("message", c.Message, cel.StringType)
 		c.prog.passMessage = compile("pass_message", c.PassMessage, cel.StringType)
 		c.prog.errors = compile("errors", c.Errors, cel.ListType(cel.StringType))
-		c.prog.evidence = nil
 		for j, e := range c.Evidence {
 			c.prog.evidence = append(c.prog.evidence, compile(fmt.Sprintf("evidence[%d]", j), e, nil))
 		}
-	}
-	return probs
+		if len(c.problems) > 0 {
+			c.compileErr = errors.New(strings.Join(c.problems, "; "))
+		}
+	})
+	return c.compileErr
 }
 
 func compileExpr(env *cel.Env, src string, want *cel.Type, trusted bool) (cel.Program, error) {

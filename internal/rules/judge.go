@@ -153,6 +153,9 @@ func judgeCheck(c *Check, in Input, act interpreter.Activation) checkResult {
 		res.message = fmt.Sprintf("%s offers no %s evidence", kindPhrase(in.Facts.Target.Kind), c.Kind)
 		return res
 	}
+	if err := c.ready(); err != nil {
+		return errorResult(res, "compile", err)
+	}
 	if st, msg := requirements(c, in.Facts); st != "" {
 		res.status, res.message = st, msg
 		return res

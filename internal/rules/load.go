@@ -70,8 +70,9 @@ func Load(sources ...Source) (*Set, error) {
 	}
 	// Compiling is most of the load time (parsing and type-checking some
 	// 250 expressions); rules compile independently and a cel.Env is safe
-	// for concurrent use, so they are compiled in parallel. Problems keep
-	// the rules' order.
+	// for concurrent use, so custom rules are compiled in parallel, every
+	// problem reported at once, in the rules' order. Built-in rules compile
+	// lazily (see Check.ready) and CompileAll checks them all.
 	perRule := make([][]string, len(all))
 	var wg sync.WaitGroup
 	next := make(chan int)
@@ -81,7 +82,17 @@ func Load(sources ...Source) (*Set, error) {
 			defer wg.Done()
 			for i := range next {
 				r := all[i]
-				perRule[i] = append(validate(r), compileRule(env, r, trusted[r])...)
+				perRule[i] = validate(r)
+				if trusted[r] {
+					// Built-in rules compile on first use (Check.ready).
+					for j, c := range r.Checks {
+						if c != nil {
+							c.bind(env, r, j, true)
+						}
+					}
+					continue
+				}
+				perRule[i] = append(perRule[i], compileRule(env, r, false)...)
 			}
 		}()
 	}

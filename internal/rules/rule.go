@@ -7,6 +7,8 @@
 package rules
 
 import (
+	"sync"
+
 	"cel.dev/cel-go/cel"
 	"github.com/rampart-sec/rampart/internal/finding"
 	"go.yaml.in/yaml/v3"
@@ -86,6 +88,13 @@ type Check struct {
 	Partial bool `yaml:"partial" json:"partial,omitempty"`
 
 	prog programs
+	// Compilation state (see ready).
+	env        *cel.Env
+	trusted    bool
+	at         string
+	once       sync.Once
+	problems   []string
+	compileErr error
 }
 
 // Test is an inline rule test: facts in, status out.

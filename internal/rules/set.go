@@ -1,6 +1,9 @@
 package rules
 
-import "slices"
+import (
+	"path"
+	"slices"
+)
 
 // Set is a loaded, compiled rule set, sorted by ID.
 type Set struct {
@@ -24,22 +27,51 @@ func (s *Set) Has(id string) bool {
 }
 
 // Filter returns the rules selected by only (when non-empty) and not in
-// skip. IDs that name no rule are returned as unknown, so the CLI can say
-// so rather than silently scanning nothing.
+// skip. Entries are IDs or patterns (`TLS-*`, `KEY-00?`). Entries that
+// match no rule are returned as unknown, so the CLI can say so rather than
+// silently scanning nothing.
 func (s *Set) Filter(only, skip []string) (rules []*Rule, unknown []string) {
-	for _, id := range append(append([]string{}, only...), skip...) {
-		if _, ok := s.byID[id]; !ok && !slices.Contains(unknown, id) {
-			unknown = append(unknown, id)
+	matches := func(pattern, id string) bool {
+		if pattern == id {
+			return true
+		}
+		ok, err := path.Match(pattern, id)
+		return err == nil && ok
+	}
+	for _, p := range append(append([]string{}, only...), skip...) {
+		found := false
+		for _, r := range s.rules {
+			if matches(p, r.ID) {
+				found = true
+				break
+			}
+		}
+		if !found && !slices.Contains(unknown, p) {
+			unknown = append(unknown, p)
 		}
 	}
 	for _, r := range s.rules {
-		if len(only) > 0 && !slices.Contains(only, r.ID) {
+		if len(only) > 0 && !slices.ContainsFunc(only, func(p string) bool { return matches(p, r.ID) }) {
 			continue
 		}
-		if slices.Contains(skip, r.ID) {
+		if slices.ContainsFunc(skip, func(p string) bool { return matches(p, r.ID) }) {
 			continue
 		}
 		rules = append(rules, r)
 	}
 	return rules, unknown
+}
+
+// CompileAll compiles every rule not compiled yet (built-in rules compile
+// on first use) and returns every problem, in rule order.
+func (s *Set) CompileAll() []string {
+	var probs []string
+	for _, r := range s.rules {
+		for _, c := range r.Checks {
+			if c != nil && c.ready() != nil {
+				probs = append(probs, c.problems...)
+			}
+		}
+	}
+	return probs
 }
