@@ -73,7 +73,9 @@ func (ns *NS) IP(t testing.TB, args ...string) {
 }
 
 // LinkTo is the name of ns's end of the veth that Veth made to peer.
-func (ns *NS) LinkTo(peer *NS) string { return "v" + peer.Name[strings.LastIndexByte(peer.Name, '-')+1:] }
+func (ns *NS) LinkTo(peer *NS) string {
+	return "v" + peer.Name[strings.LastIndexByte(peer.Name, '-')+1:]
+}
 
 // Veth links a and b with a veth pair, a's end at aAddr and b's at bAddr
 // (CIDR notation), both up.
