@@ -72,9 +72,11 @@ func (ns *NS) IP(t testing.TB, args ...string) {
 	}
 }
 
-// LinkTo is the name of ns's end of the veth that Veth made to peer.
+// LinkTo is the name of ns's end of the veth that Veth made to peer:
+// "v<pid>-<n>" of the peer, unique across test processes running at once
+// and within the 15 bytes an interface name may have.
 func (ns *NS) LinkTo(peer *NS) string {
-	return "v" + peer.Name[strings.LastIndexByte(peer.Name, '-')+1:]
+	return "v" + strings.TrimPrefix(peer.Name, "rampart-t")
 }
 
 // Veth links a and b with a veth pair, a's end at aAddr and b's at bAddr
