@@ -164,6 +164,9 @@ func portList(spec string) ([]int, error) {
 // Scan scans ports of the target's host (or discovers the live hosts of
 // its CIDR range) and returns the facts.
 func (c *Collector) Scan(ctx context.Context, t target.Target, spec string, ports []int, env *collect.Env) (*facts.Ports, error) {
+	if env == nil {
+		env = &collect.Env{}
+	}
 	dialer := env.Dialer
 	if dialer == nil {
 		dialer = &net.Dialer{}
