@@ -37,8 +37,9 @@ type Options struct {
 	// collector runs (0: no cap beyond Workers).
 	Rate float64
 	// ConnectTimeout is the longest a connect may take before the port
-	// counts as filtered (default 1.5s); MinTimeout the floor the adaptive
-	// timeout may shrink to once round trips are known (default 250ms).
+	// counts as filtered (default 1.5s; each connect gets at least 3/4 of
+	// it); MinTimeout the floor the adaptive timeout may shrink to once
+	// round trips are known (default 250ms).
 	ConnectTimeout time.Duration
 	MinTimeout     time.Duration
 	// BannerWait is how long identification waits for a server that

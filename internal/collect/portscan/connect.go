@@ -118,6 +118,8 @@ func (s *connectScanner) scan(ctx context.Context, ip string, ports []int) (conn
 				var local connectResult
 				var again []int
 				timeout := s.maxTimeout
+				dl := &dialDeadline{parent: ctx}
+				defer dl.stop()
 				for n := 0; ctx.Err() == nil; n++ {
 					i := int(next.Add(1)) - 1
 					if i >= len(ports) {
@@ -127,7 +129,7 @@ func (s *connectScanner) scan(ctx context.Context, ip string, ports []int) (conn
 						timeout = est.timeout(s.minTimeout, s.maxTimeout)
 					}
 					p := ports[i]
-					st, src, rtt, transient := s.try(ctx, ip, p, timeout)
+					st, src, rtt, transient := s.try(ctx, dl.get(timeout), ip, p)
 					local.transient += transient
 					switch st {
 					case stateOpen:
@@ -180,10 +182,40 @@ func (s *connectScanner) scan(ctx context.Context, ip string, ports []int) (conn
 // maxTransient bounds the retries of one port after local failures.
 const maxTransient = 8
 
-// try connects once to ip:port (retrying local resource failures) and
-// says what it found, with the local address of an open connection and
-// the time the answer took.
-func (s *connectScanner) try(ctx context.Context, ip string, port int, timeout time.Duration) (st portState, src string, rtt time.Duration, transient int) {
+// dialDeadline hands a worker's dials a context whose deadline lies
+// between three quarters of the timeout and the timeout ahead: renewing it
+// only when a quarter is spent saves a context and a timer per connect,
+// about a tenth of the cost of a refused connect on a LAN. A port thus
+// counts as filtered once it has not answered within at least 3/4 of the
+// timeout.
+type dialDeadline struct {
+	parent   context.Context
+	ctx      context.Context
+	cancel   context.CancelFunc
+	deadline time.Time
+	timeout  time.Duration
+}
+
+func (d *dialDeadline) get(timeout time.Duration) context.Context {
+	now := time.Now()
+	if d.ctx == nil || timeout != d.timeout || d.deadline.Sub(now) < timeout*3/4 {
+		d.stop()
+		d.timeout, d.deadline = timeout, now.Add(timeout)
+		d.ctx, d.cancel = context.WithDeadline(d.parent, d.deadline)
+	}
+	return d.ctx
+}
+
+func (d *dialDeadline) stop() {
+	if d.cancel != nil {
+		d.cancel()
+	}
+}
+
+// try connects once to ip:port within dctx's deadline (retrying local
+// resource failures) and says what it found, with the local address of an
+// open connection and the time the answer took.
+func (s *connectScanner) try(ctx, dctx context.Context, ip string, port int) (st portState, src string, rtt time.Duration, transient int) {
 	addr := net.JoinHostPort(ip, strconv.Itoa(port))
 	for attempt := 0; ; attempt++ {
 		if s.limiter != nil {
@@ -191,11 +223,9 @@ func (s *connectScanner) try(ctx context.Context, ip string, port int, timeout t
 				return stateFiltered, "", 0, transient
 			}
 		}
-		dctx, cancel := context.WithTimeout(ctx, timeout)
 		start := time.Now()
 		conn, err := s.dialer.DialContext(dctx, "tcp", addr)
 		rtt = time.Since(start)
-		cancel()
 		if err == nil {
 			if la, ok := conn.LocalAddr().(*net.TCPAddr); ok {
 				src = la.IP.String()
