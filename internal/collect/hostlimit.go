@@ -21,6 +21,16 @@ func NewHostLimiter(n int) *HostLimiter {
 	return &HostLimiter{n: n, slots: map[string]chan struct{}{}}
 }
 
+// Limiter returns the scan's shared per-host limiter, or, for a collector
+// used on its own (a test, a one-off probe), a fresh one allowing perHost
+// connections.
+func (e *Env) Limiter(perHost int) *HostLimiter {
+	if e != nil && e.Hosts != nil {
+		return e.Hosts
+	}
+	return NewHostLimiter(perHost)
+}
+
 // Limit is the number of connections allowed per host (0: no limit).
 func (l *HostLimiter) Limit() int {
 	if l == nil || l.n < 1 {

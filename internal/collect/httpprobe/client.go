@@ -38,7 +38,7 @@ type prober struct {
 	vhost    string // declared public host name, sent as Host and SNI
 	tr       *http.Transport
 	dialer   collect.Dialer
-	limiter  *hostLimiter
+	limiter  *collect.HostLimiter
 	perHost  int
 	limitKey string
 	ua       string
@@ -52,12 +52,14 @@ type prober struct {
 func (c *Collector) newProber(t target.Target, scheme string, env *collect.Env) *prober {
 	p := &prober{
 		opts: c.opts, env: env, t: t, scheme: scheme, base: baseURL(t, scheme),
-		vhost: t.Decl.Hostname, limiter: &c.limiter, perHost: c.opts.PerHost,
+		vhost: t.Decl.Hostname, perHost: c.opts.PerHost,
 		limitKey: strings.ToLower(t.Host), ua: userAgent(c.opts.Version),
 	}
 	if env.PerHost > 0 {
 		p.perHost = env.PerHost
 	}
+	// One budget per host for every collector of the scan.
+	p.limiter = env.Limiter(p.perHost)
 	p.dialer = env.Dialer
 	if p.dialer == nil {
 		p.dialer = &net.Dialer{}
@@ -263,7 +265,7 @@ func (p *prober) fetch(ctx context.Context, r request) *answer {
 		return a
 	}
 	a.url = u.String()
-	release, err := p.limiter.acquire(ctx, p.limitKey, p.perHost)
+	release, err := p.limiter.Acquire(ctx, p.limitKey)
 	if err != nil {
 		a.err = fmt.Errorf("waiting for a connection slot: %w", err)
 		return a

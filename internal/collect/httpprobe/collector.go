@@ -80,8 +80,7 @@ func (o Options) withDefaults() Options {
 // Collector is the HTTP prober. It is safe for concurrent use; the
 // per-host connection limit is shared by every scan it runs.
 type Collector struct {
-	opts    Options
-	limiter hostLimiter
+	opts Options
 }
 
 // New returns an HTTP collector.

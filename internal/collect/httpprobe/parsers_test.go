@@ -240,4 +240,3 @@ func TestKeptHeaders(t *testing.T) {
 		t.Errorf("disclosures after trimming: %q", d)
 	}
 }
-

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/collect"
@@ -36,12 +37,11 @@ type Options struct {
 // Collector is the TLS prober. It is safe for concurrent use; the per-host
 // connection limit is shared by every scan it runs.
 type Collector struct {
-	opts    Options
-	reg     *tlswire.Registry
-	limiter hostLimiter
-	tls     []uint16
-	tls13   []uint16
-	rank    map[uint16]int
+	opts  Options
+	reg   *tlswire.Registry
+	tls   []uint16
+	tls13 []uint16
+	rank  map[uint16]int
 }
 
 // New returns a TLS collector.
@@ -113,13 +113,17 @@ func (c *Collector) Probe(ctx context.Context, t target.Target, env *collect.Env
 		name = t.Decl.Hostname
 	}
 	p := &prober{
-		reg: c.reg, limiter: &c.limiter, perHost: c.opts.PerHost,
+		reg: c.reg, perHost: c.opts.PerHost,
 		connectTimeout: c.opts.ConnectTimeout, handshakeTimeout: c.opts.HandshakeTimeout,
 		tlsCands: c.tls, tls13Cands: c.tls13, rank: c.rank,
 	}
 	if env != nil && env.PerHost > 0 {
 		p.perHost = env.PerHost
 	}
+	// One budget per host for every collector of the scan, keyed by the
+	// host as the target names it (the HTTP prober uses the same key).
+	p.limiter = env.Limiter(p.perHost)
+	p.limitKey = strings.ToLower(t.Host)
 	if env != nil && env.Dialer != nil {
 		p.dialer = env.Dialer
 	} else {
@@ -133,7 +137,6 @@ func (c *Collector) Probe(ctx context.Context, t target.Target, env *collect.Env
 		return nil, nil, fmt.Errorf("tls probe %s: %w", addr, err)
 	}
 	p.addr = net.JoinHostPort(ip, strconv.Itoa(t.Port))
-	p.limitKey = ip
 	start := time.Now()
 	// Loading the system roots takes longer than probing a fast server:
 	// do it meanwhile.

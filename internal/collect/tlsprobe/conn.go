@@ -34,7 +34,7 @@ type conn struct {
 // dial opens a connection under the per-host limit; the returned release
 // must be called after close.
 func (p *prober) dial(ctx context.Context) (*conn, func(), error) {
-	release, err := p.limiter.acquire(ctx, p.limitKey, p.perHost)
+	release, err := p.limiter.Acquire(ctx, p.limitKey)
 	if err != nil {
 		return nil, nil, fmt.Errorf("waiting for a connection slot: %w", err)
 	}

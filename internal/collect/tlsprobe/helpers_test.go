@@ -191,6 +191,14 @@ func requireEvalTarget(t *testing.T, addr string) {
 // and starts it with the given -D properties; it skips without a JDK.
 func jsseServer(t *testing.T, props ...string) int {
 	t.Helper()
+	port, _ := jsseServerSuites(t, props...)
+	return port
+}
+
+// jsseServerSuites starts the JSSE server and returns its port and the
+// suites it enables, as the JDK names them, in its order.
+func jsseServerSuites(t *testing.T, props ...string) (int, []string) {
+	t.Helper()
 	classes := compileJSSE(t)
 	dir := t.TempDir()
 	ks := filepath.Join(dir, "server.p12")
@@ -229,14 +237,18 @@ func jsseServer(t *testing.T, props ...string) int {
 			if err != nil {
 				t.Fatalf("port file: %v", err)
 			}
-			return port
+			sb, err := os.ReadFile(portFile + ".suites")
+			if err != nil {
+				t.Fatalf("suites file: %v", err)
+			}
+			return port, strings.Fields(string(sb))
 		}
 		if cmd.ProcessState != nil {
 			break
 		}
 	}
 	t.Fatalf("JSSE server did not start: %s", stderr.String())
-	return 0
+	return 0, nil
 }
 
 var (

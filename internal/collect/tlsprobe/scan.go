@@ -16,7 +16,7 @@ import (
 // prober scans one address. It is made per Collect call and discarded.
 type prober struct {
 	reg              *tlswire.Registry
-	limiter          *hostLimiter
+	limiter          *collect.HostLimiter
 	limitKey         string
 	perHost          int
 	dialer           collect.Dialer

@@ -8,7 +8,8 @@
 //   -Dorder=server|client         honour the server's or the client's order
 // plus JSSE's own properties (jdk.tls.ephemeralDHKeySize,
 // jdk.tls.rejectClientInitiatedRenegotiation, ...).
-// It binds 127.0.0.1:0, writes the port to PORTFILE, answers each connection
+// It binds 127.0.0.1:0, writes the suites it enables (in its order, one per
+// line) to PORTFILE.suites and then the port to PORTFILE, answers each connection
 // with a small HTTP response and exits when its standard input closes.
 import java.io.FileInputStream;
 import java.io.InputStream;
@@ -48,6 +49,9 @@ public class TLSServer {
         SSLParameters params = ss.getSSLParameters();
         params.setUseCipherSuitesOrder(!"client".equals(System.getProperty("order")));
         ss.setSSLParameters(params);
+        // What this JDK actually enables after its jdk.tls.disabledAlgorithms,
+        // so tests compare the prober with the JDK in use, not a JDK of the past.
+        Files.writeString(Path.of(args[0] + ".suites"), String.join("\n", ss.getEnabledCipherSuites()) + "\n");
         Files.writeString(Path.of(args[0] + ".tmp"), Integer.toString(ss.getLocalPort()));
         Files.move(Path.of(args[0] + ".tmp"), Path.of(args[0]));
 
