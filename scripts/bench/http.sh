@@ -7,7 +7,7 @@
 #   scripts/bench/http.sh 127.0.0.1:9999      # another loopback HTTPS endpoint
 #
 # Three ways of running rampart are timed:
-#   probe  the HTTP collector alone (internal/collect/httpprobe/cmd/httpprobe):
+#   probe  the HTTP collector alone (rampart facts --collectors http):
 #          base URL, not-found probe and 33 known WSO2 paths
 #   scan   `rampart scan https://target/` (every collector: TLS, HTTP, ...; rules; report)
 # and nmap as in ../shared/eval/baseline/TIMINGS.md (nmap-http):
@@ -23,7 +23,7 @@ RUNS="${RUNS:-5}"
 NMAP_RUNS="${NMAP_RUNS:-3}"
 mkdir -p "$OUT"
 if [[ -z "${SKIP_BUILD:-}" ]]; then
-  (cd "$ROOT" && go build -o "$OUT/rampart" ./cmd/rampart && go build -o "$OUT/httpprobe" ./internal/collect/httpprobe/cmd/httpprobe)
+  (cd "$ROOT" && go build -o "$OUT/rampart" ./cmd/rampart)
 fi
 
 targets=("$@"); [[ ${#targets[@]} -eq 0 ]] && targets=(weak strong)
@@ -41,7 +41,7 @@ OUT="$OUT" RUNS="$RUNS" NMAP_RUNS="$NMAP_RUNS" python3 - "${targets[@]}" <<'PY'
 import json, os, re, shutil, statistics, subprocess, sys, time
 
 out, runs, nruns = os.environ["OUT"], int(os.environ["RUNS"]), int(os.environ["NMAP_RUNS"])
-rampart, probe = os.path.join(out, "rampart"), os.path.join(out, "httpprobe")
+rampart = os.path.join(out, "rampart")
 
 def timed(argv):
     t = time.perf_counter()
@@ -52,7 +52,7 @@ rows = []
 for target in sys.argv[1:]:
     host, port = target.rsplit(":", 1)
     url = f"https://{target}/"
-    probe_cmd = [probe, url]
+    probe_cmd = [rampart, "facts", "--collectors", "http", url]
     scan_cmd = [rampart, "scan", url, "-f", "json", "--fail-on", "none"]
     nmap_cmd = ["nmap", "-n", "-sV", "--script", "http-headers,http-security-headers,http-server-header", "-p", port, host]
     pt, st, nt = [], [], []
