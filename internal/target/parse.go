@@ -9,7 +9,8 @@ import (
 
 // Parse turns one command-line TARGET into targets: "local" is this host
 // (or root when set: a mounted image), "@file" an inventory, an existing
-// directory a product installation, anything else an endpoint.
+// directory a product installation, a bare IP address or CIDR range a node
+// whose ports are scanned, anything else an endpoint.
 func Parse(arg, root string) ([]Target, error) {
 	switch {
 	case arg == "local":
@@ -40,10 +41,20 @@ func Parse(arg, root string) ([]Target, error) {
 			return []Target{{Name: arg, Kind: Directory, Dir: abs}}, nil
 		}
 	}
+	// A bare IP address or a CIDR range is a node: its ports are scanned
+	// (--ports) and each service found is probed.
+	if bare := strings.Trim(arg, "[]"); isAddrOrPrefix(bare) {
+		t, err := parseAddress(bare)
+		if err != nil {
+			return nil, err
+		}
+		t.Name = arg
+		return []Target{t}, nil
+	}
 	t, err := ParseEndpoint(arg)
 	if err != nil {
 		if !strings.Contains(arg, ":") {
-			return nil, fmt.Errorf("target %q is neither an existing directory, local, @inventory.yaml nor host:port or a URL", arg)
+			return nil, fmt.Errorf("target %q is neither an existing directory, local, @inventory.yaml, an IP address or CIDR range, nor host:port or a URL", arg)
 		}
 		return nil, err
 	}

@@ -46,6 +46,12 @@ func TestParseTargets(t *testing.T) {
 	if ts, err := Parse(dir, ""); err != nil || ts[0].Kind != Directory {
 		t.Fatalf("dir: %+v %v", ts, err)
 	}
+	for _, node := range []string{"10.0.0.5", "::1", "[::1]", "192.0.2.0/28"} {
+		ts, err := Parse(node, "")
+		if err != nil || len(ts) != 1 || ts[0].Kind != Node || ts[0].Name != node {
+			t.Errorf("%s: %+v %v", node, ts, err)
+		}
+	}
 	file := filepath.Join(dir, "f")
 	os.WriteFile(file, nil, 0o644)
 	if _, err := Parse(file, ""); err == nil || !strings.Contains(err.Error(), "is a file") {
