@@ -218,6 +218,20 @@ func (a *app) testSet(args []string) (*rules.Set, error) {
 	return set, nil
 }
 
+// compiledSet loads the rules to test or lint and compiles every one of
+// them (built-in rules otherwise compile on first use), so a broken
+// expression is reported, with all the others, before any test runs.
+func (a *app) compiledSet(args []string) (*rules.Set, error) {
+	set, err := a.testSet(args)
+	if err != nil {
+		return nil, err
+	}
+	if probs := set.CompileAll(); len(probs) > 0 {
+		return nil, usageErr("%s", strings.Join(probs, "\n"))
+	}
+	return set, nil
+}
+
 func (a *app) rulesTestCmd() *cobra.Command {
 	var verbose bool
 	cmd := &cobra.Command{
@@ -225,12 +239,9 @@ func (a *app) rulesTestCmd() *cobra.Command {
 		Short: "Run the rules' inline tests (the built-in rules, or the rule files in DIR)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			set, err := a.testSet(args)
+			set, err := a.compiledSet(args)
 			if err != nil {
 				return err
-			}
-			if probs := set.CompileAll(); len(probs) > 0 {
-				return usageErr("%s", strings.Join(probs, "\n"))
 			}
 			results := rules.RunTests(set.Rules())
 			failed := 0
@@ -261,12 +272,9 @@ func (a *app) rulesLintCmd() *cobra.Command {
 		Short: "Check rules for completeness: tests both ways, remediation, sources, consistent IDs",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			set, err := a.testSet(args)
+			set, err := a.compiledSet(args)
 			if err != nil {
 				return err
-			}
-			if probs := set.CompileAll(); len(probs) > 0 {
-				return usageErr("%s", strings.Join(probs, "\n"))
 			}
 			opt := rules.LintOptions{}
 			if len(args) == 0 {
