@@ -2,6 +2,8 @@ package rules_test
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -152,6 +154,35 @@ func BenchmarkJudgeFleet(b *testing.B) {
 	}
 	// CPU time is steadier than wall time on a shared machine.
 	b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
+}
+
+// BenchmarkJudgeFleetParallel judges the same fleet the way a scan does:
+// targets concurrently, one goroutine per core (Judge is a pure function
+// of each target's facts).
+func BenchmarkJudgeFleetParallel(b *testing.B) {
+	set := loadBuiltin(b)
+	inputs := fleetFacts(1000)
+	workers := runtime.GOMAXPROCS(0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var wg sync.WaitGroup
+		next := make(chan rules.Input)
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for in := range next {
+					rules.Judge(set.Rules(), in)
+				}
+			}()
+		}
+		for _, in := range inputs {
+			next <- in
+		}
+		close(next)
+		wg.Wait()
+	}
 }
 
 // cpuTime is the CPU time this process has used (user + system).
