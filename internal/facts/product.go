@@ -187,6 +187,13 @@ type UserStore struct {
 	ConnectionName string `json:"connection_name"`
 	Password       Secret `json:"password"`
 	Origin         Origin `json:"origin"`
+	// Disabled is true for a secondary store its file turns off
+	// (<Property name="Disabled">true</Property>): the product does not
+	// connect to it.
+	Disabled bool `json:"disabled"`
+	// Error says why a secondary store's file could not be read; the
+	// other fields are then unknown.
+	Error string `json:"error,omitempty"`
 }
 
 // Datasource is one configured database connection.

@@ -25,6 +25,9 @@ type product struct {
 	xmlCache map[string]*xmlconf.Node
 	// certCache holds certificate facts by DER, for this scan only.
 	certCache map[string]facts.Certificate
+	// secondary are the secondary user store files, read once.
+	secondary     []secondaryStore
+	secondaryRead bool
 }
 
 // loadConfig reads deployment.toml and the shipped default, infer and

@@ -136,7 +136,8 @@ var (
 )
 
 // buildHardened copies a fixture and applies the hardening overlay:
-// testdata/hardened/<profile>.toml, keystores made now, the start script
+// testdata/hardened/<profile>.toml, keystores made now, secondary user
+// stores (IS, API-M) from testdata/userstores/hardened, the start script
 // with the hardening flags, %u in every log layout, HSTS on in every
 // web.xml, a neutral PassThrough Server header, a recorded update level.
 func buildHardened(t testing.TB, fixture string) string {
@@ -166,6 +167,9 @@ func buildHardened(t testing.TB, fixture string) string {
 	}
 	writeFile(t, filepath.Join(dst, scriptNames[profile]), script)
 	writeFile(t, filepath.Join(dst, "updates/config.json"), []byte(`{"update-level": 12}`))
+	if profile != ProfileMI {
+		copyTree(t, filepath.Join("testdata", "userstores", "hardened"), filepath.Join(dst, secondaryStoresDir))
+	}
 	// log4j2: the fixture's own file with a UUID in every layout.
 	logf := filepath.Join(dst, conf, "log4j2.properties")
 	if b, err := os.ReadFile(logf); err == nil {

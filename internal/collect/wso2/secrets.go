@@ -114,7 +114,9 @@ func (p *product) secrets() []facts.Secret {
 			out = append(out, u.Password)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	// Passwords in secondary user store files.
+	out = append(out, p.secondarySecrets()...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
 }
 

@@ -10,11 +10,20 @@ import (
 	"github.com/rampart-sec/rampart/internal/facts"
 )
 
-// userStores reports the primary user store.
+// userStores reports the primary user store and the secondary ones.
 func (p *product) userStores() []facts.UserStore {
+	var out []facts.UserStore
+	if u, ok := p.primaryUserStore(); ok {
+		out = append(out, u)
+	}
+	return append(out, p.secondaryUserStores()...)
+}
+
+// primaryUserStore is [user_store] of deployment.toml over the defaults.
+func (p *product) primaryUserStore() (facts.UserStore, bool) {
 	typ, ok := p.raw("user_store.type")
 	if !ok {
-		return nil
+		return facts.UserStore{}, false
 	}
 	u := facts.UserStore{Name: "primary", Type: typ}
 	u.Class, _ = p.raw("user_store.class")
@@ -29,17 +38,18 @@ func (p *product) userStores() []facts.UserStore {
 		u.External = false
 		u.Name = "primary (embedded LDAP)"
 	}
-	if b, ok := p.boolean(firstKey(p, "user_store.properties.ReadOnly", "user_store.read_only")); ok {
-		u.ReadOnly = b
-	} else {
-		u.ReadOnly = strings.Contains(typ, "read_only")
-	}
+	// A read-only manager class never writes, whatever ReadOnly says; a
+	// read-write one writes unless ReadOnly is true.
+	_, _, readOnlyClass := storeKind(u.Class)
+	readOnlyClass = readOnlyClass || strings.Contains(typ, "read_only")
+	b, _ := p.boolean(firstKey(p, "user_store.properties.ReadOnly", "user_store.read_only"))
+	u.ReadOnly = readOnlyClass || b
 	start, _ := p.boolean("user_store.properties.StartTLSEnabled")
 	u.TLS = strings.HasPrefix(strings.ToLower(u.URL), "ldaps://") || start
 	if v, ok := p.cfg.Lookup("user_store.type"); ok {
 		u.Origin = p.origin(v.Source)
 	}
-	return []facts.UserStore{u}
+	return u, true
 }
 
 func firstKey(p *product, keys ...string) string {
@@ -74,7 +84,8 @@ func (p *product) datasources() []facts.Datasource {
 		d.URL = redactURL(d.URL)
 		out = append(out, d)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	out = append(out, p.secondaryDatasources()...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
