@@ -96,7 +96,7 @@ func collectHome(ctx context.Context, h *home, forced string) (*facts.Facts, err
 	prod.Encryption = p.encryption()
 	prod.UserStores = orEmpty(p.userStores())
 	prod.Datasources = orEmpty(p.datasources())
-	prod.AdminRoles = []facts.Setting{}
+	prod.AdminRoles = orEmpty(p.adminRoles())
 	prod.CallbackRegexes = orEmpty(p.callbackRegexes())
 	prod.SessionCleanup = facts.SessionCleanup{
 		ChunkSize: p.setting("session_data.cleanup.clean_expired_session_data_in_chunks_of"),

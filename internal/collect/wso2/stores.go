@@ -189,3 +189,21 @@ func redactURL(u string) string {
 	}
 	return u
 }
+
+// adminRoles are the roles the files make administrators: [super_admin]
+// admin_role (rendered as <AdminRole> of user-mgt.xml), which holds every
+// permission, the Management Console login among them. Other grants of
+// /permission/admin/login live in the user store database, not in files.
+func (p *product) adminRoles() []facts.Setting {
+	if s := p.setting("super_admin.admin_role"); s.Set && strings.TrimSpace(s.Value) != "" {
+		return []facts.Setting{s}
+	}
+	f := p.det.layout.path("user-mgt.xml")
+	if doc := p.xml(f); doc != nil {
+		if n := doc.First("AdminRole"); n != nil && n.Text != "" {
+			return []facts.Setting{{Key: "super_admin.admin_role", Value: n.Text, Set: true,
+				Origin: facts.Origin{File: f, Line: n.Line, Note: "rendered file (<AdminRole>)"}}}
+		}
+	}
+	return nil
+}
