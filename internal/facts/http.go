@@ -31,6 +31,11 @@ type HTTP struct {
 	// 404 on most servers, 200 on a catch-all. Paths that answer exactly
 	// like it are marked catch_all and not counted as reachable.
 	NotFoundStatus int `json:"not_found_status"`
+	// TLSClient names the TLS client the HTTPS requests went through:
+	// "crypto/tls" (Go's), or "tlswire" (rampart's own TLS 1.0-1.2 client,
+	// used only when Go's found no protocol version or cipher suite in
+	// common with the server, as with DHE-only servers). Empty over HTTP.
+	TLSClient string `json:"tls_client,omitempty"`
 }
 
 // Disclosure is one piece of product or version information given away.

@@ -64,7 +64,10 @@ type ClientHello struct {
 	ServerName   string // omitted when empty or an IP literal
 	Groups       []uint16
 	PointFormats bool
-	SigAlgs      []uint16 // nil means the built-in broad list
+	// UncompressedPointsOnly offers only the uncompressed point format
+	// (a client that cannot decode compressed points).
+	UncompressedPointsOnly bool
+	SigAlgs                []uint16 // nil means the built-in broad list
 	// SupportedVersions, when set, adds the supported_versions extension.
 	SupportedVersions []Version
 	// KeyShareExt adds key_share with KeyShares (which may be empty to ask
@@ -147,7 +150,11 @@ func (c *ClientHello) extensions(w *builder) {
 		})
 	}
 	if c.PointFormats {
-		ext(ExtECPointFormats, func() { w.vec(1, func() { w.raw([]byte{0, 1, 2}) }) })
+		formats := []byte{0, 1, 2}
+		if c.UncompressedPointsOnly {
+			formats = formats[:1]
+		}
+		ext(ExtECPointFormats, func() { w.vec(1, func() { w.raw(formats) }) })
 	}
 	if c.Version >= VersionTLS12 || len(c.SupportedVersions) > 0 {
 		algs := c.SigAlgs

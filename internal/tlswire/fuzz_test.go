@@ -2,7 +2,10 @@ package tlswire
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -136,6 +139,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	}
 	for _, fl := range flights {
 		writeSeed(t, "FuzzReader", fl)
+		writeSeed(t, "FuzzClientHandshake", fl)
 		rd := NewReader(bytes.NewReader(fl))
 		for {
 			m, err := rd.Next()
@@ -155,6 +159,17 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	}
 	writeSeed(t, "FuzzSSLv2ServerHello", []byte{4, 0, 1, 0, 2, 0, 3, 0, 6, 0, 16, 'c', 'e', 'r', 1, 0, 0x80, 7, 0, 0xC0, 'i', 'd', 'i', 'd', 'i', 'd', 'i', 'd', 'i', 'd', 'i', 'd', 'i', 'd', 'i', 'd'})
 	writeSeed(t, "FuzzSSLv2ServerHello", []byte{0, 0, 1})
+	// Records each protection really produced, for FuzzRecordDecrypt.
+	for which := range uint8(4) {
+		c := fuzzCipher(which)
+		for _, msg := range []string{"", "GET / HTTP/1.0\r\n\r\n"} {
+			ct, err := c.Encrypt(TypeApplicationData, VersionTLS12, []byte(msg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeSeed(t, "FuzzRecordDecrypt", ct, which)
+		}
+	}
 }
 
 func writeSeed(t *testing.T, fuzz string, args ...any) {
@@ -167,6 +182,8 @@ func writeSeed(t *testing.T, fuzz string, args ...any) {
 			fmt.Fprintf(&b, "[]byte(%q)\n", v)
 		case bool:
 			fmt.Fprintf(&b, "bool(%v)\n", v)
+		case uint8:
+			fmt.Fprintf(&b, "byte(%q)\n", v)
 		}
 	}
 	sum := sha256.Sum256(b.Bytes())
@@ -177,4 +194,65 @@ func writeSeed(t *testing.T, fuzz string, args ...any) {
 	if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%x", sum[:8])), b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// fuzzConn is a net.Conn whose peer's bytes are fixed: reads come from
+// them, writes go nowhere.
+type fuzzConn struct {
+	net.Conn // nil: only the methods below are used
+	r        io.Reader
+}
+
+func (f *fuzzConn) Read(b []byte) (int, error)         { return f.r.Read(b) }
+func (f *fuzzConn) Write(b []byte) (int, error)        { return len(b), nil }
+func (f *fuzzConn) Close() error                       { return nil }
+func (f *fuzzConn) SetDeadline(time.Time) error        { return nil }
+func (f *fuzzConn) SetWriteDeadline(t time.Time) error { return nil }
+
+// FuzzClientHandshake feeds a server's side of a handshake to the client.
+// The seeds are the real first flights of FuzzReader's corpus.
+func FuzzClientHandshake(f *testing.F) {
+	f.Add(AppendRecords(nil, TypeAlert, VersionTLS12, []byte{2, 40}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := Client(&fuzzConn{r: bytes.NewReader(data)}, ClientConfig{OfferDeflate: len(data)%2 == 0})
+		if err := c.Handshake(context.Background()); err == nil {
+			t.Fatal("a handshake completed without the client's keys")
+		}
+		_ = c.Close()
+	})
+}
+
+// FuzzRecordDecrypt feeds arbitrary record payloads to every record
+// protection.
+func FuzzRecordDecrypt(f *testing.F) {
+	for _, n := range []int{0, 16, 20, 32, 48, 64} {
+		f.Add(bytes.Repeat([]byte{byte(n)}, n), uint8(0))
+	}
+	f.Fuzz(func(t *testing.T, payload []byte, which uint8) {
+		c := fuzzCipher(which)
+		if pt, err := c.Decrypt(TypeApplicationData, VersionTLS12, payload); err == nil && len(pt) >= len(payload) {
+			t.Fatalf("%d bytes of plaintext from a %d-byte record", len(pt), len(payload))
+		}
+	})
+}
+
+// fuzzCipher returns one of the record protections with fixed keys.
+func fuzzCipher(which uint8) RecordCipher {
+	key := bytes.Repeat([]byte{7}, 32)
+	var c RecordCipher
+	var err error
+	switch which % 4 {
+	case 0:
+		c, err = NewGCMCipher(key[:16], key[:4])
+	case 1:
+		c, err = NewCBCCipher(VersionTLS10, key[:16], key[:20], key[:16], sha1.New)
+	case 2:
+		c, err = NewCBCCipher(VersionTLS12, key[:32], key[:32], key[:16], sha256.New)
+	case 3:
+		c, err = NewCBCCipher(VersionTLS11, key[:16], key[:32], nil, sha512.New384)
+	}
+	if err != nil {
+		panic(err)
+	}
+	return c
 }

@@ -1,10 +1,11 @@
 // Package tlswire encodes and decodes SSL and TLS at the record and
 // handshake level: ClientHellos for SSLv2 through TLS 1.3 built by hand,
 // ServerHello, Certificate, ServerKeyExchange and alert parsing, the IANA
-// cipher-suite and named-group registries, and just enough record
-// protection (AES-GCM, AES-CBC with HMAC) for a prober to finish a TLS 1.2
-// handshake. Every parser bounds what it reads and returns an error, never
-// panics, on malformed input.
+// cipher-suite and named-group registries, and a minimal TLS 1.0-1.2
+// client (Client, Conn: ECDHE, DHE or RSA key exchange; AES-GCM or AES-CBC
+// with HMAC) for what crypto/tls cannot do: DHE-only servers and
+// client-initiated renegotiation. Every parser bounds what it reads and
+// returns an error, never panics, on malformed input.
 package tlswire
 
 import "fmt"

@@ -3,7 +3,8 @@
 # same loopback targets, print medians and ratios, and check that both see
 # the same Server header and HSTS policy.
 #
-#   scripts/bench/http.sh                     # the eval targets weak and strong
+#   scripts/bench/http.sh                     # the eval targets weak, strong and dhe
+#                                             # (dhe: DHE-only, probed through tlswire's client)
 #   scripts/bench/http.sh 127.0.0.1:9999      # another loopback HTTPS endpoint
 #
 # Three ways of running rampart are timed:
@@ -26,10 +27,10 @@ if [[ -z "${SKIP_BUILD:-}" ]]; then
   (cd "$ROOT" && go build -o "$OUT/rampart" ./cmd/rampart)
 fi
 
-targets=("$@"); [[ ${#targets[@]} -eq 0 ]] && targets=(weak strong)
+targets=("$@"); [[ ${#targets[@]} -eq 0 ]] && targets=(weak strong dhe)
 for i in "${!targets[@]}"; do
   case "${targets[$i]}" in
-    weak) targets[$i]=127.0.0.1:8443 ;; strong) targets[$i]=127.0.0.1:9443 ;;
+    weak) targets[$i]=127.0.0.1:8443 ;; strong) targets[$i]=127.0.0.1:9443 ;; dhe) targets[$i]=127.0.0.1:8444 ;;
   esac
   case "${targets[$i]}" in
     127.*) ;;
@@ -79,7 +80,7 @@ for target in sys.argv[1:]:
           + (f", nmap-http {nm:.2f} s" if nm else "") + f"  (medians of {runs}" + (f"/{len(nt)}" if nt else "") + " runs)")
     print(f"   paths probed {len(facts['paths'])}, reachable {sum(p['reachable'] for p in facts['paths'])}, "
           f"catch-all {sum(p['catch_all'] for p in facts['paths'])}, not-found status {facts['not_found_status']}")
-    print(f"   rampart  Server {facts['server_headers']}  HSTS {facts['hsts'].get('raw') or 'absent'}  disclosures {[d['value'] for d in facts['disclosures']]}")
+    print(f"   rampart  Server {facts['server_headers']}  HSTS {facts['hsts'].get('raw') or 'absent'}  disclosures {[d['value'] for d in facts['disclosures']]}  TLS client {facts.get('tls_client') or '-'}")
     if nmap_out:
         srv = re.findall(r"^\|\s+Server: (.*)$", nmap_out, re.M)
         sts = re.findall(r"^\|\s+Strict-Transport-Security: (.*)$", nmap_out, re.M)

@@ -29,6 +29,12 @@ func (p *prober) build(root *answer, specs []probeSpec, answers []*answer, verdi
 	hf.Cookies = cookieSet(all)
 	hf.HSTS = rootHSTS(root)
 	hf.NotFoundStatus = answers[0].status()
+	if hf.HTTPS {
+		hf.TLSClient = clientGo
+		if p.useTLSWire.Load() {
+			hf.TLSClient = clientTLSWire
+		}
+	}
 
 	for i, s := range specs {
 		if s.notFound {

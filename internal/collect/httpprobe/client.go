@@ -43,10 +43,11 @@ type prober struct {
 	limitKey string
 	ua       string
 
-	tlsOK     atomic.Bool  // a TLS handshake completed
-	tlsAlert  atomic.Bool  // a TLS handshake ended in the server's alert
-	spokeHTTP atomic.Bool  // some answer was HTTP
-	timeouts  atomic.Int32 // requests that timed out
+	tlsOK      atomic.Bool  // a TLS handshake completed
+	useTLSWire atomic.Bool  // Go's TLS client shares nothing with the server: use tlswire's
+	tlsAlert   atomic.Bool  // a TLS handshake ended in the server's alert
+	spokeHTTP  atomic.Bool  // some answer was HTTP
+	timeouts   atomic.Int32 // requests that timed out
 }
 
 func (c *Collector) newProber(t target.Target, scheme string, env *collect.Env) *prober {
@@ -96,23 +97,35 @@ func (e *tlsError) Unwrap() error { return e.err }
 // dialTLS connects and handshakes with certificate checks off (judging the
 // certificate is the TLS prober's job) but SNI set, accepting every
 // protocol version and suite Go has, so old servers can be looked at too.
+// When Go's client shares no version or suite with the server (a DHE-only
+// server), it retries with tlswire's client, and keeps using that one for
+// the rest of the probe.
 func (p *prober) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, _, _ := net.SplitHostPort(addr)
+	serverName := ""
+	switch {
+	case p.vhost != "":
+		serverName = p.vhost
+	case net.ParseIP(host) == nil:
+		serverName = host
+	}
+	if p.useTLSWire.Load() {
+		c, err := p.dialTLSWire(ctx, network, addr, serverName)
+		if err != nil {
+			return nil, &tlsError{err}
+		}
+		return c, nil
+	}
 	raw, err := p.dialPlain(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}
-	host, _, _ := net.SplitHostPort(addr)
 	cfg := &tls.Config{
 		InsecureSkipVerify: true, //nolint:gosec // certificates are judged by the tls collector
 		MinVersion:         tls.VersionTLS10,
 		CipherSuites:       allSuites(),
 		NextProtos:         []string{"http/1.1"},
-	}
-	switch {
-	case p.vhost != "":
-		cfg.ServerName = p.vhost
-	case net.ParseIP(host) == nil:
-		cfg.ServerName = host
+		ServerName:         serverName,
 	}
 	tc := tls.Client(raw, cfg)
 	hctx, cancel := context.WithTimeout(ctx, p.opts.ConnectTimeout)
@@ -123,11 +136,18 @@ func (p *prober) dialTLS(ctx context.Context, network, addr string) (net.Conn, e
 		if errors.As(err, &op) && op.Op == "remote error" {
 			// The peer speaks TLS (it sent an alert); it just refused this client.
 			p.tlsAlert.Store(true)
-			if strings.Contains(op.Err.Error(), "handshake failure") {
-				err = fmt.Errorf("%w (no protocol version or cipher suite in common: Go's TLS client has no DHE suites)", err)
-			}
 		}
-		return nil, &tlsError{err}
+		if !noCommonParameters(err) {
+			return nil, &tlsError{err}
+		}
+		c, werr := p.dialTLSWire(ctx, network, addr, serverName)
+		if werr != nil {
+			return nil, &tlsError{fmt.Errorf("%w (no protocol version or cipher suite in common with Go's client); %w", err, werr)}
+		}
+		p.env.Log().Debug("http probe: Go's TLS client refused; using tlswire's", "target", p.t.Name, "err", err)
+		p.useTLSWire.Store(true)
+		p.tlsOK.Store(true)
+		return c, nil
 	}
 	p.tlsOK.Store(true)
 	return tc, nil
@@ -367,7 +387,7 @@ func (p *prober) do(ctx context.Context, client *http.Client, method string, u *
 		return nil, nil, "", fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
 	}
 	defer resp.Body.Close()
-	h := &hop{URL: u.String(), Status: resp.StatusCode, Header: keptHeaders(resp.Header), HTTPS: resp.TLS != nil}
+	h := &hop{URL: u.String(), Status: resp.StatusCode, Header: keptHeaders(resp.Header), HTTPS: du.Scheme == "https"}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, p.opts.MaxBody))
 	if err != nil {
 		p.noteErr(ctx, err)

@@ -1,9 +1,7 @@
 package httpprobe_test
 
 import (
-	"context"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/rampart-sec/rampart/internal/collect/httpprobe"
@@ -151,13 +149,35 @@ func TestEvalIntrusiveNoLoginEndpoint(t *testing.T) {
 	}
 }
 
-// The dhe target (openssl s_server -www, DHE-RSA suites only) serves HTTP,
-// but Go's TLS client has no DHE suite: the HTTP facts fail with that
-// reason, so the HTTP rules end in error instead of passing or failing.
+// The dhe target (openssl s_server -www, TLS 1.2 with DHE-RSA suites only)
+// serves HTTP, but Go's TLS client has no DHE suite: the probe falls back
+// to tlswire's client and judges it like any other endpoint. Ground truth:
+// HTTP/1.0 200 ok, no Server header, no HSTS.
 func TestEvalDHE(t *testing.T) {
 	tg := evalTarget(t, "127.0.0.1:8444")
-	_, err := httpprobe.New(httpprobe.Options{}).Collect(context.Background(), tg, testEnv(false))
-	if err == nil || !strings.Contains(err.Error(), "no DHE suites") {
-		t.Fatalf("err %v, want the handshake failure explained", err)
+	f := collectHTTP(t, httpprobe.New(httpprobe.Options{Version: "test"}), tg, testEnv(false))
+	hf := f.HTTP
+	if !hf.HTTPS || hf.TLSClient != "tlswire" || hf.RootStatus != 200 {
+		t.Errorf("https=%v tls_client=%q root status %d, want true, tlswire, 200", hf.HTTPS, hf.TLSClient, hf.RootStatus)
+	}
+	if len(hf.ServerHeaders) != 0 || len(hf.Disclosures) != 0 || hf.HSTS.Present {
+		t.Errorf("server headers %v disclosures %+v HSTS %+v, want none", hf.ServerHeaders, hf.Disclosures, hf.HSTS)
+	}
+	// s_server -www answers every path with its status page: the catch-all.
+	for _, pp := range hf.Paths {
+		if pp.Error != "" || pp.Reachable || !pp.CatchAll || pp.Status != 200 {
+			t.Errorf("%s: %+v, want the catch-all 200", pp.Path, pp)
+		}
+	}
+	got := judge(t, tg, f, false)
+	wantStatuses(t, got, map[string]finding.Status{
+		"HTTP-001": finding.Pass, "HTTP-002": finding.Fail, "HTTP-003": finding.NotApplicable, "HTTP-004": finding.Pass,
+		"HTTP-005": finding.Manual, "HTTP-006": finding.NotApplicable, "IAM-005": finding.NotApplicable,
+		"MON-001": finding.Manual, "SEC-002": finding.NotApplicable,
+	})
+	for id, fd := range got {
+		if fd.Status == finding.Error {
+			t.Errorf("%s: error (%s)", id, fd.Message)
+		}
 	}
 }

@@ -230,3 +230,7 @@ func checkServerHello(ch *tlswire.ClientHello, sh *tlswire.ServerHello) error {
 	}
 	return nil
 }
+
+// Read reads through the connection's bounded buffer, so that a conn
+// handed to tlswire.Client keeps the per-connection read bound.
+func (c *conn) Read(b []byte) (int, error) { return c.r.Read(b) }

@@ -154,14 +154,14 @@ func (p *prober) run(ctx context.Context) (*scanResult, error) {
 	// also offers DEFLATE, so it usually answers the compression question.
 	renegDone := make(chan renegOutcome, 1)
 	wg.Go(func() {
-		out, err := p.clientRenegotiation(ctx, tlswire.VersionTLS12, nil)
+		out, err := p.clientRenegotiation(ctx, tlswire.VersionTLS12)
 		if err != nil {
 			out.state, out.note = renegUnknown, err.Error()
 		}
 		if out.state == renegUnknown && !offered(tlswire.VersionTLS12) {
 			switch b := bestLow(tlswire.VersionTLS11); {
 			case b >= tlswire.VersionTLS10:
-				out, err = p.clientRenegotiation(ctx, b, nil)
+				out, err = p.clientRenegotiation(ctx, b)
 				if err != nil {
 					out.state, out.note = renegUnknown, err.Error()
 				}
