@@ -64,8 +64,8 @@ type ClientConfig struct {
 
 // Conn is a client-side TLS 1.0-1.2 connection built on the package's own
 // handshake and record protection: ECDHE (X25519, P-256, P-384, P-521),
-// finite-field DHE and RSA key exchange, with AES-GCM or AES-CBC with
-// HMAC. It exists for what crypto/tls does not do (DHE suites, a
+// finite-field DHE and RSA key exchange, with AES-GCM, ChaCha20-Poly1305
+// (RFC 7905) or AES-CBC with HMAC. It exists for what crypto/tls does not do (DHE suites, a
 // client-initiated renegotiation); use crypto/tls for everything else.
 //
 // It does NOT authenticate the server: neither the certificate nor the
@@ -496,6 +496,14 @@ func (c *Conn) keys(master []byte) (in, out RecordCipher, err error) {
 	seed := append(slices.Clone(c.sh.Random), c.clientRand[:]...)
 	s := c.suite
 	switch s.prot {
+	case protChaCha:
+		kb := c.prf(master, "key expansion", seed, 2*s.keyLen+24)
+		ck, sk, civ, siv := kb[:s.keyLen], kb[s.keyLen:2*s.keyLen], kb[2*s.keyLen:2*s.keyLen+12], kb[2*s.keyLen+12:]
+		if out, err = NewChaCha20Poly1305Cipher(ck, civ); err != nil {
+			return nil, nil, err
+		}
+		in, err = NewChaCha20Poly1305Cipher(sk, siv)
+		return in, out, err
 	case protGCM:
 		kb := c.prf(master, "key expansion", seed, 2*s.keyLen+8)
 		ck, sk, civ, siv := kb[:s.keyLen], kb[s.keyLen:2*s.keyLen], kb[2*s.keyLen:2*s.keyLen+4], kb[2*s.keyLen+4:]

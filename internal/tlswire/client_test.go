@@ -124,6 +124,8 @@ func TestClientAgainstGoServers(t *testing.T) {
 		{tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, rsaCert},
 		{tls.VersionTLS12, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, ecCert},
 		{tls.VersionTLS12, tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, ecCert},
+		{tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, rsaCert},
+		{tls.VersionTLS12, tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, ecCert},
 		{tls.VersionTLS12, tls.TLS_RSA_WITH_AES_128_GCM_SHA256, rsaCert},
 		{tls.VersionTLS12, tls.TLS_RSA_WITH_AES_256_GCM_SHA384, rsaCert},
 		{tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, rsaCert},
@@ -379,7 +381,7 @@ func TestClientOpenSSLDHE(t *testing.T) {
 	for _, suite := range []struct {
 		name string
 		id   uint16
-	}{{"DHE-RSA-AES128-GCM-SHA256", 0x009E}, {"DHE-RSA-AES256-SHA256", 0x006B}, {"DHE-RSA-AES128-SHA", 0x0033}} {
+	}{{"DHE-RSA-AES128-GCM-SHA256", 0x009E}, {"DHE-RSA-CHACHA20-POLY1305", 0xCCAA}, {"DHE-RSA-AES256-SHA256", 0x006B}, {"DHE-RSA-AES128-SHA", 0x0033}} {
 		t.Run(suite.name, func(t *testing.T) {
 			addr := startOpenSSL(t, "-tls1_2", "-cipher", suite.name)
 			c, page := getStatusPage(t, addr, ClientConfig{ServerName: "localhost"})

@@ -17,6 +17,7 @@ const (
 
 const (
 	protGCM = iota + 1
+	protChaCha
 	protCBC
 )
 
@@ -39,8 +40,11 @@ var clientSuites = []clientSuite{
 	{0xC02F, kexECDHE, protGCM, 16, nil, sha256.New, true},
 	{0xC02C, kexECDHE, protGCM, 32, nil, sha512.New384, true},
 	{0xC030, kexECDHE, protGCM, 32, nil, sha512.New384, true},
+	{0xCCA9, kexECDHE, protChaCha, 32, nil, sha256.New, true},
+	{0xCCA8, kexECDHE, protChaCha, 32, nil, sha256.New, true},
 	{0x009E, kexDHE, protGCM, 16, nil, sha256.New, true},
 	{0x009F, kexDHE, protGCM, 32, nil, sha512.New384, true},
+	{0xCCAA, kexDHE, protChaCha, 32, nil, sha256.New, true},
 	{0xC023, kexECDHE, protCBC, 16, sha256.New, sha256.New, true},
 	{0xC027, kexECDHE, protCBC, 16, sha256.New, sha256.New, true},
 	{0xC024, kexECDHE, protCBC, 32, sha512.New384, sha512.New384, true},

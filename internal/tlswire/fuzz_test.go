@@ -160,7 +160,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	writeSeed(t, "FuzzSSLv2ServerHello", []byte{4, 0, 1, 0, 2, 0, 3, 0, 6, 0, 16, 'c', 'e', 'r', 1, 0, 0x80, 7, 0, 0xC0, 'i', 'd', 'i', 'd', 'i', 'd', 'i', 'd', 'i', 'd', 'i', 'd', 'i', 'd', 'i', 'd'})
 	writeSeed(t, "FuzzSSLv2ServerHello", []byte{0, 0, 1})
 	// Records each protection really produced, for FuzzRecordDecrypt.
-	for which := range uint8(4) {
+	for which := range uint8(5) {
 		c := fuzzCipher(which)
 		for _, msg := range []string{"", "GET / HTTP/1.0\r\n\r\n"} {
 			ct, err := c.Encrypt(TypeApplicationData, VersionTLS12, []byte(msg))
@@ -241,7 +241,7 @@ func fuzzCipher(which uint8) RecordCipher {
 	key := bytes.Repeat([]byte{7}, 32)
 	var c RecordCipher
 	var err error
-	switch which % 4 {
+	switch which % 5 {
 	case 0:
 		c, err = NewGCMCipher(key[:16], key[:4])
 	case 1:
@@ -250,6 +250,8 @@ func fuzzCipher(which uint8) RecordCipher {
 		c, err = NewCBCCipher(VersionTLS12, key[:32], key[:32], key[:16], sha256.New)
 	case 3:
 		c, err = NewCBCCipher(VersionTLS11, key[:16], key[:32], nil, sha512.New384)
+	case 4:
+		c, err = NewChaCha20Poly1305Cipher(key, key[:12])
 	}
 	if err != nil {
 		panic(err)

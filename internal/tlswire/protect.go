@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
 // errBadRecordMAC is what a failed record check reports.
@@ -151,4 +153,62 @@ func (c *cbcCipher) Decrypt(typ uint8, ver Version, payload []byte) ([]byte, err
 	}
 	c.seq++
 	return data, nil
+}
+
+// chachaCipher protects TLS 1.2 ChaCha20-Poly1305 records (RFC 7905) in
+// one direction: the nonce is the 12-byte IV XOR the sequence number, and
+// nothing of it is sent.
+type chachaCipher struct {
+	aead cipher.AEAD
+	iv   [chacha20poly1305.NonceSize]byte
+	seq  uint64
+}
+
+// NewChaCha20Poly1305Cipher returns record protection for one direction of
+// a ChaCha20-Poly1305 suite with the given 32-byte key and 12-byte IV.
+func NewChaCha20Poly1305Cipher(key, iv []byte) (RecordCipher, error) {
+	a, err := chacha20poly1305.New(key)
+	if err != nil {
+		return nil, err
+	}
+	if len(iv) != chacha20poly1305.NonceSize {
+		return nil, fmt.Errorf("ChaCha20-Poly1305 IV of %d bytes", len(iv))
+	}
+	c := &chachaCipher{aead: a}
+	copy(c.iv[:], iv)
+	return c, nil
+}
+
+func (c *chachaCipher) nonce() []byte {
+	n := c.iv
+	var s [8]byte
+	binary.BigEndian.PutUint64(s[:], c.seq)
+	for i := range s {
+		n[4+i] ^= s[i]
+	}
+	return n[:]
+}
+
+func (c *chachaCipher) additional(typ uint8, ver Version, n int) []byte {
+	ad := binary.BigEndian.AppendUint64(nil, c.seq)
+	ad = append(ad, typ, byte(ver>>8), byte(ver))
+	return binary.BigEndian.AppendUint16(ad, uint16(n))
+}
+
+func (c *chachaCipher) Encrypt(typ uint8, ver Version, plaintext []byte) ([]byte, error) {
+	out := c.aead.Seal(nil, c.nonce(), plaintext, c.additional(typ, ver, len(plaintext)))
+	c.seq++
+	return out, nil
+}
+
+func (c *chachaCipher) Decrypt(typ uint8, ver Version, payload []byte) ([]byte, error) {
+	if len(payload) < c.aead.Overhead() {
+		return nil, fmt.Errorf("ChaCha20-Poly1305 record of %d bytes: %w", len(payload), ErrMalformed)
+	}
+	pt, err := c.aead.Open(nil, c.nonce(), payload, c.additional(typ, ver, len(payload)-c.aead.Overhead()))
+	if err != nil {
+		return nil, errBadRecordMAC
+	}
+	c.seq++
+	return pt, nil
 }

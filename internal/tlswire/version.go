@@ -2,8 +2,8 @@
 // handshake level: ClientHellos for SSLv2 through TLS 1.3 built by hand,
 // ServerHello, Certificate, ServerKeyExchange and alert parsing, the IANA
 // cipher-suite and named-group registries, and a minimal TLS 1.0-1.2
-// client (Client, Conn: ECDHE, DHE or RSA key exchange; AES-GCM or AES-CBC
-// with HMAC) for what crypto/tls cannot do: DHE-only servers and
+// client (Client, Conn: ECDHE, DHE or RSA key exchange; AES-GCM,
+// ChaCha20-Poly1305 or AES-CBC with HMAC) for what crypto/tls cannot do: DHE-only servers and
 // client-initiated renegotiation. Every parser bounds what it reads and
 // returns an error, never panics, on malformed input.
 package tlswire

@@ -13,6 +13,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"slices"
 	"testing"
 	"time"
 )
@@ -194,6 +195,12 @@ func TestRecordProtectionRoundTrip(t *testing.T) {
 		"gcm": func(Version) (RecordCipher, RecordCipher) {
 			a, _ := NewGCMCipher(key, iv[:4])
 			b, _ := NewGCMCipher(key, iv[:4])
+			return a, b
+		},
+		"chacha20-poly1305": func(Version) (RecordCipher, RecordCipher) {
+			k := append(slices.Clone(key), key...)
+			a, _ := NewChaCha20Poly1305Cipher(k, iv[:12])
+			b, _ := NewChaCha20Poly1305Cipher(k, iv[:12])
 			return a, b
 		},
 		"cbc": func(v Version) (RecordCipher, RecordCipher) {

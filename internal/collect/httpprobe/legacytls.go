@@ -31,7 +31,8 @@ func noCommonParameters(err error) bool {
 }
 
 // dialTLSWire connects and handshakes with tlswire's minimal client (TLS
-// 1.0-1.2; ECDHE, DHE or RSA key exchange; AES-GCM or AES-CBC), which has
+// 1.0-1.2; ECDHE, DHE or RSA key exchange; AES-GCM, ChaCha20-Poly1305 or
+// AES-CBC), which has
 // the DHE suites Go's client lacks. Like the crypto/tls path it does not
 // verify the certificate but sends SNI.
 func (p *prober) dialTLSWire(ctx context.Context, network, addr, serverName string) (net.Conn, error) {

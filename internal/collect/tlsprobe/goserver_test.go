@@ -79,7 +79,8 @@ func TestGoServerTLS12Suites(t *testing.T) {
 }
 
 // The minimal renegotiation client must finish handshakes with CBC suites
-// at TLS 1.0, 1.1 and 1.2 and with GCM at 1.2, for each key exchange.
+// at TLS 1.0, 1.1 and 1.2 and with GCM and ChaCha20-Poly1305 at 1.2, for
+// each key exchange.
 func TestRenegotiationClientHandshakes(t *testing.T) {
 	pki := newPKI(t, false)
 	ecpki := newPKI(t, true)
@@ -91,6 +92,9 @@ func TestRenegotiationClientHandshakes(t *testing.T) {
 	}{
 		{"TLS1.2 ECDHE-RSA AES-GCM", tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, pki},
 		{"TLS1.2 ECDHE-ECDSA AES-GCM", tls.VersionTLS12, tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, ecpki},
+		// Servers that offer only ChaCha20-Poly1305 (RFC 7905) are tested too.
+		{"TLS1.2 ECDHE-RSA CHACHA20-POLY1305", tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, pki},
+		{"TLS1.2 ECDHE-ECDSA CHACHA20-POLY1305", tls.VersionTLS12, tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, ecpki},
 		{"TLS1.2 RSA AES-GCM", tls.VersionTLS12, tls.TLS_RSA_WITH_AES_128_GCM_SHA256, pki},
 		{"TLS1.2 ECDHE-RSA AES-CBC-SHA256", tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, pki},
 		{"TLS1.2 RSA AES-CBC-SHA", tls.VersionTLS12, tls.TLS_RSA_WITH_AES_256_CBC_SHA, pki},
