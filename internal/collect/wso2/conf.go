@@ -25,6 +25,9 @@ type product struct {
 	xmlCache map[string]*xmlconf.Node
 	// certCache holds certificate facts by DER, for this scan only.
 	certCache map[string]facts.Certificate
+	// shipped are the plain string values of the shipped default.json, by
+	// key: a secret equal to its shipped value is a public default.
+	shipped map[string]string
 	// secondary are the secondary user store files, read once.
 	secondary     []secondaryStore
 	secondaryRead bool
@@ -89,6 +92,12 @@ func loadConfig(h *home, det detection) (*product, error) {
 		p.notes = append(p.notes, "no "+resources+"/default.json: values not written in deployment.toml are read from the rendered files where they exist")
 	}
 	p.cfg = tomlcfg.Build(in)
+	p.shipped = map[string]string{}
+	for _, e := range in.Defaults {
+		if v, ok := e.Value.(string); ok && isSecretKey(e.Key) && !strings.Contains(v, "{") {
+			p.shipped[e.Key] = v
+		}
+	}
 	return p, nil
 }
 

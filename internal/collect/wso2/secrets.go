@@ -31,7 +31,9 @@ var (
 )
 
 // secret describes the value of key (its resolved form) without keeping
-// it. kind is password, key or token.
+// it. kind is password, key or token. A plain value is a known default
+// when it is one of WSO2's well-known ones, or the very value the shipped
+// default.json (a public file) gives that key.
 func (p *product) secret(key, kind string) facts.Secret {
 	s := facts.Secret{Key: key, Kind: kind}
 	v, ok := p.cfg.Lookup(key)
@@ -63,13 +65,24 @@ func (p *product) classify(s *facts.Secret, val string, depth int) {
 		s.Form = "sys_ref"
 	default:
 		s.Form = "plain"
-		s.KnownDefault = knownDefaults[val]
+		s.KnownDefault = knownDefaults[val] || (p.shipped[s.Key] != "" && p.shipped[s.Key] == val)
 	}
 }
 
 // secretRoots are the keys whose defaults matter even when the user never
-// wrote them: the product uses them as shipped.
-var secretRoots = regexp.MustCompile(`^(super_admin\.password|keystore\.[a-z_]+\.(password|key_password)|truststore\.password|encryption\.key|identity\.auth_framework\.endpoint\.app_password|user_store\.properties\.ConnectionPassword|database\.[^.]+\.password|datasource\.[^.]+\.password)$`)
+// wrote them: the product renders them as shipped into a configuration
+// file. Besides the keystores, databases and accounts, default.json alone
+// ships: the remote task server password (tasks-config.xml), the
+// embedded broker's store database (master-datasources.xml) and its JMX
+// keystore password (qpid-config.xml), API-M 4.1's recovery endpoint
+// password (RecoveryEndpointConfig.properties), MI's analytics publisher
+// (carbon.xml) and blocking client (axis2_blocking_client.xml) passwords.
+var secretRoots = regexp.MustCompile(`^(super_admin\.password|keystore\.[a-z_]+\.(password|key_password)|truststore\.password|encryption\.key|identity\.auth_framework\.endpoint\.(app_password|password)|user_store\.properties\.ConnectionPassword|database\.[^.]+(\.[^.]+)?\.password|datasource\.[^.]+\.password|tasks\.server_password|qpid\.management\.keystore_password|monitoring\.ei_analytics\.password|server\.blocking\.password)$`)
+
+// enabledBy names defaults that are rendered only when a switch is on.
+var enabledBy = map[string]string{
+	"apim.token.revocation.persistent_notifier.password": "apim.token.revocation.enable_persistent_notifier",
+}
 
 // secrets lists every secret in the effective configuration: each one the
 // user wrote (or that infer.json derived from what they wrote), and the
@@ -89,7 +102,13 @@ func (p *product) secrets() []facts.Secret {
 		v, _ := p.cfg.Lookup(k)
 		src := v.Source
 		if src.Layer == tomlcfg.Default && !secretRoots.MatchString(src.Key) {
-			continue
+			sw, gated := enabledBy[src.Key]
+			if !gated {
+				continue
+			}
+			if on, _ := p.boolean(sw); !on {
+				continue
+			}
 		}
 		if strings.HasSuffix(src.Key, "_file") || strings.Contains(strings.ToLower(src.Key), "location") || strings.Contains(strings.ToLower(src.Key), "keystore_file") {
 			continue

@@ -61,7 +61,9 @@ func firstKey(p *product, keys ...string) string {
 	return keys[0]
 }
 
-var datasourceURL = regexp.MustCompile(`^((database\.[^.\[]+)|(datasource\.[^.\[]+)|(datasource\[[0-9]+\]))\.url$`)
+// datasourceURL matches [database.<name>] (and API-M's two-level
+// [database.mb.store_db]), [datasource.<name>] and [[datasource]] URLs.
+var datasourceURL = regexp.MustCompile(`^((database\.[^.\[]+(?:\.[^.\[]+)?)|(datasource\.[^.\[]+)|(datasource\[[0-9]+\]))\.url$`)
 
 // datasources lists the configured databases ([database.*], [datasource.*],
 // [[datasource]]).

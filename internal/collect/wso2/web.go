@@ -1,7 +1,6 @@
 package wso2
 
 import (
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,19 +12,25 @@ import (
 const webappTemplates = resources + "/templates/repository/deployment/server/webapps"
 
 // webApps reads the security filters of every web app: the Carbon
-// console's web.xml (rendered), the bundled apps rendered from templates,
-// and deployed apps' own web.xml.
+// console's, the bundled apps', and deployed apps' own web.xml. Where a
+// web.xml has a template, the product renders it at start-up, so the
+// template evaluated over the effective configuration decides; a web.xml
+// without one is static and read as it is.
 func (p *product) webApps() []facts.WebApp {
 	var out []facts.WebApp
 	seen := map[string]bool{}
 	if p.det.profile != ProfileMI {
 		f := p.det.layout.path("tomcat/carbon/WEB-INF/web.xml")
-		if doc := p.xml(f); doc != nil {
+		tf := resources + "/templates/" + f + ".j2"
+		if b, err := p.h.read(tf); err == nil {
+			out = append(out, p.webAppFromTemplate("carbon", tf, string(b)))
+			seen["carbon"] = true
+		} else if doc := p.xml(f); doc != nil {
 			out = append(out, webAppFromXML("carbon", f, doc))
 			seen["carbon"] = true
 		}
 	}
-	// Apps rendered from templates: the template decides.
+	// Apps rendered from templates.
 	for _, app := range p.h.list(webappTemplates) {
 		tf := join(webappTemplates, app, "WEB-INF/web.xml.j2")
 		b, err := p.h.read(tf)
@@ -33,15 +38,7 @@ func (p *product) webApps() []facts.WebApp {
 			continue
 		}
 		seen[app] = true
-		tpl := string(b)
-		if strings.Contains(tpl, ".http_header_security_filter.parameters") {
-			out = append(out, p.webAppFromConfig(app, tf, tpl))
-			continue
-		}
-		// A template with fixed values: read it as the XML it renders.
-		if doc, err := xmlconf.Parse([]byte(stripJinja(tpl))); err == nil {
-			out = append(out, webAppFromXML(app, tf, doc))
-		}
+		out = append(out, p.webAppFromTemplate(app, tf, string(b)))
 	}
 	// Deployed apps with a static web.xml.
 	for _, app := range p.h.list("repository/deployment/server/webapps") {
@@ -56,10 +53,6 @@ func (p *product) webApps() []facts.WebApp {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
-
-var jinjaTag = regexp.MustCompile(`(?s)\{%.*?%\}|\{\{.*?\}\}|\{#.*?#\}`)
-
-func stripJinja(s string) string { return jinjaTag.ReplaceAllString(s, "") }
 
 // webAppFromXML reads a web.xml: HSTS is on only when every
 // HttpHeaderSecurityFilter enables it (Tomcat's default is on; WSO2 ships
@@ -104,35 +97,6 @@ func webAppFromXML(name, file string, doc *xmlconf.Node) facts.WebApp {
 	if nFilters == 0 {
 		w.Origin.Note = "no HttpHeaderSecurityFilter"
 	}
-	return w
-}
-
-// webAppFromConfig evaluates a template that takes the filter's
-// parameters from <app>.tomcat.http_header_security_filter.parameters
-// (IS 7): hstsEnabled is false unless a parameter sets it.
-func (p *product) webAppFromConfig(app, tf, tpl string) facts.WebApp {
-	w := facts.WebApp{Name: app, File: tf, Origin: facts.Origin{File: tf, Note: "rendered from " + app + ".tomcat.http_header_security_filter.parameters"}}
-	w.CachePrevention = strings.Contains(tpl, "CachePreventionFilter")
-	key := app + ".tomcat.http_header_security_filter.parameters"
-	e, ok := p.cfg.Entry(key)
-	if !ok {
-		w.Origin.Note = key + " not set: the template renders hstsEnabled=false"
-		return w
-	}
-	list, _ := e.Value.([]any)
-	for _, it := range list {
-		m, ok := it.(map[string]any)
-		if !ok {
-			continue
-		}
-		switch m["name"] {
-		case "hstsEnabled":
-			w.HSTSEnabled = strings.EqualFold(strings.TrimSpace(toString(m["value"])), "true")
-		case "hstsMaxAgeSeconds":
-			w.HSTSMaxAge, _ = strconv.ParseInt(toString(m["value"]), 10, 64)
-		}
-	}
-	w.Origin = p.origin(e)
 	return w
 }
 
