@@ -14,22 +14,16 @@ import (
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 var testClock = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
 // fixture returns the path of a shared WSO2 fixture (the real default
-// files of a product), failing when the checkout lacks them.
+// files of a product).
 func fixture(t *testing.T, name string) string {
 	t.Helper()
-	p, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "fixtures", "wso2", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("fixture %s: %v", name, err)
-	}
-	return p
+	return testenv.WSO2Fixture(t, name)
 }
 
 type result struct {
@@ -209,7 +203,7 @@ func mustRead(t *testing.T, p string) string {
 // TestCatalogComplete: `rules list --format json` lists exactly the rule
 // IDs of the catalog, ../shared/spec/guidelines.md.
 func TestCatalogComplete(t *testing.T) {
-	spec := mustRead(t, filepath.Join("..", "..", "..", "shared", "spec", "guidelines.md"))
+	spec := mustRead(t, filepath.Join(testenv.Shared(t), "spec", "guidelines.md"))
 	var want []string
 	for _, m := range regexp.MustCompile(`(?m)^\| ([A-Z]+-[0-9]{3}) \|`).FindAllStringSubmatch(spec, -1) {
 		want = append(want, m[1])

@@ -17,6 +17,7 @@ import (
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/report"
 	"github.com/rampart-sec/rampart/internal/rules"
+	"github.com/rampart-sec/rampart/internal/testenv"
 	"github.com/rampart-sec/rampart/internal/waiver"
 	builtin "github.com/rampart-sec/rampart/rules"
 	"github.com/rampart-sec/rampart/schema"
@@ -250,10 +251,7 @@ func sarifSchemaPath(t *testing.T) string {
 		p = filepath.Join(home, ".cache", "rampart", "sarif-schema-2.1.0.json")
 	}
 	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("RAMPART_EVAL") == "1" {
-			t.Fatalf("SARIF schema missing at %s: run scripts/fetch-sarif-schema.sh", p)
-		}
-		t.Skipf("SARIF schema not found at %s (run scripts/fetch-sarif-schema.sh)", p)
+		testenv.Missing(t, "SARIF schema not found at %s (run scripts/fetch-sarif-schema.sh)", p)
 	}
 	return p
 }

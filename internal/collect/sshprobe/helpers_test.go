@@ -2,8 +2,6 @@ package sshprobe
 
 import (
 	"context"
-	"net"
-	"os"
 	"testing"
 	"time"
 
@@ -12,22 +10,14 @@ import (
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/rules"
 	"github.com/rampart-sec/rampart/internal/target"
+	"github.com/rampart-sec/rampart/internal/testenv"
 	builtinrules "github.com/rampart-sec/rampart/rules"
 )
 
-// needEval skips the test when the eval target at addr is not listening,
-// unless RAMPART_EVAL=1 (CI), where a missing target fails.
+// needEval requires the eval sshd at addr (see testenv.Listening).
 func needEval(t *testing.T, addr string) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err == nil {
-		c.Close()
-		return
-	}
-	if os.Getenv("RAMPART_EVAL") == "1" {
-		t.Fatalf("eval target %s is not listening (RAMPART_EVAL=1): %v", addr, err)
-	}
-	t.Skipf("eval target %s is not listening (start it with /work/shared/eval/targets/up.sh sshweak sshstrong): %v", addr, err)
+	testenv.Listening(t, addr, "start it with ../shared/eval/targets/up.sh sshweak sshstrong")
 }
 
 func endpoint(t *testing.T, s string) target.Target {

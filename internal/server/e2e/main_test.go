@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 // binary is the rampart built for these tests.
@@ -260,26 +262,10 @@ func copyDir(t *testing.T, src, dst string) {
 	}
 }
 
-// fixture returns a WSO2 product fixture directory, skipping when the
-// shared fixtures are missing (they are part of the work tree's shared/).
+// fixture returns a WSO2 product fixture directory.
 func fixture(t *testing.T, name string) string {
 	t.Helper()
-	dirs := []string{"../../../../shared/fixtures/wso2", "/work/shared/fixtures/wso2"}
-	if sh := os.Getenv("RAMPART_SHARED"); sh != "" {
-		dirs = append([]string{filepath.Join(sh, "fixtures/wso2")}, dirs...)
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, name)
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			abs, _ := filepath.Abs(p)
-			return abs
-		}
-	}
-	if os.Getenv("RAMPART_EVAL") == "1" {
-		t.Fatalf("fixture %s not found", name)
-	}
-	t.Skipf("fixture %s not found", name)
-	return ""
+	return testenv.WSO2Fixture(t, name)
 }
 
 func replaceInFile(t *testing.T, path, old, new string) {
