@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-sec/rampart/internal/testenv"
+
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/server/auth"
 	"github.com/rampart-sec/rampart/internal/server/tlsconf"
@@ -244,10 +246,7 @@ func TestUploadAPIAndAlerts(t *testing.T) {
 func postgresDSN(t *testing.T) string {
 	dsn := os.Getenv("RAMPART_TEST_POSTGRES")
 	if dsn == "" {
-		if os.Getenv("RAMPART_EVAL") == "1" {
-			t.Fatal("RAMPART_TEST_POSTGRES is not set (RAMPART_EVAL=1)")
-		}
-		t.Skip("RAMPART_TEST_POSTGRES not set: scripts/ci/postgres.sh starts a server")
+		testenv.Missing(t, "RAMPART_TEST_POSTGRES not set: scripts/ci/postgres.sh starts a server")
 	}
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {

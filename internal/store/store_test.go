@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-sec/rampart/internal/testenv"
+
 	"github.com/rampart-sec/rampart/internal/finding"
 )
 
@@ -39,10 +41,7 @@ func openTestPostgres(t testing.TB) *SQL {
 	t.Helper()
 	dsn := os.Getenv("RAMPART_TEST_POSTGRES")
 	if dsn == "" {
-		if os.Getenv("RAMPART_EVAL") == "1" {
-			t.Fatal("RAMPART_TEST_POSTGRES is not set (RAMPART_EVAL=1): start a server with scripts/ci/postgres.sh")
-		}
-		t.Skip("RAMPART_TEST_POSTGRES not set: start a server with scripts/ci/postgres.sh and export its DSN")
+		testenv.Missing(t, "RAMPART_TEST_POSTGRES not set: start a server with scripts/ci/postgres.sh and export its DSN")
 	}
 	ctx := context.Background()
 	admin, err := sql.Open("pgx", dsn)

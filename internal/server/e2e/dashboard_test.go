@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-sec/rampart/internal/testenv"
+
 	"github.com/chromedp/chromedp"
 
 	"github.com/rampart-sec/rampart/internal/alert"
@@ -39,10 +41,7 @@ func chromium(t *testing.T) string {
 			return p
 		}
 	}
-	if os.Getenv("RAMPART_EVAL") == "1" {
-		t.Fatal("chromium not found (RAMPART_EVAL=1): apt-get install chromium")
-	}
-	t.Skip("chromium not found: apt-get install chromium (or set RAMPART_CHROMIUM)")
+	testenv.Missing(t, "chromium not found: apt-get install chromium (or set RAMPART_CHROMIUM)")
 	return ""
 }
 
