@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rampart-sec/rampart/internal/collect/jvmflags"
 	"github.com/rampart-sec/rampart/internal/collect/wso2/log4j"
 	"github.com/rampart-sec/rampart/internal/collect/wso2/script"
 	"github.com/rampart-sec/rampart/internal/collect/wso2/tomlcfg"
@@ -22,7 +23,9 @@ var startScripts = map[string][]string{
 	ProfileMI:   {"bin/micro-integrator.sh", "bin/wso2server.sh"},
 }
 
-// jvm reads the start script's java command line.
+// jvm reads the start script's java command line: the script package
+// expands the variables the launch line uses, jvmflags turns the options
+// that always apply (not the --debug branch's) into facts.
 func (p *product) jvm() (facts.JVM, error) {
 	j := facts.JVM{Properties: map[string]facts.Setting{}, Options: []facts.Setting{}}
 	var tried []string
@@ -39,21 +42,13 @@ func (p *product) jvm() (facts.JVM, error) {
 		if !parsed.Found {
 			return j, fmt.Errorf("%s: no java command line found in the start script", f)
 		}
-		j.Source = f
+		var opts []jvmflags.Option
 		for _, o := range parsed.Options {
-			if o.Conditional {
-				continue
+			if !o.Conditional {
+				opts = append(opts, jvmflags.Option{Text: o.Text, Origin: facts.Origin{File: f, Line: o.Line}})
 			}
-			s := facts.Setting{Key: o.Text, Value: o.Text, Set: true, Origin: facts.Origin{File: f, Line: o.Line}}
-			j.Options = append(j.Options, s)
 		}
-		props := parsed.Properties()
-		for _, name := range parsed.PropertyNames() {
-			o := props[name]
-			j.Properties[name] = facts.Setting{Key: name, Value: facts.RedactValue(name, script.Value(o)), Set: true, Origin: facts.Origin{File: f, Line: o.Line}}
-		}
-		applyJVMFlags(&j, parsed)
-		return j, nil
+		return jvmflags.Build(f, opts), nil
 	}
 	return j, fmt.Errorf("no start script found (%s): the JVM options cannot be read from the files", strings.Join(tried, ", "))
 }
@@ -62,55 +57,6 @@ var (
 	offWhenFalse = regexp.MustCompile(`(?i)(hostname_verification_enabled|host_name_verification|enable\.hostname\.verification|verify_hostname|hostname_verification)'?$`)
 	offWhenTrue  = regexp.MustCompile(`(?i)(trust_?all(_certificates)?|TrustAllCertificates|disable_?hostname_?verification|skip_?(ssl|tls)_?verif\w*|insecure)'?$`)
 )
-
-var heapRe = regexp.MustCompile(`^-Xm([sx])([0-9]+)([kKmMgGtT]?)$`)
-
-func applyJVMFlags(j *facts.JVM, parsed script.JVM) {
-	for _, o := range parsed.Options {
-		if o.Conditional {
-			continue
-		}
-		t := o.Text
-		switch {
-		case strings.HasPrefix(t, "-Xdebug"), strings.HasPrefix(t, "-Xrunjdwp"), strings.Contains(t, "jdwp"):
-			j.DebugAgent = true
-		case t == "-Dcom.sun.management.jmxremote" || strings.HasPrefix(t, "-Dcom.sun.management.jmxremote.port"):
-			j.JMXRemote = true
-		}
-		if m := heapRe.FindStringSubmatch(t); m != nil {
-			n, _ := strconv.ParseInt(m[2], 10, 64)
-			mb := n
-			switch strings.ToLower(m[3]) {
-			case "k":
-				mb = n / 1024
-			case "", "b":
-				mb = n / (1 << 20)
-			case "g":
-				mb = n * 1024
-			case "t":
-				mb = n * 1024 * 1024
-			}
-			if m[1] == "x" {
-				j.HeapMaxMB = mb
-			} else {
-				j.HeapMinMB = mb
-			}
-		}
-	}
-	props := parsed.Properties()
-	if o, ok := props["jdk.tls.ephemeralDHKeySize"]; ok {
-		j.DHKeySize, _ = strconv.Atoi(strings.TrimSpace(script.Value(o)))
-	}
-	if o, ok := props["jdk.tls.rejectClientInitiatedRenegotiation"]; ok {
-		j.RejectClientRenegotiation = strings.ToLower(strings.TrimSpace(script.Value(o)))
-	}
-	if o, ok := props["httpclient.hostnameVerifier"]; ok {
-		j.HostnameVerifier = strings.TrimSpace(script.Value(o))
-	}
-	if o, ok := props["org.opensaml.httpclient.https.disableHostnameVerification"]; ok {
-		j.DisableHostnameVerification = strings.ToLower(strings.TrimSpace(script.Value(o)))
-	}
-}
 
 // logging reads log4j2.properties.
 func (p *product) logging() (facts.Logging, error) {

@@ -131,7 +131,10 @@ func options(text string, line int, vars map[string][]assignment, cond bool, dep
 		}
 		t := unquote(tok)
 		if strings.HasPrefix(t, "-D") || strings.HasPrefix(t, "-X") || strings.HasPrefix(t, "-agentlib") ||
-			strings.HasPrefix(t, "-agentpath") || strings.HasPrefix(t, "-javaagent") || strings.HasPrefix(t, "--add-") {
+			strings.HasPrefix(t, "-agentpath") || strings.HasPrefix(t, "-javaagent") || strings.HasPrefix(t, "--add-") ||
+			t == "-cp" || t == "-classpath" || t == "--class-path" {
+			// The class path option is kept without its value, as
+			// jvmflags.Args keeps it from a live command line.
 			out = append(out, Option{Text: t, Line: line, Conditional: cond})
 		}
 	}

@@ -39,7 +39,7 @@ func TestKernelScript(t *testing.T) {
 			uncond = append(uncond, o.Text)
 		}
 	}
-	want := map[string]bool{"-Xms256m": true, "-Xmx1024m": true, "-Dcom.sun.management.jmxremote": true, "-Dhttpclient.hostnameVerifier=DefaultAndLocalhost": true}
+	want := map[string]bool{"-Xms256m": true, "-Xmx1024m": true, "-Dcom.sun.management.jmxremote": true, "-classpath": true, "-Dhttpclient.hostnameVerifier=DefaultAndLocalhost": true}
 	for _, o := range uncond {
 		if !want[o] {
 			t.Errorf("unexpected unconditional option %s", o)
