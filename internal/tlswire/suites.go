@@ -189,7 +189,7 @@ func classify(name string) Suite {
 	} else {
 		if strings.Contains(left, "EXPORT") {
 			s.Export = true
-			left = strings.NewReplacer("_EXPORT1024", "", "_EXPORT", "").Replace(left)
+			left = strings.ReplaceAll(strings.ReplaceAll(left, "_EXPORT1024", ""), "_EXPORT", "")
 		}
 		ka, ok := kexAuth[left]
 		if !ok {

@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/certinfo"
@@ -32,25 +31,6 @@ func chainFacts(chain []*x509.Certificate) []facts.Certificate {
 		out = append(out, certinfo.Facts(c))
 	}
 	return out
-}
-
-// roots returns the system roots plus the user's CA bundle.
-func roots(caBundle string) (*x509.CertPool, error) {
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if caBundle == "" {
-		return pool, nil
-	}
-	pem, err := os.ReadFile(caBundle)
-	if err != nil {
-		return pool, fmt.Errorf("CA bundle: %w", err)
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return pool, fmt.Errorf("CA bundle %s: no PEM certificates in it", caBundle)
-	}
-	return pool, nil
 }
 
 // verify checks the chain against roots at time now for server use.

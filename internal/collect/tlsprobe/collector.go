@@ -8,7 +8,6 @@ package tlsprobe
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -138,24 +137,24 @@ func (c *Collector) Probe(ctx context.Context, t target.Target, env *collect.Env
 	}
 	p.addr = net.JoinHostPort(ip, strconv.Itoa(t.Port))
 	start := time.Now()
-	// Loading the system roots takes longer than probing a fast server:
-	// do it meanwhile.
-	type poolResult struct {
-		pool *x509.CertPool
-		err  error
+	// Reading the trust store takes about as long as probing a fast
+	// server: do it meanwhile.
+	type storeResult struct {
+		store *trustStore
+		err   error
 	}
-	poolCh := make(chan poolResult, 1)
+	storeCh := make(chan storeResult, 1)
 	go func() {
-		pool, err := roots(envCABundle(env))
-		poolCh <- poolResult{pool, err}
+		store, err := loadTrustStore(envCABundle(env))
+		storeCh <- storeResult{store, err}
 	}()
 	res, err := p.run(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("tls probe %s: %w", addr, err)
 	}
 	env.Log().Debug("tls probe done", "target", addr, "connections", p.stats.conns.Load(), "elapsed", time.Since(start))
-	pr := <-poolCh
-	tf, status := c.buildFacts(res, addr, name, p.sni, env, pr.pool, pr.err)
+	sr := <-storeCh
+	tf, status := c.buildFacts(res, addr, name, p.sni, env, sr.store, sr.err)
 	return tf, status, nil
 }
 

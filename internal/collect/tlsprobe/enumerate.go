@@ -45,11 +45,74 @@ type versionResult struct {
 	// sawAlert: the server answered the first hello with a TLS alert (it
 	// speaks TLS, just not this version or these suites).
 	sawAlert bool
+	// onPick, when set, sees every accepting ServerHello as it comes.
+	onPick func(*helloResult)
 }
 
 func (vr *versionResult) add(r *helloResult) {
 	vr.picks = append(vr.picks, r)
 	vr.suites = append(vr.suites, r.suite)
+	if vr.onPick != nil {
+		vr.onPick(r)
+	}
+}
+
+// longLists collects whether the server takes a hello with the full
+// candidate list at some version: then a refusal of that list at another
+// version is a refusal, not a server choking on the list's length, and no
+// short hello is needed to tell them apart. A nil *longLists knows nothing.
+type longLists struct {
+	mu      sync.Mutex
+	pending int
+	ok      bool
+	done    chan struct{}
+}
+
+// newLongLists expects n first hellos with the full list.
+func newLongLists(n int) *longLists {
+	l := &longLists{pending: n, done: make(chan struct{})}
+	if n == 0 {
+		close(l.done)
+	}
+	return l
+}
+
+// report records one version's first answer to the full list (accepted: a
+// ServerHello of any version came back). Each version reports once.
+func (l *longLists) report(accepted bool) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pending == 0 {
+		return
+	}
+	l.pending--
+	if accepted && !l.ok {
+		l.ok = true
+		close(l.done)
+		return
+	}
+	if l.pending == 0 && !l.ok {
+		close(l.done)
+	}
+}
+
+// taken waits until some version's first hello with the full list was
+// accepted (true) or every one was answered without (false).
+func (l *longLists) taken(ctx context.Context) bool {
+	if l == nil {
+		return false
+	}
+	select {
+	case <-l.done:
+	case <-ctx.Done():
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ok
 }
 
 // acceptedAt reports whether r is a ServerHello for exactly version v.
@@ -64,8 +127,19 @@ func acceptedAt(r *helloResult, v tlswire.Version) bool {
 // known is called once, as soon as it is known whether v is offered, so
 // that probes needing only that can start while the enumeration goes on.
 func (p *prober) enumerate(ctx context.Context, v tlswire.Version, cands []uint16, known func(offered bool)) (*versionResult, error) {
-	vr := &versionResult{version: v}
+	vr := &versionResult{version: v, onPick: p.onPick[v]}
+	long := len(cands) > chunkSize
+	reported := false
+	defer func() {
+		if long && !reported {
+			p.lists.report(false)
+		}
+	}()
 	first, err := p.suiteHello(ctx, v, cands)
+	if long && err == nil {
+		reported = true
+		p.lists.report(first.accepted())
+	}
 	if errors.Is(err, errNoAnswer) {
 		vr.noAnswer = true
 		return vr, nil
@@ -75,13 +149,17 @@ func (p *prober) enumerate(ctx context.Context, v tlswire.Version, cands []uint1
 	}
 	if !acceptedAt(first, v) {
 		vr.sawAlert = first.alert != nil || first.accepted()
-		if first.accepted() || len(cands) <= chunkSize ||
+		if first.accepted() || !long ||
 			(first.alert != nil && first.alert.Description == tlswire.AlertProtocolVersion) {
 			return vr, nil
 		}
 		// Refused without protocol_version: no common suite, or a server
-		// that chokes on long hellos. A short hello of suites from every era
-		// tells them apart in one connection.
+		// that chokes on long hellos. If it took the same list at another
+		// version, it does not choke. Otherwise a short hello of suites
+		// from every era tells them apart in one connection.
+		if p.lists.taken(ctx) {
+			return vr, nil
+		}
 		short := slices.DeleteFunc(slices.Clone(commonSuites), func(id uint16) bool { return !slices.Contains(cands, id) })
 		probe, err := p.suiteHello(ctx, v, short)
 		if err != nil || !acceptedAt(probe, v) {
@@ -93,9 +171,9 @@ func (p *prober) enumerate(ctx context.Context, v tlswire.Version, cands []uint1
 		}
 		return vr, err
 	}
-	known(true)
 	vr.offered = true
 	vr.add(first)
+	known(true)
 	rest := remove(cands, first.suite)
 	if len(rest) == 0 {
 		return vr, nil
@@ -110,33 +188,49 @@ func (p *prober) enumerate(ctx context.Context, v tlswire.Version, cands []uint1
 	vr.add(second)
 	rest = remove(rest, second.suite)
 	// The order test and the next elimination step do not depend on each
-	// other: run them side by side.
+	// other: run them side by side. The order test offers the rest in
+	// reverse, then the second pick, then the first: a server with its own
+	// order picks the first again (its favourite of all that is offered);
+	// one that honours the client's order takes the first it accepts of
+	// that list, which is a suite of the rest found for free (or the second
+	// pick when the rest holds none).
 	var (
-		pref    bool
-		prefErr error
-		third   *helloResult
-		wg      sync.WaitGroup
+		order, third *helloResult
+		orderErr     error
+		wg           sync.WaitGroup
 	)
-	wg.Go(func() { pref, prefErr = p.serverPrefers(ctx, v, first.suite, second.suite) })
+	wg.Go(func() {
+		order, orderErr = p.suiteHello(ctx, v, append(reversed(rest), second.suite, first.suite))
+	})
 	if len(rest) > 0 {
 		third, err = p.suiteHello(ctx, v, rest)
 	}
 	wg.Wait()
-	if prefErr != nil {
-		return nil, prefErr
+	if orderErr != nil {
+		return nil, orderErr
 	}
 	if err != nil {
 		return nil, err
 	}
+	pref := acceptedAt(order, v) && order.suite == first.suite
 	vr.serverPref = &pref
-	if third == nil || !acceptedAt(third, v) {
+	found := 0
+	if third != nil && acceptedAt(third, v) {
+		vr.add(third)
+		rest = remove(rest, third.suite)
+		found++
+	}
+	if !pref && acceptedAt(order, v) && slices.Contains(rest, order.suite) {
+		vr.add(order)
+		rest = remove(rest, order.suite)
+		found++
+	}
+	if found == 0 {
 		if !pref {
 			sortByRank(vr.suites, p.rank)
 		}
 		return vr, nil
 	}
-	vr.add(third)
-	rest = remove(rest, third.suite)
 	if pref || len(rest) < 16 {
 		// The server's order is the elimination order: stay sequential.
 		err := p.eliminate(ctx, v, rest, func(r *helloResult) { vr.add(r) })
@@ -154,6 +248,12 @@ func (p *prober) enumerate(ctx context.Context, v tlswire.Version, cands []uint1
 	}
 	sortByRank(vr.suites, p.rank)
 	return vr, nil
+}
+
+func reversed(list []uint16) []uint16 {
+	out := slices.Clone(list)
+	slices.Reverse(out)
+	return out
 }
 
 // serverPrefers offers [b, a] after the server chose a over b: a server
@@ -205,7 +305,7 @@ func (p *prober) eliminateParts(ctx context.Context, v tlswire.Version, parts []
 // eliminate chunk by chunk and, if it has its own order, recover that order
 // over the accepted suites.
 func (p *prober) enumerateChunked(ctx context.Context, v tlswire.Version, cands []uint16, sawAlert bool) (*versionResult, error) {
-	vr := &versionResult{version: v, chunked: true}
+	vr := &versionResult{version: v, chunked: true, onPick: p.onPick[v]}
 	parts := splitContiguous(cands, chunkSize)
 	if err := p.eliminateParts(ctx, v, parts, vr); err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
 package tlsprobe
 
 import (
-	"crypto/x509"
 	"fmt"
 	"slices"
 
@@ -11,7 +10,7 @@ import (
 )
 
 // buildFacts turns a scan into the tls namespace.
-func (c *Collector) buildFacts(res *scanResult, addr, name, sni string, env *collect.Env, pool *x509.CertPool, poolErr error) (*facts.TLS, map[string]error) {
+func (c *Collector) buildFacts(res *scanResult, addr, name, sni string, env *collect.Env, store *trustStore, storeErr error) (*facts.TLS, map[string]error) {
 	status := map[string]error{}
 	tf := &facts.TLS{
 		Address: addr, SNI: sni,
@@ -95,8 +94,8 @@ func (c *Collector) buildFacts(res *scanResult, addr, name, sni string, env *col
 
 	// Certificates.
 	now := env.Clock()
-	if poolErr != nil {
-		status["tls.trusted"] = poolErr
+	if storeErr != nil {
+		status["tls.trusted"] = storeErr
 	}
 	for i, ders := range chains {
 		parsed, err := parseChain(ders)
@@ -106,7 +105,7 @@ func (c *Collector) buildFacts(res *scanResult, addr, name, sni string, env *col
 		if i == 0 {
 			tf.Chain = chainFacts(parsed)
 			if len(parsed) > 0 {
-				if err := verify(parsed, pool, now); err != nil {
+				if err := verify(parsed, store.poolFor(parsed), now); err != nil {
 					tf.TrustError = err.Error()
 				} else {
 					tf.Trusted = true

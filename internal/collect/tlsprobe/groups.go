@@ -9,12 +9,27 @@ import (
 	"github.com/rampart-sec/rampart/internal/tlswire"
 )
 
+// seedGroups starts a group enumeration over all from seed, the group a
+// first hello over all already showed (0: none).
+func seedGroups(all []uint16, seed uint16, v tlswire.Version) (found, rest []uint16, err error) {
+	if seed == 0 {
+		return nil, all, nil
+	}
+	if !slices.Contains(all, seed) {
+		return nil, nil, fmt.Errorf("%s server chose group %s: %w", v, tlswire.LookupGroup(seed).Name, errUnoffered)
+	}
+	return []uint16{seed}, remove(all, seed), nil
+}
+
 // groups13 enumerates the named groups a TLS 1.3 server accepts: the hello
 // carries no key share, so the server must name its choice in a
-// HelloRetryRequest; remove it and ask again.
-func (p *prober) groups13(ctx context.Context, suites []uint16) ([]uint16, error) {
-	rest := allGroups()
-	var found []uint16
+// HelloRetryRequest; remove it and ask again. seed is the group the
+// enumeration's first hello (the same suites and groups) showed, or 0.
+func (p *prober) groups13(ctx context.Context, suites []uint16, seed uint16) ([]uint16, error) {
+	found, rest, err := seedGroups(allGroups(), seed, tlswire.VersionTLS13)
+	if err != nil {
+		return nil, err
+	}
 	for len(rest) > 0 {
 		ch := p.hello(tlswire.VersionTLS13, suites)
 		ch.Groups = rest
@@ -37,10 +52,14 @@ func (p *prober) groups13(ctx context.Context, suites []uint16) ([]uint16, error
 }
 
 // groups12 enumerates the curves a TLS 1.2 (or older) server uses for
-// ECDHE, from the curve its ServerKeyExchange names.
-func (p *prober) groups12(ctx context.Context, v tlswire.Version, ecdheSuites []uint16) ([]uint16, error) {
-	rest := ecGroups()
-	var found []uint16
+// ECDHE, from the curve its ServerKeyExchange names. seed is the curve of
+// the enumeration's first ECDHE pick (whose hello offered the same
+// groups), or 0.
+func (p *prober) groups12(ctx context.Context, v tlswire.Version, ecdheSuites []uint16, seed uint16) ([]uint16, error) {
+	found, rest, err := seedGroups(ecGroups(), seed, v)
+	if err != nil {
+		return nil, err
+	}
 	for len(rest) > 0 {
 		ch := p.hello(v, ecdheSuites)
 		ch.Groups = rest

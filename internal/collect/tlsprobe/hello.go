@@ -36,14 +36,14 @@ func allGroups() []uint16 {
 // suiteRank orders candidates strongest first: forward secrecy, AEAD, key
 // size, SHA-2 MACs, then code. A server that honours the client's order
 // therefore shows the order a careful client would ask for.
-func suiteRank(s tlswire.Suite) []int {
+func suiteRank(s tlswire.Suite) [9]int {
 	b := func(v bool) int {
 		if v {
 			return 0
 		}
 		return 1
 	}
-	return []int{
+	return [9]int{
 		b(s.Auth != "anon" && s.Auth != "NULL" && s.Mode != "NULL" && !s.Export),
 		b(s.ForwardSecrecy),
 		b(s.Mode == "AEAD"),
@@ -57,12 +57,19 @@ func suiteRank(s tlswire.Suite) []int {
 }
 
 func orderedCandidates(suites []tlswire.Suite) []uint16 {
-	slices.SortStableFunc(suites, func(a, b tlswire.Suite) int {
-		return slices.Compare(suiteRank(a), suiteRank(b))
-	})
-	out := make([]uint16, len(suites))
+	type ranked struct {
+		key [9]int
+		id  uint16
+	}
+	rs := make([]ranked, len(suites))
 	for i, s := range suites {
-		out[i] = uint16(s.ID)
+		rs[i] = ranked{suiteRank(s), uint16(s.ID)}
+	}
+	// The key ends in the code, which is unique: a plain sort is stable.
+	slices.SortFunc(rs, func(a, b ranked) int { return slices.Compare(a.key[:], b.key[:]) })
+	out := make([]uint16, len(rs))
+	for i, r := range rs {
+		out[i] = r.id
 	}
 	return out
 }
@@ -81,7 +88,9 @@ func (p *prober) hello(v tlswire.Version, suites []uint16) *tlswire.ClientHello 
 		_, _ = rand.Read(ch.SessionID)
 		ch.Suites = slices.Clone(suites)
 		ch.SupportedVersions = []tlswire.Version{tlswire.VersionTLS13}
-		ch.Groups = append(ecGroups()[:5], 256, 257, 258, 259, 260)
+		// Every group, as the group enumeration offers them: the first
+		// answer's group then counts for it.
+		ch.Groups = allGroups()
 		// No key share: the server must answer with a HelloRetryRequest,
 		// which names its suite (and group) without the signature a full
 		// ServerHello flight costs it.

@@ -28,6 +28,11 @@ type prober struct {
 	tls13Cands       []uint16
 	rank             map[uint16]int
 	stats            struct{ conns atomic.Int64 }
+	// lists and onPick tie the versions' enumerations to the probes that
+	// reuse what they learn; both are set before the enumerations start
+	// and may be nil (a prober used for one enumeration).
+	lists  *longLists
+	onPick map[tlswire.Version]func(*helloResult)
 }
 
 // errNotTLS: nothing the server said was TLS.
@@ -76,6 +81,32 @@ type versionOutcome struct {
 	known   chan struct{}
 	offered bool
 	once    sync.Once
+	// group is closed once firstGroup is set: the named group of the first
+	// pick that shows one (a TLS 1.3 HelloRetryRequest's, the curve of an
+	// ECDHE ServerKeyExchange), or 0 when the enumeration ended without.
+	group      chan struct{}
+	firstGroup uint16
+	groupOnce  sync.Once
+}
+
+func (o *versionOutcome) setGroup(g uint16) {
+	o.groupOnce.Do(func() {
+		o.firstGroup = g
+		close(o.group)
+	})
+}
+
+// pickGroup is the named group an accepting hello shows, or 0.
+func pickGroup(r *helloResult) uint16 {
+	switch {
+	case r.sh == nil:
+		return 0
+	case r.version >= tlswire.VersionTLS13:
+		return r.sh.KeyShareGroup
+	case r.ske != nil && r.ske.Kind == "ecdh":
+		return r.ske.Group
+	}
+	return 0
 }
 
 func (o *versionOutcome) setKnown(offered bool) {
@@ -94,9 +125,21 @@ func (p *prober) run(ctx context.Context) (*scanResult, error) {
 	tlsVersions := []tlswire.Version{tlswire.VersionSSL30, tlswire.VersionTLS10, tlswire.VersionTLS11, tlswire.VersionTLS12, tlswire.VersionTLS13}
 	low := []tlswire.Version{tlswire.VersionTLS12, tlswire.VersionTLS11, tlswire.VersionTLS10, tlswire.VersionSSL30}
 	outcomes := map[tlswire.Version]*versionOutcome{}
+	p.onPick = map[tlswire.Version]func(*helloResult){}
+	long := 0
 	for _, v := range tlsVersions {
-		outcomes[v] = &versionOutcome{known: make(chan struct{})}
+		o := &versionOutcome{known: make(chan struct{}), group: make(chan struct{})}
+		outcomes[v] = o
+		p.onPick[v] = func(r *helloResult) {
+			if g := pickGroup(r); g != 0 {
+				o.setGroup(g)
+			}
+		}
+		if v != tlswire.VersionTLS13 && len(p.tlsCands) > chunkSize {
+			long++
+		}
 	}
+	p.lists = newLongLists(long)
 	// offered waits until v's offer is known (false when ctx ends first).
 	offered := func(v tlswire.Version) bool {
 		select {
@@ -143,6 +186,7 @@ func (p *prober) run(ctx context.Context) (*scanResult, error) {
 		wg.Go(func() {
 			o := outcomes[v]
 			defer o.setKnown(false) // on errors and refusals
+			defer o.setGroup(0)
 			o.vr, o.err = p.enumerate(ctx, v, cands, o.setKnown)
 		})
 	}
@@ -176,22 +220,41 @@ func (p *prober) run(ctx context.Context) (*scanResult, error) {
 	})
 
 	// Named groups: TLS 1.3 when offered, else ECDHE curves at the best
-	// older version.
+	// older version. Each starts from the group the enumeration's first
+	// pick showed (its hello offered the same groups and suites), and
+	// ECDHE curves are not asked for at all when the enumeration found no
+	// ECDHE suite.
+	firstGroup := func(v tlswire.Version) (uint16, bool) {
+		select {
+		case <-outcomes[v].group:
+			return outcomes[v].firstGroup, true
+		case <-ctx.Done():
+			return 0, false
+		}
+	}
 	wg.Go(func() {
 		if offered(tlswire.VersionTLS13) {
-			g, err := p.groups13(ctx, p.tls13Cands)
+			seed, ok := firstGroup(tlswire.VersionTLS13)
+			if !ok {
+				return
+			}
+			g, err := p.groups13(ctx, p.tls13Cands, seed)
 			res.groups = g
 			fail("TLSv1.3 groups", err)
 			return
 		}
 		if b := bestLow(tlswire.VersionTLS12); b >= tlswire.VersionTLS10 {
+			seed, ok := firstGroup(b)
+			if !ok || seed == 0 {
+				return
+			}
 			var ecdhe []uint16
 			for _, id := range p.tlsCands {
 				if s, _ := p.reg.Lookup(id); s.Kex == "ECDHE" {
 					ecdhe = append(ecdhe, id)
 				}
 			}
-			g, err := p.groups12(ctx, b, ecdhe)
+			g, err := p.groups12(ctx, b, ecdhe, seed)
 			res.groups = g
 			fail(b.String()+" curves", err)
 		}

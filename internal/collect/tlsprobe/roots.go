@@ -1,0 +1,197 @@
+package tlsprobe
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+)
+
+// trustStore holds the trusted roots indexed by subject, so that checking
+// one served chain parses only the roots that could issue it instead of
+// the whole system store (parsing every system root costs more CPU than
+// probing a fast server). Verification against the pool it builds gives
+// the same answer as against the full store: x509 only ever considers a
+// root whose subject equals the issuer of a certificate in the chain (or a
+// root equal to one of them).
+type trustStore struct {
+	bySubject map[string][][]byte // raw subject -> DER certificates
+	user      []*x509.Certificate // the --ca-bundle certificates
+	// system is the standard library's pool where the system store is not
+	// a set of PEM files (macOS, Windows, ...): then it is used whole.
+	system *x509.CertPool
+}
+
+// loadTrustStore reads the system roots and the user's CA bundle. Only a
+// bad bundle is an error; the system store is used as far as it reads.
+func loadTrustStore(caBundle string) (*trustStore, error) {
+	ts := &trustStore{bySubject: map[string][][]byte{}}
+	if runtime.GOOS == "linux" {
+		forEachSystemRootPEM(ts.addPEM)
+	} else if pool, err := x509.SystemCertPool(); err == nil && pool != nil {
+		ts.system = pool
+	}
+	if caBundle == "" {
+		return ts, nil
+	}
+	data, err := os.ReadFile(caBundle)
+	if err != nil {
+		return ts, fmt.Errorf("CA bundle: %w", err)
+	}
+	eachCertificateBlock(data, func(der []byte) {
+		if c, err := x509.ParseCertificate(der); err == nil {
+			ts.user = append(ts.user, c)
+		}
+	})
+	if len(ts.user) == 0 {
+		return ts, fmt.Errorf("CA bundle %s: no PEM certificates in it", caBundle)
+	}
+	return ts, nil
+}
+
+// addPEM indexes the certificates of a PEM file by subject.
+func (ts *trustStore) addPEM(data []byte) {
+	eachCertificateBlock(data, func(der []byte) {
+		subject, ok := certSubject(der)
+		if !ok {
+			// Let the full parser decide; it skips what it cannot read.
+			c, err := x509.ParseCertificate(der)
+			if err != nil {
+				return
+			}
+			subject = c.RawSubject
+		}
+		ts.bySubject[string(subject)] = append(ts.bySubject[string(subject)], der)
+	})
+}
+
+// poolFor returns the roots that can matter for chain: those whose subject
+// is the issuer or the subject of one of its certificates, and every
+// certificate of the user's bundle.
+func (ts *trustStore) poolFor(chain []*x509.Certificate) *x509.CertPool {
+	var pool *x509.CertPool
+	if ts.system != nil {
+		pool = ts.system.Clone()
+	} else {
+		pool = x509.NewCertPool()
+	}
+	seen := map[string]bool{}
+	for _, c := range chain {
+		for _, name := range [][]byte{c.RawIssuer, c.RawSubject} {
+			if seen[string(name)] {
+				continue
+			}
+			seen[string(name)] = true
+			for _, der := range ts.bySubject[string(name)] {
+				if root, err := x509.ParseCertificate(der); err == nil {
+					pool.AddCert(root)
+				}
+			}
+		}
+	}
+	for _, c := range ts.user {
+		pool.AddCert(c)
+	}
+	return pool
+}
+
+// eachCertificateBlock calls fn with the DER of every PEM block that
+// crypto/x509's AppendCertsFromPEM would consider.
+func eachCertificateBlock(data []byte, fn func(der []byte)) {
+	for len(data) > 0 {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			return
+		}
+		if block.Type != "CERTIFICATE" || len(block.Headers) != 0 {
+			continue
+		}
+		fn(block.Bytes)
+	}
+}
+
+// certSubject returns the raw subject of a DER certificate without parsing
+// the rest, walking the TBSCertificate as crypto/x509 does: version,
+// serial number, signature algorithm, issuer, validity, subject.
+func certSubject(der []byte) ([]byte, bool) {
+	in := cryptobyte.String(der)
+	var cert, tbs, subject cryptobyte.String
+	if !in.ReadASN1(&cert, cbasn1.SEQUENCE) || !cert.ReadASN1(&tbs, cbasn1.SEQUENCE) ||
+		!tbs.SkipOptionalASN1(cbasn1.Tag(0).Constructed().ContextSpecific()) ||
+		!tbs.SkipASN1(cbasn1.INTEGER) || !tbs.SkipASN1(cbasn1.SEQUENCE) ||
+		!tbs.SkipASN1(cbasn1.SEQUENCE) || !tbs.SkipASN1(cbasn1.SEQUENCE) ||
+		!tbs.ReadASN1Element(&subject, cbasn1.SEQUENCE) {
+		return nil, false
+	}
+	return subject, true
+}
+
+// Where crypto/x509 finds the system roots on Linux (root_linux.go and
+// root_unix.go of the standard library): the first certificate file that
+// reads, then every file of the certificate directories; SSL_CERT_FILE and
+// SSL_CERT_DIR override them.
+var (
+	linuxCertFiles = []string{
+		"/etc/ssl/certs/ca-certificates.crt",
+		"/etc/pki/tls/certs/ca-bundle.crt",
+		"/etc/ssl/ca-bundle.pem",
+		"/etc/pki/tls/cacert.pem",
+		"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+		"/etc/ssl/cert.pem",
+	}
+	linuxCertDirs = []string{"/etc/ssl/certs", "/etc/pki/tls/certs"}
+)
+
+// forEachSystemRootPEM calls fn with the content of every file the
+// standard library reads for the system roots on Linux.
+func forEachSystemRootPEM(fn func([]byte)) {
+	files, dirs := linuxCertFiles, linuxCertDirs
+	if f := os.Getenv("SSL_CERT_FILE"); f != "" {
+		files = []string{f}
+	}
+	if d := os.Getenv("SSL_CERT_DIR"); d != "" {
+		dirs = strings.Split(d, ":")
+	}
+	forEachRootPEM(files, dirs, fn)
+}
+
+// forEachRootPEM reads the first of files that reads, then every file of
+// dirs but symlinks to files of the same directory.
+func forEachRootPEM(files, dirs []string, fn func([]byte)) {
+	for _, f := range files {
+		if data, err := os.ReadFile(f); err == nil {
+			fn(data)
+			break
+		}
+	}
+	for _, dir := range dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if sameDirSymlink(dir, e) {
+				continue // the file it names is read under its own name
+			}
+			if data, err := os.ReadFile(dir + "/" + e.Name()); err == nil {
+				fn(data)
+			}
+		}
+	}
+}
+
+func sameDirSymlink(dir string, e fs.DirEntry) bool {
+	if e.Type()&fs.ModeSymlink == 0 {
+		return false
+	}
+	target, err := os.Readlink(filepath.Join(dir, e.Name()))
+	return err == nil && !strings.Contains(target, "/")
+}
