@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // maxDisclosure caps the text kept of one disclosure.
@@ -14,12 +15,16 @@ var platformHeaders = []string{"X-Powered-By", "X-AspNet-Version", "X-AspNetMvc-
 
 // versionToken is a product token with a version ("nginx/1.22.1",
 // "Apache/2.4.41", "Apache-Coyote/1.1", "Microsoft-IIS/10.0", "Jetty(9.4.1)").
-var versionToken = regexp.MustCompile(`(?i)\b[a-z][a-z0-9_.+-]*(?:/v?[0-9]+(?:\.[0-9a-z_-]+)*|\(v?[0-9]+\.[0-9][^)]*\))`)
+var versionToken = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b[a-z][a-z0-9_.+-]*(?:/v?[0-9]+(?:\.[0-9a-z_-]+)*|\(v?[0-9]+\.[0-9][^)]*\))`)
+})
 
 // backendProduct names an application server or WSO2 product: a proxy
 // that says "nginx" hides nothing, one that says "WSO2 Carbon Server" or
 // "Apache-Coyote" names the product behind it.
-var backendProduct = regexp.MustCompile(`(?i)(wso2|carbon|synapse|passthrough|tomcat|coyote|jetty|weblogic|websphere|jboss|wildfly|glassfish|payara|undertow|tomee|ballerina)`)
+var backendProduct = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(wso2|carbon|synapse|passthrough|tomcat|coyote|jetty|weblogic|websphere|jboss|wildfly|glassfish|payara|undertow|tomee|ballerina)`)
+})
 
 // DisclosingServer reports whether a Server (or Via) header value names a
 // version or the product behind the front end. A bare front-end name such
@@ -29,7 +34,7 @@ func DisclosingServer(v string) bool {
 	if v == "" {
 		return false
 	}
-	return versionToken.MatchString(v) || backendProduct.MatchString(v)
+	return versionToken().MatchString(v) || backendProduct().MatchString(v)
 }
 
 // headerDisclosures returns what the headers of one response give away,
@@ -49,7 +54,7 @@ func headerDisclosures(h http.Header) [][2]string {
 		}
 	}
 	for _, v := range h.Values("Via") {
-		if versionToken.MatchString(viaProducts(v)) {
+		if versionToken().MatchString(viaProducts(v)) {
 			out = append(out, [2]string{"header:Via", clip(v)})
 		}
 	}
@@ -72,14 +77,20 @@ func viaProducts(v string) string {
 // bodyBanner finds server products with versions in error and default
 // pages: nginx's and Apache's error pages, Tomcat's error report, WSO2
 // product names with a version.
-var bodyBanner = regexp.MustCompile(`(?i)\b(?:nginx|openresty|tengine|apache tomcat|apache-coyote|apache|jetty|lighttpd|microsoft-iis|microsoft-httpapi|caddy|envoy|jboss|wildfly|undertow|glassfish|payara|weblogic server|websphere|php|express|tomee)[/ ]v?[0-9]+(?:\.[0-9]+)+[a-z0-9._-]*|\bWSO2 Carbon Server\b|\bWSO2-PassThrough-HTTP\b|\bWSO2 (?:Identity Server|API Manager|Micro Integrator|Enterprise Integrator|Carbon|Enterprise Service Bus|Application Server)[ -]v?[0-9]+(?:\.[0-9]+)+`)
+var bodyBanner = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(?:nginx|openresty|tengine|apache tomcat|apache-coyote|apache|jetty|lighttpd|microsoft-iis|microsoft-httpapi|caddy|envoy|jboss|wildfly|undertow|glassfish|payara|weblogic server|websphere|php|express|tomee)[/ ]v?[0-9]+(?:\.[0-9]+)+[a-z0-9._-]*|\bWSO2 Carbon Server\b|\bWSO2-PassThrough-HTTP\b|\bWSO2 (?:Identity Server|API Manager|Micro Integrator|Enterprise Integrator|Carbon|Enterprise Service Bus|Application Server)[ -]v?[0-9]+(?:\.[0-9]+)+`)
+})
 
 // javaFrame is one line of a Java stack trace.
-var javaFrame = regexp.MustCompile(`(?m)^[ \t]*at [A-Za-z_$][\w$]*(?:\.[\w$<>]+)+\((?:[\w$]+\.(?:java|kt|scala|groovy):[0-9]+|Native Method|Unknown Source)\)`)
+var javaFrame = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^[ \t]*at [A-Za-z_$][\w$]*(?:\.[\w$<>]+)+\((?:[\w$]+\.(?:java|kt|scala|groovy):[0-9]+|Native Method|Unknown Source)\)`)
+})
 
 // javaException is a qualified exception class at the start of a line or
 // of an HTML element, as a stack trace or a servlet error report begins.
-var javaException = regexp.MustCompile(`(?m)(?:^|>)[ \t]*(?:Caused by:[ \t]*)?(?:java|javax|jakarta|org|com|io|net)\.[\w$]+(?:\.[\w$]+)*(?:Exception|Error)\b`)
+var javaException = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?m)(?:^|>)[ \t]*(?:Caused by:[ \t]*)?(?:java|javax|jakarta|org|com|io|net)\.[\w$]+(?:\.[\w$]+)*(?:Exception|Error)\b`)
+})
 
 // BodyDisclosures returns what a body gives away. Version banners are
 // looked for when banners is true (error and default pages); Java stack
@@ -99,13 +110,13 @@ func BodyDisclosures(body []byte, banners bool) []string {
 		}
 	}
 	if banners {
-		for _, m := range bodyBanner.FindAllString(s, 8) {
+		for _, m := range bodyBanner().FindAllString(s, 8) {
 			add(m)
 		}
 	}
-	if m := javaFrame.FindString(s); m != "" {
+	if m := javaFrame().FindString(s); m != "" {
 		add("Java stack trace: " + strings.TrimSpace(m))
-	} else if m := javaException.FindString(s); m != "" {
+	} else if m := javaException().FindString(s); m != "" {
 		add("Java exception: " + strings.TrimLeft(m, "> \t"))
 	}
 	return out

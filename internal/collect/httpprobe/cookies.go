@@ -3,6 +3,7 @@ package httpprobe
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/rampart-sec/rampart/internal/facts"
@@ -14,10 +15,12 @@ import (
 // (PHPSESSID, ASP.NET_SessionId, connect.sid, *_session). Not opbs: the
 // OIDC browser-state cookie must stay readable by scripts and holds no
 // session credential.
-var sessionCookie = regexp.MustCompile(`(?i)^(jsessionid(sso)?|commonauthid|samlssotokenid|sid|connect\.sid|phpsessid|asp\.net_sessionid|(.*[_.-])?sess(ion)?(_?id)?)$`)
+var sessionCookie = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)^(jsessionid(sso)?|commonauthid|samlssotokenid|sid|connect\.sid|phpsessid|asp\.net_sessionid|(.*[_.-])?sess(ion)?(_?id)?)$`)
+})
 
 // IsSessionCookie reports whether a cookie name is a session ID's.
-func IsSessionCookie(name string) bool { return sessionCookie.MatchString(name) }
+func IsSessionCookie(name string) bool { return sessionCookie().MatchString(name) }
 
 // ParseSetCookie reads one Set-Cookie header value (RFC 6265 section
 // 5.2): the name, the length of the value (never the value itself), and

@@ -13,6 +13,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/collect"
@@ -41,6 +42,7 @@ type Collector struct {
 	tls   []uint16
 	tls13 []uint16
 	rank  map[uint16]int
+	roots func() *systemRoots // read on first use
 }
 
 // New returns a TLS collector.
@@ -54,7 +56,7 @@ func New(opts Options) *Collector {
 	if opts.PerHost <= 0 {
 		opts.PerHost = 5
 	}
-	c := &Collector{opts: opts, reg: tlswire.NewRegistry(), rank: map[uint16]int{}}
+	c := &Collector{opts: opts, reg: tlswire.NewRegistry(), rank: map[uint16]int{}, roots: sync.OnceValue(loadSystemRoots)}
 	c.tls = orderedCandidates(c.reg.TLS())
 	c.tls13 = orderedCandidates(c.reg.TLS13())
 	for i, id := range c.tls {
@@ -145,7 +147,7 @@ func (c *Collector) Probe(ctx context.Context, t target.Target, env *collect.Env
 	}
 	storeCh := make(chan storeResult, 1)
 	go func() {
-		store, err := loadTrustStore(envCABundle(env))
+		store, err := loadTrustStore(c.roots(), envCABundle(env))
 		storeCh <- storeResult{store, err}
 	}()
 	res, err := p.run(ctx)

@@ -9,3 +9,13 @@ func BenchmarkNew(b *testing.B) {
 		_ = New(Options{})
 	}
 }
+
+// BenchmarkLoadSystemRoots reads and indexes the system roots, once per
+// collector.
+func BenchmarkLoadSystemRoots(b *testing.B) {
+	for b.Loop() {
+		if r := loadSystemRoots(); len(r.bySubject) == 0 && r.pool == nil {
+			b.Fatal("no roots")
+		}
+	}
+}

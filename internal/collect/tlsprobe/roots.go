@@ -1,6 +1,7 @@
 package tlsprobe
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -14,30 +15,43 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
-// trustStore holds the trusted roots indexed by subject, so that checking
-// one served chain parses only the roots that could issue it instead of
-// the whole system store (parsing every system root costs more CPU than
-// probing a fast server). Verification against the pool it builds gives
-// the same answer as against the full store: x509 only ever considers a
-// root whose subject equals the issuer of a certificate in the chain (or a
-// root equal to one of them).
-type trustStore struct {
+// systemRoots is the system trust store indexed by subject, so that
+// checking one served chain parses only the roots that could issue it
+// instead of the whole store (parsing every system root costs more CPU
+// than probing a fast server). Verification against the pool built from
+// it gives the same answer as against the full store: x509 only ever
+// considers a root whose subject equals the issuer of a certificate in the
+// chain (or a root equal to one of them). It is read once per Collector,
+// as crypto/x509 reads the system pool once per process.
+type systemRoots struct {
 	bySubject map[string][][]byte // raw subject -> DER certificates
-	user      []*x509.Certificate // the --ca-bundle certificates
-	// system is the standard library's pool where the system store is not
-	// a set of PEM files (macOS, Windows, ...): then it is used whole.
-	system *x509.CertPool
+	// pool is the standard library's pool where the system store is not a
+	// set of PEM files (macOS, Windows, ...): then it is used whole.
+	pool *x509.CertPool
 }
 
-// loadTrustStore reads the system roots and the user's CA bundle. Only a
-// bad bundle is an error; the system store is used as far as it reads.
-func loadTrustStore(caBundle string) (*trustStore, error) {
-	ts := &trustStore{bySubject: map[string][][]byte{}}
+// loadSystemRoots reads the system roots as far as they read.
+func loadSystemRoots() *systemRoots {
+	r := &systemRoots{bySubject: map[string][][]byte{}}
 	if runtime.GOOS == "linux" {
-		forEachSystemRootPEM(ts.addPEM)
+		forEachSystemRootPEM(r.addPEM)
 	} else if pool, err := x509.SystemCertPool(); err == nil && pool != nil {
-		ts.system = pool
+		r.pool = pool
 	}
+	return r
+}
+
+// trustStore is what one scan trusts: the system roots and the
+// certificates of the user's CA bundle.
+type trustStore struct {
+	*systemRoots
+	user []*x509.Certificate // the --ca-bundle certificates
+}
+
+// loadTrustStore adds the user's CA bundle to the system roots. Only a bad
+// bundle is an error.
+func loadTrustStore(sys *systemRoots, caBundle string) (*trustStore, error) {
+	ts := &trustStore{systemRoots: sys}
 	if caBundle == "" {
 		return ts, nil
 	}
@@ -57,7 +71,7 @@ func loadTrustStore(caBundle string) (*trustStore, error) {
 }
 
 // addPEM indexes the certificates of a PEM file by subject.
-func (ts *trustStore) addPEM(data []byte) {
+func (r *systemRoots) addPEM(data []byte) {
 	eachCertificateBlock(data, func(der []byte) {
 		subject, ok := certSubject(der)
 		if !ok {
@@ -68,7 +82,7 @@ func (ts *trustStore) addPEM(data []byte) {
 			}
 			subject = c.RawSubject
 		}
-		ts.bySubject[string(subject)] = append(ts.bySubject[string(subject)], der)
+		r.bySubject[string(subject)] = append(r.bySubject[string(subject)], der)
 	})
 }
 
@@ -77,8 +91,8 @@ func (ts *trustStore) addPEM(data []byte) {
 // certificate of the user's bundle.
 func (ts *trustStore) poolFor(chain []*x509.Certificate) *x509.CertPool {
 	var pool *x509.CertPool
-	if ts.system != nil {
-		pool = ts.system.Clone()
+	if ts.pool != nil {
+		pool = ts.pool.Clone()
 	} else {
 		pool = x509.NewCertPool()
 	}
@@ -164,8 +178,19 @@ func forEachSystemRootPEM(fn func([]byte)) {
 }
 
 // forEachRootPEM reads the first of files that reads, then every file of
-// dirs but symlinks to files of the same directory.
+// dirs but symlinks to files of the same directory. A file with the same
+// content as one already seen (the bundle, listed in its own directory) is
+// passed once: it holds the same certificates.
 func forEachRootPEM(files, dirs []string, fn func([]byte)) {
+	seen := map[[32]byte]bool{}
+	fn0 := fn
+	fn = func(data []byte) {
+		sum := sha256.Sum256(data)
+		if !seen[sum] {
+			seen[sum] = true
+			fn0(data)
+		}
+	}
 	for _, f := range files {
 		if data, err := os.ReadFile(f); err == nil {
 			fn(data)

@@ -36,7 +36,7 @@ func TestTrustStoreIndexesTheSystemRoots(t *testing.T) {
 		t.Skip("the index replaces the system pool on Linux only")
 	}
 	want := systemRootSubjects(t)
-	ts, err := loadTrustStore("")
+	ts, err := loadTrustStore(loadSystemRoots(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestTrustStorePoolVerifiesLikeTheSystemPool(t *testing.T) {
 	if err != nil || len(sys.Subjects()) == 0 { //nolint:staticcheck // see above
 		t.Skip("no system roots")
 	}
-	ts, err := loadTrustStore("")
+	ts, err := loadTrustStore(loadSystemRoots(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestTrustStoreUserBundle(t *testing.T) {
 	if err := os.WriteFile(bundle, pki.caPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ts, err := loadTrustStore(bundle)
+	ts, err := loadTrustStore(loadSystemRoots(), bundle)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestTrustStoreUserBundle(t *testing.T) {
 	empty := filepath.Join(dir, "empty.pem")
 	_ = os.WriteFile(empty, []byte("not a certificate"), 0o600)
 	for _, f := range []string{empty, filepath.Join(dir, "missing.pem")} {
-		if _, err := loadTrustStore(f); err == nil {
+		if _, err := loadTrustStore(&systemRoots{}, f); err == nil {
 			t.Errorf("%s: no error", f)
 		}
 	}
@@ -149,14 +149,16 @@ func TestSystemRootFiles(t *testing.T) {
 	if err := os.Symlink("b.pem", filepath.Join(certDir, "1234abcd.0")); err != nil {
 		t.Fatal(err)
 	}
+	// A copy of the bundle in the directory holds nothing new.
+	_ = os.WriteFile(filepath.Join(certDir, "copy.pem"), a.caPEM, 0o600)
 	var reads int
 	files := []string{filepath.Join(dir, "absent.pem"), file, file}
 	dirs := []string{certDir, filepath.Join(dir, "absent")}
 	forEachRootPEM(files, dirs, func([]byte) { reads++ })
 	if reads != 2 {
-		t.Errorf("%d files read, want the bundle and b.pem", reads)
+		t.Errorf("%d files passed on, want the bundle and b.pem", reads)
 	}
-	ts := &trustStore{bySubject: map[string][][]byte{}}
+	ts := &systemRoots{bySubject: map[string][][]byte{}}
 	forEachRootPEM(files, dirs, ts.addPEM)
 	// Both test CAs have the same subject name.
 	if n := len(ts.bySubject[string(mustParse(t, a.caPEM).RawSubject)]); n != 2 {
