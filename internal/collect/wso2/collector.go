@@ -18,11 +18,16 @@ import (
 	"github.com/rampart-sec/rampart/internal/target"
 )
 
-// Collector reads WSO2 product installations.
-type Collector struct{}
+// Collector reads WSO2 product installations. It keeps the facts of the
+// certificates it has described, so scans of many product homes (an
+// inventory, the homes of a local scan) describe each distinct
+// certificate once.
+type Collector struct {
+	certs *certCache
+}
 
 // New returns the WSO2 product collector.
-func New() *Collector { return &Collector{} }
+func New() *Collector { return &Collector{certs: newCertCache()} }
 
 // Name implements collect.Collector.
 func (*Collector) Name() string { return "wso2" }
@@ -52,10 +57,14 @@ func (c *Collector) Collect(ctx context.Context, t target.Target, env *collect.E
 		return nil, err
 	}
 	defer h.close()
-	return collectHome(ctx, h, t.Profile)
+	certs := c.certs
+	if certs == nil { // a zero Collector
+		certs = newCertCache()
+	}
+	return collectHome(ctx, h, t.Profile, certs)
 }
 
-func collectHome(ctx context.Context, h *home, forced string) (*facts.Facts, error) {
+func collectHome(ctx context.Context, h *home, forced string, certs *certCache) (*facts.Facts, error) {
 	det, err := detect(h, forced)
 	if err != nil {
 		return nil, err
@@ -64,6 +73,7 @@ func collectHome(ctx context.Context, h *home, forced string) (*facts.Facts, err
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", det.name, err)
 	}
+	p.certs = certs
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -76,6 +86,14 @@ func collectHome(ctx context.Context, h *home, forced string) (*facts.Facts, err
 		UpdateLevel: p.updateLevel(),
 		ConfigFile:  p.toml,
 	}
+	// Keystores first: their certificates are described in the background
+	// while the rest is read.
+	var finishCerts func()
+	prod.Keystores, finishCerts = p.keystores()
+	defer finishCerts()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	prod.Settings = p.settingsMap()
 	prod.TLSListeners = p.tlsListeners()
 	jvm, err := p.jvm()
@@ -83,10 +101,6 @@ func collectHome(ctx context.Context, h *home, forced string) (*facts.Facts, err
 		f.Fail(pathJVM, err)
 	}
 	prod.JVM = jvm
-	prod.Keystores = p.keystores()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	prod.Secrets = p.secrets()
 	prod.SecureVault = p.secureVault()
 	prod.SuperAdmin = p.superAdmin()
@@ -123,6 +137,7 @@ func collectHome(ctx context.Context, h *home, forced string) (*facts.Facts, err
 	prod.SenderHostnameVerifiers = orEmpty(p.senderVerifiers())
 	prod.HealthCheck = p.setting("carbon_health_check.enable")
 	prod.Java = p.java()
+	finishCerts()
 	prod.Notes = orEmpty(p.notes)
 	sort.Strings(prod.Notes)
 	f.Product = prod

@@ -23,8 +23,8 @@ type product struct {
 	defaults bool
 	notes    []string
 	xmlCache map[string]*xmlconf.Node
-	// certCache holds certificate facts by DER, for this scan only.
-	certCache map[string]facts.Certificate
+	// certs holds certificate facts across the Collector's scans.
+	certs *certCache
 	// shipped are the plain string values of the shipped default.json, by
 	// key: a secret equal to its shipped value is a public default.
 	shipped map[string]string

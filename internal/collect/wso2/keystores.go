@@ -2,11 +2,9 @@ package wso2
 
 import (
 	"errors"
-	"runtime"
 	"strings"
 	"sync"
 
-	"github.com/rampart-sec/rampart/internal/certinfo"
 	"github.com/rampart-sec/rampart/internal/collect/wso2/keystore"
 	"github.com/rampart-sec/rampart/internal/facts"
 )
@@ -16,9 +14,17 @@ var keystoreRoles = []string{"primary", "internal", "tls", "truststore"}
 
 // keystores opens every configured keystore with its configured password.
 // A store that will not open is reported with opened=false and the reason.
-func (p *product) keystores() []facts.Keystore {
+// The entries' certificates are described in the background; the returned
+// function waits for that and fills them in (calling it again is a no-op).
+func (p *product) keystores() ([]facts.Keystore, func()) {
 	var out []facts.Keystore
 	cache := map[string]*openResult{}
+	var opened []*openResult
+	type pending struct {
+		ks int
+		r  *openResult
+	}
+	var pend []pending
 	for _, role := range keystoreRoles {
 		prefix := "keystore." + role
 		if role == "truststore" {
@@ -57,79 +63,49 @@ func (p *product) keystores() []facts.Keystore {
 		r, ok := cache[key]
 		if !ok {
 			r = p.openStore(ks.File, pw, unknown)
-			p.certFacts(r)
 			cache[key] = r
+			opened = append(opened, r)
 		}
 		if r.err != nil {
 			ks.Error = r.err.Error()
 		} else {
 			ks.Opened = true
 			ks.Type = r.store.Format
-			for i, e := range r.store.Entries {
+			for _, e := range r.store.Entries {
 				ke := facts.KeyEntry{Alias: e.Alias, Kind: e.Kind, ChainLength: len(e.Chain), Origin: facts.Origin{File: ks.File, Key: e.Alias}}
 				if e.Kind == keystore.KindTrustedCert {
 					ke.ChainLength = 0
 				}
-				ke.Certificate = r.certs[i]
-				ke.Certificate.DNSNames = append([]string{}, ke.Certificate.DNSNames...)
-				ke.Certificate.IPAddresses = append([]string{}, ke.Certificate.IPAddresses...)
 				ks.Entries = append(ks.Entries, ke)
 			}
 			if len(r.store.Notes) > 0 {
 				ks.Origin.Note = strings.TrimSpace(ks.Origin.Note + "; " + strings.Join(r.store.Notes, "; "))
 			}
+			pend = append(pend, pending{len(out), r})
 		}
 		out = append(out, ks)
 	}
-	return out
+	wait := p.describeCerts(opened)
+	var once sync.Once
+	return out, func() {
+		once.Do(func() {
+			wait()
+			for _, pd := range pend {
+				for i := range out[pd.ks].Entries {
+					c := pd.r.certs[i]
+					c.DNSNames = append([]string{}, c.DNSNames...)
+					c.IPAddresses = append([]string{}, c.IPAddresses...)
+					out[pd.ks].Entries[i].Certificate = c
+				}
+			}
+		})
+	}
 }
 
 type openResult struct {
 	store *keystore.Store
 	err   error
 	certs []facts.Certificate // facts of each entry's first certificate
-}
-
-// certFacts describes every entry's certificate once per store, sharing
-// the work between stores that hold the same certificates (API-M 4.5 keeps
-// the whole truststore in its keystore too) and spreading it over the
-// CPUs: the self-signature check of ~150 CA roots dominates a scan.
-func (p *product) certFacts(r *openResult) {
-	if r.err != nil || r.certs != nil {
-		return
-	}
-	r.certs = make([]facts.Certificate, len(r.store.Entries))
-	var todo []int
-	for i, e := range r.store.Entries {
-		if c, ok := p.certCache[string(e.Chain[0].Raw)]; ok {
-			r.certs[i] = c
-			continue
-		}
-		todo = append(todo, i)
-	}
-	workers := runtime.GOMAXPROCS(0)
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				r.certs[i] = certinfo.Facts(r.store.Entries[i].Chain[0])
-			}
-		}()
-	}
-	for _, i := range todo {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if p.certCache == nil {
-		p.certCache = map[string]facts.Certificate{}
-	}
-	for _, i := range todo {
-		p.certCache[string(r.store.Entries[i].Chain[0].Raw)] = r.certs[i]
-	}
 }
 
 func (p *product) openStore(file, password string, unknown bool) *openResult {

@@ -201,6 +201,11 @@ func (p *product) outboundVerificationOff(j facts.JVM) []facts.Setting {
 		out = append(out, s)
 	}
 	for _, k := range p.cfg.Keys() {
+		// Both patterns need one of these words; checking for them first
+		// spares the regular expressions nearly every key.
+		if !containsFold(k, "verif") && !containsFold(k, "trust") && !containsFold(k, "insecure") {
+			continue
+		}
 		whenFalse, whenTrue := offWhenFalse.MatchString(k), offWhenTrue.MatchString(k)
 		if !whenFalse && !whenTrue {
 			continue
@@ -327,4 +332,14 @@ func javaMajor(v string) int {
 	}
 	n, _ := strconv.Atoi(parts[0])
 	return n
+}
+
+// containsFold reports whether sub (ASCII) is in s, ignoring case.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }

@@ -298,5 +298,22 @@ func isSecretKey(key string) bool {
 			last = key[j:]
 		}
 	}
+	// Every name secretSegment accepts ends in one of these words; most
+	// keys end otherwise, and the suffix test is far cheaper than the
+	// regular expression over the ~2,000 keys of a configuration.
+	if !hasSecretSuffix(strings.TrimSuffix(last, "'")) {
+		return false
+	}
 	return secretSegment.MatchString(last)
+}
+
+var secretSuffixes = []string{"password", "passwd", "pwd", "pass", "pw", "secret", "key", "token"}
+
+func hasSecretSuffix(s string) bool {
+	for _, suf := range secretSuffixes {
+		if len(s) >= len(suf) && strings.EqualFold(s[len(s)-len(suf):], suf) {
+			return true
+		}
+	}
+	return false
 }

@@ -132,6 +132,15 @@ func readOuter(data []byte) (*outer, error) {
 	return o, nil
 }
 
+func (o *outer) hasKeyBag() bool {
+	for _, b := range o.bags {
+		if b.key {
+			return true
+		}
+	}
+	return false
+}
+
 // certForKey finds the certificate of a private key by comparing public
 // keys; the private key itself is not kept.
 func certForKey(key any, certs []*x509.Certificate) *x509.Certificate {
@@ -201,26 +210,42 @@ func openPKCS12(data []byte, password string) (*Store, error) {
 		if !o.hasMAC {
 			pw = ""
 		}
-		key, l, ca, errChain := gopkcs12.DecodeChain(data, pw)
-		switch {
-		case errChain == nil:
+		// Each decode checks the MAC and decrypts everything (thousands of
+		// key-derivation rounds), so try the likely one first: a store
+		// whose plain content holds no key bag is a truststore.
+		var errChain, errTrust error
+		chain := func() bool {
+			key, l, ca, err := gopkcs12.DecodeChain(data, pw)
+			if errChain = err; err != nil {
+				return false
+			}
 			decrypted = append([]*x509.Certificate{l}, ca...)
 			// go-pkcs12 takes the first certificate as the leaf; the real
 			// one is the certificate whose public key is the key's.
 			leaf = certForKey(key, decrypted)
-			key = nil
-		case errors.Is(errChain, gopkcs12.ErrIncorrectPassword):
-			return nil, ErrWrongPassword
-		default:
-			certs, errTrust := gopkcs12.DecodeTrustStore(data, pw)
-			switch {
-			case errTrust == nil:
-				decrypted = certs
-			case errors.Is(errTrust, gopkcs12.ErrIncorrectPassword):
-				return nil, ErrWrongPassword
-			case o.encrypted > 0:
-				return nil, fmt.Errorf("PKCS#12 content could not be decrypted: %v; %v", errChain, errTrust)
+			return true
+		}
+		trust := func() bool {
+			certs, err := gopkcs12.DecodeTrustStore(data, pw)
+			if errTrust = err; err != nil {
+				return false
 			}
+			decrypted = certs
+			return true
+		}
+		first, second := chain, trust
+		if !o.hasKeyBag() {
+			first, second = trust, chain
+		}
+		switch {
+		case first():
+		case errors.Is(errChain, gopkcs12.ErrIncorrectPassword), errors.Is(errTrust, gopkcs12.ErrIncorrectPassword):
+			return nil, ErrWrongPassword
+		case second():
+		case errors.Is(errChain, gopkcs12.ErrIncorrectPassword), errors.Is(errTrust, gopkcs12.ErrIncorrectPassword):
+			return nil, ErrWrongPassword
+		case o.encrypted > 0:
+			return nil, fmt.Errorf("PKCS#12 content could not be decrypted: %v; %v", errChain, errTrust)
 		}
 	}
 	// Every certificate, for building chains.
