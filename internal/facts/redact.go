@@ -1,14 +1,12 @@
 package facts
 
-import (
-	"regexp"
-	"strings"
-)
+import "strings"
 
-// secretName matches the last segment of a configuration key when it names
-// a secret: password, ConnectionPassword, key_password, app_password,
-// passphrase, pwd, client_secret, access_token, credentials.
-var secretName = regexp.MustCompile(`(?i)(pass(word|wd|phrase)?|pwd|secret|token|credentials?)$`)
+// secretSuffixes end the last segment of a configuration key that names
+// a secret: password, ConnectionPassword, key_password, passphrase, pwd,
+// client_secret, access_token, credentials. Suffix checks, not a regular
+// expression: this runs for every setting of every scan.
+var secretSuffixes = []string{"password", "passwd", "passphrase", "pass", "pwd", "secret", "token", "credential", "credentials"}
 
 // secretKeys are whole last segments that name key material.
 var secretKeys = map[string]bool{"private_key": true, "privatekey": true, "api_key": true, "apikey": true, "secret_key": true, "symmetric_key": true}
@@ -28,12 +26,21 @@ func IsSecretKey(key string) bool {
 	}
 	l := strings.ToLower(last)
 	switch {
-	case secretName.MatchString(l) && !strings.HasSuffix(l, "_tokens") && l != "bypass":
+	case l != "bypass" && hasSecretSuffix(l):
 		return true
 	case secretKeys[l]:
 		return true
 	case l == "key" && strings.Contains(strings.ToLower(key), "encryption"):
 		return true
+	}
+	return false
+}
+
+func hasSecretSuffix(l string) bool {
+	for _, suf := range secretSuffixes {
+		if strings.HasSuffix(l, suf) {
+			return true
+		}
 	}
 	return false
 }

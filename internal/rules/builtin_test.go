@@ -29,3 +29,12 @@ func TestBuiltinRuleTests(t *testing.T) {
 		}
 	}
 }
+
+// TestBuiltinFilesStrict loads the built-in files the strict way custom
+// rules are loaded (unknown keys are errors), since a scan decodes them
+// without that check.
+func TestBuiltinFilesStrict(t *testing.T) {
+	if _, err := rules.Load(rules.Source{Name: "rules", FS: builtin.FS}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -139,7 +139,7 @@ func loadSource(src Source) ([]*Rule, []string) {
 		if src.Name != "" {
 			display = path.Join(src.Name, n)
 		}
-		rs, err := loadFile(src.FS, n, display)
+		rs, err := loadFile(src.FS, n, display, src.Trusted)
 		if err != nil {
 			probs = append(probs, err.Error())
 			continue
@@ -149,7 +149,7 @@ func loadSource(src Source) ([]*Rule, []string) {
 	return rules, probs
 }
 
-func loadFile(fsys fs.FS, name, display string) ([]*Rule, error) {
+func loadFile(fsys fs.FS, name, display string, trusted bool) ([]*Rule, error) {
 	fi, err := fs.Stat(fsys, name)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", display, err)
@@ -161,19 +161,31 @@ func loadFile(fsys fs.FS, name, display string) ([]*Rule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", display, err)
 	}
-	var f File
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: empty rule file", display)
-		}
-		return nil, fmt.Errorf("%s: %w", display, err)
-	}
-	// A second pass over the node tree gives each rule and test its line.
+	// The node tree gives each rule and test its line. Built-in rules are
+	// decoded from it directly; anyone else's are decoded a second time,
+	// strictly, so a misspelt key is an error (the built-in files are held
+	// to that by their tests, which load them the strict way too).
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", display, err)
+	}
+	if doc.Kind == 0 {
+		return nil, fmt.Errorf("%s: empty rule file", display)
+	}
+	var f File
+	if trusted {
+		if err := doc.Decode(&f); err != nil {
+			return nil, fmt.Errorf("%s: %w", display, err)
+		}
+	} else {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&f); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("%s: empty rule file", display)
+			}
+			return nil, fmt.Errorf("%s: %w", display, err)
+		}
 	}
 	lines := ruleLines(&doc)
 	if f.Domain == "" {
