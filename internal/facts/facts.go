@@ -69,7 +69,9 @@ func (f *Facts) SetStatus(path string, s Status) {
 
 // Fail records that path could not be collected, with the reason.
 func (f *Facts) Fail(path string, err error) {
-	f.SetStatus(path, Status{State: Failed, Reason: err.Error()})
+	// Joined errors (errors.Join) print one per line; a reason is one line.
+	reason := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ; ")), " ")
+	f.SetStatus(path, Status{State: Failed, Reason: reason})
 }
 
 // Lookup returns the state of path: its own entry, else the nearest parent's

@@ -74,10 +74,27 @@ func (t Text) Render(w io.Writer, r *finding.Report) error {
 		for _, e := range ti.Errors {
 			fmt.Fprintf(bw, "  %s %s\n", c(ansiYellow, "collector error:"), e)
 		}
+		// Many rules ending in error for one reason (an endpoint that
+		// refuses connections) are shown once, with the rules listed.
+		sameError := map[string][]string{}
+		for _, f := range fs {
+			if f.Status == finding.Error {
+				sameError[f.Message] = append(sameError[f.Message], f.RuleID)
+			}
+		}
+		shown := map[string]bool{}
 		hidden := map[finding.Status]int{}
 		for _, f := range fs {
 			if !t.Verbose && (f.Status == finding.Pass || f.Status == finding.NotApplicable) {
 				hidden[f.Status]++
+				continue
+			}
+			if ids := sameError[f.Message]; f.Status == finding.Error && len(ids) >= groupErrors {
+				if !shown[f.Message] {
+					shown[f.Message] = true
+					fmt.Fprintf(bw, "  %s %d rules could not be determined: %s\n", c(statusColor[finding.Error], fmt.Sprintf("%-8s", "ERROR")), len(ids), f.Message)
+					fmt.Fprintf(bw, "%s%s\n", indent, strings.Join(ids, " "))
+				}
 				continue
 			}
 			t.finding(bw, c, f)
@@ -146,6 +163,10 @@ func (t Text) finding(w io.Writer, c func(string, string) string, f finding.Find
 		}
 	}
 }
+
+// groupErrors is how many rules must share an error before the text
+// report shows them as one.
+const groupErrors = 3
 
 const indent = "                             "
 

@@ -329,7 +329,7 @@ func (p *prober) run(ctx context.Context) (*scanResult, error) {
 	case !anyTLS && allNotTLS:
 		return nil, fmt.Errorf("%w: %w", errNotTLS, errors.Join(verrs...))
 	case !anyTLS && len(verrs) > 0:
-		return nil, errors.Join(verrs...)
+		return nil, joinVersionErrors(verrs, tlsVersions, outcomes)
 	case !anyTLS && allNoAnswer(res):
 		return nil, fmt.Errorf("every hello: %w", errNoAnswer)
 	case !anyTLS:
@@ -357,4 +357,28 @@ func allNoAnswer(r *scanResult) bool {
 		}
 	}
 	return len(r.versions) > 0
+}
+
+// joinVersionErrors reports the versions' errors; when the server could not
+// be reached at all (every version failed the same way, say "connection
+// refused"), the reason is given once instead of once per version.
+func joinVersionErrors(verrs []error, versions []tlswire.Version, outcomes map[tlswire.Version]*versionOutcome) error {
+	var first string
+	same := true
+	for _, v := range versions {
+		o := outcomes[v]
+		if o.err == nil {
+			same = false
+			break
+		}
+		if first == "" {
+			first = o.err.Error()
+		} else if o.err.Error() != first {
+			same = false
+		}
+	}
+	if same && first != "" {
+		return outcomes[versions[0]].err
+	}
+	return errors.Join(verrs...)
 }
