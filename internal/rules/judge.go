@@ -76,7 +76,13 @@ func judgeRule(r *Rule, in Input, act interpreter.Activation) finding.Finding {
 			continue
 		}
 		f.Checks = append(f.Checks, res.kind)
-		f.Evidence = append(f.Evidence, res.evidence...)
+		for _, e := range res.evidence {
+			// One keystore file configured for several roles shows its
+			// certificates once.
+			if !slices.Contains(f.Evidence, e) {
+				f.Evidence = append(f.Evidence, e)
+			}
+		}
 	}
 	return f
 }
