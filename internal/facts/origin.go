@@ -16,6 +16,10 @@ type Origin struct {
 	Note     string `json:"note,omitempty"`
 }
 
+// Summary is empty: an Origin shown as evidence is a place, and the place
+// is already the evidence's location.
+func (o Origin) Summary() string { return "" }
+
 // IsZero reports whether o names no place at all.
 func (o Origin) IsZero() bool { return o == Origin{} }
 
