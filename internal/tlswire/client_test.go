@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 func testRSACert(t testing.TB) tls.Certificate {
@@ -400,14 +402,7 @@ func TestClientOpenSSLDHE(t *testing.T) {
 // 1024-bit group, -www).
 func TestClientEvalDHE(t *testing.T) {
 	const addr = "127.0.0.1:8444"
-	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err != nil {
-		if os.Getenv("RAMPART_EVAL") == "1" {
-			t.Fatalf("eval target %s not listening: %v", addr, err)
-		}
-		t.Skipf("eval target %s not listening (start /work/shared/eval/targets/up.sh): %v", addr, err)
-	}
-	_ = c.Close()
+	testenv.Listening(t, addr, "start them with ../shared/eval/targets/up.sh")
 	tc, page := getStatusPage(t, addr, ClientConfig{})
 	if !strings.HasPrefix(page, "HTTP/1.0 200 ok\r\n") || !strings.Contains(page, "Secure Renegotiation IS supported") {
 		t.Errorf("page %q", page)

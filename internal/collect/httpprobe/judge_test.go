@@ -3,9 +3,10 @@ package httpprobe_test
 import (
 	"context"
 	"net"
-	"os"
 	"testing"
 	"time"
+
+	"github.com/rampart-sec/rampart/internal/testenv"
 
 	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/collect/httpprobe"
@@ -87,14 +88,7 @@ func wantStatuses(t *testing.T, got map[string]finding.Finding, want map[string]
 // when it is not listening (failing under RAMPART_EVAL=1).
 func evalTarget(t *testing.T, addr string) target.Target {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err != nil {
-		if os.Getenv("RAMPART_EVAL") == "1" {
-			t.Fatalf("eval target %s not listening: %v", addr, err)
-		}
-		t.Skipf("eval target %s not listening (start /work/shared/eval/targets/up.sh): %v", addr, err)
-	}
-	_ = conn.Close()
+	testenv.Listening(t, addr, "start them with ../shared/eval/targets/up.sh")
 	tg, err := target.ParseEndpoint("https://" + addr + "/")
 	if err != nil {
 		t.Fatal(err)

@@ -1,8 +1,11 @@
 package tlsprobe
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rampart-sec/rampart/internal/testenv"
 
 	"github.com/rampart-sec/rampart/internal/collect"
 )
@@ -131,7 +134,7 @@ func TestEvalStrong(t *testing.T) {
 		t.Errorf("trusted=%v name_matches=%v, want untrusted (private CA) and a name match", tf.Trusted, tf.NameMatches)
 	}
 	// With the eval CA as the user's bundle the chain verifies.
-	tf = probe(t, endpoint("127.0.0.1", 9443, "https"), &collect.Env{CABundle: "/work/shared/eval/targets/pki/ca.crt"}, Options{})
+	tf = probe(t, endpoint("127.0.0.1", 9443, "https"), &collect.Env{CABundle: filepath.Join(testenv.Shared(t), "eval", "targets", "pki", "ca.crt")}, Options{})
 	if !tf.Trusted {
 		t.Errorf("with the eval CA bundle: trusted=false (%s)", tf.TrustError)
 	}

@@ -25,6 +25,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-sec/rampart/internal/testenv"
+
 	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/facts"
 	"github.com/rampart-sec/rampart/internal/target"
@@ -176,15 +178,7 @@ func sorted(s []string) []string {
 // RAMPART_EVAL=1 says the eval targets must be up.
 func requireEvalTarget(t *testing.T, addr string) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err == nil {
-		c.Close()
-		return
-	}
-	if os.Getenv("RAMPART_EVAL") == "1" {
-		t.Fatalf("eval target %s is not listening (RAMPART_EVAL=1): %v", addr, err)
-	}
-	t.Skipf("eval target %s is not listening (start /work/shared/eval/targets/up.sh): %v", addr, err)
+	testenv.Listening(t, addr, "start them with ../shared/eval/targets/up.sh")
 }
 
 // jsseServer compiles testdata/jsse/TLSServer.java (once per test binary)

@@ -5,7 +5,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/rampart-sec/rampart/internal/testenv"
 
 	"software.sslmate.com/src/go-pkcs12"
 
@@ -16,10 +19,10 @@ import (
 // (here the real one from the IS 7.1.0 pack, with its well-known password)
 // is recognised: KEY-001 judges chain[0].wso2_default.
 func TestServesWSO2DefaultCertificate(t *testing.T) {
-	const p12 = "/work/shared/fixtures/wso2/is-7.1.0/repository/resources/security/wso2carbon.p12"
+	p12 := filepath.Join(testenv.WSO2Fixture(t, "is-7.1.0"), "repository", "resources", "security", "wso2carbon.p12")
 	data, err := os.ReadFile(p12)
 	if err != nil {
-		t.Skipf("fixture keystore not available: %v", err)
+		t.Fatalf("fixture keystore: %v", err)
 	}
 	key, cert, cas, err := pkcs12.DecodeChain(data, "wso2carbon")
 	if err != nil {

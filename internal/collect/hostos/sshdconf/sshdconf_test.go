@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-sec/rampart/internal/testenv"
+
 	"github.com/rampart-sec/rampart/internal/collect/hostos/rootfs"
 )
 
@@ -98,12 +100,12 @@ func TestAgreesWithSSHDashT(t *testing.T) {
 		}
 		sshd = "/usr/sbin/sshd"
 	}
-	dir := "/work/shared/eval/targets/run"
+	dir := filepath.Join(testenv.Shared(t), "eval", "targets", "run")
 	for _, name := range []string{"sshd-weak.conf", "sshd-strong.conf"} {
 		t.Run(name, func(t *testing.T) {
 			file := filepath.Join(dir, name)
 			if _, err := os.Stat(file); err != nil {
-				t.Skipf("%s not generated (run /work/shared/eval/targets/up.sh sshweak sshstrong)", file)
+				testenv.Missing(t, "%s not generated (run ../shared/eval/targets/up.sh sshweak sshstrong)", file)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
