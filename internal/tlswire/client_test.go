@@ -8,15 +8,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"math/big"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -314,50 +310,10 @@ func TestClientHostileServers(t *testing.T) {
 	}
 }
 
-// startOpenSSL runs `openssl s_server -www` with a DHE-only suite list on a
-// free loopback port and returns its address; it skips without openssl.
+// startOpenSSL runs `openssl s_server -www` (see testenv.OpenSSLServer).
 func startOpenSSL(t testing.TB, args ...string) string {
 	t.Helper()
-	bin, err := exec.LookPath("openssl")
-	if err != nil {
-		t.Skip("openssl not installed")
-	}
-	cert := testRSACert(t)
-	dir := t.TempDir()
-	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	// A free port: bind, note it, release it for openssl.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	argv := append([]string{"s_server", "-accept", addr, "-cert", certPath, "-key", keyPath, "-quiet", "-www"}, args...)
-	cmd := exec.Command(bin, argv...)
-	cmd.Stdin = nil
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	for range 100 {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			_ = c.Close()
-			return addr
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("openssl s_server did not listen on %s", addr)
-	return ""
+	return testenv.OpenSSLServer(t, "openssl.test", args...)
 }
 
 // getStatusPage asks an s_server -www for its page over the client.
