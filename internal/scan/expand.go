@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/rampart-sec/rampart/internal/facts"
 	"github.com/rampart-sec/rampart/internal/target"
@@ -42,6 +43,12 @@ func Expand(t target.Target, f *facts.Facts) []target.Target {
 			if !ok {
 				continue
 			}
+			if p.Service == "tls" && !handshook(p.Banner) {
+				// The identification's own handshake failed (a server Go's TLS
+				// cannot talk to, such as DHE only), so whether HTTP runs on it
+				// is unknown: leave the scheme open and let every collector try.
+				scheme = ""
+			}
 			ep := target.Target{Kind: target.Endpoint, Host: t.Host, Port: p.Port, Scheme: scheme, Profile: t.Profile, Decl: t.Decl}
 			ep.Name = t.Name + ":" + strconv.Itoa(p.Port)
 			if t.Name == t.Host {
@@ -54,11 +61,21 @@ func Expand(t target.Target, f *facts.Facts) []target.Target {
 	return out
 }
 
+// handshook reports whether a TLS port's identification completed a
+// handshake: its banner is then the version ("TLS 1.2", "SSLv3"), else an
+// answer such as "TLS alert", "SSLv2" or nothing.
+func handshook(banner string) bool {
+	return banner == "SSLv3" || (strings.HasPrefix(banner, "TLS 1.") && banner != "TLS alert")
+}
+
 // serviceSchemes maps identified services to the scheme their endpoint is
 // probed with.
 var serviceSchemes = map[string]string{
 	"https": "https",
-	"tls":   "https",
 	"http":  "http",
 	"ssh":   "ssh",
+	// TLS that did not answer HTTP (LDAPS, AMQPS, a binary transport):
+	// the TLS rules only.
+	"tls":   "tls",
+	"ldaps": "tls",
 }

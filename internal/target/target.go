@@ -149,7 +149,7 @@ func ParseEndpoint(s string) (Target, error) {
 		scheme := strings.ToLower(u.Scheme)
 		def, ok := defaultPorts[scheme]
 		if !ok {
-			return Target{}, fmt.Errorf("endpoint %q: unsupported scheme %q (want https, http or ssh)", s, u.Scheme)
+			return Target{}, fmt.Errorf("endpoint %q: unsupported scheme %q (want https, http, ssh or tls)", s, u.Scheme)
 		}
 		host := u.Hostname()
 		if host == "" {
@@ -162,6 +162,9 @@ func ParseEndpoint(s string) (Target, error) {
 				return Target{}, fmt.Errorf("endpoint %q: %w", s, err)
 			}
 			port = p
+		}
+		if port == 0 {
+			return Target{}, fmt.Errorf("endpoint %q: a %s:// endpoint needs a port", s, scheme)
 		}
 		return Target{Name: s, Kind: Endpoint, Host: host, Port: port, Scheme: scheme, Path: u.EscapedPath()}, nil
 	}
@@ -179,7 +182,9 @@ func ParseEndpoint(s string) (Target, error) {
 	return Target{Name: s, Kind: Endpoint, Host: host, Port: port}, nil
 }
 
-var defaultPorts = map[string]int{"https": 443, "http": 80, "ssh": 22}
+// defaultPorts are the schemes an endpoint may have, with their default
+// port; tls:// (TLS that is not HTTP: LDAPS, AMQPS) has none.
+var defaultPorts = map[string]int{"https": 443, "http": 80, "ssh": 22, "tls": 0}
 
 func parsePort(s string) (int, error) {
 	p, err := strconv.Atoi(s)

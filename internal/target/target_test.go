@@ -19,6 +19,7 @@ func TestParseEndpoint(t *testing.T) {
 		{"https://gw.example.com:8243/api", "gw.example.com", "https", 8243},
 		{"http://10.0.0.1", "10.0.0.1", "http", 80},
 		{"ssh://bastion:2222", "bastion", "ssh", 2222},
+		{"tls://ldap.example.com:636", "ldap.example.com", "tls", 636},
 	} {
 		tg, err := ParseEndpoint(c.in)
 		if err != nil {
@@ -28,7 +29,7 @@ func TestParseEndpoint(t *testing.T) {
 			t.Errorf("%s: got %+v", c.in, tg)
 		}
 	}
-	for _, bad := range []string{"ftp://x", "https://:443", "host:0", "host:99999", "host:abc", "noport"} {
+	for _, bad := range []string{"ftp://x", "tls://ldap.example.com", "https://:443", "host:0", "host:99999", "host:abc", "noport"} {
 		if _, err := ParseEndpoint(bad); err == nil {
 			t.Errorf("%s: accepted", bad)
 		}

@@ -77,7 +77,7 @@ func (c *Collector) Provides() []string { return []string{facts.NSTLS} }
 // Applies implements collect.Collector: endpoints whose scheme is https or
 // not yet known.
 func (c *Collector) Applies(t target.Target) bool {
-	return t.Kind == target.Endpoint && t.Address() != "" && (t.Scheme == "https" || t.Scheme == "")
+	return t.Kind == target.Endpoint && t.Address() != "" && (t.Scheme == "https" || t.Scheme == "tls" || t.Scheme == "")
 }
 
 // Collect implements collect.Collector.
