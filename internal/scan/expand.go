@@ -31,7 +31,11 @@ func Expand(t target.Target, f *facts.Facts) []target.Target {
 			if t.Dir != "/" {
 				name = dir
 			}
-			out = append(out, target.Target{Name: name, Kind: target.Directory, Dir: dir, Profile: t.Profile, Decl: t.Decl})
+			run := &target.Running{MemoryMB: f.Host.MemoryMB}
+			if p.JDKMajor > 0 {
+				run.Java = facts.JavaRuntime{Version: p.JDKVersion, Major: p.JDKMajor, Origin: p.Origin}
+			}
+			out = append(out, target.Target{Name: name, Kind: target.Directory, Dir: dir, Profile: t.Profile, Decl: t.Decl, Running: run})
 		}
 	case t.Kind == target.Node && f.Ports != nil:
 		// A CIDR range: each live address becomes a node of its own.

@@ -39,3 +39,26 @@ func TestExpandNodes(t *testing.T) {
 		t.Errorf("named node: %+v", got)
 	}
 }
+
+// A product home found running carries the host's memory and its
+// process's JDK to the product's facts (RT-002, RT-003 file checks).
+func TestRunningProductFacts(t *testing.T) {
+	host := target.Target{Name: "local", Kind: target.Host, Dir: "/"}
+	kids := Expand(host, &facts.Facts{Host: &facts.Host{MemoryMB: 8192, Processes: []facts.Process{
+		{PID: 7, ProductHome: "/opt/wso2is-7.1.0", JDKVersion: "17.0.15", JDKMajor: 17},
+	}}})
+	if len(kids) != 1 || kids[0].Running == nil || kids[0].Running.MemoryMB != 8192 {
+		t.Fatalf("children: %+v", kids)
+	}
+	f := &facts.Facts{Product: &facts.Product{JVM: facts.JVM{HeapMaxMB: 2048}}}
+	running(kids[0], f)
+	if f.Product.MachineMemoryMB != 8192 || f.Product.Java.Major != 17 {
+		t.Fatalf("product facts: %+v", f.Product)
+	}
+	// What the files say wins over the process.
+	g := &facts.Facts{Product: &facts.Product{Java: facts.JavaRuntime{Version: "21.0.2", Major: 21}}}
+	running(kids[0], g)
+	if g.Product.Java.Major != 21 {
+		t.Fatalf("java: %+v", g.Product.Java)
+	}
+}

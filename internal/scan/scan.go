@@ -218,6 +218,7 @@ func (s *Scanner) one(ctx context.Context, u unit, sc facts.Scan, judge bool) do
 	base := &facts.Facts{Target: t.Facts(), Scan: sc}
 	f := collect.Run(ctx, t, s.Collectors, &env, base)
 	f.Target.Profiles = profiles(t, f)
+	running(t, f)
 	d := done{unit: unit{t: t, parent: u.parent}, facts: f}
 	if !judge {
 		return d
@@ -225,6 +226,21 @@ func (s *Scanner) one(ctx context.Context, u unit, sc facts.Scan, judge bool) do
 	d.findings = rules.Judge(s.Rules, rules.Input{Facts: f, Offers: Offers(t.Kind)})
 	s.Exceptions.Apply(d.findings, sc.Now)
 	return d
+}
+
+// running adds to a product's facts what the host it was found on showed:
+// the machine's memory (RT-003 compares the heap with it) and the JDK its
+// process runs on (RT-002), unless the files already told.
+func running(t target.Target, f *facts.Facts) {
+	if t.Running == nil || f.Product == nil {
+		return
+	}
+	if f.Product.MachineMemoryMB == 0 {
+		f.Product.MachineMemoryMB = t.Running.MemoryMB
+	}
+	if f.Product.Java.Major == 0 && t.Running.Java.Major > 0 {
+		f.Product.Java = t.Running.Java
+	}
 }
 
 // Offers says which kinds of rule check a target kind can decide.

@@ -55,6 +55,16 @@ type Target struct {
 	// Decl holds what the inventory (or the command line) declared: role,
 	// expected ports, allowed paths, cluster members, backups, ...
 	Decl Declared
+
+	// Running, for a product home found running on a host, is what the
+	// host showed of it: the machine's memory and the JDK of its process.
+	Running *Running
+}
+
+// Running is what a host showed of a product it runs.
+type Running struct {
+	MemoryMB int64
+	Java     facts.JavaRuntime
 }
 
 // Declared is what an operator states about a target rather than what
