@@ -44,6 +44,9 @@ type Config struct {
 	Retention time.Duration `yaml:"retention"`
 	// SessionTTL is how long a dashboard sign-in lasts. Default 8h.
 	SessionTTL time.Duration `yaml:"session_ttl"`
+	// InviteTTL is how long a one-time setup link (a new user's
+	// invitation, a password reset) stays valid. Default 72h.
+	InviteTTL time.Duration `yaml:"invite_ttl"`
 
 	// Resolved by Load.
 	base      string
@@ -243,6 +246,9 @@ func (c *Config) defaults() {
 	}
 	if c.SessionTTL <= 0 {
 		c.SessionTTL = 8 * time.Hour
+	}
+	if c.InviteTTL <= 0 {
+		c.InviteTTL = 72 * time.Hour
 	}
 	if c.Scan.Timeout <= 0 {
 		c.Scan.Timeout = 10 * time.Minute

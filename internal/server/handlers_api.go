@@ -186,15 +186,16 @@ func (s *Server) apiRunNow(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, "unknown schedule or already queued: "+name)
 		return
 	}
+	s.audit(r, "schedule.run", name, "through the API")
 	writeJSON(w, http.StatusAccepted, map[string]string{"queued": name})
 }
 
 // POST /api/v1/runs: store an uploaded JSON report (rampart scan --upload).
 func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) {
-	tok, ok := r.Context().Value(tokenKey{}).(store.Token)
-	if !ok {
-		writeJSONError(w, http.StatusUnauthorized, "uploads need an API token")
-		return
+	p, _ := principalOf(r)
+	source := "upload:user:" + p.User.Username
+	if p.Token != nil {
+		source = "upload:" + p.Token.Name
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		writeJSONError(w, http.StatusUnsupportedMediaType, "send the JSON report (Content-Type: application/json)")
@@ -211,13 +212,13 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, status, err.Error())
 		return
 	}
-	d, err := s.saveRun(r.Context(), rep, "upload:"+tok.Name, nil)
+	d, err := s.saveRun(r.Context(), rep, source, nil)
 	if err != nil {
 		s.apiError(w, err)
 		return
 	}
 	s.metrics.Upload()
-	s.log.Info("report uploaded", "token", tok.Name, "run", d.RunID, "findings", len(rep.Findings))
+	s.log.Info("report uploaded", "by", p.Actor(), "run", d.RunID, "findings", len(rep.Findings))
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"run_id": d.RunID, "new_failures": len(d.NewFailures), "fixed": len(d.Fixed),
 		"url": "/run?id=" + strconv.FormatInt(d.RunID, 10),

@@ -43,27 +43,42 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.store.UserByName(r.Context(), user)
 	hash := u.PasswordHash
-	if err != nil {
+	if err != nil || !u.Active() {
+		// Unknown, disabled, or waiting for its setup link: the same
+		// work and the same answer as a wrong password.
 		hash = s.dummyHash()
 	}
-	if verr := auth.VerifyPassword(hash, pass); verr != nil || err != nil {
-		s.limiter.Fail(ipKey)
-		s.limiter.Fail(userKey)
+	if verr := auth.VerifyPassword(hash, pass); verr != nil || err != nil || !u.Active() {
+		for _, k := range []string{ipKey, userKey} {
+			s.limiter.Fail(k)
+			if ok, until := s.limiter.Allowed(k); !ok {
+				a := s.auditEntry(r, "anonymous", "login.locked", user, "too many failed sign-ins for "+k+" until "+until.UTC().Format(time.RFC3339))
+				if err := s.store.AddAudit(r.Context(), a); err != nil {
+					s.log.Error("audit log", "err", err)
+				}
+			}
+		}
 		s.log.Warn("failed sign-in", "user", user, "addr", clientIP(r))
 		s.render(w, r, http.StatusUnauthorized, "login", web.Page{Title: "Sign in", Flash: "Wrong user name or password."})
 		return
 	}
 	s.limiter.Succeed(ipKey)
 	s.limiter.Succeed(userKey)
-	s.startSession(w, r, u)
+	s.startSession(w, r, u, "login", "")
 }
 
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u store.User) {
+// startSession signs u in and records it in the audit log.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u store.User, action, detail string) {
 	if err := s.sessions.Start(r.Context(), w, u); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.log.Info("signed in", "user", u.Username, "addr", clientIP(r))
+	if action != "" {
+		if err := s.store.AddAudit(r.Context(), s.auditEntry(r, u.Username, action, u.Username, detail)); err != nil {
+			s.log.Error("audit log", "err", err)
+		}
+	}
+	s.log.Info("signed in", "user", u.Username, "role", u.Role, "addr", clientIP(r))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
@@ -109,10 +124,15 @@ func (s *Server) setupPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("first admin created with the setup token", "user", u.Username)
-	s.startSession(w, r, u)
+	s.startSession(w, r, u, "login", "first sign-in after setup")
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if u, err := s.sessions.User(r); err == nil {
+		if err := s.store.AddAudit(r.Context(), s.auditEntry(r, u.Username, "logout", u.Username, "")); err != nil {
+			s.log.Error("audit log", "err", err)
+		}
+	}
 	s.sessions.End(w, r)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

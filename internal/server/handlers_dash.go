@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/report"
+	"github.com/rampart-sec/rampart/internal/server/auth"
 	"github.com/rampart-sec/rampart/internal/server/secret"
 	"github.com/rampart-sec/rampart/internal/store"
 	"github.com/rampart-sec/rampart/internal/web"
@@ -422,50 +424,58 @@ func sparkline(hs []store.HealthSample) template.HTML {
 
 type tokensView struct {
 	Tokens       []store.Token
+	Roles        []auth.Role
 	New, NewName string
 }
 
-func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, u store.User) {
+func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, status int, v tokensView, ok, flash string) {
 	ts, err := s.store.Tokens(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "tokens", web.Page{Title: "API tokens", Nav: "tokens", Data: tokensView{Tokens: ts}})
+	v.Tokens, v.Roles = ts, auth.TokenRoles()
+	s.render(w, r, status, "tokens", web.Page{Title: "API tokens", Nav: "tokens", OK: ok, Flash: flash, Data: v})
+}
+
+func (s *Server) tokensPage(w http.ResponseWriter, r *http.Request, u store.User) {
+	s.renderTokens(w, r, http.StatusOK, tokensView{}, "", "")
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request, u store.User) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil || !u.Admin {
-		s.render(w, r, http.StatusForbidden, "error", web.Page{Title: "Not allowed", Data: "only admins create tokens"})
-		return
-	}
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	if name == "" || len(name) > 64 {
-		s.render(w, r, http.StatusBadRequest, "error", web.Page{Title: "Bad name", Data: "a token needs a name of 1-64 characters"})
+		s.renderTokens(w, r, http.StatusBadRequest, tokensView{}, "", "A token needs a name of 1-64 characters.")
 		return
 	}
-	tok, err := s.IssueToken(r.Context(), name, u.Username)
+	role, err := auth.ParseTokenRole(r.PostFormValue("role"))
+	if err != nil {
+		s.renderTokens(w, r, http.StatusBadRequest, tokensView{}, "", err.Error())
+		return
+	}
+	tok, err := s.issueToken(r.Context(), name, u, role, s.auditEntry(r, "", "token.create", name, "role "+string(role)))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	ts, err := s.store.Tokens(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "tokens", web.Page{Title: "API tokens", Nav: "tokens", OK: "Token created.", Data: tokensView{Tokens: ts, New: tok, NewName: name}})
+	s.renderTokens(w, r, http.StatusOK, tokensView{New: tok, NewName: name}, "Token created.", "")
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, u store.User) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil || !u.Admin {
-		s.render(w, r, http.StatusForbidden, "error", web.Page{Title: "Not allowed", Data: "only admins revoke tokens"})
-		return
-	}
 	id, _ := strconv.ParseInt(r.PostFormValue("id"), 10, 64)
-	if err := s.store.DeleteToken(r.Context(), id); err != nil {
+	var name string
+	if ts, err := s.store.Tokens(r.Context()); err == nil {
+		for _, t := range ts {
+			if t.ID == id {
+				name = t.Name + " (" + t.CreatedBy + ")"
+			}
+		}
+	}
+	if err := s.store.DeleteToken(r.Context(), id, s.auditEntry(r, "", "token.revoke", name, "")); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			s.renderTokens(w, r, http.StatusNotFound, tokensView{}, "", "No such token.")
+			return
+		}
 		s.fail(w, r, err)
 		return
 	}
@@ -473,22 +483,38 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, u store.Use
 	http.Redirect(w, r, "/tokens", http.StatusSeeOther)
 }
 
-// IssueToken creates an API token and returns it (shown once).
+// IssueToken creates an uploader API token (what a CI pipeline needs:
+// send scans, read results) owned by the user named by, and returns it
+// (shown once).
 func (s *Server) IssueToken(ctx context.Context, name, by string) (string, error) {
+	return s.IssueTokenWithRole(ctx, name, by, auth.RoleUploader)
+}
+
+// IssueTokenWithRole creates an API token with a role, owned by the user
+// named by.
+func (s *Server) IssueTokenWithRole(ctx context.Context, name, by string, role auth.Role) (string, error) {
+	u, err := s.store.UserByName(ctx, by)
+	if err != nil {
+		return "", err
+	}
+	return s.issueToken(ctx, name, u, role, store.Audit{At: s.now(), Actor: "system", Action: "token.create", Subject: name, Detail: "role " + string(role) + " for " + by})
+}
+
+func (s *Server) issueToken(ctx context.Context, name string, owner store.User, role auth.Role, a store.Audit) (string, error) {
 	tok := secret.Token("rampart_")
-	if _, err := s.store.CreateToken(ctx, name, s.box.Hash(tok), by, s.now()); err != nil {
+	_, err := s.store.CreateToken(ctx, store.NewToken{Name: name, Hash: s.box.Hash(tok), Role: string(role), UserID: owner.ID, CreatedBy: owner.Username, Now: s.now()}, a)
+	if err != nil {
 		return "", err
 	}
 	return tok, nil
 }
 
 func (s *Server) runNow(w http.ResponseWriter, r *http.Request, u store.User) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	_ = r.ParseForm()
 	name := r.PostFormValue("name")
 	if !s.Trigger(name) {
-		s.render(w, r, http.StatusBadRequest, "error", web.Page{Title: "Cannot run", Data: "unknown schedule or already queued: " + name})
+		s.badRequest(w, r, "Cannot run", "unknown schedule or already queued: "+name)
 		return
 	}
+	s.audit(r, "schedule.run", name, "")
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -11,49 +11,103 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rampart-sec/rampart/internal/server/auth"
 	"github.com/rampart-sec/rampart/internal/store"
 	"github.com/rampart-sec/rampart/internal/web"
 )
 
+// routeKind says how a route's caller is authenticated.
+type routeKind int
+
+const (
+	// public routes need no sign-in.
+	public routeKind = iota
+	// page routes are the dashboard: a session only.
+	page
+	// api routes take an API token (Authorization: Bearer) or a session.
+	api
+)
+
+// route is one entry of the server's routing table: every handler the
+// server has, with the permission it needs. Handler builds the mux from
+// this table only, so no handler escapes the role check.
+type route struct {
+	pattern string // as http.ServeMux takes it: "GET /target"
+	kind    routeKind
+	perm    auth.Perm
+	handler http.Handler
+}
+
+// routes is the routing table.
+func (s *Server) routes() []route {
+	pub := func(pattern string, h http.Handler) route { return route{pattern, public, auth.PermPublic, h} }
+	pg := func(pattern string, perm auth.Perm, h func(http.ResponseWriter, *http.Request, store.User)) route {
+		return route{pattern, page, perm, s.requireSession(perm, h)}
+	}
+	ap := func(pattern string, perm auth.Perm, h http.HandlerFunc) route {
+		return route{pattern, api, perm, s.requireAPI(perm, h)}
+	}
+	const (
+		self   = auth.PermSelf
+		read   = auth.PermRead
+		upload = auth.PermUpload
+		admin  = auth.PermAdmin
+	)
+	return []route{
+		pub("GET /static/", s.pages.Static()),
+		pub("GET /healthz", http.HandlerFunc(s.healthz)),
+		pub("GET /login", http.HandlerFunc(s.loginPage)),
+		pub("POST /login", http.HandlerFunc(s.login)),
+		pub("GET /setup", http.HandlerFunc(s.setupPage)),
+		pub("POST /setup", http.HandlerFunc(s.setupPost)),
+		pub("GET /invite", http.HandlerFunc(s.invitePage)),
+		pub("POST /invite", http.HandlerFunc(s.invitePost)),
+		pub("POST /logout", http.HandlerFunc(s.logout)),
+
+		pg("GET /{$}", read, s.fleetPage),
+		pg("GET /target", read, s.targetPage),
+		pg("GET /runs", read, s.runsPage),
+		pg("GET /run", read, s.runPage),
+		pg("GET /run/report.html", read, s.runReport),
+		pg("GET /diff", read, s.diffPage),
+		pg("GET /findings", read, s.findingsPage),
+		pg("GET /exceptions", read, s.exceptionsPage),
+		pg("GET /monitor", read, s.monitorPage),
+		pg("GET /account", self, s.accountPage),
+		pg("POST /account/password", self, s.changePassword),
+		pg("POST /schedules/run", admin, s.runNow),
+		pg("GET /tokens", admin, s.tokensPage),
+		pg("POST /tokens", admin, s.createToken),
+		pg("POST /tokens/revoke", admin, s.revokeToken),
+		pg("GET /users", admin, s.usersPage),
+		pg("POST /users", admin, s.createUser),
+		pg("POST /users/role", admin, s.setUserRole),
+		pg("POST /users/disable", admin, s.disableUser),
+		pg("POST /users/enable", admin, s.enableUser),
+		pg("POST /users/reset", admin, s.resetUser),
+		pg("POST /users/delete", admin, s.deleteUser),
+		pg("GET /audit", admin, s.auditPage),
+
+		ap("GET /api/v1/runs", read, s.apiRuns),
+		ap("POST /api/v1/runs", upload, s.apiUpload),
+		ap("GET /api/v1/run", read, s.apiRun),
+		ap("GET /api/v1/run/findings", read, s.apiRunFindings),
+		ap("GET /api/v1/targets", read, s.apiTargets),
+		ap("GET /api/v1/target", read, s.apiTarget),
+		ap("GET /api/v1/findings", read, s.apiFindings),
+		ap("GET /api/v1/diff", read, s.apiDiff),
+		ap("GET /api/v1/health", read, s.apiHealth),
+		ap("POST /api/v1/schedules/run", admin, s.apiRunNow),
+		ap("GET /metrics", read, s.metricsHandler),
+	}
+}
+
 // Handler returns the server's HTTP handler with its security headers.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /static/", s.pages.Static())
-	mux.HandleFunc("GET /healthz", s.healthz)
-
-	mux.HandleFunc("GET /login", s.loginPage)
-	mux.HandleFunc("POST /login", s.login)
-	mux.HandleFunc("GET /setup", s.setupPage)
-	mux.HandleFunc("POST /setup", s.setupPost)
-	mux.HandleFunc("POST /logout", s.logout)
-
-	page := func(h func(http.ResponseWriter, *http.Request, store.User)) http.Handler { return s.requireSession(h) }
-	mux.Handle("GET /{$}", page(s.fleetPage))
-	mux.Handle("GET /target", page(s.targetPage))
-	mux.Handle("GET /runs", page(s.runsPage))
-	mux.Handle("GET /run", page(s.runPage))
-	mux.Handle("GET /run/report.html", page(s.runReport))
-	mux.Handle("GET /diff", page(s.diffPage))
-	mux.Handle("GET /findings", page(s.findingsPage))
-	mux.Handle("GET /exceptions", page(s.exceptionsPage))
-	mux.Handle("GET /monitor", page(s.monitorPage))
-	mux.Handle("GET /tokens", page(s.tokensPage))
-	mux.Handle("POST /tokens", page(s.createToken))
-	mux.Handle("POST /tokens/revoke", page(s.revokeToken))
-	mux.Handle("POST /schedules/run", page(s.runNow))
-
-	api := func(h http.HandlerFunc) http.Handler { return s.requireAPI(h) }
-	mux.Handle("GET /api/v1/runs", api(s.apiRuns))
-	mux.Handle("POST /api/v1/runs", api(s.apiUpload))
-	mux.Handle("GET /api/v1/run", api(s.apiRun))
-	mux.Handle("GET /api/v1/run/findings", api(s.apiRunFindings))
-	mux.Handle("GET /api/v1/targets", api(s.apiTargets))
-	mux.Handle("GET /api/v1/target", api(s.apiTarget))
-	mux.Handle("GET /api/v1/findings", api(s.apiFindings))
-	mux.Handle("GET /api/v1/diff", api(s.apiDiff))
-	mux.Handle("GET /api/v1/health", api(s.apiHealth))
-	mux.Handle("POST /api/v1/schedules/run", api(s.apiRunNow))
-	mux.Handle("GET /metrics", api(s.metricsHandler))
+	for _, rt := range s.routes() {
+		mux.Handle(rt.pattern, rt.handler)
+	}
 	return s.secure(mux)
 }
 
@@ -62,7 +116,7 @@ func (s *Server) Handler() http.Handler {
 const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // secure sets the security headers on every answer, refuses cross-site
-// form posts, and turns panics into a plain 500.
+// and forged form posts, and turns panics into a plain 500.
 func (s *Server) secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -87,12 +141,42 @@ func (s *Server) secure(next http.Handler) http.Handler {
 				http.Error(w, "internal error", http.StatusInternalServerError)
 			}
 		}()
-		if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Header.Get("Authorization") == "" && !sameOrigin(r) {
-			http.Error(w, "cross-site request refused", http.StatusForbidden)
-			return
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && !bearer(r) {
+			if !sameOrigin(r) {
+				http.Error(w, "cross-site request refused", http.StatusForbidden)
+				return
+			}
+			if !s.csrfOK(w, r) {
+				http.Error(w, "missing or stale form token: reload the page and try again", http.StatusForbidden)
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bearer reports whether r is authenticated by an API token. Such a
+// request is not a browser's (a cross-site form cannot set the header),
+// and its session cookie, if any, is ignored.
+func bearer(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ")
+}
+
+// csrfOK checks the anti-forgery token of a state-changing browser
+// request: the X-CSRF-Token header, or the csrf field of a form.
+func (s *Server) csrfOK(w http.ResponseWriter, r *http.Request) bool {
+	tok := r.Header.Get(auth.CSRFHeader)
+	if tok == "" {
+		ct := r.Header.Get("Content-Type")
+		if strings.HasPrefix(ct, "application/x-www-form-urlencoded") || strings.HasPrefix(ct, "multipart/form-data") {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			if err := r.ParseForm(); err != nil {
+				return false
+			}
+			tok = r.PostFormValue(auth.CSRFField)
+		}
+	}
+	return s.csrf.Valid(r, tok)
 }
 
 // sameOrigin accepts a browser form post only from the server's own pages.
@@ -109,11 +193,40 @@ func sameOrigin(r *http.Request) bool {
 	return true
 }
 
-type userKey struct{}
+// principal is who a request acts for.
+type principal struct {
+	// User is the signed-in user, or the token's owner.
+	User store.User
+	// Token is set when an API token authenticated the request.
+	Token *store.Token
+	// Role is the effective role: the user's, or the lesser of the
+	// token's and its owner's.
+	Role auth.Role
+}
+
+// Actor names the principal in the audit log.
+func (p principal) Actor() string {
+	if p.Token != nil {
+		return "token:" + p.Token.Name + " (" + p.Token.CreatedBy + ")"
+	}
+	return p.User.Username
+}
+
+type principalKey struct{}
+
+func principalOf(r *http.Request) (principal, bool) {
+	p, ok := r.Context().Value(principalKey{}).(principal)
+	return p, ok
+}
+
+func withPrincipal(r *http.Request, p principal) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+}
 
 // requireSession sends visitors without a session to the sign-in page
-// (or to setup while no admin exists).
-func (s *Server) requireSession(h func(http.ResponseWriter, *http.Request, store.User)) http.Handler {
+// (or to setup while no admin exists), and refuses (403) a signed-in user
+// whose role lacks perm.
+func (s *Server) requireSession(perm auth.Perm, h func(http.ResponseWriter, *http.Request, store.User)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, err := s.sessions.User(r)
 		if err != nil {
@@ -124,13 +237,22 @@ func (s *Server) requireSession(h func(http.ResponseWriter, *http.Request, store
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)), u)
+		p := principal{User: u, Role: auth.Role(u.Role)}
+		r = withPrincipal(r, p)
+		if !p.Role.Can(perm) {
+			s.render(w, r, http.StatusForbidden, "error", web.Page{Title: "Not allowed",
+				Data: "Your role (" + string(p.Role) + ") can read the dashboard but not change it. Ask an admin."})
+			return
+		}
+		h(w, r, u)
 	})
 }
 
-// requireAPI accepts an API token (Authorization: Bearer) or a session.
-func (s *Server) requireAPI(h http.HandlerFunc) http.Handler {
+// requireAPI accepts an API token (Authorization: Bearer) or a session,
+// and refuses (403) a caller whose role lacks perm.
+func (s *Server) requireAPI(perm auth.Perm, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p principal
 		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 			tok = strings.TrimSpace(tok)
 			ip := clientIP(r)
@@ -146,19 +268,44 @@ func (s *Server) requireAPI(h http.HandlerFunc) http.Handler {
 				writeJSONError(w, http.StatusUnauthorized, "invalid API token")
 				return
 			}
-			h(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, t)))
+			p = principal{User: store.User{ID: t.UserID, Username: t.CreatedBy, Role: t.OwnerRole}, Token: &t,
+				Role: auth.Lesser(auth.Role(t.Role), auth.Role(t.OwnerRole))}
+		} else if u, err := s.sessions.User(r); err == nil {
+			p = principal{User: u, Role: auth.Role(u.Role)}
+		} else {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="rampart"`)
+			writeJSONError(w, http.StatusUnauthorized, "sign in or send an API token (Authorization: Bearer ...)")
 			return
 		}
-		if _, err := s.sessions.User(r); err == nil {
-			h(w, r)
+		if !p.Role.Can(perm) {
+			writeJSONError(w, http.StatusForbidden, "role "+string(p.Role)+" may not do this (needs "+perm.String()+")")
 			return
 		}
-		w.Header().Set("WWW-Authenticate", `Bearer realm="rampart"`)
-		writeJSONError(w, http.StatusUnauthorized, "sign in or send an API token (Authorization: Bearer ...)")
+		h(w, withPrincipal(r, p))
 	})
 }
 
-type tokenKey struct{}
+// audit records an action of the request's principal. A failure to
+// record is logged: the action itself has happened.
+func (s *Server) audit(r *http.Request, action, subject, detail string) {
+	p, _ := principalOf(r)
+	actor := p.Actor()
+	if actor == "" {
+		actor = "anonymous"
+	}
+	if err := s.store.AddAudit(r.Context(), s.auditEntry(r, actor, action, subject, detail)); err != nil {
+		s.log.Error("audit log", "action", action, "err", err)
+	}
+}
+
+// auditEntry is an audit log entry for a request.
+func (s *Server) auditEntry(r *http.Request, actor, action, subject, detail string) store.Audit {
+	if actor == "" {
+		p, _ := principalOf(r)
+		actor = p.Actor()
+	}
+	return store.Audit{At: s.now(), Actor: actor, Action: action, Subject: subject, Detail: detail, Addr: clientIP(r)}
+}
 
 func retryAfter(until, now time.Time) string {
 	return strconv.Itoa(max(1, int(until.Sub(now).Seconds())+1))
@@ -176,11 +323,17 @@ func writeJSONError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
 }
 
-// render writes a page, or a plain 500 when the template fails.
+// render writes a page, or a plain 500 when the template fails. It fills
+// in the signed-in user, their role and the form token.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p web.Page) {
-	if u, ok := r.Context().Value(userKey{}).(store.User); ok && p.User == "" {
-		p.User = u.Username
+	if pr, ok := principalOf(r); ok && pr.Token == nil {
+		if p.User == "" {
+			p.User = pr.User.Username
+		}
+		p.Role = string(pr.Role)
+		p.Admin = pr.Role == auth.RoleAdmin
 	}
+	p.CSRF = s.csrf.Token(w, r)
 	if err := s.pages.Render(w, status, name, p); err != nil {
 		s.log.Error("render", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -198,6 +351,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		err = errors.New("the server could not complete the request; see its log")
 	}
 	s.render(w, r, status, "error", web.Page{Title: title, Data: err.Error()})
+}
+
+// badRequest answers a dashboard form with a 400 error page.
+func (s *Server) badRequest(w http.ResponseWriter, r *http.Request, title, msg string) {
+	s.render(w, r, http.StatusBadRequest, "error", web.Page{Title: title, Data: msg})
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -66,6 +66,8 @@ type Server struct {
 	cert     tls.Certificate
 	sessions *auth.Sessions
 	setup    *auth.Setup
+	invites  *auth.Invites
+	csrf     *auth.CSRF
 	limiter  *auth.Limiter
 	metrics  *metrics.Metrics
 	pages    *web.Pages
@@ -130,6 +132,8 @@ func New(ctx context.Context, opt Options) (*Server, error) {
 	}
 	s.sessions = &auth.Sessions{Store: st, TTL: cfg.SessionTTL, Now: s.now}
 	s.setup = &auth.Setup{Store: st, Box: box, TTL: 24 * time.Hour, Now: s.now, Params: prm}
+	s.invites = &auth.Invites{Box: box, TTL: cfg.InviteTTL, Now: s.now}
+	s.csrf = &auth.CSRF{Box: box}
 	s.limiter = &auth.Limiter{Max: 5, Window: 15 * time.Minute, Now: s.now}
 	s.pages, err = web.New()
 	if err != nil {
@@ -165,7 +169,7 @@ func (s *Server) ensureAdmin(ctx context.Context) error {
 		if s.cfg.Admin.Username == "" {
 			s.cfg.Admin.Username = "admin"
 		}
-		_, err := s.setup.CreateAdmin(ctx, s.cfg.Admin.Username, s.opt.AdminPassword)
+		_, err := s.setup.CreateAdmin(ctx, s.cfg.Admin.Username, s.opt.AdminPassword, "from the password given at start")
 		if err != nil {
 			return fmt.Errorf("admin: %w", err)
 		}

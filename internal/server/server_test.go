@@ -116,13 +116,37 @@ func (ts *testServer) do(t *testing.T, method, path string, body io.Reader, hdr 
 	return resp, string(b)
 }
 
+// form posts a form with the anti-forgery token of the client's current
+// sign-in state.
 func (ts *testServer) form(t *testing.T, path string, v url.Values) (*http.Response, string) {
+	t.Helper()
+	v.Set("csrf", ts.csrf(t))
 	return ts.do(t, "POST", path, strings.NewReader(v.Encode()), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf reads the form token from a page, as a browser would have it:
+// the account page when signed in, else the sign-in or setup page.
+func (ts *testServer) csrf(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"/account", "/login", "/setup"} {
+		resp, body := ts.do(t, "GET", p, nil, nil)
+		if resp.StatusCode != 200 {
+			continue
+		}
+		if m := csrfRE.FindStringSubmatch(body); m != nil {
+			return html.UnescapeString(m[1])
+		}
+	}
+	t.Fatal("no page with a form token")
+	return ""
 }
 
 var setupTokenRE = regexp.MustCompile(`setup token: (\S+)`)
 
-// signUp creates the admin with the setup token and returns an API token.
+// signUp creates the admin with the setup token and returns an uploader
+// API token.
 func (ts *testServer) signUp(t *testing.T) string {
 	t.Helper()
 	m := setupTokenRE.FindStringSubmatch(ts.notice.String())
@@ -133,9 +157,9 @@ func (ts *testServer) signUp(t *testing.T) string {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("setup: %d %s", resp.StatusCode, body)
 	}
-	resp, body = ts.form(t, "/tokens", url.Values{"name": {"ci"}})
+	resp, body = ts.form(t, "/tokens", url.Values{"name": {"ci"}, "role": {"uploader"}})
 	if resp.StatusCode != 200 {
-		t.Fatalf("create token: %d", resp.StatusCode)
+		t.Fatalf("create token: %d %s", resp.StatusCode, body)
 	}
 	tm := regexp.MustCompile(`id="new-token">([^<]+)<`).FindStringSubmatch(body)
 	if tm == nil {
@@ -210,7 +234,9 @@ func TestSecurityHeadersAndSetup(t *testing.T) {
 	}
 
 	// Sign-in is rate limited.
-	ts.do(t, "POST", "/logout", nil, nil)
+	if resp, _ := ts.form(t, "/logout", url.Values{}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
 	for i := 0; i < 5; i++ {
 		resp, _ := ts.form(t, "/login", url.Values{"username": {"admin"}, "password": {"wrong password " + fmt.Sprint(i)}})
 		if resp.StatusCode != http.StatusUnauthorized {

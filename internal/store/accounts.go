@@ -3,37 +3,146 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
 
-// CreateUser implements Store.
-func (s *SQL) CreateUser(ctx context.Context, username, passwordHash string, admin bool, now time.Time) (User, error) {
-	u := User{Username: username, PasswordHash: passwordHash, Admin: admin, CreatedAt: fromMS(ms0(now))}
-	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO users (username, password_hash, admin, created_at) VALUES (?, ?, ?, ?) RETURNING id`),
-		username, passwordHash, b2i(admin), ms0(now)).Scan(&u.ID)
-	if err != nil {
-		return u, fmt.Errorf("create user %s: %w", username, err)
-	}
-	return u, nil
-}
+const userCols = `id, username, password_hash, role, disabled, created_at, last_login_at, invite_expires_at`
 
 func scanUser(sc scanner) (User, error) {
 	var u User
-	var admin int
+	var disabled int
 	var created int64
-	err := sc.Scan(&u.ID, &u.Username, &u.PasswordHash, &admin, &created)
-	u.Admin, u.CreatedAt = admin == 1, fromMS(created)
+	var last, invite sql.NullInt64
+	err := sc.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Role, &disabled, &created, &last, &invite)
+	u.Disabled, u.CreatedAt, u.LastLogin, u.InviteExpires = disabled == 1, fromMS(created), fromNullMS(last), fromNullMS(invite)
 	return u, err
+}
+
+// lockUsers serialises account changes, so two admins disabling each
+// other at once cannot both succeed. SQLite's write transactions are
+// already serial (BEGIN IMMEDIATE); PostgreSQL takes an advisory lock.
+func (s *SQL) lockUsers(ctx context.Context, tx *sql.Tx) error {
+	if s.dialect != "postgres" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7261706173)`)
+	return err
+}
+
+// audit records a in tx; an entry without an action is not recorded.
+func (s *SQL) audit(ctx context.Context, tx *sql.Tx, a Audit) error {
+	if a.Action == "" {
+		return nil
+	}
+	if a.At.IsZero() {
+		a.At = time.Now()
+	}
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit_log (at, actor, action, subject, detail, addr) VALUES (?, ?, ?, ?, ?, ?)`),
+		ms0(a.At), clip(a.Actor, 200), clip(a.Action, 64), clip(a.Subject, 200), clip(a.Detail, 1000), clip(a.Addr, 64))
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", a.Action, err)
+	}
+	return nil
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func nullMS(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: ms0(t), Valid: true}
+}
+
+func nullString(s string) sql.NullString {
+	return sql.NullString{String: s, Valid: s != ""}
+}
+
+// CreateUser implements Store.
+func (s *SQL) CreateUser(ctx context.Context, nu NewUser, a Audit) (User, error) {
+	if nu.Now.IsZero() {
+		nu.Now = time.Now()
+	}
+	u := User{Username: nu.Username, PasswordHash: nu.PasswordHash, Role: nu.Role, CreatedAt: fromMS(ms0(nu.Now))}
+	if nu.InviteHash != "" {
+		exp := fromMS(ms0(nu.InviteExpires))
+		u.InviteExpires = &exp
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockUsers(ctx, tx); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM users WHERE LOWER(username) = LOWER(?)`), nu.Username).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return ErrExists
+		}
+		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO users (username, password_hash, role, disabled, created_at, invite_hash, invite_expires_at) VALUES (?, ?, ?, 0, ?, ?, ?) RETURNING id`),
+			nu.Username, nu.PasswordHash, nu.Role, ms0(nu.Now), nullString(nu.InviteHash), nullMS(nu.InviteExpires)).Scan(&u.ID)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a)
+	})
+	if err != nil {
+		return u, fmt.Errorf("create user %s: %w", nu.Username, err)
+	}
+	return u, nil
 }
 
 // UserByName implements Store.
 func (s *SQL) UserByName(ctx context.Context, username string) (User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT id, username, password_hash, admin, created_at FROM users WHERE username = ?`), username))
+	u, err := scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE username = ?`), username))
 	if err != nil {
 		return u, notFound(err, "user")
 	}
 	return u, nil
+}
+
+// UserByID implements Store.
+func (s *SQL) UserByID(ctx context.Context, id int64) (User, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE id = ?`), id))
+	if err != nil {
+		return u, notFound(err, fmt.Sprintf("user %d", id))
+	}
+	return u, nil
+}
+
+// UserByInvite implements Store.
+func (s *SQL) UserByInvite(ctx context.Context, inviteHash string, now time.Time) (User, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users
+WHERE invite_hash = ? AND invite_expires_at > ? AND disabled = 0`), inviteHash, ms0(now)))
+	if err != nil {
+		return u, notFound(err, "setup link")
+	}
+	return u, nil
+}
+
+// Users implements Store.
+func (s *SQL) Users(ctx context.Context) ([]User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY username`)
+	if err != nil {
+		return nil, fmt.Errorf("users: %w", err)
+	}
+	defer rows.Close()
+	out := []User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
 }
 
 // CountUsers implements Store.
@@ -43,12 +152,150 @@ func (s *SQL) CountUsers(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// activeAdmins counts enabled admins with a password.
+func (s *SQL) activeAdmins(ctx context.Context, tx *sql.Tx) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND password_hash <> ''`).Scan(&n)
+	return n, err
+}
+
+// UpdateUser implements Store.
+func (s *SQL) UpdateUser(ctx context.Context, id int64, ch UserChange, a Audit) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockUsers(ctx, tx); err != nil {
+			return err
+		}
+		u, err := scanUser(tx.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE id = ?`), id))
+		if err != nil {
+			return notFound(err, fmt.Sprintf("user %d", id))
+		}
+		endSessions := false
+		if ch.Role != "" {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE users SET role = ? WHERE id = ?`), ch.Role, id); err != nil {
+				return err
+			}
+		}
+		if ch.Disabled != nil {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE users SET disabled = ? WHERE id = ?`), b2i(*ch.Disabled), id); err != nil {
+				return err
+			}
+			endSessions = endSessions || *ch.Disabled
+		}
+		if ch.InviteHash != "" {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE users SET password_hash = '', invite_hash = ?, invite_expires_at = ? WHERE id = ?`),
+				ch.InviteHash, ms0(ch.InviteExpires), id); err != nil {
+				return err
+			}
+			endSessions = true
+		}
+		if ch.PasswordHash != "" {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE users SET password_hash = ?, invite_hash = NULL, invite_expires_at = NULL WHERE id = ?`), ch.PasswordHash, id); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?`), id, ch.KeepSession); err != nil {
+				return err
+			}
+		}
+		if endSessions {
+			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sessions WHERE user_id = ?`), id); err != nil {
+				return err
+			}
+		}
+		if u.Role == "admin" && u.Active() {
+			n, err := s.activeAdmins(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return ErrLastAdmin
+			}
+		}
+		return s.audit(ctx, tx, a)
+	})
+	if err != nil {
+		return fmt.Errorf("update user %d: %w", id, err)
+	}
+	return nil
+}
+
+// DeleteUser implements Store.
+func (s *SQL) DeleteUser(ctx context.Context, id int64, a Audit) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockUsers(ctx, tx); err != nil {
+			return err
+		}
+		u, err := scanUser(tx.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE id = ?`), id))
+		if err != nil {
+			return notFound(err, fmt.Sprintf("user %d", id))
+		}
+		// Sessions and tokens go with the account (ON DELETE CASCADE);
+		// deleted explicitly too, so it does not hang on the pragma.
+		for _, q := range []string{`DELETE FROM sessions WHERE user_id = ?`, `DELETE FROM api_tokens WHERE user_id = ?`, `DELETE FROM users WHERE id = ?`} {
+			if _, err := tx.ExecContext(ctx, s.q(q), id); err != nil {
+				return err
+			}
+		}
+		if u.Role == "admin" && u.Active() {
+			n, err := s.activeAdmins(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return ErrLastAdmin
+			}
+		}
+		return s.audit(ctx, tx, a)
+	})
+	if err != nil {
+		return fmt.Errorf("delete user %d: %w", id, err)
+	}
+	return nil
+}
+
+// RedeemInvite implements Store. The UPDATE matches the link's hash, so
+// of two redemptions at once only one finds it.
+func (s *SQL) RedeemInvite(ctx context.Context, inviteHash, passwordHash string, now time.Time, a Audit) (User, error) {
+	var u User
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockUsers(ctx, tx); err != nil {
+			return err
+		}
+		var err error
+		u, err = scanUser(tx.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users
+WHERE invite_hash = ? AND invite_expires_at > ? AND disabled = 0`), inviteHash, ms0(now)))
+		if err != nil {
+			return notFound(err, "setup link")
+		}
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE users SET password_hash = ?, invite_hash = NULL, invite_expires_at = NULL WHERE id = ? AND invite_hash = ?`),
+			passwordHash, u.ID, inviteHash)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("setup link: %w", ErrNotFound)
+		}
+		u.PasswordHash, u.InviteExpires = passwordHash, nil
+		if a.Actor == "" {
+			a.Actor = u.Username
+		}
+		if a.Subject == "" {
+			a.Subject = u.Username
+		}
+		return s.audit(ctx, tx, a)
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("redeem setup link: %w", err)
+	}
+	return u, nil
+}
+
 // CreateSession implements Store; only a hash of the session ID is kept.
 func (s *SQL) CreateSession(ctx context.Context, idHash string, userID int64, now, expires time.Time) error {
 	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`), idHash, userID, ms0(now), ms0(expires))
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
+	_, _ = s.db.ExecContext(ctx, s.q(`UPDATE users SET last_login_at = ? WHERE id = ?`), ms0(now), userID)
 	// Expired sessions are swept as new ones are made.
 	_, _ = s.db.ExecContext(ctx, s.q(`DELETE FROM sessions WHERE expires_at <= ?`), ms0(now))
 	return nil
@@ -56,8 +303,9 @@ func (s *SQL) CreateSession(ctx context.Context, idHash string, userID int64, no
 
 // SessionUser implements Store.
 func (s *SQL) SessionUser(ctx context.Context, idHash string, now time.Time) (User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT u.id, u.username, u.password_hash, u.admin, u.created_at
-FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ?`), idHash, ms0(now)))
+	u, err := scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT u.id, u.username, u.password_hash, u.role, u.disabled, u.created_at, u.last_login_at, u.invite_expires_at
+FROM sessions s JOIN users u ON u.id = s.user_id
+WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled = 0 AND u.password_hash <> ''`), idHash, ms0(now)))
 	if err != nil {
 		return u, notFound(err, "session")
 	}
@@ -71,62 +319,120 @@ func (s *SQL) DeleteSession(ctx context.Context, idHash string) error {
 }
 
 // CreateToken implements Store; only a keyed hash of the token is kept.
-func (s *SQL) CreateToken(ctx context.Context, name, tokenHash, by string, now time.Time) (Token, error) {
-	t := Token{Name: name, CreatedBy: by, CreatedAt: fromMS(ms0(now))}
-	err := s.db.QueryRowContext(ctx, s.q(`INSERT INTO api_tokens (name, token_hash, created_by, created_at) VALUES (?, ?, ?, ?) RETURNING id`),
-		name, tokenHash, by, ms0(now)).Scan(&t.ID)
+func (s *SQL) CreateToken(ctx context.Context, nt NewToken, a Audit) (Token, error) {
+	if nt.Now.IsZero() {
+		nt.Now = time.Now()
+	}
+	t := Token{Name: nt.Name, Role: nt.Role, UserID: nt.UserID, CreatedBy: nt.CreatedBy, CreatedAt: fromMS(ms0(nt.Now))}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO api_tokens (name, token_hash, created_by, created_at, role, user_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`),
+			nt.Name, nt.Hash, nt.CreatedBy, ms0(nt.Now), nt.Role, nt.UserID).Scan(&t.ID)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a)
+	})
 	if err != nil {
 		return t, fmt.Errorf("create token: %w", err)
 	}
 	return t, nil
 }
 
-// TokenByHash implements Store and records the use.
-func (s *SQL) TokenByHash(ctx context.Context, tokenHash string, now time.Time) (Token, error) {
+const tokenSelect = `SELECT t.id, t.name, t.role, COALESCE(t.user_id, 0), t.created_by, t.created_at, t.last_used_at, COALESCE(u.role, ''), COALESCE(u.disabled, 1)
+FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id`
+
+func scanToken(sc scanner) (Token, error) {
 	var t Token
 	var created int64
 	var used sql.NullInt64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT id, name, created_by, created_at, last_used_at FROM api_tokens WHERE token_hash = ?`), tokenHash).
-		Scan(&t.ID, &t.Name, &t.CreatedBy, &created, &used)
-	if err != nil {
-		return t, notFound(err, "token")
+	var disabled int
+	err := sc.Scan(&t.ID, &t.Name, &t.Role, &t.UserID, &t.CreatedBy, &created, &used, &t.OwnerRole, &disabled)
+	t.CreatedAt, t.LastUsed, t.OwnerDisabled = fromMS(created), fromNullMS(used), disabled == 1
+	return t, err
+}
+
+// TokenByHash implements Store and records the use. A token whose owner
+// is disabled (or gone) is not found.
+func (s *SQL) TokenByHash(ctx context.Context, tokenHash string, now time.Time) (Token, error) {
+	t, err := scanToken(s.db.QueryRowContext(ctx, s.q(tokenSelect+` WHERE t.token_hash = ?`), tokenHash))
+	if err == nil && (t.OwnerDisabled || t.OwnerRole == "") {
+		err = sql.ErrNoRows
 	}
-	t.CreatedAt, t.LastUsed = fromMS(created), fromNullMS(used)
+	if err != nil {
+		return Token{}, notFound(err, "token")
+	}
 	_, _ = s.db.ExecContext(ctx, s.q(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`), ms0(now), t.ID)
 	return t, nil
 }
 
 // Tokens implements Store.
 func (s *SQL) Tokens(ctx context.Context) ([]Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, created_by, created_at, last_used_at FROM api_tokens ORDER BY id`)
+	rows, err := s.db.QueryContext(ctx, tokenSelect+` ORDER BY t.id`)
 	if err != nil {
 		return nil, fmt.Errorf("tokens: %w", err)
 	}
 	defer rows.Close()
 	out := []Token{}
 	for rows.Next() {
-		var t Token
-		var created int64
-		var used sql.NullInt64
-		if err := rows.Scan(&t.ID, &t.Name, &t.CreatedBy, &created, &used); err != nil {
-			return nil, err
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("tokens: %w", err)
 		}
-		t.CreatedAt, t.LastUsed = fromMS(created), fromNullMS(used)
 		out = append(out, t)
 	}
 	return out, rows.Err()
 }
 
 // DeleteToken implements Store: the token stops working at once.
-func (s *SQL) DeleteToken(ctx context.Context, id int64) error {
-	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM api_tokens WHERE id = ?`), id)
+func (s *SQL) DeleteToken(ctx context.Context, id int64, a Audit) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM api_tokens WHERE id = ?`), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("token %d: %w", id, ErrNotFound)
+		}
+		return s.audit(ctx, tx, a)
+	})
 	if err != nil {
 		return fmt.Errorf("delete token: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("token %d: %w", id, ErrNotFound)
-	}
 	return nil
+}
+
+// AddAudit implements Store.
+func (s *SQL) AddAudit(ctx context.Context, a Audit) error {
+	if a.Action == "" {
+		return errors.New("audit: no action")
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error { return s.audit(ctx, tx, a) })
+}
+
+// AuditLog implements Store.
+func (s *SQL) AuditLog(ctx context.Context, limit int, beforeID int64) ([]Audit, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	if beforeID <= 0 {
+		beforeID = 1 << 62
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, at, actor, action, subject, detail, addr FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?`), beforeID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	defer rows.Close()
+	out := []Audit{}
+	for rows.Next() {
+		var a Audit
+		var at int64
+		if err := rows.Scan(&a.ID, &at, &a.Actor, &a.Action, &a.Subject, &a.Detail, &a.Addr); err != nil {
+			return nil, fmt.Errorf("audit log: %w", err)
+		}
+		a.At = fromMS(at)
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }
 
 // Setting implements Store.

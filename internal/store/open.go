@@ -29,13 +29,18 @@ const DBFile = "rampart.db"
 // DSN, or else a data directory holding a SQLite database (created 0700,
 // the database file 0600). Migrations are applied before it returns.
 func Open(ctx context.Context, spec string) (*SQL, error) {
-	if strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://") {
-		return openPostgres(ctx, spec)
-	}
-	return openSQLite(ctx, spec)
+	return open(ctx, spec, 0)
 }
 
-func openSQLite(ctx context.Context, dir string) (*SQL, error) {
+// open opens the store with migrations up to version upTo (all when 0).
+func open(ctx context.Context, spec string, upTo int) (*SQL, error) {
+	if strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://") {
+		return openPostgres(ctx, spec, upTo)
+	}
+	return openSQLite(ctx, spec, upTo)
+}
+
+func openSQLite(ctx context.Context, dir string, upTo int) (*SQL, error) {
 	if dir == "" {
 		return nil, fmt.Errorf("store: no data directory")
 	}
@@ -60,14 +65,14 @@ func openSQLite(ctx context.Context, dir string) (*SQL, error) {
 	}
 	db.SetMaxOpenConns(4)
 	s := &SQL{db: db, dialect: "sqlite"}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, upTo); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-func openPostgres(ctx context.Context, dsn string) (*SQL, error) {
+func openPostgres(ctx context.Context, dsn string, upTo int) (*SQL, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
@@ -81,7 +86,7 @@ func openPostgres(ctx context.Context, dsn string) (*SQL, error) {
 		return nil, fmt.Errorf("store: postgres: %w", err)
 	}
 	s := &SQL{db: db, dialect: "postgres"}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, upTo); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -122,13 +127,21 @@ func migrations(dialect string) ([]migration, error) {
 	return out, nil
 }
 
-// migrate applies the migrations not yet applied, each in its own
-// transaction (on PostgreSQL under an advisory lock, so two servers
-// starting at once do not race).
-func (s *SQL) migrate(ctx context.Context) error {
+// migrate applies the migrations not yet applied (up to version upTo
+// when it is > 0), each in its own transaction (on PostgreSQL under an
+// advisory lock, so two servers starting at once do not race).
+func (s *SQL) migrate(ctx context.Context, upTo int) error {
 	ms, err := migrations(s.dialect)
 	if err != nil {
 		return err
+	}
+	if upTo > 0 {
+		for i, m := range ms {
+			if m.version > upTo {
+				ms = ms[:i]
+				break
+			}
+		}
 	}
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)

@@ -20,6 +20,13 @@ import (
 // ErrNotFound is returned when a run, target, user or setting does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrExists is returned when a user name is taken.
+var ErrExists = errors.New("already exists")
+
+// ErrLastAdmin is returned for a change that would leave no enabled admin
+// who can sign in.
+var ErrLastAdmin = errors.New("the last admin cannot be disabled, deleted, demoted or reset")
+
 // Store is what the server needs of its database.
 type Store interface {
 	// SaveRun stores a finished run, updates each target and finding's
@@ -45,16 +52,45 @@ type Store interface {
 	MarkFailed(ctx context.Context, id int64, next time.Time, reason string) error
 	OutboxStats(ctx context.Context) (OutboxStats, error)
 
-	CreateUser(ctx context.Context, username, passwordHash string, admin bool, now time.Time) (User, error)
+	// CreateUser adds an account (with a password, or with a one-time
+	// setup link and no password yet) and records a in the audit log, in
+	// one transaction. A name that differs from an existing one only in
+	// case is refused (ErrExists).
+	CreateUser(ctx context.Context, u NewUser, a Audit) (User, error)
 	UserByName(ctx context.Context, username string) (User, error)
+	UserByID(ctx context.Context, id int64) (User, error)
+	// UserByInvite returns the enabled user whose setup link has this
+	// keyed hash and has not expired.
+	UserByInvite(ctx context.Context, inviteHash string, now time.Time) (User, error)
+	// Users lists every account by name.
+	Users(ctx context.Context) ([]User, error)
 	CountUsers(ctx context.Context) (int, error)
+	// UpdateUser changes an account and records a, in one transaction.
+	// Disabling an account or replacing its password with a setup link
+	// ends its sessions. A change that would leave no enabled admin with
+	// a password fails with ErrLastAdmin.
+	UpdateUser(ctx context.Context, id int64, ch UserChange, a Audit) error
+	// DeleteUser deletes an account with its sessions and API tokens.
+	DeleteUser(ctx context.Context, id int64, a Audit) error
+	// RedeemInvite sets the password of the user whose unexpired setup
+	// link has this keyed hash and retires the link: it works once.
+	RedeemInvite(ctx context.Context, inviteHash, passwordHash string, now time.Time, a Audit) (User, error)
 	CreateSession(ctx context.Context, idHash string, userID int64, now, expires time.Time) error
+	// SessionUser returns the user of an unexpired session, if the account
+	// is enabled and has a password.
 	SessionUser(ctx context.Context, idHash string, now time.Time) (User, error)
 	DeleteSession(ctx context.Context, idHash string) error
-	CreateToken(ctx context.Context, name, tokenHash, by string, now time.Time) (Token, error)
+	CreateToken(ctx context.Context, t NewToken, a Audit) (Token, error)
+	// TokenByHash returns a token whose owner is enabled, with the owner's
+	// role, and records the use.
 	TokenByHash(ctx context.Context, tokenHash string, now time.Time) (Token, error)
 	Tokens(ctx context.Context) ([]Token, error)
-	DeleteToken(ctx context.Context, id int64) error
+	DeleteToken(ctx context.Context, id int64, a Audit) error
+	// AddAudit records an action that changes nothing else in the store
+	// (a sign-in, a lock-out, a manual run).
+	AddAudit(ctx context.Context, a Audit) error
+	// AuditLog returns entries newest first, before beforeID when > 0.
+	AuditLog(ctx context.Context, limit int, beforeID int64) ([]Audit, error)
 	Setting(ctx context.Context, key string) (string, error)
 	SetSetting(ctx context.Context, key, value string) error
 	DeleteSetting(ctx context.Context, key string) error
@@ -235,20 +271,87 @@ type OutboxStats struct {
 
 // User is a dashboard account.
 type User struct {
-	ID           int64
-	Username     string
-	PasswordHash string
-	Admin        bool
-	CreatedAt    time.Time
+	ID           int64  `json:"id"`
+	Username     string `json:"username"`
+	PasswordHash string `json:"-"`
+	// Role is admin or viewer (internal/server/auth decides what each may do).
+	Role      string     `json:"role"`
+	Disabled  bool       `json:"disabled"`
+	CreatedAt time.Time  `json:"created_at"`
+	LastLogin *time.Time `json:"last_login,omitempty"`
+	// InviteExpires is set while a one-time setup link (an invitation or
+	// a password reset) is outstanding.
+	InviteExpires *time.Time `json:"invite_expires,omitempty"`
 }
 
-// Token is an API token (only its keyed hash is stored).
+// Active reports whether the user can sign in: enabled, with a password.
+func (u User) Active() bool { return !u.Disabled && u.PasswordHash != "" }
+
+// NewUser is an account to create: with PasswordHash, or with a setup
+// link (InviteHash, InviteExpires) through which the user chooses one.
+type NewUser struct {
+	Username      string
+	Role          string
+	PasswordHash  string
+	InviteHash    string
+	InviteExpires time.Time
+	Now           time.Time
+}
+
+// UserChange is a change to an account; zero fields change nothing.
+type UserChange struct {
+	Role     string
+	Disabled *bool
+	// InviteHash replaces the password with a one-time setup link that
+	// expires at InviteExpires (a reset): the old password stops working
+	// and every session of the user ends.
+	InviteHash    string
+	InviteExpires time.Time
+	// PasswordHash sets a new password; every session but KeepSession
+	// (a session ID hash) ends.
+	PasswordHash string
+	KeepSession  string
+}
+
+// Token is an API token (only its keyed hash is stored). It belongs to
+// the user who created it and acts with the lesser of its role and its
+// owner's.
 type Token struct {
 	ID        int64      `json:"id"`
 	Name      string     `json:"name"`
+	Role      string     `json:"role"`
+	UserID    int64      `json:"-"`
 	CreatedBy string     `json:"created_by"`
 	CreatedAt time.Time  `json:"created_at"`
 	LastUsed  *time.Time `json:"last_used,omitempty"`
+	// OwnerRole is the owner's role; OwnerDisabled is true when the owner
+	// is disabled (the token does not work then).
+	OwnerRole     string `json:"-"`
+	OwnerDisabled bool   `json:"owner_disabled,omitempty"`
+}
+
+// NewToken is an API token to create.
+type NewToken struct {
+	Name      string
+	Hash      string
+	Role      string
+	UserID    int64
+	CreatedBy string
+	Now       time.Time
+}
+
+// Audit is one entry of the audit log: who did what to what, when, from
+// where.
+type Audit struct {
+	ID int64     `json:"id"`
+	At time.Time `json:"at"`
+	// Actor is a user name, "token:NAME (OWNER)", or "system".
+	Actor string `json:"actor"`
+	// Action is a dotted verb: user.create, user.disable, token.revoke...
+	Action  string `json:"action"`
+	Subject string `json:"subject"`
+	Detail  string `json:"detail,omitempty"`
+	Addr    string `json:"addr,omitempty"`
 }
 
 // HealthSample is one health check of one endpoint.

@@ -39,6 +39,18 @@ func eachStore(t *testing.T, fn func(t *testing.T, s *SQL)) {
 // openTestPostgres opens a store in a new schema of the test server.
 func openTestPostgres(t testing.TB) *SQL {
 	t.Helper()
+	s, err := Open(context.Background(), testPostgresSpec(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// testPostgresSpec returns the DSN of a new, empty schema of the test
+// server (dropped when the test ends).
+func testPostgresSpec(t testing.TB) string {
+	t.Helper()
 	dsn := os.Getenv("RAMPART_TEST_POSTGRES")
 	if dsn == "" {
 		testenv.Missing(t, "RAMPART_TEST_POSTGRES not set: start a server with scripts/ci/postgres.sh and export its DSN")
@@ -64,12 +76,15 @@ func openTestPostgres(t testing.TB) *SQL {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	s, err := Open(ctx, dsn+sep+"search_path="+schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return dsn + sep + "search_path=" + schema
+}
+
+// eachSpec runs fn with the spec of an empty SQLite directory and of an
+// empty PostgreSQL schema.
+func eachSpec(t *testing.T, fn func(t *testing.T, spec string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, t.TempDir()) })
+	t.Run("postgres", func(t *testing.T) { fn(t, testPostgresSpec(t)) })
 }
 
 var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
@@ -116,8 +131,8 @@ func TestMigrationsIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 		v, err := s.SchemaVersion(context.Background())
-		if err != nil || v != 1 {
-			t.Fatalf("schema version = %d, %v; want 1", v, err)
+		if err != nil || v != latestSchema {
+			t.Fatalf("schema version = %d, %v; want %d", v, err, latestSchema)
 		}
 		s.Close()
 	}
@@ -316,71 +331,6 @@ func TestOutbox(t *testing.T) {
 		st, err := s.OutboxStats(ctx)
 		if err != nil || st != (OutboxStats{Pending: 2, Delivered: 1, Retrying: 1}) {
 			t.Errorf("stats = %+v, %v", st, err)
-		}
-	})
-}
-
-func TestAccounts(t *testing.T) {
-	eachStore(t, func(t *testing.T, s *SQL) {
-		ctx := context.Background()
-		if n, err := s.CountUsers(ctx); err != nil || n != 0 {
-			t.Fatalf("users = %d, %v", n, err)
-		}
-		u, err := s.CreateUser(ctx, "admin", "$argon2id$x", true, t0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.CreateUser(ctx, "admin", "y", false, t0); err == nil {
-			t.Error("duplicate user name accepted")
-		}
-		got, err := s.UserByName(ctx, "admin")
-		if err != nil || got.ID != u.ID || !got.Admin || got.PasswordHash != "$argon2id$x" {
-			t.Fatalf("user = %+v, %v", got, err)
-		}
-		if err := s.CreateSession(ctx, "h1", u.ID, t0, t0.Add(time.Hour)); err != nil {
-			t.Fatal(err)
-		}
-		if su, err := s.SessionUser(ctx, "h1", t0.Add(time.Minute)); err != nil || su.Username != "admin" {
-			t.Errorf("session user = %+v, %v", su, err)
-		}
-		if _, err := s.SessionUser(ctx, "h1", t0.Add(2*time.Hour)); !errors.Is(err, ErrNotFound) {
-			t.Errorf("expired session: %v; want ErrNotFound", err)
-		}
-		if err := s.DeleteSession(ctx, "h1"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.SessionUser(ctx, "h1", t0); !errors.Is(err, ErrNotFound) {
-			t.Errorf("deleted session: %v", err)
-		}
-		tok, err := s.CreateToken(ctx, "ci", "th", "admin", t0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, err := s.TokenByHash(ctx, "th", t0.Add(time.Minute)); err != nil || got.ID != tok.ID {
-			t.Errorf("token = %+v, %v", got, err)
-		}
-		if ts, err := s.Tokens(ctx); err != nil || len(ts) != 1 || ts[0].LastUsed == nil {
-			t.Errorf("tokens = %+v, %v", ts, err)
-		}
-		if err := s.DeleteToken(ctx, tok.ID); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.TokenByHash(ctx, "th", t0); !errors.Is(err, ErrNotFound) {
-			t.Errorf("revoked token still found: %v", err)
-		}
-		if err := s.DeleteToken(ctx, tok.ID); !errors.Is(err, ErrNotFound) {
-			t.Errorf("second delete: %v", err)
-		}
-		if _, err := s.Setting(ctx, "x"); !errors.Is(err, ErrNotFound) {
-			t.Errorf("missing setting: %v", err)
-		}
-		for _, v := range []string{"1", "2"} {
-			if err := s.SetSetting(ctx, "x", v); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if v, err := s.Setting(ctx, "x"); err != nil || v != "2" {
-			t.Errorf("setting = %q, %v", v, err)
 		}
 	})
 }

@@ -32,9 +32,15 @@ type Pages struct {
 type Page struct {
 	Title string
 	// Nav is the active section: fleet, runs, findings, exceptions,
-	// monitor, tokens.
-	Nav   string
-	User  string
+	// monitor, tokens, users, audit, account.
+	Nav  string
+	User string
+	// Role is the signed-in user's role; Admin is true for admins, who
+	// see the controls that change things.
+	Role  string
+	Admin bool
+	// CSRF is the anti-forgery token every form posts back.
+	CSRF  string
 	Flash string
 	OK    string
 	Data  any

@@ -99,7 +99,7 @@ func TestSetupAndSessions(t *testing.T) {
 		t.Error("weak password accepted")
 	}
 	u, err := s.Redeem(ctx, tok, "admin", "a long enough password")
-	if err != nil || !u.Admin {
+	if err != nil || u.Role != string(RoleAdmin) {
 		t.Fatalf("redeem: %+v, %v", u, err)
 	}
 	if _, err := s.Redeem(ctx, tok, "admin2", "a long enough password"); !errors.Is(err, ErrSetupDone) {

@@ -65,6 +65,15 @@ func (s *Sessions) User(r *http.Request) (store.User, error) {
 	return u, nil
 }
 
+// IDHash returns the stored hash of r's session ID ("" without one).
+func (s *Sessions) IDHash(r *http.Request) string {
+	c, err := r.Cookie(CookieName)
+	if err != nil || c.Value == "" {
+		return ""
+	}
+	return hashID(c.Value)
+}
+
 // End deletes r's session and clears the cookie.
 func (s *Sessions) End(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(CookieName); err == nil {

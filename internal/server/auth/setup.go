@@ -73,15 +73,15 @@ func (s *Setup) Redeem(ctx context.Context, token, username, password string) (s
 	if s.now().Unix() > exp {
 		return store.User{}, errors.New("the setup token has expired; restart the server for a new one")
 	}
-	return s.CreateAdmin(ctx, username, password)
+	return s.CreateAdmin(ctx, username, password, "with the setup token")
 }
 
 // CreateAdmin creates the first admin directly (from a secret given at
-// start) and retires the setup token.
-func (s *Setup) CreateAdmin(ctx context.Context, username, password string) (store.User, error) {
+// start) and retires the setup token. how says how (for the audit log).
+func (s *Setup) CreateAdmin(ctx context.Context, username, password, how string) (store.User, error) {
 	username = strings.TrimSpace(username)
-	if username == "" || len(username) > 64 || strings.ContainsAny(username, " \t\r\n") {
-		return store.User{}, errors.New("user name must be 1-64 characters without spaces")
+	if err := CheckUsername(username); err != nil {
+		return store.User{}, err
 	}
 	if err := CheckPassword(password); err != nil {
 		return store.User{}, err
@@ -90,10 +90,27 @@ func (s *Setup) CreateAdmin(ctx context.Context, username, password string) (sto
 	if err != nil {
 		return store.User{}, err
 	}
-	u, err := s.Store.CreateUser(ctx, username, h, true, s.now())
+	now := s.now()
+	u, err := s.Store.CreateUser(ctx, store.NewUser{Username: username, Role: string(RoleAdmin), PasswordHash: h, Now: now},
+		store.Audit{At: now, Actor: "system", Action: "user.create", Subject: username, Detail: "first admin, " + how})
 	if err != nil {
 		return u, fmt.Errorf("create admin: %w", err)
 	}
 	_ = s.Store.DeleteSetting(ctx, setupKey)
 	return u, nil
+}
+
+// CheckUsername enforces the user name rule: 1-64 letters, digits and
+// . _ @ - (no spaces, nothing that looks like markup).
+func CheckUsername(name string) error {
+	if name == "" || len(name) > 64 {
+		return errors.New("user name must be 1-64 characters")
+	}
+	for _, r := range name {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._@-", r)
+		if !ok {
+			return errors.New("user name may hold only letters, digits and . _ @ -")
+		}
+	}
+	return nil
 }

@@ -212,6 +212,7 @@ alerts:
 		chromedp.Navigate(p.base+"/tokens"),
 		chromedp.WaitVisible("#name"),
 		chromedp.SendKeys("#name", "e2e"),
+		chromedp.SetValue("#token-role", "admin"),
 		chromedp.Submit("#name"),
 		chromedp.WaitVisible("#new-token"),
 	)
@@ -299,6 +300,79 @@ alerts:
 		t.Errorf("monitoring view lacks the health endpoint: %s", mv)
 	}
 	shot("monitor")
+
+	// Users: the admin invites a viewer; the viewer sets a password through
+	// the one-time link, signs in, and finds no control that changes
+	// anything; a forged post of one is refused.
+	err = chromedp.Do(bctx,
+		chromedp.Navigate(p.base+"/users"),
+		chromedp.WaitVisible("#new-username"),
+		chromedp.SendKeys("#new-username", "vicky"),
+		chromedp.SetValue("#new-role", "viewer"),
+		chromedp.Click("#create-user-button"),
+		chromedp.WaitVisible("#invite-link"),
+	)
+	if err != nil {
+		t.Fatalf("create a viewer: %v", err)
+	}
+	invite := text("#invite-link")
+	shot("users")
+	const viewerPass = "viewer's own long password"
+	err = chromedp.Do(bctx,
+		chromedp.Click("#signout"),
+		chromedp.WaitVisible("#signin"),
+		chromedp.Navigate(strings.TrimSpace(invite)),
+		chromedp.WaitVisible("#password2"),
+		chromedp.SendKeys("#password", viewerPass),
+		chromedp.SendKeys("#password2", viewerPass),
+		chromedp.Click("#set-password"),
+		chromedp.WaitVisible("#targets"),
+		chromedp.Click("#signout"),
+		chromedp.WaitVisible("#signin"),
+		chromedp.SendKeys("#username", "vicky"),
+		chromedp.SendKeys("#password", viewerPass),
+		chromedp.Click("#signin"),
+		chromedp.WaitVisible("#targets"),
+	)
+	if err != nil {
+		t.Fatalf("viewer sign-in through the setup link: %v\n%s", err, p.out)
+	}
+	if role := text("#role"); role != "viewer" {
+		t.Errorf("signed in as %q; want viewer", role)
+	}
+	controls, err := chromedp.Run(bctx, chromedp.Nodes(`form[action="/schedules/run"], a[href="/users"], a[href="/tokens"]`, chromedp.AtLeast(0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(controls) != 0 {
+		t.Errorf("the viewer's fleet page shows %d controls for admins (run now, users, tokens)", len(controls))
+	}
+	if !strings.Contains(text("main"), "is-drift") {
+		t.Error("the viewer does not see the fleet")
+	}
+	shot("viewer-fleet")
+	// A hand-made form posting "run now" with the viewer's own form
+	// token: the server refuses it for the role.
+	forge := `(() => { const f = document.createElement('form'); f.method = 'post'; f.action = '/schedules/run';
+	  for (const [k, v] of [['name', 'fleet'], ['csrf', document.querySelector('input[name=csrf]').value]]) {
+	    const i = document.createElement('input'); i.type = 'hidden'; i.name = k; i.value = v; f.appendChild(i); }
+	  document.body.appendChild(f); f.submit(); return true; })()`
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](forge)); err != nil {
+		t.Fatalf("forged post: %v", err)
+	}
+	if err := chromedp.Do(bctx, chromedp.WaitVisible("h1")); err != nil {
+		t.Fatal(err)
+	}
+	if h := text("h1"); h != "Not allowed" {
+		t.Errorf("the viewer's run-now post: page %q; want Not allowed", h)
+	}
+	shot("viewer-refused")
+	if err := chromedp.Do(bctx, chromedp.Navigate(p.base+"/users"), chromedp.WaitVisible("h1")); err != nil {
+		t.Fatal(err)
+	}
+	if h := text("h1"); h != "Not allowed" {
+		t.Errorf("the viewer on /users: %q; want Not allowed", h)
+	}
 
 	// Alerts waited in the outbox while the receiver was down.
 	pending := func() int {

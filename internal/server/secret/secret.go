@@ -129,3 +129,13 @@ func Token(prefix string) string {
 	}
 	return prefix + base64.RawURLEncoding.EncodeToString(b)
 }
+
+// Keyed is an HMAC of msg under a key derived for purpose (CSRF tokens),
+// separate from the token hashes.
+func (b *Box) Keyed(purpose, msg string) string {
+	k := hmac.New(sha256.New, b.mac)
+	k.Write([]byte("rampart/keyed/" + purpose))
+	m := hmac.New(sha256.New, k.Sum(nil))
+	m.Write([]byte(msg))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
