@@ -1,14 +1,15 @@
 // Package pkgdb reads the package manager's local data through a root:
-// what is installed (dpkg status, apk installed, or `rpm -qa` output on
-// the live host) and which installed packages have a security update
-// waiting in the package lists already downloaded (apt's
-// /var/lib/apt/lists). It never contacts a mirror.
+// what is installed (dpkg status, apk installed, rpm's rpmdb.sqlite, or
+// `rpm -qa` output on the live host) and which installed packages have a
+// security update waiting in the package data already downloaded (apt's
+// /var/lib/apt/lists; the updateinfo and primary metadata dnf, yum and
+// zypper cache under /var/cache). It never contacts a mirror and runs no
+// package tool.
 package pkgdb
 
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"fmt"
 	"io"
 	"path"
@@ -17,7 +18,6 @@ import (
 	"time"
 
 	debversion "github.com/knqyf263/go-deb-version"
-	"github.com/pierrec/lz4/v4"
 
 	"github.com/rampart-sec/rampart/internal/collect/hostos/rootfs"
 )
@@ -35,6 +35,12 @@ type Installed struct {
 	Versions map[string]string
 	Arch     map[string]string
 	Source   string
+	// RPM holds, on rpm hosts, the newest EVR installed per name and
+	// architecture (architecture "" when the source does not say).
+	RPM map[RPMKey]EVR
+	// Note says how the data was read when that matters (a fallback, a
+	// write-ahead log not applied).
+	Note string
 }
 
 // ReadDpkg parses /var/lib/dpkg/status; only "install ok installed"
@@ -78,18 +84,6 @@ func ReadApk(r *rootfs.Root) (*Installed, error) {
 	return inst, nil
 }
 
-// ParseRpmQA reads `rpm -qa --qf '%{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\n'`.
-func ParseRpmQA(out []byte) *Installed {
-	inst := &Installed{Manager: "rpm", Versions: map[string]string{}, Arch: map[string]string{}, Source: "rpm -qa"}
-	for _, line := range strings.Split(string(out), "\n") {
-		n, v, ok := strings.Cut(strings.TrimSpace(line), "\t")
-		if ok && n != "" {
-			inst.Versions[n] = strings.TrimPrefix(v, "0:")
-		}
-	}
-	return inst
-}
-
 // eachStanza calls fn for every RFC 822-style stanza (dpkg status, apt
 // Packages); continuation lines are dropped.
 func eachStanza(rd io.Reader, fn func(map[string]string)) error {
@@ -123,7 +117,8 @@ func eachStanza(rd io.Reader, fn func(map[string]string)) error {
 	return sc.Err()
 }
 
-// Pending is what the local apt lists say of security updates.
+// Pending is what the local package lists (apt) or repository metadata
+// (dnf, yum, zypper) say of security updates.
 type Pending struct {
 	Known  bool
 	Reason string
@@ -134,6 +129,8 @@ type Pending struct {
 	// list, sorted.
 	Security []string
 	Sources  []string
+	// Note summarises what was read and what was left out.
+	Note string
 }
 
 // AptSecurity compares the installed dpkg packages with the security
@@ -173,11 +170,11 @@ func AptSecurity(r *rootfs.Root, inst *Installed) Pending {
 				p.DataAge = fi.ModTime().UTC()
 			}
 		}
-		rd, closeFn, err := openList(r, l)
+		rd, closeFn, err := openData(r, l, maxList)
 		if err != nil {
 			return Pending{Reason: fmt.Sprintf("%s: %v", l, err)}
 		}
-		err = eachStanza(io.LimitReader(rd, maxList), func(f map[string]string) {
+		err = eachStanza(rd, func(f map[string]string) {
 			name := f["Package"]
 			have, ok := inst.Versions[name]
 			if !ok {
@@ -214,29 +211,6 @@ func newer(a, b string) bool {
 		return false
 	}
 	return va.GreaterThan(vb)
-}
-
-// openList opens a Packages list, decompressing .lz4 and .gz.
-func openList(r *rootfs.Root, p string) (io.Reader, func(), error) {
-	f, err := r.Open(p)
-	if err != nil {
-		return nil, func() {}, err
-	}
-	switch {
-	case strings.HasSuffix(p, ".lz4"):
-		return lz4.NewReader(f), func() { f.Close() }, nil
-	case strings.HasSuffix(p, ".gz"):
-		z, err := gzip.NewReader(f)
-		if err != nil {
-			f.Close()
-			return nil, func() {}, err
-		}
-		return z, func() { z.Close(); f.Close() }, nil
-	case strings.HasSuffix(p, ".xz"), strings.HasSuffix(p, ".zst"), strings.HasSuffix(p, ".bz2"):
-		f.Close()
-		return nil, func() {}, fmt.Errorf("compression of %s not supported", path.Base(p))
-	}
-	return f, func() { f.Close() }, nil
 }
 
 // releaseDate reads the Date: field of a Release or InRelease file.
