@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math/big"
 	"net"
 	"strconv"
 	"strings"
@@ -136,6 +137,25 @@ func TestBadServers(t *testing.T) {
 			c.Write(rawPacket([]byte{msgKexDHReply, 0xff, 0xff, 0xff, 0xff, 1, 2, 3}))
 			drain(c)
 		}, "malformed KEX_ECDH_REPLY"},
+		{"fixed group, f = 1", func(c net.Conn) {
+			c.Write([]byte("SSH-2.0-WeakF\r\n"))
+			c.Write(rawPacket(serverKexInit([]string{"diffie-hellman-group14-sha256"}, []string{"ssh-ed25519"})))
+			buf := make([]byte, 4096)
+			c.Read(buf)
+			r := appendString([]byte{msgKexDHReply}, []byte("\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20"+strings.Repeat("k", 32)))
+			r = appendMpint(r, big.NewInt(1))
+			r = appendString(r, []byte("sig"))
+			c.Write(rawPacket(r))
+			drain(c)
+		}, "DH value out of range"},
+		{"fixed group, truncated reply", func(c net.Conn) {
+			c.Write([]byte("SSH-2.0-Short\r\n"))
+			c.Write(rawPacket(serverKexInit([]string{"diffie-hellman-group16-sha512"}, []string{"ssh-ed25519"})))
+			buf := make([]byte, 4096)
+			c.Read(buf)
+			c.Write(rawPacket([]byte{msgKexDHReply, 0, 0, 0, 2, 'k', 's', 0, 0}))
+			drain(c)
+		}, "malformed KEXDH_REPLY"},
 	}
 	c := New(Options{Timeout: 2 * time.Second, SniffTimeout: time.Second})
 	for _, tc := range cases {

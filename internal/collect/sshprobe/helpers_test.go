@@ -20,7 +20,7 @@ func needEval(t *testing.T, addr string) {
 	testenv.Listening(t, addr, "start it with ../shared/eval/targets/up.sh sshweak sshstrong")
 }
 
-func endpoint(t *testing.T, s string) target.Target {
+func endpoint(t testing.TB, s string) target.Target {
 	t.Helper()
 	tg, err := target.ParseEndpoint(s)
 	if err != nil {

@@ -22,23 +22,25 @@ type kexMethod struct {
 	kind string // ecdh, dh, gex
 	// curve for ecdh methods.
 	curve ecdh.Curve
+	// prime of a fixed group (dh methods), hexadecimal; generator 2.
+	prime string
 }
 
 var kexMethods = map[string]kexMethod{
-	"curve25519-sha256":                    {"curve25519-sha256", crypto.SHA256, true, "ecdh", ecdh.X25519()},
-	"curve25519-sha256@libssh.org":         {"curve25519-sha256@libssh.org", crypto.SHA256, true, "ecdh", ecdh.X25519()},
-	"ecdh-sha2-nistp256":                   {"ecdh-sha2-nistp256", crypto.SHA256, true, "ecdh", ecdh.P256()},
-	"ecdh-sha2-nistp384":                   {"ecdh-sha2-nistp384", crypto.SHA384, true, "ecdh", ecdh.P384()},
-	"ecdh-sha2-nistp521":                   {"ecdh-sha2-nistp521", crypto.SHA512, true, "ecdh", ecdh.P521()},
-	"diffie-hellman-group-exchange-sha256": {"diffie-hellman-group-exchange-sha256", crypto.SHA256, true, "gex", nil},
-	"diffie-hellman-group-exchange-sha1":   {"diffie-hellman-group-exchange-sha1", crypto.SHA1, true, "gex", nil},
-	// Fixed groups: rampart sends a valid public value but holds no group
-	// table, so these only serve to fetch host keys.
-	"diffie-hellman-group14-sha256": {"diffie-hellman-group14-sha256", crypto.SHA256, false, "dh", nil},
-	"diffie-hellman-group16-sha512": {"diffie-hellman-group16-sha512", crypto.SHA512, false, "dh", nil},
-	"diffie-hellman-group18-sha512": {"diffie-hellman-group18-sha512", crypto.SHA512, false, "dh", nil},
-	"diffie-hellman-group14-sha1":   {"diffie-hellman-group14-sha1", crypto.SHA1, false, "dh", nil},
-	"diffie-hellman-group1-sha1":    {"diffie-hellman-group1-sha1", crypto.SHA1, false, "dh", nil},
+	"curve25519-sha256":                    {"curve25519-sha256", crypto.SHA256, true, "ecdh", ecdh.X25519(), ""},
+	"curve25519-sha256@libssh.org":         {"curve25519-sha256@libssh.org", crypto.SHA256, true, "ecdh", ecdh.X25519(), ""},
+	"ecdh-sha2-nistp256":                   {"ecdh-sha2-nistp256", crypto.SHA256, true, "ecdh", ecdh.P256(), ""},
+	"ecdh-sha2-nistp384":                   {"ecdh-sha2-nistp384", crypto.SHA384, true, "ecdh", ecdh.P384(), ""},
+	"ecdh-sha2-nistp521":                   {"ecdh-sha2-nistp521", crypto.SHA512, true, "ecdh", ecdh.P521(), ""},
+	"diffie-hellman-group-exchange-sha256": {"diffie-hellman-group-exchange-sha256", crypto.SHA256, true, "gex", nil, ""},
+	"diffie-hellman-group-exchange-sha1":   {"diffie-hellman-group-exchange-sha1", crypto.SHA1, true, "gex", nil, ""},
+	// Fixed groups (dhgroups.go): RFC 8268's SHA-2 methods and RFC 4253's
+	// SHA-1 ones.
+	"diffie-hellman-group14-sha256": {"diffie-hellman-group14-sha256", crypto.SHA256, true, "dh", nil, modp2048},
+	"diffie-hellman-group16-sha512": {"diffie-hellman-group16-sha512", crypto.SHA512, true, "dh", nil, modp4096},
+	"diffie-hellman-group18-sha512": {"diffie-hellman-group18-sha512", crypto.SHA512, true, "dh", nil, modp8192},
+	"diffie-hellman-group14-sha1":   {"diffie-hellman-group14-sha1", crypto.SHA1, true, "dh", nil, modp2048},
+	"diffie-hellman-group1-sha1":    {"diffie-hellman-group1-sha1", crypto.SHA1, true, "dh", nil, oakley2},
 }
 
 // kexPreference is the order rampart asks for key exchange methods in:
@@ -80,7 +82,7 @@ func runKex(t *transport, m kexMethod, hd handshakeData) (*kexResult, error) {
 	case "ecdh":
 		return kexECDH(t, m, hd)
 	case "dh":
-		return kexDHFixed(t, m)
+		return kexDHFixed(t, m, hd)
 	case "gex":
 		return kexGEX(t, m, hd)
 	}
@@ -126,28 +128,53 @@ func kexECDH(t *transport, m kexMethod, hd handshakeData) (*kexResult, error) {
 	return res, nil
 }
 
-// kexDHFixed sends a public value that is valid in every fixed group
-// (2 < e < 2^1023 < p) to learn the host key from the reply. Without the
-// group prime rampart cannot finish this exchange.
-func kexDHFixed(t *transport, m kexMethod) (*kexResult, error) {
-	e, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 1022))
+// kexDHFixed is RFC 4253 section 8 in a fixed group: send e = g^x mod p,
+// read the host key, f and the signature, and compute K = f^x mod p and
+// the exchange hash over K_S, e, f and K.
+func kexDHFixed(t *transport, m kexMethod, hd handshakeData) (*kexResult, error) {
+	p, g := dhParams(m.prime)
+	x, err := dhPrivate()
 	if err != nil {
 		return nil, err
 	}
-	e.SetBit(e, 1021, 1)
+	e := new(big.Int).Exp(g, x, p)
 	if err := t.writePacket(appendMpint([]byte{msgKexDHInit}, e)); err != nil {
 		return nil, err
 	}
-	p, err := t.expect(msgKexDHReply, "KEXDH_REPLY")
+	reply, err := t.expect(msgKexDHReply, "KEXDH_REPLY")
 	if err != nil {
 		return nil, err
 	}
-	r := reader{b: p[1:]}
+	r := reader{b: reply[1:]}
 	ks := r.str()
+	f := r.mpint()
+	r.str() // signature: not verified, rampart sends no secret
 	if r.err != nil {
 		return nil, fmt.Errorf("malformed KEXDH_REPLY: %w", r.err)
 	}
-	return &kexResult{hostKey: ks}, nil
+	res := &kexResult{hostKey: ks}
+	one := big.NewInt(1)
+	if f.Cmp(one) <= 0 || f.Cmp(new(big.Int).Sub(p, one)) >= 0 {
+		return res, errors.New("server's DH value out of range")
+	}
+	res.k = appendMpint(nil, new(big.Int).Exp(f, x, p))
+	b := hd.prefix()
+	b = appendString(b, ks)
+	b = appendMpint(b, e)
+	b = appendMpint(b, f)
+	b = append(b, res.k...)
+	res.h = hashOf(m.hash, b)
+	return res, nil
+}
+
+// dhPrivate returns a random exponent of dhExponentBits bits (its top bit
+// set), far below every fixed group's order.
+func dhPrivate() (*big.Int, error) {
+	x, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), dhExponentBits-1))
+	if err != nil {
+		return nil, err
+	}
+	return x.SetBit(x, dhExponentBits-1, 1), nil
 }
 
 // Group exchange sizes rampart asks for (RFC 4419): at least 2048 bits.

@@ -121,6 +121,34 @@ func TestXCryptoServer(t *testing.T) {
 			keyBits: map[string]int{"ssh-ed25519": 256, "rsa-sha2-256": 2048, "rsa-sha2-512": 2048, "ssh-rsa": 2048, "ecdsa-sha2-nistp384": 384},
 		},
 		{
+			name: "fixed group 14 with sha256, ctr",
+			cfg: func() *ssh.ServerConfig {
+				c := &ssh.ServerConfig{
+					PasswordCallback: func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) { return nil, deny },
+				}
+				c.KeyExchanges = []string{"diffie-hellman-group14-sha256"}
+				c.Ciphers = []string{"aes128-ctr"}
+				return c
+			},
+			auth:    []string{"password"},
+			keyBits: map[string]int{"ssh-ed25519": 256, "rsa-sha2-256": 2048, "rsa-sha2-512": 2048, "ssh-rsa": 2048, "ecdsa-sha2-nistp384": 384},
+		},
+		{
+			name: "fixed group 16 with sha512, gcm",
+			cfg: func() *ssh.ServerConfig {
+				c := &ssh.ServerConfig{
+					PublicKeyCallback: func(ssh.ConnMetadata, ssh.PublicKey) (*ssh.Permissions, error) { return nil, deny },
+					BannerCallback:    func(ssh.ConnMetadata) string { return "group 16\n" },
+				}
+				c.KeyExchanges = []string{"diffie-hellman-group16-sha512"}
+				c.Ciphers = []string{"aes256-gcm@openssh.com"}
+				return c
+			},
+			auth:    []string{"publickey"},
+			banner:  "group 16\n",
+			keyBits: map[string]int{"ssh-ed25519": 256, "rsa-sha2-256": 2048, "rsa-sha2-512": 2048, "ssh-rsa": 2048, "ecdsa-sha2-nistp384": 384},
+		},
+		{
 			name: "no authentication at all",
 			cfg: func() *ssh.ServerConfig {
 				c := &ssh.ServerConfig{NoClientAuth: true}

@@ -1,0 +1,182 @@
+package sshprobe
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/pem"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/testenv"
+)
+
+// openSSHD runs the machine's OpenSSH server in the foreground on a free
+// loopback port with the given extra configuration lines and fresh
+// ed25519 and RSA-2048 host keys, stops it when the test ends, and returns
+// its address. Like the eval targets it needs sshd's privilege separation
+// directory, /run/sshd (../shared/eval/targets/up.sh creates it).
+func openSSHD(t testing.TB, conf ...string) string {
+	t.Helper()
+	const bin = "/usr/sbin/sshd"
+	if _, err := os.Stat(bin); err != nil {
+		testenv.Missing(t, "OpenSSH server not installed (%s): %v", bin, err)
+	}
+	if _, err := os.Stat("/run/sshd"); err != nil {
+		testenv.Missing(t, "sshd's privilege separation directory /run/sshd is missing (../shared/eval/targets/up.sh creates it): %v", err)
+	}
+	dir := t.TempDir()
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for name, key := range map[string]any{"host_ed25519": edKey, "host_rsa": rsaKey} {
+		blk, err := ssh.MarshalPrivateKey(key, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, pem.EncodeToMemory(blk), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, "HostKey "+p)
+	}
+	slices.Sort(lines)
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_, port, _ := net.SplitHostPort(addr)
+	ln.Close()
+	lines = append(lines, "Port "+port, "ListenAddress 127.0.0.1", "PidFile none", "UsePAM no",
+		"PermitRootLogin no", "KbdInteractiveAuthentication no", "LogLevel VERBOSE")
+	lines = append(lines, conf...)
+	cfg := filepath.Join(dir, "sshd_config")
+	if err := os.WriteFile(cfg, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "-t", "-f", cfg).CombinedOutput(); err != nil {
+		t.Fatalf("sshd -t: %v\n%s", err, out)
+	}
+	logf := filepath.Join(dir, "sshd.log")
+	cmd := exec.Command(bin, "-D", "-f", cfg, "-E", logf)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			b, _ := os.ReadFile(logf)
+			t.Logf("sshd log:\n%s", b)
+		}
+	})
+	for range 100 {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return addr
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b, _ := os.ReadFile(logf)
+	t.Fatalf("sshd did not listen on %s:\n%s", addr, b)
+	return ""
+}
+
+// TestOpenSSHFixedGroups: an OpenSSH server offering a single fixed-group
+// key exchange (RFC 8268's SHA-2 ones and RFC 4253's legacy SHA-1 ones)
+// completes a session with rampart, so the "none" request tells the
+// authentication methods and the banner comes back.
+func TestOpenSSHFixedGroups(t *testing.T) {
+	dir := t.TempDir()
+	banner := filepath.Join(dir, "banner.txt")
+	const text = "Authorized use only. FIXED-GROUP-BANNER.\n"
+	if err := os.WriteFile(banner, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := New(Options{})
+	for _, kex := range []string{"diffie-hellman-group14-sha256", "diffie-hellman-group16-sha512",
+		"diffie-hellman-group18-sha512", "diffie-hellman-group14-sha1", "diffie-hellman-group1-sha1"} {
+		t.Run(kex, func(t *testing.T) {
+			addr := openSSHD(t, "KexAlgorithms "+kex, "Banner "+banner, "PasswordAuthentication yes",
+				"Ciphers aes128-ctr", "MACs hmac-sha2-256")
+			got := collectSSH(t, c, "ssh://"+addr)
+			if got.AuthError != "" || got.HostKeysError != "" {
+				t.Fatalf("auth error %q, host keys error %q", got.AuthError, got.HostKeysError)
+			}
+			if got.Kex[0] != kex {
+				t.Errorf("kex %v", got.Kex)
+			}
+			if want := []string{"publickey", "password"}; !slices.Equal(got.AuthMethods, want) {
+				t.Errorf("auth methods %v, want %v", got.AuthMethods, want)
+			}
+			if got.PreAuthBanner != text {
+				t.Errorf("banner %q, want %q", got.PreAuthBanner, text)
+			}
+			if !strings.HasPrefix(got.Banner, "SSH-2.0-OpenSSH_") {
+				t.Errorf("identification %q", got.Banner)
+			}
+			bits := map[string]int{}
+			for _, k := range got.HostKeys {
+				bits[k.Algorithm] = k.Bits
+			}
+			if bits["ssh-ed25519"] != 256 || bits["rsa-sha2-512"] != 2048 {
+				t.Errorf("host keys %v", bits)
+			}
+			// SSH-003 and SSH-004 can be judged now.
+			st := judge(t, endpoint(t, "ssh://"+addr), got)
+			if st["SSH-003"].Status != "fail" || st["SSH-004"].Status != "pass" {
+				t.Errorf("SSH-003 %s (%s), SSH-004 %s (%s)", st["SSH-003"].Status, st["SSH-003"].Message, st["SSH-004"].Status, st["SSH-004"].Message)
+			}
+		})
+	}
+}
+
+// TestOpenSSHFixedGroupNoPassword: the same with passwords off and no
+// banner, so both rules turn the other way.
+func TestOpenSSHFixedGroupNoPassword(t *testing.T) {
+	addr := openSSHD(t, "KexAlgorithms diffie-hellman-group16-sha512", "PasswordAuthentication no")
+	got := collectSSH(t, New(Options{}), "ssh://"+addr)
+	if got.AuthError != "" || !slices.Equal(got.AuthMethods, []string{"publickey"}) || got.PreAuthBanner != "" {
+		t.Fatalf("auth %v error %q banner %q", got.AuthMethods, got.AuthError, got.PreAuthBanner)
+	}
+	st := judge(t, endpoint(t, "ssh://"+addr), got)
+	if st["SSH-003"].Status != "pass" || st["SSH-004"].Status != "fail" {
+		t.Errorf("SSH-003 %s, SSH-004 %s", st["SSH-003"].Status, st["SSH-004"].Status)
+	}
+}
+
+// BenchmarkOpenSSHKex times a whole probe (identification, KEXINIT, every
+// host key, the "none" request) of an OpenSSH server offering one key
+// exchange method.
+func BenchmarkOpenSSHKex(b *testing.B) {
+	for _, kex := range []string{"curve25519-sha256", "diffie-hellman-group14-sha256", "diffie-hellman-group16-sha512", "diffie-hellman-group18-sha512"} {
+		b.Run(kex, func(b *testing.B) {
+			addr := openSSHD(b, "KexAlgorithms "+kex)
+			c := New(Options{})
+			tg := endpoint(b, "ssh://"+addr)
+			for b.Loop() {
+				f, err := c.Collect(context.Background(), tg, &collect.Env{})
+				if err != nil || f.SSH.AuthError != "" {
+					b.Fatal(err, f.SSH.AuthError)
+				}
+			}
+		})
+	}
+}
