@@ -2,6 +2,7 @@ package alert
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -17,7 +18,11 @@ type Deliverer interface {
 // Dispatcher works through the outbox: each due item is sent to its
 // destination; on failure it stays in the outbox with its next attempt
 // pushed back (exponential backoff with jitter, capped), so nothing is
-// dropped while a destination is down.
+// dropped while a destination is down for a while. An alert that cannot
+// ever be delivered goes to the dead letters instead of being retried
+// forever: at once on a permanent error (a 4xx other than 408/429, a
+// destination no longer configured), or when it has failed for RetryFor
+// since it was queued (the last attempt is made at that moment).
 type Dispatcher struct {
 	Store        store.Store
 	Destinations map[string]Deliverer
@@ -29,8 +34,44 @@ type Dispatcher struct {
 	Wake chan struct{}
 	// BaseBackoff and MaxBackoff bound the retry delay (defaults 2s, 10m).
 	BaseBackoff, MaxBackoff time.Duration
-	// Observe, when set, is told of every attempt (for metrics).
-	Observe func(dest, kind string, ok bool)
+	// RetryFor is how long an alert is retried before it becomes a dead
+	// letter (default 72h).
+	RetryFor time.Duration
+	// Observe, when set, is told of every attempt's result (for metrics):
+	// ResultDelivered, ResultFailed or ResultDead.
+	Observe func(dest, kind, result string)
+}
+
+// Results of a delivery attempt.
+const (
+	ResultDelivered = "delivered"
+	ResultFailed    = "failed"
+	ResultDead      = "dead"
+)
+
+// DefaultRetryFor is how long an undeliverable alert is retried.
+const DefaultRetryFor = 72 * time.Hour
+
+func (d *Dispatcher) retryFor() time.Duration {
+	if d.RetryFor > 0 {
+		return d.RetryFor
+	}
+	return DefaultRetryFor
+}
+
+func (d *Dispatcher) observe(it store.OutboxItem, result string) {
+	if d.Observe != nil {
+		d.Observe(it.Destination, it.Kind, result)
+	}
+}
+
+// dead moves an item to the dead letters.
+func (d *Dispatcher) dead(ctx context.Context, log *slog.Logger, it store.OutboxItem, reason string) {
+	d.observe(it, ResultDead)
+	log.Error("alert moved to the dead letters", "destination", it.Destination, "key", it.Key, "kind", it.Kind, "attempts", it.Attempts+1, "reason", reason)
+	if err := d.Store.MarkDead(ctx, it.ID, d.now(), reason); err != nil {
+		log.Error("alert outbox", "err", err)
+	}
 }
 
 func (d *Dispatcher) now() time.Time {
@@ -87,58 +128,84 @@ func (d *Dispatcher) Flush(ctx context.Context) int {
 		log = slog.New(slog.DiscardHandler)
 	}
 	delivered := 0
-	// Destinations that fail in this pass are not tried again in it.
+	// Destinations that fail in this pass are not tried again in it, and
+	// their items are left out of the next batches so they cannot crowd
+	// out the items of destinations that are up. Every item of a batch
+	// is delivered, dead, pushed into the future or left out after it,
+	// so the pass ends.
 	down := map[string]bool{}
+	var skip []string
+	// An item the store failed to update comes back; it is not tried
+	// twice in a pass, and a batch of nothing new ends the pass.
+	seen := map[int64]bool{}
 	for ctx.Err() == nil {
-		items, err := d.Store.DueOutbox(ctx, d.now(), 50)
+		items, err := d.Store.DueOutbox(ctx, d.now(), 50, skip...)
 		if err != nil {
 			log.Error("alert outbox", "err", err)
 			return delivered
 		}
-		if len(items) == 0 {
+		fresh := 0
+		for _, it := range items {
+			if !seen[it.ID] {
+				fresh++
+			}
+		}
+		if fresh == 0 {
 			return delivered
 		}
-		progress := false
 		for _, it := range items {
 			if ctx.Err() != nil {
 				return delivered
 			}
+			if seen[it.ID] {
+				continue
+			}
+			seen[it.ID] = true
+			if down[it.Destination] {
+				// Not attempted: looked at again on the next pass, no
+				// attempt counted.
+				continue
+			}
 			dest, ok := d.Destinations[it.Destination]
-			if !ok || down[it.Destination] {
-				reason := "destination is down"
-				if !ok {
-					reason = "destination is no longer configured"
-				}
-				next := d.now().Add(d.Backoff(it.Attempts + 1))
-				if down[it.Destination] {
-					// Not attempted: look again soon, no attempt counted.
-					continue
-				}
-				_ = d.Store.MarkFailed(ctx, it.ID, next, reason)
+			if !ok {
+				d.dead(ctx, log, it, "destination "+it.Destination+" is no longer in the configuration")
 				continue
 			}
 			err := dest.Deliver(ctx, it.Kind, it.Key, it.Body)
-			if d.Observe != nil {
-				d.Observe(it.Destination, it.Kind, err == nil)
+			if err == nil {
+				d.observe(it, ResultDelivered)
+				if err := d.Store.MarkDelivered(ctx, it.ID, d.now()); err != nil {
+					log.Error("alert outbox", "err", err)
+					continue
+				}
+				delivered++
+				continue
 			}
-			if err != nil {
+			if ctx.Err() != nil {
+				// Shutting down mid-request: not the destination's fault.
+				return delivered
+			}
+			now := d.now()
+			deadline := it.EnqueuedAt.Add(d.retryFor())
+			switch {
+			case IsPermanent(err):
+				d.dead(ctx, log, it, err.Error())
+			case !now.Before(deadline):
+				d.dead(ctx, log, it, fmt.Sprintf("gave up after %s: %v", d.retryFor(), err))
+			default:
 				down[it.Destination] = true
-				next := d.now().Add(d.Backoff(it.Attempts + 1))
+				skip = append(skip, it.Destination)
+				next := now.Add(d.Backoff(it.Attempts + 1))
+				if next.After(deadline) {
+					// The last attempt is made when the window closes.
+					next = deadline
+				}
+				d.observe(it, ResultFailed)
 				log.Warn("alert delivery failed; will retry", "destination", it.Destination, "key", it.Key, "attempt", it.Attempts+1, "next", next, "err", err)
 				if err := d.Store.MarkFailed(ctx, it.ID, next, err.Error()); err != nil {
 					log.Error("alert outbox", "err", err)
 				}
-				continue
 			}
-			if err := d.Store.MarkDelivered(ctx, it.ID, d.now()); err != nil {
-				log.Error("alert outbox", "err", err)
-				continue
-			}
-			delivered++
-			progress = true
-		}
-		if !progress {
-			return delivered
 		}
 	}
 	return delivered

@@ -74,15 +74,17 @@ func NewWebhook(d Destination, secret []byte, userAgent string) (*Webhook, error
 	}, nil
 }
 
-// Deliver sends one event body (the generic JSON of an Event).
+// Deliver sends one event body (the generic JSON of an Event). A 4xx
+// answer other than 408 and 429, or an event that cannot be rendered, is
+// a PermanentError.
 func (w *Webhook) Deliver(ctx context.Context, kind, key string, eventJSON []byte) error {
 	var e Event
 	if err := json.Unmarshal(eventJSON, &e); err != nil {
-		return fmt.Errorf("event %s: %w", key, err)
+		return &PermanentError{fmt.Errorf("event %s: %w", key, err)}
 	}
 	body, err := Payload(w.Dest.Format, e)
 	if err != nil {
-		return err
+		return &PermanentError{err}
 	}
 	now := time.Now
 	if w.Now != nil {
@@ -106,9 +108,13 @@ func (w *Webhook) Deliver(ctx context.Context, kind, key string, eventJSON []byt
 		return fmt.Errorf("post %s: %w", w.Dest.Name, err)
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("post %s: status %d", w.Dest.Name, resp.StatusCode)
+		err := &StatusError{Dest: w.Dest.Name, Code: resp.StatusCode, Body: printable(answer, 200)}
+		if permanentStatus(resp.StatusCode) {
+			return &PermanentError{err}
+		}
+		return err
 	}
 	return nil
 }

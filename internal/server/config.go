@@ -92,7 +92,10 @@ type ScanConfig struct {
 // AlertsConfig lists webhook destinations.
 type AlertsConfig struct {
 	// CertWarnDays: alert on certificates expiring within this many days.
-	CertWarnDays int                 `yaml:"cert_warn_days"`
+	CertWarnDays int `yaml:"cert_warn_days"`
+	// RetryFor is how long an alert a destination does not take is
+	// retried before it becomes a dead letter. Default 72h.
+	RetryFor     time.Duration       `yaml:"retry_for"`
 	Destinations []alert.Destination `yaml:"destinations"`
 }
 
@@ -264,6 +267,9 @@ func (c *Config) defaults() {
 	}
 	if c.Alerts.CertWarnDays <= 0 {
 		c.Alerts.CertWarnDays = c.Scan.CertWarnDays
+	}
+	if c.Alerts.RetryFor <= 0 {
+		c.Alerts.RetryFor = alert.DefaultRetryFor
 	}
 	if c.Monitor.Interval <= 0 {
 		c.Monitor.Interval = time.Minute

@@ -87,6 +87,9 @@ func (s *Server) routes() []route {
 		pg("POST /users/reset", admin, s.resetUser),
 		pg("POST /users/delete", admin, s.deleteUser),
 		pg("GET /audit", admin, s.auditPage),
+		pg("GET /alerts", read, s.alertsPage),
+		pg("POST /alerts/retry", admin, s.retryAlert),
+		pg("POST /alerts/discard", admin, s.discardAlert),
 
 		ap("GET /api/v1/runs", read, s.apiRuns),
 		ap("POST /api/v1/runs", upload, s.apiUpload),
@@ -98,6 +101,9 @@ func (s *Server) routes() []route {
 		ap("GET /api/v1/diff", read, s.apiDiff),
 		ap("GET /api/v1/health", read, s.apiHealth),
 		ap("POST /api/v1/schedules/run", admin, s.apiRunNow),
+		ap("GET /api/v1/alerts", read, s.apiAlerts),
+		ap("POST /api/v1/alerts/retry", admin, s.apiRetryAlert),
+		ap("POST /api/v1/alerts/discard", admin, s.apiDiscardAlert),
 		ap("GET /metrics", read, s.metricsHandler),
 	}
 }

@@ -216,7 +216,7 @@ func (s *Server) setupAlerts(ctx context.Context) error {
 		senders[d.Name] = wh
 	}
 	s.dispatch = &alert.Dispatcher{Store: s.store, Destinations: senders, Now: s.now, Logger: s.log,
-		Wake: make(chan struct{}, 1), Observe: s.metrics.Alert}
+		Wake: make(chan struct{}, 1), Observe: s.metrics.Alert, RetryFor: s.cfg.Alerts.RetryFor}
 	return nil
 }
 
@@ -232,6 +232,10 @@ func (s *Server) raise(ctx context.Context, evs []alert.Event) {
 	items := alert.Route(evs, s.dests)
 	if len(items) == 0 {
 		return
+	}
+	now := s.now()
+	for i := range items {
+		items[i].EnqueuedAt = now
 	}
 	if _, err := s.store.Enqueue(ctx, items); err != nil {
 		s.log.Error("enqueue alerts", "err", err)

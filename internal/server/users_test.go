@@ -88,11 +88,13 @@ var wantPerms = map[string]auth.Perm{
 	"GET /users": auth.PermAdmin, "POST /users": auth.PermAdmin, "POST /users/role": auth.PermAdmin,
 	"POST /users/disable": auth.PermAdmin, "POST /users/enable": auth.PermAdmin, "POST /users/reset": auth.PermAdmin,
 	"POST /users/delete": auth.PermAdmin, "GET /audit": auth.PermAdmin,
+	"GET /alerts": auth.PermRead, "POST /alerts/retry": auth.PermAdmin, "POST /alerts/discard": auth.PermAdmin,
 
 	"GET /api/v1/runs": auth.PermRead, "POST /api/v1/runs": auth.PermUpload, "GET /api/v1/run": auth.PermRead,
 	"GET /api/v1/run/findings": auth.PermRead, "GET /api/v1/targets": auth.PermRead, "GET /api/v1/target": auth.PermRead,
 	"GET /api/v1/findings": auth.PermRead, "GET /api/v1/diff": auth.PermRead, "GET /api/v1/health": auth.PermRead,
 	"POST /api/v1/schedules/run": auth.PermAdmin, "GET /metrics": auth.PermRead,
+	"GET /api/v1/alerts": auth.PermRead, "POST /api/v1/alerts/retry": auth.PermAdmin, "POST /api/v1/alerts/discard": auth.PermAdmin,
 }
 
 // Every route, walked with every kind of caller: anonymous, a viewer and

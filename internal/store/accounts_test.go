@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -10,7 +12,7 @@ import (
 
 // latestSchema is the highest migration; TestMigrationsIdempotent checks
 // a fresh store reaches it.
-const latestSchema = 2
+const latestSchema = 3
 
 func audit(action, subject string) Audit {
 	return Audit{At: t0, Actor: "root", Action: action, Subject: subject, Addr: "127.0.0.1"}
@@ -325,6 +327,12 @@ func TestMigrationFromV1(t *testing.T) {
 		if _, err := db.ExecContext(ctx, old.q(`INSERT INTO api_tokens (name, token_hash, created_by, created_at) VALUES (?, ?, ?, ?)`), "old-ci", "oth", "olda", ms0(t0)); err != nil {
 			t.Fatal(err)
 		}
+		for i, delivered := range []sql.NullInt64{{}, {Int64: ms0(t0), Valid: true}} {
+			if _, err := db.ExecContext(ctx, old.q(`INSERT INTO outbox (destination, idem_key, kind, body, created_at, attempts, next_attempt, delivered_at, last_error) VALUES (?, ?, ?, ?, ?, 1, ?, ?, '')`),
+				"hook", fmt.Sprint("k", i), "fixed", "{}", ms0(t0), ms0(t0), delivered); err != nil {
+				t.Fatal(err)
+			}
+		}
 		old.Close()
 		s, err := Open(ctx, spec)
 		if err != nil {
@@ -341,6 +349,14 @@ func TestMigrationFromV1(t *testing.T) {
 		tok, err := s.TokenByHash(ctx, "oth", t0)
 		if err != nil || tok.Role != "admin" || tok.UserID != u.ID || tok.OwnerRole != "admin" {
 			t.Errorf("migrated token = %+v, %v", tok, err)
+		}
+		st, err := s.OutboxStats(ctx)
+		if err != nil || st.Pending != 1 || st.Delivered != 1 || st.Retrying != 1 {
+			t.Errorf("migrated outbox = %+v, %v", st, err)
+		}
+		due, err := s.DueOutbox(ctx, t0, 10)
+		if err != nil || len(due) != 1 || !due[0].EnqueuedAt.Equal(t0) {
+			t.Errorf("migrated pending item = %+v, %v; want its retry window from its creation", due, err)
 		}
 	})
 }

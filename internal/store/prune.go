@@ -9,7 +9,7 @@ import (
 
 // Prune implements Store, in one transaction. A run's findings and
 // targets go with it (ON DELETE CASCADE); a fingerprint's first-seen time
-// stays even when its first run is gone.
+// stays even when its first run is gone. The audit log is never pruned.
 func (s *SQL) Prune(ctx context.Context, before time.Time) (int, error) {
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -21,7 +21,9 @@ func (s *SQL) Prune(ctx context.Context, before time.Time) (int, error) {
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM health_samples WHERE at < ?`), ms0(before)); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, s.q(`DELETE FROM outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?`), ms0(before))
+		// Delivered and discarded alerts go; pending ones and dead letters
+		// stay until they are delivered or an admin discards them.
+		_, err = tx.ExecContext(ctx, s.q(`DELETE FROM outbox WHERE (state = 'delivered' AND delivered_at < ?) OR (state = 'discarded' AND COALESCE(dead_at, created_at) < ?)`), ms0(before), ms0(before))
 		return err
 	})
 	if err != nil {

@@ -47,7 +47,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 			return err
 		}
 		if alerts != nil {
-			if _, err := s.enqueue(ctx, tx, alerts(drift)); err != nil {
+			if _, err := s.enqueue(ctx, tx, alerts(drift), in.Now); err != nil {
 				return err
 			}
 		}

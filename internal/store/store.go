@@ -47,9 +47,25 @@ type Store interface {
 	TargetHistory(ctx context.Context, name string, limit int) ([]TargetRun, error)
 
 	Enqueue(ctx context.Context, items []OutboxItem) (int, error)
-	DueOutbox(ctx context.Context, now time.Time, limit int) ([]OutboxItem, error)
+	// DueOutbox returns pending items due at now, oldest first, leaving
+	// out the destinations in skip.
+	DueOutbox(ctx context.Context, now time.Time, limit int, skip ...string) ([]OutboxItem, error)
 	MarkDelivered(ctx context.Context, id int64, at time.Time) error
+	// MarkFailed keeps a pending item for another attempt at next.
 	MarkFailed(ctx context.Context, id int64, next time.Time, reason string) error
+	// MarkDead moves a pending item to the dead letters: it will not be
+	// tried again unless an admin retries it.
+	MarkDead(ctx context.Context, id int64, at time.Time, reason string) error
+	// Outbox lists items in a state, newest first.
+	Outbox(ctx context.Context, state string, limit int) ([]OutboxItem, error)
+	// RetryDead puts dead letters back in the queue, due at now with a
+	// new retry window (one item, or every dead letter when id is 0), and
+	// records a; it returns how many. A given id that is not a dead letter
+	// is ErrNotFound.
+	RetryDead(ctx context.Context, id int64, now time.Time, a Audit) (int, error)
+	// DiscardDead gives up on a dead letter for good (it is kept as
+	// discarded, so the same event is not queued again) and records a.
+	DiscardDead(ctx context.Context, id int64, now time.Time, a Audit) error
 	OutboxStats(ctx context.Context) (OutboxStats, error)
 
 	// CreateUser adds an account (with a password, or with a one-time
@@ -245,19 +261,32 @@ type CertExpiry struct {
 	Days     int       `json:"days"`
 }
 
+// Outbox item states.
+const (
+	OutboxPending   = "pending"
+	OutboxDelivered = "delivered"
+	OutboxDead      = "dead"
+	OutboxDiscarded = "discarded"
+)
+
 // OutboxItem is one alert waiting for (or past) delivery to one destination.
 type OutboxItem struct {
 	ID          int64  `json:"id"`
 	Destination string `json:"destination"`
 	// Key is the idempotency key: the same event to the same destination
 	// is enqueued once, and receivers can drop repeats by it.
-	Key         string     `json:"key"`
-	Kind        string     `json:"kind"`
-	Body        []byte     `json:"body"`
-	CreatedAt   time.Time  `json:"created_at"`
+	Key       string    `json:"key"`
+	Kind      string    `json:"kind"`
+	Body      []byte    `json:"body"`
+	CreatedAt time.Time `json:"created_at"`
+	// EnqueuedAt is when the item was queued (or retried by an admin):
+	// its retry window starts there. Zero means when it is stored.
+	EnqueuedAt  time.Time  `json:"enqueued_at"`
+	State       string     `json:"state"`
 	Attempts    int        `json:"attempts"`
 	NextAttempt time.Time  `json:"next_attempt"`
 	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
+	DeadAt      *time.Time `json:"dead_at,omitempty"`
 	LastError   string     `json:"last_error,omitempty"`
 }
 
@@ -267,6 +296,11 @@ type OutboxStats struct {
 	Delivered int `json:"delivered"`
 	// Retrying are pending items that failed at least once.
 	Retrying int `json:"retrying"`
+	// Dead are dead letters: given up on, waiting for an admin.
+	Dead      int `json:"dead"`
+	Discarded int `json:"discarded"`
+	// DeadBy counts dead letters by destination.
+	DeadBy map[string]int `json:"dead_by_destination"`
 }
 
 // User is a dashboard account.

@@ -329,8 +329,79 @@ func TestOutbox(t *testing.T) {
 			t.Fatalf("due later = %+v, %v", due, err)
 		}
 		st, err := s.OutboxStats(ctx)
-		if err != nil || st != (OutboxStats{Pending: 2, Delivered: 1, Retrying: 1}) {
+		if err != nil || st.Pending != 2 || st.Delivered != 1 || st.Retrying != 1 || st.Dead != 0 {
 			t.Errorf("stats = %+v, %v", st, err)
+		}
+
+		// Dead letters: out of the queue, counted, listed with their error.
+		dead := due[1] // a/k1, failed once
+		if err := s.MarkDead(ctx, dead.ID, t0.Add(3*time.Hour), "post a: status 410: gone"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkFailed(ctx, dead.ID, t0, "late"); err != nil {
+			t.Fatal(err)
+		}
+		if due, _ := s.DueOutbox(ctx, t0.Add(24*time.Hour), 10); len(due) != 1 || due[0].ID == dead.ID {
+			t.Errorf("due with a dead letter = %+v; want only the other pending item", due)
+		}
+		st, _ = s.OutboxStats(ctx)
+		if st.Pending != 1 || st.Dead != 1 || st.DeadBy["a"] != 1 || st.Retrying != 0 {
+			t.Errorf("stats = %+v; want 1 pending, 1 dead (of a)", st)
+		}
+		dl, err := s.Outbox(ctx, OutboxDead, 10)
+		if err != nil || len(dl) != 1 || dl[0].LastError != "post a: status 410: gone" || dl[0].Attempts != 2 || dl[0].DeadAt == nil || !dl[0].DeadAt.Equal(t0.Add(3*time.Hour)) {
+			t.Fatalf("dead letters = %+v, %v", dl, err)
+		}
+		// The same event raised again is not queued again.
+		if n, _ := s.Enqueue(ctx, items[:1]); n != 0 {
+			t.Errorf("a dead letter's event was queued again")
+		}
+		// Retry: pending again, due now, with a new retry window.
+		t1 := t0.Add(5 * time.Hour)
+		if n, err := s.RetryDead(ctx, dead.ID, t1, Audit{At: t1, Actor: "root", Action: "alert.retry", Subject: "a/k1"}); err != nil || n != 1 {
+			t.Fatalf("retry = %d, %v", n, err)
+		}
+		if _, err := s.RetryDead(ctx, dead.ID, t1, Audit{}); !errors.Is(err, ErrNotFound) {
+			t.Errorf("retrying a pending item: %v; want ErrNotFound", err)
+		}
+		due, _ = s.DueOutbox(ctx, t1, 10)
+		var back *OutboxItem
+		for i := range due {
+			if due[i].ID == dead.ID {
+				back = &due[i]
+			}
+		}
+		if back == nil || !back.EnqueuedAt.Equal(t1) || back.State != OutboxPending || back.DeadAt != nil {
+			t.Fatalf("retried item = %+v", back)
+		}
+		// Dead again, then discarded: kept (so the event is not raised
+		// again) but out of every count that asks for attention.
+		_ = s.MarkDead(ctx, dead.ID, t1, "status 410")
+		if err := s.DiscardDead(ctx, dead.ID, t1, Audit{At: t1, Actor: "root", Action: "alert.discard", Subject: "a/k1"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DiscardDead(ctx, dead.ID, t1, Audit{}); !errors.Is(err, ErrNotFound) {
+			t.Errorf("second discard: %v", err)
+		}
+		st, _ = s.OutboxStats(ctx)
+		if st.Dead != 0 || st.Discarded != 1 || len(st.DeadBy) != 0 {
+			t.Errorf("stats after discard = %+v", st)
+		}
+		if n, _ := s.Enqueue(ctx, items[:1]); n != 0 {
+			t.Errorf("a discarded event was queued again")
+		}
+		// Retry all: every dead letter at once.
+		for _, it := range due {
+			if it.ID != dead.ID {
+				_ = s.MarkDead(ctx, it.ID, t1, "x")
+			}
+		}
+		if n, err := s.RetryDead(ctx, 0, t1, Audit{At: t1, Actor: "root", Action: "alert.retry", Subject: "all"}); err != nil || n != 1 {
+			t.Errorf("retry all = %d, %v", n, err)
+		}
+		log, _ := s.AuditLog(ctx, 10, 0)
+		if len(log) != 3 || log[0].Subject != "all" || log[1].Action != "alert.discard" {
+			t.Errorf("audit log = %+v", log)
 		}
 	})
 }

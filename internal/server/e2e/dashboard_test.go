@@ -116,6 +116,11 @@ func TestServeDashboardE2E(t *testing.T) {
 	}
 	hookAddr := hookLn.Addr().String()
 	hookLn.Close()
+	// A second webhook that was deleted: it answers 410 Gone to everything.
+	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no such hook", http.StatusGone)
+	}))
+	defer gone.Close()
 
 	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
 data_dir: data
@@ -141,7 +146,10 @@ alerts:
     - name: receiver
       url: http://%s/hook
       secret: e2e-secret
-`, product, ep.URL, epCA, epCA, hookAddr)
+    - name: deleted-hook
+      url: %s/hook
+      kinds: [new_failure, fixed]
+`, product, ep.URL, epCA, epCA, hookAddr, gone.URL)
 	p := startServe(t, dir, cfg)
 	tok := p.out.wait(t, setupRE, 1, 10*time.Second)[1]
 
@@ -301,6 +309,34 @@ alerts:
 	}
 	shot("monitor")
 
+	// The deleted webhook's alerts are dead letters, on the alerts page
+	// with the receiver's answer.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var dl struct {
+			Alerts []struct {
+				LastError string `json:"last_error"`
+			} `json:"alerts"`
+		}
+		if code := p.api(t, apiTok, "GET", "/api/v1/alerts?state=dead", &dl); code != 200 {
+			t.Fatalf("dead letters: %d", code)
+		}
+		if len(dl.Alerts) >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no dead letters for the deleted webhook: %+v\n%s", dl, p.out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := chromedp.Do(bctx, chromedp.Navigate(p.base+"/alerts"), chromedp.WaitVisible("#dead-letters")); err != nil {
+		t.Fatal(err)
+	}
+	if dv := text("#dead-letters"); !strings.Contains(dv, "status 410: no such hook") || !strings.Contains(dv, "deleted-hook") {
+		t.Errorf("the dead letters do not show the receiver's answer:\n%s", dv)
+	}
+	shot("dead-letters")
+
 	// Users: the admin invites a viewer; the viewer sets a password through
 	// the one-time link, signs in, and finds no control that changes
 	// anything; a forged post of one is refused.
@@ -403,7 +439,7 @@ alerts:
 	hs := &http.Server{Handler: rcv}
 	go hs.Serve(hookLn)
 	defer hs.Close()
-	deadline := time.Now().Add(90 * time.Second) // the backoff may have grown while down
+	deadline = time.Now().Add(90 * time.Second) // the backoff may have grown while down
 	for pending() > 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("alerts still pending after the receiver came up:\n%s", p.out)

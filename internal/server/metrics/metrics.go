@@ -87,15 +87,12 @@ func (m *Metrics) Health(s store.HealthSample) {
 	m.anomaly[k] = b(s.Anomaly)
 }
 
-// Alert records a delivery attempt.
-func (m *Metrics) Alert(dest, kind string, ok bool) {
+// Alert records a delivery attempt's result: delivered, failed (to be
+// retried) or dead (moved to the dead letters).
+func (m *Metrics) Alert(dest, kind, result string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	res := "delivered"
-	if !ok {
-		res = "failed"
-	}
-	m.alerts[[3]string{dest, kind, res}]++
+	m.alerts[[3]string{dest, kind, result}]++
 }
 
 // Upload records an uploaded report.
@@ -190,7 +187,7 @@ func (m *Metrics) Write(w io.Writer, f Fleet) error {
 		sample(bw, "rampart_endpoint_anomaly", labels("target", k[0], "url", k[1]), m.anomaly[k])
 	}
 
-	header(bw, "rampart_alert_deliveries_total", "counter", "Alert delivery attempts, by destination, kind and result.")
+	header(bw, "rampart_alert_deliveries_total", "counter", "Alert delivery attempts, by destination, kind and result (delivered, failed, dead).")
 	keys3 := make([][3]string, 0, len(m.alerts))
 	for k := range m.alerts {
 		keys3 = append(keys3, k)
@@ -203,6 +200,17 @@ func (m *Metrics) Write(w io.Writer, f Fleet) error {
 	sample(bw, "rampart_alert_outbox", labels("state", "pending"), float64(f.Outbox.Pending))
 	sample(bw, "rampart_alert_outbox", labels("state", "retrying"), float64(f.Outbox.Retrying))
 	sample(bw, "rampart_alert_outbox", labels("state", "delivered"), float64(f.Outbox.Delivered))
+	sample(bw, "rampart_alert_outbox", labels("state", "dead"), float64(f.Outbox.Dead))
+	sample(bw, "rampart_alert_outbox", labels("state", "discarded"), float64(f.Outbox.Discarded))
+	header(bw, "rampart_alert_dead_letters", "gauge", "Alerts given up on (a permanent error, a removed destination, or the retry window over), waiting for an admin to retry or discard them, by destination.")
+	dests := make([]string, 0, len(f.Outbox.DeadBy))
+	for d := range f.Outbox.DeadBy {
+		dests = append(dests, d)
+	}
+	sort.Strings(dests)
+	for _, d := range dests {
+		sample(bw, "rampart_alert_dead_letters", labels("destination", d), float64(f.Outbox.DeadBy[d]))
+	}
 	header(bw, "rampart_uploads_total", "counter", "Reports uploaded through the API.")
 	sample(bw, "rampart_uploads_total", "", m.uploads)
 	return bw.Flush()

@@ -18,11 +18,12 @@ func TestExposition(t *testing.T) {
 	m.ScanDone("schedule:nightly", 12*time.Second, true, at)
 	m.ScanDone("schedule:nightly", 400*time.Second, true, at)
 	m.Health(store.HealthSample{Target: `gw "1"`, URL: "https://127.0.0.1:1/healthz", LatencyMS: 42, OK: true})
-	m.Alert("ops", "new_failure", false)
-	m.Alert("ops", "new_failure", true)
+	m.Alert("ops", "new_failure", "failed")
+	m.Alert("ops", "new_failure", "delivered")
+	m.Alert("gone", "fixed", "dead")
 	ts := store.TargetState{Name: "gw", ByStatus: map[finding.Status]int{finding.Fail: 3, finding.Pass: 10}, FailBySeverity: map[string]int{"high": 2, "low": 1}}
 	var b strings.Builder
-	if err := m.Write(&b, Fleet{Targets: []store.TargetState{ts}, Outbox: store.OutboxStats{Pending: 1}}); err != nil {
+	if err := m.Write(&b, Fleet{Targets: []store.TargetState{ts}, Outbox: store.OutboxStats{Pending: 1, Dead: 3, Discarded: 1, DeadBy: map[string]int{"gone": 2, "removed": 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -46,6 +47,11 @@ func TestExposition(t *testing.T) {
 		`rampart_endpoint_latency_seconds{target="gw \"1\"",url="https://127.0.0.1:1/healthz"} 0.042`,
 		`rampart_alert_deliveries_total{destination="ops",kind="new_failure",result="failed"} 1`,
 		`rampart_alert_outbox{state="pending"} 1`,
+		`rampart_alert_outbox{state="dead"} 3`,
+		`rampart_alert_outbox{state="discarded"} 1`,
+		`rampart_alert_dead_letters{destination="gone"} 2`,
+		`rampart_alert_dead_letters{destination="removed"} 1`,
+		`rampart_alert_deliveries_total{destination="gone",kind="fixed",result="dead"} 1`,
 	} {
 		if !strings.Contains(out, want+"\n") {
 			t.Errorf("missing %q in:\n%s", want, out)
