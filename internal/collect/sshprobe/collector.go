@@ -19,6 +19,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -39,7 +40,8 @@ type Options struct {
 	// User is the user name sent with the "none" request (default root,
 	// as nmap's ssh-auth-methods: the account the guidelines care about).
 	User string
-	// PerHost bounds concurrent connections when Env.PerHost is 0 (default 3).
+	// PerHost bounds concurrent connections to one host when Env.PerHost
+	// is 0 and the scan shares no limiter (default 3).
 	PerHost int
 }
 
@@ -77,9 +79,12 @@ func (c *Collector) Applies(t target.Target) bool {
 
 // Collect implements collect.Collector. For an endpoint of unknown scheme
 // that does not speak SSH first it returns nil, nil.
+//
+// Every connection takes a slot of the scan's per-host budget (Env.Hosts,
+// shared with the TLS, HTTP and port collectors and keyed by the host as
+// the target names it, lower-cased) for as long as it is open.
 func (c *Collector) Collect(ctx context.Context, t target.Target, env *collect.Env) (*facts.Facts, error) {
 	addr := t.Address()
-	d := dialer(env)
 	timeout := c.opts.Timeout
 	if env != nil && env.Timeout > 0 && env.Timeout < timeout {
 		timeout = env.Timeout
@@ -88,7 +93,12 @@ func (c *Collector) Collect(ctx context.Context, t target.Target, env *collect.E
 	if t.Scheme == "" && c.opts.SniffTimeout < first {
 		first = c.opts.SniffTimeout
 	}
-	conn, err := open(ctx, d, addr, first)
+	perHost := c.opts.PerHost
+	if env != nil && env.PerHost > 0 {
+		perHost = env.PerHost
+	}
+	p := &probe{d: dialer(env), addr: addr, limiter: env.Limiter(perHost), key: strings.ToLower(t.Host)}
+	conn, release, err := p.open(ctx, first)
 	if err != nil {
 		if t.Scheme == "" && (errors.Is(err, ErrNotSSH) || isSilent(err) || hungUp(err)) {
 			return nil, nil
@@ -96,12 +106,32 @@ func (c *Collector) Collect(ctx context.Context, t target.Target, env *collect.E
 		return nil, fmt.Errorf("ssh probe %s: %w", addr, err)
 	}
 	ssh := c.fromKexInit(t, conn)
-	perHost := c.opts.PerHost
-	if env != nil && env.PerHost > 0 {
-		perHost = env.PerHost
-	}
-	c.hostKeysAndAuth(ctx, d, addr, timeout, perHost, conn, ssh)
+	c.hostKeysAndAuth(ctx, p, timeout, conn, release, ssh)
 	return &facts.Facts{SSH: ssh}, nil
+}
+
+// probe is where one collection connects, and under which budget.
+type probe struct {
+	d       collect.Dialer
+	addr    string
+	limiter *collect.HostLimiter
+	key     string
+}
+
+// open waits for a connection slot, then connects and reads the server's
+// identification and KEXINIT within timeout. release gives the slot back;
+// call it after closing the connection.
+func (p *probe) open(ctx context.Context, timeout time.Duration) (*conn, func(), error) {
+	release, err := p.limiter.Acquire(ctx, p.key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("waiting for a connection slot: %w", err)
+	}
+	c, err := open(ctx, p.d, p.addr, timeout)
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	return c, release, nil
 }
 
 func dialer(env *collect.Env) collect.Dialer {
@@ -156,7 +186,7 @@ func union(a, b []string) []string {
 // hostKeysAndAuth learns one key per key type (rsa-sha2-512, rsa-sha2-256
 // and ssh-rsa share one RSA key) and, on the first connection, the
 // authentication methods and banner.
-func (c *Collector) hostKeysAndAuth(ctx context.Context, d collect.Dialer, addr string, timeout time.Duration, perHost int, first *conn, ssh *facts.SSH) {
+func (c *Collector) hostKeysAndAuth(ctx context.Context, p *probe, timeout time.Duration, first *conn, release func(), ssh *facts.SSH) {
 	var types []string
 	rep := map[string]string{} // key type -> first algorithm offered of that type
 	for _, alg := range ssh.HostKeyAlgs {
@@ -172,6 +202,7 @@ func (c *Collector) hostKeysAndAuth(ctx context.Context, d collect.Dialer, addr 
 	func() {
 		cctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
+		defer release()
 		defer first.close()
 		ex, err := first.keyExchange(cctx, rep[types[0]], true)
 		if ex != nil && ex.res != nil && ex.res.hostKey != nil {
@@ -198,16 +229,14 @@ func (c *Collector) hostKeysAndAuth(ctx context.Context, d collect.Dialer, addr 
 		}
 	}()
 
-	// The other key types, each on a connection of its own.
-	sem := make(chan struct{}, max(perHost, 1))
+	// The other key types, each on a connection of its own, as many at
+	// once as the host's budget allows.
 	var wg sync.WaitGroup
 	for i := 1; i < len(types); i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			blobs[i] = fetchKey(ctx, d, addr, timeout, rep[types[i]])
+			blobs[i] = fetchKey(ctx, p, timeout, rep[types[i]])
 		}(i)
 	}
 	wg.Wait()
@@ -244,10 +273,15 @@ type keyFetch struct {
 
 // fetchKey opens a connection and runs a key exchange for alg only as far
 // as the server's reply, which carries the host key.
-func fetchKey(ctx context.Context, d collect.Dialer, addr string, timeout time.Duration, alg string) keyFetch {
+func fetchKey(ctx context.Context, p *probe, timeout time.Duration, alg string) keyFetch {
+	release, err := p.limiter.Acquire(ctx, p.key)
+	if err != nil {
+		return keyFetch{err: fmt.Errorf("waiting for a connection slot: %w", err)}
+	}
+	defer release()
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	conn, err := open(cctx, d, addr, timeout)
+	conn, err := open(cctx, p.d, p.addr, timeout)
 	if err != nil {
 		return keyFetch{err: err}
 	}
