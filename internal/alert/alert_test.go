@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -53,6 +54,34 @@ func TestEventsAndRouting(t *testing.T) {
 	}
 	if per["all"] != 4 || per["severe"] != 1 {
 		t.Errorf("routed = %v; want all:4 severe:1 (only the high new failure)", per)
+	}
+}
+
+// A first run's failures become new_failure events marked first_run, with
+// the keys a later new failure of the same run would have; FromDrift
+// raises nothing for them.
+func TestFirstRunEvents(t *testing.T) {
+	d := drift()
+	d.FirstRunFailures = d.NewFailures
+	d.NewFailures, d.Fixed, d.NewPorts, d.Expiring = nil, nil, nil, nil
+	if evs := FromDrift(d); len(evs) != 0 {
+		t.Errorf("FromDrift raised %d events for a first run", len(evs))
+	}
+	evs := FromFirstRun(d)
+	if len(evs) != 1 || !evs[0].FirstRun || evs[0].Kind != KindNewFailure || !strings.Contains(evs[0].Title, "(first scan)") || evs[0].Rule != "TLS-002" {
+		t.Fatalf("first-run events = %+v", evs)
+	}
+	if evs[0].Key != FromDrift(drift())[0].Key {
+		t.Error("a first-run failure's key differs from the same new failure's")
+	}
+	b, _ := Payload("generic", evs[0])
+	if !strings.Contains(string(b), `"first_run":true`) {
+		t.Errorf("generic payload lacks first_run: %s", b)
+	}
+	// Routed like any new failure: kind and severity filters apply.
+	items := Route(evs, []Destination{{Name: "all"}, {Name: "critical", MinSeverity: "critical"}, {Name: "fixes", Kinds: []string{KindFixed}}})
+	if len(items) != 1 || items[0].Destination != "all" {
+		t.Errorf("routed = %+v; want only the unfiltered destination", items)
 	}
 }
 

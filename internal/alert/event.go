@@ -23,7 +23,9 @@ type Event struct {
 	Title    string    `json:"title"`
 	Message  string    `json:"message"`
 	RunID    int64     `json:"run_id,omitempty"`
-	// Finding alerts.
+	// Finding alerts. FirstRun marks a failure found on a target's first
+	// scan (sent only with alerts.on_first_run: failures).
+	FirstRun    bool   `json:"first_run,omitempty"`
 	Rule        string `json:"rule,omitempty"`
 	Fingerprint string `json:"fingerprint,omitempty"`
 	Remediation string `json:"remediation,omitempty"`
@@ -70,6 +72,20 @@ func FromDrift(d store.Drift) []Event {
 		out = append(out, Event{Key: key(KindCertExpiring, c.Target, c.SHA256), Kind: KindCertExpiring, At: d.At, Severity: "high",
 			Target: c.Target, Certificate: c.Subject, NotAfter: &na, RunID: d.RunID,
 			Title: fmt.Sprintf("certificate of %s expires in %d days", c.Target, c.Days), Message: fmt.Sprintf("%s expires on %s", c.Subject, na.Format(time.DateOnly))})
+	}
+	return out
+}
+
+// FromFirstRun turns the failing findings of targets scanned for the
+// first time into new_failure events marked first_run. A first run is
+// otherwise a baseline: FromDrift raises nothing for it.
+func FromFirstRun(d store.Drift) []Event {
+	var out []Event
+	run := fmt.Sprint(d.RunID)
+	for _, f := range d.FirstRunFailures {
+		out = append(out, Event{Key: key(KindNewFailure, f.Fingerprint, run), Kind: KindNewFailure, At: d.At, Severity: f.Severity.String(),
+			Target: f.Target, Rule: f.RuleID, Fingerprint: f.Fingerprint, RunID: d.RunID, FirstRun: true,
+			Title: fmt.Sprintf("%s fails on %s (first scan): %s", f.RuleID, f.Target, f.Title), Message: f.Message, Remediation: f.Remediation})
 	}
 	return out
 }

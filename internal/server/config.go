@@ -74,6 +74,8 @@ type ScheduleConfig struct {
 	Targets []string `yaml:"targets"`
 	// RunAtStart runs the schedule once as soon as the server starts.
 	RunAtStart bool `yaml:"run_at_start"`
+	// OnFirstRun overrides alerts.on_first_run for this schedule's runs.
+	OnFirstRun string `yaml:"on_first_run"`
 }
 
 // ScanConfig tunes scheduled scans like the scan command's flags.
@@ -95,7 +97,11 @@ type AlertsConfig struct {
 	CertWarnDays int `yaml:"cert_warn_days"`
 	// RetryFor is how long an alert a destination does not take is
 	// retried before it becomes a dead letter. Default 72h.
-	RetryFor     time.Duration       `yaml:"retry_for"`
+	RetryFor time.Duration `yaml:"retry_for"`
+	// OnFirstRun says what a target's first run alerts on: none (the
+	// default: the first run is the baseline) or failures (every failing
+	// finding, as new_failure alerts marked first_run).
+	OnFirstRun   string              `yaml:"on_first_run"`
 	Destinations []alert.Destination `yaml:"destinations"`
 }
 
@@ -203,6 +209,12 @@ func ParseConfig(data []byte, name string) (*Config, error) {
 				add("%s: target %q is not in the inventory", at, n)
 			}
 		}
+		if !validFirstRun(s.OnFirstRun) {
+			add("%s: on_first_run %q: want failures or none", at, s.OnFirstRun)
+		}
+	}
+	if !validFirstRun(c.Alerts.OnFirstRun) {
+		add("alerts.on_first_run %q: want failures or none", c.Alerts.OnFirstRun)
 	}
 	if len(c.Schedules) > 0 && len(c.targets) == 0 {
 		add("schedules need an inventory")
@@ -341,6 +353,29 @@ func (c *Config) StorageSpec() string {
 		return c.Storage
 	}
 	return c.DataDir
+}
+
+// What a target's first run alerts on (alerts.on_first_run).
+const (
+	FirstRunNone     = "none"
+	FirstRunFailures = "failures"
+)
+
+func validFirstRun(v string) bool { return v == "" || v == FirstRunNone || v == FirstRunFailures }
+
+// FirstRunPolicy returns what a first run alerts on for runs of a
+// schedule (the schedule's on_first_run, else alerts.on_first_run); ""
+// names uploads, which follow alerts.on_first_run.
+func (c *Config) FirstRunPolicy(schedule string) string {
+	for _, s := range c.Schedules {
+		if s.Name == schedule && s.OnFirstRun != "" {
+			return s.OnFirstRun
+		}
+	}
+	if c.Alerts.OnFirstRun != "" {
+		return c.Alerts.OnFirstRun
+	}
+	return FirstRunNone
 }
 
 // scheduleTargets returns the targets a schedule scans.

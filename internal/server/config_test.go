@@ -49,7 +49,31 @@ monitor: {interval: 30s}
 		t.Fatalf("inline: %v %+v", err, cfg)
 	}
 
+	// What a first run alerts on: globally, per schedule, for uploads.
+	cfg, err = ParseConfig([]byte(`
+inventory: {targets: [{name: a, address: "127.0.0.1:1"}]}
+schedules:
+  - {name: inherit, every: 1h}
+  - {name: quiet, every: 1h, on_first_run: none}
+  - {name: loud, every: 1h, on_first_run: failures}
+alerts: {on_first_run: failures}
+`), filepath.Join(dir, "x.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for sched, want := range map[string]string{"inherit": "failures", "quiet": "none", "loud": "failures", "": "failures"} {
+		if got := cfg.FirstRunPolicy(sched); got != want {
+			t.Errorf("first-run policy of %q = %q; want %q", sched, got, want)
+		}
+	}
+	cfg, _ = ParseConfig([]byte("inventory: {targets: [{name: a, address: \"127.0.0.1:1\"}]}\nschedules: [{name: s, every: 1h}]\n"), filepath.Join(dir, "x.yaml"))
+	if got := cfg.FirstRunPolicy("s"); got != "none" || cfg.FirstRunPolicy("") != "none" || cfg.Alerts.RetryFor != 72*time.Hour || cfg.InviteTTL != 72*time.Hour {
+		t.Errorf("defaults: first run %q, retry_for %v, invite_ttl %v", got, cfg.Alerts.RetryFor, cfg.InviteTTL)
+	}
+
 	for _, bad := range []struct{ yaml, want string }{
+		{"alerts: {on_first_run: all}", "alerts.on_first_run"},
+		{"inventory: {targets: [{name: a, address: \"127.0.0.1:1\"}]}\nschedules: [{name: x, every: 1h, on_first_run: yes}]", "on_first_run"},
 		{"listen: nowhere", "listen"},
 		{"storage: mysql://x", "postgres://"},
 		{"tls: {cert: a.pem}", "both cert and key"},

@@ -212,7 +212,7 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, status, err.Error())
 		return
 	}
-	d, err := s.saveRun(r.Context(), rep, source, nil)
+	d, err := s.saveRun(r.Context(), rep, source, nil, s.cfg.FirstRunPolicy(""))
 	if err != nil {
 		s.apiError(w, err)
 		return
@@ -220,7 +220,7 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) {
 	s.metrics.Upload()
 	s.log.Info("report uploaded", "by", p.Actor(), "run", d.RunID, "findings", len(rep.Findings))
 	writeJSON(w, http.StatusCreated, map[string]any{
-		"run_id": d.RunID, "new_failures": len(d.NewFailures), "fixed": len(d.Fixed),
+		"run_id": d.RunID, "new_failures": len(d.NewFailures), "fixed": len(d.Fixed), "first_run_targets": len(d.FirstRun),
 		"url": "/run?id=" + strconv.FormatInt(d.RunID, 10),
 	})
 }

@@ -31,7 +31,8 @@ func (s *SQL) SaveRun(ctx context.Context, in RunInput, alerts func(Drift) []Out
 	}
 	var drift Drift
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		drift = Drift{At: at.UTC(), NewFailures: []finding.Finding{}, Fixed: []finding.Finding{}, NewPorts: []PortChange{}, Expiring: []CertExpiry{}, FirstRun: []string{}}
+		drift = Drift{At: at.UTC(), NewFailures: []finding.Finding{}, Fixed: []finding.Finding{}, NewPorts: []PortChange{}, Expiring: []CertExpiry{}, FirstRun: []string{},
+			FirstRunFailures: []finding.Finding{}}
 		sum := finding.Summarize(r.Findings)
 		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO runs (started_at, finished_at, stored_at, source, tool_version, interrupted, n_targets, n_findings, summary)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
@@ -183,7 +184,10 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, fs []fi
 		switch {
 		case f.Status == finding.Fail:
 			fixed = sql.NullInt64{}
-			if known[f.Target] && (!had || h.lastStatus != string(finding.Fail)) {
+			switch {
+			case !known[f.Target]:
+				d.FirstRunFailures = append(d.FirstRunFailures, f)
+			case !had || h.lastStatus != string(finding.Fail):
 				d.NewFailures = append(d.NewFailures, f)
 			}
 		case had && h.lastStatus == string(finding.Fail) && (f.Status == finding.Pass || f.Status == finding.NotApplicable):

@@ -244,6 +244,9 @@ type Drift struct {
 	// FirstRun lists targets seen for the first time (their findings are
 	// the baseline and are not in NewFailures).
 	FirstRun []string `json:"first_run"`
+	// FirstRunFailures are the failing findings of those targets (alerted
+	// on only when the server is told to: alerts.on_first_run).
+	FirstRunFailures []finding.Finding `json:"first_run_failures"`
 }
 
 // PortChange is a port open now that was not before.

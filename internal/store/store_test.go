@@ -160,6 +160,9 @@ func TestHistoryAndDrift(t *testing.T) {
 		if len(d1.FirstRun) != 1 || len(d1.NewFailures) != 0 || len(d1.Fixed) != 0 {
 			t.Fatalf("first run drift = %+v; want a baseline with no new failures", d1)
 		}
+		if len(d1.FirstRunFailures) != 1 || d1.FirstRunFailures[0].RuleID != "TLS-001" {
+			t.Errorf("first run failures = %+v; want TLS-001 (the baseline's failing finding)", d1.FirstRunFailures)
+		}
 		if len(d1.Expiring) != 1 || d1.Expiring[0].Days != 20 {
 			t.Fatalf("expiring = %+v; want the certificate with 20 days left", d1.Expiring)
 		}
@@ -184,6 +187,9 @@ func TestHistoryAndDrift(t *testing.T) {
 		}
 		if got := rules(d2.Fixed); got != "TLS-001" {
 			t.Errorf("fixed = %s; want TLS-001", got)
+		}
+		if len(d2.FirstRun) != 0 || len(d2.FirstRunFailures) != 0 {
+			t.Errorf("second run: first run %v, first-run failures %d; want none", d2.FirstRun, len(d2.FirstRunFailures))
 		}
 		if len(d2.NewPorts) != 1 || d2.NewPorts[0].Port != 8080 {
 			t.Errorf("new ports = %+v; want 8080", d2.NewPorts)

@@ -1,0 +1,112 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rampart-sec/rampart/internal/alert"
+	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/store"
+)
+
+// First runs of scheduled scans: with alerts.on_first_run: failures, the
+// first scan of a target alerts on each of its failing findings (as
+// new_failure, first_run); a schedule with on_first_run: none keeps its
+// targets' first scan a silent baseline.
+func TestFirstRunAlertsPerSchedule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	dir := t.TempDir()
+	for _, n := range []string{"loud", "quiet"} {
+		copyDir(t, fixture(t, "mi-4.3.0"), filepath.Join(dir, n))
+	}
+	var mu sync.Mutex
+	var events []alert.Event
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var e alert.Event
+		b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err := json.Unmarshal(b, &e); err == nil {
+			mu.Lock()
+			events = append(events, e)
+			mu.Unlock()
+		}
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go hs.Serve(ln)
+	defer hs.Close()
+	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
+data_dir: data
+inventory:
+  targets:
+    - {name: loud, directory: %s}
+    - {name: quiet, directory: %s}
+schedules:
+  - {name: loud, every: 24h, run_at_start: true, targets: [loud]}
+  - {name: quiet, every: 24h, run_at_start: true, targets: [quiet], on_first_run: none}
+scan: {timeout: 60s}
+alerts:
+  on_first_run: failures
+  destinations:
+    - {name: rcv, url: "http://%s/hook", kinds: [new_failure]}
+`, filepath.Join(dir, "loud"), filepath.Join(dir, "quiet"), ln.Addr())
+	p := startServe(t, dir, cfg, "RAMPART_ADMIN_PASSWORD=first run test password")
+	p.out.wait(t, regexp.MustCompile(`msg="scan stored"`), 2, 60*time.Second)
+
+	// What the loud target's first run found failing.
+	st, err := store.Open(context.Background(), p.dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failing, err := st.Findings(context.Background(), store.Filter{Target: "loud", Status: finding.Fail})
+	st.Close()
+	if err != nil || len(failing) == 0 {
+		t.Fatalf("loud's failing findings: %d, %v", len(failing), err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	byTarget := map[string]map[string]bool{}
+	for {
+		mu.Lock()
+		byTarget = map[string]map[string]bool{}
+		for _, e := range events {
+			if byTarget[e.Target] == nil {
+				byTarget[e.Target] = map[string]bool{}
+			}
+			byTarget[e.Target][e.Rule] = e.FirstRun && e.Kind == alert.KindNewFailure
+		}
+		mu.Unlock()
+		if len(byTarget["loud"]) >= len(failing) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("first-run alerts for loud: %d; want %d\n%s", len(byTarget["loud"]), len(failing), p.out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, f := range failing {
+		if !byTarget["loud"][f.RuleID] {
+			t.Errorf("no first-run new_failure alert for %s on loud", f.RuleID)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	for _, e := range events {
+		if e.Target != "loud" {
+			t.Errorf("alert for %s, whose schedule says on_first_run: none: %+v", e.Target, e)
+		}
+	}
+	t.Logf("loud's first run: %d failing findings, %d first-run alerts; quiet: none", len(failing), len(byTarget["loud"]))
+}
