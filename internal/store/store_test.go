@@ -543,5 +543,35 @@ func TestPrune(t *testing.T) {
 		if hs, _ := s.HealthHistory(ctx, "u", 10); len(hs) != 0 {
 			t.Errorf("old health samples kept")
 		}
+		// Old delivered and discarded alerts go; pending ones and dead
+		// letters stay until they are delivered or discarded.
+		var items []OutboxItem
+		for _, k := range []string{"delivered", "discarded", "dead", "pending"} {
+			items = append(items, OutboxItem{Destination: "d", Key: k, Kind: "fixed", Body: []byte("{}"), CreatedAt: t0, EnqueuedAt: t0})
+		}
+		if _, err := s.Enqueue(ctx, items); err != nil {
+			t.Fatal(err)
+		}
+		due, _ := s.DueOutbox(ctx, t0, 10)
+		for _, it := range due {
+			switch it.Key {
+			case "delivered":
+				_ = s.MarkDelivered(ctx, it.ID, t0)
+			case "discarded":
+				_ = s.MarkDead(ctx, it.ID, t0, "410")
+				if err := s.DiscardDead(ctx, it.ID, t0, Audit{}); err != nil {
+					t.Fatal(err)
+				}
+			case "dead":
+				_ = s.MarkDead(ctx, it.ID, t0, "410")
+			}
+		}
+		if _, err := s.Prune(ctx, t0.Add(10*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		st, _ := s.OutboxStats(ctx)
+		if st.Delivered != 0 || st.Discarded != 0 || st.Dead != 1 || st.Pending != 1 {
+			t.Errorf("outbox after prune = %+v; want the dead letter and the pending alert only", st)
+		}
 	})
 }
