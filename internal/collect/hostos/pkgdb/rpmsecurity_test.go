@@ -3,9 +3,13 @@ package pkgdb
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/xml"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -231,7 +235,8 @@ const updateInfoSample = `<?xml version="1.0" encoding="UTF-8"?>
 </updates>
 `
 
-// FuzzParseUpdateInfo: any input parses or fails cleanly.
+// FuzzParseUpdateInfo: any input parses or fails cleanly, and when the
+// fast scanner and encoding/xml both read a document they read the same.
 func FuzzParseUpdateInfo(f *testing.F) {
 	f.Add([]byte(updateInfoSample))
 	for _, p := range []string{"../testdata/roots/rocky9/var/cache/dnf/baseos-044cae74d71fe9ea/repodata", "testdata/roots/sles15/var/cache/zypp/raw/SLE-Module-Basesystem15-SP5-Updates/repodata"} {
@@ -252,9 +257,8 @@ func FuzzParseUpdateInfo(f *testing.F) {
 	}
 	f.Add([]byte("<updates><update type='security'><pkglist><collection><package name='a' version='1' release='1' epoch='x'/></collection></pkglist></update></updates>"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		n := 0
-		_ = ParseUpdateInfo(bytes.NewReader(b), func(a Advisory) error {
-			n++
+		var fast, strict []Advisory
+		errFast := ParseUpdateInfo(bytes.NewReader(b), func(a Advisory) error {
 			for _, c := range a.Collections {
 				for _, p := range c.Packages {
 					if p.Name == "" || p.EVR.Version == "" {
@@ -262,9 +266,134 @@ func FuzzParseUpdateInfo(f *testing.F) {
 					}
 				}
 			}
+			fast = append(fast, a)
 			return nil
 		})
+		errStrict := parseUpdateInfoStrict(bytes.NewReader(b), func(a Advisory) error {
+			strict = append(strict, a)
+			return nil
+		})
+		if errFast == nil && errStrict == nil && !reflect.DeepEqual(normalise(fast), normalise(strict)) {
+			t.Fatalf("fast %+v\nstrict %+v", fast, strict)
+		}
 	})
+}
+
+// normalise makes empty and nil package lists alike.
+func normalise(as []Advisory) []Advisory {
+	for i := range as {
+		for j := range as[i].Collections {
+			if len(as[i].Collections[j].Packages) == 0 {
+				as[i].Collections[j].Packages = nil
+			}
+		}
+		if len(as[i].Collections) == 0 {
+			as[i].Collections = nil
+		}
+	}
+	return as
+}
+
+// TestParseUpdateInfoAgreesWithXML: the fast scanner and encoding/xml read
+// the same from the test roots' files and from the ways XML allows an
+// advisory to be written (comments, CDATA, entities, single quotes,
+// prefixes, self-closing and repeated elements, an unusual nesting).
+func TestParseUpdateInfoAgreesWithXML(t *testing.T) {
+	docs := map[string]string{"sample": updateInfoSample, "synthetic": string(synthUpdateInfo(50)),
+		"no advisories": "<?xml version=\"1.0\"?>\n<updates/>\n", "no advisories either": "<updates>\n</updates>"}
+	for _, p := range []string{"../testdata/roots/rocky9/var/cache/dnf/baseos-044cae74d71fe9ea/repodata/*updateinfo.xml.gz",
+		"testdata/roots/sles15/var/cache/zypp/raw/*/repodata/*updateinfo.xml.gz", "testdata/roots/amzn2/var/cache/yum/x86_64/2/amzn2-core/*updateinfo.xml.gz"} {
+		m, _ := filepath.Glob(p)
+		for _, file := range m {
+			fh, _ := os.Open(file)
+			z, err := gzip.NewReader(fh)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			b.ReadFrom(z)
+			fh.Close()
+			docs[file] = b.String()
+		}
+	}
+	upd := func(body string) string { return "<updates>" + body + "</updates>" }
+	for name, body := range map[string]string{
+		"comment":        `<!-- c --><update type="security"><id>A</id><!-- <id>B</id> --><pkglist><collection><package name="p" version="1" release="1" arch="x"/></collection></pkglist></update>`,
+		"cdata":          `<update type="security"><id><![CDATA[A<1>]]></id><pkglist><collection><package name="p" version="1"/></collection></pkglist></update>`,
+		"entities":       `<update type="Security"><id>A&amp;B&#65;&#x42;</id><pkglist><collection><package name="p&lt;" version="1&quot;" release='2&apos;' arch="x86_64"/></collection></pkglist></update>`,
+		"single quotes":  `<update type='security' ><id >A</id ><pkglist ><collection short = 'x'><module name='m' stream='1'/><package name = 'p' version='1' release='1' epoch='2' arch='noarch'></package></collection></pkglist></update>`,
+		"prefixed":       `<u:update xmlns:u="urn:x" type="security"><u:id>A</u:id></u:update><update type="security"><id>B</id></update>`,
+		"nested id":      `<update type="security"><references><id>X</id></references><id>A</id></update>`,
+		"repeated id":    `<update type="security"><id>A</id><id>B</id></update>`,
+		"two modules":    `<update type="security"><pkglist><collection><module name="a" stream="1"/><module name="b"/><package name="p" version="1"/></collection></pkglist></update>`,
+		"deep packages":  `<update type="security"><pkglist><collection><x><package name="p" version="1"/></x></collection><package name="q" version="1"/></pkglist><package name="r" version="1"/></update>`,
+		"empty":          `<update/><update type="bugfix"></update>`,
+		"crlf":           "<update type=\"security\">\r\n<id>A\r\nB</id>\r\n<severity>\rLow</severity></update>",
+		"pi":             `<update type="security"><?pi x?><id>A</id></update>`,
+		"white space id": "<update type=\" security \"><id>\n  RHSA-1  \n</id></update>",
+	} {
+		docs[name] = upd(body)
+	}
+	for name, doc := range docs {
+		var fast, strict []Advisory
+		errFast := ParseUpdateInfo(strings.NewReader(doc), func(a Advisory) error { fast = append(fast, a); return nil })
+		errStrict := parseUpdateInfoStrict(strings.NewReader(doc), func(a Advisory) error { strict = append(strict, a); return nil })
+		if errFast != nil || errStrict != nil {
+			t.Errorf("%s: fast %v, strict %v", name, errFast, errStrict)
+			continue
+		}
+		if !reflect.DeepEqual(normalise(fast), normalise(strict)) {
+			t.Errorf("%s:\n fast %+v\n  xml %+v", name, fast, strict)
+		}
+	}
+}
+
+// parseUpdateInfoStrict decodes a whole updateinfo.xml with encoding/xml:
+// the reference ParseUpdateInfo's fast path is checked against.
+func parseUpdateInfoStrict(rd io.Reader, fn func(Advisory) error) error {
+	d := xml.NewDecoder(rd)
+	d.Strict = true
+	root := false
+	n := 0
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			if !root {
+				return errors.New("not updateinfo: no <updates> element")
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("updateinfo: %w", err)
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		switch {
+		case !root:
+			if se.Name.Local != "updates" {
+				return fmt.Errorf("not updateinfo: root element <%s>", se.Name.Local)
+			}
+			root = true
+		case se.Name.Local == "update":
+			n++
+			if n > maxAdvisories {
+				return fmt.Errorf("updateinfo: more than %d advisories", maxAdvisories)
+			}
+			var u xmlUpdate
+			if err := d.DecodeElement(&u, &se); err != nil {
+				return fmt.Errorf("updateinfo: advisory %d: %w", n, err)
+			}
+			if err := fn(u.advisory()); err != nil {
+				return err
+			}
+		default:
+			if err := d.Skip(); err != nil {
+				return fmt.Errorf("updateinfo: %w", err)
+			}
+		}
+	}
 }
 
 // FuzzScanPrimary: the byte scanner never panics and only records names

@@ -1,12 +1,6 @@
 package pkgdb
 
-import (
-	"encoding/xml"
-	"errors"
-	"fmt"
-	"io"
-	"strings"
-)
+import "strings"
 
 // Advisory is one <update> of a repository's updateinfo.xml: an erratum
 // (RHEL, Rocky, Alma, Amazon Linux), a Fedora update or a SUSE patch.
@@ -61,55 +55,6 @@ type xmlUpdate struct {
 
 // maxAdvisories bounds the advisories read from one file.
 const maxAdvisories = 1 << 20
-
-// ParseUpdateInfo streams the advisories of an updateinfo.xml to fn, in
-// file order; fn's error stops the parse and is returned. A document that
-// is not updateinfo (no <updates> root) is an error.
-func ParseUpdateInfo(rd io.Reader, fn func(Advisory) error) error {
-	d := xml.NewDecoder(rd)
-	d.Strict = true
-	root := false
-	n := 0
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			if !root {
-				return errors.New("not updateinfo: no <updates> element")
-			}
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("updateinfo: %w", err)
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok {
-			continue
-		}
-		switch {
-		case !root:
-			if se.Name.Local != "updates" {
-				return fmt.Errorf("not updateinfo: root element <%s>", se.Name.Local)
-			}
-			root = true
-		case se.Name.Local == "update":
-			n++
-			if n > maxAdvisories {
-				return fmt.Errorf("updateinfo: more than %d advisories", maxAdvisories)
-			}
-			var u xmlUpdate
-			if err := d.DecodeElement(&u, &se); err != nil {
-				return fmt.Errorf("updateinfo: advisory %d: %w", n, err)
-			}
-			if err := fn(u.advisory()); err != nil {
-				return err
-			}
-		default:
-			if err := d.Skip(); err != nil {
-				return fmt.Errorf("updateinfo: %w", err)
-			}
-		}
-	}
-}
 
 func (u *xmlUpdate) advisory() Advisory {
 	a := Advisory{ID: strings.TrimSpace(u.ID), Type: strings.ToLower(strings.TrimSpace(u.Type)), Severity: strings.TrimSpace(u.Severity)}
