@@ -65,6 +65,9 @@ func LintRules(rules []*Rule, opt LintOptions) []Lint {
 			if c != nil && c.Partial && !hasManualCheck(r) {
 				add(r, "a partial check needs a manual check beside it")
 			}
+			if c != nil && c.When != "" && c.SkipMessage == "" {
+				add(r, "the %s check has a when but no skip_message: say in words why it may not apply", c.Kind)
+			}
 		}
 		statuses := map[finding.Status]int{}
 		for _, t := range r.Tests {
