@@ -152,11 +152,20 @@ func (s *SQL) CountUsers(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// activeAdmins counts enabled admins with a password.
-func (s *SQL) activeAdmins(ctx context.Context, tx *sql.Tx) (int, error) {
+// keepAnAdmin fails with ErrLastAdmin when u was an active admin and the
+// change under way (in tx) left no active admin who can sign in.
+func (s *SQL) keepAnAdmin(ctx context.Context, tx *sql.Tx, u User) error {
+	if u.Role != "admin" || !u.Active() {
+		return nil
+	}
 	var n int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND password_hash <> ''`).Scan(&n)
-	return n, err
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0 AND password_hash <> ''`).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrLastAdmin
+	}
+	return nil
 }
 
 // UpdateUser implements Store.
@@ -201,14 +210,8 @@ func (s *SQL) UpdateUser(ctx context.Context, id int64, ch UserChange, a Audit) 
 				return err
 			}
 		}
-		if u.Role == "admin" && u.Active() {
-			n, err := s.activeAdmins(ctx, tx)
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				return ErrLastAdmin
-			}
+		if err := s.keepAnAdmin(ctx, tx, u); err != nil {
+			return err
 		}
 		return s.audit(ctx, tx, a)
 	})
@@ -235,14 +238,8 @@ func (s *SQL) DeleteUser(ctx context.Context, id int64, a Audit) error {
 				return err
 			}
 		}
-		if u.Role == "admin" && u.Active() {
-			n, err := s.activeAdmins(ctx, tx)
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				return ErrLastAdmin
-			}
+		if err := s.keepAnAdmin(ctx, tx, u); err != nil {
+			return err
 		}
 		return s.audit(ctx, tx, a)
 	})
