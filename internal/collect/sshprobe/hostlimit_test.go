@@ -75,35 +75,7 @@ func threeKeyServer(t *testing.T) string {
 	cfg := &ssh.ServerConfig{PasswordCallback: func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) {
 		return nil, errors.New("denied")
 	}}
-	for _, k := range []any{edKey, rsaKey, ecKey} {
-		cfg.AddHostKey(signer(t, k))
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				sc, chans, reqs, err := ssh.NewServerConn(c, cfg)
-				if err != nil {
-					return
-				}
-				defer sc.Close()
-				go ssh.DiscardRequests(reqs)
-				for ch := range chans {
-					ch.Reject(ssh.Prohibited, "no")
-				}
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return xServer(t, cfg, signer(t, edKey), signer(t, rsaKey), signer(t, ecKey))
 }
 
 // TestSharedHostBudget: the SSH prober's connections take slots of the
