@@ -10,57 +10,16 @@ import (
 	"errors"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/rampart-sec/rampart/internal/testenv"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/facts"
 )
-
-// countingDialer dials loopback and records how many connections the
-// client opened and the most it held open at once (until it closed them).
-type countingDialer struct {
-	d                net.Dialer
-	mu               sync.Mutex
-	open, max, total int
-}
-
-func (d *countingDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	c, err := d.d.DialContext(ctx, network, addr)
-	if err != nil {
-		return nil, err
-	}
-	d.mu.Lock()
-	d.open++
-	d.total++
-	d.max = max(d.max, d.open)
-	d.mu.Unlock()
-	return &countedConn{Conn: c, d: d}, nil
-}
-
-func (d *countingDialer) stats() (maxOpen, total int) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.max, d.total
-}
-
-type countedConn struct {
-	net.Conn
-	d    *countingDialer
-	once sync.Once
-}
-
-func (c *countedConn) Close() error {
-	c.once.Do(func() {
-		c.d.mu.Lock()
-		c.d.open--
-		c.d.mu.Unlock()
-	})
-	return c.Conn.Close()
-}
 
 // threeKeyServer runs x/crypto/ssh's server with three host key types, so
 // the probe opens three connections.
@@ -85,7 +44,7 @@ func TestSharedHostBudget(t *testing.T) {
 	addr := threeKeyServer(t)
 	_, port, _ := net.SplitHostPort(addr)
 	hosts := collect.NewHostLimiter(1)
-	cd := &countingDialer{}
+	cd := &testenv.CountingDialer{}
 	env := &collect.Env{Hosts: hosts, PerHost: 5, Dialer: cd}
 	c := New(Options{})
 
@@ -102,7 +61,7 @@ func TestSharedHostBudget(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "waiting for a connection slot") {
 		t.Fatalf("collect while the slot is taken: %v", err)
 	}
-	if _, total := cd.stats(); total != 0 {
+	if _, total := cd.Stats(); total != 0 {
 		t.Fatalf("%d connections opened without a slot", total)
 	}
 	release()
@@ -110,7 +69,7 @@ func TestSharedHostBudget(t *testing.T) {
 	// With the slot free, one connection at a time although PerHost is 5:
 	// the shared limiter's size is the budget.
 	got := collectSSHEnv(t, c, "ssh://LOCALHOST:"+port, env)
-	maxOpen, total := cd.stats()
+	maxOpen, total := cd.Stats()
 	if got.AuthError != "" || len(got.HostKeys) < 3 {
 		t.Fatalf("auth error %q, %d host keys", got.AuthError, len(got.HostKeys))
 	}

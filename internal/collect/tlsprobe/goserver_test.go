@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/rampart-sec/rampart/internal/testenv"
+
 	"github.com/rampart-sec/rampart/internal/collect"
 )
 
@@ -182,15 +184,16 @@ func TestPerHostLimit(t *testing.T) {
 	pki := newPKI(t, false)
 	port := goServer(t, "tcp4", &tls.Config{Certificates: []tls.Certificate{pki.leaf}, MinVersion: tls.VersionTLS10})
 	for _, limit := range []int{1, 3} {
-		d := &countingDialer{}
+		d := &testenv.CountingDialer{}
 		tf := probe(t, endpoint("127.0.0.1", port, "https"), &collect.Env{Dialer: d, PerHost: limit}, Options{})
 		if len(tf.Versions) != 4 {
 			t.Errorf("limit %d: versions %v", limit, tf.Versions)
 		}
-		if d.peak > limit || d.peak == 0 {
-			t.Errorf("limit %d: %d connections open at once", limit, d.peak)
+		peak, total := d.Stats()
+		if peak > limit || peak == 0 {
+			t.Errorf("limit %d: %d connections open at once", limit, peak)
 		}
-		t.Logf("limit %d: %d connections, peak %d", limit, d.total, d.peak)
+		t.Logf("limit %d: %d connections, peak %d", limit, total, peak)
 	}
 }
 

@@ -278,42 +278,6 @@ func compileJSSE(t *testing.T) string {
 	return jsseClasses
 }
 
-// countingDialer records the most connections open at once.
-type countingDialer struct {
-	d          net.Dialer
-	mu         sync.Mutex
-	open, peak int
-	total      int
-}
-
-func (c *countingDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	conn, err := c.d.DialContext(ctx, network, addr)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	c.open++
-	c.total++
-	c.peak = max(c.peak, c.open)
-	c.mu.Unlock()
-	return &countedConn{Conn: conn, d: c}, nil
-}
-
-type countedConn struct {
-	net.Conn
-	d    *countingDialer
-	once sync.Once
-}
-
-func (c *countedConn) Close() error {
-	c.once.Do(func() {
-		c.d.mu.Lock()
-		c.d.open--
-		c.d.mu.Unlock()
-	})
-	return c.Conn.Close()
-}
-
 // diff describes how got differs from want ("" when equal).
 func diff(want, got []string) string {
 	if slices.Equal(want, got) {
