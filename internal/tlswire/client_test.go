@@ -14,7 +14,6 @@ import (
 	"math/big"
 	"net"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -38,29 +37,10 @@ func testRSACert(t testing.TB) tls.Certificate {
 }
 
 // serve runs handle for every connection to a fresh loopback listener and
-// returns its address.
+// returns its address (see testenv.Serve).
 func serve(t testing.TB, handle func(net.Conn)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				handle(c)
-			})
-		}
-	})
-	return ln.Addr().String()
+	return testenv.Serve(t, 10*time.Second, handle)
 }
 
 // echoServer is a Go crypto/tls server that echoes lines until the client

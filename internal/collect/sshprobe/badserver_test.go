@@ -13,31 +13,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-sec/rampart/internal/testenv"
+
 	"github.com/rampart-sec/rampart/internal/collect"
 )
 
-// badServer listens on a loopback port and runs serve for each connection.
+// badServer listens on a loopback port and runs serve for each connection
+// (see testenv.Serve).
 func badServer(t *testing.T, serve func(net.Conn)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(20 * time.Second))
-				serve(c)
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return testenv.Serve(t, 20*time.Second, serve)
 }
 
 // rawPacket frames payload as a clear-text SSH packet.

@@ -115,29 +115,19 @@ func goServer(t testing.TB, network string, cfg *tls.Config) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// rawServer runs handle for every connection to a loopback listener.
+// rawServer runs handle for every connection to a loopback listener and
+// returns its port (see testenv.Serve).
 func rawServer(t testing.TB, handle func(net.Conn)) int {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	_, port, err := net.SplitHostPort(testenv.Serve(t, 30*time.Second, handle))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(30 * time.Second))
-				handle(c)
-			})
-		}
-	})
-	return ln.Addr().(*net.TCPAddr).Port
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func endpoint(host string, port int, scheme string) target.Target {
