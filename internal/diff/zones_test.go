@@ -8,9 +8,10 @@ import (
 	"net"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/rampart-sec/rampart/internal/testenv"
 
 	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/collect/portscan"
@@ -195,25 +196,7 @@ func TestZonesEndToEnd(t *testing.T) {
 }
 
 func serveFor(t *testing.T, l net.Listener, handle func(net.Conn)) {
-	var wg sync.WaitGroup
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-				handle(c)
-			}()
-		}
-	}()
+	testenv.ServeListener(t, l, 5*time.Second, handle)
 }
 
 // mysql sends a MySQL 5.7 protocol-10 greeting.

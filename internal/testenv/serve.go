@@ -17,6 +17,14 @@ func Serve(t testing.TB, deadline time.Duration, handle func(net.Conn)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ServeListener(t, ln, deadline, handle)
+	return ln.Addr().String()
+}
+
+// ServeListener is Serve on a listener the test opened itself (inside a
+// network namespace, on a chosen address).
+func ServeListener(t testing.TB, ln net.Listener, deadline time.Duration, handle func(net.Conn)) {
+	t.Helper()
 	var wg sync.WaitGroup
 	t.Cleanup(func() { ln.Close(); wg.Wait() })
 	wg.Go(func() {
@@ -32,5 +40,4 @@ func Serve(t testing.TB, deadline time.Duration, handle func(net.Conn)) string {
 			})
 		}
 	})
-	return ln.Addr().String()
 }

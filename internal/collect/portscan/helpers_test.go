@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-sec/rampart/internal/testenv"
+
 	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/facts"
 	"github.com/rampart-sec/rampart/internal/netnstest"
@@ -50,28 +52,10 @@ func testCert(t testing.TB) tls.Certificate {
 }
 
 // serve accepts connections on l and hands each to handle until the test
-// ends.
+// ends (see testenv.ServeListener).
 func serve(t testing.TB, l net.Listener, handle func(net.Conn)) {
 	t.Helper()
-	var wg sync.WaitGroup
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				handle(c)
-			}()
-		}
-	}()
+	testenv.ServeListener(t, l, 10*time.Second, handle)
 }
 
 // listenLoopback opens a listener on 127.0.0.1 at a port the kernel picks:
