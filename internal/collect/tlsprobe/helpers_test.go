@@ -93,24 +93,12 @@ func goServer(t testing.TB, network string, cfg *tls.Config) int {
 	if err != nil {
 		t.Skipf("cannot listen on %s: %v", addr, err)
 	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				tc := tls.Server(c, cfg)
-				if tc.Handshake() != nil {
-					return
-				}
-				_, _ = io.Copy(io.Discard, tc)
-			})
+	testenv.ServeListener(t, ln, 10*time.Second, func(c net.Conn) {
+		tc := tls.Server(c, cfg)
+		if tc.Handshake() != nil {
+			return
 		}
+		_, _ = io.Copy(io.Discard, tc)
 	})
 	return ln.Addr().(*net.TCPAddr).Port
 }
