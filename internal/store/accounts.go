@@ -129,20 +129,7 @@ WHERE invite_hash = ? AND invite_expires_at > ? AND disabled = 0`), inviteHash, 
 
 // Users implements Store.
 func (s *SQL) Users(ctx context.Context) ([]User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY username`)
-	if err != nil {
-		return nil, fmt.Errorf("users: %w", err)
-	}
-	defer rows.Close()
-	out := []User{}
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("users: %w", err)
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s, "users", scanUser, `SELECT `+userCols+` FROM users ORDER BY username`)
 }
 
 // CountUsers implements Store.
@@ -364,20 +351,7 @@ func (s *SQL) TokenByHash(ctx context.Context, tokenHash string, now time.Time) 
 
 // Tokens implements Store.
 func (s *SQL) Tokens(ctx context.Context) ([]Token, error) {
-	rows, err := s.db.QueryContext(ctx, tokenSelect+` ORDER BY t.id`)
-	if err != nil {
-		return nil, fmt.Errorf("tokens: %w", err)
-	}
-	defer rows.Close()
-	out := []Token{}
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("tokens: %w", err)
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s, "tokens", scanToken, tokenSelect+` ORDER BY t.id`)
 }
 
 // DeleteToken implements Store: the token stops working at once.

@@ -31,37 +31,11 @@ func (s *SQL) HealthHistory(ctx context.Context, url string, limit int) ([]Healt
 	if limit <= 0 || limit > 10000 {
 		limit = 100
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+healthCols+` FROM health_samples WHERE url = ? ORDER BY at DESC, id DESC LIMIT ?`), url, limit)
-	if err != nil {
-		return nil, fmt.Errorf("health history: %w", err)
-	}
-	defer rows.Close()
-	out := []HealthSample{}
-	for rows.Next() {
-		h, err := scanHealth(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s, "health history", scanHealth, `SELECT `+healthCols+` FROM health_samples WHERE url = ? ORDER BY at DESC, id DESC LIMIT ?`, url, limit)
 }
 
 // LatestHealth implements Store: the newest sample of every URL.
 func (s *SQL) LatestHealth(ctx context.Context) ([]HealthSample, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+healthCols+` FROM health_samples h
+	return queryAll(ctx, s, "latest health", scanHealth, `SELECT `+healthCols+` FROM health_samples h
 WHERE id = (SELECT MAX(id) FROM health_samples h2 WHERE h2.url = h.url) ORDER BY target, url`)
-	if err != nil {
-		return nil, fmt.Errorf("latest health: %w", err)
-	}
-	defer rows.Close()
-	out := []HealthSample{}
-	for rows.Next() {
-		h, err := scanHealth(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
 }

@@ -103,6 +103,28 @@ const runCols = `id, started_at, finished_at, stored_at, source, tool_version, i
 
 type scanner interface{ Scan(dest ...any) error }
 
+// queryAll runs query and returns every row read by scan; what names the
+// query in errors.
+func queryAll[T any](ctx context.Context, s *SQL, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
 func scanRun(sc scanner) (Run, error) {
 	var r Run
 	var st, fi, so int64
@@ -126,20 +148,7 @@ func (s *SQL) Runs(ctx context.Context, limit int, beforeID int64) ([]Run, error
 	if beforeID <= 0 {
 		beforeID = 1 << 62
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+runCols+` FROM runs WHERE id < ? ORDER BY id DESC LIMIT ?`), beforeID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("runs: %w", err)
-	}
-	defer rows.Close()
-	out := []Run{}
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, fmt.Errorf("runs: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s, "runs", scanRun, `SELECT `+runCols+` FROM runs WHERE id < ? ORDER BY id DESC LIMIT ?`, beforeID, limit)
 }
 
 // Run implements Store.
