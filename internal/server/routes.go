@@ -40,7 +40,9 @@ type route struct {
 
 // routes is the routing table.
 func (s *Server) routes() []route {
-	pub := func(pattern string, h http.Handler) route { return route{pattern, public, auth.PermPublic, h} }
+	pub := func(pattern string, h http.Handler) route {
+		return route{pattern, public, auth.PermPublic, s.requireForm(h)}
+	}
 	pg := func(pattern string, perm auth.Perm, h func(http.ResponseWriter, *http.Request, store.User)) route {
 		return route{pattern, page, perm, s.requireSession(perm, h)}
 	}
@@ -147,25 +149,45 @@ func (s *Server) secure(next http.Handler) http.Handler {
 				http.Error(w, "internal error", http.StatusInternalServerError)
 			}
 		}()
-		if r.Method != http.MethodGet && r.Method != http.MethodHead && !bearer(r) {
-			if !sameOrigin(r) {
-				http.Error(w, "cross-site request refused", http.StatusForbidden)
-				return
-			}
-			if !s.csrfOK(w, r) {
-				http.Error(w, "missing or stale form token: reload the page and try again", http.StatusForbidden)
-				return
-			}
-		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// bearer reports whether r is authenticated by an API token. Such a
-// request is not a browser's (a cross-site form cannot set the header),
-// and its session cookie, if any, is ignored.
-func bearer(r *http.Request) bool {
-	return strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ")
+// unsafe reports whether a request may change something (any method but
+// GET and HEAD).
+func unsafe(r *http.Request) bool {
+	return r.Method != http.MethodGet && r.Method != http.MethodHead
+}
+
+// formOK refuses (403) a state-changing request that a browser could have
+// been made to send: a cross-site one, or one without the form token of
+// the browser's session (or pre-session cookie). It is applied to every
+// request that is not authenticated by an API token, whatever headers it
+// carries: what decides is how the request is authenticated, never which
+// headers are present.
+func (s *Server) formOK(w http.ResponseWriter, r *http.Request) bool {
+	if !unsafe(r) {
+		return true
+	}
+	if !sameOrigin(r) {
+		http.Error(w, "cross-site request refused", http.StatusForbidden)
+		return false
+	}
+	if !s.csrfOK(w, r) {
+		http.Error(w, "missing or stale form token: reload the page and try again", http.StatusForbidden)
+		return false
+	}
+	return true
+}
+
+// requireForm guards a public route (sign-in, setup, setup links,
+// sign-out): browsers only, so every post needs its form token.
+func (s *Server) requireForm(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.formOK(w, r) {
+			h.ServeHTTP(w, r)
+		}
+	})
 }
 
 // csrfOK checks the anti-forgery token of a state-changing browser
@@ -231,7 +253,9 @@ func withPrincipal(r *http.Request, p principal) *http.Request {
 
 // requireSession sends visitors without a session to the sign-in page
 // (or to setup while no admin exists), and refuses (403) a signed-in user
-// whose role lacks perm.
+// whose role lacks perm, and a post without its form token. Dashboard
+// routes are authenticated by the session cookie only: an Authorization
+// header changes nothing here.
 func (s *Server) requireSession(perm auth.Perm, h func(http.ResponseWriter, *http.Request, store.User)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, err := s.sessions.User(r)
@@ -245,6 +269,9 @@ func (s *Server) requireSession(perm auth.Perm, h func(http.ResponseWriter, *htt
 		}
 		p := principal{User: u, Role: auth.Role(u.Role)}
 		r = withPrincipal(r, p)
+		if !s.formOK(w, r) {
+			return
+		}
 		if !p.Role.Can(perm) {
 			s.render(w, r, http.StatusForbidden, "error", web.Page{Title: "Not allowed",
 				Data: "Your role (" + string(p.Role) + ") can read the dashboard but not change it. Ask an admin."})
@@ -255,11 +282,20 @@ func (s *Server) requireSession(perm auth.Perm, h func(http.ResponseWriter, *htt
 }
 
 // requireAPI accepts an API token (Authorization: Bearer) or a session,
-// and refuses (403) a caller whose role lacks perm.
+// and refuses (403) a caller whose role lacks perm. A request with an
+// Authorization header is authenticated by it alone (its cookies are
+// ignored); one authenticated by its session cookie is a browser's and
+// needs the form token for every change.
 func (s *Server) requireAPI(perm auth.Perm, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p principal
-		if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		if authz := r.Header.Get("Authorization"); authz != "" {
+			tok, ok := strings.CutPrefix(authz, "Bearer ")
+			if !ok {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="rampart"`)
+				writeJSONError(w, http.StatusUnauthorized, "only Authorization: Bearer API tokens are accepted")
+				return
+			}
 			tok = strings.TrimSpace(tok)
 			ip := clientIP(r)
 			if ok, until := s.limiter.Allowed("api:" + ip); !ok {
@@ -278,6 +314,9 @@ func (s *Server) requireAPI(perm auth.Perm, h http.HandlerFunc) http.Handler {
 				Role: auth.Lesser(auth.Role(t.Role), auth.Role(t.OwnerRole))}
 		} else if u, err := s.sessions.User(r); err == nil {
 			p = principal{User: u, Role: auth.Role(u.Role)}
+			if !s.formOK(w, r) {
+				return
+			}
 		} else {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="rampart"`)
 			writeJSONError(w, http.StatusUnauthorized, "sign in or send an API token (Authorization: Bearer ...)")
