@@ -105,9 +105,15 @@ func (c *ClientHello) Marshal() []byte {
 		w.vec(2, func() { c.extensions(&w) })
 	})
 	if c.Pad && !c.NoExtensions && len(w.b) >= 256 && len(w.b) < 512 {
-		// Grow the hello to 512 bytes with a padding extension; fix up the
-		// three length fields (message, extensions block).
+		// Grow the hello to 512 bytes with a padding extension (its four
+		// header bytes count); fix up the two length fields (message,
+		// extensions block). When fewer than five bytes are missing, pad
+		// with one byte and go a little past 512, as BoringSSL does: some
+		// servers choke on an empty last extension.
 		pad := 512 - len(w.b) - 4
+		if pad < 1 {
+			pad = 1
+		}
 		w.u16(ExtPadding)
 		w.u16(uint16(pad))
 		w.raw(make([]byte, pad))
