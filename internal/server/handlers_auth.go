@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -25,7 +26,13 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 // login checks a password. Failures are limited per client address and
 // per user name; every failure costs the same (a hash is computed even
 // for an unknown user) so user names cannot be told apart by timing.
+// Attempts are counted before the password is checked, so parallel
+// attempts cannot race past the limit, and at most a few passwords are
+// hashed at once (the rest are answered 429 at once). The answer's
+// context is not the store's: the audit entry is written even when the
+// client hangs up.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	ctx := context.WithoutCancel(r.Context())
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		s.render(w, r, http.StatusBadRequest, "login", web.Page{Title: "Sign in", Flash: "bad form"})
@@ -33,15 +40,27 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	user := strings.TrimSpace(r.PostFormValue("username"))
 	pass := r.PostFormValue("password")
-	ipKey, userKey := "ip:"+clientIP(r), "user:"+strings.ToLower(user)
-	for _, k := range []string{ipKey, userKey} {
+	keys := []string{"ip:" + clientIP(r), "user:" + strings.ToLower(user)}
+	tooMany := func(until time.Time) {
+		w.Header().Set("Retry-After", retryAfter(until, s.now()))
+		s.render(w, r, http.StatusTooManyRequests, "login", web.Page{Title: "Sign in", Flash: "Too many failed sign-ins. Try again in " + until.Sub(s.now()).Round(time.Minute).String() + "."})
+	}
+	for _, k := range keys {
 		if ok, until := s.limiter.Allowed(k); !ok {
-			w.Header().Set("Retry-After", retryAfter(until, s.now()))
-			s.render(w, r, http.StatusTooManyRequests, "login", web.Page{Title: "Sign in", Flash: "Too many failed sign-ins. Try again in " + until.Sub(s.now()).Round(time.Minute).String() + "."})
+			tooMany(until)
 			return
 		}
 	}
-	u, err := s.store.UserByName(r.Context(), user)
+	if !s.hashing.TryAcquire() {
+		s.busy(w, r, "login", web.Page{Title: "Sign in"})
+		return
+	}
+	defer s.hashing.Release()
+	if ok, until := s.limiter.Attempt(keys...); !ok {
+		tooMany(until)
+		return
+	}
+	u, err := s.store.UserByName(ctx, user)
 	hash := u.PasswordHash
 	if err != nil || !u.Active() {
 		// Unknown, disabled, or waiting for its setup link: the same
@@ -49,11 +68,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		hash = s.dummyHash()
 	}
 	if verr := auth.VerifyPassword(hash, pass); verr != nil || err != nil || !u.Active() {
-		for _, k := range []string{ipKey, userKey} {
-			s.limiter.Fail(k)
+		for _, k := range keys {
 			if ok, until := s.limiter.Allowed(k); !ok {
 				a := s.auditEntry(r, "anonymous", "login.locked", user, "too many failed sign-ins for "+k+" until "+until.UTC().Format(time.RFC3339))
-				if err := s.store.AddAudit(r.Context(), a); err != nil {
+				if err := s.store.AddAudit(ctx, a); err != nil {
 					s.log.Error("audit log", "err", err)
 				}
 			}
@@ -62,9 +80,18 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnauthorized, "login", web.Page{Title: "Sign in", Flash: "Wrong user name or password."})
 		return
 	}
-	s.limiter.Succeed(ipKey)
-	s.limiter.Succeed(userKey)
-	s.startSession(w, r, u, "login", "")
+	for _, k := range keys {
+		s.limiter.Succeed(k)
+	}
+	s.startSession(w, r.WithContext(ctx), u, "login", "")
+}
+
+// busy answers a form whose password cannot be hashed now because every
+// hashing slot is taken: 429 at once, try again in a second.
+func (s *Server) busy(w http.ResponseWriter, r *http.Request, page string, p web.Page) {
+	w.Header().Set("Retry-After", "1")
+	p.Flash = "The server is busy checking other passwords; try again in a moment."
+	s.render(w, r, http.StatusTooManyRequests, page, p)
 }
 
 // startSession signs u in and records it in the audit log.
@@ -113,7 +140,12 @@ func (s *Server) setupPost(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusTooManyRequests, "setup", web.Page{Title: "Set up rampart", Flash: "Too many attempts; try later."})
 		return
 	}
+	if !s.hashing.TryAcquire() {
+		s.busy(w, r, "setup", web.Page{Title: "Set up rampart"})
+		return
+	}
 	u, err := s.setup.Redeem(r.Context(), strings.TrimSpace(r.PostFormValue("token")), r.PostFormValue("username"), r.PostFormValue("password"))
+	s.hashing.Release()
 	if err != nil {
 		if errors.Is(err, auth.ErrSetupDone) {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)

@@ -240,7 +240,12 @@ func (s *Server) invitePost(w http.ResponseWriter, r *http.Request) {
 		again(err.Error())
 		return
 	}
+	if !s.hashing.TryAcquire() {
+		s.busy(w, r, "invite", web.Page{Title: "Choose a password", Data: inviteView{Token: tok, Username: u.Username}})
+		return
+	}
 	h, err := auth.HashPassword(pw, s.setup.Params)
+	s.hashing.Release()
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -270,13 +275,17 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, u store.
 		s.render(w, r, status, "account", web.Page{Title: "Account", Nav: "account", Flash: msg, Data: u})
 	}
 	userKey := "user:" + strings.ToLower(u.Username)
-	if ok, until := s.limiter.Allowed(userKey); !ok {
+	if !s.hashing.TryAcquire() {
+		s.busy(w, r, "account", web.Page{Title: "Account", Nav: "account", Data: u})
+		return
+	}
+	defer s.hashing.Release()
+	if ok, until := s.limiter.Attempt(userKey); !ok {
 		w.Header().Set("Retry-After", retryAfter(until, s.now()))
 		again(http.StatusTooManyRequests, "Too many wrong passwords; try again later.")
 		return
 	}
 	if err := auth.VerifyPassword(u.PasswordHash, r.PostFormValue("current")); err != nil {
-		s.limiter.Fail(userKey)
 		again(http.StatusBadRequest, "The current password is wrong.")
 		return
 	}

@@ -2,10 +2,15 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/rampart-sec/rampart/internal/server/auth"
 )
 
 // Regression tests of the holes a penetration test found (issue 12). Each
@@ -60,4 +65,113 @@ func TestBearerHeaderDoesNotSkipFormToken(t *testing.T) {
 	if resp, _ := ts.do(t, "GET", "/account", nil, nil); resp.StatusCode != http.StatusOK {
 		t.Errorf("account page after the forged posts: %d", resp.StatusCode)
 	}
+}
+
+// loginPoster signs in through the server's handler in-process, as one
+// browser (its pre-session cookie and form token), from the address
+// httptest gives (192.0.2.1).
+func loginPoster(t *testing.T, ts *testServer) func(ctx context.Context, user, pass string) *httptest.ResponseRecorder {
+	h := ts.srv.Handler()
+	rec := httptest.NewRecorder()
+	tok := ts.srv.csrf.Token(rec, httptest.NewRequest("GET", "/login", nil))
+	cookies := rec.Result().Cookies()
+	return func(ctx context.Context, user, pass string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/login", strings.NewReader(url.Values{"username": {user}, "password": {pass}, "csrf": {tok}}.Encode())).WithContext(ctx)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+}
+
+// 30 parallel wrong passwords were all evaluated (each a 64 MiB argon2id
+// hash): the limit was checked before the hash and counted after it.
+// Attempts are now counted before the password is checked, so no more
+// than the limit are ever evaluated, and the rest are answered 429.
+func TestParallelWrongPasswordsAreCountedBeforeHashing(t *testing.T) {
+	ts := startServer(t, "admin: {username: admin}\n", func(o *Options) {
+		o.AdminPassword = "the owner password 1"
+		o.PasswordParams = &auth.Params{Memory: 8 * 1024, Time: 1, Threads: 1}
+	})
+	post := loginPoster(t, ts)
+	const n = 30
+	codes := make([]int, n)
+	retry := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec := post(context.Background(), "admin", fmt.Sprintf("wrong password %d", i))
+			codes[i], retry[i] = rec.Code, rec.Header().Get("Retry-After")
+		}()
+	}
+	wg.Wait()
+	evaluated := 0
+	for i, c := range codes {
+		switch c {
+		case http.StatusUnauthorized:
+			evaluated++
+		case http.StatusTooManyRequests:
+			if retry[i] == "" {
+				t.Errorf("attempt %d: 429 without Retry-After", i)
+			}
+		default:
+			t.Errorf("attempt %d: %d; want 401 or 429", i, c)
+		}
+	}
+	if evaluated > 5 {
+		t.Errorf("%d of %d parallel wrong passwords were evaluated; the limit is 5", evaluated, n)
+	}
+	t.Logf("%d evaluated, %d refused", evaluated, n-evaluated)
+}
+
+// At most HashSlots passwords are hashed at once; a sign-in that finds
+// every slot taken is answered 429 at once rather than queued.
+func TestPasswordHashingIsBounded(t *testing.T) {
+	ts := startServer(t, "admin: {username: admin}\n", func(o *Options) { o.AdminPassword = "the owner password 1" })
+	post := loginPoster(t, ts)
+	for range HashSlots {
+		if !ts.srv.hashing.TryAcquire() {
+			t.Fatal("a hashing slot is taken with no sign-in under way")
+		}
+	}
+	rec := post(context.Background(), "admin", "the owner password 1")
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "1" {
+		t.Errorf("sign-in with every hashing slot taken: %d (Retry-After %q); want 429 at once", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	for range HashSlots {
+		ts.srv.hashing.Release()
+	}
+	if rec := post(context.Background(), "admin", "the owner password 1"); rec.Code != http.StatusSeeOther {
+		t.Errorf("sign-in with free slots: %d; want 303", rec.Code)
+	}
+}
+
+// A client that hangs up mid-sign-in does not erase the audit trail: the
+// lock-out its failures caused is recorded all the same.
+func TestLoginAuditKeptWhenClientHangsUp(t *testing.T) {
+	ts := startServer(t, "admin: {username: admin}\n", func(o *Options) { o.AdminPassword = "the owner password 1" })
+	post := loginPoster(t, ts)
+	for i := range 4 {
+		if rec := post(context.Background(), "admin", fmt.Sprint("wrong ", i)); rec.Code != http.StatusUnauthorized {
+			t.Fatalf("wrong password %d: %d", i, rec.Code)
+		}
+	}
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	post(gone, "admin", "wrong 5")
+	es, err := ts.srv.store.AuditLog(context.Background(), 100, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		if e.Action == "login.locked" && e.Subject == "admin" {
+			return
+		}
+	}
+	t.Errorf("no login.locked entry after the fifth failure from a client that hung up: %+v", es)
 }

@@ -56,6 +56,10 @@ type Options struct {
 	PasswordParams *auth.Params
 }
 
+// HashSlots is how many password hashes run at once (64 MiB each with
+// the default argon2id costs); sign-ins beyond that are answered 429.
+const HashSlots = 2
+
 // Server is a running rampart serve.
 type Server struct {
 	opt      Options
@@ -69,6 +73,7 @@ type Server struct {
 	invites  *auth.Invites
 	csrf     *auth.CSRF
 	limiter  *auth.Limiter
+	hashing  *auth.Gate
 	metrics  *metrics.Metrics
 	pages    *web.Pages
 	dests    []alert.Destination
@@ -135,6 +140,7 @@ func New(ctx context.Context, opt Options) (*Server, error) {
 	s.invites = &auth.Invites{Box: box, TTL: cfg.InviteTTL, Now: s.now}
 	s.csrf = &auth.CSRF{Box: box}
 	s.limiter = &auth.Limiter{Max: 5, Window: 15 * time.Minute, Now: s.now}
+	s.hashing = auth.NewGate(HashSlots)
 	s.pages, err = web.New()
 	if err != nil {
 		st.Close()

@@ -129,3 +129,42 @@ func TestSetupAndSessions(t *testing.T) {
 		t.Error("session still valid after sign-out")
 	}
 }
+
+func TestLimiterAttemptCountsFirst(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := &Limiter{Max: 3, Window: time.Minute, Now: func() time.Time { return now }}
+	for i := 0; i < 3; i++ {
+		if ok, _ := l.Attempt("ip:a", "user:x"); !ok {
+			t.Fatalf("attempt %d refused", i)
+		}
+	}
+	if ok, until := l.Attempt("ip:a", "user:x"); ok || !until.Equal(now.Add(time.Minute)) {
+		t.Errorf("fourth attempt: %v %v; want refused until the window ends", ok, until)
+	}
+	// A locked key refuses without counting against the other key.
+	if ok, _ := l.Attempt("ip:b", "user:x"); ok {
+		t.Error("user:x is locked, yet another address may try it")
+	}
+	if ok, _ := l.Allowed("ip:b"); !ok {
+		t.Error("a refused attempt was counted against ip:b")
+	}
+	l.Succeed("ip:a")
+	l.Succeed("user:x")
+	if ok, _ := l.Attempt("ip:a", "user:x"); !ok {
+		t.Error("still locked after success was recorded")
+	}
+}
+
+func TestGate(t *testing.T) {
+	g := NewGate(2)
+	if !g.TryAcquire() || !g.TryAcquire() {
+		t.Fatal("two slots not free")
+	}
+	if g.TryAcquire() {
+		t.Error("a third slot was taken")
+	}
+	g.Release()
+	if !g.TryAcquire() {
+		t.Error("a released slot was not free")
+	}
+}

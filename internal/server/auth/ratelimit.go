@@ -47,11 +47,34 @@ func (l *Limiter) Allowed(key string) (bool, time.Time) {
 	return true, time.Time{}
 }
 
+// Attempt counts an attempt for every key before it is evaluated, as
+// one step: when any key is locked out nothing is counted and it returns
+// false with the time it may try again. Counting before the (slow)
+// password check means parallel attempts cannot all slip past the limit;
+// a successful attempt is forgiven with Succeed.
+func (l *Limiter) Attempt(keys ...string) (bool, time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	for _, k := range keys {
+		if e := l.entries[k]; e != nil && now.Before(e.until) {
+			return false, e.until
+		}
+	}
+	for _, k := range keys {
+		l.fail(k, now)
+	}
+	return true, time.Time{}
+}
+
 // Fail records a failed attempt.
 func (l *Limiter) Fail(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.now()
+	l.fail(key, l.now())
+}
+
+func (l *Limiter) fail(key string, now time.Time) {
 	if l.entries == nil {
 		l.entries = map[string]*entry{}
 	}
