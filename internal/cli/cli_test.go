@@ -71,7 +71,9 @@ func TestExitCodes(t *testing.T) {
 		{"below threshold", []string{"scan", apim, "--only", "NET-002", "--fail-on", "medium"}, ExitOK, "NET-002", ""},
 		{"at threshold", []string{"scan", apim, "--only", "NET-002", "--fail-on", "low"}, ExitFindings, "NET-002", ""},
 		{"incomplete: no start script in the fixture", []string{"scan", apim, "--only", "TLS-008"}, ExitIncomplete, "no start script", ""},
-		{"incomplete: not a product", []string{"scan", notProduct, "--only", "SEC-001"}, ExitIncomplete, "not a WSO2 product", ""},
+		{"not a product home", []string{"scan", notProduct, "--only", "SEC-001"}, ExitUsage, "", "not a product home"},
+		{"the repository/ of a product home", []string{"scan", filepath.Join(apim, "repository"), "--only", "SEC-001"}, ExitUsage, "", "did you mean " + absPath(t, apim) + "?"},
+		{"ambiguous IPv6 address and port", []string{"scan", "::1:9443"}, ExitUsage, "", "[::1]:9443"},
 		{"unknown format", []string{"scan", apim, "--format", "yaml"}, ExitUsage, "", "text, json, sarif, junit"},
 		{"unknown flag", []string{"scan", "--bogus"}, ExitUsage, "", "unknown flag"},
 		{"unknown command", []string{"frobnicate"}, ExitUsage, "", "unknown command"},
@@ -336,4 +338,14 @@ func TestFactsCommand(t *testing.T) {
 	if checked == 0 {
 		t.Fatal("no secret setting found to check: the fixture has default passwords")
 	}
+}
+
+// absPath is the cleaned absolute path rampart names a directory by.
+func absPath(t *testing.T, p string) string {
+	t.Helper()
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
 }

@@ -97,6 +97,7 @@ func (o *collectOpts) targets(args []string) ([]target.Target, error) {
 		args = []string{"local"}
 	}
 	var out []target.Target
+	var notHome []string
 	for _, a := range args {
 		ts, err := target.Parse(a, o.root)
 		if err != nil {
@@ -106,8 +107,19 @@ func (o *collectOpts) targets(args []string) ([]target.Target, error) {
 			if ts[i].Decl.Ports == "" {
 				ts[i].Decl.Ports = o.ports
 			}
+			// A directory that is not a product home (its parent, its
+			// repository/, an empty folder) is a mistake to point out,
+			// not a scan that ends in errors.
+			if ts[i].Kind == target.Directory {
+				if err := target.CheckHome(ts[i].Dir); err != nil {
+					notHome = append(notHome, err.Error())
+				}
+			}
 		}
 		out = append(out, ts...)
+	}
+	if len(notHome) > 0 {
+		return nil, usageErr("%s", strings.Join(notHome, "\n"))
 	}
 	return out, nil
 }

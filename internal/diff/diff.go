@@ -142,7 +142,7 @@ func Compare(a, b *finding.Report, aName, bName string) *Result {
 	for _, n := range sorted {
 		x, inA := ta[n]
 		y, inB := tb[n]
-		d := Target{Name: n, Kind: x.Kind}
+		d := Target{Name: displayName(n, x, y, inA, inB), Kind: x.Kind}
 		if !inA {
 			d.Kind = y.Kind
 		}
@@ -178,23 +178,55 @@ func side(r *finding.Report, name string) Side {
 	return s
 }
 
+// key is what targets are matched on: their identity (a directory's
+// absolute path, an endpoint's host:port, an inventory name), or the name
+// in a report written before targets had one.
+func key(t finding.TargetInfo) string {
+	if t.ID != "" {
+		return t.ID
+	}
+	return t.Name
+}
+
 func targets(r *finding.Report) map[string]finding.TargetInfo {
 	m := make(map[string]finding.TargetInfo, len(r.Targets))
 	for _, t := range r.Targets {
-		m[t.Name] = t
+		m[key(t)] = t
 	}
 	return m
 }
 
 func findings(r *finding.Report) map[string]map[string]finding.Finding {
+	keys := make(map[string]string, len(r.Targets))
+	for _, t := range r.Targets {
+		keys[t.Name] = key(t)
+	}
 	m := map[string]map[string]finding.Finding{}
 	for _, f := range r.Findings {
-		if m[f.Target] == nil {
-			m[f.Target] = map[string]finding.Finding{}
+		k, ok := keys[f.Target]
+		if !ok {
+			k = f.Target
 		}
-		m[f.Target][f.RuleID] = f
+		if m[k] == nil {
+			m[k] = map[string]finding.Finding{}
+		}
+		m[k][f.RuleID] = f
 	}
 	return m
+}
+
+// displayName names a matched target: its name, or both names when the
+// two reports spell it differently (127.0.0.1:8443 and https://127.0.0.1:8443/).
+func displayName(k string, x, y finding.TargetInfo, inA, inB bool) string {
+	switch {
+	case inA && inB && x.Name != y.Name:
+		return x.Name + " = " + y.Name
+	case inA:
+		return x.Name
+	case inB:
+		return y.Name
+	}
+	return k
 }
 
 // ports compares two port/service lists by port number.

@@ -7,6 +7,10 @@ type Target struct {
 	// Name identifies the target in reports: a directory path, host:port,
 	// a URL, "local", or the inventory entry's name.
 	Name string `json:"name"`
+	// ID is the target's identity, what findings are fingerprinted by: a
+	// directory's cleaned absolute path, an endpoint's host:port, or the
+	// inventory entry's name.
+	ID string `json:"id,omitempty"`
 	// Kind is "directory", "endpoint", "host" (this machine or a mounted
 	// root) or "node" (an inventory host whose ports are scanned).
 	Kind string `json:"kind"`

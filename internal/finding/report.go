@@ -33,7 +33,11 @@ type Tool struct {
 
 // TargetInfo describes one scanned target.
 type TargetInfo struct {
-	Name     string   `json:"name"`
+	Name string `json:"name"`
+	// ID is the target's identity: a directory's cleaned absolute path, an
+	// endpoint's host:port, an inventory entry's name. Findings are
+	// fingerprinted by it and `rampart diff` matches targets on it.
+	ID       string   `json:"id,omitempty"`
 	Kind     string   `json:"kind"`
 	Profiles []string `json:"profiles"`
 	// Product and Version when a product was detected.

@@ -54,7 +54,7 @@ func judgeRule(r *Rule, in Input, act interpreter.Activation) finding.Finding {
 		References:  nonNil(r.References),
 		Checks:      []string{},
 		Evidence:    []finding.Evidence{},
-		Fingerprint: finding.Fingerprint(in.Facts.Target.Name, r.ID, ""),
+		Fingerprint: finding.Fingerprint(identity(in.Facts.Target), r.ID, ""),
 	}
 	if reason, ok := profileMismatch(r, in.Facts.Target); !ok {
 		f.Status = finding.NotApplicable
@@ -85,6 +85,15 @@ func judgeRule(r *Rule, in Input, act interpreter.Activation) finding.Finding {
 		}
 	}
 	return f
+}
+
+// identity is what a target's findings are fingerprinted by: its ID (a
+// directory's absolute path, an endpoint's host:port), else its name.
+func identity(t facts.Target) string {
+	if t.ID != "" {
+		return t.ID
+	}
+	return t.Name
 }
 
 // manualApplies reports whether a rule's manual check concerns this

@@ -35,12 +35,12 @@ func Expand(t target.Target, f *facts.Facts) []target.Target {
 			if p.JDKMajor > 0 {
 				run.Java = facts.JavaRuntime{Version: p.JDKVersion, Major: p.JDKMajor, Origin: p.Origin}
 			}
-			out = append(out, target.Target{Name: name, Kind: target.Directory, Dir: dir, Profile: t.Profile, Decl: t.Decl, Running: run})
+			out = append(out, target.Target{Name: name, ID: filepath.Clean(name), Kind: target.Directory, Dir: dir, Profile: t.Profile, Decl: t.Decl, Running: run})
 		}
 	case t.Kind == target.Node && f.Ports != nil:
 		// A CIDR range: each live address becomes a node of its own.
 		for _, h := range f.Ports.Hosts {
-			out = append(out, target.Target{Name: h, Kind: target.Node, Host: h, Profile: t.Profile, Decl: t.Decl})
+			out = append(out, target.Target{Name: h, ID: target.NodeID(h), Kind: target.Node, Host: h, Profile: t.Profile, Decl: t.Decl})
 		}
 		for _, p := range f.Ports.Open {
 			scheme, ok := serviceSchemes[p.Service]
@@ -55,8 +55,14 @@ func Expand(t target.Target, f *facts.Facts) []target.Target {
 			}
 			ep := target.Target{Kind: target.Endpoint, Host: t.Host, Port: p.Port, Scheme: scheme, Profile: t.Profile, Decl: t.Decl}
 			ep.Name = t.Name + ":" + strconv.Itoa(p.Port)
+			ep.ID = t.Identity() + ":" + strconv.Itoa(p.Port)
 			if t.Name == t.Host {
 				ep.Name = net.JoinHostPort(t.Host, strconv.Itoa(p.Port)) // [::1]:9443
+			}
+			if t.Identity() == target.NodeID(t.Host) {
+				// A node known by its address: its services are endpoints
+				// like any other host:port.
+				ep.ID = target.EndpointID(t.Host, p.Port, "")
 			}
 			out = append(out, ep)
 		}

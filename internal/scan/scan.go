@@ -291,6 +291,7 @@ func profiles(t target.Target, f *facts.Facts) []string {
 func targetInfo(t target.Target, parent string, f *facts.Facts) finding.TargetInfo {
 	ti := finding.TargetInfo{
 		Name:     t.Name,
+		ID:       t.Identity(),
 		Kind:     string(t.Kind),
 		Profiles: f.Target.Profiles,
 		Role:     t.Decl.Role,

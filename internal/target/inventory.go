@@ -238,6 +238,15 @@ func (e Entry) targets(base string, nodes int) ([]Target, []string) {
 			return e.Name + "/" + suffix
 		}
 	}
+	// An entry with a name is identified by it (the node keeps its identity
+	// when two zones reach it by different addresses); one without is
+	// identified by what it points at.
+	id := func(t Target) string {
+		if e.Name != "" {
+			return t.Name
+		}
+		return t.Identity()
+	}
 	var out []Target
 	if e.Address != "" {
 		t, err := parseAddress(e.Address)
@@ -245,6 +254,7 @@ func (e Entry) targets(base string, nodes int) ([]Target, []string) {
 			probs = append(probs, err.Error())
 		} else {
 			t.Name = name(e.Address, e.Address)
+			t.ID = id(t)
 			t.Profile, t.Decl = e.Profile, decl
 			out = append(out, t)
 		}
@@ -254,10 +264,18 @@ func (e Entry) targets(base string, nodes int) ([]Target, []string) {
 		if !filepath.IsAbs(dir) && base != "" {
 			dir = filepath.Join(base, dir)
 		}
-		out = append(out, Target{Name: name(e.Directory, "files"), Kind: Directory, Dir: filepath.Clean(dir), Profile: e.Profile, Decl: decl})
+		dir = filepath.Clean(dir)
+		if abs, err := DirID(dir); err == nil {
+			dir = abs
+		}
+		t := Target{Name: name(dir, "files"), ID: dir, Kind: Directory, Dir: dir, Profile: e.Profile, Decl: decl}
+		t.ID = id(t)
+		out = append(out, t)
 	}
 	if e.Local {
-		out = append(out, Target{Name: name("local", "host"), Kind: Host, Dir: "/", Profile: e.Profile, Decl: decl})
+		t := Target{Name: name("local", "host"), ID: "local", Kind: Host, Dir: "/", Profile: e.Profile, Decl: decl}
+		t.ID = id(t)
+		out = append(out, t)
 	}
 	return out, probs
 }
@@ -269,17 +287,20 @@ func parseAddress(s string) (Target, error) {
 	if strings.Contains(s, "://") {
 		return ParseEndpoint(s)
 	}
+	if hint, ok := ambiguousV6(s); ok {
+		return Target{}, errAmbiguousV6(s, hint)
+	}
 	if _, _, err := net.SplitHostPort(s); err == nil {
 		return ParseEndpoint(s)
 	}
 	if p, err := netip.ParsePrefix(s); err == nil {
-		return Target{Name: s, Kind: Node, Host: p.Masked().String()}, nil // a range: its live hosts become nodes
+		return Target{Name: s, ID: NodeID(s), Kind: Node, Host: p.Masked().String()}, nil // a range: its live hosts become nodes
 	}
 	host := strings.Trim(s, "[]")
 	if host == "" || strings.ContainsAny(host, " /") {
 		return Target{}, fmt.Errorf("address %q is not a host, host:port or URL", s)
 	}
-	return Target{Name: s, Kind: Node, Host: host}, nil
+	return Target{Name: s, ID: NodeID(host), Kind: Node, Host: host}, nil
 }
 
 func isAddrOrPrefix(s string) bool {

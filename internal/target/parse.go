@@ -18,7 +18,7 @@ func Parse(arg, root string) ([]Target, error) {
 		if root != "" {
 			dir = root
 		}
-		return []Target{{Name: "local", Kind: Host, Dir: dir}}, nil
+		return []Target{{Name: "local", ID: "local", Kind: Host, Dir: dir}}, nil
 	case strings.HasPrefix(arg, "@"):
 		path := arg[1:]
 		f, err := os.Open(path)
@@ -34,21 +34,29 @@ func Parse(arg, root string) ([]Target, error) {
 			if !fi.IsDir() {
 				return nil, fmt.Errorf("target %q is a file, not a product directory", arg)
 			}
-			abs, err := filepath.Abs(arg)
+			abs, err := DirID(arg)
 			if err != nil {
 				return nil, fmt.Errorf("target %q: %w", arg, err)
 			}
-			return []Target{{Name: arg, Kind: Directory, Dir: abs}}, nil
+			// Named by its cleaned absolute path: ./opt/is/, opt/is and
+			// /srv/opt/is are one installation, with one fingerprint.
+			return []Target{{Name: abs, ID: abs, Kind: Directory, Dir: abs}}, nil
 		}
+	}
+	// ::1:9443 is the address ::1:9443 or port 9443 on ::1: refuse to guess
+	// (a scanner must never touch an address the user did not write).
+	if hint, ok := ambiguousV6(arg); ok {
+		return nil, errAmbiguousV6(arg, hint)
 	}
 	// A bare IP address or a CIDR range is a node: its ports are scanned
 	// (--ports) and each service found is probed.
 	if bare := strings.Trim(arg, "[]"); isAddrOrPrefix(bare) {
-		t, err := parseAddress(bare)
+		t, err := parseAddress(arg)
 		if err != nil {
 			return nil, err
 		}
 		t.Name = arg
+		t.ID = NodeID(bare)
 		return []Target{t}, nil
 	}
 	t, err := ParseEndpoint(arg)

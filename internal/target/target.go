@@ -36,6 +36,9 @@ const (
 type Target struct {
 	// Name identifies the target in reports and waivers.
 	Name string
+	// ID is the target's identity: what its findings are fingerprinted by
+	// and what `rampart diff` matches on (see identity.go). Empty means Name.
+	ID   string
 	Kind Kind
 
 	// Dir is the installation directory (Directory) or the root file system
@@ -108,6 +111,7 @@ func (t Target) URL() string {
 func (t Target) Facts() facts.Target {
 	ft := facts.Target{
 		Name:            t.Name,
+		ID:              t.Identity(),
 		Kind:            string(t.Kind),
 		Profiles:        []string{},
 		Directory:       t.Dir,
@@ -176,7 +180,10 @@ func ParseEndpoint(s string) (Target, error) {
 		if port == 0 {
 			return Target{}, fmt.Errorf("endpoint %q: a %s:// endpoint needs a port", s, scheme)
 		}
-		return Target{Name: s, Kind: Endpoint, Host: host, Port: port, Scheme: scheme, Path: u.EscapedPath()}, nil
+		return Target{Name: s, ID: EndpointID(host, port, u.EscapedPath()), Kind: Endpoint, Host: host, Port: port, Scheme: scheme, Path: u.EscapedPath()}, nil
+	}
+	if hint, ok := ambiguousV6(s); ok {
+		return Target{}, errAmbiguousV6(s, hint)
 	}
 	host, ps, err := net.SplitHostPort(s)
 	if err != nil {
@@ -189,7 +196,7 @@ func ParseEndpoint(s string) (Target, error) {
 	if err != nil {
 		return Target{}, fmt.Errorf("endpoint %q: %w", s, err)
 	}
-	return Target{Name: s, Kind: Endpoint, Host: host, Port: port}, nil
+	return Target{Name: s, ID: EndpointID(host, port, ""), Kind: Endpoint, Host: host, Port: port}, nil
 }
 
 // defaultPorts are the schemes an endpoint may have, with their default
