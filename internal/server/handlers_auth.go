@@ -23,14 +23,17 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "login", web.Page{Title: "Sign in"})
 }
 
-// login checks a password. Failures are limited per client address and
-// per user name; every failure costs the same (a hash is computed even
-// for an unknown user) so user names cannot be told apart by timing.
-// Attempts are counted before the password is checked, so parallel
-// attempts cannot race past the limit, and at most a few passwords are
-// hashed at once (the rest are answered 429 at once). The answer's
-// context is not the store's: the audit entry is written even when the
-// client hangs up.
+// login checks a password. Failures are limited per account and client
+// address (an attacker elsewhere cannot lock the owner out) with a
+// lock-out that doubles each time, and per address across accounts (a
+// guesser cannot go down a list of names); every failure costs the same
+// (a hash is computed even for an unknown user) so user names cannot be
+// told apart by timing, and each is recorded in the audit log. Attempts
+// are counted before the password is checked, so parallel attempts
+// cannot race past the limit, and at most a few passwords are hashed at
+// once (the rest are answered 429 at once). The store's context is not
+// the request's: the audit entries are written even when the client
+// hangs up.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	ctx := context.WithoutCancel(r.Context())
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
@@ -40,23 +43,30 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	user := strings.TrimSpace(r.PostFormValue("username"))
 	pass := r.PostFormValue("password")
-	keys := []string{"ip:" + clientIP(r), "user:" + strings.ToLower(user)}
+	ip := clientIP(r)
+	addrKey, acctKey := "ip:"+ip, loginKey(user, ip)
 	tooMany := func(until time.Time) {
 		w.Header().Set("Retry-After", retryAfter(until, s.now()))
 		s.render(w, r, http.StatusTooManyRequests, "login", web.Page{Title: "Sign in", Flash: "Too many failed sign-ins. Try again in " + until.Sub(s.now()).Round(time.Minute).String() + "."})
 	}
-	for _, k := range keys {
-		if ok, until := s.limiter.Allowed(k); !ok {
-			tooMany(until)
-			return
-		}
+	if ok, until := s.addrLimiter.Allowed(addrKey); !ok {
+		tooMany(until)
+		return
+	}
+	if ok, until := s.limiter.Allowed(acctKey); !ok {
+		tooMany(until)
+		return
 	}
 	if !s.hashing.TryAcquire() {
 		s.busy(w, r, "login", web.Page{Title: "Sign in"})
 		return
 	}
 	defer s.hashing.Release()
-	if ok, until := s.limiter.Attempt(keys...); !ok {
+	if ok, until := s.addrLimiter.Attempt(addrKey); !ok {
+		tooMany(until)
+		return
+	}
+	if ok, until := s.limiter.Attempt(acctKey); !ok {
 		tooMany(until)
 		return
 	}
@@ -68,22 +78,44 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		hash = s.dummyHash()
 	}
 	if verr := auth.VerifyPassword(hash, pass); verr != nil || err != nil || !u.Active() {
-		for _, k := range keys {
-			if ok, until := s.limiter.Allowed(k); !ok {
-				a := s.auditEntry(r, "anonymous", "login.locked", user, "too many failed sign-ins for "+k+" until "+until.UTC().Format(time.RFC3339))
-				if err := s.store.AddAudit(ctx, a); err != nil {
-					s.log.Error("audit log", "err", err)
-				}
+		why := "wrong password"
+		switch {
+		case err != nil:
+			why = "no such user"
+		case u.Disabled:
+			why = "account disabled"
+		case !u.Active():
+			why = "account has no password yet (setup link outstanding)"
+		}
+		s.addAudit(ctx, s.auditEntry(r, "anonymous", "login.failed", user, why))
+		for _, l := range []struct {
+			lim  *auth.Limiter
+			key  string
+			what string
+		}{{s.limiter, acctKey, "this account from " + ip}, {s.addrLimiter, addrKey, "any account from " + ip}} {
+			if ok, until := l.lim.Allowed(l.key); !ok {
+				s.addAudit(ctx, s.auditEntry(r, "anonymous", "login.locked", user, "too many failed sign-ins for "+l.what+"; locked until "+until.UTC().Format(time.RFC3339)))
 			}
 		}
-		s.log.Warn("failed sign-in", "user", user, "addr", clientIP(r))
+		s.log.Warn("failed sign-in", "user", user, "addr", ip, "reason", why)
 		s.render(w, r, http.StatusUnauthorized, "login", web.Page{Title: "Sign in", Flash: "Wrong user name or password."})
 		return
 	}
-	for _, k := range keys {
-		s.limiter.Succeed(k)
-	}
+	s.limiter.Succeed(acctKey)
+	s.addrLimiter.Succeed(addrKey)
 	s.startSession(w, r.WithContext(ctx), u, "login", "")
+}
+
+// loginKey is the limiter's key for sign-ins to an account from an address.
+func loginKey(user, ip string) string {
+	return "login:" + strings.ToLower(user) + "@" + ip
+}
+
+// addAudit records an entry; a failure to record is logged.
+func (s *Server) addAudit(ctx context.Context, a store.Audit) {
+	if err := s.store.AddAudit(ctx, a); err != nil {
+		s.log.Error("audit log", "action", a.Action, "err", err)
+	}
 }
 
 // busy answers a form whose password cannot be hashed now because every

@@ -274,7 +274,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, u store.
 	again := func(status int, msg string) {
 		s.render(w, r, status, "account", web.Page{Title: "Account", Nav: "account", Flash: msg, Data: u})
 	}
-	userKey := "user:" + strings.ToLower(u.Username)
+	userKey := loginKey(u.Username, clientIP(r))
 	if !s.hashing.TryAcquire() {
 		s.busy(w, r, "account", web.Page{Title: "Account", Nav: "account", Data: u})
 		return

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rampart-sec/rampart/internal/server/auth"
 )
@@ -71,13 +72,25 @@ func TestBearerHeaderDoesNotSkipFormToken(t *testing.T) {
 // browser (its pre-session cookie and form token), from the address
 // httptest gives (192.0.2.1).
 func loginPoster(t *testing.T, ts *testServer) func(ctx context.Context, user, pass string) *httptest.ResponseRecorder {
+	from := loginPosterFrom(t, ts)
+	return func(ctx context.Context, user, pass string) *httptest.ResponseRecorder {
+		return from(ctx, "", user, pass)
+	}
+}
+
+// loginPosterFrom is loginPoster from a given address (host:port; ""
+// is httptest's).
+func loginPosterFrom(t *testing.T, ts *testServer) func(ctx context.Context, addr, user, pass string) *httptest.ResponseRecorder {
 	h := ts.srv.Handler()
 	rec := httptest.NewRecorder()
 	tok := ts.srv.csrf.Token(rec, httptest.NewRequest("GET", "/login", nil))
 	cookies := rec.Result().Cookies()
-	return func(ctx context.Context, user, pass string) *httptest.ResponseRecorder {
+	return func(ctx context.Context, addr, user, pass string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest("POST", "/login", strings.NewReader(url.Values{"username": {user}, "password": {pass}, "csrf": {tok}}.Encode())).WithContext(ctx)
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if addr != "" {
+			req.RemoteAddr = addr
+		}
 		for _, c := range cookies {
 			req.AddCookie(c)
 		}
@@ -174,4 +187,72 @@ func TestLoginAuditKeptWhenClientHangsUp(t *testing.T) {
 		}
 	}
 	t.Errorf("no login.locked entry after the fifth failure from a client that hung up: %+v", es)
+}
+
+// clock is a settable time for a server under test.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+// Five wrong passwords for a name locked that account for everyone:
+// anyone could lock any account. The lock-out is now per account and
+// source address, doubling each time, so the owner signs in from their
+// own address meanwhile; every failed sign-in is in the audit log.
+func TestLockoutIsPerAccountAndAddress(t *testing.T) {
+	clk := &clock{now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	ts := startServer(t, "admin: {username: admin}\n", func(o *Options) {
+		o.AdminPassword = "the owner password 1"
+		o.Now = clk.Now
+	})
+	post := loginPosterFrom(t, ts)
+	const attacker, owner = "203.0.113.66:4000", "198.51.100.7:5000"
+	for i := range 5 {
+		if rec := post(context.Background(), attacker, "admin", fmt.Sprint("guess ", i)); rec.Code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, rec.Code)
+		}
+	}
+	if rec := post(context.Background(), attacker, "admin", "guess 6"); rec.Code != http.StatusTooManyRequests {
+		t.Errorf("sixth guess from the attacker: %d; want 429", rec.Code)
+	}
+	if rec := post(context.Background(), owner, "admin", "the owner password 1"); rec.Code != http.StatusSeeOther {
+		t.Errorf("the owner from their own address while the attacker is locked out: %d; want 303 (signed in)", rec.Code)
+	}
+	// Backoff: the first lock-out lasts 15 minutes, the next 30.
+	clk.Add(15*time.Minute + time.Second)
+	for i := range 5 {
+		if rec := post(context.Background(), attacker, "admin", fmt.Sprint("again ", i)); rec.Code != http.StatusUnauthorized {
+			t.Fatalf("guess %d after the first lock-out: %d", i, rec.Code)
+		}
+	}
+	clk.Add(15*time.Minute + time.Second)
+	if rec := post(context.Background(), attacker, "admin", "still"); rec.Code != http.StatusTooManyRequests {
+		t.Errorf("15 minutes into the second lock-out: %d; want 429 (it lasts 30)", rec.Code)
+	}
+	clk.Add(15 * time.Minute)
+	if rec := post(context.Background(), attacker, "admin", "later"); rec.Code != http.StatusUnauthorized {
+		t.Errorf("after the second lock-out: %d; want 401", rec.Code)
+	}
+	es, err := ts.srv.store.AuditLog(context.Background(), 100, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed, locked := 0, 0
+	for _, e := range es {
+		switch e.Action {
+		case "login.failed":
+			failed++
+			if e.Subject != "admin" || e.Addr != "203.0.113.66" || e.Detail != "wrong password" {
+				t.Errorf("failed sign-in entry %+v", e)
+			}
+		case "login.locked":
+			locked++
+		}
+	}
+	if failed != 11 || locked != 2 {
+		t.Errorf("audit log: %d failed sign-ins and %d lock-outs; want 11 and 2", failed, locked)
+	}
 }

@@ -73,12 +73,14 @@ type Server struct {
 	invites  *auth.Invites
 	csrf     *auth.CSRF
 	limiter  *auth.Limiter
-	hashing  *auth.Gate
-	metrics  *metrics.Metrics
-	pages    *web.Pages
-	dests    []alert.Destination
-	dispatch *alert.Dispatcher
-	checker  *monitor.Checker
+	// addrLimiter limits sign-ins per client address across accounts.
+	addrLimiter *auth.Limiter
+	hashing     *auth.Gate
+	metrics     *metrics.Metrics
+	pages       *web.Pages
+	dests       []alert.Destination
+	dispatch    *alert.Dispatcher
+	checker     *monitor.Checker
 
 	scanMu   sync.Mutex // one scan at a time
 	mu       sync.Mutex
@@ -139,7 +141,11 @@ func New(ctx context.Context, opt Options) (*Server, error) {
 	s.setup = &auth.Setup{Store: st, Box: box, TTL: 24 * time.Hour, Now: s.now, Params: prm}
 	s.invites = &auth.Invites{Box: box, TTL: cfg.InviteTTL, Now: s.now}
 	s.csrf = &auth.CSRF{Box: box}
-	s.limiter = &auth.Limiter{Max: 5, Window: 15 * time.Minute, Now: s.now}
+	// Sign-in: 5 failures per account and address lock that pair out for
+	// 15 minutes, doubling with each further lock-out up to a day; 20
+	// per address (any accounts) lock the address out for 15 minutes.
+	s.limiter = &auth.Limiter{Max: 5, Window: 15 * time.Minute, MaxLock: 24 * time.Hour, Now: s.now}
+	s.addrLimiter = &auth.Limiter{Max: 20, Window: 15 * time.Minute, Now: s.now}
 	s.hashing = auth.NewGate(HashSlots)
 	s.pages, err = web.New()
 	if err != nil {

@@ -168,3 +168,25 @@ func TestGate(t *testing.T) {
 		t.Error("a released slot was not free")
 	}
 }
+
+func TestLimiterBackoff(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := &Limiter{Max: 2, Window: time.Minute, MaxLock: 5 * time.Minute, Now: func() time.Time { return now }}
+	for _, want := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 5 * time.Minute, 5 * time.Minute} {
+		l.Attempt("k")
+		if ok, _ := l.Attempt("k"); !ok {
+			t.Fatal("refused before the limit")
+		}
+		ok, until := l.Allowed("k")
+		if ok || until.Sub(now) != want {
+			t.Fatalf("lock-out %v; want %v", until.Sub(now), want)
+		}
+		now = until
+	}
+	l.Succeed("k")
+	l.Attempt("k")
+	l.Attempt("k")
+	if _, until := l.Allowed("k"); until.Sub(now) != time.Minute {
+		t.Errorf("after a success the lock-out starts again at %v; got %v", time.Minute, until.Sub(now))
+	}
+}

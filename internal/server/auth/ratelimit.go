@@ -5,21 +5,38 @@ import (
 	"time"
 )
 
-// Limiter locks out a key (a client address, a user name) after too many
-// failed sign-ins within a window.
+// Limiter locks out a key (a client address, an account from an
+// address) after too many failed sign-ins within a window. Each further
+// lock-out of the same key lasts twice as long as the one before (up to
+// MaxLock), until the key succeeds or stays quiet for MaxLock.
 type Limiter struct {
 	Max    int           // failures allowed per window
-	Window time.Duration // and how long a lock-out lasts
-	Now    func() time.Time
+	Window time.Duration // the window, and the first lock-out unless Lock is set
+	// Lock is how long the first lock-out lasts (default Window); MaxLock
+	// caps the doubling (default Lock: no backoff).
+	Lock, MaxLock time.Duration
+	Now           func() time.Time
 
 	mu      sync.Mutex
 	entries map[string]*entry
 }
 
 type entry struct {
-	fails int
-	first time.Time
-	until time.Time
+	fails   int
+	first   time.Time
+	until   time.Time
+	strikes int // lock-outs so far
+}
+
+func (l *Limiter) lock() time.Duration {
+	if l.Lock > 0 {
+		return l.Lock
+	}
+	return l.Window
+}
+
+func (l *Limiter) maxLock() time.Duration {
+	return max(l.MaxLock, l.lock())
 }
 
 // maxEntries bounds the limiter's memory under a flood of addresses.
@@ -79,16 +96,25 @@ func (l *Limiter) fail(key string, now time.Time) {
 		l.entries = map[string]*entry{}
 	}
 	e := l.entries[key]
-	if e == nil || now.Sub(e.first) > l.Window {
+	if e == nil {
 		if len(l.entries) >= maxEntries {
 			l.sweep(now)
 		}
 		e = &entry{first: now}
 		l.entries[key] = e
+	} else if now.Sub(e.first) > l.Window && !now.Before(e.until) {
+		// A new window; earlier lock-outs still count for the backoff.
+		e.fails, e.first = 0, now
 	}
 	e.fails++
 	if e.fails >= l.Max {
-		e.until = now.Add(l.Window)
+		d := l.lock()
+		for i := 0; i < e.strikes && d < l.maxLock(); i++ {
+			d *= 2
+		}
+		e.until = now.Add(min(d, l.maxLock()))
+		e.strikes++
+		e.fails, e.first = 0, now
 	}
 }
 
@@ -101,7 +127,7 @@ func (l *Limiter) Succeed(key string) {
 
 func (l *Limiter) sweep(now time.Time) {
 	for k, e := range l.entries {
-		if now.Sub(e.first) > l.Window && now.After(e.until) {
+		if now.Sub(e.first) > l.Window && now.Sub(e.until) > l.maxLock() {
 			delete(l.entries, k)
 		}
 	}
