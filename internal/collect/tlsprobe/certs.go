@@ -75,6 +75,9 @@ func (p *prober) chain13(ctx context.Context) ([][]byte, error) {
 	}
 	tc := tls.Client(c.Conn, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
+		if ctx.Err() == nil && isTimeout(err) {
+			return nil, p.stall("a TLSv1.3 handshake for the certificate began", err)
+		}
 		return nil, fmt.Errorf("TLSv1.3 handshake for the certificate: %w", err)
 	}
 	var out [][]byte

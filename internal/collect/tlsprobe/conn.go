@@ -22,7 +22,22 @@ var (
 	errNoAnswer = errors.New("no answer within the handshake timeout")
 	// errUnoffered: the server chose something the client did not offer.
 	errUnoffered = errors.New("server chose a value the client did not offer")
+	// errStalled: the server began a handshake (a ServerHello came) and
+	// did not finish it within the handshake timeout: it hangs or trickles
+	// bytes. The whole probe stops with it: every further handshake would
+	// wait out the timeout too.
+	errStalled = errors.New("the server stalled in the middle of a handshake")
 )
+
+// stall reports a handshake that began and did not finish in time, and
+// stops the rest of the probe (see run).
+func (p *prober) stall(what string, err error) error {
+	e := fmt.Errorf("%w: %s, then nothing that finished it within the %s handshake timeout (%v)", errStalled, what, p.handshakeTimeout, err)
+	if p.abort != nil {
+		p.abort(e)
+	}
+	return e
+}
 
 // conn is one probe connection with its deadline and read bound.
 type conn struct {
@@ -128,9 +143,17 @@ func (p *prober) readFlight(ctx context.Context, rd *tlswire.Reader, ch *tlswire
 		m, err := rd.Next()
 		if err != nil {
 			closed, e := classifyReadErr(ctx, err)
-			if res.sh != nil {
-				// The ServerHello is what counts; a later hiccup only loses the
-				// rest of the flight.
+			switch {
+			case res.sh != nil && ctx.Err() != nil:
+				return nil, ctx.Err()
+			case res.sh != nil && errors.Is(e, errNoAnswer):
+				// The deadline covers the whole exchange: a server that
+				// answers and then hangs (or trickles bytes) is broken, and
+				// would hold every further hello as long.
+				return nil, p.stall(fmt.Sprintf("a %s ServerHello choosing 0x%04X", res.version, res.suite), err)
+			case res.sh != nil:
+				// The ServerHello is what counts; a later close or garbage
+				// only loses the rest of the flight.
 				return res, nil
 			}
 			if closed {

@@ -62,6 +62,8 @@ func (p *prober) renegotiationAttempt(ctx context.Context, v tlswire.Version, of
 	case err == nil:
 	case ctx.Err() != nil:
 		return out, ctx.Err()
+	case isTimeout(err) && tc.ServerHello() != nil:
+		return out, p.stall(fmt.Sprintf("a %s handshake (for the renegotiation test) began with a ServerHello", v), err)
 	case errors.As(err, &alert) || isClosed(err) || errors.Is(err, tlswire.ErrUnsupported):
 		out.state, out.note = renegUnknown, fmt.Sprintf("could not complete a %s handshake: %v", v, err)
 		return out, nil

@@ -33,6 +33,9 @@ type prober struct {
 	// and may be nil (a prober used for one enumeration).
 	lists  *longLists
 	onPick map[tlswire.Version]func(*helloResult)
+	// abort stops every probe of the scan with its cause: a handshake that
+	// stalled (see stall). Set by run.
+	abort context.CancelCauseFunc
 }
 
 // errNotTLS: nothing the server said was TLS.
@@ -120,7 +123,10 @@ func (o *versionOutcome) setKnown(offered bool) {
 // each probe that depends on the versions (renegotiation, groups,
 // compression, fallback, the TLS 1.3 certificate) as soon as the first
 // answers say which versions are offered.
-func (p *prober) run(ctx context.Context) (*scanResult, error) {
+func (p *prober) run(parent context.Context) (*scanResult, error) {
+	ctx, abort := context.WithCancelCause(parent)
+	defer abort(nil)
+	p.abort = abort
 	res := &scanResult{versions: map[tlswire.Version]*versionResult{}}
 	tlsVersions := []tlswire.Version{tlswire.VersionSSL30, tlswire.VersionTLS10, tlswire.VersionTLS11, tlswire.VersionTLS12, tlswire.VersionTLS13}
 	low := []tlswire.Version{tlswire.VersionTLS12, tlswire.VersionTLS11, tlswire.VersionTLS10, tlswire.VersionSSL30}
@@ -300,8 +306,11 @@ func (p *prober) run(ctx context.Context) (*scanResult, error) {
 		}
 	})
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	if err := parent.Err(); err != nil {
 		return nil, err
+	}
+	if err := context.Cause(ctx); err != nil {
+		return nil, err // a stalled handshake
 	}
 
 	var verrs []error
