@@ -297,17 +297,24 @@ func (s *Server) requireAPI(perm auth.Perm, h http.HandlerFunc) http.Handler {
 				return
 			}
 			tok = strings.TrimSpace(tok)
-			ip := clientIP(r)
-			if ok, until := s.limiter.Allowed("api:" + ip); !ok {
+			key := apiLimitKey(clientIP(r), tok)
+			if ok, until := s.limiter.Allowed(key); !ok {
 				w.Header().Set("Retry-After", retryAfter(until, s.now()))
-				writeJSONError(w, http.StatusTooManyRequests, "too many failed attempts; try later")
+				writeJSONError(w, http.StatusTooManyRequests, "too many failed attempts with this token; try later")
 				return
 			}
 			t, err := s.store.TokenByHash(r.Context(), s.box.Hash(tok), s.now())
-			if err != nil {
-				s.limiter.Fail("api:" + ip)
+			if errors.Is(err, store.ErrNotFound) {
+				s.limiter.Fail(key)
 				w.Header().Set("WWW-Authenticate", `Bearer realm="rampart"`)
 				writeJSONError(w, http.StatusUnauthorized, "invalid API token")
+				return
+			}
+			if err != nil {
+				// The server's failure, not the caller's: never counted.
+				s.log.Error("API token lookup", "err", err)
+				w.Header().Set("Retry-After", "5")
+				writeJSONError(w, http.StatusServiceUnavailable, "the server cannot check tokens now (database unavailable); try again")
 				return
 			}
 			p = principal{User: store.User{ID: t.UserID, Username: t.CreatedBy, Role: t.OwnerRole}, Token: &t,
@@ -328,6 +335,19 @@ func (s *Server) requireAPI(perm auth.Perm, h http.HandlerFunc) http.Handler {
 		}
 		h(w, withPrincipal(r, p))
 	})
+}
+
+// apiLimitKey is the limiter's key for API tokens: the client address and
+// the token's first characters. Bad tokens lock out that prefix from that
+// address only, so a client's valid token keeps working while it (or
+// someone behind the same address) sends bad ones. Guessing a token is
+// hopeless either way: it holds 256 random bits.
+func apiLimitKey(ip, tok string) string {
+	const prefix = 16 // "rampart_" and 8 random characters
+	if len(tok) > prefix {
+		tok = tok[:prefix]
+	}
+	return "api:" + ip + ":" + tok
 }
 
 // audit records an action of the request's principal. A failure to

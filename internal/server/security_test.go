@@ -256,3 +256,39 @@ func TestLockoutIsPerAccountAndAddress(t *testing.T) {
 		t.Errorf("audit log: %d failed sign-ins and %d lock-outs; want 11 and 2", failed, locked)
 	}
 }
+
+// The API-token limiter blocked a client's valid token after five bad
+// ones from its address, and counted a database outage as bad tokens.
+// It now limits per token prefix and address, and never counts the
+// server's own errors (503).
+func TestAPITokenLimiterPerPrefixAndNotOnOutage(t *testing.T) {
+	fs := &faultStore{}
+	ts := startServer(t, "", withFaultStore(fs))
+	good := ts.signUp(t)
+	get := func(tok string) int {
+		resp, _ := ts.do(t, "GET", "/api/v1/runs", nil, map[string]string{"Authorization": "Bearer " + tok})
+		return resp.StatusCode
+	}
+	for i := range 6 {
+		want := http.StatusUnauthorized
+		if i == 5 {
+			want = http.StatusTooManyRequests
+		}
+		if got := get(fmt.Sprintf("rampart_guessing%035d", i)); got != want {
+			t.Errorf("bad token %d: %d; want %d", i, got, want)
+		}
+	}
+	if got := get(good); got != http.StatusOK {
+		t.Errorf("a valid token after bad ones from the same address: %d; want 200", got)
+	}
+	fs.down.Store(true)
+	for i := range 8 {
+		if got := get(good); got != http.StatusServiceUnavailable {
+			t.Errorf("valid token while the database is down (%d): %d; want 503", i, got)
+		}
+	}
+	fs.down.Store(false)
+	if got := get(good); got != http.StatusOK {
+		t.Errorf("valid token once the database is back: %d; want 200 (an outage is not a bad token)", got)
+	}
+}

@@ -54,6 +54,9 @@ type Options struct {
 	AdminPassword string
 	// PasswordParams override the argon2id costs (tests).
 	PasswordParams *auth.Params
+	// Store, when set, is used instead of opening Config's storage (the
+	// server closes it when it stops).
+	Store store.Store
 }
 
 // HashSlots is how many password hashes run at once (64 MiB each with
@@ -128,9 +131,11 @@ func New(ctx context.Context, opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, cfg.StorageSpec())
-	if err != nil {
-		return nil, err
+	st := opt.Store
+	if st == nil {
+		if st, err = store.Open(ctx, cfg.StorageSpec()); err != nil {
+			return nil, err
+		}
 	}
 	s.store = st
 	prm := auth.DefaultParams
