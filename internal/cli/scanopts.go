@@ -154,6 +154,7 @@ func (a *app) scanner(o *collectOpts) *scan.Scanner {
 			Exec:      a.executor(o),
 		},
 		Scan:        sc,
+		Timeout:     o.timeout,
 		Concurrency: o.concurrency,
 		Role:        o.role,
 		Profile:     o.profile,

@@ -114,8 +114,12 @@ func runOne(ctx context.Context, c Collector, t target.Target, env *Env) (f *fac
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			env.Log().Error("collector panicked", "collector", c.Name(), "target", t.Name, "panic", p, "stack", string(debug.Stack()))
-			f, err = nil, fmt.Errorf("internal error (panic): %v", p)
+			stack := debug.Stack()
+			if gp, ok := p.(*Panic); ok { // raised again by Group.Wait: show where it happened
+				stack = gp.Stack
+			}
+			env.Log().Error("collector panicked", "collector", c.Name(), "target", t.Name, "panic", p, "stack", string(stack))
+			f, err = nil, fmt.Errorf("internal error in the %s collector (panic): %v", c.Name(), p)
 		}
 	}()
 	start := time.Now()

@@ -7,9 +7,12 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime/debug"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/facts"
@@ -28,6 +31,10 @@ type Scanner struct {
 	// Scan holds the thresholds and the intrusive flag; Now is set from
 	// Env's clock when the scan starts.
 	Scan facts.Scan
+	// Timeout is the scan's deadline as it was given (--timeout), for
+	// saying why unfinished targets are in error; the deadline itself is
+	// the context's. Zero: the span up to the context's deadline.
+	Timeout time.Duration
 	// Concurrency is how many targets are scanned at once.
 	Concurrency int
 	Exceptions  *waiver.Set
@@ -62,11 +69,15 @@ type done struct {
 	facts    *facts.Facts
 	findings []finding.Finding
 	info     finding.TargetInfo
+	// children are the targets this one leads to (none when it did not
+	// finish).
+	children []target.Target
 }
 
-// Run scans targets and the targets they lead to. When ctx is cancelled,
-// targets not yet started are skipped, those under way end with errors,
-// and the report holds what finished, marked interrupted.
+// Run scans targets and the targets they lead to. When ctx ends (the
+// scan's deadline, an interrupt), every target not finished is still in
+// the report, with its rules in error saying why ("timed out after 2s
+// before this target finished"), and the report is marked interrupted.
 func (s *Scanner) Run(ctx context.Context, targets []target.Target) *Result {
 	now := s.Env.Clock()
 	report := &finding.Report{
@@ -80,7 +91,7 @@ func (s *Scanner) Run(ctx context.Context, targets []target.Target) *Result {
 	sc.Now = now.UTC()
 	s.shareHostLimit()
 
-	results := s.collectAll(ctx, targets, sc, true)
+	results := s.collectAll(ctx, targets, sc, true, time.Now())
 	res := &Result{Report: report}
 	n := 0
 	for _, d := range results {
@@ -115,7 +126,7 @@ func (s *Scanner) Collect(ctx context.Context, targets []target.Target) []*facts
 	sc.Now = s.Env.Clock().UTC()
 	s.shareHostLimit()
 	var out []*facts.Facts
-	for _, d := range s.collectAll(ctx, targets, sc, false) {
+	for _, d := range s.collectAll(ctx, targets, sc, false, time.Now()) {
 		out = append(out, d.facts)
 	}
 	return out
@@ -132,7 +143,7 @@ func (s *Scanner) shareHostLimit() {
 // collectAll works through a queue of targets with bounded concurrency;
 // targets found along the way join the queue. Results come back sorted by
 // target name.
-func (s *Scanner) collectAll(ctx context.Context, targets []target.Target, sc facts.Scan, judge bool) []done {
+func (s *Scanner) collectAll(ctx context.Context, targets []target.Target, sc facts.Scan, judge bool, began time.Time) []done {
 	workers := s.Concurrency
 	if workers < 1 {
 		workers = 4
@@ -159,31 +170,32 @@ func (s *Scanner) collectAll(ctx context.Context, targets []target.Target, sc fa
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var d done
 			select {
 			case sem <- struct{}{}:
+				defer func() { <-sem }()
 			case <-ctx.Done():
-				return
 			}
-			defer func() { <-sem }()
 			if ctx.Err() != nil {
-				return
-			}
-			mu.Lock()
-			started++
-			mu.Unlock()
-			d := s.one(ctx, u, sc, judge)
-			if ctx.Err() != nil {
-				// Cut short by the interrupt (or the scan deadline): not a
-				// finished target, and its half-collected facts would only
-				// turn into errors. The report keeps what finished.
-				return
-			}
-			children := Expand(u.t, d.facts)
-			if judge {
-				d.info = targetInfo(d.t, d.parent, d.facts)
-				if s.DropFacts {
-					d.facts = nil
+				// The deadline passed (or the scan was interrupted) before
+				// this target started: it is in the report, every rule it
+				// would have been judged by in error, never silently gone.
+				d = s.unfinished(u, sc, judge, s.stopReason(ctx, began)+" before this target was scanned")
+			} else {
+				mu.Lock()
+				started++
+				mu.Unlock()
+				d = s.safeOne(ctx, u, sc, judge)
+				if ctx.Err() != nil {
+					// Cut short: whatever its collectors returned may be
+					// partial, so none of it may pass.
+					d = s.unfinished(u, sc, judge, s.stopReason(ctx, began)+" before this target finished")
 				}
+			}
+			children := d.children
+			d.children = nil
+			if judge && s.DropFacts {
+				d.facts = nil
 			}
 			mu.Lock()
 			out = append(out, d)
@@ -203,6 +215,75 @@ func (s *Scanner) collectAll(ctx context.Context, targets []target.Target, sc fa
 	wg.Wait()
 	sort.Slice(out, func(i, j int) bool { return out[i].t.Name < out[j].t.Name })
 	return out
+}
+
+// safeOne is one, with a panic anywhere in collecting, expanding or
+// judging turned into a target whose facts failed: an internal error
+// costs that target its verdicts, never the scan.
+func (s *Scanner) safeOne(ctx context.Context, u unit, sc facts.Scan, judge bool) (d done) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.Env.Log().Error("scanning a target panicked", "target", u.t.Name, "panic", p, "stack", string(debug.Stack()))
+			d = s.unfinished(u, sc, judge, fmt.Sprintf("internal error (panic): %v", p))
+		}
+	}()
+	d = s.one(ctx, u, sc, judge)
+	d.children = Expand(u.t, d.facts)
+	if judge {
+		d.info = targetInfo(d.t, d.parent, d.facts)
+	}
+	return d
+}
+
+// unfinished is a target that could not be scanned to the end, for
+// reason: every fact namespace its kind needs is marked failed with the
+// reason, so each rule that would judge it ends in error (not applicable
+// stays not applicable: profile and kind still decide that).
+func (s *Scanner) unfinished(u unit, sc facts.Scan, judge bool, reason string) done {
+	t := u.t
+	if s.Role != "" {
+		t.Decl.Role = s.Role
+	}
+	if s.Profile != "" {
+		t.Profile = s.Profile
+	}
+	f := &facts.Facts{Target: t.Facts(), Scan: sc}
+	for _, ns := range collect.Expected(t.Kind) {
+		f.SetStatus(ns, facts.Status{State: facts.Failed, Reason: reason})
+	}
+	f.Target.Profiles = profiles(t, f)
+	d := done{unit: unit{t: t, parent: u.parent}, facts: f}
+	if judge {
+		d.findings = rules.Judge(s.Rules, rules.Input{Facts: f, Offers: Offers(t.Kind)})
+		s.Exceptions.Apply(d.findings, sc.Now)
+		d.info = targetInfo(d.t, d.parent, d.facts)
+	}
+	return d
+}
+
+// stopReason says why ctx ended: the scan's deadline, given as the
+// --timeout it came from, or an interrupt.
+func (s *Scanner) stopReason(ctx context.Context, began time.Time) string {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		if s.Timeout > 0 {
+			return "timed out after " + s.Timeout.String() + " (the scan's deadline)"
+		}
+		if dl, ok := ctx.Deadline(); ok {
+			return "timed out after " + roundDuration(dl.Sub(began)) + " (the scan's deadline)"
+		}
+		return "timed out (the scan's deadline)"
+	}
+	return "the scan was interrupted"
+}
+
+// roundDuration prints a timeout the way it was most likely given: the
+// scan starts a moment after its deadline was set, so the measured span is
+// a hair short of it.
+func roundDuration(d time.Duration) string {
+	if d >= time.Second {
+		return d.Round(time.Second).String()
+	}
+	return ((d + time.Millisecond - 1) / time.Millisecond * time.Millisecond).String()
 }
 
 // one collects and (optionally) judges a single target.

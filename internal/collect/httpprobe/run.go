@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
+	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/facts"
 )
 
@@ -41,15 +41,13 @@ func (p *prober) run(ctx context.Context) (*facts.HTTP, error) {
 
 	specs := p.plan()
 	answers := make([]*answer, len(specs))
-	var wg sync.WaitGroup
+	var wg collect.Group
 	for i, s := range specs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			a := p.fetch(ctx, request{method: http.MethodGet, path: s.k.path, follow: true, pageScan: s.notFound})
 			digest(a)
 			answers[i] = a
-		}()
+		})
 	}
 	wg.Wait()
 

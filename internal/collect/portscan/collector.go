@@ -256,11 +256,9 @@ func (c *Collector) identifyAll(ctx context.Context, env *collect.Env, t target.
 	}
 	out := make([]identity, len(open))
 	sem := make(chan struct{}, c.opts.Identify)
-	var wg sync.WaitGroup
+	var wg collect.Group
 	for i, p := range open {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
@@ -268,7 +266,7 @@ func (c *Collector) identifyAll(ctx context.Context, env *collect.Env, t target.
 			}
 			defer func() { <-sem }()
 			out[i] = id.identify(ctx, p)
-		}()
+		})
 	}
 	wg.Wait()
 	return out
@@ -336,13 +334,11 @@ func (c *Collector) discover(ctx context.Context, cs *connectScanner, prefix net
 	var (
 		mu   sync.Mutex
 		live []string
-		wg   sync.WaitGroup
+		wg   collect.Group
 		next atomic.Int64
 	)
 	for range min(len(addrs), max(1, c.opts.Workers/len(discoveryPorts))) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			sub := *cs
 			sub.workers = len(discoveryPorts)
 			for ctx.Err() == nil {
@@ -357,7 +353,7 @@ func (c *Collector) discover(ctx context.Context, cs *connectScanner, prefix net
 					mu.Unlock()
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {

@@ -105,12 +105,10 @@ func (s *connectScanner) scan(ctx context.Context, ip string, ports []int) (conn
 		var (
 			next atomic.Int64
 			mu   sync.Mutex
-			wg   sync.WaitGroup
+			wg   collect.Group
 		)
 		for range min(s.workers, len(ports)) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				// Each worker's dials hang off its own context, so they do
 				// not all contend for the scan context's lock.
 				ctx, cancel := context.WithCancel(ctx)
@@ -159,7 +157,7 @@ func (s *connectScanner) scan(ctx context.Context, ip string, ports []int) (conn
 				res.filtered += local.filtered
 				res.transient += local.transient
 				retry = append(retry, again...)
-			}()
+			})
 		}
 		wg.Wait()
 		return ctx.Err()

@@ -20,7 +20,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -231,13 +230,11 @@ func (c *Collector) hostKeysAndAuth(ctx context.Context, p *probe, timeout time.
 
 	// The other key types, each on a connection of its own, as many at
 	// once as the host's budget allows.
-	var wg sync.WaitGroup
+	var wg collect.Group
 	for i := 1; i < len(types); i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
+		wg.Go(func() {
 			blobs[i] = fetchKey(ctx, p, timeout, rep[types[i]])
-		}(i)
+		})
 	}
 	wg.Wait()
 

@@ -146,11 +146,13 @@ func (c *Collector) Probe(ctx context.Context, t target.Target, env *collect.Env
 		err   error
 	}
 	storeCh := make(chan storeResult, 1)
-	go func() {
+	var bg collect.Group
+	bg.Go(func() {
 		store, err := loadTrustStore(c.roots(), envCABundle(env))
 		storeCh <- storeResult{store, err}
-	}()
+	})
 	res, err := p.run(ctx)
+	bg.Wait()
 	if err != nil {
 		return nil, nil, fmt.Errorf("tls probe %s: %w", addr, err)
 	}

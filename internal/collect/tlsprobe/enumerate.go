@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/tlswire"
 )
 
@@ -197,7 +198,7 @@ func (p *prober) enumerate(ctx context.Context, v tlswire.Version, cands []uint1
 	var (
 		order, third *helloResult
 		orderErr     error
-		wg           sync.WaitGroup
+		wg           collect.Group
 	)
 	wg.Go(func() {
 		order, orderErr = p.suiteHello(ctx, v, append(reversed(rest), second.suite, first.suite))
@@ -285,7 +286,7 @@ func (p *prober) eliminate(ctx context.Context, v tlswire.Version, cands []uint1
 
 func (p *prober) eliminateParts(ctx context.Context, v tlswire.Version, parts [][]uint16, vr *versionResult) error {
 	var mu sync.Mutex
-	var wg sync.WaitGroup
+	var wg collect.Group
 	errs := make([]error, len(parts))
 	for i, part := range parts {
 		wg.Go(func() {

@@ -165,7 +165,7 @@ func (p *prober) run(parent context.Context) (*scanResult, error) {
 		return 0
 	}
 	var (
-		wg     sync.WaitGroup
+		wg     collect.Group
 		mu     sync.Mutex
 		extras []error
 	)

@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/rampart-sec/rampart/internal/certinfo"
+	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/facts"
 )
 
@@ -76,14 +78,19 @@ func (p *product) describeCerts(results []*openResult) (wait func()) {
 	if len(order) == 0 {
 		return func() {}
 	}
-	next := make(chan [32]byte)
-	var wg sync.WaitGroup
+	// Workers take the next certificate by index: no feeder that a
+	// panicked worker could leave blocked.
+	var next atomic.Int64
+	var wg collect.Group
 	workers := min(runtime.GOMAXPROCS(0), len(order))
 	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := range next {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(order) {
+					return
+				}
+				k := order[i]
 				first := todo[k][0]
 				f := certinfo.Facts(first.r.store.Entries[first.i].Chain[0])
 				for _, s := range todo[k] {
@@ -91,13 +98,7 @@ func (p *product) describeCerts(results []*openResult) (wait func()) {
 				}
 				p.certs.put(k, f)
 			}
-		}()
+		})
 	}
-	go func() {
-		for _, k := range order {
-			next <- k
-		}
-		close(next)
-	}()
 	return wg.Wait
 }
