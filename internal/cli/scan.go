@@ -2,10 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -27,6 +27,9 @@ type scanOpts struct {
 	verbose      bool
 	noColor      bool
 	upload       uploadOpts
+	// errorExitCode is the exit code of a scan in which nothing fails at or
+	// above --fail-on but some rules ended in error.
+	errorExitCode int
 }
 
 func (a *app) scanCmd() *cobra.Command {
@@ -69,6 +72,7 @@ ended in error (the scan was incomplete).`,
 	f.StringArrayVar(&o.attestations, "attestations", nil, "attestations file (YAML; repeatable)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list passing and not-applicable findings too (text format)")
 	f.BoolVar(&o.noColor, "no-color", false, "no colours in text output (also: NO_COLOR=1)")
+	f.IntVar(&o.errorExitCode, "error-exit-code", ExitIncomplete, "exit code when nothing fails at or above --fail-on but some rules ended in error (0 to accept an incomplete scan); --fail-on none always exits 0")
 	o.collectOpts.register(cmd)
 	o.ruleOpts.register(cmd)
 	o.upload.register(cmd)
@@ -87,6 +91,9 @@ func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
 	threshold, err := finding.ParseSeverity(o.failOn)
 	if err != nil {
 		return usageErr("--fail-on: %v", err)
+	}
+	if o.errorExitCode < 0 || o.errorExitCode > 125 {
+		return usageErr("--error-exit-code %d: want 0-125", o.errorExitCode)
 	}
 	renderer, err := report.New(o.format, report.Options{Color: a.color(o), Verbose: o.verbose})
 	if err != nil {
@@ -127,6 +134,7 @@ func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
 	}
 	a.logger.Info("scanning", "targets", describeTargets(targets), "rules", len(selected))
 
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	s := a.scanner(&o.collectOpts)
@@ -144,23 +152,45 @@ func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
 	if err := writeOutput(o.output, a.stdout, func(w io.Writer) error { return renderer.Render(w, res.Report) }); err != nil {
 		return exitCode(ExitUsage, err)
 	}
+	scanErr := verdict(res.Report, threshold, o.errorExitCode, interrupted(parent))
 	if o.upload.url != "" {
 		msg, err := o.upload.send(ctx, res.Report, a.getenv)
 		if err != nil {
-			return exitCode(ExitUsage, err)
+			// A failed upload is reported; the exit code stays the scan's
+			// (a pipeline gating on findings must not pass or fail on the
+			// server's mood) unless the upload is required.
+			if o.upload.required {
+				return exitCode(ExitUsage, fmt.Errorf("%w (--upload-required)", err))
+			}
+			fmt.Fprintf(a.stderr, "rampart: %v; the exit code is the scan's (--upload-required to fail on this)\n", err)
+		} else {
+			fmt.Fprintln(a.stderr, "rampart: "+msg)
 		}
-		fmt.Fprintln(a.stderr, "rampart: "+msg)
 	}
-	return verdict(res.Report, threshold)
+	return scanErr
 }
 
-// verdict turns a report into the exit code.
-func verdict(r *finding.Report, threshold finding.Severity) error {
-	if n := len(r.Failing(threshold)); n > 0 {
+// interrupted reports whether the scan was stopped by the user (the
+// context main cancels on SIGINT or SIGTERM), rather than by its deadline.
+func interrupted(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.Canceled)
+}
+
+// verdict turns a report into the exit code: ExitFindings when a finding
+// fails at or above threshold; errorCode when rules ended in error (or
+// the scan was stopped) and nothing fails; 0 otherwise. --fail-on none
+// never fails on findings nor on errors (they are still reported); only
+// a scan the user interrupted still exits errorCode.
+func verdict(r *finding.Report, threshold finding.Severity, errorCode int, stopped bool) error {
+	if len(r.Failing(threshold)) > 0 {
 		return exitCode(ExitFindings, nil)
 	}
-	if r.HasStatus(finding.Error) || r.Interrupted {
-		return exitCode(ExitIncomplete, nil)
+	incomplete := r.HasStatus(finding.Error) || r.Interrupted
+	if stopped || (incomplete && threshold != finding.None) {
+		if errorCode == ExitOK {
+			return nil
+		}
+		return exitCode(errorCode, nil)
 	}
 	return nil
 }
@@ -183,28 +213,4 @@ func readWaivers(path string, known func(string) bool) (*waiver.File, error) {
 		return nil, usageErr("%v", err)
 	}
 	return wf, nil
-}
-
-// writeOutput writes to path (atomically, through a temporary file in the
-// same directory) or to stdout when path is empty or "-".
-func writeOutput(path string, stdout io.Writer, render func(io.Writer) error) error {
-	if path == "" || path == "-" {
-		return render(stdout)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("output: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := render(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("output: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("output: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("output: %w", err)
-	}
-	return nil
 }

@@ -24,12 +24,16 @@ type uploadOpts struct {
 	url       string
 	tokenFile string
 	caFile    string
+	// required makes a failed upload fail the command (exit 2); otherwise
+	// it is reported and the exit code is the scan's.
+	required bool
 }
 
 func (o *uploadOpts) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.url, "upload", "", "after the scan, send the JSON report to this rampart server (https://host:port), with the API token from RAMPART_TOKEN or --token-file")
 	f.StringVar(&o.tokenFile, "token-file", "", "file holding the API token for --upload")
+	f.BoolVar(&o.required, "upload-required", false, "exit 2 when --upload fails (by default a failed upload is reported and the exit code is the scan's)")
 	f.StringVar(&o.caFile, "upload-ca", "", "PEM file of CA certificates to trust for --upload (the server's data_dir/ca.pem)")
 }
 
@@ -67,8 +71,8 @@ func (o *uploadOpts) token(getenv func(string) string) (string, error) {
 // cost a whole scan.
 func (o *uploadOpts) validate(getenv func(string) string) error {
 	if o.url == "" {
-		if o.tokenFile != "" || o.caFile != "" {
-			return usageErr("--token-file and --upload-ca go with --upload")
+		if o.tokenFile != "" || o.caFile != "" || o.required {
+			return usageErr("--token-file, --upload-ca and --upload-required go with --upload")
 		}
 		return nil
 	}

@@ -55,18 +55,27 @@ func TestScanUpload(t *testing.T) {
 	for _, c := range []struct {
 		env  map[string]string
 		args []string
+		code int
 		want string
 	}{
-		{nil, []string{"--upload", base}, "RAMPART_TOKEN"},
-		{map[string]string{"RAMPART_TOKEN": tok}, []string{"--upload", "http://" + ln.Addr().String()}, "https only"},
-		{map[string]string{"RAMPART_TOKEN": "wrong"}, []string{"--upload", base, "--upload-ca", ca}, "401"},
-		{map[string]string{"RAMPART_TOKEN": tok}, []string{"--upload", base}, "certificate"},
-		{nil, []string{"--token-file", filepath.Join(dir, "none")}, "go with --upload"},
+		{nil, []string{"--upload", base}, ExitUsage, "RAMPART_TOKEN"},
+		{map[string]string{"RAMPART_TOKEN": tok}, []string{"--upload", "http://" + ln.Addr().String()}, ExitUsage, "https only"},
+		{nil, []string{"--token-file", filepath.Join(dir, "none")}, ExitUsage, "go with --upload"},
+		{nil, []string{"--upload-required"}, ExitUsage, "go with --upload"},
+		// A failed upload is reported; the exit code stays the scan's
+		// (0 here: --fail-on none), unless the upload is required.
+		{map[string]string{"RAMPART_TOKEN": "wrong"}, []string{"--upload", base, "--upload-ca", ca}, ExitOK, "401"},
+		{map[string]string{"RAMPART_TOKEN": tok}, []string{"--upload", base}, ExitOK, "certificate"},
+		{map[string]string{"RAMPART_TOKEN": "wrong"}, []string{"--upload", base, "--upload-ca", ca, "--upload-required"}, ExitUsage, "401"},
+		{map[string]string{"RAMPART_TOKEN": tok}, []string{"--upload", base, "--upload-required"}, ExitUsage, "certificate"},
 	} {
 		args := append([]string{"scan", product, "-f", "json", "--fail-on", "none"}, c.args...)
 		r := runCLI(t, c.env, false, args...)
-		if r.code != ExitUsage || !strings.Contains(r.stderr, c.want) {
-			t.Errorf("%v: exit %d, stderr %q; want exit 2 mentioning %q", c.args, r.code, r.stderr, c.want)
+		if r.code != c.code || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d mentioning %q", c.args, r.code, r.stderr, c.code, c.want)
+		}
+		if c.code == ExitOK && !strings.Contains(r.stdout, `"schemaVersion"`) {
+			t.Errorf("%v: no report on stdout", c.args)
 		}
 	}
 }
