@@ -47,6 +47,16 @@ func (f *faultStore) Targets(ctx context.Context) ([]store.TargetState, error) {
 	return f.Store.Targets(ctx)
 }
 
+func (f *faultStore) Ping(ctx context.Context) error {
+	if f.down.Load() {
+		return errDBDown
+	}
+	if p, ok := f.Store.(store.Pinger); ok {
+		return p.Ping(ctx)
+	}
+	return nil
+}
+
 // withFaultStore opens the configured store wrapped in a faultStore.
 func withFaultStore(fs *faultStore) func(*Options) {
 	return func(o *Options) {

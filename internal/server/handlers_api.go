@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,6 +47,11 @@ func (s *Server) apiError(w http.ResponseWriter, err error) {
 		return
 	}
 	s.log.Error("api", "err", err)
+	if s.dbErr(context.Background()) != nil {
+		w.Header().Set("Retry-After", "5")
+		writeJSONError(w, http.StatusServiceUnavailable, "the database is unavailable; try again")
+		return
+	}
 	writeJSONError(w, http.StatusInternalServerError, "internal error")
 }
 

@@ -16,7 +16,12 @@ import (
 const maxFormBytes = 16 << 10
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
-	if need, _ := s.setup.Needed(r.Context()); need {
+	need, err := s.setup.Needed(r.Context())
+	if err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
+	if need {
 		http.Redirect(w, r, "/setup", http.StatusSeeOther)
 		return
 	}
@@ -153,7 +158,12 @@ func (s *Server) dummyHash() string {
 }
 
 func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) {
-	if need, _ := s.setup.Needed(r.Context()); !need {
+	need, err := s.setup.Needed(r.Context())
+	if err != nil {
+		s.unavailable(w, r, err)
+		return
+	}
+	if !need {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}

@@ -58,6 +58,7 @@ func (s *Server) routes() []route {
 	return []route{
 		pub("GET /static/", s.pages.Static()),
 		pub("GET /healthz", http.HandlerFunc(s.healthz)),
+		pub("GET /readyz", http.HandlerFunc(s.readyz)),
 		pub("GET /login", http.HandlerFunc(s.loginPage)),
 		pub("POST /login", http.HandlerFunc(s.login)),
 		pub("GET /setup", http.HandlerFunc(s.setupPage)),
@@ -260,7 +261,16 @@ func (s *Server) requireSession(perm auth.Perm, h func(http.ResponseWriter, *htt
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, err := s.sessions.User(r)
 		if err != nil {
-			if need, _ := s.setup.Needed(r.Context()); need {
+			if !noSession(err) {
+				s.unavailable(w, r, err)
+				return
+			}
+			need, err := s.setup.Needed(r.Context())
+			if err != nil {
+				s.unavailable(w, r, err)
+				return
+			}
+			if need {
 				http.Redirect(w, r, "/setup", http.StatusSeeOther)
 				return
 			}
@@ -324,6 +334,11 @@ func (s *Server) requireAPI(perm auth.Perm, h http.HandlerFunc) http.Handler {
 			if !s.formOK(w, r) {
 				return
 			}
+		} else if !noSession(err) {
+			s.log.Error("session lookup", "err", err)
+			w.Header().Set("Retry-After", "5")
+			writeJSONError(w, http.StatusServiceUnavailable, "the database is unavailable; try again")
+			return
 		} else {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="rampart"`)
 			writeJSONError(w, http.StatusUnauthorized, "sign in or send an API token (Authorization: Bearer ...)")
@@ -411,6 +426,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	title := "Something went wrong"
 	if errors.Is(err, store.ErrNotFound) {
 		status, title = http.StatusNotFound, "Not found"
+	} else if s.dbErr(r.Context()) != nil {
+		s.unavailable(w, r, err)
+		return
 	} else {
 		s.log.Error("request", "path", r.URL.Path, "err", err)
 		err = errors.New("the server could not complete the request; see its log")
@@ -423,6 +441,50 @@ func (s *Server) badRequest(w http.ResponseWriter, r *http.Request, title, msg s
 	s.render(w, r, http.StatusBadRequest, "error", web.Page{Title: title, Data: msg})
 }
 
+// noSession reports whether a session lookup failed because the request
+// has no valid session (rather than because the store failed).
+func noSession(err error) bool {
+	return errors.Is(err, auth.ErrNoSession) || errors.Is(err, store.ErrNotFound)
+}
+
+// unavailable answers a page the database could not serve: 503, saying
+// so, rather than sending a signed-in user to the sign-in or setup page.
+func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("database unavailable", "path", r.URL.Path, "err", err)
+	w.Header().Set("Retry-After", "5")
+	s.render(w, r, http.StatusServiceUnavailable, "error", web.Page{Title: "Database unavailable",
+		Data: "rampart cannot reach its database just now, so this page cannot be shown. Try again in a moment; if it lasts, see the server's log."})
+}
+
+// dbErr is nil when the database answers, or why it does not.
+func (s *Server) dbErr(ctx context.Context) error {
+	p, ok := s.store.(store.Pinger)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return p.Ping(ctx)
+}
+
+// healthz is liveness: the process answers (200) and says whether its
+// database does. Restarting the server would not bring a database back,
+// so a database outage does not fail it; /readyz does.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "UP"})
+	db := "UP"
+	if err := s.dbErr(r.Context()); err != nil {
+		db = "DOWN"
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "UP", "database": db})
+}
+
+// readyz is readiness: 200 when the server can serve requests (its
+// database answers), else 503 with the reason.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.dbErr(r.Context()); err != nil {
+		s.log.Warn("not ready", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "DOWN", "database": "DOWN", "error": "the database does not answer"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "UP", "database": "UP"})
 }

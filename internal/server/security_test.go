@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -290,5 +291,51 @@ func TestAPITokenLimiterPerPrefixAndNotOnOutage(t *testing.T) {
 	fs.down.Store(false)
 	if got := get(good); got != http.StatusOK {
 		t.Errorf("valid token once the database is back: %d; want 200 (an outage is not a bad token)", got)
+	}
+}
+
+// With the database down, /healthz said UP and signed-in users were sent
+// to /setup (no user could be counted, so none seemed to exist). Now
+// /healthz reports the database, /readyz fails, and pages and the API say
+// the database is unavailable (503).
+func TestDatabaseDownIsReported(t *testing.T) {
+	fs := &faultStore{}
+	ts := startServer(t, "", withFaultStore(fs))
+	tok := ts.signUp(t)
+	health := func(path string) (int, map[string]string) {
+		resp, body := ts.do(t, "GET", path, nil, nil)
+		var v map[string]string
+		if err := json.Unmarshal([]byte(body), &v); err != nil {
+			t.Fatalf("%s: %d %q", path, resp.StatusCode, body)
+		}
+		return resp.StatusCode, v
+	}
+	if code, v := health("/healthz"); code != 200 || v["database"] != "UP" {
+		t.Errorf("/healthz with the database up: %d %v", code, v)
+	}
+	if code, _ := health("/readyz"); code != 200 {
+		t.Errorf("/readyz with the database up: %d", code)
+	}
+	fs.down.Store(true)
+	if code, v := health("/healthz"); code != 200 || v["database"] != "DOWN" {
+		t.Errorf("/healthz with the database down: %d %v; want 200 saying database DOWN", code, v)
+	}
+	if code, v := health("/readyz"); code != http.StatusServiceUnavailable || v["database"] != "DOWN" {
+		t.Errorf("/readyz with the database down: %d %v; want 503", code, v)
+	}
+	for _, p := range []string{"/", "/findings", "/login", "/setup"} {
+		resp, body := ts.do(t, "GET", p, nil, nil)
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "Database unavailable") {
+			t.Errorf("GET %s with the database down: %d %s; want 503 saying so", p, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	for _, hdr := range []map[string]string{nil, {"Authorization": "Bearer " + tok}} {
+		if resp, _ := ts.do(t, "GET", "/api/v1/targets", nil, hdr); resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("GET /api/v1/targets (%v) with the database down: %d; want 503", hdr, resp.StatusCode)
+		}
+	}
+	fs.down.Store(false)
+	if resp, _ := ts.do(t, "GET", "/", nil, nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("fleet page once the database is back: %d; the session should still work", resp.StatusCode)
 	}
 }

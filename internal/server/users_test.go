@@ -73,7 +73,7 @@ func (ts *testServer) userID(t *testing.T, name string) string {
 // code: a new route or a changed permission fails here until it is
 // decided on purpose.
 var wantPerms = map[string]auth.Perm{
-	"GET /static/": auth.PermPublic, "GET /healthz": auth.PermPublic,
+	"GET /static/": auth.PermPublic, "GET /healthz": auth.PermPublic, "GET /readyz": auth.PermPublic,
 	"GET /login": auth.PermPublic, "POST /login": auth.PermPublic,
 	"GET /setup": auth.PermPublic, "POST /setup": auth.PermPublic,
 	"GET /invite": auth.PermPublic, "POST /invite": auth.PermPublic,

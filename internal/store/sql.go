@@ -25,6 +25,22 @@ var _ Store = (*SQL)(nil)
 // Dialect implements Store.
 func (s *SQL) Dialect() string { return s.dialect }
 
+// Pinger is a store that can tell whether its database answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+var _ Pinger = (*SQL)(nil)
+
+// Ping runs a trivial query.
+func (s *SQL) Ping(ctx context.Context) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT 1`).Scan(&n); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	return nil
+}
+
 // Close implements Store.
 func (s *SQL) Close() error { return s.db.Close() }
 

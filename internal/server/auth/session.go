@@ -13,6 +13,10 @@ import (
 	"github.com/rampart-sec/rampart/internal/store"
 )
 
+// ErrNoSession is returned for a request without a (well-formed)
+// session cookie.
+var ErrNoSession = errors.New("no session")
+
 // CookieName is the session cookie. The __Host- prefix makes browsers
 // insist on Secure, Path=/ and no Domain.
 const CookieName = "__Host-rampart_session"
@@ -52,11 +56,13 @@ func (s *Sessions) Start(ctx context.Context, w http.ResponseWriter, u store.Use
 	return nil
 }
 
-// User returns the signed-in user of r.
+// User returns the signed-in user of r. A request without a session is
+// ErrNoSession, an unknown or expired one store.ErrNotFound; anything
+// else is the store's failure.
 func (s *Sessions) User(r *http.Request) (store.User, error) {
 	c, err := r.Cookie(CookieName)
 	if err != nil || len(c.Value) < 40 || len(c.Value) > 100 {
-		return store.User{}, errors.New("no session")
+		return store.User{}, ErrNoSession
 	}
 	u, err := s.Store.SessionUser(r.Context(), hashID(c.Value), s.now())
 	if err != nil {
