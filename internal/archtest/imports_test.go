@@ -36,6 +36,10 @@ var forbidden = []struct {
 	{"internal/finding", "internal/", "findings depend on the standard library only"},
 	{"internal/facts", "internal/", "facts depend on the standard library only"},
 	{"internal/target", "internal/collect", "targets say what to scan, not how"},
+	{"internal/zone", "internal/collect", "zone judging reads observations and does no I/O"},
+	{"internal/zone", "net", "zone judging does no I/O"},
+	{"internal/zone", "os/exec", "zone judging does no I/O"},
+	{"internal/zone", "internal/store", "zone judging does not store"},
 }
 
 func repoRoot(t *testing.T) string {

@@ -20,6 +20,9 @@ type Inventory struct {
 	// Defaults apply to every entry that does not set the field itself.
 	Defaults Entry   `yaml:"defaults"`
 	Targets  []Entry `yaml:"targets"`
+	// Zones are the network zones scan agents run in (rampart serve with
+	// agents); targets say which zones must and must not reach them.
+	Zones []Zone `yaml:"zones"`
 }
 
 // Entry is one node, endpoint or installation of the inventory.
@@ -48,6 +51,15 @@ type Entry struct {
 	// Ports is the port specification scanned on a bare host: "top" (the
 	// products' and common ports), "1-65535", "22,443,9443-9445".
 	Ports string `yaml:"ports"`
+	// Zones lists the zones that judge this target (default: every zone).
+	Zones []string `yaml:"zones"`
+	// Reach lists which zones must (and may) reach a port or path; every
+	// other zone must not. They add to (and, for the same port or path,
+	// replace) the product profile's defaults.
+	Reach []Reach `yaml:"reach"`
+	// ReachDefaults: false leaves the product profile's default
+	// expectations out.
+	ReachDefaults *bool `yaml:"reach_defaults"`
 
 	line int
 }
@@ -95,7 +107,7 @@ func ParseInventory(r io.Reader, name, base string) (*Inventory, []Target, error
 	if len(inv.Targets) == 0 {
 		return nil, nil, fmt.Errorf("inventory %s: no targets", name)
 	}
-	var probs []string
+	probs := checkZones(inv.Zones, name)
 	var targets []Target
 	names := map[string]int{}
 	deployments := map[string]int{}
@@ -111,6 +123,7 @@ func ParseInventory(r io.Reader, name, base string) (*Inventory, []Target, error
 			at += " (" + e.Name + ")"
 		}
 		ts, p := e.targets(base, deployments[e.Deployment])
+		p = append(p, e.checkReach(inv.Zones)...)
 		for _, msg := range p {
 			probs = append(probs, at+": "+msg)
 		}
@@ -166,6 +179,15 @@ func merge(d, e Entry) Entry {
 	}
 	if e.Ports == "" {
 		e.Ports = d.Ports
+	}
+	if e.Zones == nil {
+		e.Zones = d.Zones
+	}
+	if e.Reach == nil {
+		e.Reach = d.Reach
+	}
+	if e.ReachDefaults == nil {
+		e.ReachDefaults = d.ReachDefaults
 	}
 	return e
 }
@@ -224,6 +246,7 @@ func (e Entry) targets(base string, nodes int) ([]Target, []string) {
 		Role: e.Role, ExpectedPorts: e.ExpectedPorts, AllowedPaths: e.AllowedPaths, ClusterMembers: e.ClusterMembers,
 		BackupLocations: e.BackupLocations, HealthPaths: e.HealthPaths, AllowedSources: e.AllowedSources,
 		Hostname: e.Hostname, MinUpdateLevel: e.MinUpdateLevel, Ports: e.Ports, Nodes: nodes,
+		Zones: e.Zones, Reach: e.Reach, NoReachDefaults: e.ReachDefaults != nil && !*e.ReachDefaults,
 	}
 	if e.BehindProxy != nil {
 		decl.BehindProxy = *e.BehindProxy

@@ -85,6 +85,12 @@ type Declared struct {
 	MinUpdateLevel  int
 	Ports           string // a port specification for Node scans: "top", "1-65535", "22,443"
 	Nodes           int
+	// Zones lists the inventory zones that judge the target (empty: all).
+	Zones []string
+	// Reach are the declared exposure expectations; NoReachDefaults
+	// leaves the product profile's defaults out.
+	Reach           []Reach
+	NoReachDefaults bool
 }
 
 // Address returns host:port for endpoints and nodes ("" otherwise).

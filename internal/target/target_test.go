@@ -146,6 +146,7 @@ func FuzzInventory(f *testing.F) {
 	f.Add("targets:\n  - name: a\n    address: 10.0.0.1\n    ports: top\n")
 	f.Add("defaults: {role: dmz}\ntargets:\n  - {address: \"https://h:1/\", expected_ports: [1, 65535]}\n")
 	f.Add("targets: [{local: true, directory: d, name: x, backup_locations: [/b]}]")
+	f.Add("zones: [{name: dmz, role: dmz}, {name: mgmt, role: management}]\ntargets:\n  - {address: 10.0.0.1, zones: [dmz], reach: [{port: 9443, path: /carbon, from: [mgmt], may: [cluster]}], reach_defaults: false}\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		_, ts, err := ParseInventory(strings.NewReader(s), "fuzz.yaml", "/base")
 		if err == nil && len(ts) == 0 {

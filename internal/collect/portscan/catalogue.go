@@ -197,6 +197,9 @@ func topPorts() []int {
 	return out
 }
 
+// TopPorts returns the ports "top" scans, ascending.
+func TopPorts() []int { return topPorts() }
+
 // hintedProbe is the probe to try first on a port, from the catalogue and
 // the well-known ports; "" means wait for a banner first.
 func hintedProbe(p int) string {
