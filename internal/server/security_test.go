@@ -339,3 +339,42 @@ func TestDatabaseDownIsReported(t *testing.T) {
 		t.Errorf("fleet page once the database is back: %d; the session should still work", resp.StatusCode)
 	}
 }
+
+// Three concurrent POST /setup with one setup token created three
+// admins. Setup is now one transaction that consumes the token.
+func TestConcurrentSetupCreatesOneAdmin(t *testing.T) {
+	ts := startServer(t, "", func(o *Options) { o.PasswordParams = &auth.Params{Memory: 8 * 1024, Time: 1, Threads: 1} })
+	m := setupTokenRE.FindStringSubmatch(ts.notice.String())
+	if m == nil {
+		t.Fatal("no setup token printed")
+	}
+	const n = 3
+	locs := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		b := ts.browser()
+		tok := b.csrf(t)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v := url.Values{"token": {m[1]}, "username": {fmt.Sprint("admin", i)}, "password": {"a long test password"}, "csrf": {tok}}
+			req, _ := http.NewRequest("POST", b.base+"/setup", strings.NewReader(v.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := b.client.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			locs[i] = fmt.Sprint(resp.StatusCode, " ", resp.Header.Get("Location"))
+		}()
+	}
+	wg.Wait()
+	users, err := ts.srv.store.Users(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != 1 {
+		t.Errorf("%d concurrent setups with one token made %d accounts (%v); want 1", n, len(users), locs)
+	}
+}

@@ -99,6 +99,50 @@ func (s *SQL) CreateUser(ctx context.Context, nu NewUser, a Audit) (User, error)
 	return u, nil
 }
 
+// CreateFirstAdmin implements FirstAdmin. The users table is locked for
+// the transaction (SQLite's write transactions are serial; PostgreSQL
+// takes the accounts' advisory lock), so the count cannot change under it.
+func (s *SQL) CreateFirstAdmin(ctx context.Context, setting string, check func(string) error, nu NewUser, a Audit) (User, error) {
+	if nu.Now.IsZero() {
+		nu.Now = time.Now()
+	}
+	u := User{Username: nu.Username, PasswordHash: nu.PasswordHash, Role: nu.Role, CreatedAt: fromMS(ms0(nu.Now))}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockUsers(ctx, tx); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return ErrNotFirst
+		}
+		if check != nil {
+			var v string
+			if err := tx.QueryRowContext(ctx, s.q(`SELECT value FROM settings WHERE key = ?`), setting).Scan(&v); err != nil {
+				return notFound(err, "setting "+setting)
+			}
+			if err := check(v); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM settings WHERE key = ?`), setting); err != nil {
+			return err
+		}
+		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO users (username, password_hash, role, disabled, created_at) VALUES (?, ?, ?, 0, ?) RETURNING id`),
+			nu.Username, nu.PasswordHash, nu.Role, ms0(nu.Now)).Scan(&u.ID)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a)
+	})
+	if err != nil {
+		return u, fmt.Errorf("create first admin %s: %w", nu.Username, err)
+	}
+	return u, nil
+}
+
 // UserByName implements Store.
 func (s *SQL) UserByName(ctx context.Context, username string) (User, error) {
 	u, err := scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE username = ?`), username))

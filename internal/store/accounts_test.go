@@ -360,3 +360,52 @@ func TestMigrationFromV1(t *testing.T) {
 		}
 	})
 }
+
+// Of many concurrent first-admin creations with one setup token, exactly
+// one creates an account: the token is checked and retired, and the
+// account created, in one transaction.
+func TestCreateFirstAdminOnce(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *SQL) {
+		ctx := context.Background()
+		if err := s.SetSetting(ctx, "auth.setup_token", "the-hash"); err != nil {
+			t.Fatal(err)
+		}
+		check := func(v string) error {
+			if v != "the-hash" {
+				return errors.New("wrong token")
+			}
+			return nil
+		}
+		const n = 8
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = s.CreateFirstAdmin(ctx, "auth.setup_token", check,
+					NewUser{Username: fmt.Sprint("admin", i), Role: "admin", PasswordHash: "h"}, Audit{Actor: "system", Action: "user.create", Subject: fmt.Sprint("admin", i)})
+			}()
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, ErrNotFirst), errors.Is(err, ErrNotFound):
+			default:
+				t.Errorf("unexpected error: %v", err)
+			}
+		}
+		if n, _ := s.CountUsers(ctx); ok != 1 || n != 1 {
+			t.Errorf("%d creations succeeded, %d users exist; want 1 and 1", ok, n)
+		}
+		if _, err := s.Setting(ctx, "auth.setup_token"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("the setup token was not retired: %v", err)
+		}
+		if _, err := s.CreateFirstAdmin(ctx, "auth.setup_token", nil, NewUser{Username: "late", Role: "admin", PasswordHash: "h"}, Audit{}); !errors.Is(err, ErrNotFirst) {
+			t.Errorf("a first admin once one exists: %v; want ErrNotFirst", err)
+		}
+	})
+}

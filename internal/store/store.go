@@ -27,8 +27,24 @@ var ErrExists = errors.New("already exists")
 // who can sign in.
 var ErrLastAdmin = errors.New("the last admin cannot be disabled, deleted, demoted or reset")
 
+// ErrNotFirst is returned by CreateFirstAdmin once any user exists.
+var ErrNotFirst = errors.New("a user exists already")
+
+// FirstAdmin creates the first account of an installation.
+type FirstAdmin interface {
+	// CreateFirstAdmin creates the first admin in one transaction: only
+	// while no user exists (else ErrNotFirst), and, when check is set,
+	// only if check accepts the value of the setting named setting (the
+	// one-time setup token's hash; ErrNotFound without one). The setting
+	// is deleted in the same transaction, so of concurrent attempts with
+	// one token exactly one creates an account. a is recorded with it.
+	CreateFirstAdmin(ctx context.Context, setting string, check func(value string) error, u NewUser, a Audit) (User, error)
+}
+
 // Store is what the server needs of its database.
 type Store interface {
+	FirstAdmin
+
 	// SaveRun stores a finished run, updates each target and finding's
 	// history, computes the drift against each target's previous state and
 	// enqueues the alerts that alerts(drift) returns, all in one transaction.

@@ -54,31 +54,48 @@ func (s *Setup) Issue(ctx context.Context) (string, error) {
 	return tok, nil
 }
 
-// Redeem checks the token and creates the first admin.
+// Redeem checks the token and creates the first admin. The check, the
+// token's retirement and the account's creation are one transaction: of
+// concurrent attempts with one token, one creates an admin and the others
+// get ErrSetupDone.
 func (s *Setup) Redeem(ctx context.Context, token, username, password string) (store.User, error) {
 	if need, err := s.Needed(ctx); err != nil {
 		return store.User{}, err
 	} else if !need {
 		return store.User{}, ErrSetupDone
 	}
-	v, err := s.Store.Setting(ctx, setupKey)
-	if err != nil {
-		return store.User{}, errors.New("no setup token is outstanding; restart the server for a new one")
+	want := s.Box.Hash(token)
+	now := s.now()
+	check := func(v string) error {
+		hash, expS, _ := strings.Cut(v, ":")
+		exp, _ := strconv.ParseInt(expS, 10, 64)
+		if subtle.ConstantTimeCompare([]byte(hash), []byte(want)) != 1 {
+			return errWrongToken
+		}
+		if now.Unix() > exp {
+			return errExpiredToken
+		}
+		return nil
 	}
-	hash, expS, _ := strings.Cut(v, ":")
-	exp, _ := strconv.ParseInt(expS, 10, 64)
-	if subtle.ConstantTimeCompare([]byte(hash), []byte(s.Box.Hash(token))) != 1 {
-		return store.User{}, errors.New("wrong setup token")
+	u, err := s.create(ctx, username, password, "with the setup token", check)
+	if errors.Is(err, store.ErrNotFound) {
+		return u, errors.New("no setup token is outstanding; restart the server for a new one")
 	}
-	if s.now().Unix() > exp {
-		return store.User{}, errors.New("the setup token has expired; restart the server for a new one")
-	}
-	return s.CreateAdmin(ctx, username, password, "with the setup token")
+	return u, err
 }
+
+var (
+	errWrongToken   = errors.New("wrong setup token")
+	errExpiredToken = errors.New("the setup token has expired; restart the server for a new one")
+)
 
 // CreateAdmin creates the first admin directly (from a secret given at
 // start) and retires the setup token. how says how (for the audit log).
 func (s *Setup) CreateAdmin(ctx context.Context, username, password, how string) (store.User, error) {
+	return s.create(ctx, username, password, how, nil)
+}
+
+func (s *Setup) create(ctx context.Context, username, password, how string, check func(string) error) (store.User, error) {
 	username = strings.TrimSpace(username)
 	if err := CheckUsername(username); err != nil {
 		return store.User{}, err
@@ -91,12 +108,18 @@ func (s *Setup) CreateAdmin(ctx context.Context, username, password, how string)
 		return store.User{}, err
 	}
 	now := s.now()
-	u, err := s.Store.CreateUser(ctx, store.NewUser{Username: username, Role: string(RoleAdmin), PasswordHash: h, Now: now},
+	u, err := s.Store.CreateFirstAdmin(ctx, setupKey, check, store.NewUser{Username: username, Role: string(RoleAdmin), PasswordHash: h, Now: now},
 		store.Audit{At: now, Actor: "system", Action: "user.create", Subject: username, Detail: "first admin, " + how})
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrNotFirst):
+		return u, ErrSetupDone
+	case errors.Is(err, errWrongToken):
+		return u, errWrongToken
+	case errors.Is(err, errExpiredToken):
+		return u, errExpiredToken
+	case err != nil:
 		return u, fmt.Errorf("create admin: %w", err)
 	}
-	_ = s.Store.DeleteSetting(ctx, setupKey)
 	return u, nil
 }
 
