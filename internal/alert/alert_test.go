@@ -47,7 +47,7 @@ func TestEventsAndRouting(t *testing.T) {
 		{Name: "all", URL: "https://hooks.invalid/x"},
 		{Name: "severe", URL: "https://hooks.invalid/y", MinSeverity: "high", Kinds: []string{KindNewFailure, KindFixed}},
 	}
-	items := Route(evs, dests)
+	items := Route(evs, dests, "test-installation")
 	per := map[string]int{}
 	for _, it := range items {
 		per[it.Destination]++
@@ -79,7 +79,7 @@ func TestFirstRunEvents(t *testing.T) {
 		t.Errorf("generic payload lacks first_run: %s", b)
 	}
 	// Routed like any new failure: kind and severity filters apply.
-	items := Route(evs, []Destination{{Name: "all"}, {Name: "critical", MinSeverity: "critical"}, {Name: "fixes", Kinds: []string{KindFixed}}})
+	items := Route(evs, []Destination{{Name: "all"}, {Name: "critical", MinSeverity: "critical"}, {Name: "fixes", Kinds: []string{KindFixed}}}, "test-installation")
 	if len(items) != 1 || items[0].Destination != "all" {
 		t.Errorf("routed = %+v; want only the unfiltered destination", items)
 	}
@@ -198,7 +198,7 @@ func TestDeliveryWhileDestinationIsDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	items := Route(FromDrift(drift()), []Destination{dest})
+	items := Route(FromDrift(drift()), []Destination{dest}, "test-installation")
 	if _, err := st.Enqueue(ctx, items); err != nil {
 		t.Fatal(err)
 	}
@@ -266,5 +266,37 @@ func TestBackoffGrowsAndIsCapped(t *testing.T) {
 	}
 	if b := d.Backoff(50); b > 36*time.Second {
 		t.Errorf("backoff(50) = %v; want capped near 30s", b)
+	}
+}
+
+// Two installations that raise the same event send different idempotency
+// keys (a receiver shared by two servers must not drop one's alert as a
+// repeat of the other's); one installation always sends the same key.
+func TestKeysAreScopedToTheInstallation(t *testing.T) {
+	evs := FromDrift(drift())
+	dests := []Destination{{Name: "hook"}}
+	a1, a2, b := Route(evs, dests, "install-a"), Route(evs, dests, "install-a"), Route(evs, dests, "install-b")
+	if len(a1) == 0 || len(a1) != len(b) {
+		t.Fatalf("routed %d and %d items", len(a1), len(b))
+	}
+	seen := map[string]bool{}
+	for i := range a1 {
+		if a1[i].Key != a2[i].Key {
+			t.Errorf("one installation, one event, two keys: %s %s", a1[i].Key, a2[i].Key)
+		}
+		if a1[i].Key == b[i].Key {
+			t.Errorf("two installations sent one key %s for %s", a1[i].Key, a1[i].Kind)
+		}
+		if !strings.HasPrefix(a1[i].Key, a1[i].Kind+"-") {
+			t.Errorf("key %s does not start with its kind", a1[i].Key)
+		}
+		var e Event
+		if err := json.Unmarshal(a1[i].Body, &e); err != nil || e.Key != a1[i].Key {
+			t.Errorf("the body carries key %q; the item %q", e.Key, a1[i].Key)
+		}
+		seen[a1[i].Key] = true
+	}
+	if len(seen) != len(a1) {
+		t.Errorf("%d items share %d keys", len(a1), len(seen))
 	}
 }

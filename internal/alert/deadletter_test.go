@@ -90,7 +90,7 @@ func TestDeadLetterAfterRetryWindow(t *testing.T) {
 	clk := newClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 	start := clk.Now()
 	dest := plainDest("hook", "http://"+addr+"/hook")
-	items := Route(FromDrift(drift())[:1], []Destination{dest})
+	items := Route(FromDrift(drift())[:1], []Destination{dest}, "test-installation")
 	items[0].EnqueuedAt = start
 	if _, err := st.Enqueue(ctx, items); err != nil {
 		t.Fatal(err)
@@ -174,7 +174,7 @@ func TestPermanentErrorsDeadLetter(t *testing.T) {
 		add(http.StatusText(code), srv.URL+"/hook")
 	}
 	evs := FromDrift(drift())
-	items := Route(evs, dests)
+	items := Route(evs, dests, "test-installation")
 	// And one for a destination removed from the configuration.
 	items = append(items, store.OutboxItem{Destination: "removed", Key: "k-removed", Kind: KindFixed, Body: []byte(`{}`)})
 	if _, err := st.Enqueue(ctx, items); err != nil {
@@ -241,8 +241,8 @@ func TestPermanentErrorsDeadLetter(t *testing.T) {
 		t.Errorf("delivered %d after the retry; want %d", n, len(evs))
 	}
 	for _, e := range evs {
-		if gone.got(e.Key) != 2 {
-			t.Errorf("%s arrived %d times; want twice (410, then 200)", e.Key, gone.got(e.Key))
+		if k := Scope("test-installation", e.Key); gone.got(k) != 2 {
+			t.Errorf("%s arrived %d times; want twice (410, then 200)", k, gone.got(k))
 		}
 	}
 	stats, _ = st.OutboxStats(ctx)

@@ -108,10 +108,22 @@ func HealthSlow(target, url string, at time.Time, latency, baseline time.Duratio
 		Message: fmt.Sprintf("answered in %d ms; its recent median is %d ms", latency.Milliseconds(), baseline.Milliseconds())}
 }
 
-// Route makes outbox items of events for every destination that wants them.
-func Route(events []Event, dests []Destination) []store.OutboxItem {
+// Scope makes an event's idempotency key unique to one installation:
+// two servers that see the same drift (or a restored copy beside its
+// original) never send a receiver the same key for different deliveries.
+// The same event on the same installation keeps one key.
+func Scope(installation, key string) string {
+	kind, _, _ := strings.Cut(key, "-")
+	h := sha256.Sum256([]byte("rampart/alert-key/v2\x00" + installation + "\x00" + key))
+	return kind + "-" + hex.EncodeToString(h[:12])
+}
+
+// Route makes outbox items of events for every destination that wants
+// them, their keys scoped to the installation (its ID).
+func Route(events []Event, dests []Destination, installation string) []store.OutboxItem {
 	var out []store.OutboxItem
 	for _, e := range events {
+		e.Key = Scope(installation, e.Key)
 		body, err := json.Marshal(e)
 		if err != nil {
 			continue

@@ -68,7 +68,7 @@ func (s *Server) saveRun(ctx context.Context, r *finding.Report, source string, 
 			if onFirstRun == FirstRunFailures {
 				evs = append(evs, alert.FromFirstRun(d)...)
 			}
-			return alert.Route(evs, s.dests)
+			return alert.Route(evs, s.dests, s.installation)
 		})
 	if err == nil {
 		s.wakeAlerts()

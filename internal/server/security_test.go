@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/server/auth"
 )
 
@@ -376,5 +378,38 @@ func TestConcurrentSetupCreatesOneAdmin(t *testing.T) {
 	}
 	if len(users) != 1 {
 		t.Errorf("%d concurrent setups with one token made %d accounts (%v); want 1", n, len(users), locs)
+	}
+}
+
+// Two servers that saw the same drift sent the same idempotency key, so
+// a receiver shared by both dropped one server's alert as a repeat. Keys
+// now include a per-installation ID.
+func TestAlertKeysDifferAcrossInstallations(t *testing.T) {
+	var mu sync.Mutex
+	keys := map[string]int{}
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		keys[r.Header.Get("Idempotency-Key")]++
+		mu.Unlock()
+	}))
+	defer rcv.Close()
+	extra := fmt.Sprintf("alerts:\n  destinations:\n    - {name: rcv, url: %q}\n", rcv.URL+"/hook")
+	t0 := time.Now().UTC().Add(-time.Hour)
+	const a = "https://gw.example.test/"
+	for range 2 {
+		ts := startServer(t, extra)
+		tok := ts.signUp(t)
+		bearer := map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"}
+		for i, st := range []finding.Status{finding.Pass, finding.Fail} {
+			if resp, body := ts.do(t, "POST", "/api/v1/runs", bytes.NewReader(uploadReport(t0.Add(time.Duration(i)*time.Minute), fnd(a, "TLS-001", st, finding.High))), bearer); resp.StatusCode != 201 {
+				t.Fatalf("upload: %d %s", resp.StatusCode, body)
+			}
+		}
+		ts.srv.dispatch.Flush(context.Background())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(keys) != 2 {
+		t.Errorf("two servers' alerts for the same new failure arrived with keys %v; want two different keys", keys)
 	}
 }

@@ -91,6 +91,9 @@ type Server struct {
 	nextRuns map[string]time.Time
 	trigger  chan string
 	dummy    string
+	// installation is this installation's random ID (kept in the store):
+	// alert idempotency keys are scoped to it.
+	installation string
 }
 
 func (s *Server) now() time.Time {
@@ -157,6 +160,10 @@ func New(ctx context.Context, opt Options) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	if s.installation, err = installationID(ctx, st); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := s.ensureAdmin(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -174,6 +181,26 @@ func New(ctx context.Context, opt Options) (*Server, error) {
 
 // Store returns the server's store.
 func (s *Server) Store() store.Store { return s.store }
+
+// installationKey is the setting holding the installation's ID.
+const installationKey = "installation_id"
+
+// installationID returns this installation's ID, made (128 random bits)
+// at first start.
+func installationID(ctx context.Context, st store.Store) (string, error) {
+	id, err := st.Setting(ctx, installationKey)
+	if err == nil && id != "" {
+		return id, nil
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("installation ID: %w", err)
+	}
+	id = secret.Token("")[:22]
+	if err := st.SetSetting(ctx, installationKey, id); err != nil {
+		return "", fmt.Errorf("installation ID: %w", err)
+	}
+	return id, nil
+}
 
 // ensureAdmin creates the first admin from the given secret, or issues a
 // setup token while no user exists.
@@ -246,7 +273,7 @@ func (s *Server) wakeAlerts() {
 
 // raise enqueues events for every destination.
 func (s *Server) raise(ctx context.Context, evs []alert.Event) {
-	items := alert.Route(evs, s.dests)
+	items := alert.Route(evs, s.dests, s.installation)
 	if len(items) == 0 {
 		return
 	}
