@@ -352,10 +352,14 @@ func TestConcurrentSetupCreatesOneAdmin(t *testing.T) {
 	}
 	const n = 3
 	locs := make([]string, n)
+	browsers, toks := make([]*testServer, n), make([]string, n)
+	for i := range n {
+		browsers[i] = ts.browser()
+		toks[i] = browsers[i].csrf(t)
+	}
 	var wg sync.WaitGroup
 	for i := range n {
-		b := ts.browser()
-		tok := b.csrf(t)
+		b, tok := browsers[i], toks[i]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
