@@ -29,23 +29,34 @@ type TLS struct {
 	// Compression is true when the server accepted a TLS compression method.
 	Compression  bool `json:"compression"`
 	FallbackSCSV bool `json:"fallback_scsv"`
-	// Chain is the served certificate chain, leaf first.
+	// Chain is the served certificate chain, leaf first: the first of
+	// Chains, the one the newest protocol version's handshakes showed.
 	Chain []Certificate `json:"chain"`
-	// Trusted: the chain verifies against the system roots or the CA bundle
+	// Trusted: Chain verifies against the system roots or the CA bundle
 	// the user gave; TrustError says why not.
 	Trusted    bool   `json:"trusted"`
 	TrustError string `json:"trust_error,omitempty"`
-	// NameChecked is the host name the leaf was matched against, and
-	// NameMatches whether it matched.
+	// NameChecked is the host name the leaves were matched against, and
+	// NameMatches whether Chain's leaf matched.
 	NameChecked string `json:"name_checked,omitempty"`
 	NameMatches bool   `json:"name_matches"`
+	// Chains are every certificate chain the server presented, Chain
+	// first: a server with an RSA and an ECDSA certificate presents each
+	// to the clients whose suites call for it, and certificate rules judge
+	// them all.
+	Chains []ServedChain `json:"chains"`
+	// ChainError says why no certificate was received (Chains empty): no
+	// handshake was accepted, the Certificate message did not decode, the
+	// TLS 1.3 handshake for it failed.
+	ChainError string `json:"chain_error,omitempty"`
+	// AnonymousOnly: every accepted suite authenticates without a
+	// certificate (anonymous, NULL, PSK, SRP, Kerberos), so none is
+	// presented by design.
+	AnonymousOnly bool `json:"anonymous_only"`
 
 	// CipherOrder says, per version with two or more suites, whose order
 	// decides: "server" or "client".
 	CipherOrder map[string]string `json:"cipher_order"`
-	// OtherChains are further certificate chains the server presented for
-	// other suites (an RSA and an ECDSA certificate, say), leaf first.
-	OtherChains [][]Certificate `json:"other_chains"`
 	// Notes explain what could not be told and why (a version that did not
 	// answer, a check skipped), for the report; rules do not judge them.
 	Notes []string `json:"notes"`
@@ -72,4 +83,24 @@ type CipherSuite struct {
 	Bits           int    `json:"bits"`
 	Export         bool   `json:"export"`
 	ForwardSecrecy bool   `json:"forward_secrecy"`
+}
+
+// ServedChain is one certificate chain a server presented, with how it
+// verifies.
+type ServedChain struct {
+	// Certificates are the chain as served, leaf first, as far as they
+	// parse (Error says why one did not).
+	Certificates []Certificate `json:"certificates"`
+	// ServedWith lists the authentication of the suites whose handshakes
+	// presented it (RSA, ECDSA, DSS), or the protocol (TLSv1.3, SSLv2)
+	// when the suite does not say.
+	ServedWith []string `json:"served_with"`
+	// Trusted: the chain verifies for server use against the system roots
+	// or the CA bundle the user gave; TrustError says why not.
+	Trusted    bool   `json:"trusted"`
+	TrustError string `json:"trust_error,omitempty"`
+	// NameMatches: the leaf is valid for TLS.NameChecked.
+	NameMatches bool `json:"name_matches"`
+	// Error says which certificate of the chain did not parse.
+	Error string `json:"error,omitempty"`
 }

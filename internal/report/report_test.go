@@ -36,6 +36,12 @@ func sampleReport(t *testing.T) *finding.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
+	weakCert := facts.Certificate{
+		Subject: "CN=weak.eval.local,O=Eval Weak Target", Issuer: "CN=weak.eval.local,O=Eval Weak Target",
+		NotBefore: clock.AddDate(0, -1, 0), NotAfter: clock.AddDate(10, 0, 0),
+		KeyType: "RSA", KeyBits: 1024, SignatureAlgorithm: "SHA1-RSA", SelfSigned: true,
+		DNSNames: []string{}, IPAddresses: []string{},
+	}
 	endpoint := &facts.Facts{
 		Target: facts.Target{Name: "https://127.0.0.1:8443/", Kind: "endpoint", Profiles: []string{}},
 		Scan:   facts.DefaultScan(clock),
@@ -49,14 +55,11 @@ func sampleReport(t *testing.T) *finding.Report {
 			DHBits:              1024,
 			SecureRenegotiation: true,
 			ClientRenegotiation: "rejected",
-			Chain: []facts.Certificate{{
-				Subject: "CN=weak.eval.local,O=Eval Weak Target", Issuer: "CN=weak.eval.local,O=Eval Weak Target",
-				NotBefore: clock.AddDate(0, -1, 0), NotAfter: clock.AddDate(10, 0, 0),
-				KeyType: "RSA", KeyBits: 1024, SignatureAlgorithm: "SHA1-RSA", SelfSigned: true,
-				DNSNames: []string{}, IPAddresses: []string{},
-			}},
-			TrustError:  "x509: certificate signed by unknown authority",
-			NameChecked: "127.0.0.1",
+			Chain:               []facts.Certificate{weakCert},
+			TrustError:          "x509: certificate signed by unknown authority",
+			NameChecked:         "127.0.0.1",
+			Chains: []facts.ServedChain{{Certificates: []facts.Certificate{weakCert}, ServedWith: []string{"RSA"},
+				TrustError: "x509: certificate signed by unknown authority"}},
 		},
 		Status: map[string]facts.Status{
 			"http": {State: facts.Failed, Reason: "read 127.0.0.1:8443: connection reset by peer"},

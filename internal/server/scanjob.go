@@ -106,11 +106,10 @@ func observe(f *facts.Facts) store.Observation {
 		seen[c.SHA256] = true
 		o.Certs = append(o.Certs, store.Cert{Subject: c.Subject, SHA256: c.SHA256, NotAfter: c.NotAfter.UTC()})
 	}
-	if f.TLS != nil && len(f.TLS.Chain) > 0 {
-		add(f.TLS.Chain[0])
-		for _, ch := range f.TLS.OtherChains {
-			if len(ch) > 0 {
-				add(ch[0])
+	if f.TLS != nil {
+		for _, ch := range f.TLS.Chains {
+			if len(ch.Certificates) > 0 {
+				add(ch.Certificates[0])
 			}
 		}
 	}

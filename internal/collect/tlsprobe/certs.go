@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"time"
 
@@ -67,22 +68,28 @@ func (p *prober) chain13(ctx context.Context) ([][]byte, error) {
 	defer release()
 	defer c.Close()
 	p.stats.conns.Add(1)
+	// The chain is kept as soon as it arrives: a server that then insists
+	// on a client certificate fails the handshake, but has shown its own.
+	var served [][]byte
 	cfg := &tls.Config{
 		InsecureSkipVerify: true, //nolint:gosec // the prober reads the chain; trust is judged separately.
 		ServerName:         p.sni,
 		MinVersion:         tls.VersionTLS13,
 		MaxVersion:         tls.VersionTLS13,
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			served = raw
+			return nil
+		},
 	}
 	tc := tls.Client(c.Conn, cfg)
-	if err := tc.HandshakeContext(ctx); err != nil {
-		if ctx.Err() == nil && isTimeout(err) {
-			return nil, p.stall("a TLSv1.3 handshake for the certificate began", err)
-		}
-		return nil, fmt.Errorf("TLSv1.3 handshake for the certificate: %w", err)
+	err = tc.HandshakeContext(ctx)
+	switch {
+	case len(served) > 0:
+		return served, nil
+	case err == nil:
+		return nil, errors.New("TLSv1.3 handshake for the certificate: the server sent no certificate")
+	case ctx.Err() == nil && isTimeout(err):
+		return nil, p.stall("a TLSv1.3 handshake for the certificate began", err)
 	}
-	var out [][]byte
-	for _, cert := range tc.ConnectionState().PeerCertificates {
-		out = append(out, cert.Raw)
-	}
-	return out, nil
+	return nil, fmt.Errorf("TLSv1.3 handshake for the certificate: %w", err)
 }

@@ -15,7 +15,7 @@ func (c *Collector) buildFacts(res *scanResult, addr, name, sni string, env *col
 	tf := &facts.TLS{
 		Address: addr, SNI: sni,
 		Versions: []string{}, Suites: []facts.CipherSuite{}, Groups: []string{},
-		Chain: []facts.Certificate{}, OtherChains: [][]facts.Certificate{},
+		Chain: []facts.Certificate{}, Chains: []facts.ServedChain{},
 		CipherOrder: map[string]string{}, Notes: append([]string{}, res.notes...),
 		ClientRenegotiation: res.reneg, ClientRenegotiationNote: res.renegNote,
 		Compression: res.compression, FallbackSCSV: res.fallback,
@@ -31,27 +31,42 @@ func (c *Collector) buildFacts(res *scanResult, addr, name, sni string, env *col
 			tf.Suites = append(tf.Suites, suiteFact("SSLv2", s))
 		}
 	}
-	var chains [][][]byte
-	seen := map[[32]byte]bool{}
-	addChain := func(ders [][]byte) {
-		if len(ders) == 0 || seen[chainKey(ders)] {
+	// Every chain the server presented, from the newest version first:
+	// that is what clients get.
+	var chains []servedChain
+	index := map[[32]byte]int{}
+	addChain := func(ders [][]byte, with string) {
+		if len(ders) == 0 {
 			return
 		}
-		seen[chainKey(ders)] = true
-		chains = append(chains, ders)
+		i, ok := index[chainKey(ders)]
+		if !ok {
+			i = len(chains)
+			index[chainKey(ders)] = i
+			chains = append(chains, servedChain{ders: ders})
+		}
+		if with != "" && !slices.Contains(chains[i].with, with) {
+			chains[i].with = append(chains[i].with, with)
+		}
 	}
-	// Chains from the newest version first: that is what clients get.
+	var certErr error
 	for _, v := range res.offered() {
 		for _, pk := range res.versions[v].picks {
-			addChain(pk.certs)
+			s, _ := c.reg.Lookup(pk.suite)
+			with := s.Auth
+			if v >= tlswire.VersionTLS13 || with == "" || with == "ANY" {
+				with = v.String()
+			}
+			addChain(pk.certs, with)
 			if pk.certErr != nil {
-				status["tls.chain"] = fmt.Errorf("%s certificate message: %w", v, pk.certErr)
+				certErr = fmt.Errorf("%s certificate message: %w", v, pk.certErr)
+				status["tls.chain"] = certErr
 			}
 		}
 	}
-	addChain(res.chain13)
+	addChain(res.chain13, tlswire.VersionTLS13.String())
 	if res.sslv2Cert != nil {
-		addChain([][]byte{res.sslv2Cert})
+		addChain([][]byte{res.sslv2Cert}, "SSLv2")
 	}
 	dh := 0
 	for _, v := range []tlswire.Version{tlswire.VersionSSL30, tlswire.VersionTLS10, tlswire.VersionTLS11, tlswire.VersionTLS12, tlswire.VersionTLS13} {
@@ -97,27 +112,65 @@ func (c *Collector) buildFacts(res *scanResult, addr, name, sni string, env *col
 	if storeErr != nil {
 		status["tls.trusted"] = storeErr
 	}
-	for i, ders := range chains {
-		parsed, err := parseChain(ders)
+	for i, ch := range chains {
+		parsed, err := parseChain(ch.ders)
+		sc := facts.ServedChain{Certificates: chainFacts(parsed), ServedWith: ch.with}
+		if sc.ServedWith == nil {
+			sc.ServedWith = []string{}
+		}
 		if err != nil {
 			status["tls.chain"] = err
+			sc.Error = err.Error()
+		}
+		if len(parsed) > 0 {
+			if err := verify(parsed, store.poolFor(parsed), now); err != nil {
+				sc.TrustError = err.Error()
+			} else {
+				sc.Trusted = true
+			}
+			sc.NameMatches = parsed[0].VerifyHostname(name) == nil
 		}
 		if i == 0 {
-			tf.Chain = chainFacts(parsed)
-			if len(parsed) > 0 {
-				if err := verify(parsed, store.poolFor(parsed), now); err != nil {
-					tf.TrustError = err.Error()
-				} else {
-					tf.Trusted = true
-				}
-				tf.NameMatches = parsed[0].VerifyHostname(name) == nil
-			}
-			continue
+			tf.Chain, tf.Trusted, tf.TrustError, tf.NameMatches = sc.Certificates, sc.Trusted, sc.TrustError, sc.NameMatches
 		}
-		tf.OtherChains = append(tf.OtherChains, chainFacts(parsed))
+		tf.Chains = append(tf.Chains, sc)
+	}
+	tf.AnonymousOnly = len(tf.Suites) > 0
+	for _, s := range tf.Suites {
+		if !slices.Contains(certless, s.Auth) {
+			tf.AnonymousOnly = false
+		}
+	}
+	if len(chains) == 0 {
+		tf.ChainError = chainError(tf, res, certErr)
 	}
 	slices.Sort(tf.Notes)
 	return tf, status
+}
+
+// certless are the authentications that need no certificate.
+var certless = []string{"anon", "NULL", "PSK", "SRP", "KRB5", "ECCPWD"}
+
+// servedChain is one distinct chain and the authentication of the suites
+// it came with.
+type servedChain struct {
+	ders [][]byte
+	with []string
+}
+
+// chainError says why a scan got no certificate.
+func chainError(tf *facts.TLS, res *scanResult, certErr error) string {
+	switch {
+	case certErr != nil:
+		return certErr.Error()
+	case res.chainErr != nil:
+		return res.chainErr.Error()
+	case len(tf.Versions) == 0:
+		return "no handshake was accepted: the server refused every protocol version and suite offered"
+	case tf.AnonymousOnly:
+		return "only suites without certificates are accepted"
+	}
+	return "no handshake showed a Certificate message"
 }
 
 func envCABundle(env *collect.Env) string {

@@ -52,7 +52,9 @@ type scanResult struct {
 	reneg       string
 	renegNote   string
 	chain13     [][]byte
-	notes       []string
+	// chainErr says why chain13 could not be read.
+	chainErr error
+	notes    []string
 }
 
 // offered lists the offered versions (SSLv2 excluded), newest first.
@@ -301,7 +303,7 @@ func (p *prober) run(parent context.Context) (*scanResult, error) {
 	wg.Go(func() {
 		if bestLow(tlswire.VersionTLS12) == 0 && offered(tlswire.VersionTLS13) {
 			c, err := p.chain13(ctx)
-			res.chain13 = c
+			res.chain13, res.chainErr = c, err
 			fail("certificate", err)
 		}
 	})
