@@ -54,6 +54,8 @@ type deps struct {
 	now        func() time.Time
 	getenv     func(string) string
 	isTerminal func(w io.Writer) bool
+	// termWidth is the width of the terminal w is, 0 when it is none.
+	termWidth func(w io.Writer) int
 	// collectors builds the collectors; nil means the build's own list.
 	collectors func() []collect.Collector
 	dialer     collect.Dialer
@@ -66,6 +68,17 @@ func defaultDeps() deps {
 		isTerminal: func(w io.Writer) bool {
 			f, ok := w.(*os.File)
 			return ok && term.IsTerminal(int(f.Fd()))
+		},
+		termWidth: func(w io.Writer) int {
+			f, ok := w.(*os.File)
+			if !ok {
+				return 0
+			}
+			width, _, err := term.GetSize(int(f.Fd()))
+			if err != nil {
+				return 0
+			}
+			return width
 		},
 	}
 }

@@ -74,7 +74,7 @@ func TestExitCodes(t *testing.T) {
 		{"not a product home", []string{"scan", notProduct, "--only", "SEC-001"}, ExitUsage, "", "not a product home"},
 		{"the repository/ of a product home", []string{"scan", filepath.Join(apim, "repository"), "--only", "SEC-001"}, ExitUsage, "", "did you mean " + absPath(t, apim) + "?"},
 		{"ambiguous IPv6 address and port", []string{"scan", "::1:9443"}, ExitUsage, "", "[::1]:9443"},
-		{"unknown format", []string{"scan", apim, "--format", "yaml"}, ExitUsage, "", "text, json, sarif, junit"},
+		{"unknown format", []string{"scan", apim, "--format", "yaml"}, ExitUsage, "", "text, table, json, sarif, junit"},
 		{"unknown flag", []string{"scan", "--bogus"}, ExitUsage, "", "unknown flag"},
 		{"unknown command", []string{"frobnicate"}, ExitUsage, "", "unknown command"},
 		{"bad fail-on", []string{"scan", apim, "--fail-on", "severe"}, ExitUsage, "", "--fail-on"},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -25,6 +26,8 @@ type scanOpts struct {
 	waivers      []string
 	attestations []string
 	verbose      bool
+	quiet        bool
+	severities   []string
 	noColor      bool
 	upload       uploadOpts
 	// errorExitCode is the exit code of a scan in which nothing fails at or
@@ -71,6 +74,8 @@ ended in error (the scan was incomplete).`,
 	f.StringArrayVar(&o.waivers, "waivers", nil, "waivers file (YAML; repeatable)")
 	f.StringArrayVar(&o.attestations, "attestations", nil, "attestations file (YAML; repeatable)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list passing and not-applicable findings too (text format)")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "text and table formats: the summary only (each target's score and the counts)")
+	f.StringSliceVar(&o.severities, "severity", nil, "show only findings of these severities, e.g. high,critical (a display filter: the exit code still follows --fail-on over every finding)")
 	f.BoolVar(&o.noColor, "no-color", false, "no colours in text output (also: NO_COLOR=1)")
 	f.IntVar(&o.errorExitCode, "error-exit-code", ExitIncomplete, "exit code when nothing fails at or above --fail-on but some rules ended in error (0 to accept an incomplete scan); --fail-on none always exits 0")
 	o.collectOpts.register(cmd)
@@ -78,6 +83,7 @@ ended in error (the scan was incomplete).`,
 	o.upload.register(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("format", fixedCompletion(report.Formats()))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", fixedCompletion([]string{"info", "low", "medium", "high", "critical", "none"}))
+	_ = cmd.RegisterFlagCompletionFunc("severity", fixedCompletion([]string{"info", "low", "medium", "high", "critical"}))
 	return cmd
 }
 
@@ -95,7 +101,11 @@ func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
 	if o.errorExitCode < 0 || o.errorExitCode > 125 {
 		return usageErr("--error-exit-code %d: want 0-125", o.errorExitCode)
 	}
-	renderer, err := report.New(o.format, report.Options{Color: a.color(o), Verbose: o.verbose})
+	shown, err := parseSeverities(o.severities)
+	if err != nil {
+		return err
+	}
+	renderer, err := report.New(o.format, report.Options{Color: a.color(o), Verbose: o.verbose, Quiet: o.quiet, Width: a.width(o.output)})
 	if err != nil {
 		return usageErr("--format: %v", err)
 	}
@@ -149,7 +159,7 @@ func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
 	if s.Progress != nil {
 		fmt.Fprint(a.stderr, "\r\x1b[K")
 	}
-	if err := writeOutput(o.output, a.stdout, func(w io.Writer) error { return renderer.Render(w, res.Report) }); err != nil {
+	if err := writeOutput(o.output, a.stdout, func(w io.Writer) error { return renderer.Render(w, res.Report.OnlySeverities(shown)) }); err != nil {
 		return exitCode(ExitUsage, err)
 	}
 	scanErr := verdict(res.Report, threshold, o.errorExitCode, interrupted(parent))
@@ -195,8 +205,35 @@ func verdict(r *finding.Report, threshold finding.Severity, errorCode int, stopp
 	return nil
 }
 
+// parseSeverities reads --severity: severity names, comma-separated.
+func parseSeverities(names []string) ([]finding.Severity, error) {
+	var out []finding.Severity
+	for _, n := range names {
+		s, err := finding.ParseSeverity(strings.ToLower(strings.TrimSpace(n)))
+		if err != nil || s == finding.None {
+			return nil, usageErr("--severity %q: want info, low, medium, high or critical (comma-separated)", n)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// width is the line width of the human formats: $COLUMNS when set, else
+// the terminal's when writing to one, else report.DefaultWidth.
+func (a *app) width(output string) int {
+	if n, err := strconv.Atoi(strings.TrimSpace(a.getenv("COLUMNS"))); err == nil && n > 0 {
+		return n
+	}
+	if (output == "" || output == "-") && a.termWidth != nil {
+		if n := a.termWidth(a.stdout); n > 0 {
+			return n
+		}
+	}
+	return report.DefaultWidth
+}
+
 func (a *app) color(o *scanOpts) bool {
-	if o.noColor || a.getenv("NO_COLOR") != "" || o.format != "text" || (o.output != "" && o.output != "-") {
+	if o.noColor || a.getenv("NO_COLOR") != "" || (o.format != "text" && o.format != "table") || (o.output != "" && o.output != "-") {
 		return false
 	}
 	return a.isTerminal(a.stdout)

@@ -53,6 +53,9 @@ type TargetInfo struct {
 	// port/service ("9443/https"), ascending: what this vantage point
 	// reaches (rampart diff compares them between reports).
 	OpenPorts []string `json:"openPorts,omitempty"`
+	// Score is the target's hardening score (see ScoreOf); absent when no
+	// automated rule could be judged on it.
+	Score *Score `json:"score,omitempty"`
 }
 
 // Summary counts findings.
@@ -96,10 +99,41 @@ func (r *Report) Sort() {
 	})
 }
 
-// Finalize sorts the report and recomputes its summary.
+// Finalize sorts the report, recomputes its summary and scores its
+// targets.
 func (r *Report) Finalize() {
 	r.Sort()
 	r.Summary = Summarize(r.Findings)
+	byTarget := map[string][]Finding{}
+	for _, f := range r.Findings {
+		byTarget[f.Target] = append(byTarget[f.Target], f)
+	}
+	for i := range r.Targets {
+		r.Targets[i].Score = ScoreOf(byTarget[r.Targets[i].Name])
+	}
+}
+
+// OnlySeverities returns a copy of the report that holds only the findings
+// of the given severities (all when none is given), with its summary
+// recomputed. Targets keep the scores of the whole scan: a display filter
+// changes what is shown, not the verdict.
+func (r *Report) OnlySeverities(sevs []Severity) *Report {
+	if len(sevs) == 0 {
+		return r
+	}
+	keep := map[Severity]bool{}
+	for _, s := range sevs {
+		keep[s] = true
+	}
+	out := *r
+	out.Findings = make([]Finding, 0, len(r.Findings))
+	for _, f := range r.Findings {
+		if keep[f.Severity] {
+			out.Findings = append(out.Findings, f)
+		}
+	}
+	out.Summary = Summarize(out.Findings)
+	return &out
 }
 
 // Failing returns the failing findings at or above threshold.

@@ -21,13 +21,19 @@ type Renderer interface {
 type Options struct {
 	// Color enables ANSI colours in the text format.
 	Color bool
-	// Verbose lists passing and not-applicable findings too.
+	// Verbose lists passing and not-applicable findings too, and every
+	// item of long lists.
 	Verbose bool
+	// Width is the line width of the text and table formats (0: 100).
+	Width int
+	// Quiet leaves only the summary (scores and counts) in the text and
+	// table formats.
+	Quiet bool
 }
 
 // Formats lists the formats New accepts.
 func Formats() []string {
-	return []string{"text", "json", "sarif", "junit", "html"}
+	return []string{"text", "table", "json", "sarif", "junit", "html"}
 }
 
 // New returns the renderer for format.
@@ -35,6 +41,8 @@ func New(format string, opt Options) (Renderer, error) {
 	switch format {
 	case "text", "":
 		return Text{Options: opt}, nil
+	case "table":
+		return Table{Options: opt}, nil
 	case "json":
 		return JSON{}, nil
 	case "sarif":

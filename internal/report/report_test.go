@@ -163,8 +163,13 @@ func TestGolden(t *testing.T) {
 		opt          report.Options
 	}{
 		{"report.txt", "text", report.Options{}},
+		{"report-80.txt", "text", report.Options{Width: 80}},
+		{"report-160.txt", "text", report.Options{Width: 160}},
 		{"report-verbose.txt", "text", report.Options{Verbose: true}},
 		{"report-color.txt", "text", report.Options{Color: true}},
+		{"report-quiet.txt", "text", report.Options{Quiet: true, Width: 80}},
+		{"report-table-80.txt", "table", report.Options{Width: 80}},
+		{"report-table-160.txt", "table", report.Options{Width: 160}},
 		{"report.json", "json", report.Options{}},
 		{"report.sarif", "sarif", report.Options{}},
 		{"report.junit.xml", "junit", report.Options{}},
@@ -193,7 +198,7 @@ func TestTextShowsWhatMatters(t *testing.T) {
 }
 
 func TestUnknownFormat(t *testing.T) {
-	if _, err := report.New("yaml", report.Options{}); err == nil || !strings.Contains(err.Error(), "text, json, sarif, junit") {
+	if _, err := report.New("yaml", report.Options{}); err == nil || !strings.Contains(err.Error(), "text, table, json, sarif, junit") {
 		t.Fatalf("want an error listing the formats, got %v", err)
 	}
 }
