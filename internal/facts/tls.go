@@ -55,8 +55,14 @@ type TLS struct {
 	AnonymousOnly bool `json:"anonymous_only"`
 
 	// CipherOrder says, per version with two or more suites, whose order
-	// decides: "server" or "client".
+	// decides: "server" (the server kept its first choice when the client
+	// reversed its list) or "client".
 	CipherOrder map[string]string `json:"cipher_order"`
+	// CBCFirst is, per version below TLS 1.3 that accepts both AEAD and
+	// CBC suites, the suite the server chose from a hello listing every
+	// accepted CBC suite before every accepted AEAD suite: an AEAD choice
+	// shows the server enforces AEAD whatever the client prefers.
+	CBCFirst []CBCFirstChoice `json:"cbc_first"`
 	// Notes explain what could not be told and why (a version that did not
 	// answer, a check skipped), for the report; rules do not judge them.
 	Notes []string `json:"notes"`
@@ -103,4 +109,14 @@ type ServedChain struct {
 	NameMatches bool `json:"name_matches"`
 	// Error says which certificate of the chain did not parse.
 	Error string `json:"error,omitempty"`
+}
+
+// CBCFirstChoice is the server's pick from a hello that prefers CBC.
+type CBCFirstChoice struct {
+	Version string `json:"version"`
+	// Chosen is the suite's name and Mode its mode (AEAD or CBC); both are
+	// empty when Error says why the hello got no choice.
+	Chosen string `json:"chosen"`
+	Mode   string `json:"mode"`
+	Error  string `json:"error,omitempty"`
 }

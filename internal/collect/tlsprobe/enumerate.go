@@ -48,6 +48,9 @@ type versionResult struct {
 	sawAlert bool
 	// onPick, when set, sees every accepting ServerHello as it comes.
 	onPick func(*helloResult)
+	// cbcFirst is the server's choice when CBC suites are listed before
+	// AEAD ones (nil when the version does not accept both).
+	cbcFirst *cbcFirstResult
 }
 
 func (vr *versionResult) add(r *helloResult) {

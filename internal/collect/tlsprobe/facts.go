@@ -16,7 +16,7 @@ func (c *Collector) buildFacts(res *scanResult, addr, name, sni string, env *col
 		Address: addr, SNI: sni,
 		Versions: []string{}, Suites: []facts.CipherSuite{}, Groups: []string{},
 		Chain: []facts.Certificate{}, Chains: []facts.ServedChain{},
-		CipherOrder: map[string]string{}, Notes: append([]string{}, res.notes...),
+		CipherOrder: map[string]string{}, CBCFirst: []facts.CBCFirstChoice{}, Notes: append([]string{}, res.notes...),
 		ClientRenegotiation: res.reneg, ClientRenegotiationNote: res.renegNote,
 		Compression: res.compression, FallbackSCSV: res.fallback,
 		NameChecked: name,
@@ -81,6 +81,16 @@ func (c *Collector) buildFacts(res *scanResult, addr, name, sni string, env *col
 		}
 		if vr.serverPref != nil {
 			tf.CipherOrder[v.String()] = map[bool]string{true: "server", false: "client"}[*vr.serverPref]
+		}
+		if cf := vr.cbcFirst; cf != nil {
+			choice := facts.CBCFirstChoice{Version: v.String()}
+			if cf.err != nil {
+				choice.Error = cf.err.Error()
+			} else {
+				s, _ := c.reg.Lookup(cf.chosen)
+				choice.Chosen, choice.Mode = s.Name, s.Mode
+			}
+			tf.CBCFirst = append(tf.CBCFirst, choice)
 		}
 		for _, pk := range vr.picks {
 			if pk.ske != nil && pk.ske.Kind == "dh" && (dh == 0 || pk.ske.DHBits < dh) {

@@ -196,6 +196,9 @@ func (p *prober) run(parent context.Context) (*scanResult, error) {
 			defer o.setKnown(false) // on errors and refusals
 			defer o.setGroup(0)
 			o.vr, o.err = p.enumerate(ctx, v, cands, o.setKnown)
+			if o.err == nil {
+				o.vr.cbcFirst = p.cbcFirst(ctx, o.vr)
+			}
 		})
 	}
 

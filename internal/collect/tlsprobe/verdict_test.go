@@ -186,3 +186,35 @@ func TestTLS13ClientAuthChain(t *testing.T) {
 		t.Fatalf("chains %+v, want the served RSA-2048 leaf and CA from TLS 1.3", tf.Chains)
 	}
 }
+
+// TestTLS006GoServer: Go's crypto/tls ranks its suites itself (AEAD first)
+// but lets the client choose between suites it ranks alike (AES-GCM and
+// ChaCha20), so the order test says "client". A client that lists CBC
+// suites first still gets AEAD: TLS-006 passes and says what was seen.
+func TestTLS006GoServer(t *testing.T) {
+	pki := newPKI(t, false)
+	port := goServer(t, "tcp4", &tls.Config{Certificates: []tls.Certificate{pki.leaf}, MaxVersion: tls.VersionTLS12,
+		CipherSuites: []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305,
+			tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA}})
+	tg := endpoint("localhost", port, "https")
+	tf := probe(t, tg, &collect.Env{}, Options{})
+	if len(tf.CBCFirst) != 1 || tf.CBCFirst[0].Mode != "AEAD" {
+		t.Fatalf("cbc_first %+v, want an AEAD choice at TLS 1.2", tf.CBCFirst)
+	}
+	t.Logf("cipher order %v, cbc_first %+v", tf.CipherOrder, tf.CBCFirst)
+	got := judgeTLS(t, tg, tf)
+	wantStatus(t, got, "TLS-006", finding.Pass, "a client that lists its CBC suites first still gets TLS_ECDHE_RSA_WITH_")
+	if tf.CipherOrder["TLSv1.2"] == "client" {
+		wantStatus(t, got, "TLS-006", finding.Pass, "lets the client choose among suites it ranks alike")
+	}
+}
+
+// TestTLS006EvalWeak: the weak nginx follows the client's order
+// (ssl_prefer_server_ciphers off), so a client preferring CBC gets CBC.
+func TestTLS006EvalWeak(t *testing.T) {
+	requireEvalTarget(t, "127.0.0.1:8443")
+	tg := endpoint("127.0.0.1", 8443, "https")
+	tf := probe(t, tg, &collect.Env{}, Options{})
+	got := judgeTLS(t, tg, tf)
+	wantStatus(t, got, "TLS-006", finding.Fail, "a client that lists its CBC suites first gets", "at TLSv1.2: the server follows the client's order")
+}
