@@ -34,7 +34,13 @@ func Kinds() []string {
 // Destination is one webhook.
 type Destination struct {
 	Name string `yaml:"name"`
-	URL  string `yaml:"url"`
+	// URL (or URLFile, a file holding it) is where alerts are posted. It
+	// may be a credential (a Slack-style path, a token in the query): the
+	// server keeps it encrypted in its store, shows it to admins only and
+	// redacts it everywhere else. With neither, the URL stored at an
+	// earlier start is used.
+	URL     string `yaml:"url"`
+	URLFile string `yaml:"url_file"`
 	// Format is generic (default) or slack.
 	Format string `yaml:"format"`
 	// Secret (or SecretFile) is the HMAC-SHA256 key for the
@@ -56,14 +62,13 @@ func (d *Destination) Validate() error {
 	if d.Name == "" {
 		probs = append(probs, "needs a name")
 	}
-	u, err := url.Parse(d.URL)
 	switch {
-	case err != nil || u.Host == "":
-		probs = append(probs, fmt.Sprintf("url %q is not a URL", d.URL))
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-	default:
-		probs = append(probs, fmt.Sprintf("url %q: want https:// (plain http only to a loopback receiver)", d.URL))
+	case d.URL != "" && d.URLFile != "":
+		probs = append(probs, "give url or url_file, not both")
+	case d.URL != "":
+		if err := CheckURL(d.URL); err != nil {
+			probs = append(probs, err.Error())
+		}
 	}
 	if d.Format == "" {
 		d.Format = "generic"
@@ -88,6 +93,38 @@ func (d *Destination) Validate() error {
 		return fmt.Errorf("%s", strings.Join(probs, "; "))
 	}
 	return nil
+}
+
+// CheckURL checks a destination URL: https, or plain http to a loopback
+// receiver. Its messages show the URL redacted.
+func CheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Host == "":
+		return fmt.Errorf("url %s is not a URL", RedactURL(raw))
+	case u.Scheme == "https":
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	default:
+		return fmt.Errorf("url %s: want https:// (plain http only to a loopback receiver)", RedactURL(raw))
+	}
+	return nil
+}
+
+// LoadURL returns the destination's URL from URL or URLFile ("" with
+// neither).
+func (d *Destination) LoadURL() (string, error) {
+	if d.URLFile == "" {
+		return d.URL, nil
+	}
+	b, err := os.ReadFile(d.URLFile)
+	if err != nil {
+		return "", fmt.Errorf("destination %s url: %w", d.Name, err)
+	}
+	u := strings.TrimSpace(string(b))
+	if err := CheckURL(u); err != nil {
+		return "", fmt.Errorf("destination %s url_file: %w", d.Name, err)
+	}
+	return u, nil
 }
 
 // LoadSecret returns the destination's secret from Secret or SecretFile.

@@ -3,6 +3,7 @@ package alert
 import (
 	"bytes"
 	"context"
+	"errors"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/tls"
@@ -76,8 +77,22 @@ func NewWebhook(d Destination, secret []byte, userAgent string) (*Webhook, error
 
 // Deliver sends one event body (the generic JSON of an Event). A 4xx
 // answer other than 408 and 429, or an event that cannot be rendered, is
-// a PermanentError.
+// a PermanentError. The error's text never holds the destination's URL
+// (it may be a credential): it goes to the log, the outbox and the
+// dashboard.
 func (w *Webhook) Deliver(ctx context.Context, kind, key string, eventJSON []byte) error {
+	err := w.deliver(ctx, kind, key, eventJSON)
+	if err == nil {
+		return nil
+	}
+	var p *PermanentError
+	if errors.As(err, &p) {
+		return &PermanentError{newRedacted(p.Err, w.Dest.URL)}
+	}
+	return newRedacted(err, w.Dest.URL)
+}
+
+func (w *Webhook) deliver(ctx context.Context, kind, key string, eventJSON []byte) error {
 	var e Event
 	if err := json.Unmarshal(eventJSON, &e); err != nil {
 		return &PermanentError{fmt.Errorf("event %s: %w", key, err)}

@@ -225,7 +225,7 @@ func ParseConfig(data []byte, name string) (*Config, error) {
 	dests := map[string]bool{}
 	for i := range c.Alerts.Destinations {
 		d := &c.Alerts.Destinations[i]
-		d.SecretFile, d.CAFile = c.path(d.SecretFile), c.path(d.CAFile)
+		d.SecretFile, d.CAFile, d.URLFile = c.path(d.SecretFile), c.path(d.CAFile), c.path(d.URLFile)
 		if err := d.Validate(); err != nil {
 			add("alerts.destinations[%d]: %v", i, err)
 		}

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/alert"
+	"github.com/rampart-sec/rampart/internal/server/auth"
 	"github.com/rampart-sec/rampart/internal/store"
 	"github.com/rampart-sec/rampart/internal/web"
 )
@@ -24,16 +26,41 @@ func alertRows(items []store.OutboxItem) []alertRow {
 	for _, it := range items {
 		var e alert.Event
 		_ = json.Unmarshal(it.Body, &e)
+		// Errors stored before URLs were redacted at delivery.
+		it.LastError = alert.ScrubURLs(it.LastError)
 		out = append(out, alertRow{OutboxItem: it, Title: e.Title, Target: e.Target})
 	}
 	return out
 }
 
+// destRow is a destination as the alerts page shows it: its URL in full
+// to admins only (it may be a credential), redacted to others.
+type destRow struct {
+	Name, Format, URL, Kinds, MinSeverity string
+}
+
+func (s *Server) destRows(admin bool) []destRow {
+	out := make([]destRow, 0, len(s.dests))
+	for _, d := range s.dests {
+		u := alert.RedactURL(d.URL)
+		if admin {
+			u = d.URL
+		}
+		kinds := strings.Join(d.Kinds, ", ")
+		if kinds == "" {
+			kinds = "all"
+		}
+		out = append(out, destRow{Name: d.Name, Format: d.Format, URL: u, Kinds: kinds, MinSeverity: d.MinSeverity})
+	}
+	return out
+}
+
 type alertsView struct {
-	Stats    store.OutboxStats
-	Dead     []alertRow
-	Retrying []alertRow
-	RetryFor time.Duration
+	Destinations []destRow
+	Stats        store.OutboxStats
+	Dead         []alertRow
+	Retrying     []alertRow
+	RetryFor     time.Duration
 }
 
 // pageLimit bounds the alert lists on the page.
@@ -41,7 +68,8 @@ const pageLimit = 200
 
 func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int, ok, flash string) {
 	ctx := r.Context()
-	v := alertsView{RetryFor: s.cfg.Alerts.RetryFor}
+	p, _ := principalOf(r)
+	v := alertsView{RetryFor: s.cfg.Alerts.RetryFor, Destinations: s.destRows(p.Role == auth.RoleAdmin)}
 	var err error
 	if v.Stats, err = s.store.OutboxStats(ctx); err != nil {
 		s.fail(w, r, err)
@@ -191,7 +219,7 @@ func (s *Server) apiAlerts(w http.ResponseWriter, r *http.Request) {
 	out := make([]apiAlert, 0, len(items))
 	for _, it := range items {
 		a := apiAlert{ID: it.ID, Destination: it.Destination, Key: it.Key, Kind: it.Kind, State: it.State, CreatedAt: it.CreatedAt, EnqueuedAt: it.EnqueuedAt,
-			Attempts: it.Attempts, DeliveredAt: it.DeliveredAt, DeadAt: it.DeadAt, LastError: it.LastError, Event: json.RawMessage(it.Body)}
+			Attempts: it.Attempts, DeliveredAt: it.DeliveredAt, DeadAt: it.DeadAt, LastError: alert.ScrubURLs(it.LastError), Event: json.RawMessage(it.Body)}
 		if !json.Valid(it.Body) {
 			a.Event = json.RawMessage("null")
 		}

@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/server/auth"
+	"github.com/rampart-sec/rampart/internal/store"
 )
 
 // Regression tests of the holes a penetration test found (issue 12). Each
@@ -415,5 +419,95 @@ func TestAlertKeysDifferAcrossInstallations(t *testing.T) {
 	defer mu.Unlock()
 	if len(keys) != 2 {
 		t.Errorf("two servers' alerts for the same new failure arrived with keys %v; want two different keys", keys)
+	}
+}
+
+// A webhook URL that is itself a credential (a Slack-style path, a token
+// in the query) was shown to viewers on the alerts page and in the API's
+// last_error, and written to the log and the outbox: Go's HTTP client
+// puts the URL in its errors. It is now kept encrypted in the store,
+// shown to admins only, and redacted everywhere else.
+func TestWebhookURLIsNotShownToViewers(t *testing.T) {
+	const secret = "XsecretpathX"
+	// One receiver that answers 500 and echoes the request (path and
+	// query), one address nobody listens on.
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "cannot take "+r.URL.RequestURI(), http.StatusInternalServerError)
+	}))
+	defer echo.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	echoURL := echo.URL + "/services/T0/B0/" + secret + "?token=" + secret + "q"
+	deadURL := "http://" + closed + "/hooks/" + secret + "d?token=" + secret + "t"
+	logs := &syncBuffer{}
+	extra := fmt.Sprintf("alerts:\n  destinations:\n    - {name: chat, url: %q, format: slack}\n    - {name: ops, url: %q}\n", echoURL, deadURL)
+	ts := startServer(t, extra, func(o *Options) {
+		o.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	tok := ts.signUp(t)
+	bearer := map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"}
+	t0 := time.Now().UTC().Add(-time.Hour)
+	const a = "https://gw.example.test/"
+	for i, st := range []finding.Status{finding.Pass, finding.Fail} {
+		if resp, body := ts.do(t, "POST", "/api/v1/runs", bytes.NewReader(uploadReport(t0.Add(time.Duration(i)*time.Minute), fnd(a, "TLS-001", st, finding.High))), bearer); resp.StatusCode != 201 {
+			t.Fatalf("upload: %d %s", resp.StatusCode, body)
+		}
+	}
+	ctx := context.Background()
+	ts.srv.dispatch.Flush(ctx)
+	items, err := ts.srv.store.Outbox(ctx, store.OutboxPending, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tried := 0
+	for _, it := range items {
+		if it.Attempts > 0 {
+			tried++
+		}
+		if strings.Contains(it.LastError, secret) {
+			t.Errorf("the outbox keeps the URL in last_error: %q", it.LastError)
+		}
+	}
+	if tried != 2 {
+		t.Fatalf("%d items were tried; want one per destination", tried)
+	}
+	// The viewer's alerts page and the API.
+	_, body := ts.form(t, "/users", url.Values{"username": {"vic"}, "role": {"viewer"}})
+	vic := ts.browser()
+	if resp, _ := vic.redeem(t, inviteLink(t, body), "viewer password 1"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatal("viewer setup")
+	}
+	resp, page := vic.do(t, "GET", "/alerts", nil, nil)
+	if resp.StatusCode != 200 || !strings.Contains(page, "Being retried") {
+		t.Fatalf("viewer's alerts page: %d", resp.StatusCode)
+	}
+	_, api := vic.do(t, "GET", "/api/v1/alerts?state=pending", nil, nil)
+	if !strings.Contains(api, "last_error") {
+		t.Fatalf("the API shows no last_error: %s", api)
+	}
+	viewerToken, err := ts.srv.IssueTokenWithRole(ctx, "viewer-token", "vic", auth.RoleViewer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, api2 := ts.browser().do(t, "GET", "/api/v1/alerts?state=pending", nil, map[string]string{"Authorization": "Bearer " + viewerToken})
+	for what, text := range map[string]string{"viewer's alerts page": page, "API last_error (session)": api, "API (token)": api2, "log": logs.String()} {
+		if strings.Contains(text, secret) {
+			t.Errorf("the %s shows the webhook URL's secret part", what)
+		}
+	}
+	// The admin sees the URLs in full.
+	if _, page := ts.do(t, "GET", "/alerts", nil, nil); !strings.Contains(page, html.EscapeString(echoURL)) {
+		t.Errorf("the admin's alerts page does not show the destination's URL")
+	}
+	// Kept encrypted in the store: no setting holds it in clear.
+	for _, k := range []string{"alert.url.chat", "alert.url.ops"} {
+		v, err := ts.srv.store.Setting(ctx, k)
+		if err != nil || strings.Contains(v, secret) || !strings.HasPrefix(v, "v1:") {
+			t.Errorf("setting %s = %q, %v; want the URL sealed", k, v, err)
+		}
 	}
 }

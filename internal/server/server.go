@@ -228,32 +228,30 @@ func (s *Server) ensureAdmin(ctx context.Context) error {
 	return nil
 }
 
-// setupAlerts builds the webhooks. A destination's secret is sealed into
-// the store, so it can be removed from the configuration afterwards.
+// setupAlerts builds the webhooks. A destination's URL and secret are
+// sealed into the store (AES-256-GCM under the secrets key), so they can
+// be removed from the configuration afterwards.
 func (s *Server) setupAlerts(ctx context.Context) error {
-	s.dests = s.cfg.Alerts.Destinations
+	s.dests = append([]alert.Destination(nil), s.cfg.Alerts.Destinations...)
 	senders := map[string]alert.Deliverer{}
-	for _, d := range s.dests {
-		sec, err := d.LoadSecret()
+	for i := range s.dests {
+		d := &s.dests[i]
+		u, err := s.sealed(ctx, "alert.url."+d.Name, d.LoadURL)
 		if err != nil {
-			return err
+			return fmt.Errorf("destination %s: %w", d.Name, err)
 		}
-		label := "alert.secret." + d.Name
-		if sec != "" {
-			if err := s.store.SetSetting(ctx, label, s.box.Seal(label, []byte(sec))); err != nil {
-				return err
-			}
-		} else if sealed, err := s.store.Setting(ctx, label); err == nil {
-			b, err := s.box.Open(label, sealed)
-			if err != nil {
-				return fmt.Errorf("destination %s: %w", d.Name, err)
-			}
-			sec = string(b)
+		if u == "" {
+			return fmt.Errorf("destination %s: no url or url_file, and none stored at an earlier start", d.Name)
+		}
+		d.URL, d.URLFile = u, ""
+		sec, err := s.sealed(ctx, "alert.secret."+d.Name, d.LoadSecret)
+		if err != nil {
+			return fmt.Errorf("destination %s secret: %w", d.Name, err)
 		}
 		if sec == "" {
 			s.log.Warn("alert destination has no secret: deliveries are not signed", "destination", d.Name)
 		}
-		wh, err := alert.NewWebhook(d, []byte(sec), "rampart/"+s.opt.Version)
+		wh, err := alert.NewWebhook(*d, []byte(sec), "rampart/"+s.opt.Version)
 		if err != nil {
 			return err
 		}
@@ -262,6 +260,28 @@ func (s *Server) setupAlerts(ctx context.Context) error {
 	s.dispatch = &alert.Dispatcher{Store: s.store, Destinations: senders, Now: s.now, Logger: s.log,
 		Wake: make(chan struct{}, 1), Observe: s.metrics.Alert, RetryFor: s.cfg.Alerts.RetryFor}
 	return nil
+}
+
+// sealed returns a value given in the configuration (load), keeping it
+// encrypted in the store under label; without one it returns the value
+// stored at an earlier start ("" if none).
+func (s *Server) sealed(ctx context.Context, label string, load func() (string, error)) (string, error) {
+	v, err := load()
+	if err != nil {
+		return "", err
+	}
+	if v != "" {
+		return v, s.store.SetSetting(ctx, label, s.box.Seal(label, []byte(v)))
+	}
+	stored, err := s.store.Setting(ctx, label)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	b, err := s.box.Open(label, stored)
+	return string(b), err
 }
 
 func (s *Server) wakeAlerts() {
