@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
@@ -176,6 +177,54 @@ func BenchmarkOpenSSHKex(b *testing.B) {
 				if err != nil || f.SSH.AuthError != "" {
 					b.Fatal(err, f.SSH.AuthError)
 				}
+			}
+		})
+	}
+}
+
+// TestOpenSSHChaCha20Only: an OpenSSH server that offers only
+// chacha20-poly1305@openssh.com (as tinyssh does) completes a session with
+// rampart, so the "none" request tells the methods and SSH-003 is judged;
+// without a banner SSH-004 fails, whatever the software.
+func TestOpenSSHChaCha20Only(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		conf     []string
+		methods  []string
+		ssh003   finding.Status
+		banner   bool
+		ssh004   finding.Status
+		contains string
+	}{
+		{"passwords, no banner", []string{"PasswordAuthentication yes"}, []string{"publickey", "password"}, finding.Fail, false, finding.Fail, "sends no banner"},
+		{"keys only, banner", []string{"PasswordAuthentication no", "Banner BANNER"}, []string{"publickey"}, finding.Pass, true, finding.Pass, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			banner := filepath.Join(t.TempDir(), "banner.txt")
+			if err := os.WriteFile(banner, []byte("Authorized use only.\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			conf := []string{"Ciphers chacha20-poly1305@openssh.com"}
+			for _, l := range tc.conf {
+				conf = append(conf, strings.ReplaceAll(l, "BANNER", banner))
+			}
+			addr := openSSHD(t, conf...)
+			got := collectSSH(t, New(Options{}), "ssh://"+addr)
+			if !slices.Equal(got.Ciphers, []string{"chacha20-poly1305@openssh.com"}) {
+				t.Fatalf("ciphers %v", got.Ciphers)
+			}
+			if got.AuthError != "" || got.HostKeysError != "" {
+				t.Fatalf("auth error %q, host keys error %q", got.AuthError, got.HostKeysError)
+			}
+			if !slices.Equal(got.AuthMethods, tc.methods) {
+				t.Errorf("auth methods %v, want %v", got.AuthMethods, tc.methods)
+			}
+			if (got.PreAuthBanner != "") != tc.banner {
+				t.Errorf("banner %q", got.PreAuthBanner)
+			}
+			st := judge(t, endpoint(t, "ssh://"+addr), got)
+			if st["SSH-003"].Status != tc.ssh003 || st["SSH-004"].Status != tc.ssh004 || !strings.Contains(st["SSH-004"].Message, tc.contains) {
+				t.Errorf("SSH-003 %s (%s), SSH-004 %s (%s)", st["SSH-003"].Status, st["SSH-003"].Message, st["SSH-004"].Status, st["SSH-004"].Message)
 			}
 		})
 	}

@@ -155,12 +155,12 @@ func (c *conn) keyExchange(ctx context.Context, hostAlg string, wantSession bool
 		return ex, fmt.Errorf("no cipher in common that rampart implements (server offers %s)", strings.Join(s.CiphersSC, ","))
 	}
 	mcs, msc := negotiate(ci.MACsCS, s.MACsCS), negotiate(ci.MACsSC, s.MACsSC)
-	if cipherSpecs[cs].mode != "gcm" {
+	if !cipherSpecs[cs].authenticated() {
 		if _, ok := macSpecs[mcs]; !ok {
 			return ex, fmt.Errorf("no MAC in common that rampart implements (server offers %s)", strings.Join(s.MACsCS, ","))
 		}
 	}
-	if cipherSpecs[sc].mode != "gcm" {
+	if !cipherSpecs[sc].authenticated() {
 		if _, ok := macSpecs[msc]; !ok {
 			return ex, fmt.Errorf("no MAC in common that rampart implements (server offers %s)", strings.Join(s.MACsSC, ","))
 		}

@@ -41,35 +41,41 @@ type direction struct {
 	cbcDec cipher.BlockMode // aes*-cbc (reading)
 	aead   cipher.AEAD      // aes*-gcm@openssh.com
 	iv     []byte           // GCM nonce: 4 fixed bytes + 8-byte counter
+	chacha *chachaPoly      // chacha20-poly1305@openssh.com
 	mac    hash.Hash
 	macLen int
 	etm    bool
 }
 
 func (d *direction) encrypted() bool {
-	return d.stream != nil || d.cbcEnc != nil || d.cbcDec != nil || d.aead != nil
+	return d.stream != nil || d.cbcEnc != nil || d.cbcDec != nil || d.aead != nil || d.chacha != nil
 }
 
 // cipherSpec describes a cipher rampart can speak, by its SSH name.
 type cipherSpec struct {
 	keyLen, ivLen int
-	mode          string // ctr, cbc, gcm
+	mode          string // ctr, cbc, gcm, chachapoly
 }
 
+// authenticated reports whether the cipher carries its own tag (no MAC is
+// negotiated for it).
+func (s cipherSpec) authenticated() bool { return s.mode == "gcm" || s.mode == "chachapoly" }
+
 var cipherSpecs = map[string]cipherSpec{
-	"aes128-gcm@openssh.com": {16, 12, "gcm"},
-	"aes256-gcm@openssh.com": {32, 12, "gcm"},
-	"aes128-ctr":             {16, 16, "ctr"},
-	"aes192-ctr":             {24, 16, "ctr"},
-	"aes256-ctr":             {32, 16, "ctr"},
-	"aes128-cbc":             {16, 16, "cbc"},
-	"aes192-cbc":             {24, 16, "cbc"},
-	"aes256-cbc":             {32, 16, "cbc"},
+	"chacha20-poly1305@openssh.com": {chachaPolyKeyLen, 0, "chachapoly"},
+	"aes128-gcm@openssh.com":        {16, 12, "gcm"},
+	"aes256-gcm@openssh.com":        {32, 12, "gcm"},
+	"aes128-ctr":                    {16, 16, "ctr"},
+	"aes192-ctr":                    {24, 16, "ctr"},
+	"aes256-ctr":                    {32, 16, "ctr"},
+	"aes128-cbc":                    {16, 16, "cbc"},
+	"aes192-cbc":                    {24, 16, "cbc"},
+	"aes256-cbc":                    {32, 16, "cbc"},
 }
 
 // cipherPreference is the order rampart asks for ciphers in.
 var cipherPreference = []string{
-	"aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes256-ctr", "aes192-ctr",
+	"aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "chacha20-poly1305@openssh.com", "aes128-ctr", "aes256-ctr", "aes192-ctr",
 	"aes128-cbc", "aes256-cbc", "aes192-cbc",
 }
 
@@ -96,6 +102,11 @@ var macPreference = []string{
 // setup keys one direction with the negotiated algorithms.
 func (d *direction) setup(cipherName, macName string, iv, key, macKey []byte, reading bool) error {
 	spec := cipherSpecs[cipherName]
+	if spec.mode == "chachapoly" {
+		var err error
+		d.chacha, err = newChachaPoly(key)
+		return err
+	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return fmt.Errorf("cipher %s: %w", cipherName, err)
@@ -131,7 +142,7 @@ func (t *transport) writePacket(payload []byte) error {
 	bs := d.blockSize
 	// Length covered by the block-size rule: everything for E&M and clear
 	// text, everything after packet_length for ETM and AEAD.
-	aadLen := d.aead != nil || d.etm
+	aadLen := d.aead != nil || d.etm || d.chacha != nil
 	covered := 4 + 1 + len(payload)
 	if aadLen {
 		covered = 1 + len(payload)
@@ -152,6 +163,11 @@ func (t *transport) writePacket(payload []byte) error {
 
 	var out []byte
 	switch {
+	case d.chacha != nil:
+		var err error
+		if out, err = d.chacha.seal(d.seq, pkt); err != nil {
+			return err
+		}
 	case d.aead != nil:
 		out = d.aead.Seal(pkt[:4:4], d.iv, pkt[4:], pkt[:4])
 		incGCMCounter(d.iv)
@@ -205,6 +221,29 @@ func (t *transport) readPacket() ([]byte, error) {
 	d := &t.in
 	var pkt []byte // packet_length || padding_length || payload || padding
 	switch {
+	case d.chacha != nil:
+		var l [4]byte
+		if _, err := io.ReadFull(t.br, l[:]); err != nil {
+			return nil, err
+		}
+		plainLen, err := d.chacha.length(d.seq, l[:])
+		if err != nil {
+			return nil, err
+		}
+		n, err := checkLen(plainLen, d.blockSize, true)
+		if err != nil {
+			return nil, err
+		}
+		rest := make([]byte, n+16)
+		if _, err := io.ReadFull(t.br, rest); err != nil {
+			return nil, err
+		}
+		plain, err := d.chacha.open(d.seq, l[:], rest[:n], rest[n:])
+		if err != nil {
+			return nil, err
+		}
+		pkt = binary.BigEndian.AppendUint32(make([]byte, 0, 4+n), plainLen)
+		pkt = append(pkt, plain...)
 	case d.aead != nil:
 		var l [4]byte
 		if _, err := io.ReadFull(t.br, l[:]); err != nil {

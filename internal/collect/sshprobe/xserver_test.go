@@ -149,6 +149,21 @@ func TestXCryptoServer(t *testing.T) {
 			keyBits: map[string]int{"ssh-ed25519": 256, "rsa-sha2-256": 2048, "rsa-sha2-512": 2048, "ssh-rsa": 2048, "ecdsa-sha2-nistp384": 384},
 		},
 		{
+			name: "chacha20-poly1305 only, banner",
+			cfg: func() *ssh.ServerConfig {
+				c := &ssh.ServerConfig{
+					PasswordCallback: func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) { return nil, deny },
+					BannerCallback:   func(ssh.ConnMetadata) string { return "chacha only\n" },
+				}
+				c.KeyExchanges = []string{"curve25519-sha256"}
+				c.Ciphers = []string{"chacha20-poly1305@openssh.com"}
+				return c
+			},
+			auth:    []string{"password"},
+			banner:  "chacha only\n",
+			keyBits: map[string]int{"ssh-ed25519": 256, "rsa-sha2-256": 2048, "rsa-sha2-512": 2048, "ssh-rsa": 2048, "ecdsa-sha2-nistp384": 384},
+		},
+		{
 			name: "no authentication at all",
 			cfg: func() *ssh.ServerConfig {
 				c := &ssh.ServerConfig{NoClientAuth: true}
