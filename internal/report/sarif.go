@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/url"
 	"path"
@@ -26,8 +27,9 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
+	Tool               sarifTool                `json:"tool"`
+	OriginalURIBaseIDs map[string]sarifArtifact `json:"originalUriBaseIds,omitempty"`
+	Results            []sarifResult            `json:"results"`
 }
 
 type sarifTool struct {
@@ -81,7 +83,16 @@ type sarifResult struct {
 }
 
 type sarifLocation struct {
-	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+	PhysicalLocation sarifPhysical     `json:"physicalLocation"`
+	LogicalLocations []sarifLogicalLoc `json:"logicalLocations,omitempty"`
+}
+
+// sarifLogicalLoc names what is not a file: an endpoint by host:port, a
+// host, a node.
+type sarifLogicalLoc struct {
+	Name               string `json:"name"`
+	FullyQualifiedName string `json:"fullyQualifiedName"`
+	Kind               string `json:"kind"`
 }
 
 type sarifPhysical struct {
@@ -90,7 +101,8 @@ type sarifPhysical struct {
 }
 
 type sarifArtifact struct {
-	URI string `json:"uri"`
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
 }
 
 type sarifRegion struct {
@@ -146,6 +158,7 @@ func (SARIF) Render(w io.Writer, r *finding.Report) error {
 		index[id] = len(driver.Rules)
 		driver.Rules = append(driver.Rules, rule)
 	}
+	loc := newSarifLocator(r)
 	results := []sarifResult{}
 	for _, f := range r.Findings {
 		if f.Status != finding.Fail && f.Status != finding.Waived {
@@ -156,7 +169,7 @@ func (SARIF) Render(w io.Writer, r *finding.Report) error {
 			RuleIndex:           index[f.RuleID],
 			Level:               sarifLevels[f.Severity].level,
 			Message:             sarifText{Text: resultMessage(f)},
-			Locations:           locations(f),
+			Locations:           capLocations(loc.locations(f)),
 			PartialFingerprints: map[string]string{"rampartFingerprint/v1": f.Fingerprint},
 		}
 		if f.Status == finding.Waived && f.Exception != nil {
@@ -164,7 +177,8 @@ func (SARIF) Render(w io.Writer, r *finding.Report) error {
 		}
 		results = append(results, res)
 	}
-	log := sarifLog{Schema: sarifSchema, Version: "2.1.0", Runs: []sarifRun{{Tool: sarifTool{Driver: driver}, Results: results}}}
+	run := sarifRun{Tool: sarifTool{Driver: driver}, Results: results, OriginalURIBaseIDs: loc.bases}
+	log := sarifLog{Schema: sarifSchema, Version: "2.1.0", Runs: []sarifRun{run}}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -197,13 +211,80 @@ func resultMessage(f finding.Finding) string {
 	if msg == "" {
 		msg = f.Title
 	}
-	return f.Target + ": " + msg
+	msg = f.Target + ": " + msg
+	if n := fileLocations(f); n > maxSarifLocations {
+		msg += fmt.Sprintf(" (%d places; the first %d are listed)", n, maxSarifLocations)
+	}
+	return msg
+}
+
+// fileLocations counts the distinct file locations of a finding's evidence.
+func fileLocations(f finding.Finding) int {
+	seen := map[string]bool{}
+	for _, e := range f.Evidence {
+		if e.Source != "" && looksLikeFile(e.Source) {
+			seen[e.Location()] = true
+		}
+	}
+	return len(seen)
+}
+
+// Where SARIF results point:
+//
+//   - a file of a scanned directory: its path relative to the directory,
+//     with uriBaseId %SRCROOT% (the first directory target; SRCROOT2, … for
+//     more) and the directory's file:// URI in run.originalUriBaseIds, and
+//     the line as a region wherever the facts have one;
+//   - a file of a host (/etc/ssh/sshd_config): its path relative to the
+//     root file system, with uriBaseId ROOTFS (file:///);
+//   - no file (an endpoint, a node, a host or directory as a whole): a
+//     logical location named by the target's identity (host:port), and,
+//     because code scanning shows only results with a physical location,
+//     the artifact <kind>/<identity> ("endpoint/127.0.0.1:8443"), which is
+//     no file but a stable, readable name.
+
+const (
+	srcRoot = "%SRCROOT%"
+	rootFS  = "ROOTFS"
+	// maxSarifLocations is how many locations code scanning shows of one
+	// result; the message says how many more there are.
+	maxSarifLocations = 10
+)
+
+type sarifLocator struct {
+	targets map[string]finding.TargetInfo
+	// baseOf maps a directory target's name to its uriBaseId.
+	baseOf map[string]string
+	bases  map[string]sarifArtifact
+}
+
+func newSarifLocator(r *finding.Report) *sarifLocator {
+	l := &sarifLocator{targets: map[string]finding.TargetInfo{}, baseOf: map[string]string{}, bases: map[string]sarifArtifact{}}
+	for _, t := range r.Targets {
+		l.targets[t.Name] = t
+		if t.Kind != "directory" {
+			continue
+		}
+		dir := t.ID
+		if dir == "" {
+			dir = t.Name
+		}
+		if !strings.HasPrefix(dir, "/") {
+			continue // a report from before targets had an absolute identity
+		}
+		id := srcRoot
+		if n := len(l.baseOf); n > 0 {
+			id = fmt.Sprintf("SRCROOT%d", n+1)
+		}
+		l.baseOf[t.Name] = id
+		l.bases[id] = sarifArtifact{URI: dirURI(dir)}
+	}
+	return l
 }
 
 // locations gives a result's locations: the files and lines of its
-// evidence, or else the target itself (an endpoint or directory), since
-// code scanning needs at least one location.
-func locations(f finding.Finding) []sarifLocation {
+// evidence, or else the target itself.
+func (l *sarifLocator) locations(f finding.Finding) []sarifLocation {
 	var out []sarifLocation
 	seen := map[string]bool{}
 	for _, e := range f.Evidence {
@@ -215,39 +296,87 @@ func locations(f finding.Finding) []sarifLocation {
 			continue
 		}
 		seen[key] = true
-		loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: fileURI(e.Source)}}}
+		art := l.artifact(f.Target, e.Source)
+		loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: art}}
 		if e.Line > 0 {
 			loc.PhysicalLocation.Region = &sarifRegion{StartLine: e.Line}
 		}
 		out = append(out, loc)
 	}
 	if len(out) == 0 {
-		out = append(out, sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: targetURI(f.Target)}}})
+		return []sarifLocation{l.targetLocation(f.Target)}
 	}
 	return out
+}
+
+// artifact locates a file named in evidence.
+func (l *sarifLocator) artifact(target, source string) sarifArtifact {
+	p := path.Clean(strings.ReplaceAll(source, "\\", "/"))
+	if base, ok := l.baseOf[target]; ok && !strings.HasPrefix(p, "/") {
+		return sarifArtifact{URI: relURI(p), URIBaseID: base}
+	}
+	if strings.HasPrefix(p, "/") {
+		if _, ok := l.bases[rootFS]; !ok {
+			l.bases[rootFS] = sarifArtifact{URI: "file:///"}
+		}
+		return sarifArtifact{URI: relURI(strings.TrimPrefix(p, "/")), URIBaseID: rootFS}
+	}
+	return sarifArtifact{URI: relURI(p)}
+}
+
+// targetLocation locates a result that names no file: the target as a
+// logical location, and a stable pseudo-artifact for code scanning.
+func (l *sarifLocator) targetLocation(name string) sarifLocation {
+	t, ok := l.targets[name]
+	id, kind := name, ""
+	if ok {
+		if t.ID != "" {
+			id = t.ID
+		}
+		kind = t.Kind
+	}
+	if base, isDir := l.baseOf[name]; isDir {
+		return sarifLocation{
+			PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: ".", URIBaseID: base}},
+			LogicalLocations: []sarifLogicalLoc{{Name: path.Base(id), FullyQualifiedName: id, Kind: "module"}},
+		}
+	}
+	if kind == "" {
+		kind = "target"
+	}
+	return sarifLocation{
+		PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: kind + "/" + url.PathEscape(id)}},
+		LogicalLocations: []sarifLogicalLoc{{Name: id, FullyQualifiedName: id, Kind: "resource"}},
+	}
 }
 
 func looksLikeFile(s string) bool {
 	return !strings.Contains(s, "://") && (strings.Contains(s, "/") || strings.Contains(s, "."))
 }
 
-// fileURI turns a relative or absolute path into a URI reference.
-func fileURI(p string) string {
-	p = path.Clean(strings.ReplaceAll(p, "\\", "/"))
-	u := url.URL{Path: strings.TrimPrefix(p, "/")}
-	if strings.HasPrefix(p, "/") {
-		return "file:///" + u.EscapedPath()
+// relURI turns a relative path into a relative URI reference. A first
+// segment with a colon would read as a scheme, so it gets "./" before it.
+func relURI(p string) string {
+	u := (&url.URL{Path: p}).EscapedPath()
+	if first, _, _ := strings.Cut(u, "/"); strings.Contains(first, ":") {
+		u = "./" + u
 	}
-	return u.EscapedPath()
+	return u
 }
 
-// targetURI names a non-file target as a URI reference.
-func targetURI(name string) string {
-	if strings.Contains(name, "://") {
-		return name
+// dirURI is a directory's file:// URI, ending in a slash as a base URI must.
+func dirURI(dir string) string {
+	p := path.Clean(strings.ReplaceAll(dir, "\\", "/"))
+	u := (&url.URL{Scheme: "file", Path: p}).String()
+	if !strings.HasSuffix(u, "/") {
+		u += "/"
 	}
-	if strings.HasPrefix(name, "/") {
-		return fileURI(name)
+	return u
+}
+
+func capLocations(ls []sarifLocation) []sarifLocation {
+	if len(ls) > maxSarifLocations {
+		return ls[:maxSarifLocations]
 	}
-	return url.PathEscape(name)
+	return ls
 }
