@@ -352,6 +352,32 @@ func (d *Doc) Set(table, leaf string, v Value, rule string) {
 	d.sets = append(d.sets, &set{table: table, leaf: leaf, flat: flat, value: v, rules: []string{rule}, seq: d.seq})
 }
 
+// SetAt replaces the value of the key written on line (1-based). It
+// reports false when no key is written there.
+func (d *Doc) SetAt(line int, v Value, rule string) bool {
+	for i := range d.kvs {
+		kv := &d.kvs[i]
+		if kv.line != line {
+			continue
+		}
+		rel := kv.flat
+		if kv.table.name != "" {
+			rel = strings.TrimPrefix(kv.flat, kv.table.name+".")
+		}
+		d.Set(kv.table.name, rel, v, rule)
+		return true
+	}
+	return false
+}
+
+// LineOf returns the line of the key written as flat, or renamed to it.
+func (d *Doc) LineOf(flat string) (int, bool) {
+	if kv := d.find(flat); kv != nil {
+		return kv.line, true
+	}
+	return 0, false
+}
+
 // AppendArrayElement adds a [[name]] element with keys at the end of the
 // document and returns its index.
 func (d *Doc) AppendArrayElement(name string, keys []KV, rule string) int {
