@@ -2,11 +2,11 @@ package wso2fix
 
 import (
 	"crypto"
-	"errors"
-	"io/fs"
 	"crypto/rsa"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"path"
 	"regexp"

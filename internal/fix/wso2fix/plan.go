@@ -44,9 +44,9 @@ type Options struct {
 	// VaultCert is the certificate of the keystore entry Secure Vault
 	// uses when that keystore is not in the home (mounted at run time).
 	VaultCert *x509.Certificate
-	Now        time.Time
-	Rand       io.Reader
-	Keys       keygen.Source
+	Now       time.Time
+	Rand      io.Reader
+	Keys      keygen.Source
 }
 
 // Input is one product home and what the scan found there.
@@ -92,7 +92,7 @@ type planner struct {
 	// vault is the new keystore's key when it is the one Secure Vault
 	// uses; existing the one the files name (found once).
 	vault, existing *vaultKey
-	reveals []fix.Reveal
+	reveals         []fix.Reveal
 }
 
 // Plan plans the fixes of one product home.

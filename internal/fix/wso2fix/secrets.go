@@ -31,7 +31,7 @@ type vaultKey struct {
 	// path is the keystore relative to the home; typ its type; alias the
 	// entry.
 	path, typ, alias string
-	err error
+	err              error
 	// missing: the keystore file is not in the home.
 	missing bool
 }
@@ -413,4 +413,3 @@ func (p *planner) existingVaultKey() *vaultKey {
 	k.err = fmt.Errorf("the %s keystore %s has no key entry %q", role, k.path, k.alias)
 	return k
 }
-
