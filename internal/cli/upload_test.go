@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampart-sec/rampart/internal/server"
 	"github.com/rampart-sec/rampart/internal/server/auth"
@@ -21,7 +22,9 @@ func TestScanUpload(t *testing.T) {
 	}
 	cheap := auth.Params{Memory: 1024, Time: 1, Threads: 1}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, server.Options{Config: cfg, AdminPassword: "a long admin password", PasswordParams: &cheap, Version: "test"})
+	// The server shares the scans' clock: it refuses uploads of scans not just made.
+	srv, err := server.New(ctx, server.Options{Config: cfg, AdminPassword: "a long admin password", PasswordParams: &cheap, Version: "test",
+		Now: func() time.Time { return testClock }})
 	if err != nil {
 		t.Fatal(err)
 	}

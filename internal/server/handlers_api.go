@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/server/metrics"
@@ -218,7 +219,31 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, status, err.Error())
 		return
 	}
-	d, err := s.saveRun(r.Context(), rep, source, nil, s.cfg.FirstRunPolicy(""))
+	now := s.now()
+	if err := checkUploadTimes(rep, now); err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if p.Token != nil {
+		if t := outOfScope(rep, p.Token.Targets); t != "" {
+			writeJSONError(w, http.StatusForbidden, fmt.Sprintf("token %s may not upload runs of target %q (its targets: %s)", p.Token.Name, t, strings.Join(p.Token.Targets, ", ")))
+			return
+		}
+	}
+	// Only the server's own waivers and attestations count.
+	stripped := stripExceptions(rep.Findings)
+	s.opt.Exceptions.Apply(rep.Findings, now)
+	rep.Finalize()
+	names := make([]string, 0, len(rep.Targets))
+	for _, t := range rep.Targets {
+		names = append(names, t.Name)
+	}
+	detail := fmt.Sprintf("%d findings of %d targets (%s), finished %s", len(rep.Findings), len(rep.Targets), clipList(names, 10), rep.FinishedAt.UTC().Format(time.RFC3339))
+	if stripped > 0 {
+		detail += fmt.Sprintf("; %d waivers/attestations in the report ignored", stripped)
+	}
+	a := s.auditEntry(r, "", "run.upload", "", detail)
+	d, err := s.saveRun(r.Context(), rep, source, nil, s.cfg.FirstRunPolicy(""), &a)
 	if err != nil {
 		s.apiError(w, err)
 		return
@@ -226,9 +251,17 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) {
 	s.metrics.Upload()
 	s.log.Info("report uploaded", "by", p.Actor(), "run", d.RunID, "findings", len(rep.Findings))
 	writeJSON(w, http.StatusCreated, map[string]any{
-		"run_id": d.RunID, "new_failures": len(d.NewFailures), "fixed": len(d.Fixed), "first_run_targets": len(d.FirstRun),
+		"run_id": d.RunID, "new_failures": len(d.NewFailures), "fixed": len(d.Fixed), "first_run_targets": len(d.FirstRun), "exceptions_ignored": stripped,
 		"url": "/run?id=" + strconv.FormatInt(d.RunID, 10),
 	})
+}
+
+// clipList joins at most n names, saying how many more there are.
+func clipList(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:n], ", ") + fmt.Sprintf(" and %d more", len(names)-n)
 }
 
 // DecodeReport reads and checks an uploaded JSON report: a known schema

@@ -453,7 +453,16 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, u store.Use
 		s.renderTokens(w, r, http.StatusBadRequest, tokensView{}, "", err.Error())
 		return
 	}
-	tok, err := s.issueToken(r.Context(), name, u, role, s.auditEntry(r, "", "token.create", name, "role "+string(role)))
+	scope, err := parseScope(r.PostFormValue("targets"))
+	if err != nil {
+		s.renderTokens(w, r, http.StatusBadRequest, tokensView{}, "", err.Error())
+		return
+	}
+	detail := "role " + string(role)
+	if len(scope) > 0 {
+		detail += "; uploads only for targets " + strings.Join(scope, ", ")
+	}
+	tok, err := s.issueToken(r.Context(), name, u, role, scope, s.auditEntry(r, "", "token.create", name, detail))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -493,16 +502,22 @@ func (s *Server) IssueToken(ctx context.Context, name, by string) (string, error
 // IssueTokenWithRole creates an API token with a role, owned by the user
 // named by.
 func (s *Server) IssueTokenWithRole(ctx context.Context, name, by string, role auth.Role) (string, error) {
+	return s.IssueScopedToken(ctx, name, by, role, nil)
+}
+
+// IssueScopedToken creates an API token with a role whose uploads are
+// limited to targets matching the patterns (none: any target).
+func (s *Server) IssueScopedToken(ctx context.Context, name, by string, role auth.Role, targets []string) (string, error) {
 	u, err := s.store.UserByName(ctx, by)
 	if err != nil {
 		return "", err
 	}
-	return s.issueToken(ctx, name, u, role, store.Audit{At: s.now(), Actor: "system", Action: "token.create", Subject: name, Detail: "role " + string(role) + " for " + by})
+	return s.issueToken(ctx, name, u, role, targets, store.Audit{At: s.now(), Actor: "system", Action: "token.create", Subject: name, Detail: "role " + string(role) + " for " + by})
 }
 
-func (s *Server) issueToken(ctx context.Context, name string, owner store.User, role auth.Role, a store.Audit) (string, error) {
+func (s *Server) issueToken(ctx context.Context, name string, owner store.User, role auth.Role, targets []string, a store.Audit) (string, error) {
 	tok := secret.Token("rampart_")
-	_, err := s.store.CreateToken(ctx, store.NewToken{Name: name, Hash: s.box.Hash(tok), Role: string(role), UserID: owner.ID, CreatedBy: owner.Username, Now: s.now()}, a)
+	_, err := s.store.CreateToken(ctx, store.NewToken{Name: name, Hash: s.box.Hash(tok), Role: string(role), UserID: owner.ID, CreatedBy: owner.Username, Now: s.now(), Targets: targets}, a)
 	if err != nil {
 		return "", err
 	}

@@ -39,7 +39,7 @@ func (s *Server) runSchedule(ctx context.Context, name string) {
 		return
 	}
 	saveStart := time.Now()
-	drift, err := s.saveRun(context.WithoutCancel(ctx), res.Report, "schedule:"+name, Observations(res), s.cfg.FirstRunPolicy(name))
+	drift, err := s.saveRun(context.WithoutCancel(ctx), res.Report, "schedule:"+name, Observations(res), s.cfg.FirstRunPolicy(name), nil)
 	if err != nil {
 		s.log.Error("store run", "schedule", name, "err", err)
 		s.metrics.ScanDone("schedule:"+name, s.now().Sub(start), false, s.now())
@@ -58,11 +58,12 @@ func (s *Server) runSchedule(ctx context.Context, name string) {
 }
 
 // saveRun stores a report with the alerts its drift raises, in one
-// transaction, and wakes the dispatcher. onFirstRun says whether the
+// transaction (with a, when set, in the audit log), and wakes the
+// dispatcher. onFirstRun says whether the
 // failing findings of targets seen for the first time raise alerts
 // (FirstRunFailures) or are only the baseline (FirstRunNone).
-func (s *Server) saveRun(ctx context.Context, r *finding.Report, source string, obs map[string]store.Observation, onFirstRun string) (store.Drift, error) {
-	d, err := s.store.SaveRun(ctx, store.RunInput{Report: r, Source: source, Observations: obs, CertWarnDays: s.cfg.Alerts.CertWarnDays, Now: s.now()},
+func (s *Server) saveRun(ctx context.Context, r *finding.Report, source string, obs map[string]store.Observation, onFirstRun string, a *store.Audit) (store.Drift, error) {
+	d, err := s.store.SaveRun(ctx, store.RunInput{Report: r, Source: source, Observations: obs, CertWarnDays: s.cfg.Alerts.CertWarnDays, Now: s.now(), Audit: a},
 		func(d store.Drift) []store.OutboxItem {
 			evs := alert.FromDrift(d)
 			if onFirstRun == FirstRunFailures {

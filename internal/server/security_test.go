@@ -19,6 +19,7 @@ import (
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/server/auth"
 	"github.com/rampart-sec/rampart/internal/store"
+	"github.com/rampart-sec/rampart/internal/waiver"
 )
 
 // Regression tests of the holes a penetration test found (issue 12). Each
@@ -509,5 +510,79 @@ func TestWebhookURLIsNotShownToViewers(t *testing.T) {
 		if err != nil || strings.Contains(v, secret) || !strings.HasPrefix(v, "v1:") {
 			t.Errorf("setting %s = %q, %v; want the URL sealed", k, v, err)
 		}
+	}
+}
+
+// Uploader tokens could write any target, mark failures fixed, forge
+// waivers and set any timestamps, and uploads were not audited. Tokens
+// are now scoped to target patterns, a report's own waivers and
+// attestations are ignored (the server applies its configured ones),
+// finishedAt must be a scan just made, and every upload is audited.
+func TestUploadsAreConfined(t *testing.T) {
+	wf, err := waiver.Parse(strings.NewReader("waivers:\n  - {rule: TLS-003, target: \"gw-*\", reason: server-side waiver, by: ops, expires: 2099-12-31}\n"), "w.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := &waiver.Set{}
+	set.Add(wf)
+	ts := startServer(t, "", func(o *Options) { o.Exceptions = set })
+	ts.signUp(t)
+	ctx := context.Background()
+	scoped, err := ts.srv.IssueScopedToken(ctx, "gw-pipeline", "admin", auth.RoleUploader, []string{"gw-*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := func(body []byte) (int, string) {
+		resp, b := ts.browser().do(t, "POST", "/api/v1/runs", bytes.NewReader(body), map[string]string{"Authorization": "Bearer " + scoped, "Content-Type": "application/json"})
+		return resp.StatusCode, b
+	}
+	now := time.Now().UTC()
+	if code, body := up(uploadReport(now, fnd("db-1", "TLS-001", finding.Pass, finding.High))); code != http.StatusForbidden {
+		t.Errorf("a gw-* token uploading db-1: %d %s; want 403", code, body)
+	}
+	if code, body := up(uploadReport(now.Add(-72*time.Hour), fnd("gw-1", "TLS-001", finding.Pass, finding.High))); code != http.StatusBadRequest {
+		t.Errorf("a scan finished 3 days ago: %d %s; want 400", code, body)
+	}
+	if code, body := up(uploadReport(now.Add(time.Hour), fnd("gw-1", "TLS-001", finding.Pass, finding.High))); code != http.StatusBadRequest {
+		t.Errorf("a scan finishing in an hour: %d %s; want 400", code, body)
+	}
+	forged := fnd("gw-1", "TLS-001", finding.Waived, finding.High)
+	forged.Exception = &finding.Exception{Kind: "waiver", Reason: "trust me", By: "mallory", Expires: "2099-01-01", Original: finding.Fail}
+	attested := fnd("gw-1", "LOG-003", finding.Attested, finding.Medium)
+	attested.Exception = &finding.Exception{Kind: "attestation", Reason: "trust me", By: "mallory", Expires: "2099-01-01", Original: finding.Manual}
+	serverWaived := fnd("gw-1", "TLS-003", finding.Fail, finding.High)
+	code, body := up(uploadReport(now, forged, attested, serverWaived))
+	if code != http.StatusCreated || !strings.Contains(body, `"exceptions_ignored": 2`) {
+		t.Fatalf("upload in scope: %d %s", code, body)
+	}
+	recs, err := ts.srv.store.Findings(ctx, store.Filter{Target: "gw-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]finding.Status{}
+	for _, r := range recs {
+		got[r.RuleID] = r.Status
+		if r.RuleID != "TLS-003" && r.Exception != nil {
+			t.Errorf("%s kept the report's exception %+v", r.RuleID, r.Exception)
+		}
+	}
+	if got["TLS-001"] != finding.Fail || got["LOG-003"] != finding.Manual || got["TLS-003"] != finding.Waived {
+		t.Errorf("stored statuses %v; want TLS-001 fail (forged waiver ignored), LOG-003 manual, TLS-003 waived by the server's file", got)
+	}
+	es, err := ts.srv.store.AuditLog(ctx, 100, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uploads := 0
+	for _, e := range es {
+		if e.Action == "run.upload" {
+			uploads++
+			if e.Actor != "token:gw-pipeline (admin)" || !strings.HasPrefix(e.Subject, "run ") || !strings.Contains(e.Detail, "2 waivers/attestations in the report ignored") {
+				t.Errorf("upload audit entry %+v", e)
+			}
+		}
+	}
+	if uploads != 1 {
+		t.Errorf("%d run.upload audit entries; want 1 (refused uploads store nothing)", uploads)
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -351,10 +352,14 @@ func (s *SQL) CreateToken(ctx context.Context, nt NewToken, a Audit) (Token, err
 	if nt.Now.IsZero() {
 		nt.Now = time.Now()
 	}
-	t := Token{Name: nt.Name, Role: nt.Role, UserID: nt.UserID, CreatedBy: nt.CreatedBy, CreatedAt: fromMS(ms0(nt.Now))}
+	t := Token{Name: nt.Name, Role: nt.Role, UserID: nt.UserID, CreatedBy: nt.CreatedBy, CreatedAt: fromMS(ms0(nt.Now)), Targets: nt.Targets}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO api_tokens (name, token_hash, created_by, created_at, role, user_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`),
-			nt.Name, nt.Hash, nt.CreatedBy, ms0(nt.Now), nt.Role, nt.UserID).Scan(&t.ID)
+		scope := ""
+		if len(nt.Targets) > 0 {
+			scope = mustJSON(nt.Targets)
+		}
+		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO api_tokens (name, token_hash, created_by, created_at, role, user_id, targets) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			nt.Name, nt.Hash, nt.CreatedBy, ms0(nt.Now), nt.Role, nt.UserID, scope).Scan(&t.ID)
 		if err != nil {
 			return err
 		}
@@ -366,7 +371,7 @@ func (s *SQL) CreateToken(ctx context.Context, nt NewToken, a Audit) (Token, err
 	return t, nil
 }
 
-const tokenSelect = `SELECT t.id, t.name, t.role, COALESCE(t.user_id, 0), t.created_by, t.created_at, t.last_used_at, COALESCE(u.role, ''), COALESCE(u.disabled, 1)
+const tokenSelect = `SELECT t.id, t.name, t.role, COALESCE(t.user_id, 0), t.created_by, t.created_at, t.last_used_at, COALESCE(u.role, ''), COALESCE(u.disabled, 1), t.targets
 FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id`
 
 func scanToken(sc scanner) (Token, error) {
@@ -374,9 +379,17 @@ func scanToken(sc scanner) (Token, error) {
 	var created int64
 	var used sql.NullInt64
 	var disabled int
-	err := sc.Scan(&t.ID, &t.Name, &t.Role, &t.UserID, &t.CreatedBy, &created, &used, &t.OwnerRole, &disabled)
+	var scope string
+	if err := sc.Scan(&t.ID, &t.Name, &t.Role, &t.UserID, &t.CreatedBy, &created, &used, &t.OwnerRole, &disabled, &scope); err != nil {
+		return t, err
+	}
 	t.CreatedAt, t.LastUsed, t.OwnerDisabled = fromMS(created), fromNullMS(used), disabled == 1
-	return t, err
+	if scope != "" {
+		if err := json.Unmarshal([]byte(scope), &t.Targets); err != nil {
+			return t, fmt.Errorf("token %d scope: %w", t.ID, err)
+		}
+	}
+	return t, nil
 }
 
 // TokenByHash implements Store and records the use. A token whose owner

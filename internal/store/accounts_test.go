@@ -12,7 +12,7 @@ import (
 
 // latestSchema is the highest migration; TestMigrationsIdempotent checks
 // a fresh store reaches it.
-const latestSchema = 3
+const latestSchema = 4
 
 func audit(action, subject string) Audit {
 	return Audit{At: t0, Actor: "root", Action: action, Subject: subject, Addr: "127.0.0.1"}

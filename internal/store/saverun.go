@@ -52,6 +52,13 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 				return err
 			}
 		}
+		if in.Audit != nil {
+			a := *in.Audit
+			if a.Subject == "" {
+				a.Subject = fmt.Sprintf("run %d", drift.RunID)
+			}
+			return s.audit(ctx, tx, a)
+		}
 		return nil
 	})
 	if err != nil {

@@ -154,6 +154,9 @@ type RunInput struct {
 	CertWarnDays int
 	// Now is when the run is stored.
 	Now time.Time
+	// Audit, when set, is recorded with the run (its Subject, when empty,
+	// names the run).
+	Audit *Audit
 }
 
 // Observation is what drift detection tracks of a target beyond findings.
@@ -381,11 +384,16 @@ type Token struct {
 	// is disabled (the token does not work then).
 	OwnerRole     string `json:"-"`
 	OwnerDisabled bool   `json:"owner_disabled,omitempty"`
+	// Targets, when set, are the target name patterns (* and ?) the token
+	// may upload runs for.
+	Targets []string `json:"targets,omitempty"`
 }
 
 // NewToken is an API token to create.
 type NewToken struct {
-	Name      string
+	Name string
+	// Targets scopes an uploading token to target name patterns.
+	Targets   []string
 	Hash      string
 	Role      string
 	UserID    int64
