@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/report"
+	"github.com/rampart-sec/rampart/internal/rules"
 	"github.com/rampart-sec/rampart/internal/scan"
 	"github.com/rampart-sec/rampart/internal/waiver"
 )
@@ -142,6 +145,9 @@ func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range exceptions.Misplaced(ruleKinds(set)) {
+		a.warn(w)
+	}
 	a.logger.Info("scanning", "targets", describeTargets(targets), "rules", len(selected))
 
 	parent := ctx
@@ -152,12 +158,25 @@ func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
 	s.Rules = selected
 	s.Collectors = scan.ForRules(s.Collectors, selected)
 	s.Exceptions = exceptions
+	var (
+		warnMu   sync.Mutex
+		warnings []string
+	)
+	s.Warn = func(msg string) {
+		warnMu.Lock()
+		defer warnMu.Unlock()
+		warnings = append(warnings, msg)
+	}
 	if a.isTerminal(a.stderr) && o.output != "-" {
 		s.Progress = progressPrinter(a.stderr)
 	}
 	res := s.Run(ctx, targets)
 	if s.Progress != nil {
 		fmt.Fprint(a.stderr, "\r\x1b[K")
+	}
+	sort.Strings(warnings)
+	for _, w := range append(warnings, exceptions.Unused(res.Report.Findings)...) {
+		a.warn(w)
 	}
 	if err := writeOutput(o.output, a.stdout, func(w io.Writer) error { return renderer.Render(w, res.Report.OnlySeverities(shown)) }); err != nil {
 		return exitCode(ExitUsage, err)
@@ -203,6 +222,29 @@ func verdict(r *finding.Report, threshold finding.Severity, errorCode int, stopp
 		return exitCode(errorCode, nil)
 	}
 	return nil
+}
+
+// warn tells the user something about their input that does not stop the
+// scan.
+func (a *app) warn(msg string) {
+	fmt.Fprintf(a.stderr, "rampart: warning: %s\n", msg)
+}
+
+// ruleKinds says, for the waiver checks, whether a rule has automated and
+// manual checks.
+func ruleKinds(set *rules.Set) waiver.RuleKinds {
+	return func(id string) (automated, manual, ok bool) {
+		r, found := set.Get(id)
+		if !found {
+			return false, false, false
+		}
+		for _, c := range r.Checks {
+			if c != nil && c.Kind == rules.KindManual {
+				manual = true
+			}
+		}
+		return r.Automated(), manual, true
+	}
 }
 
 // parseSeverities reads --severity: severity names, comma-separated.

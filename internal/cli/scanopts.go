@@ -1,7 +1,11 @@
 package cli
 
 import (
+	"bytes"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"slices"
@@ -78,8 +82,8 @@ func (o *collectOpts) validate() error {
 		return usageErr("--ports: %v", err)
 	}
 	if o.caBundle != "" {
-		if _, err := os.Stat(o.caBundle); err != nil {
-			return usageErr("--ca-bundle: %v", err)
+		if err := checkCABundle(o.caBundle); err != nil {
+			return err
 		}
 	}
 	if o.root != "" {
@@ -178,4 +182,55 @@ func describeTargets(ts []target.Target) string {
 		names = append(names, fmt.Sprintf("%s (%s)", t.Name, t.Kind))
 	}
 	return strings.Join(names, ", ")
+}
+
+// maxCABundle bounds a --ca-bundle file; a system bundle is a few hundred
+// kilobytes.
+const maxCABundle = 16 << 20
+
+// checkCABundle refuses a --ca-bundle that holds no certificate: trusting
+// nothing extra while the user believes their CA is trusted would turn every
+// certificate check of their internal endpoints into a false failure.
+func checkCABundle(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return usageErr("--ca-bundle: %v", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxCABundle+1))
+	if err != nil {
+		return usageErr("--ca-bundle: %v", err)
+	}
+	if len(data) > maxCABundle {
+		return usageErr("--ca-bundle %s: larger than %d bytes", path, maxCABundle)
+	}
+	certs, bad := 0, 0
+	for rest := data; ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		if _, err := x509.ParseCertificate(b.Bytes); err != nil {
+			bad++
+			continue
+		}
+		certs++
+	}
+	if certs > 0 {
+		return nil
+	}
+	hint := "a PEM bundle holds -----BEGIN CERTIFICATE----- blocks"
+	switch {
+	case bad > 0:
+		hint = fmt.Sprintf("%d certificate block(s) could not be parsed", bad)
+	case len(data) > 0 && data[0] == 0x30:
+		hint = "it looks like DER: convert it with `openssl x509 -inform der -in " + path + " -out ca.pem`"
+	case bytes.Contains(data, []byte("PRIVATE KEY")):
+		hint = "it holds a private key, not a CA certificate"
+	}
+	return usageErr("--ca-bundle %s holds no certificate (%s)", path, hint)
 }

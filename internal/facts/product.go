@@ -7,6 +7,9 @@ package facts
 type Product struct {
 	// Profile is wso2-is, wso2-apim or wso2-mi.
 	Profile string `json:"profile"`
+	// DetectedProfile is the profile the files show, when a forced one
+	// (--profile, an inventory's profile) differs from it.
+	DetectedProfile string `json:"detected_profile,omitempty"`
 	Name    string `json:"name"`
 	Version string `json:"version"`
 	Home    string `json:"home"`

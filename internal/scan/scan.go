@@ -46,6 +46,10 @@ type Scanner struct {
 	Tool finding.Tool
 	// Progress, when set, is called after each target finishes.
 	Progress func(done, total int, name string)
+	// Warn, when set, is told what the user should know about the
+	// input (a forced profile the files contradict); it may be called from
+	// several goroutines at once.
+	Warn func(msg string)
 	// DropFacts lets Run release each target's facts once it is judged
 	// (Result.Facts stays empty): a fleet's report then never holds the
 	// facts of every target at once.
@@ -300,6 +304,13 @@ func (s *Scanner) one(ctx context.Context, u unit, sc facts.Scan, judge bool) do
 	f := collect.Run(ctx, t, s.Collectors, &env, base)
 	f.Target.Profiles = profiles(t, f)
 	running(t, f)
+	if f.Product != nil && f.Product.DetectedProfile != "" && s.Warn != nil {
+		what := f.Product.DetectedProfile
+		if f.Product.Version != "" {
+			what += " (version " + f.Product.Version + ")"
+		}
+		s.Warn(fmt.Sprintf("%s: judged as %s as asked, but its files show %s", t.Name, t.Profile, what))
+	}
 	d := done{unit: unit{t: t, parent: u.parent}, facts: f}
 	if !judge {
 		return d

@@ -30,6 +30,8 @@ type Entry struct {
 	// Expires is a date, YYYY-MM-DD; the entry applies through that day (UTC).
 	Expires string `yaml:"expires"`
 
+	// Source and Line say where the entry was written.
+	Source  string    `yaml:"-"`
 	Line    int       `yaml:"-"`
 	expires time.Time // first instant it no longer applies
 }
@@ -115,6 +117,7 @@ func Parse(r io.Reader, name string, knownRule func(string) bool) (*File, error)
 	check := func(kind string, es []Entry) {
 		for i := range es {
 			e := &es[i]
+			e.Source = name
 			at := fmt.Sprintf("%s:%d: %s %d", name, e.Line, kind, i+1)
 			if e.Rule == "" {
 				probs = append(probs, at+": missing rule")

@@ -30,10 +30,12 @@ const resources = "repository/resources/conf"
 // detection is what the installation says it is.
 type detection struct {
 	profile string
-	name    string
-	version string
-	origin  facts.Origin
-	layout  layout
+	// detected is the profile the files show when a forced one differs.
+	detected string
+	name     string
+	version  string
+	origin   facts.Origin
+	layout   layout
 }
 
 var (
@@ -138,7 +140,8 @@ func detect(h *home, forced string) (detection, error) {
 			d.origin = facts.Origin{File: d.layout.path("deployment.toml"), Note: "profile guessed from the tables of deployment.toml"}
 		}
 	}
-	if forced != "" {
+	if forced != "" && forced != d.profile {
+		d.detected = d.profile // the files say otherwise: keep it to say so
 		d.profile = forced
 	}
 	d.name = names[d.profile]
