@@ -12,6 +12,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
 	"strings"
 
@@ -82,11 +83,55 @@ func selfSigned(c *x509.Certificate) bool {
 // every shipped one carries (CN=localhost, OU=WSO2, O=WSO2).
 func IsWSO2Default(c *x509.Certificate) bool {
 	sum := sha256.Sum256(c.Raw)
-	if _, ok := wso2DefaultFingerprints[hex.EncodeToString(sum[:])]; ok {
+	return isWSO2Default(hex.EncodeToString(sum[:]), c.Subject)
+}
+
+func isWSO2Default(sha256hex string, s pkix.Name) bool {
+	if _, ok := wso2DefaultFingerprints[sha256hex]; ok {
 		return true
 	}
-	s := c.Subject
 	return s.CommonName == "localhost" && has(s.OrganizationalUnit, "WSO2") && has(s.Organization, "WSO2")
+}
+
+// FromDER describes a certificate from its DER encoding, the way Facts
+// does when Go's X.509 parser accepts it. When the parser rejects it (a
+// negative serial number, as in a CA that WSO2's shipped truststores hold,
+// or another departure from RFC 5280 that Java accepts), the certificate is
+// read leniently instead and ParseError says what the parser objected to:
+// one odd entry never hides the others of a keystore. When not even the
+// structure can be read, only the fingerprint is known (Unreadable).
+func FromDER(der []byte) facts.Certificate {
+	c, err := x509.ParseCertificate(der)
+	if err == nil {
+		return Facts(c)
+	}
+	return lenientFacts(der, err.Error())
+}
+
+// lenientFacts describes der read by the lenient reader; reason is what
+// Go's parser objected to.
+func lenientFacts(der []byte, reason string) facts.Certificate {
+	sum := sha256.Sum256(der)
+	fp := hex.EncodeToString(sum[:])
+	f := facts.Certificate{SHA256: fp, DNSNames: []string{}, IPAddresses: []string{}, ParseError: reason}
+	l, err := parseLenient(der)
+	if err != nil {
+		f.Unreadable = true
+		f.ParseError = reason + "; not readable as a certificate at all: " + err.Error()
+		f.WSO2Default = IsKnownWSO2Fingerprint(fp)
+		return f
+	}
+	f.Subject, f.Issuer = l.subjectStr, l.issuerStr
+	f.Serial = l.serial.Text(16)
+	f.NotBefore, f.NotAfter = l.notBefore, l.notAfter
+	f.KeyType, f.KeyBits = l.keyType, l.keyBits
+	f.SignatureAlgorithm = l.sigAlg
+	f.SelfSigned = l.selfSigned()
+	f.IsCA = l.isCA
+	f.DNSNames = append(f.DNSNames, l.dnsNames...)
+	f.IPAddresses = append(f.IPAddresses, l.ipAddresses...)
+	f.WSO2Default = isWSO2Default(fp, l.subject)
+	return f
 }
 
 func has(list []string, want string) bool {

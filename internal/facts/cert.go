@@ -25,4 +25,11 @@ type Certificate struct {
 	// in its default keystores (recognised by fingerprint or by the subject
 	// CN=localhost, OU=WSO2, O=WSO2).
 	WSO2Default bool `json:"wso2_default"`
+	// ParseError says why Go's X.509 parser rejected the certificate (for
+	// example "x509: negative serial number"); the fields above were then
+	// read leniently from the DER. Empty when it parsed.
+	ParseError string `json:"parse_error,omitempty"`
+	// Unreadable: not even the certificate's structure could be read; only
+	// SHA256 (and WSO2Default, by fingerprint) is known.
+	Unreadable bool `json:"unreadable,omitempty"`
 }

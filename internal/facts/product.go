@@ -135,6 +135,9 @@ type KeyEntry struct {
 	// ChainLength of a private-key entry.
 	ChainLength int    `json:"chain_length"`
 	Origin      Origin `json:"origin"`
+	// Error says why the entry's certificate could not be read (a private
+	// key whose certificate is missing); Certificate is then empty.
+	Error string `json:"error,omitempty"`
 }
 
 // SecureVault is the [secrets] table and the cipher-text it holds.

@@ -15,11 +15,10 @@ import (
 const maxCachedCerts = 8192
 
 // certCache holds certificate facts by the SHA-256 of the certificate's
-// DER. One Collector keeps one for every scan it runs: describing a
-// certificate means verifying a self-signed one's signature, the costliest
-// step of a scan (about 150 CA roots in a default truststore), and the
-// nodes of a fleet, or API-M 4.5's keystore and truststore, hold the same
-// certificates. Safe for concurrent scans.
+// DER. One Collector keeps one for every scan it runs: parsing about 150
+// CA roots of a default truststore is the costliest step of a product scan,
+// and the nodes of a fleet, or API-M 4.5's keystore and truststore, hold
+// the same certificates. Safe for concurrent scans.
 type certCache struct {
 	mu sync.Mutex
 	m  map[[32]byte]facts.Certificate
@@ -64,7 +63,10 @@ func (p *product) describeCerts(results []*openResult) (wait func()) {
 		}
 		r.certs = make([]facts.Certificate, len(r.store.Entries))
 		for i, e := range r.store.Entries {
-			k := sha256.Sum256(e.Chain[0].Raw)
+			if len(e.Chain) == 0 {
+				continue // a key whose certificate is missing: Entry.Error says so
+			}
+			k := sha256.Sum256(e.Chain[0])
 			if c, ok := p.certs.get(k); ok {
 				r.certs[i] = c
 				continue
@@ -92,7 +94,7 @@ func (p *product) describeCerts(results []*openResult) (wait func()) {
 				}
 				k := order[i]
 				first := todo[k][0]
-				f := certinfo.Facts(first.r.store.Entries[first.i].Chain[0])
+				f := certinfo.FromDER(first.r.store.Entries[first.i].Chain[0])
 				for _, s := range todo[k] {
 					s.r.certs[s.i] = f
 				}

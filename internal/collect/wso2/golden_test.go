@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/facts"
@@ -72,6 +73,18 @@ func fileRules(t testing.TB) []*rules.Rule {
 // does for a directory target.
 func scan(t testing.TB, dir string, decl target.Declared) (*facts.Facts, []finding.Finding) {
 	t.Helper()
+	return scanAt(t, dir, decl, rules.TestClock)
+}
+
+// scanNow judges at the real time: for files made during the test (a
+// keystore keytool dated from the real clock).
+func scanNow(t testing.TB, dir string) (*facts.Facts, []finding.Finding) {
+	t.Helper()
+	return scanAt(t, dir, target.Declared{}, time.Now())
+}
+
+func scanAt(t testing.TB, dir string, decl target.Declared, now time.Time) (*facts.Facts, []finding.Finding) {
+	t.Helper()
 	tg := target.Target{Name: filepath.Base(dir), Kind: target.Directory, Dir: dir, Decl: decl}
 	f, err := New().Collect(context.Background(), tg, &collect.Env{})
 	if err != nil {
@@ -79,6 +92,9 @@ func scan(t testing.TB, dir string, decl target.Declared) (*facts.Facts, []findi
 	}
 	f.Target = tg.Facts()
 	f.Target.Profiles = []string{f.Product.Profile}
+	// Judged at a fixed time (the rule tests' clock), so expiry verdicts
+	// do not rot.
+	f.Scan = facts.DefaultScan(now)
 	return f, rules.Judge(fileRules(t), rules.Input{Facts: f, Offers: map[string]bool{rules.KindFile: true}})
 }
 

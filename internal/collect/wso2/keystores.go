@@ -72,7 +72,7 @@ func (p *product) keystores() ([]facts.Keystore, func()) {
 			ks.Opened = true
 			ks.Type = r.store.Format
 			for _, e := range r.store.Entries {
-				ke := facts.KeyEntry{Alias: e.Alias, Kind: e.Kind, ChainLength: len(e.Chain), Origin: facts.Origin{File: ks.File, Key: e.Alias}}
+				ke := facts.KeyEntry{Alias: e.Alias, Kind: e.Kind, ChainLength: len(e.Chain), Origin: facts.Origin{File: ks.File, Key: e.Alias}, Error: e.Error}
 				if e.Kind == keystore.KindTrustedCert {
 					ke.ChainLength = 0
 				}
@@ -96,6 +96,9 @@ func (p *product) keystores() ([]facts.Keystore, func()) {
 					c.DNSNames = append([]string{}, c.DNSNames...)
 					c.IPAddresses = append([]string{}, c.IPAddresses...)
 					out[pd.ks].Entries[i].Certificate = c
+					if c.ParseError != "" {
+						out[pd.ks].Entries[i].Origin.Note = "certificate read leniently: " + c.ParseError
+					}
 				}
 			}
 		})

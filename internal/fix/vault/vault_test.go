@@ -3,6 +3,7 @@ package vault_test
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"os"
 	"path/filepath"
 	"testing"
@@ -90,7 +91,11 @@ func TestJavaDecryptsWithTheShippedKeystore(t *testing.T) {
 	var pub any
 	for _, e := range st.Entries {
 		if e.Alias == "wso2carbon" && e.Kind == keystore.KindPrivateKey {
-			pub = e.Chain[0].PublicKey
+			c, err := x509.ParseCertificate(e.Chain[0]) // entries carry DER
+			if err != nil {
+				t.Fatal(err)
+			}
+			pub = c.PublicKey
 		}
 	}
 	if pub == nil {

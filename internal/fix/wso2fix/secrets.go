@@ -406,7 +406,13 @@ func (p *planner) existingVaultKey() *vaultKey {
 	}
 	for _, e := range st.Entries {
 		if strings.EqualFold(e.Alias, k.alias) && e.Kind == keystore.KindPrivateKey && len(e.Chain) > 0 {
-			k.cert = e.Chain[0]
+			// Entries carry DER: the key's certificate must parse to encrypt with it.
+			c, err := x509.ParseCertificate(e.Chain[0])
+			if err != nil {
+				k.err = fmt.Errorf("the %s keystore %s: the certificate of %q: %w", role, k.path, k.alias, err)
+				return k
+			}
+			k.cert = c
 			return k
 		}
 	}

@@ -2,7 +2,6 @@ package keystore
 
 import (
 	"bytes"
-	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -34,31 +33,25 @@ func openJKS(data []byte, password string) (*Store, error) {
 		case ks.IsPrivateKeyEntry(a):
 			raw, err := ks.GetPrivateKeyEntryCertificateChain(a)
 			if err != nil {
-				return nil, fmt.Errorf("entry %s: %w", a, err)
+				st.Entries = append(st.Entries, Entry{Alias: a, Kind: KindPrivateKey, Error: err.Error()})
+				continue
 			}
-			var chain []*x509.Certificate
-			for i, c := range raw {
-				cert, err := x509.ParseCertificate(c.Content)
-				if err != nil {
-					return nil, fmt.Errorf("entry %s certificate %d: %w", a, i, err)
-				}
-				chain = append(chain, cert)
+			var chain [][]byte
+			for _, c := range raw {
+				chain = append(chain, c.Content)
 			}
 			if len(chain) == 0 {
-				st.Notes = append(st.Notes, "private key entry "+a+" has no certificate")
+				st.Entries = append(st.Entries, Entry{Alias: a, Kind: KindPrivateKey, Error: "the private key entry holds no certificate"})
 				continue
 			}
 			st.Entries = append(st.Entries, Entry{Alias: a, Kind: KindPrivateKey, Chain: chain})
 		case ks.IsTrustedCertificateEntry(a):
 			tc, err := ks.GetTrustedCertificateEntry(a)
 			if err != nil {
-				return nil, fmt.Errorf("entry %s: %w", a, err)
+				st.Notes = append(st.Notes, "trusted entry "+a+": "+err.Error())
+				continue
 			}
-			cert, err := x509.ParseCertificate(tc.Certificate.Content)
-			if err != nil {
-				return nil, fmt.Errorf("entry %s: %w", a, err)
-			}
-			st.Entries = append(st.Entries, Entry{Alias: a, Kind: KindTrustedCert, Chain: []*x509.Certificate{cert}})
+			st.Entries = append(st.Entries, Entry{Alias: a, Kind: KindTrustedCert, Chain: [][]byte{tc.Certificate.Content}})
 		}
 	}
 	return st, nil
@@ -178,37 +171,7 @@ func ReadUnverified(data []byte) (*Store, error) {
 		st.Notes = append(st.Notes, note)
 		return st, nil
 	case FormatPKCS12:
-		o, err := readOuter(data)
-		if err != nil {
-			return nil, err
-		}
-		if o.encrypted > 0 {
-			return nil, errors.New("the PKCS#12 content is encrypted with the store password, which is not in the files")
-		}
-		st := &Store{Format: FormatPKCS12, Notes: []string{note}}
-		keyIDs := map[string]string{}
-		for _, b := range o.bags {
-			if b.key {
-				keyIDs[b.keyID] = b.alias
-			}
-		}
-		var all []*x509.Certificate
-		for _, b := range o.bags {
-			if b.cert != nil {
-				all = append(all, b.cert)
-			}
-		}
-		for _, b := range o.bags {
-			if b.cert == nil {
-				continue
-			}
-			if alias, ok := keyIDs[b.keyID]; ok && b.keyID != "" {
-				st.Entries = append(st.Entries, Entry{Alias: alias, Kind: KindPrivateKey, Chain: chainFrom(b.cert, all)})
-				continue
-			}
-			st.Entries = append(st.Entries, Entry{Alias: b.alias, Kind: KindTrustedCert, Chain: []*x509.Certificate{b.cert}})
-		}
-		return st, nil
+		return readPKCS12(data, "", false)
 	}
 	return nil, fmt.Errorf("%s keystores are not supported", format)
 }
@@ -223,15 +186,11 @@ func walkJKS(b []byte) (*Store, error) {
 	version := r.u32()
 	n := r.u32()
 	st := &Store{Format: FormatJKS}
-	readCert := func() (*x509.Certificate, error) {
+	readCert := func() []byte {
 		if version == 2 {
 			r.skip(int(r.u16()))
 		}
-		der := r.take(int(r.u32()))
-		if r.err != nil {
-			return nil, r.err
-		}
-		return x509.ParseCertificate(der)
+		return r.take(int(r.u32()))
 	}
 	for i := uint32(0); i < n && r.err == nil; i++ {
 		tag := r.u32()
@@ -241,23 +200,17 @@ func walkJKS(b []byte) (*Store, error) {
 		case 1:
 			r.skip(int(r.u32()))
 			count := r.u32()
-			var chain []*x509.Certificate
+			var chain [][]byte
 			for j := uint32(0); j < count && r.err == nil; j++ {
-				c, err := readCert()
-				if err != nil {
-					return nil, fmt.Errorf("entry %s: %w", alias, err)
-				}
-				chain = append(chain, c)
+				chain = append(chain, readCert())
 			}
-			if len(chain) > 0 {
-				st.Entries = append(st.Entries, Entry{Alias: alias, Kind: KindPrivateKey, Chain: chain})
+			e := Entry{Alias: alias, Kind: KindPrivateKey, Chain: chain}
+			if len(chain) == 0 {
+				e.Error = "the private key entry holds no certificate"
 			}
+			st.Entries = append(st.Entries, e)
 		case 2:
-			c, err := readCert()
-			if err != nil {
-				return nil, fmt.Errorf("entry %s: %w", alias, err)
-			}
-			st.Entries = append(st.Entries, Entry{Alias: alias, Kind: KindTrustedCert, Chain: []*x509.Certificate{c}})
+			st.Entries = append(st.Entries, Entry{Alias: alias, Kind: KindTrustedCert, Chain: [][]byte{readCert()}})
 		}
 	}
 	sort.Slice(st.Entries, func(i, j int) bool { return st.Entries[i].Alias < st.Entries[j].Alias })

@@ -1,15 +1,18 @@
 // Package keystore opens Java keystores and truststores (JKS and PKCS#12)
-// with a password and lists their entries' certificates. It never returns
-// or keeps private key material: private-key entries are reported by their
-// certificate chain only.
+// with a password and lists their entries' certificates. It never returns,
+// keeps or decrypts private key material: private-key entries are reported
+// by their certificate chain only. Certificates are returned as DER, each
+// entry on its own: a certificate that one X.509 parser or another rejects
+// (a CA with a negative serial number) never makes the store unreadable.
 package keystore
 
 import (
 	"bytes"
-	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/rampart-sec/rampart/internal/certinfo"
 )
 
 // Formats a store can have.
@@ -43,9 +46,12 @@ type Store struct {
 type Entry struct {
 	Alias string
 	Kind  string
-	// Chain is the certificate chain of a private-key entry (leaf first),
-	// or the single certificate of a trusted entry.
-	Chain []*x509.Certificate
+	// Chain is the DER of a private-key entry's certificate chain (leaf
+	// first), or of the single certificate of a trusted entry.
+	Chain [][]byte
+	// Error says why a private-key entry's certificate could not be read
+	// (Chain is then empty).
+	Error string
 }
 
 const (
@@ -82,33 +88,41 @@ func Open(data []byte, password string) (*Store, error) {
 	case FormatJKS:
 		return openJKS(data, password)
 	case FormatPKCS12:
-		return openPKCS12(data, password)
+		return readPKCS12(data, password, true)
 	default:
 		return nil, fmt.Errorf("%s keystores are not supported", format)
 	}
 }
 
-// chainFrom orders certs into a chain starting at leaf, following issuer
-// to subject, at most 10 long.
-func chainFrom(leaf *x509.Certificate, pool []*x509.Certificate) []*x509.Certificate {
-	chain := []*x509.Certificate{leaf}
-	cur := leaf
-	for len(chain) < 10 {
-		if bytes.Equal(cur.RawIssuer, cur.RawSubject) {
-			break
-		}
-		var next *x509.Certificate
-		for _, c := range pool {
-			if c != cur && bytes.Equal(c.RawSubject, cur.RawIssuer) && cur.CheckSignatureFrom(c) == nil {
-				next = c
+// chainFrom orders certificates into a chain starting at leaf, following
+// issuer to subject by name, at most 10 long. Names are read leniently, so
+// a CA certificate Go's X.509 parser rejects still links the chain.
+func chainFrom(leaf []byte, pool [][]byte) [][]byte {
+	chain := [][]byte{leaf}
+	type names struct{ issuer, subject []byte }
+	read := func(der []byte) (names, bool) {
+		i, s, err := certinfo.RawNames(der)
+		return names{i, s}, err == nil
+	}
+	cur, ok := read(leaf)
+	used := map[int]bool{}
+	for ok && len(chain) < 10 && !bytes.Equal(cur.issuer, cur.subject) {
+		next := -1
+		for i, der := range pool {
+			if used[i] || bytes.Equal(der, chain[len(chain)-1]) {
+				continue
+			}
+			if n, ok := read(der); ok && bytes.Equal(n.subject, cur.issuer) {
+				next = i
+				cur = n
 				break
 			}
 		}
-		if next == nil {
+		if next < 0 {
 			break
 		}
-		chain = append(chain, next)
-		cur = next
+		used[next] = true
+		chain = append(chain, pool[next])
 	}
 	return chain
 }

@@ -1,26 +1,32 @@
 package keystore
 
 import (
-	"crypto"
-	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"unicode/utf16"
-
-	gopkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
+// A PKCS#12 file is read here bag by bag (RFC 7292): the integrity MAC is
+// checked with the password, encrypted content is decrypted (pbe.go), and
+// every certificate bag is kept as DER with its attributes, so aliases
+// (friendly names) are those Java shows and no certificate is parsed here.
+
 var (
-	oidData          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
-	oidEncryptedData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 6}
-	oidKeyBag        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 1}
-	oidShroudedKey   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 2}
-	oidCertBag       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 3}
-	oidX509Cert      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 22, 1}
-	oidFriendlyName  = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 20}
-	oidLocalKeyID    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 21}
+	oidData             = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
+	oidEncryptedData    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 6}
+	oidKeyBag           = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 1}
+	oidShroudedKey      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 2}
+	oidCertBag          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 3}
+	oidSecretBag        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 5}
+	oidSafeContentsBag  = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 6}
+	oidX509Cert         = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 22, 1}
+	oidFriendlyName     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 20}
+	oidLocalKeyID       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 21}
+	oidJavaTrustedUsage = asn1.ObjectIdentifier{2, 16, 840, 1, 113894, 746875, 1, 1}
 )
 
 type pfxPDU struct {
@@ -32,6 +38,17 @@ type pfxPDU struct {
 type contentInfo struct {
 	ContentType asn1.ObjectIdentifier
 	Content     asn1.RawValue `asn1:"tag:0,explicit,optional"`
+}
+
+type encryptedData struct {
+	Version int
+	Info    encryptedContentInfo
+}
+
+type encryptedContentInfo struct {
+	ContentType asn1.ObjectIdentifier
+	Algorithm   pkix.AlgorithmIdentifier
+	Content     []byte `asn1:"tag:0,optional"`
 }
 
 type safeBag struct {
@@ -50,24 +67,23 @@ type certBag struct {
 	Data []byte `asn1:"tag:0,explicit"`
 }
 
-// plainBag is what can be read from a PKCS#12 file without its password:
-// bags that sit in unencrypted (data) content.
-type plainBag struct {
-	alias string
-	keyID string
-	cert  *x509.Certificate // nil for key bags
-	key   bool
+// bag is one safe bag as far as entries go: a private key (never
+// decrypted) or a certificate, with its attributes.
+type bag struct {
+	key     bool
+	cert    []byte
+	alias   string
+	keyID   string
+	trusted bool // Java's trusted-certificate attribute
 }
 
-type outer struct {
-	hasMAC    bool
-	bags      []plainBag
-	encrypted int // content infos encrypted with the password
-}
+// maxBagNesting bounds safe-contents bags inside safe-contents bags.
+const maxBagNesting = 4
 
-// readOuter walks a PFX down to its safe bags, keeping the ones in plain
-// data content and counting the encrypted ones.
-func readOuter(data []byte) (*outer, error) {
+// readPKCS12 reads a PKCS#12 file. With known, password is checked
+// against the integrity MAC and used to decrypt encrypted content;
+// without, only the unencrypted content is read.
+func readPKCS12(data []byte, password string, known bool) (*Store, error) {
 	var pfx pfxPDU
 	rest, err := asn1.Unmarshal(data, &pfx)
 	if err != nil {
@@ -82,82 +98,177 @@ func readOuter(data []byte) (*outer, error) {
 	if !pfx.AuthSafe.ContentType.Equal(oidData) {
 		return nil, errors.New("PKCS#12 with public-key integrity is not supported")
 	}
-	o := &outer{hasMAC: len(pfx.MacData.FullBytes) > 0}
-	var authSafeBytes []byte
-	if _, err := asn1.Unmarshal(pfx.AuthSafe.Content.Bytes, &authSafeBytes); err != nil {
-		return nil, fmt.Errorf("PKCS#12 auth safe: %w", err)
+	var authSafe []byte
+	if rest, err := asn1.Unmarshal(pfx.AuthSafe.Content.Bytes, &authSafe); err != nil || len(rest) > 0 {
+		return nil, fmt.Errorf("PKCS#12 auth safe: %v", err)
+	}
+	st := &Store{Format: FormatPKCS12}
+	work := newBudget()
+	hasMAC := len(pfx.MacData.FullBytes) > 0
+	switch {
+	case !known:
+		st.Notes = append(st.Notes, "read without the password: the store's integrity was not verified")
+	case hasMAC:
+		var md macData
+		if rest, err := asn1.Unmarshal(pfx.MacData.FullBytes, &md); err != nil || len(rest) > 0 {
+			return nil, fmt.Errorf("PKCS#12 MAC: %v", err)
+		}
+		if err := verifyMAC(md, authSafe, password, work); err != nil {
+			return nil, err
+		}
+	default:
+		st.Notes = append(st.Notes, "the file has no integrity MAC, so the password cannot be verified (Java opens it with any password)")
 	}
 	var infos []contentInfo
-	if _, err := asn1.Unmarshal(authSafeBytes, &infos); err != nil {
-		return nil, fmt.Errorf("PKCS#12 auth safe: %w", err)
+	if rest, err := asn1.Unmarshal(authSafe, &infos); err != nil || len(rest) > 0 {
+		return nil, fmt.Errorf("PKCS#12 auth safe: %v", err)
 	}
-	for _, ci := range infos {
+	var bags []bag
+	for i, ci := range infos {
+		var contents []byte
 		switch {
-		case ci.ContentType.Equal(oidEncryptedData):
-			o.encrypted++
 		case ci.ContentType.Equal(oidData):
-			var raw []byte
-			if _, err := asn1.Unmarshal(ci.Content.Bytes, &raw); err != nil {
-				return nil, fmt.Errorf("PKCS#12 safe contents: %w", err)
+			if rest, err := asn1.Unmarshal(ci.Content.Bytes, &contents); err != nil || len(rest) > 0 {
+				return nil, fmt.Errorf("PKCS#12 content %d: %v", i+1, err)
 			}
-			var bags []safeBag
-			if _, err := asn1.Unmarshal(raw, &bags); err != nil {
-				return nil, fmt.Errorf("PKCS#12 safe contents: %w", err)
+		case ci.ContentType.Equal(oidEncryptedData):
+			if !known {
+				return nil, errors.New("the PKCS#12 certificates are encrypted with the store password, which is not in the files")
 			}
-			for _, b := range bags {
-				pb := plainBag{alias: friendlyName(b.Attributes), keyID: localKeyID(b.Attributes)}
-				switch {
-				case b.ID.Equal(oidCertBag):
-					var cb certBag
-					if _, err := asn1.Unmarshal(b.Value.Bytes, &cb); err != nil {
-						return nil, fmt.Errorf("PKCS#12 certificate bag: %w", err)
-					}
-					if !cb.ID.Equal(oidX509Cert) {
-						continue
-					}
-					c, err := x509.ParseCertificate(cb.Data)
-					if err != nil {
-						return nil, fmt.Errorf("PKCS#12 certificate %q: %w", pb.alias, err)
-					}
-					pb.cert = c
-				case b.ID.Equal(oidShroudedKey), b.ID.Equal(oidKeyBag):
-					pb.key = true
-				default:
-					continue
+			var ed encryptedData
+			if rest, err := asn1.Unmarshal(ci.Content.Bytes, &ed); err != nil || len(rest) > 0 {
+				return nil, fmt.Errorf("PKCS#12 encrypted content %d: %v", i+1, err)
+			}
+			contents, err = decrypt(ed.Info.Algorithm, ed.Info.Content, password, work)
+			if errors.Is(err, errBadPadding) && !hasMAC {
+				return nil, ErrWrongPassword
+			}
+			if err != nil {
+				return nil, fmt.Errorf("PKCS#12 encrypted content %d: %w", i+1, err)
+			}
+		default:
+			st.Notes = append(st.Notes, fmt.Sprintf("content %d of type %s skipped", i+1, ci.ContentType))
+			continue
+		}
+		bs, err := readBags(contents, 0)
+		if err != nil {
+			return nil, fmt.Errorf("PKCS#12 content %d: %w", i+1, err)
+		}
+		bags = append(bags, bs...)
+	}
+	entries(st, bags)
+	return st, nil
+}
+
+func readBags(contents []byte, depth int) ([]bag, error) {
+	if depth > maxBagNesting {
+		return nil, fmt.Errorf("safe contents nested more than %d deep", maxBagNesting)
+	}
+	var raw []safeBag
+	if rest, err := asn1.Unmarshal(contents, &raw); err != nil || len(rest) > 0 {
+		return nil, fmt.Errorf("safe contents: %v", err)
+	}
+	var out []bag
+	for _, sb := range raw {
+		b := bag{alias: friendlyName(sb.Attributes), keyID: localKeyID(sb.Attributes)}
+		switch {
+		case sb.ID.Equal(oidCertBag):
+			var cb certBag
+			if rest, err := asn1.Unmarshal(sb.Value.Bytes, &cb); err != nil || len(rest) > 0 {
+				return nil, fmt.Errorf("certificate bag %q: %v", b.alias, err)
+			}
+			if !cb.ID.Equal(oidX509Cert) {
+				continue // SDSI certificates: none in Java stores
+			}
+			b.cert = cb.Data
+			for _, a := range sb.Attributes {
+				if a.ID.Equal(oidJavaTrustedUsage) {
+					b.trusted = true
 				}
-				o.bags = append(o.bags, pb)
+			}
+		case sb.ID.Equal(oidShroudedKey), sb.ID.Equal(oidKeyBag):
+			b.key = true
+		case sb.ID.Equal(oidSafeContentsBag):
+			inner, err := readBags(sb.Value.Bytes, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, inner...)
+			continue
+		default: // secret keys (Java's SecretKeyEntry), CRLs
+			continue
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// entries turns bags into keystore entries the way Java's PKCS12KeyStore
+// does: a key bag is a private-key entry whose certificate is the bag with
+// the same local key ID; a certificate marked trusted, or tied to no key
+// and in no key's chain, is a trusted entry. Aliases are the friendly
+// names; a bag without one is numbered.
+func entries(st *Store, bags []bag) {
+	var pool [][]byte
+	keyIDs := map[string]bool{}
+	var keys []bag
+	for _, b := range bags {
+		if b.key {
+			keys = append(keys, b)
+			if b.keyID != "" {
+				keyIDs[b.keyID] = true
+			}
+			continue
+		}
+		pool = append(pool, b.cert)
+	}
+	inChain := map[string]bool{}
+	unnamed := 0
+	name := func(alias string) string {
+		if alias != "" {
+			return alias
+		}
+		unnamed++
+		return fmt.Sprintf("#%d", unnamed)
+	}
+	for _, k := range keys {
+		e := Entry{Alias: name(k.alias), Kind: KindPrivateKey}
+		var leaf []byte
+		for _, b := range bags {
+			if b.cert != nil && k.keyID != "" && b.keyID == k.keyID {
+				leaf = b.cert
+				break
 			}
 		}
-	}
-	return o, nil
-}
-
-func (o *outer) hasKeyBag() bool {
-	for _, b := range o.bags {
-		if b.key {
-			return true
+		if leaf == nil && k.alias != "" { // no local key ID: the same friendly name
+			for _, b := range bags {
+				if b.cert != nil && b.alias == k.alias && !b.trusted {
+					leaf = b.cert
+					break
+				}
+			}
 		}
-	}
-	return false
-}
-
-// certForKey finds the certificate of a private key by comparing public
-// keys; the private key itself is not kept.
-func certForKey(key any, certs []*x509.Certificate) *x509.Certificate {
-	pk, ok := key.(interface{ Public() crypto.PublicKey })
-	if !ok {
-		return nil
-	}
-	pub, ok := pk.Public().(interface{ Equal(crypto.PublicKey) bool })
-	if !ok {
-		return nil
-	}
-	for _, c := range certs {
-		if pub.Equal(c.PublicKey) {
-			return c
+		if leaf == nil {
+			e.Error = "the certificate of this private key could not be identified (no certificate carries its local key ID)"
+			st.Entries = append(st.Entries, e)
+			continue
 		}
+		e.Chain = chainFrom(leaf, pool)
+		for _, c := range e.Chain {
+			inChain[string(c)] = true
+		}
+		st.Entries = append(st.Entries, e)
 	}
-	return nil
+	for _, b := range bags {
+		if b.key || (!b.trusted && (keyIDs[b.keyID] && b.keyID != "" || inChain[string(b.cert)])) {
+			continue
+		}
+		st.Entries = append(st.Entries, Entry{Alias: name(b.alias), Kind: KindTrustedCert, Chain: [][]byte{b.cert}})
+	}
+	if unnamed > 0 {
+		st.Notes = append(st.Notes, fmt.Sprintf("%d entr(ies) carry no friendly name; they are numbered #1..#%d", unnamed, unnamed))
+	}
+	sort.SliceStable(st.Entries, func(i, j int) bool { return st.Entries[i].Alias < st.Entries[j].Alias })
 }
 
 func friendlyName(attrs []attribute) string {
@@ -189,129 +300,4 @@ func localKeyID(attrs []attribute) string {
 		}
 	}
 	return ""
-}
-
-// openPKCS12 opens a PKCS#12 store. go-pkcs12 checks the password against
-// the integrity MAC and decrypts encrypted content; aliases and entries in
-// unencrypted content are read here, since go-pkcs12 does not return them.
-func openPKCS12(data []byte, password string) (*Store, error) {
-	o, err := readOuter(data)
-	if err != nil {
-		return nil, err
-	}
-	st := &Store{Format: FormatPKCS12}
-	if !o.hasMAC {
-		st.Notes = append(st.Notes, "the file has no integrity MAC, so the password cannot be verified (Java opens it with any password)")
-	}
-	var decrypted []*x509.Certificate
-	var leaf *x509.Certificate
-	if o.encrypted > 0 || o.hasMAC {
-		pw := password
-		if !o.hasMAC {
-			pw = ""
-		}
-		// Each decode checks the MAC and decrypts everything (thousands of
-		// key-derivation rounds), so try the likely one first: a store
-		// whose plain content holds no key bag is a truststore.
-		var errChain, errTrust error
-		chain := func() bool {
-			key, l, ca, err := gopkcs12.DecodeChain(data, pw)
-			if errChain = err; err != nil {
-				return false
-			}
-			decrypted = append([]*x509.Certificate{l}, ca...)
-			// go-pkcs12 takes the first certificate as the leaf; the real
-			// one is the certificate whose public key is the key's.
-			leaf = certForKey(key, decrypted)
-			return true
-		}
-		trust := func() bool {
-			certs, err := gopkcs12.DecodeTrustStore(data, pw)
-			if errTrust = err; err != nil {
-				return false
-			}
-			decrypted = certs
-			return true
-		}
-		first, second := chain, trust
-		if !o.hasKeyBag() {
-			first, second = trust, chain
-		}
-		switch {
-		case first():
-		case errors.Is(errChain, gopkcs12.ErrIncorrectPassword), errors.Is(errTrust, gopkcs12.ErrIncorrectPassword):
-			return nil, ErrWrongPassword
-		case second():
-		case errors.Is(errChain, gopkcs12.ErrIncorrectPassword), errors.Is(errTrust, gopkcs12.ErrIncorrectPassword):
-			return nil, ErrWrongPassword
-		case o.encrypted > 0:
-			return nil, fmt.Errorf("PKCS#12 content could not be decrypted: %v; %v", errChain, errTrust)
-		}
-	}
-	// Every certificate, for building chains.
-	var all []*x509.Certificate
-	inPlain := map[string]bool{}
-	keyIDs := map[string]bool{}
-	var keyBags []plainBag
-	for _, b := range o.bags {
-		if b.key {
-			keyBags = append(keyBags, b)
-			if b.keyID != "" {
-				keyIDs[b.keyID] = true
-			}
-			continue
-		}
-		all = append(all, b.cert)
-		inPlain[string(b.cert.Raw)] = true
-	}
-	for _, c := range decrypted {
-		if !inPlain[string(c.Raw)] {
-			all = append(all, c)
-		}
-	}
-	// Private-key entries: a key bag's local key ID names its certificate;
-	// failing that, the certificate go-pkcs12 matched to the key.
-	leafUsed := map[string]bool{}
-	for i, kb := range keyBags {
-		var kleaf *x509.Certificate
-		for _, b := range o.bags {
-			if b.cert != nil && kb.keyID != "" && b.keyID == kb.keyID {
-				kleaf = b.cert
-				break
-			}
-		}
-		if kleaf == nil && len(keyBags) == 1 {
-			kleaf = leaf
-		}
-		if kleaf == nil {
-			st.Notes = append(st.Notes, fmt.Sprintf("private key %d: its certificate could not be found", i+1))
-			continue
-		}
-		leafUsed[string(kleaf.Raw)] = true
-		st.Entries = append(st.Entries, Entry{Alias: kb.alias, Kind: KindPrivateKey, Chain: chainFrom(kleaf, all)})
-	}
-	// Trusted entries: plain certificate bags not tied to a key, with
-	// their aliases, then decrypted ones, numbered.
-	for _, b := range o.bags {
-		if b.cert == nil || (b.keyID != "" && keyIDs[b.keyID]) {
-			continue
-		}
-		st.Entries = append(st.Entries, Entry{Alias: b.alias, Kind: KindTrustedCert, Chain: []*x509.Certificate{b.cert}})
-	}
-	unnamed := 0
-	for _, c := range decrypted {
-		if inPlain[string(c.Raw)] {
-			continue
-		}
-		if leafUsed[string(c.Raw)] {
-			delete(leafUsed, string(c.Raw)) // the key's own certificate bag
-			continue
-		}
-		unnamed++
-		st.Entries = append(st.Entries, Entry{Alias: fmt.Sprintf("#%d", unnamed), Kind: KindTrustedCert, Chain: []*x509.Certificate{c}})
-	}
-	if unnamed > 0 {
-		st.Notes = append(st.Notes, fmt.Sprintf("%d certificate(s) sit in encrypted bags whose aliases cannot be read; they are numbered #1..#%d", unnamed, unnamed))
-	}
-	return st, nil
 }
