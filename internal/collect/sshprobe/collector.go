@@ -42,6 +42,13 @@ type Options struct {
 	// PerHost bounds concurrent connections to one host when Env.PerHost
 	// is 0 and the scan shares no limiter (default 3).
 	PerHost int
+	// FirstMoveWait is how long the first connection to an endpoint of
+	// unknown scheme waits for the server to speak before rampart does
+	// (default collect.DefaultFirstMoveWait).
+	FirstMoveWait time.Duration
+	// RetryBackoff is the wait before the one retry of a connection the
+	// server dropped (default collect.DefaultRetryBackoff).
+	RetryBackoff time.Duration
 }
 
 // Collector is the SSH prober.
@@ -60,6 +67,12 @@ func New(opts Options) *Collector {
 	}
 	if opts.PerHost <= 0 {
 		opts.PerHost = 3
+	}
+	if opts.FirstMoveWait <= 0 {
+		opts.FirstMoveWait = collect.DefaultFirstMoveWait
+	}
+	if opts.RetryBackoff <= 0 {
+		opts.RetryBackoff = collect.DefaultRetryBackoff
 	}
 	return &Collector{opts: opts}
 }
@@ -96,10 +109,18 @@ func (c *Collector) Collect(ctx context.Context, t target.Target, env *collect.E
 	if env != nil && env.PerHost > 0 {
 		perHost = env.PerHost
 	}
-	p := &probe{d: dialer(env), addr: addr, limiter: env.Limiter(perHost), key: strings.ToLower(t.Host)}
-	conn, release, err := p.open(ctx, first)
+	p := &probe{d: dialer(env), addr: addr, limiter: env.Limiter(perHost), key: strings.ToLower(t.Host), backoff: c.opts.RetryBackoff}
+	watch := time.Duration(0)
+	if t.Scheme == "" {
+		watch = c.opts.FirstMoveWait
+	}
+	conn, release, err := p.open(ctx, first, watch)
 	if err != nil {
-		if t.Scheme == "" && (errors.Is(err, ErrNotSSH) || isSilent(err) || hungUp(err)) {
+		// Not SSH: the server said something else, or waited for its client
+		// and then hung up on an SSH identification, or said nothing at all.
+		// A server that drops every connection, or drops one after saying
+		// it is SSH, is an error: it may well be SSH.
+		if t.Scheme == "" && (errors.Is(err, ErrNotSSH) || isSilent(err)) && !dropped(err) {
 			return nil, nil
 		}
 		return nil, fmt.Errorf("ssh probe %s: %w", addr, err)
@@ -115,17 +136,35 @@ type probe struct {
 	addr    string
 	limiter *collect.HostLimiter
 	key     string
+	backoff time.Duration
 }
 
 // open waits for a connection slot, then connects and reads the server's
-// identification and KEXINIT within timeout. release gives the slot back;
-// call it after closing the connection.
-func (p *probe) open(ctx context.Context, timeout time.Duration) (*conn, func(), error) {
+// identification and KEXINIT within timeout (watching the server's first
+// move first when watch > 0; see start). A connection the server dropped
+// is retried once, after the backoff. release gives the slot back; call it
+// after closing the connection.
+func (p *probe) open(ctx context.Context, timeout, watch time.Duration) (*conn, func(), error) {
+	c, release, err := p.openOnce(ctx, timeout, watch)
+	if err == nil || !dropped(err) {
+		return c, release, err
+	}
+	if berr := collect.Backoff(ctx, p.backoff); berr != nil {
+		return nil, nil, err
+	}
+	c, release, err2 := p.openOnce(ctx, timeout, watch)
+	if err2 != nil && dropped(err2) {
+		return nil, nil, fmt.Errorf("%w; the same again on a retry %s later", err2, p.backoff)
+	}
+	return c, release, err2
+}
+
+func (p *probe) openOnce(ctx context.Context, timeout, watch time.Duration) (*conn, func(), error) {
 	release, err := p.limiter.Acquire(ctx, p.key)
 	if err != nil {
 		return nil, nil, fmt.Errorf("waiting for a connection slot: %w", err)
 	}
-	c, err := open(ctx, p.d, p.addr, timeout)
+	c, err := open(ctx, p.d, p.addr, timeout, watch)
 	if err != nil {
 		release()
 		return nil, nil, err
@@ -271,18 +310,14 @@ type keyFetch struct {
 // fetchKey opens a connection and runs a key exchange for alg only as far
 // as the server's reply, which carries the host key.
 func fetchKey(ctx context.Context, p *probe, timeout time.Duration, alg string) keyFetch {
-	release, err := p.limiter.Acquire(ctx, p.key)
-	if err != nil {
-		return keyFetch{err: fmt.Errorf("waiting for a connection slot: %w", err)}
-	}
-	defer release()
-	cctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	conn, err := open(cctx, p.d, p.addr, timeout)
+	conn, release, err := p.open(ctx, timeout, 0)
 	if err != nil {
 		return keyFetch{err: err}
 	}
+	defer release()
 	defer conn.close()
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	ex, err := conn.keyExchange(cctx, alg, false)
 	if ex != nil && ex.res != nil && ex.res.hostKey != nil {
 		return keyFetch{blob: ex.res.hostKey}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"strings"
@@ -31,15 +32,16 @@ type conn struct {
 }
 
 // open dials addr, reads the server's identification and KEXINIT, and
-// sends rampart's identification. Deadlines come from ctx.
-func open(ctx context.Context, d collect.Dialer, addr string, timeout time.Duration) (*conn, error) {
+// sends rampart's identification. Deadlines come from ctx. With watch > 0
+// it first waits that long for the server to speak (see start).
+func open(ctx context.Context, d collect.Dialer, addr string, timeout, watch time.Duration) (*conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	c, err := start(ctx, nc)
+	c, err := start(ctx, nc, watch)
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -47,34 +49,100 @@ func open(ctx context.Context, d collect.Dialer, addr string, timeout time.Durat
 	return c, nil
 }
 
+// afterIdentError is a failure after the server identified itself as SSH.
+type afterIdentError struct {
+	ident string
+	err   error
+}
+
+func (e *afterIdentError) Error() string {
+	return fmt.Sprintf("after identifying as %q: %v", e.ident, e.err)
+}
+func (e *afterIdentError) Unwrap() error { return e.err }
+
+// dropped reports a connection the server dropped: closed without a byte,
+// or closed (reset) after its identification, before its KEXINIT came.
+// Such a failure is worth one retry.
+func dropped(err error) bool {
+	var ai *afterIdentError
+	return errors.Is(err, collect.ErrDropsConnections) || (errors.As(err, &ai) && hungUp(ai.err))
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
 // start runs the identification exchange and reads the server's KEXINIT on
 // an open connection. The connection's deadline is ctx's.
-func start(ctx context.Context, nc net.Conn) (*conn, error) {
-	if dl, ok := ctx.Deadline(); ok {
-		nc.SetDeadline(dl)
-	}
+//
+// With watch > 0 (an endpoint of unknown scheme) it first waits that long
+// for the server's first move without saying anything: an SSH server
+// greets at once, a TLS or HTTP server waits for its client, and a server
+// that drops connections hangs up (errHungUp). Then, as RFC 4253 4.2 lets
+// both sides send their identification at once, rampart's goes out: a TLS
+// or HTTP server answers it with an alert, a 400 or a close straight away
+// (ErrNotSSH), so an endpoint of unknown scheme is known not to be SSH
+// without waiting out the sniff timeout.
+func start(ctx context.Context, nc net.Conn, watch time.Duration) (*conn, error) {
+	dl, _ := ctx.Deadline() // zero: none
+	nc.SetDeadline(dl)
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	// Both sides send their identification at once (RFC 4253 4.2), so ours
-	// goes first: a TLS or HTTP server answers it with an alert, a 400 or a
-	// close straight away, and an endpoint of unknown scheme is known not to
-	// be SSH without waiting out the sniff timeout.
+	cr := &countingReader{r: nc}
+	br := bufio.NewReaderSize(cr, 4096)
+	waited := false
+	if watch > 0 {
+		move, err := collect.WatchFirstMove(nc, br, watch)
+		nc.SetReadDeadline(dl)
+		switch {
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case err != nil:
+			return nil, err
+		case move == collect.HangsUp:
+			return nil, fmt.Errorf("the server closed the connection without sending a byte, before rampart said anything: %w", collect.ErrDropsConnections)
+		}
+		waited = move == collect.Waits
+	}
 	if _, err := nc.Write([]byte(clientIdent + "\r\n")); err != nil {
+		if cr.n == 0 && hungUp(err) && !waited {
+			return nil, fmt.Errorf("the server closed the connection without sending a byte (%v): %w", err, collect.ErrDropsConnections)
+		}
 		return nil, fmt.Errorf("sending identification: %w", err)
 	}
-	br := bufio.NewReaderSize(nc, 4096)
 	id, err := readIdent(br)
 	if err != nil {
+		switch {
+		case !hungUp(err) || ctx.Err() != nil:
+		case cr.n == 0 && waited:
+			return nil, fmt.Errorf("%w: the server waited for its client, then closed the connection on an SSH identification", ErrNotSSH)
+		case cr.n == 0:
+			return nil, fmt.Errorf("the server closed the connection without sending a byte: %w", collect.ErrDropsConnections)
+		case len(id.PreLines) > 0 && !waited:
+			// RFC 4253 lets a server send lines before its identification;
+			// OpenSSH past MaxStartups says "Exceeded MaxStartups" and closes.
+			return nil, fmt.Errorf("the server said %q and closed the connection before identifying itself: %w", clipText(strings.Join(id.PreLines, " / ")), collect.ErrDropsConnections)
+		default:
+			return nil, fmt.Errorf("%w: %d bytes without an identification string, then the server closed the connection", ErrNotSSH, cr.n)
+		}
 		return nil, err
 	}
 	t := newTransport(nc, br)
 	p, err := t.expect(msgKexInit, "the server's KEXINIT")
 	if err != nil {
-		return nil, err
+		return nil, &afterIdentError{ident: id.Line, err: err}
 	}
 	ki, err := parseKexInit(p)
 	if err != nil {
-		return nil, err
+		return nil, &afterIdentError{ident: id.Line, err: err}
 	}
 	return &conn{nc: nc, t: t, id: id, serverKI: ki, rawKI: p}, nil
 }
