@@ -143,6 +143,9 @@ rules:
 	invBad := writeFile(t, dir, "inv.yaml", "targets:\n  - name: a\n    address: 10.0.0.1\n    role: dmzz\n    expected_ports: [70000]\n  - name: b\n")
 	invUnknown := writeFile(t, dir, "inv2.yaml", "targets:\n  - name: a\n    adress: 10.0.0.1\n")
 	invEmpty := writeFile(t, dir, "inv3.yaml", "")
+	invTab := writeFile(t, dir, "inv4.yaml", "targets:\n  - name: a\n\t  address: 10.0.0.1\n")
+	waiverNearRule := writeFile(t, dir, "waivers4.yaml", "waivers:\n  - rule: SEC-01\n    reason: r\n    by: me\n    expires: 2027-01-01\n")
+	waiverKey := writeFile(t, dir, "waivers5.yaml", "waivers:\n  - rule: SEC-001\n    reason: r\n    by: me\n    expire: 2027-01-01\n")
 
 	cases := []struct {
 		name   string
@@ -160,7 +163,10 @@ rules:
 		{"waiver malformed YAML", []string{"scan", apim, "--waivers", waiverYAML}, []string{"waivers3.yaml"}},
 		{"attestations in a waiver file", []string{"scan", apim, "--attestations", waivers}, []string{"waivers.yaml"}},
 		{"inventory invalid", []string{"scan", "@" + invBad}, []string{"inv.yaml:2", "role \"dmzz\"", "70000", "inv.yaml:6", "needs an address"}},
-		{"inventory unknown field", []string{"scan", "@" + invUnknown}, []string{"field adress not found"}},
+		{"inventory unknown field", []string{"scan", "@" + invUnknown}, []string{`line 3: unknown key "adress"; did you mean "address"?`}},
+		{"inventory indented with a tab", []string{"scan", "@" + invTab}, []string{"inv4.yaml", "line 3 is indented with a tab"}},
+		{"waiver unknown rule, near a known one", []string{"scan", apim, "--waivers", waiverNearRule}, []string{`unknown rule "SEC-01"; did you mean SEC-001?`}},
+		{"waiver unknown key", []string{"scan", apim, "--waivers", waiverKey}, []string{`line 5: unknown key "expire"; did you mean "expires"?`}},
 		{"inventory empty", []string{"scan", "@" + invEmpty}, []string{"empty"}},
 		{"inventory missing", []string{"scan", "@" + filepath.Join(dir, "none.yaml")}, []string{"none.yaml"}},
 	}

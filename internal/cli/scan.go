@@ -122,7 +122,7 @@ func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
 	}
 	exceptions := &waiver.Set{}
 	for _, p := range o.waivers {
-		wf, err := readWaivers(p, set.Has)
+		wf, err := readWaivers(p, set.Has, set.IDs())
 		if err != nil {
 			return err
 		}
@@ -132,7 +132,7 @@ func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
 		exceptions.Add(wf)
 	}
 	for _, p := range o.attestations {
-		wf, err := readWaivers(p, set.Has)
+		wf, err := readWaivers(p, set.Has, set.IDs())
 		if err != nil {
 			return err
 		}
@@ -281,13 +281,13 @@ func (a *app) color(o *scanOpts) bool {
 	return a.isTerminal(a.stdout)
 }
 
-func readWaivers(path string, known func(string) bool) (*waiver.File, error) {
+func readWaivers(path string, known func(string) bool, ids []string) (*waiver.File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
 	defer f.Close()
-	wf, err := waiver.Parse(f, path, known)
+	wf, err := waiver.ParseSuggest(f, path, known, ids)
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}

@@ -79,14 +79,14 @@ func (a *app) runServe(cmd *cobra.Command, o *serveOpts) error {
 	}
 	exceptions := &waiver.Set{}
 	for _, p := range cfg.Waivers {
-		wf, err := readWaivers(p, set.Has)
+		wf, err := readWaivers(p, set.Has, set.IDs())
 		if err != nil {
 			return err
 		}
 		exceptions.Add(wf)
 	}
 	for _, p := range cfg.Attestations {
-		wf, err := readWaivers(p, set.Has)
+		wf, err := readWaivers(p, set.Has, set.IDs())
 		if err != nil {
 			return err
 		}

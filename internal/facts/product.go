@@ -10,9 +10,9 @@ type Product struct {
 	// DetectedProfile is the profile the files show, when a forced one
 	// (--profile, an inventory's profile) differs from it.
 	DetectedProfile string `json:"detected_profile,omitempty"`
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	Home    string `json:"home"`
+	Name            string `json:"name"`
+	Version         string `json:"version"`
+	Home            string `json:"home"`
 	// UpdateLevel is the WSO2 update level applied (-1 when unknown).
 	UpdateLevel int `json:"update_level"`
 	// ConfigFile is the deployment.toml read, relative to Home.

@@ -20,6 +20,15 @@ func (s *Set) Get(id string) (*Rule, bool) {
 	return r, ok
 }
 
+// IDs lists the rule IDs, sorted.
+func (s *Set) IDs() []string {
+	out := make([]string, len(s.rules))
+	for i, r := range s.rules {
+		out[i] = r.ID
+	}
+	return out
+}
+
 // Has reports whether a rule with id exists.
 func (s *Set) Has(id string) bool {
 	_, ok := s.byID[id]

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/rampart-sec/rampart/internal/hint"
 )
 
 // Inventory is a file listing the targets of a deployment and what the
@@ -92,7 +94,7 @@ func ParseInventory(r io.Reader, name, base string) (*Inventory, []Target, error
 		if errors.Is(err, io.EOF) {
 			return nil, nil, fmt.Errorf("inventory %s: empty file", name)
 		}
-		return nil, nil, fmt.Errorf("inventory %s: %w", name, err)
+		return nil, nil, fmt.Errorf("inventory %s: %w", name, hint.YAML(err, data, inv))
 	}
 	var doc yaml.Node
 	if yaml.Unmarshal(data, &doc) == nil && len(doc.Content) > 0 {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/rampart-sec/rampart/internal/hint"
 )
 
 // Entry is one waiver or attestation.
@@ -92,6 +94,12 @@ const maxFileSize = 4 << 20
 // rule ID exists, so a typo is an error rather than a waiver that never
 // matches. name is used in error messages.
 func Parse(r io.Reader, name string, knownRule func(string) bool) (*File, error) {
+	return ParseSuggest(r, name, knownRule, nil)
+}
+
+// ParseSuggest is Parse that also suggests, for an unknown rule, the
+// closest of ids ("did you mean TLS-002?").
+func ParseSuggest(r io.Reader, name string, knownRule func(string) bool, ids []string) (*File, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -106,7 +114,7 @@ func Parse(r io.Reader, name string, knownRule func(string) bool) (*File, error)
 		if errors.Is(err, io.EOF) {
 			return &File{}, nil
 		}
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, hint.YAML(err, data, f))
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err == nil && len(doc.Content) > 0 {
@@ -122,7 +130,7 @@ func Parse(r io.Reader, name string, knownRule func(string) bool) (*File, error)
 			if e.Rule == "" {
 				probs = append(probs, at+": missing rule")
 			} else if knownRule != nil && !knownRule(e.Rule) {
-				probs = append(probs, fmt.Sprintf("%s: unknown rule %q", at, e.Rule))
+				probs = append(probs, fmt.Sprintf("%s: unknown rule %q%s", at, e.Rule, hint.DidYouMean(e.Rule, ids)))
 			}
 			if strings.TrimSpace(e.Why()) == "" {
 				if kind == "waiver" {

@@ -83,7 +83,7 @@ func TestParseErrors(t *testing.T) {
 		{"waivers:\n  - {rule: TLS-002, reason: r, expires: 2027-01-01}\n", "missing by"},
 		{"waivers:\n  - {rule: NOPE-001, reason: r, by: a, expires: 2027-01-01}\n", "unknown rule"},
 		{"waivers:\n  - {rule: TLS-002, reason: r, by: a, expires: 31/12/2027}\n", "YYYY-MM-DD"},
-		{"waivers:\n  - {rule: TLS-002, reason: r, by: a, expires: 2027-01-01, extra: 1}\n", "field extra not found"},
+		{"waivers:\n  - {rule: TLS-002, reason: r, by: a, expires: 2027-01-01, extra: 1}\n", `unknown key "extra"`},
 		{"waivers: {rule: x}\n", "cannot unmarshal"},
 	} {
 		_, err := Parse(strings.NewReader(c.in), "w.yaml", func(id string) bool { return id != "NOPE-001" })
