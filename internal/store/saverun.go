@@ -40,6 +40,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		if err != nil {
 			return fmt.Errorf("insert run: %w", err)
 		}
+		if err := s.claimJobs(ctx, tx, drift.RunID, in.Jobs, in.Now); err != nil {
+			return err
+		}
 		known, err := s.saveTargets(ctx, tx, drift.RunID, in, at, &drift)
 		if err != nil {
 			return err

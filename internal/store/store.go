@@ -157,6 +157,9 @@ type RunInput struct {
 	// Audit, when set, is recorded with the run (its Subject, when empty,
 	// names the run).
 	Audit *Audit
+	// Jobs are the zone jobs whose results the run holds; each is stored
+	// once (SaveRun fails with ErrDuplicateJob otherwise).
+	Jobs []JobClaim
 }
 
 // Observation is what drift detection tracks of a target beyond findings.
