@@ -4,17 +4,28 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/rampart-sec/rampart/internal/textsafe"
 )
 
-// Payload renders an event in a destination's format.
+// Payload renders an event in a destination's format. Invisible and
+// direction-changing characters in its text (a target named to mislead)
+// are made visible.
 func Payload(format string, e Event) ([]byte, error) {
+	var b []byte
+	var err error
 	if format == "slack" {
-		return slackPayload(e)
+		b, err = slackPayload(e)
+	} else {
+		b, err = json.Marshal(struct {
+			Schema string `json:"schema"`
+			Event
+		}{Schema: "rampart.alert/v1", Event: e})
 	}
-	return json.Marshal(struct {
-		Schema string `json:"schema"`
-		Event
-	}{Schema: "rampart.alert/v1", Event: e})
+	if err != nil {
+		return nil, err
+	}
+	return textsafe.NeutralizeBytes(b), nil
 }
 
 var kindEmoji = map[string]string{

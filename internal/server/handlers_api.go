@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -273,6 +274,9 @@ func DecodeReport(r io.Reader) (*finding.Report, error) {
 	if err := dec.Decode(&rep); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
+	if path := nulPath(reflect.ValueOf(&rep), "report"); path != "" {
+		return nil, fmt.Errorf("%s: NUL bytes are not accepted", path)
+	}
 	major, _, _ := strings.Cut(rep.SchemaVersion, ".")
 	want, _, _ := strings.Cut(finding.SchemaVersion, ".")
 	if major != want {
@@ -309,6 +313,46 @@ func DecodeReport(r io.Reader) (*finding.Report, error) {
 	}
 	rep.Finalize()
 	return &rep, nil
+}
+
+// nulPath returns where a NUL byte is in v's strings (a Go path such as
+// report.Findings[3].Evidence[0].Value), or "".
+func nulPath(v reflect.Value, at string) string {
+	switch v.Kind() {
+	case reflect.String:
+		if strings.IndexByte(v.String(), 0) >= 0 {
+			return at
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return nulPath(v.Elem(), at)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				if p := nulPath(v.Field(i), at+"."+v.Type().Field(i).Name); p != "" {
+					return p
+				}
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			if p := nulPath(v.Index(i), fmt.Sprintf("%s[%d]", at, i)); p != "" {
+				return p
+			}
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			if p := nulPath(it.Key(), at+"{key}"); p != "" {
+				return p
+			}
+			if p := nulPath(it.Value(), fmt.Sprintf("%s[%v]", at, it.Key())); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 // GET /metrics

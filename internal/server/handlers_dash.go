@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/rampart-sec/rampart/internal/server/auth"
 	"github.com/rampart-sec/rampart/internal/server/secret"
 	"github.com/rampart-sec/rampart/internal/store"
+	"github.com/rampart-sec/rampart/internal/textsafe"
 	"github.com/rampart-sec/rampart/internal/web"
 )
 
@@ -253,9 +255,13 @@ func (s *Server) runReport(w http.ResponseWriter, r *http.Request, u store.User)
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="rampart-run-%d.html"`, id))
 	// The report carries its own inline style sheet.
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
-	if err := (report.HTML{}).Render(w, rep); err != nil {
+	var b bytes.Buffer
+	if err := (report.HTML{}).Render(&b, rep); err != nil {
 		s.log.Error("run report", "run", id, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
 	}
+	_, _ = w.Write(textsafe.NeutralizeBytes(b.Bytes()))
 }
 
 type diffView struct {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/rampart-sec/rampart/internal/server/auth"
 	"github.com/rampart-sec/rampart/internal/store"
+	"github.com/rampart-sec/rampart/internal/textsafe"
 	"github.com/rampart-sec/rampart/internal/web"
 )
 
@@ -141,6 +143,10 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		h.Set("Cache-Control", "no-store, no-cache, must-revalidate, private")
 		h.Set("Pragma", "no-cache")
 		h.Set("Expires", "0")
+		if hasNUL(r.URL.Path) || hasNUL(r.URL.RawQuery) {
+			http.Error(w, "NUL bytes are not accepted", http.StatusBadRequest)
+			return
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -178,7 +184,25 @@ func (s *Server) formOK(w http.ResponseWriter, r *http.Request) bool {
 		http.Error(w, "missing or stale form token: reload the page and try again", http.StatusForbidden)
 		return false
 	}
+	if r.PostForm == nil && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		_ = r.ParseForm()
+	}
+	for _, vs := range r.PostForm {
+		for _, v := range vs {
+			if strings.IndexByte(v, 0) >= 0 {
+				http.Error(w, "NUL bytes are not accepted", http.StatusBadRequest)
+				return false
+			}
+		}
+	}
 	return true
+}
+
+// hasNUL reports whether a raw URL part holds a NUL byte, plain or
+// percent-encoded (no store takes one: PostgreSQL refuses it in text).
+func hasNUL(raw string) bool {
+	return strings.IndexByte(raw, 0) >= 0 || strings.Contains(raw, "%00")
 }
 
 // requireForm guards a public route (sign-in, setup, setup links,
@@ -391,12 +415,19 @@ func retryAfter(until, now time.Time) string {
 	return strconv.Itoa(max(1, int(until.Sub(now).Seconds())+1))
 }
 
+// writeJSON answers with v as indented JSON, invisible and
+// direction-changing characters in its strings made visible.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	_, _ = w.Write(textsafe.NeutralizeBytes(b.Bytes()))
 }
 
 func writeJSONError(w http.ResponseWriter, status int, msg string) {

@@ -586,3 +586,62 @@ func TestUploadsAreConfined(t *testing.T) {
 		t.Errorf("%d run.upload audit entries; want 1 (refused uploads store nothing)", uploads)
 	}
 }
+
+// Unicode bidirectional overrides and invisible characters in names
+// reached every page and export as they were (a target named
+// "gw-\u202Etxt.exe" reads "gw-exe.txt"), and NUL bytes made PostgreSQL
+// fail with a 500. They are now made visible everywhere, and NUL bytes
+// are refused with 400 on both stores.
+func TestInvisibleCharactersAndNUL(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testInvisibleCharactersAndNUL(t, "") })
+	t.Run("postgres", func(t *testing.T) { testInvisibleCharactersAndNUL(t, postgresDSN(t)) })
+}
+
+func testInvisibleCharactersAndNUL(t *testing.T, storage string) {
+	extra := ""
+	if storage != "" {
+		extra = "storage: \"" + storage + "\"\n"
+	}
+	ts := startServer(t, extra)
+	tok := ts.signUp(t)
+	bearer := map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"}
+	const name = "gw-\u202Etxt.exe"
+	f := fnd(name, "TLS-001", finding.Fail, finding.High)
+	f.Message = "zero\u200Bwidth and \u2066isolated\u2069"
+	f.Evidence = []finding.Evidence{{Source: "conf\u200F", Value: "v\uFEFF"}}
+	if resp, body := ts.do(t, "POST", "/api/v1/runs", bytes.NewReader(uploadReport(time.Now().UTC(), f)), bearer); resp.StatusCode != 201 {
+		t.Fatalf("upload: %d %s", resp.StatusCode, body)
+	}
+	for _, p := range []string{"/", "/target?name=" + url.QueryEscape(name), "/findings?status=fail", "/runs", "/run?id=1", "/run/report.html?id=1", "/diff?a=1&b=1",
+		"/api/v1/targets", "/api/v1/target?name=" + url.QueryEscape(name), "/api/v1/findings", "/api/v1/run/findings?id=1"} {
+		resp, body := ts.do(t, "GET", p, nil, nil)
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s: %d", p, resp.StatusCode)
+			continue
+		}
+		for _, r := range []rune{'\u202E', '\u200B', '\u2066', '\u200F', '\uFEFF'} {
+			if strings.ContainsRune(body, r) {
+				t.Errorf("GET %s carries %U as it is", p, r)
+			}
+		}
+		if shows := !strings.HasPrefix(p, "/runs") && !strings.HasPrefix(p, "/diff") && !strings.HasPrefix(p, "/findings"); shows && !strings.Contains(body, "[U+202E]") {
+			t.Errorf("GET %s does not show the override as [U+202E]", p)
+		}
+	}
+	// NUL bytes: in an upload, a query and a form.
+	nul := fnd("gw-\x00-1", "TLS-001", finding.Fail, finding.High)
+	if resp, body := ts.do(t, "POST", "/api/v1/runs", bytes.NewReader(uploadReport(time.Now().UTC(), nul)), bearer); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("upload with a NUL in a target name: %d %s; want 400", resp.StatusCode, body)
+	}
+	for _, p := range []string{"/api/v1/findings?target=a%00b", "/findings?target=a%00b", "/api/v1/target?name=%00"} {
+		if resp, _ := ts.do(t, "GET", p, nil, bearer); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("GET %s: %d; want 400", p, resp.StatusCode)
+		}
+	}
+	if resp, _ := ts.form(t, "/tokens", url.Values{"name": {"a\x00b"}, "role": {"viewer"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a token name with a NUL: %d; want 400", resp.StatusCode)
+	}
+	if resp, _ := ts.browser().form(t, "/login", url.Values{"username": {"admin\x00"}, "password": {"x"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a user name with a NUL at sign-in: %d; want 400", resp.StatusCode)
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/report"
 	"github.com/rampart-sec/rampart/internal/store"
+	"github.com/rampart-sec/rampart/internal/textsafe"
 )
 
 //go:embed templates/*.tmpl static/*
@@ -86,7 +86,8 @@ func New() (*Pages, error) {
 }
 
 // Render executes a page into w; the page is rendered to memory first so
-// a template error never leaves half a page.
+// a template error never leaves half a page, and invisible or
+// direction-changing characters in it are made visible (textsafe).
 func (p *Pages) Render(w http.ResponseWriter, status int, name string, page Page) error {
 	var b bytes.Buffer
 	if err := p.t.ExecuteTemplate(&b, name, page); err != nil {
@@ -94,7 +95,7 @@ func (p *Pages) Render(w http.ResponseWriter, status int, name string, page Page
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	_, err := io.Copy(w, &b)
+	_, err := w.Write(textsafe.NeutralizeBytes(b.Bytes()))
 	return err
 }
 
