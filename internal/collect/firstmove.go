@@ -94,3 +94,16 @@ func Backoff(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// ByteCounter counts the bytes read through it, so a probe can tell a
+// connection closed without a byte from one closed after an answer.
+type ByteCounter struct {
+	R io.Reader
+	N int64
+}
+
+func (c *ByteCounter) Read(p []byte) (int, error) {
+	n, err := c.R.Read(p)
+	c.N += int64(n)
+	return n, err
+}

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"slices"
 	"strings"
@@ -68,18 +67,6 @@ func dropped(err error) bool {
 	return errors.Is(err, collect.ErrDropsConnections) || (errors.As(err, &ai) && hungUp(ai.err))
 }
 
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += n
-	return n, err
-}
-
 // start runs the identification exchange and reads the server's KEXINIT on
 // an open connection. The connection's deadline is ctx's.
 //
@@ -96,7 +83,7 @@ func start(ctx context.Context, nc net.Conn, watch time.Duration) (*conn, error)
 	nc.SetDeadline(dl)
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	cr := &countingReader{r: nc}
+	cr := &collect.ByteCounter{R: nc}
 	br := bufio.NewReaderSize(cr, 4096)
 	waited := false
 	if watch > 0 {
@@ -113,7 +100,7 @@ func start(ctx context.Context, nc net.Conn, watch time.Duration) (*conn, error)
 		waited = move == collect.Waits
 	}
 	if _, err := nc.Write([]byte(clientIdent + "\r\n")); err != nil {
-		if cr.n == 0 && hungUp(err) && !waited {
+		if cr.N == 0 && hungUp(err) && !waited {
 			return nil, fmt.Errorf("the server closed the connection without sending a byte (%v): %w", err, collect.ErrDropsConnections)
 		}
 		return nil, fmt.Errorf("sending identification: %w", err)
@@ -122,16 +109,16 @@ func start(ctx context.Context, nc net.Conn, watch time.Duration) (*conn, error)
 	if err != nil {
 		switch {
 		case !hungUp(err) || ctx.Err() != nil:
-		case cr.n == 0 && waited:
+		case cr.N == 0 && waited:
 			return nil, fmt.Errorf("%w: the server waited for its client, then closed the connection on an SSH identification", ErrNotSSH)
-		case cr.n == 0:
+		case cr.N == 0:
 			return nil, fmt.Errorf("the server closed the connection without sending a byte: %w", collect.ErrDropsConnections)
 		case len(id.PreLines) > 0 && !waited:
 			// RFC 4253 lets a server send lines before its identification;
 			// OpenSSH past MaxStartups says "Exceeded MaxStartups" and closes.
 			return nil, fmt.Errorf("the server said %q and closed the connection before identifying itself: %w", clipText(strings.Join(id.PreLines, " / ")), collect.ErrDropsConnections)
 		default:
-			return nil, fmt.Errorf("%w: %d bytes without an identification string, then the server closed the connection", ErrNotSSH, cr.n)
+			return nil, fmt.Errorf("%w: %d bytes without an identification string, then the server closed the connection", ErrNotSSH, cr.N)
 		}
 		return nil, err
 	}

@@ -32,6 +32,14 @@ type Options struct {
 	// PerHost is the connection limit used when Env.PerHost is 0 (default 5,
 	// as sslyze).
 	PerHost int
+	// RetryBackoff is the wait before a hello the server answered by
+	// closing the connection without a byte is sent again (default 250ms).
+	RetryBackoff time.Duration
+	// FirstMoveWait is how long a server that closed on every hello is
+	// watched when rampart says nothing, to tell a server that drops
+	// connections from one that refused TLS (default
+	// collect.DefaultFirstMoveWait).
+	FirstMoveWait time.Duration
 }
 
 // Collector is the TLS prober. It is safe for concurrent use; the per-host
@@ -55,6 +63,12 @@ func New(opts Options) *Collector {
 	}
 	if opts.PerHost <= 0 {
 		opts.PerHost = 5
+	}
+	if opts.RetryBackoff <= 0 {
+		opts.RetryBackoff = 250 * time.Millisecond
+	}
+	if opts.FirstMoveWait <= 0 {
+		opts.FirstMoveWait = collect.DefaultFirstMoveWait
 	}
 	c := &Collector{opts: opts, reg: tlswire.NewRegistry(), rank: map[uint16]int{}, roots: sync.OnceValue(loadSystemRoots)}
 	c.tls = orderedCandidates(c.reg.TLS())
@@ -116,6 +130,7 @@ func (c *Collector) Probe(ctx context.Context, t target.Target, env *collect.Env
 	p := &prober{
 		reg: c.reg, perHost: c.opts.PerHost,
 		connectTimeout: c.opts.ConnectTimeout, handshakeTimeout: c.opts.HandshakeTimeout,
+		retryBackoff: c.opts.RetryBackoff, firstMoveWait: c.opts.FirstMoveWait,
 		tlsCands: c.tls, tls13Cands: c.tls13, rank: c.rank,
 	}
 	if env != nil && env.PerHost > 0 {

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/tlswire"
 )
 
@@ -43,6 +44,7 @@ func (p *prober) stall(what string, err error) error {
 type conn struct {
 	net.Conn
 	r    *bufio.Reader
+	in   *collect.ByteCounter // what came from the server
 	stop func() bool
 }
 
@@ -67,7 +69,8 @@ func (p *prober) dial(ctx context.Context) (*conn, func(), error) {
 	_ = c.SetDeadline(deadline)
 	// Cancelling ctx unblocks any read at once.
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
-	return &conn{Conn: c, r: bufio.NewReaderSize(io.LimitReader(c, maxBytesPerConn), 4096), stop: stop}, release, nil
+	in := &collect.ByteCounter{R: c}
+	return &conn{Conn: c, r: bufio.NewReaderSize(io.LimitReader(in, maxBytesPerConn), 4096), in: in, stop: stop}, release, nil
 }
 
 func (c *conn) Close() error {
@@ -112,13 +115,31 @@ type helloResult struct {
 	// certErr: the Certificate message did not decode (the suite still counts).
 	certErr error
 	ske     *tlswire.ServerKeyExchange
+	// silent: refused by a close without a single byte (no alert), also
+	// on the retry: a refusal, or a server dropping connections.
+	silent bool
 }
 
 func (r *helloResult) accepted() bool { return r != nil && !r.refused }
 
 // exchange sends one ClientHello and reads the server's first flight:
 // ServerHello and, for TLS 1.2 and older, everything up to ServerHelloDone.
+// A hello the server answered by closing the connection without a byte is
+// sent once more after the retry backoff: a server under load drops
+// connections, and taking that for a refusal would lose suites or
+// versions.
 func (p *prober) exchange(ctx context.Context, ch *tlswire.ClientHello, recordVersion tlswire.Version) (*helloResult, error) {
+	res, err := p.exchangeOnce(ctx, ch, recordVersion)
+	if err != nil || !res.silent {
+		return res, err
+	}
+	if err := collect.Backoff(ctx, p.retryBackoff); err != nil {
+		return nil, err
+	}
+	return p.exchangeOnce(ctx, ch, recordVersion)
+}
+
+func (p *prober) exchangeOnce(ctx context.Context, ch *tlswire.ClientHello, recordVersion tlswire.Version) (*helloResult, error) {
 	c, release, err := p.dial(ctx)
 	if err != nil {
 		return nil, err
@@ -129,12 +150,39 @@ func (p *prober) exchange(ctx context.Context, ch *tlswire.ClientHello, recordVe
 	out := tlswire.AppendRecords(nil, tlswire.TypeHandshake, recordVersion, ch.Marshal())
 	if _, err := c.Write(out); err != nil {
 		if closed, e := classifyReadErr(ctx, err); closed {
-			return &helloResult{refused: true}, nil
+			return &helloResult{refused: true, silent: c.in.N == 0}, nil
 		} else if e != nil {
 			return nil, fmt.Errorf("send ClientHello: %w", e)
 		}
 	}
-	return p.readFlight(ctx, tlswire.NewReader(c.r), ch)
+	res, err := p.readFlight(ctx, tlswire.NewReader(c.r), ch)
+	if res != nil && res.refused && res.alert == nil && c.in.N == 0 {
+		res.silent = true
+	}
+	return res, err
+}
+
+// silentServer looks at a server that closed the connection on every
+// hello without a byte: one that hangs up on a client that says nothing
+// drops connections (an error: whether it speaks TLS cannot be told); one
+// that waits, or speaks first, refused the hellos and is not TLS.
+func (p *prober) silentServer(ctx context.Context) error {
+	c, release, err := p.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	defer c.Close()
+	move, err := collect.WatchFirstMove(c.Conn, c.r, p.firstMoveWait)
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case err != nil:
+		return fmt.Errorf("watching the server's first move: %w", err)
+	case move == collect.HangsUp:
+		return fmt.Errorf("the server closed every connection without sending a byte, also on retries %s later and when rampart said nothing: %w", p.retryBackoff, collect.ErrDropsConnections)
+	}
+	return fmt.Errorf("%w: the server closed the connection on every ClientHello without a word (it %s when the client says nothing)", errNotTLS, move)
 }
 
 func (p *prober) readFlight(ctx context.Context, rd *tlswire.Reader, ch *tlswire.ClientHello) (*helloResult, error) {

@@ -46,6 +46,9 @@ type versionResult struct {
 	// sawAlert: the server answered the first hello with a TLS alert (it
 	// speaks TLS, just not this version or these suites).
 	sawAlert bool
+	// silent: the server closed the connection on the hellos without a
+	// byte (see helloResult.silent).
+	silent bool
 	// onPick, when set, sees every accepting ServerHello as it comes.
 	onPick func(*helloResult)
 	// cbcFirst is the server's choice when CBC suites are listed before
@@ -153,6 +156,7 @@ func (p *prober) enumerate(ctx context.Context, v tlswire.Version, cands []uint1
 	}
 	if !acceptedAt(first, v) {
 		vr.sawAlert = first.alert != nil || first.accepted()
+		vr.silent = first.silent
 		if first.accepted() || !long ||
 			(first.alert != nil && first.alert.Description == tlswire.AlertProtocolVersion) {
 			return vr, nil
@@ -166,6 +170,9 @@ func (p *prober) enumerate(ctx context.Context, v tlswire.Version, cands []uint1
 		}
 		short := slices.DeleteFunc(slices.Clone(commonSuites), func(id uint16) bool { return !slices.Contains(cands, id) })
 		probe, err := p.suiteHello(ctx, v, short)
+		if err == nil && !probe.silent {
+			vr.silent = false
+		}
 		if err != nil || !acceptedAt(probe, v) {
 			return vr, nil
 		}

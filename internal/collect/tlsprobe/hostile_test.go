@@ -98,7 +98,7 @@ func TestUnknownSchemeNotTLS(t *testing.T) {
 	for name, handle := range map[string]func(net.Conn){
 		"ssh banner": func(c net.Conn) { _, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.2p1\r\n")); readHello(c) },
 		"plain http": func(c net.Conn) { readHello(c); _, _ = c.Write([]byte("HTTP/1.1 400 Bad Request\r\n\r\n")) },
-		"closes":     func(c net.Conn) {},
+		"reads the hello, then closes without a word": func(c net.Conn) { readHello(c) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			port := rawServer(t, handle)

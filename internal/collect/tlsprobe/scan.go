@@ -24,6 +24,8 @@ type prober struct {
 	sni              string
 	connectTimeout   time.Duration
 	handshakeTimeout time.Duration
+	retryBackoff     time.Duration
+	firstMoveWait    time.Duration
 	tlsCands         []uint16
 	tls13Cands       []uint16
 	rank             map[uint16]int
@@ -346,6 +348,8 @@ func (p *prober) run(parent context.Context) (*scanResult, error) {
 		return nil, joinVersionErrors(verrs, tlsVersions, outcomes)
 	case !anyTLS && allNoAnswer(res):
 		return nil, fmt.Errorf("every hello: %w", errNoAnswer)
+	case !anyTLS && allSilent(res):
+		return nil, p.silentServer(parent)
 	case !anyTLS:
 		return nil, fmt.Errorf("%w: the server closed every connection without a TLS answer", errNotTLS)
 	case len(verrs) > 0:
@@ -362,6 +366,16 @@ func (p *prober) run(parent context.Context) (*scanResult, error) {
 	}
 	slices.Sort(res.notes)
 	return res, nil
+}
+
+// allSilent: every version's hellos were refused by a close without a byte.
+func allSilent(r *scanResult) bool {
+	for _, vr := range r.versions {
+		if !vr.silent {
+			return false
+		}
+	}
+	return len(r.versions) > 0
 }
 
 func allNoAnswer(r *scanResult) bool {
