@@ -42,6 +42,18 @@ type Result struct {
 	// Todo is what the operator must still do after applying (restart the
 	// product, enter the keystore password at start-up, get the CSR signed).
 	Todo []string `json:"todo,omitempty"`
+	// Commands are what the operator runs (fix runs nothing on a host):
+	// package removals and upgrades, service reloads.
+	Commands []string `json:"commands,omitempty"`
+	// Packages is a package change in structured form (for Ansible).
+	Packages *PackageChange `json:"packages,omitempty"`
+}
+
+// PackageChange is packages to remove or upgrade with a package manager.
+type PackageChange struct {
+	Manager string   `json:"manager"` // dpkg (apt-get), rpm (dnf), apk
+	Remove  []string `json:"remove,omitempty"`
+	Upgrade []string `json:"upgrade,omitempty"`
 }
 
 // Action is what a change does to its file.
@@ -52,6 +64,8 @@ const (
 	Create Action = "create" // a new file
 	// Replace rewrites an existing binary file (a truststore).
 	Replace Action = "replace"
+	// Chmod changes only a file's mode.
+	Chmod Action = "chmod"
 )
 
 // Change is one file's new content.

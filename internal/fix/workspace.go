@@ -45,6 +45,8 @@ type wsFile struct {
 	newMode fs.FileMode
 	rules   []string
 	summary string
+	// chmod is a new mode for a file whose content stays.
+	chmod fs.FileMode
 }
 
 // NewWorkspace returns a workspace over the directory root.
@@ -211,6 +213,20 @@ func (w *Workspace) Write(rel string, content []byte, mode fs.FileMode, binary b
 	return nil
 }
 
+// Chmod asks for an existing file's mode to become mode (content kept).
+func (w *Workspace) Chmod(rel string, mode fs.FileMode, rule, summary string) error {
+	f, err := w.load(rel)
+	if err != nil {
+		return err
+	}
+	if !f.exists {
+		return fmt.Errorf("%s: %w", rel, ErrNotExist)
+	}
+	f.chmod, f.summary = mode, summary
+	f.addRule(rule)
+	return nil
+}
+
 func (f *wsFile) addRule(rule string) {
 	for _, r := range strings.Split(rule, ",") {
 		if r != "" && !containsStr(f.rules, r) {
@@ -262,6 +278,14 @@ func (w *Workspace) Changes() ([]*Change, error) {
 			after, recs, err = f.sh.Render()
 		case f.text != nil:
 			after, recs, err = edit.Apply(f.text.Src, f.text.reps)
+		case f.chmod != 0:
+			if f.chmod == f.mode {
+				continue
+			}
+			c.After, c.Mode, c.Action, c.Summary = f.orig, uint32(f.chmod), Chmod, f.summary
+			c.Rules = append([]string{}, f.rules...)
+			out = append(out, c)
+			continue
 		default:
 			continue
 		}
@@ -288,6 +312,9 @@ func (w *Workspace) Changes() ([]*Change, error) {
 		}
 		sort.Strings(rules)
 		c.Rules = rules
+		if f.chmod != 0 {
+			c.Mode = uint32(f.chmod)
+		}
 		switch {
 		case !f.exists:
 			c.Action = Create
