@@ -152,11 +152,11 @@ rules:
 		args   []string
 		stderr []string
 	}{
-		{"CEL syntax error", []string{"scan", apim, "--rules", syntax}, []string{"custom.yaml:3", "CUS-001", "Syntax error"}},
-		{"unknown fact", []string{"scan", apim, "--rules", unknownFact}, []string{"custom.yaml:3", "undefined field 'hostnme'"}},
+		{"CEL syntax error", []string{"scan", apim, "--rules", syntax}, []string{"custom.yaml:10: rule CUS-001 check 1 (file) assert:", "Syntax error"}},
+		{"unknown fact", []string{"scan", apim, "--rules", unknownFact}, []string{"custom.yaml:10:", "undefined field 'hostnme'"}},
 		{"assert not bool", []string{"scan", apim, "--rules", wrongType}, []string{"want bool"}},
 		{"duplicate rule ID", []string{"scan", apim, "--rules", dup}, []string{"TLS-001 already defined"}},
-		{"unknown rule key", []string{"rules", "test", unknownKey}, []string{"field titel not found"}},
+		{"unknown rule key", []string{"rules", "test", unknownKey}, []string{`line 4: unknown key "titel"; did you mean "title"?`}},
 		{"rules dir missing", []string{"scan", apim, "--rules", filepath.Join(dir, "nope")}, []string{"--rules"}},
 		{"waiver bad date", []string{"scan", apim, "--waivers", waivers}, []string{"waivers.yaml:2", "YYYY-MM-DD"}},
 		{"waiver unknown rule", []string{"scan", apim, "--waivers", waiverUnknownRule}, []string{"unknown rule \"SEC-999\""}},

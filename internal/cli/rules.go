@@ -5,19 +5,44 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/rampart-sec/rampart/internal/hint"
 	"github.com/rampart-sec/rampart/internal/rules"
 	builtin "github.com/rampart-sec/rampart/rules"
 )
 
-// seedDocuments are the source documents the built-in rules cite.
-var seedDocuments = []string{
-	"000_ac7d4e9b0ef493c1.txt", "001_1ac9c93b587140e7.txt", "002_59975fbdf82e5d56.txt",
-	"003_20a90e2815269245.txt", "004_62d1773820cb134b.txt",
+// seedDocuments are the source documents the built-in rules cite, with
+// their titles (what `rules show` names them by).
+var seedDocuments = []struct{ file, title string }{
+	{"000_ac7d4e9b0ef493c1.txt", "Network-Level Security Guidelines for Production Deployment"},
+	{"001_1ac9c93b587140e7.txt", "OS-Level Security Guidelines for Production Deployment"},
+	{"002_59975fbdf82e5d56.txt", "Security Guidelines for Production Deployment (ESB runtime)"},
+	{"003_20a90e2815269245.txt", "Security Implementation and Recommendations"},
+	{"004_62d1773820cb134b.txt", "Production Deployment Guidelines"},
+}
+
+func seedFiles() []string {
+	out := make([]string, len(seedDocuments))
+	for i, d := range seedDocuments {
+		out[i] = d.file
+	}
+	return out
+}
+
+// sourceTitle names a rule's source for people: a seed document by its
+// title, anything else ("hardening: ...") as written.
+func sourceTitle(src string) string {
+	for _, d := range seedDocuments {
+		if d.file == src {
+			return d.title
+		}
+	}
+	return src
 }
 
 // ruleOpts select rules: extra rule directories, and IDs to run or skip.
@@ -27,25 +52,66 @@ type ruleOpts struct {
 	skip []string
 }
 
-func (o *ruleOpts) register(cmd *cobra.Command) {
+func (o *ruleOpts) register(cmd *cobra.Command, a *app) {
 	f := cmd.Flags()
-	f.StringArrayVar(&o.dirs, "rules", nil, "directory of custom rule files (*.yaml) to add to the built-in rules (repeatable)")
-	f.StringSliceVar(&o.only, "only", nil, "run only these rule IDs (comma-separated; * and ? match, as in 'TLS-*,KEY-00?')")
-	f.StringSliceVar(&o.skip, "skip", nil, "skip these rule IDs (comma-separated; * and ? match)")
+	f.StringArrayVar(&o.dirs, "rules", nil, "custom rule file (*.yaml) or directory of them to add to the built-in rules (repeatable)")
+	f.StringSliceVar(&o.only, "only", nil, "run only these rule IDs (comma-separated, any case; * and ? match, as in 'TLS-*,KEY-00?')")
+	f.StringSliceVar(&o.skip, "skip", nil, "skip these rule IDs (comma-separated, any case; * and ? match)")
+	_ = cmd.RegisterFlagCompletionFunc("only", a.ruleIDCompletion(o, true))
+	_ = cmd.RegisterFlagCompletionFunc("skip", a.ruleIDCompletion(o, true))
+}
+
+// ruleSource is a --rules argument as a rule source: a directory, or one
+// file of its directory.
+func ruleSource(p string) (rules.Source, error) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return rules.Source{}, usageErr("--rules: %v", err)
+	}
+	if fi.IsDir() {
+		return rules.Source{Name: p, FS: os.DirFS(p)}, nil
+	}
+	if !fi.Mode().IsRegular() {
+		return rules.Source{}, usageErr("--rules %s: not a rule file or directory", p)
+	}
+	dir, file := filepath.Split(p)
+	if dir == "" {
+		dir = "."
+	}
+	return rules.Source{Name: filepath.Clean(dir), FS: os.DirFS(dir), Files: []string{file}}, nil
+}
+
+// ruleIDCompletion completes rule IDs (the last of a comma-separated list
+// when list is set), from the built-in rules and any --rules given.
+func (a *app) ruleIDCompletion(o *ruleOpts, list bool) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		set, err := a.loadRules(o)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveError
+		}
+		prefix, last := "", toComplete
+		if i := strings.LastIndexByte(toComplete, ','); list && i >= 0 {
+			prefix, last = toComplete[:i+1], toComplete[i+1:]
+		}
+		var out []string
+		for _, r := range set.Rules() {
+			if strings.HasPrefix(r.ID, strings.ToUpper(last)) {
+				out = append(out, prefix+r.ID+"\t"+r.Title)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
 }
 
 // loadRules loads the built-in rules and the custom rule directories.
 func (a *app) loadRules(o *ruleOpts) (*rules.Set, error) {
 	sources := []rules.Source{{Name: "built-in", FS: builtin.FS, Trusted: true}}
 	for _, d := range o.dirs {
-		fi, err := os.Stat(d)
+		src, err := ruleSource(d)
 		if err != nil {
-			return nil, usageErr("--rules: %v", err)
+			return nil, err
 		}
-		if !fi.IsDir() {
-			return nil, usageErr("--rules %s: not a directory", d)
-		}
-		sources = append(sources, rules.Source{Name: d, FS: os.DirFS(d)})
+		sources = append(sources, src)
 	}
 	set, err := rules.Load(sources...)
 	if err != nil {
@@ -80,9 +146,9 @@ func (a *app) rulesListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			list, unknown := set.Filter(o.only, o.skip)
-			if len(unknown) > 0 {
-				return usageErr("unknown rules: %s", strings.Join(unknown, ", "))
+			list, err := filterRules(set, o)
+			if err != nil {
+				return err
 			}
 			switch format {
 			case "json":
@@ -101,7 +167,7 @@ func (a *app) rulesListCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "text", "output format: text or json")
-	o.register(cmd)
+	o.register(cmd, a)
 	return cmd
 }
 
@@ -155,14 +221,20 @@ func (a *app) rulesShowCmd() *cobra.Command {
 		Use:   "show ID",
 		Short: "Show one rule: its checks, expressions, remediation and sources",
 		Args:  cobra.ExactArgs(1),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return a.ruleIDCompletion(o, false)(cmd, args, toComplete)
+		},
 		RunE: func(_ *cobra.Command, args []string) error {
 			set, err := a.loadRules(o)
 			if err != nil {
 				return err
 			}
-			r, ok := set.Get(args[0])
+			r, ok := set.Get(strings.ToUpper(args[0]))
 			if !ok {
-				return usageErr("no rule %s (see rampart rules list)", args[0])
+				return usageErr("no rule %s%s (see rampart rules list)", args[0], hint.DidYouMean(strings.ToUpper(args[0]), set.IDs()))
 			}
 			w := a.stdout
 			fmt.Fprintf(w, "%s  %s\n", r.ID, r.Title)
@@ -170,7 +242,10 @@ func (a *app) rulesShowCmd() *cobra.Command {
 			if len(r.Profiles) > 0 {
 				fmt.Fprintf(w, "profiles: %s\n", strings.Join(r.Profiles, ", "))
 			}
-			fmt.Fprintf(w, "sources:  %s\n", strings.Join(r.Sources, ", "))
+			fmt.Fprintln(w, "sources:")
+			for _, src := range r.Sources {
+				fmt.Fprintf(w, "  %s\n", sourceTitle(src))
+			}
 			for i, c := range r.Checks {
 				fmt.Fprintf(w, "\ncheck %d: %s", i+1, c.Kind)
 				if c.Partial {
@@ -194,7 +269,7 @@ func (a *app) rulesShowCmd() *cobra.Command {
 			return nil
 		},
 	}
-	o.register(cmd)
+	o.register(cmd, a)
 	return cmd
 }
 
@@ -204,18 +279,36 @@ func (a *app) testSet(args []string) (*rules.Set, error) {
 	if len(args) == 0 {
 		return a.loadRules(&ruleOpts{})
 	}
-	fi, err := os.Stat(args[0])
+	src, err := ruleSource(args[0])
 	if err != nil {
-		return nil, usageErr("%v", err)
+		return nil, err
 	}
-	if !fi.IsDir() {
-		return nil, usageErr("%s: not a directory", args[0])
-	}
-	set, err := rules.Load(rules.Source{Name: args[0], FS: os.DirFS(args[0])})
+	set, err := rules.Load(src)
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}
 	return set, nil
+}
+
+// filterRules applies --only and --skip, IDs in any case; a name that
+// matches no rule is an error with the closest ID.
+func filterRules(set *rules.Set, o *ruleOpts) ([]*rules.Rule, error) {
+	upper := func(in []string) []string {
+		out := make([]string, len(in))
+		for i, s := range in {
+			out[i] = strings.ToUpper(strings.TrimSpace(s))
+		}
+		return out
+	}
+	list, unknown := set.Filter(upper(o.only), upper(o.skip))
+	if len(unknown) == 0 {
+		return list, nil
+	}
+	var parts []string
+	for _, u := range unknown {
+		parts = append(parts, u+strings.TrimPrefix(hint.DidYouMean(u, set.IDs()), ";"))
+	}
+	return nil, usageErr("--only/--skip name unknown rules: %s", strings.Join(parts, ", "))
 }
 
 // compiledSet loads the rules to test or lint and compiles every one of
@@ -235,8 +328,8 @@ func (a *app) compiledSet(args []string) (*rules.Set, error) {
 func (a *app) rulesTestCmd() *cobra.Command {
 	var verbose bool
 	cmd := &cobra.Command{
-		Use:   "test [DIR]",
-		Short: "Run the rules' inline tests (the built-in rules, or the rule files in DIR)",
+		Use:   "test [DIR|FILE]",
+		Short: "Run the rules' inline tests (the built-in rules, or the rule files in DIR, or FILE)",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			set, err := a.compiledSet(args)
@@ -268,27 +361,49 @@ func (a *app) rulesTestCmd() *cobra.Command {
 
 func (a *app) rulesLintCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "lint [DIR]",
-		Short: "Check rules for completeness: tests both ways, remediation, sources, consistent IDs",
+		Use:   "lint [DIR|FILE]",
+		Short: "Check rules for every problem at once: YAML keys, structure, CEL expressions, tests both ways, remediation, sources",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			set, err := a.compiledSet(args)
-			if err != nil {
-				return err
+			src := rules.Source{Name: "built-in", FS: builtin.FS, Trusted: true}
+			opt := rules.LintOptions{Seeds: seedFiles()}
+			if len(args) > 0 {
+				var err error
+				if src, err = ruleSource(args[0]); err != nil {
+					return err
+				}
+				opt = rules.LintOptions{}
 			}
-			opt := rules.LintOptions{}
-			if len(args) == 0 {
-				opt.Seeds = seedDocuments
+			// Every problem at once: the files' (keys, structure, CEL at
+			// the expression's line), then the rules' completeness.
+			set, problems := rules.LoadAll(src)
+			problems = append(problems, set.CompileAll()...)
+			for _, p := range rules.LintRules(set.Rules(), opt) {
+				problems = append(problems, p.String())
 			}
-			problems := rules.LintRules(set.Rules(), opt)
+			problems = dedupe(problems)
 			for _, p := range problems {
-				fmt.Fprintln(a.stdout, p.String())
+				fmt.Fprintln(a.stdout, p)
 			}
 			if len(problems) > 0 {
-				return exitCode(ExitFindings, fmt.Errorf("%d lint problem(s)", len(problems)))
+				return exitCode(ExitFindings, fmt.Errorf("%d problem(s)", len(problems)))
 			}
 			fmt.Fprintf(a.stdout, "%d rules, no problems\n", len(set.Rules()))
 			return nil
 		},
 	}
+}
+
+// dedupe drops repeated problems (a compile problem LoadAll and CompileAll
+// both return), keeping the order.
+func dedupe(ps []string) []string {
+	seen := map[string]bool{}
+	out := ps[:0]
+	for _, p := range ps {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
 }

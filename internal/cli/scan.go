@@ -82,7 +82,7 @@ ended in error (the scan was incomplete).`,
 	f.BoolVar(&o.noColor, "no-color", false, "no colours in text output (also: NO_COLOR=1)")
 	f.IntVar(&o.errorExitCode, "error-exit-code", ExitIncomplete, "exit code when nothing fails at or above --fail-on but some rules ended in error (0 to accept an incomplete scan); --fail-on none always exits 0")
 	o.collectOpts.register(cmd)
-	o.ruleOpts.register(cmd)
+	o.ruleOpts.register(cmd, a)
 	o.upload.register(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("format", fixedCompletion(report.Formats()))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", fixedCompletion([]string{"info", "low", "medium", "high", "critical", "none"}))
@@ -116,9 +116,9 @@ func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
 	if err != nil {
 		return err
 	}
-	selected, unknown := set.Filter(o.only, o.skip)
-	if len(unknown) > 0 {
-		return usageErr("--only/--skip name unknown rules: %s", strings.Join(unknown, ", "))
+	selected, err := filterRules(set, &o.ruleOpts)
+	if err != nil {
+		return err
 	}
 	exceptions := &waiver.Set{}
 	for _, p := range o.waivers {

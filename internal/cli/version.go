@@ -41,7 +41,12 @@ func (a *app) versionCmd() *cobra.Command {
 		Short: "Print rampart's version",
 		Args:  cobra.NoArgs,
 		Run: func(*cobra.Command, []string) {
-			fmt.Fprintf(a.stdout, "rampart %s (%s, %s/%s)\n", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			fmt.Fprintln(a.stdout, versionLine())
 		},
 	}
+}
+
+// versionLine is what `rampart version` and `rampart --version` print.
+func versionLine() string {
+	return fmt.Sprintf("rampart %s (%s, %s/%s)", version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

@@ -3,6 +3,8 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"cel.dev/cel-go/cel"
@@ -27,7 +29,30 @@ func compileRule(env *cel.Env, r *Rule, trusted bool) []string {
 // bind records what a check needs to compile itself later.
 func (c *Check) bind(env *cel.Env, r *Rule, i int, trusted bool) {
 	c.env, c.trusted = env, trusted
-	c.at = fmt.Sprintf("%s:%d: rule %s check %d (%s)", r.File, r.Line, r.ID, i+1, c.Kind)
+	c.file, c.ruleLine, c.ruleID, c.index = r.File, r.Line, r.ID, i+1
+}
+
+// celPosition finds the line of a CEL error inside its expression
+// ("<input>:2:14: undeclared reference").
+var celPosition = regexp.MustCompile(`<input>:(\d+):(\d+)`)
+
+// problemAt says where a compile problem of field is: the file and the
+// line of the expression inside the YAML (the rule's line when the
+// expression's is unknown).
+func (c *Check) problemAt(field string, err error) string {
+	line := c.ruleLine
+	if at, ok := c.lines[field]; ok && at.line > 0 {
+		line = at.line
+		if at.block {
+			line++ // a block scalar's text starts under its indicator
+		}
+		if m := celPosition.FindStringSubmatch(err.Error()); m != nil {
+			if n, convErr := strconv.Atoi(m[1]); convErr == nil && n > 1 && at.block {
+				line += n - 1
+			}
+		}
+	}
+	return fmt.Sprintf("%s:%d: rule %s check %d (%s) %s: %v", c.file, line, c.ruleID, c.index, c.Kind, field, err)
 }
 
 // ready compiles the check's expressions the first time it is called and
@@ -46,7 +71,7 @@ func (c *Check) ready() error {
 			}
 			prg, err := compileExpr(c.env, src, want, c.trusted)
 			if err != nil {
-				c.problems = append(c.problems, fmt.Sprintf("%s %s: %v", c.at, field, err))
+				c.problems = append(c.problems, c.problemAt(field, err))
 			}
 			return prg
 		}

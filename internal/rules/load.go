@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/rampart-sec/rampart/internal/hint"
 )
 
 // maxRuleFileSize bounds one rule file; the largest built-in one is a few
@@ -31,6 +33,9 @@ type Source struct {
 	// judging time; every other source's rules run under a cost limit, so
 	// a custom rule with a runaway expression ends in error, not a stall.
 	Trusted bool
+	// Files, when set, are the only files of FS read (a rule file given by
+	// name rather than a directory).
+	Files []string
 }
 
 // LoadError gathers every problem found while loading and compiling rules,
@@ -45,6 +50,17 @@ func (e *LoadError) Error() string {
 // expression and returns the rule set, or a *LoadError listing all
 // problems.
 func Load(sources ...Source) (*Set, error) {
+	set, probs := LoadAll(sources...)
+	if len(probs) > 0 {
+		return nil, &LoadError{Problems: probs}
+	}
+	return set, nil
+}
+
+// LoadAll is Load that returns the rules it could read along with every
+// problem, so `rules lint` reports the problems of the files and of the
+// rules together. The set holds every rule that was read, problems or not.
+func LoadAll(sources ...Source) (*Set, []string) {
 	var probs []string
 	var all []*Rule
 	trusted := map[*Rule]bool{}
@@ -66,7 +82,7 @@ func Load(sources ...Source) (*Set, error) {
 	}
 	env, err := newEnv()
 	if err != nil {
-		return nil, err
+		return &Set{byID: map[string]*Rule{}}, append(probs, err.Error())
 	}
 	// Compiling is most of the load time (parsing and type-checking some
 	// 250 expressions); rules compile independently and a cel.Env is safe
@@ -104,27 +120,24 @@ func Load(sources ...Source) (*Set, error) {
 	for _, p := range perRule {
 		probs = append(probs, p...)
 	}
-	if len(probs) > 0 {
-		return nil, &LoadError{Problems: probs}
+	kept := make([]*Rule, 0, len(byID))
+	for _, r := range all {
+		if byID[r.ID] == r {
+			kept = append(kept, r)
+		}
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
-	return &Set{rules: all, byID: byID}, nil
+	sort.Slice(kept, func(i, j int) bool { return kept[i].ID < kept[j].ID })
+	return &Set{rules: kept, byID: byID}, probs
 }
 
 func loadSource(src Source) ([]*Rule, []string) {
 	var names []string
-	err := fs.WalkDir(src.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return nil
-		}
-		if ext := path.Ext(p); ext == ".yaml" || ext == ".yml" {
-			names = append(names, p)
-		}
-		return nil
-	})
+	var err error
+	if len(src.Files) > 0 {
+		names = append(names, src.Files...)
+	} else {
+		err = walkRuleFiles(src, &names)
+	}
 	if err != nil {
 		return nil, []string{fmt.Sprintf("%s: %v", src.Name, err)}
 	}
@@ -139,61 +152,76 @@ func loadSource(src Source) ([]*Rule, []string) {
 		if src.Name != "" {
 			display = path.Join(src.Name, n)
 		}
-		rs, err := loadFile(src.FS, n, display, src.Trusted)
-		if err != nil {
-			probs = append(probs, err.Error())
-			continue
-		}
+		rs, p := loadFile(src.FS, n, display, src.Trusted)
+		probs = append(probs, p...)
 		rules = append(rules, rs...)
 	}
 	return rules, probs
 }
 
-func loadFile(fsys fs.FS, name, display string, trusted bool) ([]*Rule, error) {
+func walkRuleFiles(src Source, names *[]string) error {
+	return fs.WalkDir(src.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if ext := path.Ext(p); ext == ".yaml" || ext == ".yml" {
+			*names = append(*names, p)
+		}
+		return nil
+	})
+}
+
+// loadFile reads one rule file: its rules, and every problem found in it
+// (an unknown key does not stop the rest of the file from being checked).
+func loadFile(fsys fs.FS, name, display string, trusted bool) ([]*Rule, []string) {
+	fail := func(err error) ([]*Rule, []string) { return nil, []string{display + ": " + err.Error()} }
 	fi, err := fs.Stat(fsys, name)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", display, err)
+		return fail(err)
 	}
 	if fi.Size() > maxRuleFileSize {
-		return nil, fmt.Errorf("%s: %d bytes is over the %d-byte limit for a rule file", display, fi.Size(), maxRuleFileSize)
+		return fail(fmt.Errorf("%d bytes is over the %d-byte limit for a rule file", fi.Size(), maxRuleFileSize))
 	}
 	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", display, err)
+		return fail(err)
 	}
-	// The node tree gives each rule and test its line. Built-in rules are
-	// decoded from it directly; anyone else's are decoded a second time,
-	// strictly, so a misspelt key is an error (the built-in files are held
+	// The node tree gives each rule, test and expression its line. Rules
+	// are decoded from it; anyone else's are decoded a second time,
+	// strictly, so a misspelt key is a problem (the built-in files are held
 	// to that by their tests, which load them the strict way too).
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", display, err)
+		return fail(hint.YAML(err, data, File{}))
 	}
 	if doc.Kind == 0 {
-		return nil, fmt.Errorf("%s: empty rule file", display)
+		return fail(errors.New("empty rule file"))
 	}
 	var f File
-	if trusted {
-		if err := doc.Decode(&f); err != nil {
-			return nil, fmt.Errorf("%s: %w", display, err)
-		}
-	} else {
+	if err := doc.Decode(&f); err != nil {
+		return fail(hint.YAML(err, data, File{}))
+	}
+	var probs []string
+	if !trusted {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
-		if err := dec.Decode(&f); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("%s: empty rule file", display)
-			}
-			return nil, fmt.Errorf("%s: %w", display, err)
+		var strict File
+		if err := dec.Decode(&strict); err != nil && !errors.Is(err, io.EOF) {
+			probs = append(probs, display+": "+hint.YAML(err, data, File{}).Error())
 		}
 	}
 	lines := ruleLines(&doc)
 	if f.Domain == "" {
-		return nil, fmt.Errorf("%s: missing domain", display)
+		probs = append(probs, display+": missing domain")
 	}
+	var rules []*Rule
 	for i, r := range f.Rules {
 		if r == nil {
-			return nil, fmt.Errorf("%s: rule %d is empty", display, i+1)
+			probs = append(probs, fmt.Sprintf("%s: rule %d is empty", display, i+1))
+			continue
 		}
 		r.Domain = f.Domain
 		r.File = display
@@ -204,14 +232,31 @@ func loadFile(fsys fs.FS, name, display string, trusted bool) ([]*Rule, error) {
 					t.Line = lines[i].tests[j]
 				}
 			}
+			for j, c := range r.Checks {
+				if c != nil && j < len(lines[i].checks) {
+					c.lines = lines[i].checks[j]
+				}
+			}
 		}
+		rules = append(rules, r)
 	}
-	return f.Rules, nil
+	return rules, probs
 }
 
 type ruleLine struct {
-	rule  int
-	tests []int
+	rule   int
+	tests  []int
+	checks []exprLines
+}
+
+// exprLines are where a check's expressions are written: the line of each
+// field's value ("assert", "evidence[1]"), and whether it is a block
+// scalar (| or >), whose text starts on the next line.
+type exprLines map[string]exprLine
+
+type exprLine struct {
+	line  int
+	block bool
 }
 
 // ruleLines finds the line of each rule and of each of its tests.
@@ -231,6 +276,11 @@ func ruleLines(doc *yaml.Node) []ruleLine {
 				rl.tests = append(rl.tests, t.Line)
 			}
 		}
+		if cn := mapValue(rn, "checks"); cn != nil && cn.Kind == yaml.SequenceNode {
+			for _, c := range cn.Content {
+				rl.checks = append(rl.checks, checkLines(c))
+			}
+		}
 		out = append(out, rl)
 	}
 	return out
@@ -246,4 +296,26 @@ func mapValue(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// checkLines records where each expression of a check mapping is written.
+func checkLines(c *yaml.Node) exprLines {
+	out := exprLines{}
+	if c.Kind != yaml.MappingNode {
+		return out
+	}
+	at := func(n *yaml.Node) exprLine {
+		return exprLine{line: n.Line, block: n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0}
+	}
+	for i := 0; i+1 < len(c.Content); i += 2 {
+		key, val := c.Content[i].Value, c.Content[i+1]
+		if key == "evidence" && val.Kind == yaml.SequenceNode {
+			for j, e := range val.Content {
+				out[fmt.Sprintf("evidence[%d]", j)] = at(e)
+			}
+			continue
+		}
+		out[key] = at(val)
+	}
+	return out
 }

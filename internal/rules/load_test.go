@@ -46,8 +46,56 @@ func TestAllProblemsReportedTogether(t *testing.T) {
 	if !ok || len(le.Problems) != 2 {
 		t.Fatalf("want 2 problems, got %v", err)
 	}
-	if !strings.Contains(le.Problems[0], "custom/a.yaml:3") || !strings.Contains(le.Problems[1], "custom/b.yaml:3") || !strings.Contains(le.Problems[1], "undefined field 'nope'") {
+	// The line is the expression's (assert: on line 10), not the rule's.
+	if !strings.Contains(le.Problems[0], "custom/a.yaml:10:") || !strings.Contains(le.Problems[1], "custom/b.yaml:10:") || !strings.Contains(le.Problems[1], "undefined field 'nope'") {
 		t.Fatalf("problems lack file:line: %q", le.Problems)
+	}
+}
+
+// TestExpressionLines: a CEL error points at the line of the expression
+// inside the YAML, also inside a block scalar and an evidence list.
+func TestExpressionLines(t *testing.T) {
+	src := `domain: custom
+rules:
+  - id: CUS-001
+    title: t
+    severity: low
+    checks:
+      - kind: file
+        requires: [product]
+        when: "true"
+        assert: |
+          product.hostname.value != 'localhost' &&
+          product.hostnme.value != ''
+        message: "'x'"
+        evidence:
+          - product.hostname
+          - product.nope
+    remediation: r
+`
+	_, err := load(t, map[string]string{"c.yaml": src})
+	le, ok := err.(*rules.LoadError)
+	if !ok || len(le.Problems) != 2 {
+		t.Fatalf("want 2 problems, got %v", err)
+	}
+	if !strings.HasPrefix(le.Problems[0], "custom/c.yaml:12: rule CUS-001 check 1 (file) assert:") || !strings.HasPrefix(le.Problems[1], "custom/c.yaml:16: rule CUS-001 check 1 (file) evidence[1]:") {
+		t.Fatalf("%q", le.Problems)
+	}
+}
+
+// TestLoadAllKeepsGoing: an unknown key, a rule without checks and a CEL
+// error in one file are all reported, and the rules are still returned.
+func TestLoadAllKeepsGoing(t *testing.T) {
+	src := strings.Replace(customRule, "    remediation: set it\n", "    remediaton: set it\n", 1)
+	src = strings.Replace(src, "product.hostname.value != 'localhost'", "product.hostnme.value != 'localhost'", 1)
+	m := fstest.MapFS{"a.yaml": &fstest.MapFile{Data: []byte(src)}}
+	set, probs := rules.LoadAll(rules.Source{Name: "custom", FS: m})
+	joined := strings.Join(probs, "\n")
+	if len(probs) != 2 || !strings.Contains(joined, `unknown key "remediaton"; did you mean "remediation"?`) || !strings.Contains(joined, "undefined field 'hostnme'") {
+		t.Fatalf("%q", probs)
+	}
+	if _, ok := set.Get("CUS-001"); !ok {
+		t.Fatal("the rule was dropped")
 	}
 }
 

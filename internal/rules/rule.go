@@ -88,10 +88,15 @@ type Check struct {
 	Partial bool `yaml:"partial" json:"partial,omitempty"`
 
 	prog programs
+	// lines are where the expressions are written in the rule file.
+	lines exprLines
 	// Compilation state (see ready).
 	env        *cel.Env
 	trusted    bool
-	at         string
+	file       string
+	ruleLine   int
+	ruleID     string
+	index      int
 	once       sync.Once
 	problems   []string
 	compileErr error
