@@ -48,6 +48,24 @@ type prober struct {
 	tlsAlert   atomic.Bool  // a TLS handshake ended in the server's alert
 	spokeHTTP  atomic.Bool  // some answer was HTTP
 	timeouts   atomic.Int32 // requests that timed out
+	dials      atomic.Int32 // connections opened
+	bytesIn    atomic.Int64 // bytes the server sent on them
+}
+
+// silent reports that the prober opened connections and the server sent
+// not a byte on any of them.
+func (p *prober) silent() bool { return p.dials.Load() > 0 && p.bytesIn.Load() == 0 }
+
+// countedConn adds what it reads to its prober's bytesIn.
+type countedConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c *countedConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 func (c *Collector) newProber(t target.Target, scheme string, env *collect.Env) *prober {
@@ -85,7 +103,12 @@ func (p *prober) close() { p.tr.CloseIdleConnections() }
 func (p *prober) dialPlain(ctx context.Context, network, addr string) (net.Conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, p.opts.ConnectTimeout)
 	defer cancel()
-	return p.dialer.DialContext(dctx, network, addr)
+	c, err := p.dialer.DialContext(dctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	p.dials.Add(1)
+	return &countedConn{Conn: c, n: &p.bytesIn}, nil
 }
 
 // tlsError marks a failure of the TLS layer (as opposed to HTTP).

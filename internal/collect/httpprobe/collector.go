@@ -13,6 +13,7 @@
 package httpprobe
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -47,6 +48,14 @@ type Options struct {
 	// MaxTimeouts: after this many requests to one target time out, the
 	// remaining ones are not sent (default 3).
 	MaxTimeouts int
+	// RetryBackoff is the wait before the probe is tried again when the
+	// server closed every connection without a byte (default
+	// collect.DefaultRetryBackoff).
+	RetryBackoff time.Duration
+	// FirstMoveWait is how long such a server is then watched while
+	// rampart says nothing, to tell one that drops connections from one
+	// that refused HTTP (default collect.DefaultFirstMoveWait).
+	FirstMoveWait time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -73,6 +82,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxTimeouts <= 0 {
 		o.MaxTimeouts = 3
+	}
+	if o.RetryBackoff <= 0 {
+		o.RetryBackoff = collect.DefaultRetryBackoff
+	}
+	if o.FirstMoveWait <= 0 {
+		o.FirstMoveWait = collect.DefaultFirstMoveWait
 	}
 	return o
 }
@@ -122,26 +137,69 @@ func (c *Collector) Collect(ctx context.Context, t target.Target, env *collect.E
 		ctx, cancel = context.WithTimeout(ctx, env.Timeout)
 		defer cancel()
 	}
+	f, silent, err := c.collectOnce(ctx, t, env)
+	if !silent {
+		return f, err
+	}
+	// Every connection was closed without a byte: a server that drops
+	// connections (under load, at a limit, filtered), or, on an endpoint
+	// of unknown scheme, one that refused both HTTPS and HTTP that way.
+	// Once more after the backoff, then watch it while saying nothing.
+	if berr := collect.Backoff(ctx, c.opts.RetryBackoff); berr != nil {
+		return f, err
+	}
+	if f, silent, err = c.collectOnce(ctx, t, env); !silent {
+		return f, err
+	}
+	if move, werr := c.firstMove(ctx, t, env); werr == nil && move == collect.HangsUp {
+		return nil, fmt.Errorf("http probe %s: the server closed every connection without sending a byte, also on a retry %s later and when rampart said nothing: %w",
+			t.Address(), c.opts.RetryBackoff, collect.ErrDropsConnections)
+	}
+	return f, err
+}
+
+// firstMove watches what the server does on a connection while rampart
+// says nothing (see collect.WatchFirstMove).
+func (c *Collector) firstMove(ctx context.Context, t target.Target, env *collect.Env) (collect.FirstMove, error) {
+	p := c.newProber(t, "http", env)
+	release, err := p.limiter.Acquire(ctx, p.limitKey)
+	if err != nil {
+		return collect.Waits, err
+	}
+	defer release()
+	conn, err := p.dialPlain(ctx, "tcp", p.base.Host)
+	if err != nil {
+		return collect.Waits, err
+	}
+	defer conn.Close()
+	return collect.WatchFirstMove(conn, bufio.NewReader(conn), c.opts.FirstMoveWait)
+}
+
+// collectOnce tries the target's scheme, or HTTPS then HTTP. silent
+// reports that every connection it opened was closed without a byte.
+func (c *Collector) collectOnce(ctx context.Context, t target.Target, env *collect.Env) (f *facts.Facts, silent bool, err error) {
 	schemes := []string{t.Scheme}
 	if t.Scheme == "" {
 		schemes = []string{"https", "http"}
 	}
 	var lastErr error
+	silent = true
 	for _, scheme := range schemes {
 		p := c.newProber(t, scheme, env)
 		hf, err := p.run(ctx)
 		p.close()
 		if err == nil {
-			return &facts.Facts{HTTP: hf}, nil
+			return &facts.Facts{HTTP: hf}, false, nil
 		}
 		lastErr = err
+		silent = silent && p.silent()
 		if t.Scheme != "" {
-			return nil, err
+			return nil, silent, err
 		}
 		if p.tlsAlert.Load() && !p.tlsOK.Load() {
 			// A TLS server that refused every handshake: HTTPS that cannot be
 			// looked at, not a plain-HTTP port.
-			return nil, err
+			return nil, false, err
 		}
 		if p.tlsOK.Load() || p.spokeHTTP.Load() {
 			// TLS worked (or an HTTP answer came) but HTTP failed: this is
@@ -149,16 +207,16 @@ func (c *Collector) Collect(ctx context.Context, t target.Target, env *collect.E
 			// reason to try plain HTTP.
 			if errors.Is(err, errNotHTTP) {
 				env.Log().Debug("http probe: TLS service that does not speak HTTP", "target", t.Name, "err", err)
-				return nil, nil
+				return nil, false, nil
 			}
-			return nil, err
+			return nil, false, err
 		}
 		if ctx.Err() != nil {
-			break
+			return nil, false, nil
 		}
 	}
 	env.Log().Debug("http probe: not an HTTP service", "target", t.Name, "err", lastErr)
-	return nil, nil
+	return nil, silent, nil
 }
 
 // baseURL is the target as a URL of the given scheme, with its path.
