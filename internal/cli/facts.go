@@ -62,7 +62,7 @@ judges them: the input rules see, for writing and debugging rules.`,
 	cmd.Flags().StringVarP(&format, "format", "f", "json", "output format: json")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to this file instead of standard output")
 	cmd.Flags().StringSliceVar(&only, "collectors", nil, "run only these collectors (comma-separated: wso2, tls, http, ssh, ports, hostos), e.g. to time one")
-	o.register(cmd)
+	o.registerCollect(cmd)
 	return cmd
 }
 

@@ -52,3 +52,63 @@ func TestProgressConcurrent(t *testing.T) {
 		t.Errorf("%d redraws for 201 updates within 100ms", n)
 	}
 }
+
+// TestPortProgressDisplay: a port scan under way shows ports decided of
+// the total, the open ones so far and the rate; the part goes when the
+// scans are done, and the line never passes the terminal's width.
+func TestPortProgressDisplay(t *testing.T) {
+	var buf bytes.Buffer
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := clock
+	p := newProgress(&buf, 120, func() time.Time { return now })
+	p.targets(0, 1, "10.0.1.7")
+	now = now.Add(200 * time.Millisecond)
+	p.portsOf("10.0.1.7", 256, 65535, 0)
+	now = now.Add(500 * time.Millisecond)
+	p.portsOf("10.0.1.7", 768, 65535, 2)
+	lines := strings.Split(buf.String(), "\r\x1b[K")
+	last := lines[len(lines)-1]
+	for _, want := range []string{"0/1", "ports 768/65535, 2 open, 1536/s", "10.0.1.7"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("%q lacks %q", last, want)
+		}
+	}
+	now = now.Add(time.Second)
+	p.portsOf("10.0.1.7", 65535, 65535, 3)
+	p.targets(1, 1, "10.0.1.7:9443")
+	lines = strings.Split(buf.String(), "\r\x1b[K")
+	if last := lines[len(lines)-1]; strings.Contains(last, "ports") || !strings.Contains(last, "1/1 100%") {
+		t.Errorf("after the scan: %q", last)
+	}
+	narrow := newProgress(&buf, 40, func() time.Time { return now })
+	buf.Reset()
+	narrow.portsOf("h", 1, 10, 0)
+	narrow.targets(0, 2, strings.Repeat("n", 60))
+	for _, l := range strings.Split(buf.String(), "\r\x1b[K") {
+		if len(l) > 39 {
+			t.Errorf("line of %d on a 40-column terminal: %q", len(l), l)
+		}
+	}
+}
+
+// TestFactsHelpShowsFactsFlags: `facts --help` lists what decides the
+// collection, not the judging or reporting flags of scan.
+func TestFactsHelpShowsFactsFlags(t *testing.T) {
+	r := runCLI(t, nil, false, "facts", "--help")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"--collectors", "--profile", "--ports", "--intrusive", "--ca-bundle", "--root"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("facts --help lacks %s", want)
+		}
+	}
+	for _, not := range []string{"--fail-on", "--waivers", "--role", "--cert-warn-days", "--backup-max-age", "--severity", "--upload", "--rules"} {
+		if strings.Contains(r.stdout, not) {
+			t.Errorf("facts --help shows %s", not)
+		}
+	}
+	if r := runCLI(t, nil, false, "scan", "--help"); !strings.Contains(r.stdout, "--cert-warn-days") || !strings.Contains(r.stdout, "--role") {
+		t.Error("scan lost its judging flags")
+	}
+}

@@ -167,8 +167,14 @@ func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
 		defer warnMu.Unlock()
 		warnings = append(warnings, msg)
 	}
-	if a.isTerminal(a.stderr) && o.output != "-" {
-		s.Progress = progressPrinter(a.stderr)
+	if a.isTerminal(a.stderr) && o.output != "-" && !o.quiet {
+		width := 0
+		if a.termWidth != nil {
+			width = a.termWidth(a.stderr)
+		}
+		p := newProgress(a.stderr, width, a.now)
+		s.Progress = p.targets
+		s.Env.PortProgress = p.portsOf
 	}
 	res := s.Run(ctx, targets)
 	if s.Progress != nil {

@@ -39,9 +39,21 @@ type collectOpts struct {
 }
 
 func (o *collectOpts) register(cmd *cobra.Command) {
+	o.registerCollect(cmd)
+	// Thresholds and declarations that only judging reads.
+	f := cmd.Flags()
+	f.StringVar(&o.role, "role", "", "the vantage point this scan runs from: dmz, internal or management (exposure rules judge by it)")
+	f.IntVar(&o.certWarnDays, "cert-warn-days", 30, "fail KEY-006 when a certificate expires within this many days")
+	f.IntVar(&o.backupMaxDays, "backup-max-age", 7, "fail OS-006 when the newest backup is older than this many days")
+	_ = cmd.RegisterFlagCompletionFunc("role", fixedCompletion(target.Roles()))
+}
+
+// registerCollect registers the flags that decide what is collected and
+// how: all that `rampart facts` takes.
+func (o *collectOpts) registerCollect(cmd *cobra.Command) {
+	o.certWarnDays, o.backupMaxDays = 30, 7
 	f := cmd.Flags()
 	f.StringVar(&o.root, "root", "", "audit a root file system mounted at this directory instead of / (with the local target)")
-	f.StringVar(&o.role, "role", "", "the vantage point this scan runs from: dmz, internal or management (exposure rules judge by it)")
 	f.StringVar(&o.profile, "profile", "", "force a profile instead of auto-detection: "+strings.Join(target.Profiles(), ", "))
 	f.DurationVar(&o.timeout, "timeout", 10*time.Minute, "deadline for the whole scan; each collector on each target gets the same bound")
 	f.IntVar(&o.concurrency, "concurrency", 8, "how many targets to scan at once")
@@ -50,9 +62,6 @@ func (o *collectOpts) register(cmd *cobra.Command) {
 	f.StringVar(&o.caBundle, "ca-bundle", "", "PEM file of extra trusted CA certificates for certificate checks")
 	f.StringVar(&o.ports, "ports", "top", "ports to scan on bare hosts of an inventory: top, 1-65535, or a list such as 22,443,9443-9445")
 	f.Float64Var(&o.rate, "rate", 0, "cap port-scan connection attempts per second across the scan (0: no cap)")
-	f.IntVar(&o.certWarnDays, "cert-warn-days", 30, "fail KEY-006 when a certificate expires within this many days")
-	f.IntVar(&o.backupMaxDays, "backup-max-age", 7, "fail OS-006 when the newest backup is older than this many days")
-	_ = cmd.RegisterFlagCompletionFunc("role", fixedCompletion(target.Roles()))
 	_ = cmd.RegisterFlagCompletionFunc("profile", fixedCompletion(target.Profiles()))
 }
 

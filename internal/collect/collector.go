@@ -63,6 +63,11 @@ type Env struct {
 	// Exec runs allow-listed commands (argv, no shell, with a timeout); nil
 	// means no command may be run and collectors fall back to files.
 	Exec Executor
+	// PortProgress, when set, is told how a port scan of host advances:
+	// ports decided so far of total, and open ones among them. It is
+	// called from the scan's workers, every few hundred ports and at the
+	// end, and must be quick and safe for concurrent use.
+	PortProgress func(host string, done, total, open int)
 }
 
 // Executor runs an allow-listed program and returns its standard output.

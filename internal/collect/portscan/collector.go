@@ -190,6 +190,9 @@ func (c *Collector) Scan(ctx context.Context, t target.Target, spec string, port
 		return nil, fmt.Errorf("ports %s: %w", t.Host, err)
 	}
 	out.Address = ip
+	if env.PortProgress != nil && len(ports) > 0 {
+		cs.progress = &progressCounter{total: len(ports), report: func(done, total, open int) { env.PortProgress(t.Host, done, total, open) }}
+	}
 	start := time.Now()
 	res, err := cs.scan(ctx, ip, ports)
 	if err != nil {

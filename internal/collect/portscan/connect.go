@@ -38,6 +38,31 @@ type connectScanner struct {
 	workers    int
 	minTimeout time.Duration
 	maxTimeout time.Duration
+	// progress, when set, counts decided ports for a progress display.
+	progress *progressCounter
+}
+
+// progressCounter counts the ports a scan has decided (open, closed or
+// filtered for good) and reports every progressEvery of them and the last.
+type progressCounter struct {
+	done, open atomic.Int64
+	total      int
+	report     func(done, total, open int)
+}
+
+const progressEvery = 256
+
+func (p *progressCounter) add(open bool) {
+	if p == nil {
+		return
+	}
+	o := p.open.Load()
+	if open {
+		o = p.open.Add(1)
+	}
+	if d := p.done.Add(1); d%progressEvery == 0 || int(d) == p.total {
+		p.report(int(d), p.total, int(o))
+	}
 }
 
 // connectResult is the outcome of scanning the ports of one address.
@@ -136,14 +161,17 @@ func (s *connectScanner) scan(ctx context.Context, ip string, ports []int) (conn
 						if local.source == "" {
 							local.source = src
 						}
+						s.progress.add(true)
 					case stateClosed:
 						est.add(rtt)
 						local.closed++
+						s.progress.add(false)
 					default:
 						if timeout < s.maxTimeout {
 							again = append(again, p)
 						} else {
 							local.filtered++
+							s.progress.add(false)
 						}
 					}
 				}
