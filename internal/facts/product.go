@@ -87,6 +87,10 @@ type TLSListener struct {
 	// Ciphers configured (IANA names); empty means the JSSE defaults apply.
 	Ciphers       []string `json:"ciphers"`
 	CiphersOrigin Origin   `json:"ciphers_origin"`
+	// Unresolved says which list is written as a reference the files do
+	// not answer ($env{VAR}, a $sys{prop} the start script does not set);
+	// that list is then empty and unknown.
+	Unresolved string `json:"unresolved,omitempty"`
 }
 
 // JVM is the Java command line a product is started with: from its start

@@ -31,6 +31,10 @@ type product struct {
 	// secondary are the secondary user store files, read once.
 	secondary     []secondaryStore
 	secondaryRead bool
+	// props are the start script's -D system properties (for $sys{}),
+	// read once; propsFile is the script they came from.
+	props     map[string]scriptProp
+	propsFile string
 }
 
 // loadConfig reads deployment.toml and the shipped default, infer and
@@ -41,6 +45,9 @@ func loadConfig(h *home, det detection) (*product, error) {
 	b, err := h.read(p.toml)
 	if err != nil {
 		return nil, err
+	}
+	if _, bom := tomlcfg.StripBOM(b); bom {
+		p.notes = append(p.notes, p.toml+" starts with a UTF-8 byte-order mark; it was skipped")
 	}
 	user, err := tomlcfg.ParseTOML(b, p.toml)
 	if err != nil {
@@ -196,10 +203,11 @@ func (p *product) setting(key string) facts.Setting {
 	if v.Source.Key != key {
 		o.Note = strings.TrimSpace(o.Note + " via $ref{" + v.Source.Key + "} of " + key)
 	}
+	unresolved := p.unresolved(val)
 	if isSecretKey(key) && val != "" {
 		val = facts.Redacted
 	}
-	return facts.Setting{Key: key, Value: val, Set: true, Origin: o}
+	return facts.Setting{Key: key, Value: val, Set: true, Origin: o, Unresolved: unresolved}
 }
 
 // raw is setting without redaction, for the collector's own use (never
@@ -234,8 +242,10 @@ var sysProp = regexp.MustCompile(`\$\{([A-Za-z0-9_.\-]+)\}`)
 
 // expand replaces the Java system properties the product sets itself
 // (${carbon.host}, ${carbon.management.port}, ...) with their values from
-// the configuration; others stay as written.
+// the configuration, and $sys{prop} with the start script's -Dprop value;
+// others stay as written (unresolved says which).
 func (p *product) expand(s string) string {
+	s = p.resolveSys(s)
 	if !strings.Contains(s, "${") {
 		return s
 	}

@@ -54,17 +54,30 @@ func (p *product) keystores() ([]facts.Keystore, func()) {
 		if v, ok := p.cfg.Lookup(prefix + ".file_name"); ok {
 			ks.Origin = p.origin(v.Source)
 		}
-		pw, _ := p.raw(prefix + ".password")
-		unknown := ks.Password.Form == "secret_ref" || ks.Password.Form == "env_ref" || ks.Password.Form == "sys_ref"
+		pw, known := p.secretValue(prefix + ".password")
 		key := ks.File + "\x00" + pw
-		if unknown {
+		if !known {
 			key = ks.File + "\x00unverified"
 		}
 		r, ok := cache[key]
 		if !ok {
-			r = p.openStore(ks.File, pw, unknown)
+			r = p.openStore(ks.File, pw, !known)
 			cache[key] = r
 			opened = append(opened, r)
+		}
+		if !known {
+			// The password is a reference the files do not answer (cipher
+			// text, the environment): whether it is the public default is
+			// told by the store itself, which opens with it or not.
+			switch r.defaultOpens {
+			case yes:
+				ks.Password.KnownDefault = true
+				ks.Password.Unknown = false
+				ks.Password.Origin.Note = strings.TrimPrefix(ks.Password.Origin.Note+"; the store opens with the public default password wso2carbon", "; ")
+			case no:
+				ks.Password.Unknown = false
+				ks.Password.Origin.Note = strings.TrimPrefix(ks.Password.Origin.Note+"; the store does not open with the public default password wso2carbon", "; ")
+			}
 		}
 		if r.err != nil {
 			ks.Error = r.err.Error()
@@ -105,10 +118,21 @@ func (p *product) keystores() ([]facts.Keystore, func()) {
 	}
 }
 
+type tristate int
+
+const (
+	unknownState tristate = iota
+	yes
+	no
+)
+
 type openResult struct {
 	store *keystore.Store
 	err   error
 	certs []facts.Certificate // facts of each entry's first certificate
+	// defaultOpens, for a store whose password the files do not hold: does
+	// the public default password (wso2carbon) pass its integrity check?
+	defaultOpens tristate
 }
 
 func (p *product) openStore(file, password string, unknown bool) *openResult {
@@ -117,11 +141,20 @@ func (p *product) openStore(file, password string, unknown bool) *openResult {
 		return &openResult{err: errors.New(strings.TrimPrefix(err.Error(), file+": "))}
 	}
 	if unknown {
+		r := &openResult{}
+		if st, err := keystore.Open(b, "wso2carbon"); err == nil && st.PasswordChecked {
+			r.defaultOpens, r.store = yes, st
+			return r
+		} else if errors.Is(err, keystore.ErrWrongPassword) {
+			r.defaultOpens = no
+		}
 		st, err := keystore.ReadUnverified(b)
 		if err != nil {
-			return &openResult{err: errors.New("the password is a reference (Secure Vault or environment) and " + err.Error())}
+			r.err = errors.New("the password is a reference the files do not hold (Secure Vault, environment) and " + err.Error())
+			return r
 		}
-		return &openResult{store: st}
+		r.store = st
+		return r
 	}
 	st, err := keystore.Open(b, password)
 	if err != nil {

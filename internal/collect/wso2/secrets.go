@@ -49,23 +49,101 @@ func (p *product) secret(key, kind string) facts.Secret {
 	return s
 }
 
+// secretValue is the clear text of a secret when the files hold it: the
+// value as written, a [secrets] entry still in brackets behind its
+// $secret{} reference, or the start script's -Dprop behind $sys{prop}.
+// ok is false for cipher text and for what only the environment knows.
+func (p *product) secretValue(key string) (string, bool) {
+	v, ok := p.cfg.Lookup(key)
+	if !ok {
+		return "", false
+	}
+	val := strings.TrimSpace(v.Text())
+	switch {
+	case secretRef.MatchString(val):
+		if e, ok := p.vaultEntry(secretRef.FindStringSubmatch(val)[1]); ok {
+			return bracketed(tomlcfg.String(e.Value))
+		}
+		return "", false
+	case envRef.MatchString(val):
+		return "", false
+	case sysRefAll.MatchString(val):
+		prop, ok := p.scriptProperties()[sysRefAll.FindStringSubmatch(val)[1]]
+		return prop.value, ok
+	}
+	val = p.expand(val)
+	if strings.Contains(val, "${") {
+		return "", false
+	}
+	return val, true
+}
+
 func (p *product) classify(s *facts.Secret, val string, depth int) {
+	known := func(v string) bool {
+		return knownDefaults[v] || (p.shipped[s.Key] != "" && p.shipped[s.Key] == v)
+	}
+	note := func(n string) { s.Origin.Note = strings.TrimSpace(strings.TrimPrefix(s.Origin.Note+"; "+n, "; ")) }
 	switch {
 	case val == "":
 		s.Form = "empty"
 	case secretRef.MatchString(val):
 		s.Form = "secret_ref"
 		s.Alias = secretRef.FindStringSubmatch(val)[1]
-		s.Resolved = p.cfg.Has("secrets." + s.Alias)
+		e, ok := p.vaultEntry(s.Alias)
+		s.Resolved = ok
+		if !ok {
+			s.Unknown = true
+			note("$secret{" + s.Alias + "} names no [secrets] entry")
+			return
+		}
+		if plain, ok := bracketed(tomlcfg.String(e.Value)); ok {
+			// Written for the cipher tool and never encrypted: the secret
+			// is in the file in clear text, behind the reference.
+			s.Form = "plain"
+			s.KnownDefault = known(plain)
+			note("written as $secret{" + s.Alias + "}, whose [secrets] entry (" + e.Where() + ") is still in brackets: never encrypted by the cipher tool")
+		}
 	case envRef.MatchString(val):
 		s.Form = "env_ref"
+		s.Unknown = true
+		note("from the environment variable " + envRef.FindStringSubmatch(val)[1] + ", which the files do not hold")
+	case sysRefAll.MatchString(val):
+		name := sysRefAll.FindStringSubmatch(val)[1]
+		if prop, ok := p.scriptProperties()[name]; ok {
+			// Set on the start script's command line: the secret is in that
+			// file in clear text.
+			s.Form = "plain"
+			s.Resolved = true
+			s.KnownDefault = known(prop.value)
+			where := s.Origin.File
+			if s.Origin.Line > 0 {
+				where += ":" + itoa(s.Origin.Line)
+			}
+			s.Origin = prop.origin
+			note("-D" + name + " in the start script, referenced as $sys{" + name + "} from " + s.Key + " (" + where + ")")
+			return
+		}
+		s.Form = "sys_ref"
+		s.Unknown = true
+		note("$sys{" + name + "}: " + p.noPropertyReason())
 	case sysRef.MatchString(val):
 		// ${admin.password} and the like: a system property (the product's
 		// alias of another setting), counted where that setting is written.
 		s.Form = "sys_ref"
+		name := sysRef.FindStringSubmatch(val)[1]
+		if v, ok := p.sysProperty(name); ok {
+			s.KnownDefault = depth < 4 && known(strings.TrimSpace(p.expand(v)))
+			return
+		}
+		if prop, ok := p.scriptProperties()[name]; ok {
+			s.KnownDefault = known(prop.value)
+			return
+		}
+		s.Unknown = true
+		note("${" + name + "}: " + p.noPropertyReason())
 	default:
 		s.Form = "plain"
-		s.KnownDefault = knownDefaults[val] || (p.shipped[s.Key] != "" && p.shipped[s.Key] == val)
+		s.KnownDefault = known(val)
 	}
 }
 

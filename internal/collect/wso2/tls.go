@@ -110,20 +110,32 @@ func (p *product) tlsListeners() []facts.TLSListener {
 	add := func(name string, port int, protoKey, cipherKey string, xml func() (string, string, facts.Origin, facts.Origin)) {
 		l := facts.TLSListener{Name: name, Port: port, Protocols: []string{}, Ciphers: []string{}}
 		protoSet, cipherSet := false, false
+		var unresolved []string
 		if protoKey != "" {
 			if v, ok := p.cfg.Lookup(protoKey); ok {
-				l.Protocols = parseProtocols(p.expand(v.Text()))
+				text := p.expand(v.Text())
+				if u := p.unresolved(text); u != "" {
+					unresolved = append(unresolved, "protocols: "+u)
+				} else {
+					l.Protocols = parseProtocols(text)
+				}
 				l.Origin = p.origin(v.Source)
 				protoSet = true
 			}
 		}
 		if cipherKey != "" {
 			if v, ok := p.cfg.Lookup(cipherKey); ok && strings.TrimSpace(v.Text()) != "" {
-				l.Ciphers = parseCiphers(p.expand(v.Text()))
+				text := p.expand(v.Text())
+				if u := p.unresolved(text); u != "" {
+					unresolved = append(unresolved, "ciphers: "+u)
+				} else {
+					l.Ciphers = parseCiphers(text)
+				}
 				l.CiphersOrigin = p.origin(v.Source)
 				cipherSet = true
 			}
 		}
+		l.Unresolved = strings.Join(unresolved, "; ")
 		if xml != nil && (!protoSet || !cipherSet) {
 			protos, ciphers, po, co := xml()
 			if !protoSet && protos != "" {

@@ -71,7 +71,7 @@ func forgedPFX(t *testing.T, macIter, encIter, n int) []byte {
 // key-derivation work: one huge count, or many parts each near the limit.
 func TestKDFWorkIsBounded(t *testing.T) {
 	for _, c := range []struct {
-		name                 string
+		name                string
 		macIter, encIter, n int
 		want                string
 	}{

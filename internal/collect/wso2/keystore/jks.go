@@ -25,7 +25,7 @@ func openJKS(data []byte, password string) (*Store, error) {
 		}
 		return nil, fmt.Errorf("malformed JKS: %w", err)
 	}
-	st := &Store{Format: FormatJKS}
+	st := &Store{Format: FormatJKS, PasswordChecked: true}
 	aliases := ks.Aliases()
 	sort.Strings(aliases)
 	for _, a := range aliases {

@@ -37,9 +37,13 @@ type Store struct {
 	// Format is what the bytes are, whatever the file is called.
 	Format  string
 	Entries []Entry
-	// Notes are caveats: an integrity MAC missing, aliases that sit in
-	// encrypted bags and could not be read.
+	// Notes are caveats: an integrity MAC missing, entries without a
+	// friendly name.
 	Notes []string
+	// PasswordChecked: the password opened the store's integrity check
+	// (JKS digest, PKCS#12 MAC). False when the store was read without
+	// one, or has none (a PKCS#12 file without MAC opens with any).
+	PasswordChecked bool
 }
 
 // Entry is one keystore entry.

@@ -116,6 +116,7 @@ func readPKCS12(data []byte, password string, known bool) (*Store, error) {
 		if err := verifyMAC(md, authSafe, password, work); err != nil {
 			return nil, err
 		}
+		st.PasswordChecked = true
 	default:
 		st.Notes = append(st.Notes, "the file has no integrity MAC, so the password cannot be verified (Java opens it with any password)")
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,13 +20,19 @@ const (
 
 // ParseTOML flattens a deployment.toml into dotted keys the way the WSO2
 // config mapper names them: `[transport.https.properties] server = "x"`
-// becomes transport.https.properties.server; quoted key parts keep single
-// quotes (synapse_properties.'synapse.observers'). An array of tables
-// ([[apim.gateway.environment]]) becomes one entry holding a []any of
-// map[string]any (keys inside an element are dotted too), plus one entry per
-// element key, named apim.gateway.environment[0].username, for lines.
-// A duplicate key is an error, as it is for the product.
+// becomes transport.https.properties.server. A key part is named as the
+// mapper's TOML library prints it (CanonicalPart): quoting does not change a
+// bare-key name (`"hostname" = ...` is hostname, `[transport.https.
+// "sslHostConfig".properties]` is transport.https.sslHostConfig.properties),
+// other parts are quoted with single quotes (synapse_properties.'synapse.
+// observers'). An array of tables ([[apim.gateway.environment]]) becomes one
+// entry holding a []any of map[string]any (keys inside an element are
+// dotted too), plus one entry per element key, named
+// apim.gateway.environment[0].username, for lines. A duplicate key is an
+// error, as it is for the product. A UTF-8 byte-order mark at the start of
+// the file is skipped (Windows editors write one).
 func ParseTOML(data []byte, file string) ([]Entry, error) {
+	data, _ = StripBOM(data)
 	p := &tomlParser{data: data, file: file, lines: lineIndex(data), seen: map[string]int{}}
 	var parser unstable.Parser
 	parser.Reset(data)
@@ -179,29 +186,60 @@ func (p *tomlParser) parts(n *unstable.Node) []string {
 	var parts []string
 	it := n.Key()
 	for it.Next() {
-		k := it.Node()
-		raw := k.Data
-		quoted := false
-		if r := p.rawOf(k); len(r) > 0 && (r[0] == '\'' || r[0] == '"') {
-			quoted = true
-		}
-		if quoted {
-			parts = append(parts, "'"+string(raw)+"'")
-		} else {
-			parts = append(parts, string(raw))
-		}
+		parts = append(parts, CanonicalPart(string(it.Node().Data)))
 	}
 	return parts
 }
 
-func (p *tomlParser) rawOf(k *unstable.Node) []byte {
-	// Raw is a range of the input; its first byte tells whether the key
-	// part was quoted.
-	end := int(k.Raw.Offset) + int(k.Raw.Length)
-	if end > len(p.data) || k.Raw.Length == 0 {
-		return nil
+var simpleKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// CanonicalPart names one key part the way the product's config mapper
+// sees it. The mapper (org.wso2.config.mapper.TomlParser) takes the keys
+// of its TOML library's dottedKeySet() and turns every double quote into a
+// single one; the library (Apache Tuweni, formerly Cava) prints a part as
+// is when it is a bare key ([A-Za-z0-9_-]+), whether or not the file quoted
+// it, and otherwise in double quotes with ' escaped as \' and characters
+// outside printable ASCII as \uXXXX (or \UXXXXXXXX). So "hostname" is
+// hostname, 'synapse.observers' is 'synapse.observers'.
+func CanonicalPart(k string) string {
+	if simpleKey.MatchString(k) {
+		return k
 	}
-	return p.data[k.Raw.Offset:end]
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range k {
+		switch {
+		case r > 0xFFFF:
+			fmt.Fprintf(&b, "\\U%08x", r)
+		case r == '\'':
+			b.WriteString("\\'")
+		case r >= 0x20 && r < 0x7F:
+			b.WriteRune(r)
+		case r == '\t':
+			b.WriteString("\\t")
+		case r == '\b':
+			b.WriteString("\\b")
+		case r == '\n':
+			b.WriteString("\\n")
+		case r == '\r':
+			b.WriteString("\\r")
+		case r == '\f':
+			b.WriteString("\\f")
+		default:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
+	}
+	b.WriteByte('"')
+	return strings.ReplaceAll(b.String(), `"`, "'")
+}
+
+// StripBOM removes a UTF-8 byte-order mark from the start of data and
+// reports whether there was one.
+func StripBOM(data []byte) ([]byte, bool) {
+	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
+		return data[3:], true
+	}
+	return data, false
 }
 
 type kv struct {
