@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/fix/keygen"
 )
 
 // Exit codes. They are part of rampart's contract with CI pipelines.
@@ -59,6 +60,9 @@ type deps struct {
 	// collectors builds the collectors; nil means the build's own list.
 	collectors func() []collect.Collector
 	dialer     collect.Dialer
+	// fixKeys makes the key pairs `rampart fix` installs (nil: fresh
+	// random keys; tests give fixed ones).
+	fixKeys keygen.Source
 }
 
 func defaultDeps() deps {

@@ -42,6 +42,7 @@ type fixOpts struct {
 	portOffset    int
 	vaultCert     string
 	managementNet []string
+	sshPort       int
 	portOffsetSet bool
 }
 
@@ -97,6 +98,7 @@ error, or a fix failed (then nothing is written).`,
 	f.BoolVar(&o.csr, "csr", false, "write a certificate signing request beside the new keystore, for your CA")
 	f.IntVar(&o.portOffset, "port-offset", 0, "move the product off its default ports by this offset ([server] offset)")
 	f.StringVar(&o.vaultCert, "vault-cert", "", "PEM certificate of the keystore entry Secure Vault uses, when that keystore is not in the product home")
+	f.IntVar(&o.sshPort, "ssh-port", 0, "move sshd to this port (SSH-001)")
 	f.StringSliceVar(&o.managementNet, "management-net", nil, "management network(s) allowed to reach SSH in the host firewall (CIDR, comma-separated)")
 	o.collectOpts.register(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("format", fixedCompletion(fixFormats()))
@@ -150,12 +152,12 @@ func (a *app) runFix(ctx context.Context, o *fixOpts, args []string) error {
 		return exitCode(ExitUsage, errors.New("the scan was interrupted: nothing to fix from"))
 	}
 	now := a.now()
-	wopt := wso2fix.Options{Hostname: o.hostname, AdminUser: o.adminUser, KeyType: o.keyType, CSR: o.csr, Now: now, Rand: rand.Reader, VaultCert: cert}
+	wopt := wso2fix.Options{Hostname: o.hostname, AdminUser: o.adminUser, KeyType: o.keyType, CSR: o.csr, Now: now, Rand: rand.Reader, VaultCert: cert, Keys: a.fixKeys}
 	if o.portOffsetSet {
 		n := o.portOffset
 		wopt.PortOffset = &n
 	}
-	hopt := hostfix.Options{ManagementNets: o.managementNet, Validator: hostfix.ExecValidator()}
+	hopt := hostfix.Options{ManagementNets: o.managementNet, SSHPort: o.sshPort, Validator: hostfix.ExecValidator()}
 	plan := &fix.Plan{}
 	for i, ti := range res.Report.Targets {
 		var tf *facts.Facts

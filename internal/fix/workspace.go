@@ -126,6 +126,40 @@ func (w *Workspace) Exists(rel string) bool {
 	return err == nil && f.exists
 }
 
+// Resolves reports whether rel exists, following a symbolic link inside
+// the root as the host would see it (systemctl enable makes links with
+// absolute targets such as /lib/systemd/system/nftables.service).
+func (w *Workspace) Resolves(rel string) bool {
+	r, err := os.OpenRoot(w.Root)
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	p := path.Clean(strings.TrimPrefix(rel, "/"))
+	for i := 0; i < 8; i++ {
+		fi, err := r.Lstat(p)
+		if err != nil {
+			return false
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			return true
+		}
+		target, err := r.Readlink(p)
+		if err != nil {
+			return false
+		}
+		if path.IsAbs(target) {
+			p = path.Clean(strings.TrimPrefix(target, "/"))
+		} else {
+			p = path.Join(path.Dir(p), target)
+		}
+		if strings.HasPrefix(p, "../") || p == ".." {
+			return false
+		}
+	}
+	return false
+}
+
 // TOML returns the editable TOML document of an existing file.
 func (w *Workspace) TOML(rel string) (*tomledit.Doc, error) {
 	f, err := w.load(rel)

@@ -77,6 +77,13 @@ func (p *planner) firewall() error {
 			clusterPorts[l.Port] = true
 		}
 	}
+	// WSO2's JMX RMI and Hazelcast ports, when they listen, are opened
+	// only to the management network and the cluster members.
+	for _, port := range []int{9999, 11111} {
+		if ports[port] {
+			jmx[port] = true
+		}
+	}
 	for _, port := range []int{4000, 4001} {
 		if ports[port] {
 			clusterPorts[port] = true
@@ -92,6 +99,12 @@ func (p *planner) firewall() error {
 		delete(ports, port)
 	}
 	webhook := t.HasProfile("webhook-relay") && len(t.AllowedSources) > 0
+	if len(jmx) > 0 && mgmt.empty() {
+		note = strings.TrimPrefix(note+"; JMX ("+strings.Trim(fmt.Sprint(keys(jmx)), "[]")+") stays closed until the management network is named", "; ")
+	}
+	if len(clusterPorts) > 0 && cluster.empty() {
+		note = strings.TrimPrefix(note+"; clustering ("+strings.Trim(fmt.Sprint(keys(clusterPorts)), "[]")+") stays closed until cluster_members are declared", "; ")
+	}
 
 	var b strings.Builder
 	b.WriteString("#!/usr/sbin/nft -f\n")
@@ -203,7 +216,7 @@ func (p *planner) firewall() error {
 	return nil
 }
 
-func (p *planner) linkExists(u string) bool { return p.ws.Exists(rel(u)) }
+func (p *planner) linkExists(u string) bool { return p.ws.Resolves(rel(u)) }
 
 type families struct{ v4, v6 []string }
 

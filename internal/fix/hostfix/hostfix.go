@@ -83,8 +83,11 @@ func Plan(in Input, opt Options) (*fix.Plan, error) {
 	for _, id := range ids {
 		r, ok := p.results[id]
 		if !ok {
-			r = &fix.Result{Rule: id, Target: in.Target, Status: fix.Manual,
-				Summary: "no safe automatic fix on the host: " + firstSentence(p.failing[id].Remediation)}
+			why := "no safe automatic fix on the host: "
+			if strings.HasPrefix(id, "TLS-") {
+				why = "the running product's JVM flags come from its start script, which the product home's own fix changes when it is in reach: "
+			}
+			r = &fix.Result{Rule: id, Target: in.Target, Status: fix.Manual, Summary: why + firstSentence(p.failing[id].Remediation)}
 		}
 		plan.Results = append(plan.Results, *r)
 	}
@@ -103,8 +106,12 @@ func (p *planner) set(rule string, st fix.Status, summary string, todo ...string
 		if rank[st] > rank[r.Status] {
 			r.Status = st
 		}
-		r.Summary += "; " + summary
-		r.Todo = append(r.Todo, todo...)
+		if !strings.Contains(r.Summary, summary) {
+			r.Summary += "; " + summary
+		}
+		for _, t := range todo {
+			r.Todo = appendOnce(r.Todo, t)
+		}
 		return r
 	}
 	r := &fix.Result{Rule: rule, Target: p.in.Target, Status: st, Summary: summary, Todo: todo}

@@ -342,8 +342,18 @@ func (p *planner) setKey(canonical string, v tomledit.Value, rule string) {
 	p.doc.Set(parent, leaf, v, rule)
 }
 
-// userKey is the name users write for a canonical key.
+// userKey is the name users write for a canonical key: the
+// key-mappings.json name documented for it, else the key itself.
 func (p *planner) userKey(canonical string) string {
+	// Keys named after an XML parameter (MI's ...parameter.HttpsProtocols,
+	// user_store.properties.ConnectionPassword) have a documented
+	// deployment.toml name; other canonical keys are the documented ones.
+	_, leaf := splitKey(canonical)
+	internal := strings.Contains(canonical, ".parameter.") || strings.Contains(canonical, "'") ||
+		(leaf != "" && leaf[0] >= 'A' && leaf[0] <= 'Z')
+	if !internal {
+		return canonical
+	}
 	var best string
 	for written, targets := range p.eff.Mappings {
 		for _, t := range targets {

@@ -193,7 +193,14 @@ func (p *planner) moveSecret(s facts.Secret, rule string) *part {
 	if !ok {
 		return manual("%s: its value cannot be read", s.Key)
 	}
-	ref, why := p.secret(aliasFor(s.Key), plain, rule)
+	// The alias is named after the key as written (or as users write it).
+	name := p.userKey(s.Key)
+	if line, ok := p.doc.LineOf(s.Key); ok {
+		if k, ok := p.doc.KeyAt(line); ok {
+			name = k
+		}
+	}
+	ref, why := p.secret(aliasFor(name), plain, rule)
 	if why != nil {
 		return why
 	}

@@ -185,3 +185,23 @@ func mustRead(f *testing.F, name string) []byte {
 	}
 	return b
 }
+
+// TestICMPOpensNoPort: an ICMP accept rule (needed for IPv6 neighbour
+// discovery under a drop policy) opens no TCP or UDP port, in the file
+// syntax and in nft's JSON.
+func TestICMPOpensNoPort(t *testing.T) {
+	conf := "table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t\tmeta l4proto icmp accept\n\t\tmeta l4proto ipv6-icmp accept\n\t\ttcp dport 22 accept\n\t}\n}\n"
+	fw := ParseNftConf(conf, "/etc/nftables.conf", nil, nil).Reduce("nftables", "/etc/nftables.conf")
+	if len(fw.Rules) != 1 || len(fw.Rules[0].Ports) != 1 || fw.Rules[0].Ports[0] != 22 {
+		t.Fatalf("rules %+v", fw.Rules)
+	}
+	js := `{"nftables":[{"chain":{"family":"inet","table":"filter","name":"input","type":"filter","hook":"input","prio":0,"policy":"drop"}},` +
+		`{"rule":{"family":"inet","table":"filter","chain":"input","expr":[{"match":{"op":"==","left":{"meta":{"key":"l4proto"}},"right":"ipv6-icmp"}},{"accept":null}]}}]}`
+	rs, err := ParseNftJSON([]byte(js), "nft -j list ruleset")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fw := rs.Reduce("nftables", "nft"); len(fw.Rules) != 0 {
+		t.Fatalf("an ICMP rule opened %+v", fw.Rules)
+	}
+}

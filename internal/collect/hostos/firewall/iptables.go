@@ -84,6 +84,8 @@ func parseIptablesRule(args []string) (Rule, error) {
 			v := strings.ToLower(val())
 			if !n && (v == "tcp" || v == "udp") {
 				r.Protocol = v
+			} else if !n && isICMP(v) {
+				r.Protocol = "icmp"
 			}
 		case "-s", "--source", "--src":
 			v := val()

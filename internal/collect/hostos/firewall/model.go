@@ -136,9 +136,13 @@ func (rs *Ruleset) walk(c *Chain, hook string, depth int, seen map[string]bool, 
 	}
 }
 
-// opensNothing: rules for established/related traffic only, or for the
-// loopback interface only, let no new connection from another host in.
+// opensNothing: rules for established/related traffic only, for the
+// loopback interface only, or for ICMP only (no TCP or UDP port), let no
+// new connection from another host in.
 func opensNothing(r Rule, hook string) bool {
+	if r.Protocol == "icmp" {
+		return true
+	}
 	if len(r.States) > 0 && !slices.Contains(r.States, "new") && !slices.Contains(r.States, "untracked") {
 		return true
 	}
@@ -221,4 +225,13 @@ func parsePort(s string) (int, bool) {
 	}
 	n, ok := services[strings.ToLower(s)]
 	return n, ok
+}
+
+// isICMP names ICMP for IPv4 or IPv6 as nft and iptables write it.
+func isICMP(p string) bool {
+	switch strings.ToLower(strings.TrimSpace(p)) {
+	case "icmp", "icmpv6", "ipv6-icmp", "ipv6-icmpv6", "1", "58":
+		return true
+	}
+	return false
 }

@@ -350,6 +350,8 @@ func (p *nftParser) rule(w []string, family, table string) (Rule, error) {
 				vals, j := arg(i + 2)
 				if len(vals) == 1 && (vals[0] == "tcp" || vals[0] == "udp") {
 					r.Protocol = vals[0]
+				} else if len(vals) == 1 && isICMP(vals[0]) {
+					r.Protocol = "icmp"
 				}
 				i = j
 			} else if i+2 < len(w) && (w[i+1] == "iifname" || w[i+1] == "iif") {

@@ -121,6 +121,8 @@ func applyJSONExpr(r *Rule, e map[string]json.RawMessage, resolve func(string) [
 				case "l4proto":
 					if len(right) == 1 && (right[0] == "tcp" || right[0] == "udp") {
 						r.Protocol = right[0]
+					} else if len(right) == 1 && isICMP(right[0]) {
+						r.Protocol = "icmp"
 					}
 				case "iifname", "iif":
 					if len(right) == 1 {
