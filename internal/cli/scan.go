@@ -52,8 +52,12 @@ func (a *app) scanCmd() *cobra.Command {
   @inventory.yaml         every target listed in an inventory file
 
 Exit codes: 0 nothing fails at or above --fail-on; 1 failing findings at or
-above it; 2 usage or configuration error; 3 no failing finding but some rules
-ended in error (the scan was incomplete).`,
+above it; 2 usage or configuration error (an ambiguous target such as
+::1:9443, a directory that is not a product home, a bad rule, waiver or
+inventory file); 3 no failing finding but some rules ended in error (the scan
+was incomplete; --error-exit-code changes it). --fail-on none exits 0 even
+then. A failed --upload is reported and leaves the scan's exit code, unless
+--upload-required.`,
 		Example: `  # audit this machine and the WSO2 products running on it
   rampart scan
 
