@@ -122,7 +122,7 @@ func apim(t *testing.T) (target.Target, []Result) {
 		Paths: []PathSeen{{Port: 9443, Path: "/carbon/admin/login.jsp", Category: "admin", Status: 200, Reachable: true},
 			{Port: 9443, Path: "/services", Category: "admin", Status: 403}}}
 	mgmtObs := &Observation{Source: "203.0.113.9", Scanned: scanned,
-		Open: []OpenPort{{22, "ssh"}, {8280, "http"}, {9443, "https"}, {9999, "jmx"}, {11111, "unknown"}},
+		Open:  []OpenPort{{22, "ssh"}, {8280, "http"}, {9443, "https"}, {9999, "jmx"}, {11111, "unknown"}},
 		Paths: []PathSeen{{Port: 9443, Path: "/carbon", Category: "admin", Status: 200, Reachable: true}}}
 	pass := func(rule, target string) finding.Finding {
 		return finding.Finding{RuleID: rule, Target: target, Status: finding.Pass, Message: "ok"}
