@@ -114,8 +114,15 @@ type PathProbe struct {
 	// the path is not blocked at this vantage point.
 	AuthRequired bool `json:"auth_required"`
 	// CatchAll: the answer is the same as for a path that cannot exist
-	// (a proxy's catch-all page), so it says nothing about this path.
+	// (a proxy's catch-all page), so it says nothing about this path:
+	// whether the path is blocked cannot be told (unless ProductPage says
+	// the answer is the product's own page).
 	CatchAll bool `json:"catch_all"`
+	// ProductPage names the product page the answer is, recognised from
+	// its body whatever the path ("the Carbon management console login
+	// page", "a WSDL"); such an answer is reachable even when it is the
+	// server's answer to every path.
+	ProductPage string `json:"product_page,omitempty"`
 	// Products are the products the path belongs to (wso2-is, wso2-apim,
 	// wso2-mi); empty for paths declared in the inventory.
 	Products  []string `json:"products"`

@@ -66,6 +66,7 @@ func pathProbe(s probeSpec, a *answer, v verdict) facts.PathProbe {
 		Reachable:    v.reachable,
 		AuthRequired: v.auth,
 		CatchAll:     v.catchAll,
+		ProductPage:  a.productPage,
 		Error:        a.errText(),
 		URL:          a.url,
 		Location:     a.location,

@@ -222,6 +222,7 @@ type answer struct {
 	disclosures []facts.Disclosure
 	sig         signature
 	carbonLogin bool   // the body holds the Carbon console login form
+	productPage string // the product page the body is (see ProductPage)
 	jsonStatus  string // "status" of a JSON body
 	cookies     []facts.Cookie
 }

@@ -27,8 +27,37 @@ func (p *prober) scanBody(a *answer, h *hop, body []byte, pageScan bool) {
 func digest(a *answer) {
 	a.sig = makeSignature(a)
 	a.carbonLogin = bytes.Contains(a.body, []byte("login_action.jsp"))
+	a.productPage = ProductPage(a.body)
 	a.jsonStatus = JSONStatus(a.body)
 	a.body = nil
+}
+
+// Product pages ProductPage recognises.
+const (
+	pageCarbonLogin = "the Carbon management console login page"
+	pageWSDL        = "a WSDL"
+)
+
+// maxProductScan bounds how much of a body ProductPage looks at.
+const maxProductScan = 64 << 10
+
+// ProductPage names the product page a body is, whatever path it answered
+// on: the Carbon management console's login page (its form posts to
+// login_action.jsp, in a WSO2 page) or a WSDL (WSDL 1.1 definitions or
+// WSDL 2.0 description), as the admin services serve. "" for anything
+// else. A server that answers every path with one of these does expose it.
+func ProductPage(body []byte) string {
+	b := body[:min(len(body), maxProductScan)]
+	lower := bytes.ToLower(b)
+	switch {
+	case bytes.Contains(b, []byte("http://schemas.xmlsoap.org/wsdl/")) && bytes.Contains(b, []byte("definitions")),
+		bytes.Contains(b, []byte("http://www.w3.org/ns/wsdl")) && bytes.Contains(b, []byte("description")):
+		return pageWSDL
+	case bytes.Contains(b, []byte("login_action.jsp")) &&
+		(bytes.Contains(lower, []byte("wso2")) || bytes.Contains(lower, []byte("management console")) || bytes.Contains(lower, []byte("carbon"))):
+		return pageCarbonLogin
+	}
+	return ""
 }
 
 // JSONStatus returns the "status" member of a JSON object body ("UP",

@@ -2,6 +2,7 @@ package httpprobe_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rampart-sec/rampart/internal/collect/httpprobe"
@@ -169,14 +170,19 @@ func TestEvalDHE(t *testing.T) {
 			t.Errorf("%s: %+v, want the catch-all 200", pp.Path, pp)
 		}
 	}
+	// So whether /carbon and /services are blocked cannot be told: HTTP-004
+	// is an error saying so (it used to pass).
 	got := judge(t, tg, f, false)
 	wantStatuses(t, got, map[string]finding.Status{
-		"HTTP-001": finding.Pass, "HTTP-002": finding.Fail, "HTTP-003": finding.NotApplicable, "HTTP-004": finding.Pass,
+		"HTTP-001": finding.Pass, "HTTP-002": finding.Fail, "HTTP-003": finding.NotApplicable, "HTTP-004": finding.Error,
 		"HTTP-005": finding.Manual, "HTTP-006": finding.NotApplicable, "IAM-005": finding.NotApplicable,
 		"MON-001": finding.Manual, "SEC-002": finding.NotApplicable,
 	})
+	if m := got["HTTP-004"].Message; !strings.Contains(m, "cannot tell: the server answers every path alike") {
+		t.Errorf("HTTP-004 message %q", m)
+	}
 	for id, fd := range got {
-		if fd.Status == finding.Error {
+		if fd.Status == finding.Error && id != "HTTP-004" {
 			t.Errorf("%s: error (%s)", id, fd.Message)
 		}
 	}

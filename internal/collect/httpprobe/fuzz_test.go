@@ -2,6 +2,8 @@ package httpprobe
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -105,4 +107,51 @@ func FuzzSignature(f *testing.F) {
 		}
 		_ = JSONStatus([]byte(body))
 	})
+}
+
+func FuzzProductPage(f *testing.F) {
+	for _, name := range []string{"carbon-login.html", "AuthenticationAdmin.wsdl"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "pages", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("<html><body>Welcome</body></html>"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got := ProductPage(body)
+		if got != "" && got != pageCarbonLogin && got != pageWSDL {
+			t.Fatalf("unknown page kind %q", got)
+		}
+		// Only the first maxProductScan bytes count.
+		if len(body) > maxProductScan && ProductPage(body[:maxProductScan]) != got {
+			t.Fatal("bytes past the scan limit changed the answer")
+		}
+		if got == pageCarbonLogin && !strings.Contains(string(body), "login_action.jsp") {
+			t.Fatal("a login page without its form action")
+		}
+	})
+}
+
+// TestProductPage: the pages the products serve are recognised, pages
+// that merely mention them are not.
+func TestProductPage(t *testing.T) {
+	for name, want := range map[string]string{"carbon-login.html": pageCarbonLogin, "AuthenticationAdmin.wsdl": pageWSDL} {
+		b, err := os.ReadFile(filepath.Join("testdata", "pages", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ProductPage(b); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+	for _, body := range []string{
+		"<html><body>Welcome to the portal</body></html>",
+		"<html><body>Our docs: see login_action.jsp in the Apache Struts guide</body></html>",
+		`{"definitions": {"wsdl": "none"}}`,
+	} {
+		if got := ProductPage([]byte(body)); got != "" {
+			t.Errorf("%q recognised as %q", body, got)
+		}
+	}
 }

@@ -117,7 +117,8 @@ func (p *prober) ownPath(raw string) (string, bool) {
 // 451 and a proxy's 502/504 are blocked or absent; 401/407 asks for
 // credentials; anything else an application sent (a page, a redirect off
 // the host, a 400 or 405 for a missing parameter, a 500) is reachable,
-// unless it is the same answer a path that cannot exist gets.
+// unless it is the same answer a path that cannot exist gets (and that
+// answer is not a product page).
 func classify(a *answer, notFound signature) verdict {
 	st := a.status()
 	if st == 0 || a.err != nil {
@@ -134,6 +135,13 @@ func classify(a *answer, notFound signature) verdict {
 		v.reachable = st >= 200 && st < 600
 	}
 	if sameAnswer(a.sig, notFound) {
+		// The server's catch-all answer says nothing about this path,
+		// unless it is the product's own page: a proxy that sends every
+		// path to the Carbon console does expose it.
+		if a.productPage != "" {
+			v.catchAll = true
+			return v
+		}
 		return verdict{catchAll: true}
 	}
 	return v
