@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// Prune implements Store, in one transaction. A run's findings and
-// targets go with it (ON DELETE CASCADE); a fingerprint's first-seen time
+// Prune implements Store, in one transaction. A run's targets go with it
+// (ON DELETE CASCADE), and the versions of findings no kept run shows; a fingerprint's first-seen time
 // stays even when its first run is gone. The audit log is never pruned.
 func (s *SQL) Prune(ctx context.Context, before time.Time) (int, error) {
 	var n int64
@@ -18,6 +18,13 @@ func (s *SQL) Prune(ctx context.Context, before time.Time) (int, error) {
 			return err
 		}
 		n, _ = res.RowsAffected()
+		// Versions of findings that no kept run of their target shows.
+		if n > 0 {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM finding_spans WHERE until_run IS NOT NULL AND NOT EXISTS (
+  SELECT 1 FROM run_targets rt WHERE rt.target = finding_spans.target AND rt.run_id >= finding_spans.from_run AND rt.run_id < finding_spans.until_run)`); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM health_samples WHERE at < ?`), ms0(before)); err != nil {
 			return err
 		}

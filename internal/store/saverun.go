@@ -29,6 +29,20 @@ func (s *SQL) SaveRun(ctx context.Context, in RunInput, alerts func(Drift) []Out
 	if at.IsZero() {
 		at = in.Now
 	}
+	// Every target with findings is one of the run's targets.
+	listed := map[string]bool{}
+	for _, t := range r.Targets {
+		listed[t.Name] = true
+	}
+	for _, f := range r.Findings {
+		if !listed[f.Target] {
+			listed[f.Target] = true
+			cp := *r
+			cp.Targets = append(append([]finding.TargetInfo(nil), r.Targets...), finding.TargetInfo{Name: f.Target, Profiles: []string{}})
+			r = &cp
+			in.Report = r
+		}
+	}
 	var drift Drift
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		drift = Drift{At: at.UTC(), NewFailures: []finding.Finding{}, Fixed: []finding.Finding{}, NewPorts: []PortChange{}, Expiring: []CertExpiry{}, FirstRun: []string{},
@@ -43,11 +57,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		if err := s.claimJobs(ctx, tx, drift.RunID, in.Jobs, in.Now); err != nil {
 			return err
 		}
-		known, err := s.saveTargets(ctx, tx, drift.RunID, in, at, &drift)
+		counts := countByTarget(r.Findings)
+		known, err := s.saveTargets(ctx, tx, drift.RunID, in, at, counts, &drift)
 		if err != nil {
 			return err
 		}
-		if err := s.saveFindings(ctx, tx, drift.RunID, r.Findings, at, known, &drift); err != nil {
+		if err := s.saveFindings(ctx, tx, drift.RunID, r, at, known, &drift); err != nil {
 			return err
 		}
 		if alerts != nil {
@@ -70,20 +85,28 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 	return drift, nil
 }
 
-// saveTargets upserts the run's targets and records which existed before.
-func (s *SQL) saveTargets(ctx context.Context, tx *sql.Tx, runID int64, in RunInput, at time.Time, d *Drift) (map[string]bool, error) {
-	known := map[string]bool{}
+// prevRun is a target's latest run before the one being stored.
+type prevRun struct {
+	at    int64
+	runID int64
+}
+
+// saveTargets upserts the run's targets (with their counts) and returns
+// the latest run of each that existed before.
+func (s *SQL) saveTargets(ctx context.Context, tx *sql.Tx, runID int64, in RunInput, at time.Time, counts map[string]*Counts, d *Drift) (map[string]prevRun, error) {
+	known := map[string]prevRun{}
 	for _, t := range in.Report.Targets {
 		obs := in.Observations[t.Name]
 		var prevObs string
-		err := tx.QueryRowContext(ctx, s.q(`SELECT observations FROM targets WHERE name = ?`), t.Name).Scan(&prevObs)
+		var prev prevRun
+		err := tx.QueryRowContext(ctx, s.q(`SELECT observations, last_seen, last_run_id FROM targets WHERE name = ?`), t.Name).Scan(&prevObs, &prev.at, &prev.runID)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			d.FirstRun = append(d.FirstRun, t.Name)
 		case err != nil:
 			return nil, fmt.Errorf("target %s: %w", t.Name, err)
 		default:
-			known[t.Name] = true
+			known[t.Name] = prev
 			var prev Observation
 			if err := json.Unmarshal([]byte(prevObs), &prev); err != nil {
 				return nil, fmt.Errorf("target %s observations: %w", t.Name, err)
@@ -113,16 +136,21 @@ func (s *SQL) saveTargets(ctx context.Context, tx *sql.Tx, runID int64, in RunIn
 			errs = []string{}
 		}
 		obsJSON := mustJSON(obs)
-		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO targets (`+targetCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		c := counts[t.Name]
+		if c == nil {
+			c = newCounts()
+		}
+		cJSON := mustJSON(c)
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO targets (`+targetCols+`, counts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, product = excluded.product, version = excluded.version,
   role = excluded.role, parent = excluded.parent, profiles = excluded.profiles, errors = excluded.errors,
-  observations = excluded.observations, last_seen = excluded.last_seen, last_run_id = excluded.last_run_id`),
-			t.Name, t.Kind, t.Product, t.Version, t.Role, t.Parent, mustJSON(profiles), mustJSON(errs), obsJSON, ms0(at), ms0(at), runID)
+  observations = excluded.observations, last_seen = excluded.last_seen, last_run_id = excluded.last_run_id, counts = excluded.counts`),
+			t.Name, t.Kind, t.Product, t.Version, t.Role, t.Parent, mustJSON(profiles), mustJSON(errs), obsJSON, ms0(at), ms0(at), runID, cJSON)
 		if err != nil {
 			return nil, fmt.Errorf("upsert target %s: %w", t.Name, err)
 		}
-		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO run_targets (run_id, target, kind, product, version, errors, observations) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-			runID, t.Name, t.Kind, t.Product, t.Version, mustJSON(errs), obsJSON)
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO run_targets (run_id, target, kind, product, version, errors, observations, counts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+			runID, t.Name, t.Kind, t.Product, t.Version, mustJSON(errs), obsJSON, cJSON)
 		if err != nil {
 			return nil, fmt.Errorf("run target %s: %w", t.Name, err)
 		}
@@ -137,13 +165,26 @@ ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, product = excluded.produc
 type history struct {
 	lastStatus string
 	fixed      sql.NullInt64
+	present    bool
 }
 
-// saveFindings stores the run's findings and moves each fingerprint's
-// history on: first seen, last seen, fixed at.
-func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, fs []finding.Finding, at time.Time, known map[string]bool, d *Drift) error {
-	prev := map[string]history{}
+// openSpan is the current version of a finding.
+type openSpan struct {
+	id   int64
+	data string
+}
+
+// saveFindings stores the run's findings as state changes and moves each
+// fingerprint's history on (first seen, last seen, fixed at). A finding
+// whose status and JSON are those of its open span writes nothing; one
+// that changed closes its span and opens a new one; one that is gone
+// from a target of this run closes its span.
+func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *finding.Report, at time.Time, known map[string]prevRun, d *Drift) error {
+	fs := r.Findings
 	targets := map[string]bool{}
+	for _, t := range r.Targets {
+		targets[t.Name] = true
+	}
 	for _, f := range fs {
 		targets[f.Target] = true
 	}
@@ -152,28 +193,46 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, fs []fi
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	prev := map[string]history{}
+	spans := map[string]openSpan{}
+	spanTarget := map[string]string{}
 	for _, name := range names {
-		rows, err := tx.QueryContext(ctx, s.q(`SELECT fingerprint, last_status, fixed_at FROM findings WHERE target = ?`), name)
+		if _, ok := known[name]; !ok && !s.hasHistory(ctx, tx, name) {
+			continue // a new target has no history to read
+		}
+		err := scanRows(ctx, tx, s.q(`SELECT fingerprint, last_status, fixed_at, present FROM findings WHERE target = ?`), []any{name}, func(sc scanner) error {
+			var fp string
+			var h history
+			var present int
+			if err := sc.Scan(&fp, &h.lastStatus, &h.fixed, &present); err != nil {
+				return err
+			}
+			h.present = present == 1
+			prev[fp] = h
+			return nil
+		})
 		if err != nil {
 			return fmt.Errorf("history of %s: %w", name, err)
 		}
-		for rows.Next() {
+		err = scanRows(ctx, tx, s.q(`SELECT id, fingerprint, data FROM finding_spans WHERE target = ? AND until_run IS NULL`), []any{name}, func(sc scanner) error {
+			var sp openSpan
 			var fp string
-			var h history
-			if err := rows.Scan(&fp, &h.lastStatus, &h.fixed); err != nil {
-				rows.Close()
-				return fmt.Errorf("history of %s: %w", name, err)
+			if err := sc.Scan(&sp.id, &fp, &sp.data); err != nil {
+				return err
 			}
-			prev[fp] = h
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("history of %s: %w", name, err)
+			spans[fp] = sp
+			spanTarget[fp] = name
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("findings of %s: %w", name, err)
 		}
 	}
-	rf := newBatch(s, tx, `INSERT INTO run_findings (run_id, fingerprint, target, rule_id, status, severity, domain, data) VALUES `, ``, 8)
-	hist := newBatch(s, tx, `INSERT INTO findings (fingerprint, target, rule_id, first_seen, first_run_id, last_seen, last_run_id, last_status, fixed_at) VALUES `,
-		` ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen, last_run_id = excluded.last_run_id, last_status = excluded.last_status, fixed_at = excluded.fixed_at`, 9)
+	ins := newBatch(s, tx, `INSERT INTO finding_spans (fingerprint, target, rule_id, status, severity, domain, data, from_run) VALUES `, ``, 8)
+	hist := newBatch(s, tx, `INSERT INTO findings (fingerprint, target, rule_id, first_seen, first_run_id, last_seen, last_run_id, last_status, fixed_at, present) VALUES `,
+		` ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen, last_run_id = excluded.last_run_id, last_status = excluded.last_status, fixed_at = excluded.fixed_at, present = 1`, 10)
+	var closeIDs []int64
+	var newSpans [][]any
 	seen := map[string]bool{}
 	for _, f := range fs {
 		fp := f.Fingerprint
@@ -186,16 +245,24 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, fs []fi
 			continue
 		}
 		seen[fp] = true
-		if err := rf.add(ctx, runID, fp, f.Target, f.RuleID, string(f.Status), int(f.Severity), f.Domain, mustJSON(f)); err != nil {
-			return fmt.Errorf("findings: %w", err)
+		data := mustJSON(f)
+		sp, open := spans[fp]
+		delete(spans, fp)
+		if !open || sp.data != data {
+			if open {
+				closeIDs = append(closeIDs, sp.id)
+			}
+			// Inserted once the versions it replaces are closed.
+			newSpans = append(newSpans, []any{fp, f.Target, f.RuleID, string(f.Status), int(f.Severity), f.Domain, data, runID})
 		}
 		h, had := prev[fp]
 		fixed := h.fixed
 		switch {
 		case f.Status == finding.Fail:
 			fixed = sql.NullInt64{}
+			_, knownTarget := known[f.Target]
 			switch {
-			case !known[f.Target]:
+			case !knownTarget:
 				d.FirstRunFailures = append(d.FirstRunFailures, f)
 			case !had || h.lastStatus != string(finding.Fail):
 				d.NewFailures = append(d.NewFailures, f)
@@ -204,19 +271,126 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, fs []fi
 			fixed = sql.NullInt64{Int64: ms0(at), Valid: true}
 			d.Fixed = append(d.Fixed, f)
 		}
+		if had && h.present && h.lastStatus == string(f.Status) && h.fixed == fixed {
+			continue // unchanged: its last seen is its target's
+		}
 		// first_seen and first_run_id are kept by the upsert for known
 		// fingerprints.
-		if err := hist.add(ctx, fp, f.Target, f.RuleID, ms0(at), runID, ms0(at), runID, string(f.Status), fixed); err != nil {
+		if err := hist.add(ctx, fp, f.Target, f.RuleID, ms0(at), runID, ms0(at), runID, string(f.Status), fixed, 1); err != nil {
 			return fmt.Errorf("finding history: %w", err)
 		}
-	}
-	if err := rf.flush(ctx); err != nil {
-		return fmt.Errorf("findings: %w", err)
 	}
 	if err := hist.flush(ctx); err != nil {
 		return fmt.Errorf("finding history: %w", err)
 	}
+	// Findings gone from their target in this run: last seen at the
+	// target's previous run.
+	gone := make([]string, 0, len(spans))
+	for fp, sp := range spans {
+		closeIDs = append(closeIDs, sp.id)
+		gone = append(gone, fp)
+	}
+	sort.Strings(gone)
+	for _, fp := range gone {
+		p := known[spanTarget[fp]]
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE findings SET present = 0, last_seen = ?, last_run_id = ? WHERE fingerprint = ?`), p.at, p.runID, fp); err != nil {
+			return fmt.Errorf("finding history: %w", err)
+		}
+	}
+	for len(closeIDs) > 0 {
+		n := min(len(closeIDs), batchRows*5)
+		args := []any{runID}
+		for _, id := range closeIDs[:n] {
+			args = append(args, id)
+		}
+		q := `UPDATE finding_spans SET until_run = ? WHERE id IN (` + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + `)`
+		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+			return fmt.Errorf("close findings: %w", err)
+		}
+		closeIDs = closeIDs[n:]
+	}
+	for _, row := range newSpans {
+		if err := ins.add(ctx, row...); err != nil {
+			return fmt.Errorf("findings: %w", err)
+		}
+	}
+	if err := ins.flush(ctx); err != nil {
+		return fmt.Errorf("findings: %w", err)
+	}
 	return nil
+}
+
+// hasHistory reports whether findings of a target not in the targets
+// table (a report whose findings name a target it does not list) exist.
+func (s *SQL) hasHistory(ctx context.Context, tx *sql.Tx, target string) bool {
+	var n int
+	_ = tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM findings WHERE target = ?`), target).Scan(&n)
+	return n > 0
+}
+
+// scanRows runs a query in tx and calls fn for every row.
+func scanRows(ctx context.Context, tx *sql.Tx, query string, args []any, fn func(scanner) error) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Counts are a target's findings by status, and its failing ones by
+// severity and by domain.
+type Counts struct {
+	ByStatus       map[finding.Status]int `json:"by_status"`
+	FailBySeverity map[string]int         `json:"fail_by_severity"`
+	FailByDomain   map[string]int         `json:"fail_by_domain"`
+}
+
+func newCounts() *Counts {
+	c := &Counts{ByStatus: map[finding.Status]int{}, FailBySeverity: map[string]int{}, FailByDomain: map[string]int{}}
+	for _, st := range finding.Statuses() {
+		c.ByStatus[st] = 0
+	}
+	for _, sev := range finding.Severities() {
+		c.FailBySeverity[sev.String()] = 0
+	}
+	return c
+}
+
+func (c *Counts) add(status finding.Status, sev finding.Severity, domain string, n int) {
+	c.ByStatus[status] += n
+	if status == finding.Fail {
+		c.FailBySeverity[sev.String()] += n
+		c.FailByDomain[domain] += n
+	}
+}
+
+// countByTarget counts a run's findings per target (one per fingerprint).
+func countByTarget(fs []finding.Finding) map[string]*Counts {
+	out := map[string]*Counts{}
+	seen := map[string]bool{}
+	for _, f := range fs {
+		fp := f.Fingerprint
+		if fp == "" {
+			fp = finding.Fingerprint(f.Target, f.RuleID, "")
+		}
+		if seen[fp] {
+			continue
+		}
+		seen[fp] = true
+		c := out[f.Target]
+		if c == nil {
+			c = newCounts()
+			out[f.Target] = c
+		}
+		c.add(f.Status, f.Severity, f.Domain, 1)
+	}
+	return out
 }
 
 // batch collects rows for one multi-row INSERT, so a run of hundreds of

@@ -176,8 +176,12 @@ func (s *SQL) Run(ctx context.Context, id int64) (Run, error) {
 	return r, nil
 }
 
-const recordSelect = `SELECT rf.run_id, rf.data, f.first_seen, f.last_seen, f.fixed_at
-FROM run_findings rf JOIN findings f ON f.fingerprint = rf.fingerprint`
+// recordSelect reads findings with their history; run is the SQL
+// expression of the run they are reported for.
+func recordSelect(run string) string {
+	return `SELECT ` + run + `, sp.data, f.first_seen, CASE WHEN f.present = 1 AND t.last_seen IS NOT NULL THEN t.last_seen ELSE f.last_seen END, f.fixed_at
+FROM finding_spans sp JOIN findings f ON f.fingerprint = sp.fingerprint LEFT JOIN targets t ON t.name = sp.target`
+}
 
 func (s *SQL) records(ctx context.Context, query string, args ...any) ([]Record, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
@@ -203,15 +207,19 @@ func (s *SQL) records(ctx context.Context, query string, args ...any) ([]Record,
 	return out, rows.Err()
 }
 
+// inRun is the condition for the spans that make up a run's findings: a
+// span of a target the run covered, open at that run.
+const inRun = ` sp.from_run <= ? AND (sp.until_run IS NULL OR sp.until_run > ?) AND sp.target IN (SELECT target FROM run_targets WHERE run_id = ?)`
+
 // RunFindings implements Store.
 func (s *SQL) RunFindings(ctx context.Context, runID int64, target string) ([]Record, error) {
-	q := recordSelect + ` WHERE rf.run_id = ?`
-	args := []any{runID}
+	q := recordSelect("CAST(? AS BIGINT)") + ` WHERE` + inRun
+	args := []any{runID, runID, runID, runID}
 	if target != "" {
-		q += ` AND rf.target = ?`
+		q += ` AND sp.target = ?`
 		args = append(args, target)
 	}
-	q += ` ORDER BY rf.target, rf.rule_id, rf.fingerprint`
+	q += ` ORDER BY sp.target, sp.rule_id, sp.fingerprint`
 	out, err := s.records(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("findings of run %d: %w", runID, err)
@@ -219,36 +227,79 @@ func (s *SQL) RunFindings(ctx context.Context, runID int64, target string) ([]Re
 	return out, nil
 }
 
-// Findings implements Store.
-func (s *SQL) Findings(ctx context.Context, f Filter) ([]Record, error) {
-	q := recordSelect + ` JOIN targets t ON t.name = rf.target AND t.last_run_id = rf.run_id WHERE 1 = 1`
+// where builds the conditions of a filter over the latest findings
+// (open spans).
+func (f Filter) where() (string, []any) {
+	q := ` WHERE sp.until_run IS NULL`
 	var args []any
+	add := func(cond string, v any) {
+		q += ` AND ` + cond
+		args = append(args, v)
+	}
 	if f.Target != "" {
-		q += ` AND rf.target = ?`
-		args = append(args, f.Target)
+		add(`sp.target = ?`, f.Target)
 	}
 	if f.Status != "" {
-		q += ` AND rf.status = ?`
-		args = append(args, string(f.Status))
+		add(`sp.status = ?`, string(f.Status))
 	}
 	if f.Severity > 0 {
-		q += ` AND rf.severity >= ?`
-		args = append(args, int(f.Severity))
+		add(`sp.severity >= ?`, int(f.Severity))
 	}
 	if f.Domain != "" {
-		q += ` AND rf.domain = ?`
-		args = append(args, f.Domain)
+		add(`sp.domain = ?`, f.Domain)
 	}
 	if f.Rule != "" {
-		q += ` AND rf.rule_id = ?`
-		args = append(args, f.Rule)
+		add(`sp.rule_id = ?`, f.Rule)
 	}
-	q += ` ORDER BY rf.target, rf.rule_id, rf.fingerprint`
+	if f.Zone != "" {
+		add(`t.role = ?`, f.Zone)
+	}
+	if f.Search != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(f.Search)) + "%"
+		q += ` AND (LOWER(sp.target) LIKE ? ESCAPE '\' OR LOWER(sp.rule_id) LIKE ? ESCAPE '\')`
+		args = append(args, like, like)
+	}
+	return q, args
+}
+
+// orderBy is the ORDER BY of a sort key.
+func orderBy(sort string) string {
+	switch sort {
+	case SortSeverity:
+		return ` ORDER BY sp.severity DESC, sp.target, sp.rule_id, sp.fingerprint`
+	case SortRule:
+		return ` ORDER BY sp.rule_id, sp.target, sp.fingerprint`
+	case SortAge:
+		return ` ORDER BY f.first_seen, sp.target, sp.rule_id, sp.fingerprint`
+	}
+	return ` ORDER BY sp.target, sp.rule_id, sp.fingerprint`
+}
+
+// Findings implements Store.
+func (s *SQL) Findings(ctx context.Context, f Filter) ([]Record, error) {
+	where, args := f.where()
+	q := recordSelect("COALESCE(t.last_run_id, sp.from_run)") + where + orderBy(f.Sort)
+	if f.Limit > 0 {
+		q += ` LIMIT ? OFFSET ?`
+		args = append(args, f.Limit, max(0, f.Offset))
+	}
 	out, err := s.records(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("findings: %w", err)
 	}
 	return out, nil
+}
+
+// CountFindings implements Store: how many latest findings match f (its
+// Limit and Offset aside).
+func (s *SQL) CountFindings(ctx context.Context, f Filter) (int, error) {
+	where, args := f.where()
+	var n int
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM finding_spans sp LEFT JOIN targets t ON t.name = sp.target`+where), args...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count findings: %w", err)
+	}
+	return n, nil
 }
 
 // RunTargets implements Store.
@@ -284,128 +335,161 @@ func unmarshalAll(pairs ...any) error {
 
 const targetCols = `name, kind, product, version, role, parent, profiles, errors, observations, first_seen, last_seen, last_run_id`
 
-func scanTarget(sc scanner) (TargetState, error) {
-	var t TargetState
-	var profiles, errs, obs string
+// scanTarget reads a target with its counts; counted is false for a
+// target stored before counts were kept (countInto fills those in).
+func scanTarget(sc scanner) (t TargetState, counted bool, err error) {
+	var profiles, errs, obs, counts string
 	var first, last int64
-	if err := sc.Scan(&t.Name, &t.Kind, &t.Product, &t.Version, &t.Role, &t.Parent, &profiles, &errs, &obs, &first, &last, &t.LastRunID); err != nil {
-		return t, err
+	if err := sc.Scan(&t.Name, &t.Kind, &t.Product, &t.Version, &t.Role, &t.Parent, &profiles, &errs, &obs, &first, &last, &t.LastRunID, &counts); err != nil {
+		return t, false, err
 	}
 	t.FirstSeen, t.LastSeen = fromMS(first), fromMS(last)
 	if err := unmarshalAll(profiles, &t.Profiles, errs, &t.Errors, obs, &t.Observations); err != nil {
-		return t, fmt.Errorf("target %s: %w", t.Name, err)
+		return t, false, fmt.Errorf("target %s: %w", t.Name, err)
 	}
-	t.ByStatus = map[finding.Status]int{}
-	for _, st := range finding.Statuses() {
-		t.ByStatus[st] = 0
+	c := newCounts()
+	if counts != "" {
+		if err := json.Unmarshal([]byte(counts), c); err != nil {
+			return t, false, fmt.Errorf("target %s counts: %w", t.Name, err)
+		}
 	}
-	t.FailBySeverity = map[string]int{}
-	for _, sev := range finding.Severities() {
-		t.FailBySeverity[sev.String()] = 0
-	}
-	t.FailByDomain = map[string]int{}
-	return t, nil
+	t.ByStatus, t.FailBySeverity, t.FailByDomain = c.ByStatus, c.FailBySeverity, c.FailByDomain
+	return t, counts != "", nil
 }
 
 // Targets implements Store: every target with its latest run's counts.
 func (s *SQL) Targets(ctx context.Context) ([]TargetState, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+targetCols+` FROM targets ORDER BY name`)
+	return s.targets(ctx, ``)
+}
+
+func (s *SQL) targets(ctx context.Context, where string, args ...any) ([]TargetState, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+targetCols+`, counts FROM targets`+where+` ORDER BY name`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("targets: %w", err)
 	}
 	out := []TargetState{}
 	idx := map[string]int{}
 	for rows.Next() {
-		t, err := scanTarget(rows)
+		t, counted, err := scanTarget(rows)
 		if err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("targets: %w", err)
 		}
-		idx[t.Name] = len(out)
+		if !counted {
+			idx[t.Name] = len(out)
+		}
 		out = append(out, t)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("targets: %w", err)
 	}
-	if err := s.countInto(ctx, out, idx, ""); err != nil {
-		return nil, err
+	for name := range idx {
+		if err := s.countInto(ctx, out, idx, name); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
 
 // Target implements Store.
 func (s *SQL) Target(ctx context.Context, name string) (TargetState, error) {
-	t, err := scanTarget(s.db.QueryRowContext(ctx, s.q(`SELECT `+targetCols+` FROM targets WHERE name = ?`), name))
+	ts, err := s.targets(ctx, ` WHERE name = ?`, name)
 	if err != nil {
-		return t, notFound(err, "target "+name)
+		return TargetState{}, err
 	}
-	ts := []TargetState{t}
-	if err := s.countInto(ctx, ts, map[string]int{name: 0}, name); err != nil {
-		return t, err
+	if len(ts) == 0 {
+		return TargetState{}, fmt.Errorf("target %s: %w", name, ErrNotFound)
 	}
 	return ts[0], nil
 }
 
+// countInto counts the latest findings of a target stored before counts
+// were kept.
 func (s *SQL) countInto(ctx context.Context, ts []TargetState, idx map[string]int, only string) error {
-	q := `SELECT rf.target, rf.status, rf.severity, rf.domain, COUNT(*) FROM run_findings rf
-JOIN targets t ON t.name = rf.target AND t.last_run_id = rf.run_id`
-	var args []any
-	if only != "" {
-		q += ` WHERE rf.target = ?`
-		args = append(args, only)
-	}
-	q += ` GROUP BY rf.target, rf.status, rf.severity, rf.domain`
-	rows, err := s.db.QueryContext(ctx, s.q(q), args...)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT sp.status, sp.severity, sp.domain, COUNT(*) FROM finding_spans sp
+WHERE sp.target = ? AND sp.until_run IS NULL GROUP BY sp.status, sp.severity, sp.domain`), only)
 	if err != nil {
 		return fmt.Errorf("target counts: %w", err)
 	}
 	defer rows.Close()
+	c := newCounts()
 	for rows.Next() {
-		var name, status, domain string
+		var status, domain string
 		var sev, n int
-		if err := rows.Scan(&name, &status, &sev, &domain, &n); err != nil {
+		if err := rows.Scan(&status, &sev, &domain, &n); err != nil {
 			return fmt.Errorf("target counts: %w", err)
 		}
-		i, ok := idx[name]
-		if !ok {
-			continue
-		}
-		t := &ts[i]
-		t.ByStatus[finding.Status(status)] += n
-		if finding.Status(status) == finding.Fail {
-			t.FailBySeverity[finding.Severity(sev).String()] += n
-			t.FailByDomain[domain] += n
-		}
+		c.add(finding.Status(status), finding.Severity(sev), domain, n)
 	}
+	t := &ts[idx[only]]
+	t.ByStatus, t.FailBySeverity, t.FailByDomain = c.ByStatus, c.FailBySeverity, c.FailByDomain
 	return rows.Err()
 }
 
-// TargetHistory implements Store.
+// TargetHistory implements Store: the counts each run kept for the
+// target (runs stored before counts were kept are counted from their
+// findings).
 func (s *SQL) TargetHistory(ctx context.Context, name string, limit int) ([]TargetRun, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 50
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT r.id, r.finished_at, rf.status, COUNT(*) FROM runs r
-JOIN run_findings rf ON rf.run_id = r.id AND rf.target = ?
-WHERE r.id IN (SELECT run_id FROM run_targets WHERE target = ? ORDER BY run_id DESC LIMIT ?)
-GROUP BY r.id, r.finished_at, rf.status ORDER BY r.id DESC`), name, name, limit)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT r.id, r.finished_at, rt.counts FROM run_targets rt JOIN runs r ON r.id = rt.run_id
+WHERE rt.target = ? ORDER BY rt.run_id DESC LIMIT ?`), name, limit)
 	if err != nil {
 		return nil, fmt.Errorf("history of %s: %w", name, err)
 	}
-	defer rows.Close()
 	out := []TargetRun{}
 	for rows.Next() {
-		var id, at int64
-		var st string
-		var n int
-		if err := rows.Scan(&id, &at, &st, &n); err != nil {
+		var tr TargetRun
+		var at int64
+		var counts string
+		if err := rows.Scan(&tr.RunID, &at, &counts); err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("history of %s: %w", name, err)
 		}
-		if len(out) == 0 || out[len(out)-1].RunID != id {
-			out = append(out, TargetRun{RunID: id, At: fromMS(at), ByStatus: map[finding.Status]int{}})
+		tr.At = fromMS(at)
+		c := newCounts()
+		if counts != "" {
+			if err := json.Unmarshal([]byte(counts), c); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("history of %s: %w", name, err)
+			}
+		} else {
+			c = nil
 		}
-		out[len(out)-1].ByStatus[finding.Status(st)] = n
+		if c != nil {
+			tr.ByStatus = c.ByStatus
+		}
+		out = append(out, tr)
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("history of %s: %w", name, err)
+	}
+	for i := range out {
+		if out[i].ByStatus != nil {
+			continue
+		}
+		recs, err := s.RunFindings(ctx, out[i].RunID, name)
+		if err != nil {
+			return nil, err
+		}
+		out[i].ByStatus = map[finding.Status]int{}
+		for _, r := range recs {
+			out[i].ByStatus[r.Status]++
+		}
+	}
+	// Runs without findings of the target are left out, as before.
+	kept := out[:0]
+	for _, tr := range out {
+		n := 0
+		for _, v := range tr.ByStatus {
+			n += v
+		}
+		if n > 0 {
+			kept = append(kept, tr)
+		}
+	}
+	return kept, nil
 }

@@ -57,8 +57,10 @@ type Store interface {
 	Targets(ctx context.Context) ([]TargetState, error)
 	Target(ctx context.Context, name string) (TargetState, error)
 	// Findings returns the latest findings of every target (each target's
-	// last run), filtered.
+	// last run), filtered, sorted and paged.
 	Findings(ctx context.Context, f Filter) ([]Record, error)
+	// CountFindings counts the latest findings a filter matches.
+	CountFindings(ctx context.Context, f Filter) (int, error)
 	// TargetHistory returns the runs that covered a target, newest first.
 	TargetHistory(ctx context.Context, name string, limit int) ([]TargetRun, error)
 
@@ -250,7 +252,23 @@ type Filter struct {
 	Severity finding.Severity // this severity and above
 	Domain   string
 	Rule     string
+	// Zone is the target's role (the vantage point it was judged from).
+	Zone string
+	// Search matches part of the target name or rule ID, any case.
+	Search string
+	// Sort is SortTarget (default), SortSeverity, SortRule or SortAge.
+	Sort string
+	// Limit (0: all) and Offset page through the findings.
+	Limit, Offset int
 }
+
+// Sort keys of Filter.
+const (
+	SortTarget   = "target"
+	SortSeverity = "severity"
+	SortRule     = "rule"
+	SortAge      = "age"
+)
 
 // Drift is what changed for the targets of a run against their previous
 // state.

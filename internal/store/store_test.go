@@ -289,7 +289,7 @@ func TestSaveRunIsAtomic(t *testing.T) {
 			t.Fatal("SaveRun succeeded with a cancelled context")
 		}
 		bg := context.Background()
-		for _, table := range []string{"runs", "run_findings", "run_targets", "findings", "targets", "outbox"} {
+		for _, table := range []string{"runs", "finding_spans", "run_targets", "findings", "targets", "outbox"} {
 			var n int
 			if err := s.DB().QueryRowContext(bg, "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
 				t.Fatal(err)
@@ -533,7 +533,7 @@ func TestPrune(t *testing.T) {
 			t.Errorf("runs left = %d", len(runs))
 		}
 		var orphans int
-		if err := s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM run_findings rf WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = rf.run_id)`).Scan(&orphans); err != nil || orphans != 0 {
+		if err := s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM finding_spans sp WHERE NOT EXISTS (SELECT 1 FROM run_targets rt WHERE rt.target = sp.target AND rt.run_id >= sp.from_run AND (sp.until_run IS NULL OR rt.run_id < sp.until_run))`).Scan(&orphans); err != nil || orphans != 0 {
 			t.Errorf("%d findings of pruned runs remain (%v)", orphans, err)
 		}
 		recs, err := s.Findings(ctx, Filter{Target: "a"})

@@ -60,10 +60,12 @@ func checkHistory(t *testing.T, dataDir string) int {
 		t.Fatal(err)
 	}
 	for _, r := range runs {
-		var nf, nt int
-		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM run_findings WHERE run_id = ?`, r.ID).Scan(&nf); err != nil {
+		var nt int
+		recs, err := st.RunFindings(ctx, r.ID, "")
+		if err != nil {
 			t.Fatal(err)
 		}
+		nf := len(recs)
 		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM run_targets WHERE run_id = ?`, r.ID).Scan(&nt); err != nil {
 			t.Fatal(err)
 		}
@@ -73,8 +75,10 @@ func checkHistory(t *testing.T, dataDir string) int {
 	}
 	for _, q := range []string{
 		`SELECT COUNT(*) FROM findings f WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = f.last_run_id) OR NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = f.first_run_id) OR f.first_seen > f.last_seen`,
+		`SELECT COUNT(*) FROM finding_spans sp WHERE sp.until_run IS NOT NULL AND sp.until_run <= sp.from_run`,
 		`SELECT COUNT(*) FROM targets t WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = t.last_run_id)`,
-		`SELECT COUNT(*) FROM run_findings rf WHERE NOT EXISTS (SELECT 1 FROM findings f WHERE f.fingerprint = rf.fingerprint)`,
+		`SELECT COUNT(*) FROM finding_spans sp WHERE NOT EXISTS (SELECT 1 FROM findings f WHERE f.fingerprint = sp.fingerprint)`,
+		`SELECT COUNT(*) FROM finding_spans sp WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = sp.from_run)`,
 	} {
 		var bad int
 		if err := db.QueryRowContext(ctx, q).Scan(&bad); err != nil {
