@@ -178,6 +178,9 @@ func (r *Result) validate() error {
 			if f.RuleID == "" || len(f.RuleID) > 64 {
 				return errors.New("report: bad rule ID")
 			}
+			if _, err := f.Severity.MarshalText(); err != nil {
+				return fmt.Errorf("report: finding %s: %w", f.RuleID, err)
+			}
 		}
 	}
 	return nil

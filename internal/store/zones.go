@@ -440,3 +440,32 @@ func (s *SQL) PruneZones(ctx context.Context, before time.Time) error {
 		return nil
 	})
 }
+
+// Round returns one round.
+func (s *SQL) Round(ctx context.Context, id int64) (ZoneRound, error) {
+	r, err := scanRound(s.db.QueryRowContext(ctx, s.q(`SELECT `+roundCols+` FROM zone_rounds WHERE id = ?`), id))
+	if err != nil {
+		return r, notFound(err, fmt.Sprintf("round %d", id))
+	}
+	return r, nil
+}
+
+// RoundCounts counts a round's jobs that ended (stored or dead), by zone.
+func (s *SQL) RoundCounts(ctx context.Context, round int64) (map[string]int, error) {
+	type count struct {
+		zone string
+		n    int
+	}
+	rows, err := queryAll(ctx, s, "round counts", func(sc scanner) (count, error) {
+		var c count
+		return c, sc.Scan(&c.zone, &c.n)
+	}, `SELECT zone, COUNT(*) FROM zone_jobs WHERE round_id = ? AND state IN ('done', 'dead') GROUP BY zone`, round)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, c := range rows {
+		out[c.zone] = c.n
+	}
+	return out, nil
+}

@@ -1,0 +1,210 @@
+package coord
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/store"
+	"github.com/rampart-sec/rampart/internal/target"
+	"github.com/rampart-sec/rampart/internal/zone"
+)
+
+// judgeLoop judges rounds as they settle: when kicked (a result, a dead
+// letter, an agent coming or going) and every few seconds.
+func (c *Coordinator) judgeLoop(ctx context.Context) {
+	every := min(c.cfg.AgentTimeout/3, 5*time.Second)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := c.checkRounds(context.WithoutCancel(ctx)); err != nil {
+			c.log.Error("judge rounds", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.kick:
+		case <-t.C:
+		}
+	}
+}
+
+// checkRounds judges every open round that has settled: each zone has
+// answered all its jobs (stored or dead), or has no live agent, or the
+// round's deadline has passed.
+func (c *Coordinator) checkRounds(ctx context.Context) error {
+	open, err := c.cfg.Store.OpenRounds(ctx)
+	if err != nil {
+		return err
+	}
+	now := c.cfg.Now()
+	for _, r := range open {
+		p, err := c.roundPlan(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		counts, err := c.cfg.Store.RoundCounts(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		settled := !now.Before(r.Deadline)
+		if !settled {
+			settled = true
+			for z, n := range p.expected {
+				if counts[z] >= n {
+					continue
+				}
+				if live, _ := c.zoneLive(z); live {
+					settled = false
+					break
+				}
+			}
+		}
+		if settled {
+			if err := c.judge(ctx, p); err != nil {
+				return fmt.Errorf("round %d: %w", r.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// judge judges a settled round: each target's matrix and the exposure
+// rules across its zones, stored as one run under the targets' bare
+// names (the round's claim makes that once), then the matrices.
+func (c *Coordinator) judge(ctx context.Context, p *roundPlan) error {
+	r := p.round
+	rows, err := c.cfg.Store.ReachSince(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	reach := map[string]map[string]store.ZoneReach{}
+	for _, row := range rows {
+		if reach[row.Target] == nil {
+			reach[row.Target] = map[string]store.ZoneReach{}
+		}
+		reach[row.Target][row.Zone] = row
+	}
+	jobs, err := c.cfg.Store.RoundJobs(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	state := map[string]string{}
+	for _, j := range jobs {
+		state[j.ID] = j.State
+	}
+	now := c.cfg.Now().UTC()
+	rep := &finding.Report{SchemaVersion: finding.SchemaVersion, Tool: finding.Tool{Name: "rampart", Version: c.cfg.Version},
+		StartedAt: r.StartedAt, FinishedAt: now, Targets: []finding.TargetInfo{}, Findings: []finding.Finding{}}
+	var exposures []store.ZoneExposure
+	for i, t := range p.targets {
+		if t == nil {
+			continue
+		}
+		results := c.results(r, i, *t, reach[t.Name], state)
+		m := zone.Build(*t, results, c.cfg.Catalog)
+		fs := zone.Judge(*t, m, results, c.cfg.Catalog)
+		profiles := []string{}
+		if t.Profile != "" {
+			profiles = append(profiles, t.Profile)
+		}
+		rep.Targets = append(rep.Targets, finding.TargetInfo{Name: t.Name, Kind: string(t.Kind), Profiles: profiles})
+		rep.Findings = append(rep.Findings, fs...)
+		b, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		exposures = append(exposures, store.ZoneExposure{Target: t.Name, Round: r.ID, JudgedAt: now, Violations: m.Violations, Mismatches: m.Mismatches, Matrix: string(b)})
+	}
+	c.cfg.Exceptions.Apply(rep.Findings, now)
+	rep.Finalize()
+	claim := fmt.Sprintf("%d.@exposure", r.ID)
+	runID, err := c.cfg.Store.JudgedRun(ctx, claim)
+	if err != nil {
+		return err
+	}
+	if runID == 0 && len(rep.Targets) > 0 {
+		d, err := c.cfg.Store.SaveRun(ctx, store.RunInput{Report: rep, Source: fmt.Sprintf("zones:%s round:%d", r.Schedule, r.ID), CertWarnDays: c.cfg.CertWarnDays, Now: now,
+			Jobs: []store.JobClaim{{ID: claim, Round: r.ID, Zone: "", Target: "", Agent: "rampart", State: store.JobJudged}}}, c.cfg.Alerts(c.cfg.FirstRun(r.Schedule)))
+		switch {
+		case errors.Is(err, store.ErrDuplicateJob):
+			if runID, err = c.cfg.Store.JudgedRun(ctx, claim); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			runID = d.RunID
+			if c.cfg.Stored != nil {
+				c.cfg.Stored(d)
+			}
+		}
+	}
+	if err := c.cfg.Store.SaveExposure(ctx, exposures); err != nil {
+		return err
+	}
+	if err := c.cfg.Store.FinishRound(ctx, r.ID, now, runID); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	delete(c.rounds, r.ID)
+	c.mu.Unlock()
+	fail := 0
+	for _, f := range rep.Findings {
+		if f.Status == finding.Fail {
+			fail++
+		}
+	}
+	if c.cfg.Judged != nil {
+		c.cfg.Judged(r.ID, runID)
+	}
+	c.log.Info("round judged across zones", "round", r.ID, "schedule", r.Schedule, "targets", len(rep.Targets), "failing", fail, "run", runID)
+	return nil
+}
+
+// results gathers what each zone that judges a target contributed this
+// round, or why it has nothing.
+func (c *Coordinator) results(r store.ZoneRound, i int, t target.Target, rows map[string]store.ZoneReach, state map[string]string) []zone.Result {
+	var out []zone.Result
+	for _, z := range c.cfg.Zones.For(t) {
+		res := zone.Result{Zone: z}
+		row, ok := rows[z.Name]
+		var data reachData
+		if ok {
+			if err := json.Unmarshal([]byte(row.Data), &data); err != nil {
+				ok = false
+			}
+		}
+		switch {
+		case ok && data.Error == "" && data.Obs != nil:
+			res.Agent, res.At, res.Obs, res.Findings = row.Agent, row.ScannedAt, data.Obs, data.findings()
+		case ok && data.Error != "":
+			res.Agent, res.At = row.Agent, row.ScannedAt
+			res.Missing = fmt.Sprintf("zone %s could not scan it (agent %s): %s", z.Name, row.Agent, data.Error)
+		default:
+			res.Missing = c.missing(z, state[jobRef(r.ID, z.Name, i)])
+		}
+		out = append(out, res)
+	}
+	return out
+}
+
+// missing says why a zone has no result for a target.
+func (c *Coordinator) missing(z target.Zone, jobState string) string {
+	if jobState == store.JobDead {
+		return fmt.Sprintf("zone %s gave up on it: the job was dead-lettered (see the zones page)", z.Name)
+	}
+	live, last := c.zoneLive(z.Name)
+	switch {
+	case !live && last.IsZero():
+		return fmt.Sprintf("no agent in zone %s has ever reported", z.Name)
+	case !live:
+		return fmt.Sprintf("no agent in zone %s since %s", z.Name, last.UTC().Format("2006-01-02 15:04:05 UTC"))
+	}
+	return fmt.Sprintf("zone %s did not report by the round's deadline (its job is still pending)", z.Name)
+}
+
+func jobRef(round int64, z string, i int) string { return fmt.Sprintf("%d.%s.%d", round, z, i) }

@@ -1,0 +1,261 @@
+package coord
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rampart-sec/rampart/internal/bus"
+	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/store"
+	"github.com/rampart-sec/rampart/internal/zone"
+)
+
+// reachData is what a zone_reach row keeps: what the zone reached of a
+// target and the zone's own verdicts of the exposure rules.
+type reachData struct {
+	Obs      *zone.Observation `json:"obs,omitempty"`
+	Error    string            `json:"error,omitempty"`
+	Verdicts []verdict         `json:"verdicts"`
+}
+
+// verdict is a zone's own verdict of an exposure rule on the target or a
+// target it led to.
+type verdict struct {
+	Rule    string         `json:"rule"`
+	Target  string         `json:"target"`
+	Status  finding.Status `json:"status"`
+	Message string         `json:"message,omitempty"`
+}
+
+func (d reachData) findings() []finding.Finding {
+	out := make([]finding.Finding, len(d.Verdicts))
+	for i, v := range d.Verdicts {
+		out[i] = finding.Finding{RuleID: v.Rule, Target: v.Target, Status: v.Status, Message: v.Message}
+	}
+	return out
+}
+
+// item is one result message being stored.
+type item struct {
+	msg   jetstream.Msg
+	res   *bus.Result
+	round *roundPlan
+	index int
+}
+
+// storeResults stores a batch of results: each zone's (and agent's)
+// results as one run whose jobs are claimed in the same transaction, then
+// acknowledges them. A result already stored is acknowledged and dropped;
+// one that is not genuine (its subject, zone, agent or job do not agree,
+// or its agent was revoked before it was published) is refused. A store
+// error leaves the messages to be delivered again.
+func (c *Coordinator) storeResults(ctx context.Context, msgs []jetstream.Msg) {
+	stop := inProgress(msgs, 30*time.Second)
+	defer stop()
+	var items []*item
+	for _, m := range msgs {
+		it, err := c.check(ctx, m)
+		if err != nil {
+			c.log.Warn("result refused", "subject", m.Subject(), "err", err)
+			_ = m.Term()
+			continue
+		}
+		items = append(items, it)
+	}
+	if len(items) == 0 {
+		return
+	}
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.res.Job
+	}
+	stored, err := c.cfg.Store.StoredJobs(ctx, ids)
+	if err != nil {
+		c.log.Error("results not stored; they are delivered again", "err", err)
+		nakAll(items)
+		return
+	}
+	groups := map[string][]*item{}
+	var keys []string
+	seen := map[string]bool{}
+	for _, it := range items {
+		if stored[it.res.Job] || seen[it.res.Job] {
+			_ = it.msg.Ack() // a redelivery, or two agents' results for one job
+			continue
+		}
+		seen[it.res.Job] = true
+		k := it.res.Zone + "/" + it.res.Agent
+		if groups[k] == nil {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], it)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		g := groups[k]
+		err := c.saveGroup(ctx, g)
+		if errors.Is(err, store.ErrDuplicateJob) && len(g) > 1 {
+			// Another server stored one of them meanwhile: one by one.
+			for _, it := range g {
+				c.finish(c.saveGroup(ctx, []*item{it}), []*item{it})
+			}
+			continue
+		}
+		c.finish(err, g)
+	}
+	c.Kick()
+}
+
+func (c *Coordinator) finish(err error, g []*item) {
+	switch {
+	case err == nil, errors.Is(err, store.ErrDuplicateJob):
+		for _, it := range g {
+			_ = it.msg.Ack()
+		}
+	default:
+		c.log.Error("results not stored; they are delivered again", "results", len(g), "err", err)
+		nakAll(g)
+	}
+}
+
+func nakAll(items []*item) {
+	for _, it := range items {
+		_ = it.msg.NakWithDelay(5 * time.Second)
+	}
+}
+
+// check decodes a result and makes sure it is what it claims: published
+// under its agent's own subject (which NATS permissions guarantee), by an
+// agent of the job's zone that was not revoked then, for a job of a known
+// round.
+func (c *Coordinator) check(ctx context.Context, m jetstream.Msg) (*item, error) {
+	z, agent, ok := bus.SubjectIdentity(m.Subject())
+	if !ok {
+		return nil, fmt.Errorf("subject %q", m.Subject())
+	}
+	res, err := bus.DecodeResult(m.Data())
+	if err != nil {
+		return nil, err
+	}
+	if res.Zone != z || res.Agent != agent {
+		return nil, fmt.Errorf("result claims zone %s agent %s but was published by %s of %s", res.Zone, res.Agent, agent, z)
+	}
+	at := c.cfg.Now()
+	if meta, err := m.Metadata(); err == nil {
+		at = meta.Timestamp
+	}
+	if !c.agentOK(agent, z, at) {
+		return nil, fmt.Errorf("agent %s of zone %s is unknown or was revoked before %s", agent, z, at.Format(time.RFC3339))
+	}
+	round, jz, idx, err := bus.ParseJobID(res.Job)
+	if err != nil || jz != z {
+		return nil, fmt.Errorf("job %s is not of zone %s", res.Job, z)
+	}
+	p, err := c.roundPlan(ctx, round)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", res.Job, err)
+	}
+	if idx >= len(p.round.Plan) || p.round.Plan[idx] != res.Target {
+		return nil, fmt.Errorf("job %s is not about %q", res.Job, res.Target)
+	}
+	return &item{msg: m, res: res, round: p, index: idx}, nil
+}
+
+// saveGroup stores one zone's (and agent's) results: the observations
+// first (idempotent), then one run holding the zone's findings under
+// zoned names ("gw@dmz") with the jobs claimed.
+func (c *Coordinator) saveGroup(ctx context.Context, g []*item) error {
+	z, agent := g[0].res.Zone, g[0].res.Agent
+	role := c.cfg.Zones.Role(z)
+	now := c.cfg.Now().UTC()
+	rep := &finding.Report{SchemaVersion: finding.SchemaVersion, Tool: finding.Tool{Name: "rampart", Version: g[0].res.Version},
+		Targets: []finding.TargetInfo{}, Findings: []finding.Finding{}}
+	obs := map[string]store.Observation{}
+	var reach []store.ZoneReach
+	var claims []store.JobClaim
+	schedules := map[string]bool{}
+	for _, it := range g {
+		r := it.res
+		if rep.StartedAt.IsZero() || r.StartedAt.Before(rep.StartedAt) {
+			rep.StartedAt = r.StartedAt
+		}
+		if r.FinishedAt.After(rep.FinishedAt) {
+			rep.FinishedAt = r.FinishedAt
+		}
+		schedules[it.round.round.Schedule] = true
+		data := reachData{Obs: r.Observation, Error: r.Error, Verdicts: []verdict{}}
+		if r.Error != "" || r.Report == nil {
+			rep.Targets = append(rep.Targets, finding.TargetInfo{Name: zone.ZonedName(r.Target, z), Kind: "endpoint", Profiles: []string{}, Role: role,
+				Errors: []string{"zone " + z + " could not scan it: " + r.Error}})
+		} else {
+			for _, ti := range r.Report.Targets {
+				ti.Name = zone.ZonedName(ti.Name, z)
+				if ti.Parent != "" {
+					ti.Parent = zone.ZonedName(ti.Parent, z)
+				}
+				ti.Role = role
+				rep.Targets = append(rep.Targets, ti)
+			}
+			for _, f := range r.Report.Findings {
+				if zone.IsExposureRule(f.RuleID) {
+					st := f.Status
+					if f.Exception != nil && f.Exception.Original != "" {
+						st = f.Exception.Original
+					}
+					data.Verdicts = append(data.Verdicts, verdict{Rule: f.RuleID, Target: f.Target, Status: st, Message: f.Message})
+				}
+				f.Fingerprint = finding.Fingerprint(zone.ZonedName(f.Target, z), f.RuleID, f.Fingerprint)
+				f.Target = zone.ZonedName(f.Target, z)
+				f.Exception = nil // exceptions are the server's to apply
+				rep.Findings = append(rep.Findings, f)
+			}
+			if r.Observation != nil && it.round.targets[it.index] != nil && it.round.targets[it.index].Kind == "node" {
+				o := store.Observation{PortsScanned: true}
+				for _, p := range r.Observation.Open {
+					o.OpenPorts = append(o.OpenPorts, p.Port)
+				}
+				obs[zone.ZonedName(r.Target, z)] = o
+			}
+		}
+		b, err := json.Marshal(data)
+		if err != nil {
+			return err
+		}
+		reach = append(reach, store.ZoneReach{Target: r.Target, Zone: z, Round: it.round.round.ID, JobID: r.Job, Agent: agent, ScannedAt: r.FinishedAt, Data: string(b)})
+		claims = append(claims, store.JobClaim{ID: r.Job, Round: it.round.round.ID, Zone: z, Target: r.Target, Agent: agent, State: store.JobDone})
+	}
+	if rep.FinishedAt.IsZero() {
+		rep.FinishedAt = now
+	}
+	if rep.StartedAt.IsZero() {
+		rep.StartedAt = rep.FinishedAt
+	}
+	c.cfg.Exceptions.Apply(rep.Findings, now)
+	rep.Finalize()
+	if err := c.cfg.Store.SaveReach(ctx, reach); err != nil {
+		return err
+	}
+	var sched []string
+	for s := range schedules {
+		sched = append(sched, s)
+	}
+	sort.Strings(sched)
+	source := fmt.Sprintf("zone:%s agent:%s schedule:%s", z, agent, strings.Join(sched, ","))
+	d, err := c.cfg.Store.SaveRun(ctx, store.RunInput{Report: rep, Source: source, Observations: obs, CertWarnDays: c.cfg.CertWarnDays, Now: now, Jobs: claims},
+		c.cfg.Alerts(c.cfg.FirstRun(sched[0])))
+	if err != nil {
+		return err
+	}
+	if c.cfg.Stored != nil {
+		c.cfg.Stored(d)
+	}
+	c.log.Debug("zone results stored", "zone", z, "agent", agent, "results", len(g), "run", d.RunID)
+	return nil
+}

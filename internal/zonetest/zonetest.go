@@ -1,0 +1,149 @@
+// Package zonetest builds a small network of zones for tests: a target
+// namespace whose services listen on one address, and one namespace per
+// zone linked to it by a veth pair and routed to that address, so each
+// zone reaches the same target from its own source address. nftables
+// rules in the target namespace decide what each zone reaches. Everything
+// lives in namespaces the test creates (internal/netnstest).
+package zonetest
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/rampart-sec/rampart/internal/netnstest"
+)
+
+// TargetAddr is where the target's services listen.
+const TargetAddr = "10.99.0.1"
+
+// Net is a target namespace and the zones around it.
+type Net struct {
+	Target *netnstest.NS
+	Zones  map[string]*netnstest.NS
+	// Source is each zone's address as the target sees it.
+	Source map[string]string
+	// Subnet is each zone's link (a /24) for firewall rules.
+	Subnet map[string]string
+}
+
+// New creates the target namespace and a namespace per zone.
+func New(t testing.TB, zones ...string) *Net {
+	t.Helper()
+	n := &Net{Target: netnstest.New(t), Zones: map[string]*netnstest.NS{}, Source: map[string]string{}, Subnet: map[string]string{}}
+	n.Target.IP(t, "addr", "add", TargetAddr+"/32", "dev", "lo")
+	for i, z := range zones {
+		ns := netnstest.New(t)
+		gw, src := fmt.Sprintf("10.%d.0.1", 50+i), fmt.Sprintf("10.%d.0.2", 50+i)
+		netnstest.Veth(t, n.Target, ns, gw+"/24", src+"/24")
+		ns.IP(t, "route", "add", TargetAddr+"/32", "via", gw)
+		n.Zones[z], n.Source[z], n.Subnet[z] = ns, src, fmt.Sprintf("10.%d.0.0/24", 50+i)
+	}
+	return n
+}
+
+// Firewall loads an nftables ruleset into a namespace.
+func Firewall(t testing.TB, ns *netnstest.NS, ruleset string) {
+	t.Helper()
+	if _, err := exec.LookPath("nft"); err != nil {
+		netnstest.SkipOrFail(t, "no nft command (apt-get install nftables)")
+	}
+	f := filepath.Join(t.TempDir(), "rules.nft")
+	if err := os.WriteFile(f, []byte(ruleset), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("ip", "netns", "exec", ns.Name, "nft", "-f", f).CombinedOutput(); err != nil {
+		t.Fatalf("nft in %s: %v: %s", ns.Name, err, out)
+	}
+}
+
+// RejectFrom returns an nftables ruleset that rejects the ports from the
+// given subnets (TCP reset: the zone sees them closed).
+func RejectFrom(rules map[string][]int) string {
+	var b strings.Builder
+	b.WriteString("table inet zonetest {\n  chain input {\n    type filter hook input priority 0; policy accept;\n")
+	for subnet, ports := range rules {
+		ps := make([]string, len(ports))
+		for i, p := range ports {
+			ps[i] = fmt.Sprint(p)
+		}
+		fmt.Fprintf(&b, "    ip saddr %s tcp dport { %s } reject with tcp reset\n", subnet, strings.Join(ps, ", "))
+	}
+	b.WriteString("  }\n}\n")
+	return b.String()
+}
+
+// HTTP serves a handler on a listener until the test ends.
+func HTTP(t testing.TB, l net.Listener, h http.Handler) {
+	t.Helper()
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+}
+
+// Console answers like a WSO2 admin console: /carbon pages 200,
+// /services 403, anything else 404.
+func Console() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/carbon" || strings.HasPrefix(r.URL.Path, "/carbon/"):
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = io.WriteString(w, "<html><title>WSO2 Management Console</title><form action=\"login.jsp\"></form></html>")
+		case strings.HasPrefix(r.URL.Path, "/services"):
+			http.Error(w, "forbidden", http.StatusForbidden)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+}
+
+// Gateway answers / with 200 and everything else 404.
+func Gateway() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = io.WriteString(w, "gateway")
+	})
+}
+
+// SSH serves the SSH protocol (x/crypto/ssh, an ed25519 host key, every
+// login refused) on a listener until the test ends.
+func SSH(t testing.TB, l net.Listener) {
+	t.Helper()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &ssh.ServerConfig{
+		PasswordCallback: func(ssh.ConnMetadata, []byte) (*ssh.Permissions, error) { return nil, fmt.Errorf("no") },
+		ServerVersion:    "SSH-2.0-OpenSSH_9.2p1",
+	}
+	cfg.AddHostKey(signer)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+				_, _, _, _ = ssh.NewServerConn(c, cfg)
+			}()
+		}
+	}()
+}
