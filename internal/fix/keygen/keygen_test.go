@@ -177,3 +177,13 @@ func TestCSR(t *testing.T) {
 		t.Fatalf("keytool -printcertreq:\n%s", out)
 	}
 }
+
+// BenchmarkRSA3072Keygen is the prime search rampart fix does once per run
+// for a new keystore (the planner's benchmark uses fixed test keys).
+func BenchmarkRSA3072Keygen(b *testing.B) {
+	for b.Loop() {
+		if _, err := (keygen.RandomSource{}).Key(keygen.RSA3072); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

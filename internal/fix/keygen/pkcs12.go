@@ -354,15 +354,16 @@ func pkcs12KDF(newHash func() hash.Hash, u, v int, salt, password []byte, r int,
 	c := (size + u - 1) / u
 	A := make([]byte, 0, c*u)
 	one := big.NewInt(1)
+	h := newHash()
 	for i := 0; i < c; i++ {
-		h := newHash()
+		h.Reset()
 		h.Write(D)
 		h.Write(I)
 		Ai := h.Sum(nil)
 		for j := 1; j < r; j++ {
-			h = newHash()
+			h.Reset()
 			h.Write(Ai)
-			Ai = h.Sum(nil)
+			Ai = h.Sum(Ai[:0])
 		}
 		A = append(A, Ai...)
 		if i == c-1 {

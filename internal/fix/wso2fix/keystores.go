@@ -36,7 +36,8 @@ func defaultCert(ks facts.Keystore) bool {
 // default certificate, trusting the new one instead (KEY-004).
 func (p *planner) keystores() {
 	k1, k4, k7 := p.fails("KEY-001"), p.fails("KEY-004"), p.fails("KEY-007")
-	if !k1 && !k4 && !k7 {
+	k23 := p.fails("KEY-002") || p.fails("KEY-003")
+	if !k1 && !k4 && !k7 && !k23 {
 		return
 	}
 	var replace []facts.Keystore
@@ -48,7 +49,7 @@ func (p *planner) keystores() {
 		}
 		defPw := ks.Password.KnownDefault || ks.KeyPassword.KnownDefault
 		switch {
-		case defaultCert(ks) && (k1 || (k7 && defPw)):
+		case defaultCert(ks) && (k1 || k23 || (k7 && defPw)):
 			replace = append(replace, ks)
 		case k7 && defPw && !ks.Opened:
 			p.manual("KEY-007", fmt.Sprintf("the %s keystore %s cannot be read here (%s): change its password where it is (keytool -storepasswd, -keypasswd), then put the new one in Secure Vault", ks.Role, ks.File, ks.Error))
@@ -67,6 +68,13 @@ func (p *planner) keystores() {
 	}
 	tag := strings.Join(failingOf(p, "KEY-001", "KEY-004", "KEY-007"), ",")
 
+	keyed := 0
+	for _, ks := range p.prod.Keystores {
+		if ks.Role != "truststore" {
+			keyed++
+		}
+	}
+	p.replacedAll = len(replace) > 0 && len(replace) == keyed
 	var newCerts []newCert
 	if len(replace) > 0 {
 		nc, err := p.newKeystore(host, replace, tag)

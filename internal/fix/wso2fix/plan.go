@@ -92,7 +92,9 @@ type planner struct {
 	// vault is the new keystore's key when it is the one Secure Vault
 	// uses; existing the one the files name (found once).
 	vault, existing *vaultKey
-	reveals         []fix.Reveal
+	// replacedAll: every keystore with a private key was replaced.
+	replacedAll bool
+	reveals     []fix.Reveal
 }
 
 // Plan plans the fixes of one product home.
@@ -162,6 +164,10 @@ func Plan(in Input, opt Options) (*fix.Plan, error) {
 		p.callbacks,
 		p.sessionCleanup,
 		p.logPatterns,
+		p.logRotation,
+		p.outboundVerification,
+		p.sessionIDLength,
+		p.weakKeys,
 	} {
 		step()
 	}

@@ -320,9 +320,9 @@ func (p *planner) finishSecrets() {
 		conf.Set(kv.Key, kv.Value, strings.Join(rulesOf(), ","))
 	}
 	todo := []string{"at start-up the product asks for the keystore password (" + key.path + "); give it on the console, or write it to " + path.Join(p.home(), "password-tmp") + " (read and deleted at start)"}
-	for _, r := range rulesOf() {
+	for i, r := range rulesOf() {
 		p.add(r, part{status: "", todo: todo})
-		if note != "" {
+		if note != "" && i == 0 {
 			p.add(r, part{status: "", text: note})
 		}
 	}

@@ -84,7 +84,7 @@ func (p *planner) listValue(key string, items []string) tomledit.Value {
 // secrecy (TLS-005, TLS-012).
 func (p *planner) tlsListeners() {
 	protoRules := failingOf(p, "TLS-002", "TLS-011")
-	cipherRules := failingOf(p, "TLS-005", "TLS-012")
+	cipherRules := failingOf(p, "TLS-004", "TLS-005", "TLS-007", "TLS-012")
 	if len(protoRules) == 0 && len(cipherRules) == 0 {
 		return
 	}
@@ -107,11 +107,13 @@ func (p *planner) tlsListeners() {
 				protoFixed = append(protoFixed, l.Name)
 			}
 		}
-		weak := false
+		weak, dss := false, false
 		for _, c := range l.Ciphers {
 			weak = weak || weakCipher.MatchString(c)
+			dss = dss || strings.Contains(c, "_DSS_")
 		}
-		needCiphers := (p.fails("TLS-005") && cipherChecked[l.Name] && !forwardSecret(l.Ciphers)) || (p.fails("TLS-012") && weak)
+		needCiphers := (p.fails("TLS-005") && cipherChecked[l.Name] && !forwardSecret(l.Ciphers)) ||
+			((p.fails("TLS-012") || p.fails("TLS-004")) && weak) || (p.fails("TLS-007") && dss)
 		if len(cipherRules) > 0 && needCiphers {
 			if !known || keys[1] == "" {
 				for _, r := range cipherRules {

@@ -1,6 +1,7 @@
 package wso2fix
 
 import (
+	"bytes"
 	"path"
 	"regexp"
 	"strings"
@@ -66,7 +67,6 @@ func (p *planner) passthroughServer(rule string) error {
 
 // HSTS in web.xml and its templates.
 var (
-	filterRe     = regexp.MustCompile(`(?s)<filter>(.*?)</filter>`)
 	classRe      = regexp.MustCompile(`(?s)<filter-class>\s*(.*?)\s*</filter-class>`)
 	tokenRe      = regexp.MustCompile(`(?s)\{%-?\s*(for|endfor|if|endif)\b(.*?)-?%\}|<init-param>(.*?)</init-param>`)
 	forRe        = regexp.MustCompile(`^\s*(\w+)\s+in\s+([\w.'\[\]]+)\s*$`)
@@ -219,6 +219,25 @@ func itoa(i int) string {
 	return itoa(i/10) + d[i%10:i%10+1]
 }
 
+// filterBlocks returns the byte ranges of the <filter> elements' bodies.
+func filterBlocks(src []byte) [][2]int {
+	var out [][2]int
+	open, close := []byte("<filter>"), []byte("</filter>")
+	for off := 0; ; {
+		i := bytes.Index(src[off:], open)
+		if i < 0 {
+			return out
+		}
+		start := off + i + len(open)
+		j := bytes.Index(src[start:], close)
+		if j < 0 {
+			return out
+		}
+		out = append(out, [2]int{start, start + j})
+		off = start + j + len(close)
+	}
+}
+
 // hstsTargets finds, in a web.xml or its template, what decides
 // hstsEnabled in each HttpHeaderSecurityFilter.
 func hstsTargets(b []byte) []hstsTarget {
@@ -234,9 +253,9 @@ func hstsTargets(b []byte) []hstsTarget {
 		return out
 	})
 	var out []hstsTarget
-	for _, fm := range filterRe.FindAllSubmatchIndex(src, -1) {
-		body := src[fm[2]:fm[3]]
-		off := fm[2]
+	for _, fm := range filterBlocks(src) {
+		body := src[fm[0]:fm[1]]
+		off := fm[0]
 		if c := classRe.FindSubmatch(body); c == nil || !strings.HasSuffix(string(c[1]), "HttpHeaderSecurityFilter") {
 			continue
 		}
