@@ -97,7 +97,7 @@ func checkMAC(m macData, authSafe []byte, password string) error {
 	if iter < 1 {
 		iter = 1
 	}
-	if iter > 10_000_000 {
+	if iter > 1_000_000 {
 		return fmt.Errorf("PKCS#12 MAC iteration count %d is implausible", iter)
 	}
 	key := pkcs12KDF(h, u, 64, m.MacSalt, pw, iter, 3, u)

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
+	"net/netip"
 	"path"
 	"regexp"
 	"strings"
@@ -126,7 +126,7 @@ var labelJunk = regexp.MustCompile(`[^a-z0-9-]+`)
 
 // label names the new store and its entry after the host's first label.
 func label(host string) string {
-	if net.ParseIP(host) != nil {
+	if _, err := netip.ParseAddr(host); err == nil {
 		return "server"
 	}
 	l := strings.ToLower(strings.SplitN(host, ".", 2)[0])
