@@ -17,6 +17,12 @@ type Product struct {
 	UpdateLevel int `json:"update_level"`
 	// ConfigFile is the deployment.toml read, relative to Home.
 	ConfigFile string `json:"config_file"`
+	// DefaultsIncomplete: the files lack the product's complete, merged
+	// default.json (a source reconstruction, a deployment.toml without the
+	// rest of the pack). Values only those defaults hold are the documented
+	// product defaults where one is known (their origin says so); otherwise
+	// unknown, and the rules needing them end in error.
+	DefaultsIncomplete bool `json:"defaults_incomplete"`
 	// Settings is the effective configuration as flat dotted keys, for
 	// custom rules ("transport.https.properties.server").
 	Settings map[string]Setting `json:"settings"`
@@ -91,6 +97,10 @@ type TLSListener struct {
 	// not answer ($env{VAR}, a $sys{prop} the start script does not set);
 	// that list is then empty and unknown.
 	Unresolved string `json:"unresolved,omitempty"`
+	// NoSetting: the product has no setting for this listener's protocols
+	// or ciphers (API-M's WebSub HTTPS endpoint); the JVM's defaults always
+	// apply.
+	NoSetting bool `json:"no_setting,omitempty"`
 }
 
 // JVM is the Java command line a product is started with: from its start

@@ -79,13 +79,14 @@ func collectHome(ctx context.Context, h *home, forced string, certs *certCache) 
 	}
 	f := &facts.Facts{}
 	prod := &facts.Product{
-		Profile:         det.profile,
-		DetectedProfile: det.detected,
-		Name:            det.name,
-		Version:         det.version,
-		Home:            h.dir,
-		UpdateLevel:     p.updateLevel(),
-		ConfigFile:      p.toml,
+		Profile:            det.profile,
+		DetectedProfile:    det.detected,
+		Name:               det.name,
+		Version:            det.version,
+		Home:               h.dir,
+		UpdateLevel:        p.updateLevel(),
+		ConfigFile:         p.toml,
+		DefaultsIncomplete: p.incomplete,
 	}
 	// Keystores first: their certificates are described in the background
 	// while the rest is read.

@@ -21,8 +21,11 @@ type product struct {
 	// defaults is false when no default.json could be read: values the
 	// user did not write are then unknown rather than "the default".
 	defaults bool
-	notes    []string
-	xmlCache map[string]*xmlconf.Node
+	// incomplete: the product's shipped, merged default.json is not here
+	// (a source reconstruction, a bare deployment.toml).
+	incomplete bool
+	notes      []string
+	xmlCache   map[string]*xmlconf.Node
 	// certs holds certificate facts across the Collector's scans.
 	certs *certCache
 	// shipped are the plain string values of the shipped default.json, by
@@ -98,6 +101,12 @@ func loadConfig(h *home, det detection) (*product, error) {
 	if !p.defaults && len(in.Defaults) == 0 {
 		p.notes = append(p.notes, "no "+resources+"/default.json: values not written in deployment.toml are read from the rendered files where they exist")
 	}
+	// Without the shipped (merged) default.json, part of the product's
+	// defaults is not in the files: documented ones stand in for them.
+	p.incomplete = p.defFile != resources+"/default.json"
+	if p.incomplete {
+		in.Documented = documentedEntries(det.profile)
+	}
 	p.cfg = tomlcfg.Build(in)
 	p.shipped = map[string]string{}
 	for _, e := range in.Defaults {
@@ -172,6 +181,8 @@ func (p *product) resource(name string) string {
 func (p *product) origin(e tomlcfg.Entry) facts.Origin {
 	o := facts.Origin{File: e.File, Line: e.Line, Key: e.Key}
 	switch e.Layer {
+	case tomlcfg.Documented:
+		o = facts.Origin{Key: e.Key, Note: "documented product default, from " + e.From + "; the files at hand lack the product's complete defaults"}
 	case tomlcfg.Default:
 		o.Note = "product default (" + baseName(e.File) + ")"
 	case tomlcfg.Inferred:

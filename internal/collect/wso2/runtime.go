@@ -169,7 +169,7 @@ func (p *product) settingIf(key string) facts.Setting {
 func (p *product) clustering() facts.Clustering {
 	c := facts.Clustering{Members: []string{}, Ports: []int{}}
 	v, ok := p.cfg.Lookup("clustering.membership_scheme")
-	if !ok || v.Source.Layer == tomlcfg.Default {
+	if !ok || v.Source.Layer <= tomlcfg.Default {
 		if b, ok := p.boolean("clustering.enable"); !ok || !b {
 			return c
 		}

@@ -179,7 +179,7 @@ func (p *product) secrets() []facts.Secret {
 		}
 		v, _ := p.cfg.Lookup(k)
 		src := v.Source
-		if src.Layer == tomlcfg.Default && !secretRoots.MatchString(src.Key) {
+		if src.Layer <= tomlcfg.Default && !secretRoots.MatchString(src.Key) {
 			sw, gated := enabledBy[src.Key]
 			if !gated {
 				continue
@@ -194,7 +194,7 @@ func (p *product) secrets() []facts.Secret {
 		if seen[src.Key] || !isSecretKey(src.Key) {
 			continue
 		}
-		if src.Key == "encryption.key" && src.Layer == tomlcfg.Default && !p.symmetricEncryption() {
+		if src.Key == "encryption.key" && src.Layer <= tomlcfg.Default && !p.symmetricEncryption() {
 			continue // shipped placeholder of a provider that does not use it
 		}
 		seen[src.Key] = true
@@ -307,7 +307,7 @@ func (p *product) systemAccounts() []facts.Setting {
 			continue
 		}
 		e, _ := p.cfg.Entry(k)
-		if e.Layer == tomlcfg.Default {
+		if e.Layer <= tomlcfg.Default {
 			continue
 		}
 		s := p.setting(k)
@@ -340,7 +340,7 @@ func (p *product) appAuth() facts.AppAuth {
 func (p *product) encryption() facts.Encryption {
 	enc := facts.Encryption{Provider: p.setting("encryption.internal_crypto_provider")}
 	e, ok := p.cfg.Entry("encryption.key")
-	if ok && (p.symmetricEncryption() || e.Layer != tomlcfg.Default) {
+	if ok && (p.symmetricEncryption() || e.Layer > tomlcfg.Default) {
 		enc.Key = p.secret("encryption.key", "key")
 	} else {
 		enc.Key = facts.Secret{Key: "encryption.key", Kind: "key", Form: "absent"}

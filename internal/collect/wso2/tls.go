@@ -163,12 +163,14 @@ func (p *product) tlsListeners() []facts.TLSListener {
 			add("mi-https-sender", 0, "transport.https.sender.parameter.HttpsProtocols", "", nil)
 		}
 		add("internal-api", 9154+off, "internal_api_ssl_config.parameter.httpsProtocols", "internal_api_ssl_config.parameter.PreferredCiphers", nil)
-		// sslProtocol = "SSLV3" asks JSSE for an SSLv3 context.
-		if v, ok := p.raw("internal_api_ssl_config.parameter.sslProtocol"); ok && normProtocol(v) == "SSLv3" {
+		// sslProtocol (shipped as "SSLV3") only names the JSSE SSLContext
+		// the internal API asks for; a context of any name enables the
+		// protocols its provider supports, and httpsProtocols decides which
+		// of them the listener offers (SSLEngine.setEnabledProtocols). So
+		// "SSLV3" does not offer SSLv3: it is noted, not counted.
+		if v, ok := p.raw("internal_api_ssl_config.parameter.sslProtocol"); ok && len(out) > 0 && out[len(out)-1].Name == "internal-api" {
 			l := &out[len(out)-1]
-			if !contains(l.Protocols, "SSLv3") {
-				l.Protocols = append([]string{"SSLv3"}, l.Protocols...)
-			}
+			l.Origin.Note = strings.TrimPrefix(l.Origin.Note+"; sslProtocol = "+strings.TrimSpace(v)+" names the SSL context only; httpsProtocols decides what is offered", "; ")
 		}
 	default:
 		add("https", p.httpsBase()+off, "transport.https.sslHostConfig.properties.protocols", "transport.https.sslHostConfig.properties.ciphers", p.catalinaTLS)
@@ -184,7 +186,32 @@ func (p *product) tlsListeners() []facts.TLSListener {
 				add("binary-receiver", port, "transport.binary.receiver.sslEnabledProtocols", "transport.binary.receiver.ciphers", nil)
 			}
 			if p.cfg.Has("apim.wss.ssl_enabled_protocols") {
-				add("websocket-wss", 8099+off, "apim.wss.ssl_enabled_protocols", "", nil)
+				add("websocket-wss", 8099+off, "apim.wss.ssl_enabled_protocols", "apim.wss.ciphers", nil)
+			}
+			// The message broker's AMQP TLS listener (broker.xml, rendered
+			// from broker.xml.j2): on by default, offered TLSv1 only.
+			amqp, _ := p.boolean("broker.transport.amqp.enabled")
+			amqpTLS, _ := p.boolean("broker.transport.amqp.ssl_connection.enabled")
+			if amqp && amqpTLS {
+				port := 8672 + off
+				if n, ok := p.intRaw("broker.transport.amqp.ssl_connection.port"); ok {
+					port = n + off
+				}
+				add("amqp-tls", port, "broker.transport.amqp.ssl_connection.ssl_enabled_protocols", "broker.transport.amqp.ssl_connection.ciphers", nil)
+			}
+			// The WebSub/WebHook HTTPS inbound endpoint (SecureWebhookServer,
+			// rendered from its template): no protocol or cipher setting, so
+			// the JVM's defaults apply.
+			if p.cfg.Has("apim.webhooks.https.port") {
+				port := 8021 + off
+				if n, ok := p.intRaw("apim.webhooks.https.port"); ok {
+					port = n + off
+				}
+				add("websub-https", port, "", "", nil)
+				if n := len(out); n > 0 && out[n-1].Name == "websub-https" {
+					out[n-1].NoSetting = true
+					out[n-1].Origin = facts.Origin{Key: "apim.webhooks.https.port", Note: "the WebSub HTTPS endpoint has no protocol or cipher setting: the JVM's defaults apply"}
+				}
 			}
 		}
 	}

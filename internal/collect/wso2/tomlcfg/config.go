@@ -21,6 +21,9 @@ type Inputs struct {
 	Defaults []Entry
 	Infer    InferRules
 	Mappings KeyMappings
+	// Documented are documented product defaults (Layer Documented): they
+	// fill keys no file sets.
+	Documented []Entry
 }
 
 // Config is the effective configuration: every key with the entry that
@@ -34,7 +37,7 @@ type Config struct {
 func Build(in Inputs) *Config {
 	inferred := infer(in.User, in.Infer)
 	c := &Config{entries: map[string]Entry{}}
-	for _, layer := range [][]Entry{in.Defaults, inferred, in.User} {
+	for _, layer := range [][]Entry{in.Documented, in.Defaults, inferred, in.User} {
 		for _, e := range layer {
 			for _, k := range mapKey(e.Key, in.Mappings) {
 				m := e

@@ -14,6 +14,11 @@ import (
 // Layer says which input a value came from. A higher layer wins.
 type Layer int
 
+// Documented is a product default the product's documentation (and its
+// complete packs) give, used only when the files at hand lack the default
+// (a source reconstruction, a bare deployment.toml): below every file.
+const Documented Layer = -1
+
 const (
 	// Default is the product's shipped default.json.
 	Default Layer = iota
@@ -25,6 +30,8 @@ const (
 
 func (l Layer) String() string {
 	switch l {
+	case Documented:
+		return "documented"
 	case Default:
 		return "default"
 	case Inferred:
