@@ -334,3 +334,41 @@ func TestFixHost(t *testing.T) {
 		}
 	}
 }
+
+// TestFixReadOnlyFile: a read-only file is an error on the fixes that
+// would change it, named with its mode, and --apply writes nothing.
+func TestFixReadOnlyFile(t *testing.T) {
+	dir := copyDir(t, fixture(t, "mi-4.3.0"))
+	log := filepath.Join(dir, "conf/log4j2.properties")
+	if err := os.Chmod(log, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, dir)
+	r := runFixCLI(t, "fix", dir, "--hostname", "mi.example.com", "--apply")
+	if r.code != ExitUsage || !regexp.MustCompile(`LOG-002: .*conf/log4j2.properties is read-only \(mode 0444\)`).MatchString(r.stderr) || !strings.Contains(r.stderr, "nothing was written") {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	sameTree(t, before, snapshot(t, dir))
+}
+
+// TestFixInventoryAndColour: an inventory's host name reaches the fix of
+// its product home, and a terminal gets a coloured diff.
+func TestFixInventoryAndColour(t *testing.T) {
+	dir := copyDir(t, fixture(t, "is-5.11.0"))
+	inv := writeFile(t, t.TempDir(), "inventory.yaml", "targets:\n  - name: is-node-1\n    directory: "+dir+"\n    hostname: login.example.com\n")
+	var out, errb bytes.Buffer
+	d := defaultDeps()
+	d.now = func() time.Time { return testClock }
+	d.getenv = func(string) string { return "" }
+	d.isTerminal = func(io.Writer) bool { return true }
+	d.fixKeys = &fixtest.Keys{}
+	code := run(context.Background(), []string{"fix", "@" + inv, "--only", "NET-007,KEY-001"}, &out, &errb, d)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	for _, want := range []string{"\x1b[32m+hostname = \"login.example.com\"", "\x1b[31m-hostname = \"localhost\"", "CN=login.example.com"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

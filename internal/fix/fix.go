@@ -165,3 +165,16 @@ func (p *Plan) Nothing() bool { return len(p.Results) == 0 && len(p.Changes) == 
 
 // JoinRules writes rule IDs for humans.
 func JoinRules(rules []string) string { return strings.Join(rules, ", ") }
+
+// ReadOnly lists the changes whose file has no write permission: the
+// fixes that need them cannot be applied (a fix does not chmod a file to
+// change it).
+func ReadOnly(changes []*Change) []*Change {
+	var out []*Change
+	for _, c := range changes {
+		if c.Action != Create && c.Action != Chmod && c.Mode&0o222 == 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}

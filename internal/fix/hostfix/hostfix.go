@@ -75,6 +75,13 @@ func Plan(in Input, opt Options) (*fix.Plan, error) {
 	}
 	plan.Changes = changes
 	plan.Validations = p.validate
+	for _, c := range fix.ReadOnly(changes) {
+		for _, r := range c.Rules {
+			if p.fails(r) {
+				p.set(r, fix.Failed, fmt.Sprintf("%s is read-only (mode %04o): make it writable for this fix", c.Path, c.Mode))
+			}
+		}
+	}
 	ids := make([]string, 0, len(p.failing))
 	for id := range p.failing {
 		ids = append(ids, id)
