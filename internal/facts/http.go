@@ -97,7 +97,11 @@ type PathProbe struct {
 	// Category is admin (/services, /carbon, management APIs), console,
 	// api, health, or app.
 	Category string `json:"category"`
-	Status   int    `json:"status"` // 0 when the connection was refused
+	// Page is the kind of dynamic page the path serves when it answers
+	// (login, console, api, recovery), whose cache headers HTTP-003 judges;
+	// empty for other paths.
+	Page   string `json:"page,omitempty"`
+	Status int    `json:"status"` // 0 when the connection was refused
 	// Reachable: the path answered with content (not refused, not 401/403/404).
 	Reachable bool   `json:"reachable"`
 	Error     string `json:"error,omitempty"`

@@ -8,6 +8,10 @@ type TLS struct {
 	// Versions offered, named exactly SSLv2, SSLv3, TLSv1.0, TLSv1.1,
 	// TLSv1.2, TLSv1.3, in that order.
 	Versions []string `json:"versions"`
+	// VersionsUnknown are the versions whose hellos got no answer within
+	// the handshake timeout while others did: whether they are offered,
+	// and with which suites, is not known (Notes say why).
+	VersionsUnknown []string `json:"versions_unknown"`
 	// Suites accepted, per version, in the server's preference order when it
 	// has one.
 	Suites []CipherSuite `json:"suites"`
@@ -26,9 +30,11 @@ type TLS struct {
 	// ClientRenegotiationNote saying why it could not be told).
 	ClientRenegotiation     string `json:"client_renegotiation"`
 	ClientRenegotiationNote string `json:"client_renegotiation_note,omitempty"`
-	// Compression is true when the server accepted a TLS compression method.
-	Compression  bool `json:"compression"`
-	FallbackSCSV bool `json:"fallback_scsv"`
+	// Compression is true when the server accepted a TLS compression
+	// method; CompressionError says why that could not be tested.
+	Compression      bool   `json:"compression"`
+	CompressionError string `json:"compression_error,omitempty"`
+	FallbackSCSV     bool   `json:"fallback_scsv"`
 	// Chain is the served certificate chain, leaf first: the first of
 	// Chains, the one the newest protocol version's handshakes showed.
 	Chain []Certificate `json:"chain"`

@@ -62,6 +62,7 @@ func pathProbe(s probeSpec, a *answer, v verdict) facts.PathProbe {
 	pp := facts.PathProbe{
 		Path:         s.k.path,
 		Category:     s.k.category,
+		Page:         s.k.page,
 		Status:       a.status(),
 		Reachable:    v.reachable,
 		AuthRequired: v.auth,

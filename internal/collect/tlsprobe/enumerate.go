@@ -41,7 +41,8 @@ type versionResult struct {
 	serverPref *bool
 	// chunked: the full candidate list was refused but chunks were not.
 	chunked bool
-	// noAnswer: the first hello timed out (reported as not offered).
+	// noAnswer: the first hello timed out: whether the version is offered
+	// is not known (facts.TLS.VersionsUnknown).
 	noAnswer bool
 	// sawAlert: the server answered the first hello with a TLS alert (it
 	// speaks TLS, just not this version or these suites).

@@ -17,6 +17,7 @@ func (c *Collector) buildFacts(res *scanResult, addr, name, sni string, env *col
 		Versions: []string{}, Suites: []facts.CipherSuite{}, Groups: []string{},
 		Chain: []facts.Certificate{}, Chains: []facts.ServedChain{},
 		CipherOrder: map[string]string{}, CBCFirst: []facts.CBCFirstChoice{}, Notes: append([]string{}, res.notes...),
+		VersionsUnknown:     append([]string{}, res.unknown...),
 		ClientRenegotiation: res.reneg, ClientRenegotiationNote: res.renegNote,
 		Compression: res.compression, FallbackSCSV: res.fallback,
 		NameChecked: name,
@@ -153,6 +154,9 @@ func (c *Collector) buildFacts(res *scanResult, addr, name, sni string, env *col
 	}
 	if len(chains) == 0 {
 		tf.ChainError = chainError(tf, res, certErr)
+	}
+	if res.compressionErr != nil {
+		tf.CompressionError = res.compressionErr.Error()
 	}
 	slices.Sort(tf.Notes)
 	return tf, status

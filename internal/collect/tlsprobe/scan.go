@@ -56,7 +56,11 @@ type scanResult struct {
 	chain13     [][]byte
 	// chainErr says why chain13 could not be read.
 	chainErr error
-	notes    []string
+	// unknown are the versions whose hellos got no answer.
+	unknown []string
+	// compressionErr says why compression could not be tested.
+	compressionErr error
+	notes          []string
 }
 
 // offered lists the offered versions (SSLv2 excluded), newest first.
@@ -288,7 +292,7 @@ func (p *prober) run(parent context.Context) (*scanResult, error) {
 		}
 		if b := bestLow(tlswire.VersionTLS12); b != 0 {
 			c, err := p.compression(ctx, b, p.tlsCands)
-			res.compression = c
+			res.compression, res.compressionErr = c, err
 			fail("compression", err)
 		}
 	})
@@ -337,7 +341,8 @@ func (p *prober) run(parent context.Context) (*scanResult, error) {
 			anyTLS = true
 		}
 		if o.vr.noAnswer {
-			note(v.String() + ": no answer within the handshake timeout; counted as not offered")
+			note(v.String() + ": no answer within the handshake timeout; whether it is offered is not known")
+			res.unknown = append(res.unknown, v.String())
 		}
 	}
 	anyTLS = anyTLS || len(res.sslv2Kinds) > 0
@@ -356,7 +361,8 @@ func (p *prober) run(parent context.Context) (*scanResult, error) {
 		return nil, errors.Join(verrs...)
 	}
 	if sslv2Err != nil {
-		note("SSLv2: " + sslv2Err.Error() + "; counted as not offered")
+		note("SSLv2: " + sslv2Err.Error() + "; whether it is offered is not known")
+		res.unknown = append([]string{"SSLv2"}, res.unknown...)
 	}
 	for _, e := range extras {
 		if errors.Is(e, errUnoffered) || errors.Is(e, tlswire.ErrMalformed) || errors.Is(e, tlswire.ErrTooLarge) {

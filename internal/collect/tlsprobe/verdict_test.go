@@ -11,8 +11,11 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"io"
 	"math/big"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -217,4 +220,43 @@ func TestTLS006EvalWeak(t *testing.T) {
 	tf := probe(t, tg, &collect.Env{}, Options{})
 	got := judgeTLS(t, tg, tf)
 	wantStatus(t, got, "TLS-006", finding.Fail, "a client that lists its CBC suites first gets", "at TLSv1.2: the server follows the client's order")
+}
+
+// TestUnansweredVersionIsUnknown: a server that ignores TLS 1.0 and 1.1
+// hellos (no answer at all) while answering TLS 1.2 leaves them unknown,
+// not "not offered": TLS-002 and the suite rules are error, not pass.
+func TestUnansweredVersionIsUnknown(t *testing.T) {
+	pki := newPKI(t, false)
+	backend := goServer(t, "tcp4", &tls.Config{Certificates: []tls.Certificate{pki.leaf}, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS12})
+	port := rawServer(t, func(c net.Conn) {
+		raw, h, ok := readClientHello(c)
+		if !ok {
+			return
+		}
+		if h.version == tls.VersionTLS10 || h.version == tls.VersionTLS11 {
+			_, _ = io.Copy(io.Discard, c) // say nothing
+			return
+		}
+		b, err := net.Dial("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(backend)))
+		if err != nil {
+			return
+		}
+		defer b.Close()
+		_, _ = b.Write(raw)
+		go func() { _, _ = io.Copy(b, c); b.Close() }()
+		_, _ = io.Copy(c, b)
+	})
+	tg := endpoint("127.0.0.1", port, "https")
+	tf := probe(t, tg, &collect.Env{}, Options{HandshakeTimeout: 3 * time.Second})
+	if d := diff([]string{"TLSv1.2"}, tf.Versions); d != "" {
+		t.Errorf("versions: %s", d)
+	}
+	if d := diff([]string{"TLSv1.0", "TLSv1.1"}, tf.VersionsUnknown); d != "" {
+		t.Fatalf("versions unknown: %s", d)
+	}
+	got := judgeTLS(t, tg, tf)
+	wantStatus(t, got, "TLS-002", finding.Error, "whether TLSv1.0 is offered is not known", "whether TLSv1.1 is offered is not known")
+	wantStatus(t, got, "TLS-001", finding.Pass)
+	wantStatus(t, got, "TLS-003", finding.Pass)
+	wantStatus(t, got, "TLS-005", finding.Error, "the suites of TLSv1.0, TLSv1.1 are not known")
 }
