@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/rampart-sec/rampart/internal/alert"
+	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/server/schedule"
 	"github.com/rampart-sec/rampart/internal/target"
 )
@@ -44,6 +45,9 @@ type Config struct {
 	Retention time.Duration `yaml:"retention"`
 	// SessionTTL is how long a dashboard sign-in lasts. Default 8h.
 	SessionTTL time.Duration `yaml:"session_ttl"`
+	// SLA is how many days a failing finding of each severity may stay
+	// unfixed before it is overdue.
+	SLA SLAConfig `yaml:"sla"`
 	// InviteTTL is how long a one-time setup link (a new user's
 	// invitation, a password reset) stays valid. Default 72h.
 	InviteTTL time.Duration `yaml:"invite_ttl"`
@@ -52,6 +56,33 @@ type Config struct {
 	base      string
 	targets   []target.Target
 	schedules []schedule.Schedule
+}
+
+// SLAConfig is the days allowed to fix a failure, per severity (0: no
+// SLA for that severity).
+type SLAConfig struct {
+	Critical int `yaml:"critical"`
+	High     int `yaml:"high"`
+	Medium   int `yaml:"medium"`
+	Low      int `yaml:"low"`
+	Info     int `yaml:"info"`
+}
+
+// Days returns the days allowed for a severity.
+func (c SLAConfig) Days(sev finding.Severity) int {
+	switch sev {
+	case finding.Critical:
+		return c.Critical
+	case finding.High:
+		return c.High
+	case finding.Medium:
+		return c.Medium
+	case finding.Low:
+		return c.Low
+	case finding.Info:
+		return c.Info
+	}
+	return 0
 }
 
 // TLSConfig names the server's certificate; without one a CA and a
@@ -240,6 +271,11 @@ func ParseConfig(data []byte, name string) (*Config, error) {
 			add("monitor.endpoints[%d]: url %q is not an http(s) URL", i, e.URL)
 		}
 	}
+	for _, sev := range finding.Severities() {
+		if d := c.SLA.Days(sev); d < 0 {
+			add("sla.%s: %d days; want 0 (none) or more", sev, d)
+		}
+	}
 	if c.Monitor.SlowFactor < 1 {
 		add("monitor.slow_factor must be at least 1")
 	}
@@ -258,6 +294,9 @@ func (c *Config) defaults() {
 	}
 	if c.DataDir == "" {
 		c.DataDir = "rampart-data"
+	}
+	if c.SLA == (SLAConfig{}) {
+		c.SLA = SLAConfig{Critical: 7, High: 30, Medium: 90, Low: 180}
 	}
 	if c.SessionTTL <= 0 {
 		c.SessionTTL = 8 * time.Hour

@@ -27,17 +27,10 @@ type RunDiff struct {
 	TargetsRemoved []string `json:"targets_removed"`
 }
 
-// Diff compares run a with the later run b.
+// Diff compares run a with the later run b. With a 0 (no earlier run:
+// a single run compared with nothing) everything b fails is new.
 func (s *Server) Diff(ctx context.Context, a, b int64) (*RunDiff, error) {
-	ra, err := s.store.Run(ctx, a)
-	if err != nil {
-		return nil, err
-	}
 	rb, err := s.store.Run(ctx, b)
-	if err != nil {
-		return nil, err
-	}
-	fa, err := s.store.RunFindings(ctx, a, "")
 	if err != nil {
 		return nil, err
 	}
@@ -45,11 +38,29 @@ func (s *Server) Diff(ctx context.Context, a, b int64) (*RunDiff, error) {
 	if err != nil {
 		return nil, err
 	}
-	ta, err := s.store.RunTargets(ctx, a)
+	tb, err := s.store.RunTargets(ctx, b)
 	if err != nil {
 		return nil, err
 	}
-	tb, err := s.store.RunTargets(ctx, b)
+	if a == 0 {
+		d := CompareRuns(store.Run{}, rb, nil, fb, nil, tb, s.cfg.Alerts.CertWarnDays)
+		// Nothing before: every target is new, every failure too.
+		for _, f := range fb {
+			if f.Status == finding.Fail {
+				d.NewFailures = append(d.NewFailures, f)
+			}
+		}
+		return d, nil
+	}
+	ra, err := s.store.Run(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	fa, err := s.store.RunFindings(ctx, a, "")
+	if err != nil {
+		return nil, err
+	}
+	ta, err := s.store.RunTargets(ctx, a)
 	if err != nil {
 		return nil, err
 	}

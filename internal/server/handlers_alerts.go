@@ -205,7 +205,11 @@ func (s *Server) apiAlerts(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, "state must be dead, pending, delivered or discarded")
 		return
 	}
-	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	limit, _, err := pageParams(r)
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	items, err := s.store.Outbox(r.Context(), state, limit)
 	if err != nil {
 		s.apiError(w, err)

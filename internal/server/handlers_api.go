@@ -23,9 +23,51 @@ type waiverEntry = waiver.Entry
 // MaxUpload bounds an uploaded report.
 const MaxUpload = 64 << 20
 
+// Paging of lists: limit defaults to 100 and may be 1 to 1,000; offset
+// is from 0.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 1000
+)
+
+// pageParams reads limit and offset.
+func pageParams(r *http.Request) (limit, offset int, err error) {
+	q := r.URL.Query()
+	limit = DefaultLimit
+	if v := q.Get("limit"); v != "" {
+		limit, err = strconv.Atoi(v)
+		if err != nil || limit < 1 || limit > MaxLimit {
+			return 0, 0, fmt.Errorf("limit must be a number from 1 to %d", MaxLimit)
+		}
+	}
+	if v := q.Get("offset"); v != "" {
+		offset, err = strconv.Atoi(v)
+		if err != nil || offset < 0 || offset > 1<<30 {
+			return 0, 0, errors.New("offset must be a number from 0")
+		}
+	}
+	return limit, offset, nil
+}
+
+// sortParam checks a sort key of the findings.
+func sortParam(v string) (string, error) {
+	switch v {
+	case "", store.SortTarget, store.SortSeverity, store.SortRule, store.SortAge:
+		return v, nil
+	}
+	return "", fmt.Errorf("sort must be %s, %s, %s or %s", store.SortTarget, store.SortSeverity, store.SortRule, store.SortAge)
+}
+
 func parseFilter(r *http.Request) (store.Filter, error) {
 	q := r.URL.Query()
-	f := store.Filter{Target: q.Get("target"), Domain: q.Get("domain"), Rule: q.Get("rule")}
+	f := store.Filter{Target: q.Get("target"), Domain: q.Get("domain"), Rule: q.Get("rule"), Zone: q.Get("zone"), Search: q.Get("q")}
+	var err error
+	if f.Sort, err = sortParam(q.Get("sort")); err != nil {
+		return f, err
+	}
+	if f.Limit, f.Offset, err = pageParams(r); err != nil {
+		return f, err
+	}
 	if v := q.Get("status"); v != "" {
 		st, err := finding.ParseStatus(v)
 		if err != nil {
@@ -67,8 +109,18 @@ func queryID(r *http.Request, key string) (int64, error) {
 
 // GET /api/v1/runs?limit=&before=
 func (s *Server) apiRuns(w http.ResponseWriter, r *http.Request) {
-	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
+	limit, _, err := pageParams(r)
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	var before int64
+	if v := r.URL.Query().Get("before"); v != "" {
+		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 0 {
+			writeJSONError(w, http.StatusBadRequest, "before must be a run ID")
+			return
+		}
+	}
 	runs, err := s.store.Runs(r.Context(), limit, before)
 	if err != nil {
 		s.apiError(w, err)
@@ -104,42 +156,89 @@ func (s *Server) apiRunFindings(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if _, err := s.store.Run(r.Context(), id); err != nil {
-		s.apiError(w, err)
+	limit, offset, err := pageParams(r)
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	recs, err := s.store.RunFindings(r.Context(), id, r.URL.Query().Get("target"))
+	run, err := s.store.Run(r.Context(), id)
 	if err != nil {
 		s.apiError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"findings": recs})
+	recs, err := s.store.RunFindingsPage(r.Context(), id, r.URL.Query().Get("target"), limit, offset)
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, pageOf("findings", recs, run.Findings, limit, offset))
 }
 
-// GET /api/v1/targets
+// pageOf is a page of a list, with its total and the next page's offset
+// (absent on the last page). total < 0 means unknown.
+func pageOf[T any](key string, items []T, total, limit, offset int) map[string]any {
+	out := map[string]any{key: items, "limit": limit, "offset": offset}
+	if total >= 0 {
+		out["total"] = total
+	}
+	if len(items) == limit && (total < 0 || offset+limit < total) {
+		out["next_offset"] = offset + limit
+	}
+	return out
+}
+
+// GET /api/v1/targets?q=&zone=&limit=&offset=
 func (s *Server) apiTargets(w http.ResponseWriter, r *http.Request) {
-	ts, err := s.store.Targets(r.Context())
+	limit, offset, err := pageParams(r)
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	ts, n, err := s.store.TargetList(r.Context(), store.TargetFilter{Search: r.URL.Query().Get("q"), Zone: r.URL.Query().Get("zone"), Limit: limit, Offset: offset})
 	if err != nil {
 		s.apiError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"targets": ts})
+	writeJSON(w, http.StatusOK, pageOf("targets", ts, n, limit, offset))
 }
 
-// GET /api/v1/target?name=
+// GET /api/v1/target?name=&limit=&offset= (and the findings filters)
 func (s *Server) apiTarget(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("name")
+	f, err := parseFilter(r)
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	t, err := s.store.Target(r.Context(), name)
 	if err != nil {
 		s.apiError(w, err)
 		return
 	}
-	recs, err := s.store.RunFindings(r.Context(), t.LastRunID, name)
+	f.Target = name
+	recs, n, err := s.latestFindings(r.Context(), f)
 	if err != nil {
 		s.apiError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"target": t, "findings": recs})
+	out := pageOf("findings", recs, n, f.Limit, f.Offset)
+	out["target"] = t
+	writeJSON(w, http.StatusOK, out)
+}
+
+// findingsPage is a page of the latest findings and how many match.
+func (s *Server) latestFindings(ctx context.Context, f store.Filter) ([]store.Record, int, error) {
+	recs, err := s.store.Findings(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	n := len(recs) + f.Offset
+	if len(recs) == f.Limit || f.Offset > 0 && len(recs) == 0 {
+		if n, err = s.store.CountFindings(ctx, f); err != nil {
+			return nil, 0, err
+		}
+	}
+	return recs, n, nil
 }
 
 // GET /api/v1/findings?status=&severity=&target=&domain=&rule=
@@ -149,20 +248,23 @@ func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	recs, err := s.store.Findings(r.Context(), f)
+	recs, n, err := s.latestFindings(r.Context(), f)
 	if err != nil {
 		s.apiError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"findings": recs})
+	writeJSON(w, http.StatusOK, pageOf("findings", recs, n, f.Limit, f.Offset))
 }
 
-// GET /api/v1/diff?a=&b=
+// GET /api/v1/diff?a=&b= (without a: b compared with nothing)
 func (s *Server) apiDiff(w http.ResponseWriter, r *http.Request) {
-	a, err := queryID(r, "a")
-	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, err.Error())
-		return
+	var a int64
+	var err error
+	if r.URL.Query().Get("a") != "" {
+		if a, err = queryID(r, "a"); err != nil {
+			writeJSONError(w, http.StatusBadRequest, err.Error())
+			return
+		}
 	}
 	b, err := queryID(r, "b")
 	if err != nil {
@@ -250,6 +352,7 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.Upload()
+	s.prune(context.WithoutCancel(r.Context()))
 	s.log.Info("report uploaded", "by", p.Actor(), "run", d.RunID, "findings", len(rep.Findings))
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"run_id": d.RunID, "new_failures": len(d.NewFailures), "fixed": len(d.Fixed), "first_run_targets": len(d.FirstRun), "exceptions_ignored": stripped,
@@ -367,6 +470,11 @@ func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, err)
 		return
 	}
+	rfs, err := s.store.RuleFailures(r.Context(), s.overdueBefore(s.now()))
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
 	w.Header().Set("Content-Type", metrics.ContentType)
-	_ = s.metrics.Write(w, metrics.Fleet{Targets: ts, Outbox: ob})
+	_ = s.metrics.Write(w, metrics.Fleet{Targets: ts, Outbox: ob, Failures: rfs})
 }

@@ -41,6 +41,12 @@ type fleetView struct {
 	Schedules                                           []scheduleRow
 	LastRun, PrevRun                                    *store.Run
 	Outbox                                              store.OutboxStats
+	// Matching targets the search and zone filters match; Targets is
+	// the page of them shown.
+	Matching     int
+	Search, Zone string
+	Page         pager
+	Overdue      int
 }
 
 // stackBar draws one target's statuses as a thin stacked bar.
@@ -68,11 +74,18 @@ func stackBar(counts map[finding.Status]int) template.HTML {
 
 func (s *Server) fleetPage(w http.ResponseWriter, r *http.Request, u store.User) {
 	ctx := r.Context()
+	limit, offset, err := pageParams(r)
+	if err != nil {
+		s.badRequest(w, r, "Bad request", err.Error())
+		return
+	}
 	ts, err := s.store.Targets(ctx)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	q := r.URL.Query()
+	search, zone := strings.ToLower(q.Get("q")), q.Get("zone")
 	runs, err := s.store.Runs(ctx, 30, 0)
 	if err != nil {
 		s.fail(w, r, err)
@@ -94,8 +107,15 @@ func (s *Server) fleetPage(w http.ResponseWriter, r *http.Request, u store.User)
 		if t.ByStatus[finding.Fail] > 0 {
 			v.FailingTargets++
 		}
-		v.Targets = append(v.Targets, targetRow{TargetState: t, Bar: stackBar(t.ByStatus)})
+		if (search == "" || strings.Contains(strings.ToLower(t.Name), search)) && (zone == "" || t.Role == zone) {
+			v.Matching++
+			if v.Matching > offset && len(v.Targets) < limit {
+				v.Targets = append(v.Targets, targetRow{TargetState: t, Bar: stackBar(t.ByStatus)})
+			}
+		}
 	}
+	v.Search, v.Zone = q.Get("q"), zone
+	v.Page = newPager("/", q, offset, limit, len(v.Targets), v.Matching)
 	v.Totals = report.CountStatuses(all)
 	v.StatusChart = report.Donut(v.Totals, 150)
 	v.SeverityChart = report.SeverityBars(sev)
@@ -127,6 +147,7 @@ type certRow struct {
 }
 
 type targetPageView struct {
+	Page      pager
 	State     store.TargetState
 	View      report.TargetView
 	Trend     template.HTML
@@ -142,7 +163,16 @@ func (s *Server) targetPage(w http.ResponseWriter, r *http.Request, u store.User
 		s.fail(w, r, err)
 		return
 	}
-	recs, err := s.store.RunFindings(ctx, t.LastRunID, name)
+	f, err := parseFilter(r)
+	if err != nil {
+		s.badRequest(w, r, "Bad filter", err.Error())
+		return
+	}
+	f.Target = name
+	if f.Sort == "" {
+		f.Sort = store.SortSeverity
+	}
+	recs, n, err := s.latestFindings(ctx, f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -152,7 +182,7 @@ func (s *Server) targetPage(w http.ResponseWriter, r *http.Request, u store.User
 		s.fail(w, r, err)
 		return
 	}
-	v := targetPageView{State: t}
+	v := targetPageView{State: t, Page: newPager("/target", r.URL.Query(), f.Offset, f.Limit, len(recs), n)}
 	views := make([]report.FindingView, len(recs))
 	for i, rec := range recs {
 		first, last := rec.FirstSeen, rec.LastSeen
@@ -267,6 +297,8 @@ func (s *Server) runReport(w http.ResponseWriter, r *http.Request, u store.User)
 type diffView struct {
 	Diff *RunDiff
 	Runs []store.Run
+	// A and B are the runs compared (A 0: nothing, B's failures all new).
+	A, B int64
 }
 
 func (s *Server) diffPage(w http.ResponseWriter, r *http.Request, u store.User) {
@@ -279,14 +311,23 @@ func (s *Server) diffPage(w http.ResponseWriter, r *http.Request, u store.User) 
 	q := r.URL.Query()
 	a, _ := strconv.ParseInt(q.Get("a"), 10, 64)
 	b, _ := strconv.ParseInt(q.Get("b"), 10, 64)
-	if a == 0 && b == 0 && len(runs) >= 2 {
-		a, b = runs[1].ID, runs[0].ID
-	}
-	v := diffView{Runs: runs}
-	if a != 0 && b != 0 {
-		if a > b {
-			a, b = b, a
+	switch {
+	case b == 0 && a != 0:
+		b = a
+		a = 0
+		if prev, err := s.store.Runs(ctx, 1, b); err == nil && len(prev) == 1 {
+			a = prev[0].ID
 		}
+	case b == 0 && len(runs) >= 2 && !q.Has("a"):
+		a, b = runs[1].ID, runs[0].ID
+	case b == 0 && len(runs) == 1:
+		b = runs[0].ID
+	}
+	if a > b {
+		a, b = b, a
+	}
+	v := diffView{Runs: runs, A: a, B: b}
+	if b != 0 {
 		d, err := s.Diff(ctx, a, b)
 		if err != nil {
 			s.fail(w, r, err)
@@ -297,12 +338,21 @@ func (s *Server) diffPage(w http.ResponseWriter, r *http.Request, u store.User) 
 	s.render(w, r, http.StatusOK, "diff", web.Page{Title: "Compare runs", Nav: "diff", Data: v})
 }
 
+type findingRow struct {
+	store.Record
+	AgeDays, SLADays int
+	Overdue          bool
+}
+
 type findingsView struct {
-	Records    []store.Record
+	Rows       []findingRow
 	Statuses   []finding.Status
 	Severities []string
+	Sorts      []string
+	F          store.Filter
 	Status     string
 	Severity   string
+	Page       pager
 }
 
 func (s *Server) findingsPage(w http.ResponseWriter, r *http.Request, u store.User) {
@@ -311,12 +361,18 @@ func (s *Server) findingsPage(w http.ResponseWriter, r *http.Request, u store.Us
 		s.render(w, r, http.StatusBadRequest, "error", web.Page{Title: "Bad filter", Data: err.Error()})
 		return
 	}
-	recs, err := s.store.Findings(r.Context(), f)
+	recs, n, err := s.latestFindings(r.Context(), f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := findingsView{Records: recs, Statuses: finding.Statuses(), Status: string(f.Status)}
+	now := s.now()
+	v := findingsView{Statuses: finding.Statuses(), Status: string(f.Status), F: f, Sorts: []string{store.SortTarget, store.SortSeverity, store.SortRule, store.SortAge},
+		Page: newPager("/findings", r.URL.Query(), f.Offset, f.Limit, len(recs), n)}
+	for _, rec := range recs {
+		age, sla, overdue := s.slaOf(rec, now)
+		v.Rows = append(v.Rows, findingRow{Record: rec, AgeDays: age, SLADays: sla, Overdue: overdue})
+	}
 	for _, sv := range finding.Severities() {
 		v.Severities = append(v.Severities, sv.String())
 	}

@@ -76,6 +76,10 @@ func (s *Server) routes() []route {
 		pg("GET /run/report.html", read, s.runReport),
 		pg("GET /diff", read, s.diffPage),
 		pg("GET /findings", read, s.findingsPage),
+		pg("GET /findings.csv", read, s.findingsCSV),
+		pg("GET /rules", read, s.rulesPage),
+		pg("GET /rule", read, s.rulePage),
+		pg("GET /audit.csv", admin, s.auditCSV),
 		pg("GET /exceptions", read, s.exceptionsPage),
 		pg("GET /monitor", read, s.monitorPage),
 		pg("GET /account", self, s.accountPage),
@@ -110,6 +114,7 @@ func (s *Server) routes() []route {
 		ap("POST /api/v1/alerts/retry", admin, s.apiRetryAlert),
 		ap("POST /api/v1/alerts/discard", admin, s.apiDiscardAlert),
 		ap("GET /metrics", read, s.metricsHandler),
+		ap("GET /api/v1/audit", admin, s.apiAudit),
 	}
 }
 

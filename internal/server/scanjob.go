@@ -48,12 +48,20 @@ func (s *Server) runSchedule(ctx context.Context, name string) {
 	s.metrics.ScanDone("schedule:"+name, res.Report.FinishedAt.Sub(res.Report.StartedAt), true, s.now())
 	s.log.Info("scan stored", "schedule", name, "run", drift.RunID, "findings", len(res.Report.Findings),
 		"new_failures", len(drift.NewFailures), "fixed", len(drift.Fixed), "store_ms", time.Since(saveStart).Milliseconds())
-	if r := s.cfg.Retention; r > 0 {
-		if n, err := s.store.Prune(context.WithoutCancel(ctx), s.now().Add(-r)); err != nil {
-			s.log.Error("prune", "err", err)
-		} else if n > 0 {
-			s.log.Info("pruned old runs", "runs", n, "older_than", r)
-		}
+	s.prune(context.WithoutCancel(ctx))
+}
+
+// prune applies the retention after a run is stored (scheduled or
+// uploaded).
+func (s *Server) prune(ctx context.Context) {
+	r := s.cfg.Retention
+	if r <= 0 {
+		return
+	}
+	if n, err := s.store.Prune(ctx, s.now().Add(-r)); err != nil {
+		s.log.Error("prune", "err", err)
+	} else if n > 0 {
+		s.log.Info("pruned old runs", "runs", n, "older_than", r)
 	}
 }
 

@@ -80,7 +80,7 @@ var wantPerms = map[string]auth.Perm{
 	"POST /logout": auth.PermPublic,
 
 	"GET /{$}": auth.PermRead, "GET /target": auth.PermRead, "GET /runs": auth.PermRead, "GET /run": auth.PermRead,
-	"GET /run/report.html": auth.PermRead, "GET /diff": auth.PermRead, "GET /findings": auth.PermRead,
+	"GET /run/report.html": auth.PermRead, "GET /diff": auth.PermRead, "GET /findings": auth.PermRead, "GET /findings.csv": auth.PermRead, "GET /rules": auth.PermRead, "GET /rule": auth.PermRead, "GET /audit.csv": auth.PermAdmin, "GET /api/v1/audit": auth.PermAdmin,
 	"GET /exceptions": auth.PermRead, "GET /monitor": auth.PermRead,
 	"GET /account": auth.PermSelf, "POST /account/password": auth.PermSelf,
 	"POST /schedules/run": auth.PermAdmin,

@@ -165,6 +165,7 @@ ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, product = excluded.produc
 type history struct {
 	lastStatus string
 	fixed      sql.NullInt64
+	failing    sql.NullInt64
 	present    bool
 }
 
@@ -200,11 +201,11 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *find
 		if _, ok := known[name]; !ok && !s.hasHistory(ctx, tx, name) {
 			continue // a new target has no history to read
 		}
-		err := scanRows(ctx, tx, s.q(`SELECT fingerprint, last_status, fixed_at, present FROM findings WHERE target = ?`), []any{name}, func(sc scanner) error {
+		err := scanRows(ctx, tx, s.q(`SELECT fingerprint, last_status, fixed_at, failing_since, present FROM findings WHERE target = ?`), []any{name}, func(sc scanner) error {
 			var fp string
 			var h history
 			var present int
-			if err := sc.Scan(&fp, &h.lastStatus, &h.fixed, &present); err != nil {
+			if err := sc.Scan(&fp, &h.lastStatus, &h.fixed, &h.failing, &present); err != nil {
 				return err
 			}
 			h.present = present == 1
@@ -229,8 +230,8 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *find
 		}
 	}
 	ins := newBatch(s, tx, `INSERT INTO finding_spans (fingerprint, target, rule_id, status, severity, domain, data, from_run) VALUES `, ``, 8)
-	hist := newBatch(s, tx, `INSERT INTO findings (fingerprint, target, rule_id, first_seen, first_run_id, last_seen, last_run_id, last_status, fixed_at, present) VALUES `,
-		` ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen, last_run_id = excluded.last_run_id, last_status = excluded.last_status, fixed_at = excluded.fixed_at, present = 1`, 10)
+	hist := newBatch(s, tx, `INSERT INTO findings (fingerprint, target, rule_id, first_seen, first_run_id, last_seen, last_run_id, last_status, fixed_at, present, failing_since) VALUES `,
+		` ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen, last_run_id = excluded.last_run_id, last_status = excluded.last_status, fixed_at = excluded.fixed_at, present = 1, failing_since = excluded.failing_since`, 11)
 	var closeIDs []int64
 	var newSpans [][]any
 	seen := map[string]bool{}
@@ -256,10 +257,13 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *find
 			newSpans = append(newSpans, []any{fp, f.Target, f.RuleID, string(f.Status), int(f.Severity), f.Domain, data, runID})
 		}
 		h, had := prev[fp]
-		fixed := h.fixed
+		fixed, failing := h.fixed, h.failing
 		switch {
 		case f.Status == finding.Fail:
 			fixed = sql.NullInt64{}
+			if !had || h.lastStatus != string(finding.Fail) || !failing.Valid {
+				failing = sql.NullInt64{Int64: ms0(at), Valid: true}
+			}
 			_, knownTarget := known[f.Target]
 			switch {
 			case !knownTarget:
@@ -271,12 +275,12 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *find
 			fixed = sql.NullInt64{Int64: ms0(at), Valid: true}
 			d.Fixed = append(d.Fixed, f)
 		}
-		if had && h.present && h.lastStatus == string(f.Status) && h.fixed == fixed {
+		if had && h.present && h.lastStatus == string(f.Status) && h.fixed == fixed && h.failing == failing {
 			continue // unchanged: its last seen is its target's
 		}
 		// first_seen and first_run_id are kept by the upsert for known
 		// fingerprints.
-		if err := hist.add(ctx, fp, f.Target, f.RuleID, ms0(at), runID, ms0(at), runID, string(f.Status), fixed, 1); err != nil {
+		if err := hist.add(ctx, fp, f.Target, f.RuleID, ms0(at), runID, ms0(at), runID, string(f.Status), fixed, 1, failing); err != nil {
 			return fmt.Errorf("finding history: %w", err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -179,7 +180,7 @@ func (s *SQL) Run(ctx context.Context, id int64) (Run, error) {
 // recordSelect reads findings with their history; run is the SQL
 // expression of the run they are reported for.
 func recordSelect(run string) string {
-	return `SELECT ` + run + `, sp.data, f.first_seen, CASE WHEN f.present = 1 AND t.last_seen IS NOT NULL THEN t.last_seen ELSE f.last_seen END, f.fixed_at
+	return `SELECT ` + run + `, sp.data, f.first_seen, CASE WHEN f.present = 1 AND t.last_seen IS NOT NULL THEN t.last_seen ELSE f.last_seen END, f.fixed_at, f.failing_since
 FROM finding_spans sp JOIN findings f ON f.fingerprint = sp.fingerprint LEFT JOIN targets t ON t.name = sp.target`
 }
 
@@ -194,14 +195,14 @@ func (s *SQL) records(ctx context.Context, query string, args ...any) ([]Record,
 		var rec Record
 		var data string
 		var first, last int64
-		var fixed sql.NullInt64
-		if err := rows.Scan(&rec.RunID, &data, &first, &last, &fixed); err != nil {
+		var fixed, failing sql.NullInt64
+		if err := rows.Scan(&rec.RunID, &data, &first, &last, &fixed, &failing); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(data), &rec.Finding); err != nil {
 			return nil, fmt.Errorf("finding of run %d: %w", rec.RunID, err)
 		}
-		rec.FirstSeen, rec.LastSeen, rec.FixedAt = fromMS(first), fromMS(last), fromNullMS(fixed)
+		rec.FirstSeen, rec.LastSeen, rec.FixedAt, rec.FailingSince = fromMS(first), fromMS(last), fromNullMS(fixed), fromNullMS(failing)
 		out = append(out, rec)
 	}
 	return out, rows.Err()
@@ -213,6 +214,11 @@ const inRun = ` sp.from_run <= ? AND (sp.until_run IS NULL OR sp.until_run > ?) 
 
 // RunFindings implements Store.
 func (s *SQL) RunFindings(ctx context.Context, runID int64, target string) ([]Record, error) {
+	return s.RunFindingsPage(ctx, runID, target, 0, 0)
+}
+
+// RunFindingsPage implements Store.
+func (s *SQL) RunFindingsPage(ctx context.Context, runID int64, target string, limit, offset int) ([]Record, error) {
 	q := recordSelect("CAST(? AS BIGINT)") + ` WHERE` + inRun
 	args := []any{runID, runID, runID, runID}
 	if target != "" {
@@ -220,6 +226,10 @@ func (s *SQL) RunFindings(ctx context.Context, runID int64, target string) ([]Re
 		args = append(args, target)
 	}
 	q += ` ORDER BY sp.target, sp.rule_id, sp.fingerprint`
+	if limit > 0 {
+		q += ` LIMIT ? OFFSET ?`
+		args = append(args, limit, max(0, offset))
+	}
 	out, err := s.records(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("findings of run %d: %w", runID, err)
@@ -270,7 +280,7 @@ func orderBy(sort string) string {
 	case SortRule:
 		return ` ORDER BY sp.rule_id, sp.target, sp.fingerprint`
 	case SortAge:
-		return ` ORDER BY f.first_seen, sp.target, sp.rule_id, sp.fingerprint`
+		return ` ORDER BY COALESCE(f.failing_since, f.first_seen), sp.target, sp.rule_id, sp.fingerprint`
 	}
 	return ` ORDER BY sp.target, sp.rule_id, sp.fingerprint`
 }
@@ -392,6 +402,32 @@ func (s *SQL) targets(ctx context.Context, where string, args ...any) ([]TargetS
 	return out, nil
 }
 
+// TargetList implements Store.
+func (s *SQL) TargetList(ctx context.Context, f TargetFilter) ([]TargetState, int, error) {
+	where := ` WHERE 1 = 1`
+	var args []any
+	if f.Search != "" {
+		where += ` AND LOWER(name) LIKE ? ESCAPE '\'`
+		args = append(args, "%"+strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(f.Search))+"%")
+	}
+	if f.Zone != "" {
+		where += ` AND role = ?`
+		args = append(args, f.Zone)
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM targets`+where), args...).Scan(&n); err != nil {
+		return nil, 0, fmt.Errorf("targets: %w", err)
+	}
+	if f.Limit > 0 {
+		where += ` ORDER BY name LIMIT ? OFFSET ?`
+		args = append(args, f.Limit, max(0, f.Offset))
+		// targets() adds its own ORDER BY: use a subquery.
+		where = ` WHERE name IN (SELECT name FROM targets` + where + `)`
+	}
+	ts, err := s.targets(ctx, where, args...)
+	return ts, n, err
+}
+
 // Target implements Store.
 func (s *SQL) Target(ctx context.Context, name string) (TargetState, error) {
 	ts, err := s.targets(ctx, ` WHERE name = ?`, name)
@@ -492,4 +528,41 @@ WHERE rt.target = ? ORDER BY rt.run_id DESC LIMIT ?`), name, limit)
 		}
 	}
 	return kept, nil
+}
+
+// RuleFailures implements FailureStats.
+func (s *SQL) RuleFailures(ctx context.Context, overdueBefore map[finding.Severity]time.Time) ([]RuleFailures, error) {
+	overdue := `0`
+	var args []any
+	for _, sev := range finding.Severities() {
+		if t, ok := overdueBefore[sev]; ok {
+			overdue += ` + CASE WHEN sp.severity = ? AND COALESCE(f.failing_since, f.first_seen) < ? THEN 1 ELSE 0 END`
+			args = append(args, int(sev), ms0(t))
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT sp.rule_id, sp.severity, COUNT(*), SUM(`+overdue+`), MIN(COALESCE(f.failing_since, f.first_seen))
+FROM finding_spans sp JOIN findings f ON f.fingerprint = sp.fingerprint
+WHERE sp.until_run IS NULL AND sp.status = 'fail' GROUP BY sp.rule_id, sp.severity`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("failures by rule: %w", err)
+	}
+	defer rows.Close()
+	out := []RuleFailures{}
+	for rows.Next() {
+		var rf RuleFailures
+		var sev int
+		var oldest int64
+		if err := rows.Scan(&rf.Rule, &sev, &rf.Failing, &rf.Overdue, &oldest); err != nil {
+			return nil, fmt.Errorf("failures by rule: %w", err)
+		}
+		rf.Severity, rf.Oldest = finding.Severity(sev), fromMS(oldest)
+		out = append(out, rf)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Failing != out[j].Failing {
+			return out[i].Failing > out[j].Failing
+		}
+		return out[i].Rule < out[j].Rule || out[i].Rule == out[j].Rule && out[i].Severity > out[j].Severity
+	})
+	return out, rows.Err()
 }

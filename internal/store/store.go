@@ -41,6 +41,24 @@ type FirstAdmin interface {
 	CreateFirstAdmin(ctx context.Context, setting string, check func(value string) error, u NewUser, a Audit) (User, error)
 }
 
+// FailureStats counts the fleet's failures per rule.
+type FailureStats interface {
+	// RuleFailures counts the failing latest findings per rule and
+	// severity: how many, how many have failed since before the cutoff
+	// of their severity (overdue; no cutoff, none), and since when the
+	// oldest has failed. Most failing rules first.
+	RuleFailures(ctx context.Context, overdueBefore map[finding.Severity]time.Time) ([]RuleFailures, error)
+}
+
+// RuleFailures are the failing findings of one rule at one severity.
+type RuleFailures struct {
+	Rule     string           `json:"rule"`
+	Severity finding.Severity `json:"severity"`
+	Failing  int              `json:"failing"`
+	Overdue  int              `json:"overdue"`
+	Oldest   time.Time        `json:"failing_since"`
+}
+
 // Store is what the server needs of its database.
 type Store interface {
 	FirstAdmin
@@ -61,6 +79,13 @@ type Store interface {
 	Findings(ctx context.Context, f Filter) ([]Record, error)
 	// CountFindings counts the latest findings a filter matches.
 	CountFindings(ctx context.Context, f Filter) (int, error)
+	// RunFindingsPage is a page of a run's findings (of one target, or
+	// all when target is ""), in RunFindings' order.
+	RunFindingsPage(ctx context.Context, runID int64, target string, limit, offset int) ([]Record, error)
+	// TargetList is a page of the targets a filter matches, by name, and
+	// how many match.
+	TargetList(ctx context.Context, f TargetFilter) ([]TargetState, int, error)
+	FailureStats
 	// TargetHistory returns the runs that covered a target, newest first.
 	TargetHistory(ctx context.Context, name string, limit int) ([]TargetRun, error)
 
@@ -243,6 +268,9 @@ type Record struct {
 	FirstSeen time.Time  `json:"first_seen"`
 	LastSeen  time.Time  `json:"last_seen"`
 	FixedAt   *time.Time `json:"fixed_at,omitempty"`
+	// FailingSince is when the finding last started to fail (kept once it
+	// is fixed: FixedAt minus FailingSince is the time it took to fix).
+	FailingSince *time.Time `json:"failing_since,omitempty"`
 }
 
 // Filter narrows Findings; empty fields match everything.
@@ -259,6 +287,16 @@ type Filter struct {
 	// Sort is SortTarget (default), SortSeverity, SortRule or SortAge.
 	Sort string
 	// Limit (0: all) and Offset page through the findings.
+	Limit, Offset int
+}
+
+// TargetFilter narrows TargetList; empty fields match everything.
+type TargetFilter struct {
+	// Search matches part of the name, any case.
+	Search string
+	// Zone is the target's role.
+	Zone string
+	// Limit (0: all) and Offset page through the targets.
 	Limit, Offset int
 }
 

@@ -113,6 +113,9 @@ func b(v bool) float64 {
 type Fleet struct {
 	Targets []store.TargetState
 	Outbox  store.OutboxStats
+	// Failures are the failing findings per rule and severity, with how
+	// many are past their severity's SLA.
+	Failures []store.RuleFailures
 }
 
 // Write writes every metric.
@@ -138,6 +141,14 @@ func (m *Metrics) Write(w io.Writer, f Fleet) error {
 	header(bw, "rampart_failing_findings", "gauge", "Failing findings of every target's latest run, by severity.")
 	for _, sev := range finding.Severities() {
 		sample(bw, "rampart_failing_findings", labels("severity", sev.String()), float64(bySev[sev.String()]))
+	}
+	overdue := map[finding.Severity]int{}
+	for _, rf := range f.Failures {
+		overdue[rf.Severity] += rf.Overdue
+	}
+	header(bw, "rampart_overdue_findings", "gauge", "Failing findings past the SLA of their severity (days allowed, sla: in the configuration).")
+	for _, sev := range finding.Severities() {
+		sample(bw, "rampart_overdue_findings", labels("severity", sev.String()), float64(overdue[sev]))
 	}
 	header(bw, "rampart_target_findings", "gauge", "Findings of a target's latest run, by status.")
 	for _, t := range f.Targets {
