@@ -194,6 +194,9 @@ func (a *app) runFix(ctx context.Context, o *fixOpts, args []string) error {
 		}
 	}
 	plan.Sort()
+	if err := plan.MergeChanges(); err != nil {
+		return exitCode(ExitUsage, err)
+	}
 	return a.finishFix(o, plan, now)
 }
 

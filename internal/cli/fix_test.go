@@ -308,13 +308,21 @@ func TestFixHost(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	r = runFixCLI(t, append(args, "--apply")...)
+	r = runFixCLI(t, append(args, "--apply", "--format", "json")...)
 	if r.code == ExitUsage {
 		t.Fatalf("apply: %s", r.stderr)
 	}
+	var applied struct {
+		Results []struct{ Rule, Target, Status string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &applied); err != nil {
+		t.Fatal(err)
+	}
 	fixed := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^\s+fixed\s+(\S+)`).FindAllStringSubmatch(r.stdout, -1) {
-		fixed[m[1]] = true
+	for _, res := range applied.Results {
+		if res.Target == "local" && res.Status == "fixed" {
+			fixed[res.Rule] = true
+		}
 	}
 	for _, id := range []string{"SSH-002", "SSH-003", "SSH-004", "SSH-005", "OS-007", "SEC-006"} {
 		if !fixed[id] {

@@ -9,6 +9,8 @@
 package fix
 
 import (
+	"fmt"
+	"path"
 	"sort"
 	"strings"
 
@@ -136,6 +138,52 @@ func (p *Plan) Sort() {
 		}
 		return a.Path < b.Path
 	})
+}
+
+// MergeChanges joins changes of one file that different targets' plans
+// asked for (a host's file modes and its product home's edits): a mode
+// change folds into the content change. Two content changes of one file
+// are refused.
+func (p *Plan) MergeChanges() error {
+	byPath := map[string]*Change{}
+	var out []*Change
+	for _, c := range p.Changes {
+		k := path.Join(c.Root, c.Path)
+		prev, ok := byPath[k]
+		if !ok {
+			byPath[k] = c
+			out = append(out, c)
+			continue
+		}
+		switch {
+		case c.Action == Chmod:
+			prev.Mode = c.Mode
+			prev.Rules = mergeRules(prev.Rules, c.Rules)
+		case prev.Action == Chmod:
+			c.Mode = prev.Mode
+			c.Rules = mergeRules(c.Rules, prev.Rules)
+			*prev = *c
+		default:
+			return fmt.Errorf("%s: two fixes change it (%s and %s); fix one target at a time", k, strings.Join(prev.Rules, ", "), strings.Join(c.Rules, ", "))
+		}
+	}
+	p.Changes = out
+	return nil
+}
+
+func mergeRules(a, b []string) []string {
+	out := append([]string{}, a...)
+	for _, r := range b {
+		found := false
+		for _, x := range out {
+			found = found || x == r
+		}
+		if !found {
+			out = append(out, r)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Count is how many results have status s.

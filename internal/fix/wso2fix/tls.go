@@ -33,7 +33,8 @@ var listenerKeys = map[string][2]string{
 	"passthru-https":        {"transport.passthru_https.listener.parameters.HttpsProtocols", "transport.passthru_https.listener.parameters.PreferredCiphers"},
 	"passthru-https-sender": {"transport.passthru_https.sender.parameters.HttpsProtocols", ""},
 	"binary-receiver":       {"transport.binary.receiver.sslEnabledProtocols", "transport.binary.receiver.ciphers"},
-	"websocket-wss":         {"apim.wss.ssl_enabled_protocols", ""},
+	"websocket-wss":         {"apim.wss.ssl_enabled_protocols", "apim.wss.ciphers"},
+	"amqp-tls":              {"broker.transport.amqp.ssl_connection.ssl_enabled_protocols", "broker.transport.amqp.ssl_connection.ciphers"},
 	"mi-https":              {"transport.https.listener.parameter.HttpsProtocols", "transport.https.listener.parameter.PreferredCiphers"},
 	"mi-https-sender":       {"transport.https.sender.parameter.HttpsProtocols", ""},
 	"internal-api":          {"internal_api_ssl_config.parameter.httpsProtocols", "internal_api_ssl_config.parameter.PreferredCiphers"},
@@ -90,6 +91,20 @@ func (p *planner) tlsListeners() {
 	}
 	var protoFixed, cipherFixed []string
 	for _, l := range p.prod.TLSListeners {
+		if l.NoSetting {
+			// No setting exists (API-M's WebSub endpoint): the JVM's
+			// defaults decide, TLS 1.0/1.1 off from JDK 8u291, 11.0.11, 16.
+			if p.fails("TLS-002") && p.prod.Java.Major < 16 {
+				p.manual("TLS-002", l.Name+" has no protocol setting, so the JVM's defaults apply: run the product on JDK 11.0.11+, 17 or 21 (they leave TLS 1.0/1.1 off)")
+			}
+			continue
+		}
+		if l.Unresolved != "" {
+			for _, r := range append(protoRules, cipherRules...) {
+				p.manual(r, l.Name+": "+l.Unresolved+" (set where that value comes from)")
+			}
+			continue
+		}
 		keys, known := listenerKeys[l.Name]
 		if len(protoRules) > 0 && !strongOnly(l.Protocols) {
 			if !known || keys[0] == "" {
