@@ -34,15 +34,15 @@ func (s *Server) Diff(ctx context.Context, a, b int64) (*RunDiff, error) {
 	if err != nil {
 		return nil, err
 	}
-	fb, err := s.store.RunFindings(ctx, b, "")
-	if err != nil {
-		return nil, err
-	}
 	tb, err := s.store.RunTargets(ctx, b)
 	if err != nil {
 		return nil, err
 	}
 	if a == 0 {
+		fb, err := s.store.RunFindings(ctx, b, "")
+		if err != nil {
+			return nil, err
+		}
 		d := CompareRuns(store.Run{}, rb, nil, fb, nil, tb, s.cfg.Alerts.CertWarnDays)
 		// Nothing before: every target is new, every failure too.
 		for _, f := range fb {
@@ -56,15 +56,19 @@ func (s *Server) Diff(ctx context.Context, a, b int64) (*RunDiff, error) {
 	if err != nil {
 		return nil, err
 	}
-	fa, err := s.store.RunFindings(ctx, a, "")
-	if err != nil {
-		return nil, err
-	}
 	ta, err := s.store.RunTargets(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	return CompareRuns(ra, rb, fa, fb, ta, tb, s.cfg.Alerts.CertWarnDays), nil
+	// Only what changed is read: the findings of two fleet-wide runs
+	// would be hundreds of thousands.
+	delta, err := s.store.DeltaBetween(ctx, a, b)
+	if err != nil {
+		return nil, err
+	}
+	d := CompareRuns(ra, rb, delta.Before, delta.After, ta, tb, s.cfg.Alerts.CertWarnDays)
+	d.StillFailing += delta.StillFailing
+	return d, nil
 }
 
 // CompareRuns is Diff's pure part.

@@ -413,7 +413,7 @@ func (s *Server) exceptionsPage(w http.ResponseWriter, r *http.Request, u store.
 		add("waiver", set.Waivers)
 		add("attestation", set.Attestations)
 	}
-	recs, err := s.store.Findings(r.Context(), store.Filter{})
+	recs, err := s.store.Findings(r.Context(), store.Filter{Exceptions: true, Limit: MaxLimit})
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -171,8 +173,14 @@ type history struct {
 
 // openSpan is the current version of a finding.
 type openSpan struct {
-	id   int64
-	data string
+	id     int64
+	digest string
+}
+
+// digest identifies a finding version's JSON.
+func digest(data string) string {
+	h := sha256.Sum256([]byte(data))
+	return hex.EncodeToString(h[:16])
 }
 
 // saveFindings stores the run's findings as state changes and moves each
@@ -215,11 +223,14 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *find
 		if err != nil {
 			return fmt.Errorf("history of %s: %w", name, err)
 		}
-		err = scanRows(ctx, tx, s.q(`SELECT id, fingerprint, data FROM finding_spans WHERE target = ? AND until_run IS NULL`), []any{name}, func(sc scanner) error {
+		err = scanRows(ctx, tx, s.q(`SELECT id, fingerprint, digest, CASE WHEN digest = '' THEN data ELSE '' END FROM finding_spans WHERE target = ? AND until_run IS NULL`), []any{name}, func(sc scanner) error {
 			var sp openSpan
-			var fp string
-			if err := sc.Scan(&sp.id, &fp, &sp.data); err != nil {
+			var fp, data string
+			if err := sc.Scan(&sp.id, &fp, &sp.digest, &data); err != nil {
 				return err
+			}
+			if sp.digest == "" {
+				sp.digest = digest(data)
 			}
 			spans[fp] = sp
 			spanTarget[fp] = name
@@ -229,7 +240,7 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *find
 			return fmt.Errorf("findings of %s: %w", name, err)
 		}
 	}
-	ins := newBatch(s, tx, `INSERT INTO finding_spans (fingerprint, target, rule_id, status, severity, domain, data, from_run) VALUES `, ``, 8)
+	ins := newBatch(s, tx, `INSERT INTO finding_spans (fingerprint, target, rule_id, status, severity, domain, data, from_run, digest) VALUES `, ``, 9)
 	hist := newBatch(s, tx, `INSERT INTO findings (fingerprint, target, rule_id, first_seen, first_run_id, last_seen, last_run_id, last_status, fixed_at, present, failing_since) VALUES `,
 		` ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen, last_run_id = excluded.last_run_id, last_status = excluded.last_status, fixed_at = excluded.fixed_at, present = 1, failing_since = excluded.failing_since`, 11)
 	var closeIDs []int64
@@ -247,14 +258,15 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *find
 		}
 		seen[fp] = true
 		data := mustJSON(f)
+		dg := digest(data)
 		sp, open := spans[fp]
 		delete(spans, fp)
-		if !open || sp.data != data {
+		if !open || sp.digest != dg {
 			if open {
 				closeIDs = append(closeIDs, sp.id)
 			}
 			// Inserted once the versions it replaces are closed.
-			newSpans = append(newSpans, []any{fp, f.Target, f.RuleID, string(f.Status), int(f.Severity), f.Domain, data, runID})
+			newSpans = append(newSpans, []any{fp, f.Target, f.RuleID, string(f.Status), int(f.Severity), f.Domain, data, runID, dg})
 		}
 		h, had := prev[fp]
 		fixed, failing := h.fixed, h.failing

@@ -264,6 +264,9 @@ func (f Filter) where() (string, []any) {
 	if f.Zone != "" {
 		add(`t.role = ?`, f.Zone)
 	}
+	if f.Exceptions {
+		q += ` AND (sp.status IN ('waived', 'attested') OR sp.data LIKE '%"exception":%')`
+	}
 	if f.Search != "" {
 		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(f.Search)) + "%"
 		q += ` AND (LOWER(sp.target) LIKE ? ESCAPE '\' OR LOWER(sp.rule_id) LIKE ? ESCAPE '\')`
@@ -565,4 +568,24 @@ WHERE sp.until_run IS NULL AND sp.status = 'fail' GROUP BY sp.rule_id, sp.severi
 		return out[i].Rule < out[j].Rule || out[i].Rule == out[j].Rule && out[i].Severity > out[j].Severity
 	})
 	return out, rows.Err()
+}
+
+// DeltaBetween implements RunDeltas.
+func (s *SQL) DeltaBetween(ctx context.Context, a, b int64) (RunDelta, error) {
+	var d RunDelta
+	var err error
+	d.After, err = s.records(ctx, recordSelect("CAST(? AS BIGINT)")+` WHERE`+inRun+` AND sp.from_run > ? ORDER BY sp.target, sp.rule_id, sp.fingerprint`, b, b, b, b, a)
+	if err != nil {
+		return d, fmt.Errorf("changes from run %d to %d: %w", a, b, err)
+	}
+	d.Before, err = s.records(ctx, recordSelect("CAST(? AS BIGINT)")+` WHERE`+inRun+` AND sp.until_run IS NOT NULL AND sp.until_run <= ? ORDER BY sp.target, sp.rule_id, sp.fingerprint`, a, a, a, a, b)
+	if err != nil {
+		return d, fmt.Errorf("changes from run %d to %d: %w", a, b, err)
+	}
+	err = s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM finding_spans sp WHERE sp.status = 'fail' AND sp.from_run <= ? AND (sp.until_run IS NULL OR sp.until_run > ?)
+AND sp.target IN (SELECT target FROM run_targets WHERE run_id = ?) AND sp.target IN (SELECT target FROM run_targets WHERE run_id = ?)`), a, b, a, b).Scan(&d.StillFailing)
+	if err != nil {
+		return d, fmt.Errorf("changes from run %d to %d: %w", a, b, err)
+	}
+	return d, nil
 }

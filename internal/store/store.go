@@ -41,6 +41,22 @@ type FirstAdmin interface {
 	CreateFirstAdmin(ctx context.Context, setting string, check func(value string) error, u NewUser, a Audit) (User, error)
 }
 
+// RunDelta is what differs between two runs: for each fingerprint whose
+// finding changed between them, its version at the first (Before) and at
+// the second (After); and how many failing findings stayed the same.
+type RunDelta struct {
+	Before, After []Record
+	// StillFailing counts the failing findings unchanged from a to b.
+	StillFailing int
+}
+
+// RunDeltas compares runs by their changes only.
+type RunDeltas interface {
+	// DeltaBetween returns what changed from run a to the later run b,
+	// reading only the versions that differ (not every finding of both).
+	DeltaBetween(ctx context.Context, a, b int64) (RunDelta, error)
+}
+
 // FailureStats counts the fleet's failures per rule.
 type FailureStats interface {
 	// RuleFailures counts the failing latest findings per rule and
@@ -86,6 +102,7 @@ type Store interface {
 	// how many match.
 	TargetList(ctx context.Context, f TargetFilter) ([]TargetState, int, error)
 	FailureStats
+	RunDeltas
 	// TargetHistory returns the runs that covered a target, newest first.
 	TargetHistory(ctx context.Context, name string, limit int) ([]TargetRun, error)
 
@@ -284,6 +301,9 @@ type Filter struct {
 	Zone string
 	// Search matches part of the target name or rule ID, any case.
 	Search string
+	// Exceptions keeps only findings with a waiver or attestation
+	// (current or expired).
+	Exceptions bool
 	// Sort is SortTarget (default), SortSeverity, SortRule or SortAge.
 	Sort string
 	// Limit (0: all) and Offset page through the findings.

@@ -10,13 +10,23 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"database/sql"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"html"
+	"io"
 	"log"
+	"math/rand/v2"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +42,8 @@ func main() {
 	targets := flag.Int("targets", 10000, "targets of the seeded fleet")
 	big := flag.Int("big", 100000, "findings of the one big target (seed)")
 	change := flag.Float64("change", 0.01, "share of the findings whose status flips in each seeded run")
+	per := flag.Int("per", 20, "findings per target of the seeded fleet")
+	pid := flag.Int("pid", 0, "the server's process ID, for its peak RSS (pages)")
 	base := flag.String("base", "", "the server's URL (pages)")
 	ca := flag.String("ca", "", "the server's CA (pages)")
 	password := flag.String("password", "", "the admin's password (pages)")
@@ -43,9 +55,9 @@ func main() {
 	case "bytes":
 		err = bytesPerRun(ctx, *storage, strings.Split(*reports, ","), *runs)
 	case "seed":
-		err = seed(ctx, *storage, strings.Split(*reports, ","), *targets, *runs, *big, *change)
+		err = seed(ctx, *storage, strings.Split(*reports, ","), *targets, *runs, *big, *per, *change)
 	case "pages":
-		err = pages(ctx, *base, *ca, *password, *n)
+		err = pages(ctx, *base, *ca, *password, *n, *pid)
 	default:
 		err = fmt.Errorf("unknown mode %q", *mode)
 	}
@@ -158,10 +170,182 @@ func bytesPerRun(ctx context.Context, storage string, reports []string, runs int
 	return nil
 }
 
-func seed(ctx context.Context, storage string, reports []string, targets, runs, big int, change float64) error {
-	return fmt.Errorf("seed: not yet")
+// seed stores a fleet: targets targets of per findings each (real
+// findings relabelled), runs runs of all of them in which a share of the
+// findings flips between fail and pass, and one big target with big
+// findings (two runs).
+func seed(ctx context.Context, storage string, reports []string, targets, runs, big, per int, change float64) error {
+	tmpl, err := template(reports)
+	if err != nil {
+		return err
+	}
+	if per > len(tmpl) {
+		per = len(tmpl)
+	}
+	st, err := store.Open(ctx, storage)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var names []string
+	var fs []finding.Finding
+	for i := range targets {
+		n := fmt.Sprintf("https://target-%05d.bench.example:9443/", i)
+		names = append(names, n)
+		fs = append(fs, relabel(tmpl[:per], n)...)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	t0 := time.Now().Add(-time.Duration(runs+2) * time.Hour)
+	start := time.Now()
+	for run := range runs {
+		if run > 0 {
+			for range int(change * float64(len(fs))) {
+				f := &fs[rng.IntN(len(fs))]
+				if f.Status == finding.Fail {
+					f.Status = finding.Pass
+				} else {
+					f.Status = finding.Fail
+				}
+			}
+		}
+		at := t0.Add(time.Duration(run) * time.Hour)
+		r := report(at, fs, names...)
+		if _, err := st.SaveRun(ctx, store.RunInput{Report: r, Source: "bench", Now: at}, nil); err != nil {
+			return err
+		}
+		if run%10 == 9 || run == runs-1 {
+			log.Printf("run %d of %d stored (%d findings each), %s", run+1, runs, len(fs), time.Since(start).Round(time.Second))
+		}
+	}
+	if big > 0 {
+		const name = "https://big.bench.example:9443/"
+		var bfs []finding.Finding
+		for i := range big {
+			f := tmpl[i%len(tmpl)]
+			f.Target = name
+			f.Fingerprint = finding.Fingerprint(name, f.RuleID, fmt.Sprint(i))
+			bfs = append(bfs, f)
+		}
+		for i := range 2 {
+			at := t0.Add(time.Duration(runs+i) * time.Hour)
+			if _, err := st.SaveRun(ctx, store.RunInput{Report: report(at, bfs, name), Source: "bench", Now: at}, nil); err != nil {
+				return err
+			}
+		}
+		log.Printf("big target: %d findings, 2 runs, %s", big, time.Since(start).Round(time.Second))
+	}
+	n, err := size(ctx, st, storage)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("seeded: %d targets x %d findings x %d runs (%.0f%% changing per run) + one target of %d findings; store %d MiB; %s\n",
+		targets, per, runs, change*100, big, n>>20, time.Since(start).Round(time.Second))
+	return nil
 }
 
-func pages(ctx context.Context, base, ca, password string, n int) error {
-	return fmt.Errorf("pages: not yet")
+// pages signs in and times every page and API call n times; it prints
+// the median, p99 and maximum of each and the server's peak RSS.
+func pages(ctx context.Context, base, ca, password string, n, pid int) (err error) {
+	bad := 0
+	pem, rerr := os.ReadFile(ca)
+	if rerr != nil {
+		return rerr
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 2 * time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(path string) (int, []byte, error) {
+		resp, err := c.Get(base + path)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, b, err
+	}
+	_, body, err := get("/login")
+	if err != nil {
+		return err
+	}
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(body)
+	if m == nil {
+		return fmt.Errorf("no form token on /login")
+	}
+	resp, err := c.PostForm(base+"/login", url.Values{"username": {"admin"}, "password": {password}, "csrf": {html.UnescapeString(string(m[1]))}})
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		return fmt.Errorf("sign-in: %d", resp.StatusCode)
+	}
+	var runs struct {
+		Runs []struct {
+			ID int64 `json:"id"`
+		} `json:"runs"`
+	}
+	_, body, err = get("/api/v1/runs?limit=5")
+	if err != nil || json.Unmarshal(body, &runs) != nil || len(runs.Runs) < 4 {
+		return fmt.Errorf("runs: %v %s", err, body)
+	}
+	// The last two fleet runs (the two newest are the big target's).
+	a, b := runs.Runs[3].ID, runs.Runs[2].ID
+	big := url.QueryEscape("https://big.bench.example:9443/")
+	paths := []string{
+		"/", "/?offset=9900", "/?q=target-0999", "/findings?status=fail", "/findings?status=fail&sort=age&offset=50000",
+		"/target?name=" + big, "/target?name=" + big + "&offset=99900", "/target?name=" + url.QueryEscape("https://target-00042.bench.example:9443/"),
+		"/rules", "/rule?id=TLS-002", "/runs", fmt.Sprintf("/run?id=%d", b), fmt.Sprintf("/diff?a=%d&b=%d", a, b), "/exceptions", "/monitor", "/alerts", "/audit",
+		"/api/v1/targets", "/api/v1/targets?offset=9900", "/api/v1/findings?status=fail&limit=1000", "/api/v1/target?name=" + big + "&offset=50000",
+		fmt.Sprintf("/api/v1/run/findings?id=%d&offset=100000&limit=1000", b), fmt.Sprintf("/api/v1/diff?a=%d&b=%d", a, b), "/api/v1/runs", "/metrics",
+	}
+	fmt.Printf("%-62s %8s %8s %8s %8s\n", "page or API call", "status", "p50 ms", "p99 ms", "max ms")
+	worst := time.Duration(0)
+	for _, p := range paths {
+		var ds []time.Duration
+		status := 0
+		for range n {
+			t := time.Now()
+			code, _, err := get(p)
+			if err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			ds = append(ds, time.Since(t))
+			status = code
+		}
+		if status != http.StatusOK {
+			bad++
+		}
+		slices.Sort(ds)
+		p99 := ds[min(len(ds)-1, int(float64(len(ds))*0.99))]
+		worst = max(worst, p99)
+		fmt.Printf("%-62s %8d %8.1f %8.1f %8.1f\n", clip(p, 62), status, ms(ds[len(ds)/2]), ms(p99), ms(ds[len(ds)-1]))
+	}
+	fmt.Printf("worst p99: %.1f ms\n", ms(worst))
+	defer func() {
+		if bad > 0 && err == nil {
+			err = fmt.Errorf("%d pages or calls did not answer 200", bad)
+		}
+	}()
+	if pid > 0 {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err == nil {
+			for _, l := range strings.Split(string(b), "\n") {
+				if strings.HasPrefix(l, "VmHWM") {
+					fmt.Printf("server peak RSS: %s\n", strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:")))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n-1] + "…"
+	}
+	return s
 }

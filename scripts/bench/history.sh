@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The history benchmark of rampart serve (issue 12):
+#  1. bytes per run: a target of 138 real findings (scans of the API-M
+#     4.5.0 and 4.1.0 fixtures) stored RUNS_BYTES times unchanged, on SQLite
+#     and on PostgreSQL;
+#  2. a fleet of TARGETS targets x PER findings x RUNS runs (CHANGE of the
+#     findings flip in each run) plus one target of BIG findings, seeded
+#     through the store (SaveRun), then a real `rampart serve` on it: the
+#     median, p99 and maximum of every page and API call (N requests
+#     each), and the server's peak RSS.
+#
+#   scripts/bench/history.sh                       # SQLite, and PostgreSQL when DSN is set
+#   DSN="$(scripts/ci/postgres.sh)" scripts/bench/history.sh
+#
+# Env: STORES="sqlite postgres", TARGETS=10000, RUNS=100, PER=20, BIG=100000,
+#      CHANGE=0.01, N=50, RUNS_BYTES=1000, DSN (default $RAMPART_TEST_POSTGRES),
+#      OUT=/tmp/rampart-bench-history, RAMPART=path (a built binary)
+# Only the server this script starts is contacted (loopback, its own port);
+# PostgreSQL work goes to schemas it creates and drops.
+# Targets (issue 12): every page and API call under 200 ms p99, the server
+# under 300 MiB.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+OUT="${OUT:-/tmp/rampart-bench-history}"
+TARGETS="${TARGETS:-10000}" RUNS="${RUNS:-100}" PER="${PER:-20}" BIG="${BIG:-100000}"
+CHANGE="${CHANGE:-0.01}" N="${N:-50}" RUNS_BYTES="${RUNS_BYTES:-1000}"
+DSN="${DSN:-${RAMPART_TEST_POSTGRES:-}}"
+STORES="${STORES:-sqlite${DSN:+ postgres}}"
+rm -rf "$OUT"; mkdir -p "$OUT"
+if [[ -n "${RAMPART:-}" ]]; then cp "$RAMPART" "$OUT/rampart"; else (cd "$ROOT" && go build -o "$OUT/rampart" ./cmd/rampart); fi
+(cd "$ROOT" && go build -o "$OUT/history" ./scripts/bench/history)
+FIX="$ROOT/../shared/fixtures/wso2"
+"$OUT/rampart" scan "$FIX/apim-4.5.0" -f json -o "$OUT/a.json" --fail-on none
+"$OUT/rampart" scan "$FIX/apim-4.1.0" -f json -o "$OUT/b.json" --fail-on none
+REPORTS="$OUT/a.json,$OUT/b.json"
+
+SCHEMAS=()
+PID=""
+cleanup() {
+  [[ -n "$PID" ]] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
+  for s in "${SCHEMAS[@]}"; do psql "$DSN" -qc "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1 || true; done
+}
+trap cleanup EXIT
+storage() { # storage KIND NAME: a fresh data directory or PostgreSQL schema
+  if [[ $1 == sqlite ]]; then echo "$OUT/$2"; return; fi
+  local s="rampart_bench_$2_$$"; SCHEMAS+=("$s")
+  psql "$DSN" -qc "CREATE SCHEMA $s" >/dev/null
+  if [[ $DSN == *\?* ]]; then echo "$DSN&search_path=$s"; else echo "$DSN?search_path=$s"; fi
+}
+
+for kind in $STORES; do
+  echo "== $kind: bytes per unchanged run"
+  "$OUT/history" -mode bytes -storage "$(storage "$kind" bytes)" -report "$REPORTS" -runs "$RUNS_BYTES"
+done
+for kind in $STORES; do
+  echo "== $kind: fleet of $TARGETS targets x $PER findings x $RUNS runs, one target of $BIG findings"
+  st="$(storage "$kind" fleet)"
+  "$OUT/history" -mode seed -storage "$st" -report "$REPORTS" -targets "$TARGETS" -runs "$RUNS" -per "$PER" -big "$BIG" -change "$CHANGE"
+  dir="$OUT/serve-$kind"; mkdir -p "$dir"
+  if [[ $kind == sqlite ]]; then
+    printf 'listen: 127.0.0.1:0\ndata_dir: %s\nadmin: {username: admin}\n' "$st" >"$dir/serve.yaml"
+  else
+    printf 'listen: 127.0.0.1:0\ndata_dir: %s/data\nstorage: "%s"\nadmin: {username: admin}\n' "$dir" "$st" >"$dir/serve.yaml"
+  fi
+  RAMPART_ADMIN_PASSWORD='the bench admin password' "$OUT/rampart" serve --config "$dir/serve.yaml" 2>"$dir/serve.log" &
+  PID=$!
+  for _ in $(seq 600); do grep -q 'serving https://' "$dir/serve.log" && break; sleep 0.1; done
+  base=$(grep -o 'https://[0-9.:]*' "$dir/serve.log" | head -1)
+  ca=$(sed -n 's/.*signed by the generated CA \(.*\)$/\1/p' "$dir/serve.log" | head -1)
+  "$OUT/history" -mode pages -base "$base" -ca "$ca" -password 'the bench admin password' -n "$N" -pid "$PID"
+  kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+done
