@@ -220,7 +220,7 @@ func TestPermissionsEmbedded(t *testing.T) {
 		t.Errorf("client URL %s", e.ClientURL())
 	}
 	permissionScenario(t, natsServer{url: e.ClientURL(), ca: ca, setAgents: func(c []bus.Credential) {
-		if err := e.SetAgents(serverUser, serverPass, c); err != nil {
+		if err := e.SetAgents(c); err != nil {
 			t.Fatal(err)
 		}
 	}}, creds, seed)

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +28,9 @@ type ClientConfig struct {
 	// CAFile is the PEM CA to trust for TLS; CertFile and KeyFile a
 	// client certificate, if the server asks for one.
 	CAFile, CertFile, KeyFile string
+	// TLS, when set, is the client's TLS configuration (the server's own
+	// in-process connection trusts its certificate this way).
+	TLS *tls.Config
 	// InboxPrefix keeps reply subjects in the agent's own space (its
 	// permissions allow only that).
 	InboxPrefix string
@@ -98,6 +102,9 @@ func Connect(cfg ClientConfig) (*nats.Conn, error) {
 		opts = append(opts, o)
 	case cfg.CredsFile != "":
 		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
+	}
+	if cfg.TLS != nil {
+		opts = append(opts, nats.Secure(cfg.TLS))
 	}
 	if cfg.CAFile != "" {
 		opts = append(opts, nats.RootCAs(cfg.CAFile))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // EmbeddedConfig configures the NATS server `rampart serve` runs itself.
@@ -35,9 +36,11 @@ type EmbeddedConfig struct {
 
 // Embedded is a running embedded nats-server with JetStream.
 type Embedded struct {
-	mu   sync.Mutex
-	srv  *server.Server
-	opts *server.Options
+	mu         sync.Mutex
+	srv        *server.Server
+	opts       *server.Options
+	serverUser string
+	serverHash string
 }
 
 // StartEmbedded starts the server and waits until it accepts clients.
@@ -84,7 +87,13 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		opts.TLS = true
 		opts.TLSTimeout = 5
 	}
-	opts.Users, opts.Nkeys = users(cfg.ServerUser, cfg.ServerPassword, cfg.Agents)
+	// The coordinator's password is kept as a bcrypt hash too: nothing in
+	// the server's memory is a usable password.
+	hash, err := bcrypt.GenerateFromPassword([]byte(cfg.ServerPassword), bcrypt.DefaultCost)
+	if err != nil {
+		return nil, fmt.Errorf("nats: %w", err)
+	}
+	opts.Users, opts.Nkeys = users(cfg.ServerUser, string(hash), cfg.Agents)
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("nats: %w", err)
@@ -97,13 +106,13 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		srv.Shutdown()
 		return nil, fmt.Errorf("nats: the embedded server did not start listening on %s within 30s", cfg.Listen)
 	}
-	return &Embedded{srv: srv, opts: opts}, nil
+	return &Embedded{srv: srv, opts: opts, serverUser: cfg.ServerUser, serverHash: string(hash)}, nil
 }
 
 // users builds the server's user list: the coordinator with every right,
 // each agent with its own permissions.
-func users(serverUser, serverPassword string, agents []Credential) ([]*server.User, []*server.NkeyUser) {
-	us := []*server.User{{Username: serverUser, Password: serverPassword}}
+func users(serverUser, serverHash string, agents []Credential) ([]*server.User, []*server.NkeyUser) {
+	us := []*server.User{{Username: serverUser, Password: serverHash}}
 	var nk []*server.NkeyUser
 	for _, a := range agents {
 		p := AgentPerms(a.Zone, a.Agent)
@@ -123,11 +132,11 @@ func users(serverUser, serverPassword string, agents []Credential) ([]*server.Us
 
 // SetAgents replaces the agents allowed in. Connections of agents no
 // longer listed (revoked) are closed at once.
-func (e *Embedded) SetAgents(serverUser, serverPassword string, agents []Credential) error {
+func (e *Embedded) SetAgents(agents []Credential) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	o := e.opts.Clone()
-	o.Users, o.Nkeys = users(serverUser, serverPassword, agents)
+	o.Users, o.Nkeys = users(e.serverUser, e.serverHash, agents)
 	if err := e.srv.ReloadOptions(o); err != nil {
 		return fmt.Errorf("nats: reload credentials: %w", err)
 	}

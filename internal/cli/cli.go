@@ -152,6 +152,6 @@ guideline, and reports each finding with its evidence and its fix.`,
 	root.SetVersionTemplate(versionLine() + "\n")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn, error (logs go to stderr)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
-	root.AddCommand(a.scanCmd(), a.factsCmd(), a.fixCmd(), a.rulesCmd(), a.versionCmd(), a.diffCmd(), a.serveCmd())
+	root.AddCommand(a.scanCmd(), a.factsCmd(), a.fixCmd(), a.rulesCmd(), a.versionCmd(), a.diffCmd(), a.serveCmd(), a.agentCmd())
 	return root
 }

@@ -198,6 +198,12 @@ func (c *Coordinator) onHeartbeat(m *nats.Msg) {
 			c.log.Warn("record heartbeat", "agent", name, "err", err)
 		}
 	}
+	switch {
+	case hb.Stopping:
+		c.log.Info("agent stopping", "agent", name, "zone", z)
+	case first:
+		c.log.Info("agent connected", "agent", name, "zone", z, "version", hb.Version, "concurrency", hb.Concurrency)
+	}
 	if first || hb.Stopping {
 		c.Kick() // a zone's first or last agent changes what rounds wait for
 	}

@@ -61,7 +61,7 @@ func embedded(t *testing.T, dir string) natsBackend {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Shutdown)
-	return natsBackend{url: e.ClientURL(), ca: ca, setAgents: func(c []bus.Credential) error { return e.SetAgents(srvUser, srvPass, c) }}
+	return natsBackend{url: e.ClientURL(), ca: ca, setAgents: func(c []bus.Credential) error { return e.SetAgents(c) }}
 }
 
 // debian starts Debian's nats-server with TLS.

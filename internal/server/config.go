@@ -52,7 +52,12 @@ type Config struct {
 	// invitation, a password reset) stays valid. Default 72h.
 	InviteTTL time.Duration `yaml:"invite_ttl"`
 
+	// NATS and Zones configure the zone agents (the inventory's zones).
+	NATS  NATSConfig  `yaml:"nats"`
+	Zones ZonesConfig `yaml:"zones"`
+
 	// Resolved by Load.
+	zones     []target.Zone
 	base      string
 	targets   []target.Target
 	schedules []schedule.Schedule
@@ -215,6 +220,7 @@ func ParseConfig(data []byte, name string) (*Config, error) {
 	if err := c.loadInventory(); err != nil {
 		add("%v", err)
 	}
+	c.checkZones(add)
 	names := map[string]bool{}
 	for _, t := range c.targets {
 		names[t.Name] = true
@@ -359,22 +365,22 @@ func (c *Config) loadInventory() error {
 			return fmt.Errorf("inventory: %w", err)
 		}
 		defer f.Close()
-		_, ts, err := target.ParseInventory(f, p, filepath.Dir(p))
+		inv, ts, err := target.ParseInventory(f, p, filepath.Dir(p))
 		if err != nil {
 			return err
 		}
-		c.targets = ts
+		c.targets, c.zones = ts, inv.Zones
 		return nil
 	case yaml.MappingNode:
 		b, err := yaml.Marshal(n)
 		if err != nil {
 			return fmt.Errorf("inventory: %w", err)
 		}
-		_, ts, err := target.ParseInventory(bytes.NewReader(b), "(inline)", c.base)
+		inv, ts, err := target.ParseInventory(bytes.NewReader(b), "(inline)", c.base)
 		if err != nil {
 			return err
 		}
-		c.targets = ts
+		c.targets, c.zones = ts, inv.Zones
 		return nil
 	}
 	return errors.New("inventory: want a file path or an inline inventory (defaults:, targets:)")

@@ -15,7 +15,7 @@ import (
 // alerts. A scan cut short by shutdown is not stored: a run in the store
 // is always a whole one.
 func (s *Server) runSchedule(ctx context.Context, name string) {
-	targets := s.cfg.scheduleTargets(name)
+	targets := s.zoneFanOut(ctx, name, s.cfg.scheduleTargets(name))
 	if len(targets) == 0 || s.opt.NewScanner == nil {
 		return
 	}

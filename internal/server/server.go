@@ -94,6 +94,8 @@ type Server struct {
 	// installation is this installation's random ID (kept in the store):
 	// alert idempotency keys are scoped to it.
 	installation string
+	// zones runs the inventory's zone agents' coordination (nil: none).
+	zones *zoneRuntime
 }
 
 func (s *Server) now() time.Time {
@@ -384,6 +386,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); fn(ctx) }()
 	}
+	stopZones, zerr := s.startZones(ctx)
+	if zerr != nil {
+		return zerr
+	}
+	defer stopZones() // every return path has ended ctx: the coordinator stops
 	start(s.dispatch.Run)
 	start(s.checker.Run)
 	runner := &schedule.Runner{Schedules: s.cfg.ScheduleList(), Run: s.runSchedule, Now: s.now, Logger: s.log,

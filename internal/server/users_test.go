@@ -89,6 +89,10 @@ var wantPerms = map[string]auth.Perm{
 	"POST /users/disable": auth.PermAdmin, "POST /users/enable": auth.PermAdmin, "POST /users/reset": auth.PermAdmin,
 	"POST /users/delete": auth.PermAdmin, "GET /audit": auth.PermAdmin,
 	"GET /alerts": auth.PermRead, "POST /alerts/retry": auth.PermAdmin, "POST /alerts/discard": auth.PermAdmin,
+	"GET /zones": auth.PermRead, "GET /zones/exposure": auth.PermRead, "POST /zones/agents": auth.PermAdmin,
+	"POST /zones/agents/revoke": auth.PermAdmin, "GET /zones/nats.conf": auth.PermAdmin,
+	"GET /api/v1/zones": auth.PermRead, "GET /api/v1/exposure": auth.PermRead, "POST /api/v1/zones/agents": auth.PermAdmin,
+	"POST /api/v1/zones/agents/revoke": auth.PermAdmin,
 
 	"GET /api/v1/runs": auth.PermRead, "POST /api/v1/runs": auth.PermUpload, "GET /api/v1/run": auth.PermRead,
 	"GET /api/v1/run/findings": auth.PermRead, "GET /api/v1/targets": auth.PermRead, "GET /api/v1/target": auth.PermRead,

@@ -16,7 +16,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -146,4 +148,111 @@ func SSH(t testing.TB, l net.Listener) {
 			}()
 		}
 	}()
+}
+
+// Core creates a namespace for rampart serve (and NATS) linked to every
+// zone, as a management network would be: it returns the namespace and,
+// for each zone, the address the zone's agents reach it at.
+func (n *Net) Core(t testing.TB) (*netnstest.NS, map[string]string) {
+	t.Helper()
+	core := netnstest.New(t)
+	addrs := map[string]string{}
+	i := 0
+	for _, z := range sortedKeys(n.Zones) {
+		c, a := fmt.Sprintf("10.%d.0.1", 150+i), fmt.Sprintf("10.%d.0.2", 150+i)
+		netnstest.Veth(t, core, n.Zones[z], c+"/24", a+"/24")
+		addrs[z] = c
+		i++
+	}
+	return core, addrs
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Hold is a listener's gate: connections it holds get no answer until
+// Release; Held reports each held connection's source address.
+type Hold struct {
+	pass     *chanListener
+	mu       sync.Mutex
+	hold     func(src string) bool
+	held     []net.Conn
+	released bool
+	closed   bool
+	Held     chan string
+}
+
+// HoldHTTP serves HTTP on l, except that connections for which hold
+// returns true are held unanswered (a scan stuck on a slow target) until
+// Release, after which they are served too.
+func HoldHTTP(t testing.TB, l net.Listener, h http.Handler, hold func(src string) bool) *Hold {
+	t.Helper()
+	pass := &chanListener{Listener: l, c: make(chan net.Conn, 1024)}
+	g := &Hold{pass: pass, hold: hold, Held: make(chan string, 64)}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				g.mu.Lock()
+				g.closed = true
+				close(pass.c)
+				g.mu.Unlock()
+				return
+			}
+			src, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+			g.mu.Lock()
+			if !g.released && g.hold(src) {
+				g.held = append(g.held, c)
+				g.mu.Unlock()
+				select {
+				case g.Held <- src:
+				default:
+				}
+				continue
+			}
+			g.mu.Unlock()
+			pass.c <- c
+		}
+	}()
+	HTTP(t, pass, h)
+	t.Cleanup(g.Release)
+	return g
+}
+
+// Release serves the held connections and every later one.
+func (g *Hold) Release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.released {
+		return
+	}
+	g.released = true
+	for _, c := range g.held {
+		if g.closed {
+			_ = c.Close()
+			continue
+		}
+		g.pass.c <- c // its request waits in the socket: served now
+	}
+	g.held = nil
+}
+
+// chanListener hands out connections another loop accepted.
+type chanListener struct {
+	net.Listener
+	c chan net.Conn
+}
+
+func (l *chanListener) Accept() (net.Conn, error) {
+	c, ok := <-l.c
+	if !ok {
+		return nil, net.ErrClosed
+	}
+	return c, nil
 }

@@ -238,3 +238,11 @@ func (p *Proc) Restart() {
 	p.Stop()
 	p.start()
 }
+
+// Start starts a stopped (or killed) server again on its port.
+func (p *Proc) Start() {
+	p.t.Helper()
+	if p.cmd == nil {
+		p.start()
+	}
+}
