@@ -71,7 +71,7 @@ func FromDrift(d store.Drift) []Event {
 		// One alert per certificate: later runs repeat the same key.
 		out = append(out, Event{Key: key(KindCertExpiring, c.Target, c.SHA256), Kind: KindCertExpiring, At: d.At, Severity: "high",
 			Target: c.Target, Certificate: c.Subject, NotAfter: &na, RunID: d.RunID,
-			Title: fmt.Sprintf("certificate of %s expires in %d days", c.Target, c.Days), Message: fmt.Sprintf("%s expires on %s", c.Subject, na.Format(time.DateOnly))})
+			Title: certTitle(c.Target, c.Days), Message: fmt.Sprintf("%s expires on %s", c.Subject, na.Format(time.DateOnly))})
 	}
 	return out
 }
@@ -136,4 +136,18 @@ func Route(events []Event, dests []Destination, installation string) []store.Out
 		}
 	}
 	return out
+}
+
+// certTitle words an expiry: "expires in 12 days", or "expired 3 days
+// ago" for a certificate already past it.
+func certTitle(target string, days int) string {
+	switch {
+	case days < -1:
+		return fmt.Sprintf("certificate of %s expired %d days ago", target, -days)
+	case days == -1:
+		return fmt.Sprintf("certificate of %s expired 1 day ago", target)
+	case days == 0:
+		return fmt.Sprintf("certificate of %s expires today", target)
+	}
+	return fmt.Sprintf("certificate of %s expires in %d days", target, days)
 }

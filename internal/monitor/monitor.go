@@ -6,6 +6,8 @@ package monitor
 
 import (
 	"context"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -136,6 +138,9 @@ func (c *Checker) check(ctx context.Context, ep Endpoint) store.HealthSample {
 	if err != nil {
 		s.LatencyMS = time.Since(start).Milliseconds()
 		s.Error = err.Error()
+		if msg := certExpired(err, c.now()); msg != "" {
+			s.Error = msg
+		}
 		return s
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -233,3 +238,33 @@ func median(ds []time.Duration) (time.Duration, bool) {
 	// not make every few-millisecond hiccup an anomaly.
 	return max(m, time.Millisecond), true
 }
+
+// certExpired words a certificate verification failure for an expired
+// (or not yet valid) certificate in days: "certificate expired 12 days
+// ago (2026-03-01)"; "" for any other error.
+func certExpired(err error, now time.Time) string {
+	var ce x509.CertificateInvalidError
+	if !errors.As(err, &ce) || ce.Reason != x509.Expired || ce.Cert == nil {
+		return ""
+	}
+	c := ce.Cert
+	if now.Before(c.NotBefore) {
+		return fmt.Sprintf("certificate not valid for %d more days (from %s)", daysBetween(now, c.NotBefore), c.NotBefore.UTC().Format(time.DateOnly))
+	}
+	return fmt.Sprintf("certificate expired %s (%s): %s", DaysAgo(now.Sub(c.NotAfter)), c.NotAfter.UTC().Format(time.DateOnly), c.Subject.CommonName)
+}
+
+// DaysAgo words a past duration in whole days: "today", "1 day ago",
+// "12 days ago".
+func DaysAgo(d time.Duration) string {
+	n := int(d.Hours() / 24)
+	switch {
+	case n <= 0:
+		return "today"
+	case n == 1:
+		return "1 day ago"
+	}
+	return fmt.Sprintf("%d days ago", n)
+}
+
+func daysBetween(a, b time.Time) int { return int(b.Sub(a).Hours()/24) + 1 }

@@ -336,17 +336,23 @@ func (s *Server) setupMonitor() error {
 		}
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if f := s.cfg.Monitor.CABundle; f != "" {
+	// monitor.ca_bundle, else the scans' scan.ca_bundle: health checks
+	// trust what the scans trust.
+	f := s.cfg.Monitor.CABundle
+	if f == "" {
+		f = s.cfg.Scan.CABundle
+	}
+	if f != "" {
 		pem, err := os.ReadFile(f)
 		if err != nil {
-			return fmt.Errorf("monitor.ca_bundle: %w", err)
+			return fmt.Errorf("health checks' ca_bundle: %w", err)
 		}
 		pool, err := x509.SystemCertPool()
 		if err != nil {
 			pool = x509.NewCertPool()
 		}
 		if !pool.AppendCertsFromPEM(pem) {
-			return fmt.Errorf("monitor.ca_bundle %s: no PEM certificate", f)
+			return fmt.Errorf("health checks' ca_bundle %s: no PEM certificate", f)
 		}
 		tc.RootCAs = pool
 	}

@@ -62,7 +62,17 @@ func New() (*Pages, error) {
 			return d.Round(100 * time.Millisecond).String()
 		},
 		"lower": strings.ToLower,
-		"st":    func(s string) finding.Status { return finding.Status(s) },
+		// daysAgo words a negative day count (an expiry in the past).
+		"daysAgo": func(days int) string {
+			switch {
+			case days >= 0:
+				return "today"
+			case days == -1:
+				return "1 day ago"
+			}
+			return fmt.Sprintf("%d days ago", -days)
+		},
+		"st": func(s string) finding.Status { return finding.Status(s) },
 		"view": func(r store.Record) report.FindingView {
 			fv := report.FindingView{Finding: r.Finding, FixedAt: r.FixedAt}
 			if !r.FirstSeen.IsZero() {
