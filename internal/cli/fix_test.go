@@ -308,6 +308,19 @@ func TestFixHost(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
 		}
 	}
+	if ap, err := exec.LookPath("ansible-playbook"); err == nil {
+		pb := filepath.Join(t.TempDir(), "host.yml")
+		runFixCLI(t, append(args, "--format", "ansible", "-o", pb)...)
+		b, _ := os.ReadFile(pb)
+		for _, want := range []string{"validate: nft -c -f %s", "validate: /usr/sbin/sshd -t -f %s", "ansible.builtin.package:", "reload sshd"} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("the host playbook lacks %q", want)
+			}
+		}
+		if out, err := exec.Command(ap, "--syntax-check", "-i", "localhost,", pb).CombinedOutput(); err != nil {
+			t.Errorf("host playbook syntax check: %v\n%s", err, out)
+		}
+	}
 	r = runFixCLI(t, append(args, "--apply", "--format", "json")...)
 	if r.code == ExitUsage {
 		t.Fatalf("apply: %s", r.stderr)

@@ -176,12 +176,15 @@ func withNotify(t om, n string) om {
 func changeTasks(i, j int, c *fix.Change, hs *handlerSet) []om {
 	dest := path.Join(c.Root, c.Path)
 	rules := strings.Join(c.Rules, ", ")
-	n := notify(c, hs)
+	n := ""
+	if c.Action != fix.Chmod {
+		n = notify(c, hs)
+	}
 	reg := fmt.Sprintf("rampart_%d_%d", i, j)
 	mode := modeString(c.Mode)
 	switch {
 	case c.Action == fix.Chmod:
-		return []om{withNotify(om{{"name", rules + ": " + c.Path + " " + c.Summary}, {"ansible.builtin.file", om{{"path", dest}, {"mode", mode}}}}, n)}
+		return []om{{{"name", rules + ": " + c.Path + " " + c.Summary}, {"ansible.builtin.file", om{{"path", dest}, {"mode", mode}}}}}
 	case c.Binary:
 		b64 := dest + ".rampart-b64"
 		after := fix.Hash(c.After)
@@ -239,6 +242,9 @@ func guard(reg string, c *fix.Change) om {
 // lineTasks expresses a text file's edits as lineinfile and blockinfile
 // tasks when every edit can be addressed by a unique line.
 func lineTasks(c *fix.Change, dest, notifyName string) ([]om, bool) {
+	if len(c.Edits) == 0 {
+		return nil, false // a whole new content: copied
+	}
 	oldLines := splitLines(string(c.Before))
 	newText := string(c.After)
 	count := func(lines []string, s string) int {
