@@ -5,7 +5,7 @@
 // and the dialer this package hands out, whose sockets are created on OS
 // threads that joined it. Creating namespaces needs root (ip netns add);
 // where that is not possible the test is skipped, or failed when
-// RAMPART_EVAL=1 says the environment must provide it.
+// RAMPART_EVAL=1 says the environment must provide it (testenv.Missing).
 package netnstest
 
 import (
@@ -20,20 +20,9 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
-
-// Required reports whether RAMPART_EVAL=1 demands that everything a test
-// needs be present.
-func Required() bool { return os.Getenv("RAMPART_EVAL") == "1" }
-
-// SkipOrFail skips the test, or fails it under RAMPART_EVAL=1.
-func SkipOrFail(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if Required() {
-		t.Fatalf(format+" (RAMPART_EVAL=1)", args...)
-	}
-	t.Skipf(format, args...)
-}
 
 // NS is a network namespace a test created; it is deleted when the test
 // ends.
@@ -47,15 +36,11 @@ var seq atomic.Int64
 // New creates a namespace with its loopback up.
 func New(t testing.TB) *NS {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		SkipOrFail(t, "network namespaces need root (ip netns add)")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		SkipOrFail(t, "no ip command for network namespaces")
-	}
+	testenv.Root(t, "network namespaces (ip netns add)")
+	testenv.Tool(t, "ip", "apt-get install iproute2")
 	name := fmt.Sprintf("rampart-t%d-%d", os.Getpid(), seq.Add(1))
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		SkipOrFail(t, "ip netns add: %v: %s", err, out)
+		testenv.Missing(t, "ip netns add: %v: %s", err, out)
 	}
 	ns := &NS{Name: name, path: "/run/netns/" + name}
 	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
@@ -86,7 +71,7 @@ func Veth(t testing.TB, a, b *NS, aAddr, bAddr string) {
 	la, lb := a.LinkTo(b), b.LinkTo(a)
 	out, err := exec.Command("ip", "link", "add", la, "netns", a.Name, "type", "veth", "peer", "name", lb, "netns", b.Name).CombinedOutput()
 	if err != nil {
-		SkipOrFail(t, "veth: %v: %s", err, out)
+		testenv.Missing(t, "veth: %v: %s", err, out)
 	}
 	a.IP(t, "addr", "add", aAddr, "dev", la)
 	b.IP(t, "addr", "add", bAddr, "dev", lb)

@@ -1,16 +1,17 @@
 package testenv
 
 import (
+	"bufio"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -49,27 +50,47 @@ func OpenSSLServer(t testing.TB, name string, args ...string) string {
 	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// A port the kernel just gave out, handed to s_server: another
-	// process could take it in between, which a test would see as a
-	// failure to start, not as a wrong result.
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	// Port 0: s_server binds a port the kernel gives it and prints
+	// "ACCEPT 127.0.0.1:PORT" once it listens (without -quiet), so there
+	// is neither a port another process could take in between nor a wait
+	// for it to start.
+	cmd := exec.Command(bin, append([]string{"s_server", "-accept", "127.0.0.1:0", "-cert", certPath, "-key", keyPath, "-www"}, args...)...)
+	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	cmd := exec.Command(bin, append([]string{"s_server", "-accept", addr, "-cert", certPath, "-key", keyPath, "-quiet", "-www"}, args...)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	for range 100 {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			_ = c.Close()
+	accept := make(chan string, 1)
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		sc := bufio.NewScanner(stdout)
+		sent := false
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), "ACCEPT "); ok && !sent {
+				accept <- strings.TrimSpace(a)
+				sent = true
+			}
+		}
+		if !sent {
+			close(accept)
+		}
+	}()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-drained; _ = cmd.Wait() })
+	select {
+	case addr, ok := <-accept:
+		if ok {
 			return addr
 		}
-		time.Sleep(50 * time.Millisecond)
+		<-drained
+		_ = cmd.Wait()
+		t.Fatalf("openssl s_server %v exited before listening: %s", args, stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("openssl s_server %v did not listen within 30s", args)
 	}
-	t.Fatalf("openssl s_server did not listen on %s", addr)
 	return ""
 }

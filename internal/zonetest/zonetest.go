@@ -25,6 +25,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/rampart-sec/rampart/internal/netnstest"
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 // TargetAddr is where the target's services listen.
@@ -58,9 +59,7 @@ func New(t testing.TB, zones ...string) *Net {
 // Firewall loads an nftables ruleset into a namespace.
 func Firewall(t testing.TB, ns *netnstest.NS, ruleset string) {
 	t.Helper()
-	if _, err := exec.LookPath("nft"); err != nil {
-		netnstest.SkipOrFail(t, "no nft command (apt-get install nftables)")
-	}
+	testenv.Tool(t, "nft", "apt-get install nftables")
 	f := filepath.Join(t.TempDir(), "rules.nft")
 	if err := os.WriteFile(f, []byte(ruleset), 0o600); err != nil {
 		t.Fatal(err)

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/netnstest"
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 // Certs makes a CA and a server certificate for the given IP addresses
@@ -120,11 +121,7 @@ type DebianConfig struct {
 // ephemeral port (the port it reports is kept for restarts).
 func Debian(t testing.TB, dir string, cfg DebianConfig) *Proc {
 	t.Helper()
-	bin, err := exec.LookPath("nats-server")
-	if err != nil {
-		netnstest.SkipOrFail(t, "no nats-server binary (apt-get install nats-server)")
-	}
-	_ = bin
+	testenv.Tool(t, "nats-server", "apt-get install nats-server")
 	if cfg.Host == "" {
 		cfg.Host = "127.0.0.1"
 	}

@@ -23,14 +23,8 @@ import (
 
 	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/facts"
-	"github.com/rampart-sec/rampart/internal/netnstest"
 	"github.com/rampart-sec/rampart/internal/target"
 )
-
-func skipOrFail(t *testing.T, format string, args ...any) {
-	t.Helper()
-	netnstest.SkipOrFail(t, format, args...)
-}
 
 // testCert is a throwaway self-signed certificate for 127.0.0.1 and ::1.
 func testCert(t testing.TB) tls.Certificate {

@@ -16,6 +16,7 @@ import (
 	"github.com/rampart-sec/rampart/internal/facts"
 	"github.com/rampart-sec/rampart/internal/netnstest"
 	"github.com/rampart-sec/rampart/internal/target"
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 // TestFullRangeInNamespace scans 1-65535 of a namespace's own loopback,
@@ -124,7 +125,7 @@ func TestCIDRDiscoveryInNamespace(t *testing.T) {
 func TestJavaRMIAndJMXInNamespace(t *testing.T) {
 	java, err := exec.LookPath("java")
 	if err != nil {
-		skipOrFail(t, "no java")
+		testenv.Missing(t, "no java")
 	}
 	ns := netnstest.New(t)
 	src, _ := filepath.Abs("testdata/jmx/Sleep.java")

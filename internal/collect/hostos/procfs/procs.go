@@ -4,6 +4,7 @@ package procfs
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -120,7 +121,7 @@ type User struct {
 func Passwd(r *rootfs.Root) (map[int]User, error) {
 	b, err := r.ReadFile("/etc/passwd", 8<<20)
 	if err != nil {
-		if errorsIsNotExist(err) {
+		if errors.Is(err, fs.ErrNotExist) {
 			return map[int]User{}, nil
 		}
 		return nil, err
@@ -146,13 +147,4 @@ func ParsePasswd(b []byte) map[int]User {
 		out[uid] = User{Name: f[0], UID: uid, Home: f[5], Shell: f[6]}
 	}
 	return out
-}
-
-func errorsIsNotExist(err error) bool {
-	return err != nil && (strings.Contains(err.Error(), "no such file") || isNotExist(err))
-}
-
-func isNotExist(err error) bool {
-	pe, ok := err.(*fs.PathError)
-	return ok && pe.Err == fs.ErrNotExist
 }
