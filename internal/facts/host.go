@@ -14,11 +14,18 @@ type Host struct {
 	// Listeners are the listening TCP sockets, with their owners.
 	Listeners []Listener `json:"listeners"`
 	Firewall  Firewall   `json:"firewall"`
-	SSHD      SSHD       `json:"sshd"`
-	Packages  Packages   `json:"packages"`
-	Updates   Updates    `json:"updates"`
-	Audit     Audit      `json:"audit"`
-	Backups   []Backup   `json:"backups"`
+	// SSHD is the system-wide configuration (/etc/ssh/sshd_config, through
+	// sshd -T on the live host), whether or not an sshd runs with it.
+	SSHD SSHD `json:"sshd"`
+	// SSHDInstances are the sshd servers the host runs: each listening
+	// sshd process with the configuration it was started with (-f, -p,
+	// -o) and the sockets it listens on. On an offline image, the
+	// configured one.
+	SSHDInstances []SSHD   `json:"sshd_instances"`
+	Packages      Packages `json:"packages"`
+	Updates       Updates  `json:"updates"`
+	Audit         Audit    `json:"audit"`
+	Backups       []Backup `json:"backups"`
 	// SecretFiles are configuration files, keystores and secret files of the
 	// products found, with their permissions.
 	SecretFiles []FileMode `json:"secret_files"`
@@ -104,11 +111,19 @@ type FirewallRule struct {
 	Origin   Origin   `json:"origin"`
 }
 
-// SSHD is the effective sshd configuration.
+// SSHD is the effective configuration of an sshd: the system-wide one
+// (host.sshd), or one running instance (host.sshd_instances).
 type SSHD struct {
 	Present bool `json:"present"`
 	// Source is "sshd -T" or the file read.
-	Source                 string   `json:"source"`
+	Source string `json:"source"`
+	// PID, ConfigFile (its -f, else /etc/ssh/sshd_config) and Listening
+	// (the sockets it owns, "127.0.0.1:2222") of a running instance.
+	PID        int      `json:"pid,omitempty"`
+	ConfigFile string   `json:"config_file,omitempty"`
+	Listening  []string `json:"listening,omitempty"`
+	// Error says why the instance's configuration could not be read.
+	Error                  string   `json:"error,omitempty"`
 	Ports                  []int    `json:"ports"`
 	ListenAddresses        []string `json:"listen_addresses"`
 	PermitRootLogin        Setting  `json:"permit_root_login"`

@@ -13,8 +13,10 @@ type Product struct {
 	Name            string `json:"name"`
 	Version         string `json:"version"`
 	Home            string `json:"home"`
-	// UpdateLevel is the WSO2 update level applied (-1 when unknown).
-	UpdateLevel int `json:"update_level"`
+	// UpdateLevel is the WSO2 update level applied (-1 when unknown;
+	// UpdateLevelError then says why).
+	UpdateLevel      int    `json:"update_level"`
+	UpdateLevelError string `json:"update_level_error,omitempty"`
 	// ConfigFile is the deployment.toml read, relative to Home.
 	ConfigFile string `json:"config_file"`
 	// DefaultsIncomplete: the files lack the product's complete, merged

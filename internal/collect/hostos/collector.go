@@ -99,11 +99,12 @@ func (s *scan) run() {
 	s.h = &facts.Host{
 		Root: s.r.Dir, Processes: []facts.Process{}, Listeners: []facts.Listener{}, Backups: []facts.Backup{},
 		SecretFiles: []facts.FileMode{}, ProductHomes: []string{},
-		Firewall: facts.Firewall{Rules: []facts.FirewallRule{}},
-		SSHD:     facts.SSHD{Settings: map[string]facts.Setting{}, Ports: []int{}, ListenAddresses: []string{}, Matches: []facts.SSHDMatch{}},
-		Packages: facts.Packages{Installed: map[string]string{}},
-		Updates:  facts.Updates{PendingSecurity: []string{}},
-		Audit:    facts.Audit{RemoteLogTargets: []string{}},
+		Firewall:      facts.Firewall{Rules: []facts.FirewallRule{}},
+		SSHD:          facts.SSHD{Settings: map[string]facts.Setting{}, Ports: []int{}, ListenAddresses: []string{}, Matches: []facts.SSHDMatch{}},
+		SSHDInstances: []facts.SSHD{},
+		Packages:      facts.Packages{Installed: map[string]string{}},
+		Updates:       facts.Updates{PendingSecurity: []string{}},
+		Audit:         facts.Audit{RemoteLogTargets: []string{}},
 	}
 	s.f.Host = s.h
 	s.proc = s.r.IsLive() || s.r.Exists("/proc/1/status") || s.r.Exists("/proc/net/tcp")
@@ -115,7 +116,7 @@ func (s *scan) run() {
 	procs := s.processes(users)
 	s.listeners(procs, users)
 	s.firewall()
-	s.sshd()
+	s.sshd(procs)
 	inst := s.packages()
 	s.updates(inst)
 	s.audit(procs, inst)

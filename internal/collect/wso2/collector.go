@@ -78,13 +78,15 @@ func collectHome(ctx context.Context, h *home, forced string, certs *certCache) 
 		return nil, err
 	}
 	f := &facts.Facts{}
+	level, levelErr := p.updateLevel()
 	prod := &facts.Product{
 		Profile:            det.profile,
 		DetectedProfile:    det.detected,
 		Name:               det.name,
 		Version:            det.version,
 		Home:               h.dir,
-		UpdateLevel:        p.updateLevel(),
+		UpdateLevel:        level,
+		UpdateLevelError:   levelErr,
 		ConfigFile:         p.toml,
 		DefaultsIncomplete: p.incomplete,
 	}

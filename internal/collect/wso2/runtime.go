@@ -278,28 +278,40 @@ func (p *product) callbackRegexes() []facts.Setting {
 
 // updateLevel reads the WSO2 Update Tool's record (updates/config.json),
 // -1 when there is none.
-func (p *product) updateLevel() int {
+func (p *product) updateLevel() (int, string) {
+	var why []string
 	for _, f := range []string{"updates/config.json", "updates/product.json"} {
 		b, err := p.h.read(f)
 		if err != nil {
+			if p.h.exists(f) {
+				why = append(why, f+": "+err.Error())
+			}
 			continue
 		}
 		var m map[string]any
-		if json.Unmarshal(b, &m) != nil {
+		if err := json.Unmarshal(b, &m); err != nil {
+			why = append(why, f+": not JSON: "+err.Error())
 			continue
 		}
 		for _, k := range []string{"update-level", "update_level", "updateLevel"} {
 			switch v := m[k].(type) {
 			case float64:
-				return int(v)
+				return int(v), ""
 			case string:
 				if n, err := strconv.Atoi(v); err == nil {
-					return n
+					return n, ""
 				}
+				why = append(why, f+": "+k+" is "+strconv.Quote(v)+", not a number")
 			}
 		}
+		if len(why) == 0 || !strings.HasPrefix(why[len(why)-1], f) {
+			why = append(why, f+" names no update level")
+		}
 	}
-	return -1
+	if len(why) == 0 {
+		return -1, "no updates/config.json or updates/product.json (the WSO2 Update Tool writes them)"
+	}
+	return -1, strings.Join(why, "; ")
 }
 
 var javaVersion = regexp.MustCompile(`(?m)^JAVA_VERSION="([^"]+)"`)

@@ -83,3 +83,18 @@ func TestDocumentedDefaults(t *testing.T) {
 		}
 	}
 }
+
+// RT-001 with an update level the installation does not show is an error
+// saying why, not a failure with evidence -1.
+func TestUnreadableUpdateLevel(t *testing.T) {
+	decl := target.Declared{MinUpdateLevel: 10}
+	_, fs := scan(t, filepath.Join(fixturesDir(t), "mi-4.3.0"), decl)
+	wantStatus(t, fs, map[string]finding.Status{"RT-001": finding.Error}, map[string]string{"RT-001": "no updates/config.json"})
+	dir := editCopy(t, "mi-4.3.0", func(s string) string { return s })
+	writeFile(t, filepath.Join(dir, "updates/config.json"), []byte(`{"update-level": `))
+	_, fs = scan(t, dir, decl)
+	wantStatus(t, fs, map[string]finding.Status{"RT-001": finding.Error}, map[string]string{"RT-001": "updates/config.json: not JSON"})
+	writeFile(t, filepath.Join(dir, "updates/config.json"), []byte(`{"update-level": "7"}`))
+	_, fs = scan(t, dir, decl)
+	wantStatus(t, fs, map[string]finding.Status{"RT-001": finding.Fail}, map[string]string{"RT-001": "update level 7 is below the required 10"})
+}

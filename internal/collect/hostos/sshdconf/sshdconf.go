@@ -64,6 +64,9 @@ type Config struct {
 	Matches []facts.SSHDMatch
 	// Problems are lines or includes that could not be read.
 	Problems []string
+	// fixed are keywords the command line set: the files cannot change
+	// them (sshd: -p and -o override the configuration file).
+	fixed map[string]bool
 }
 
 func newConfig() *Config {
@@ -71,6 +74,9 @@ func newConfig() *Config {
 }
 
 func (c *Config) set(key, value string, o facts.Origin) {
+	if c.fixed[key] && o.Note != "command line" {
+		return
+	}
 	if multi[key] {
 		c.values[key] = append(c.values[key], value)
 		if s, ok := c.Settings[key]; ok {
@@ -87,7 +93,27 @@ func (c *Config) set(key, value string, o facts.Origin) {
 // ReadFiles parses the sshd_config at file inside the root, following
 // Include directives (relative names are under /etc/ssh).
 func ReadFiles(r *rootfs.Root, file string) (*Config, error) {
+	return ReadFilesWith(r, file, nil)
+}
+
+// ReadFilesWith is ReadFiles for an sshd started with command-line
+// settings (-p port, -o "Keyword value"), which override the files.
+func ReadFilesWith(r *rootfs.Root, file string, cmdline []string) (*Config, error) {
 	c := newConfig()
+	c.fixed = map[string]bool{}
+	o := facts.Origin{Note: "command line"}
+	for _, line := range cmdline {
+		key, args, ok := splitLine(line)
+		if !ok {
+			c.Problems = append(c.Problems, fmt.Sprintf("command line: cannot parse %q", clip(line)))
+			continue
+		}
+		oo := o
+		oo.Key = key
+		c.fixed[key] = false // set() below must not skip it
+		c.set(key, strings.Join(args, " "), oo)
+		c.fixed[key] = true
+	}
 	p := &fileParser{r: r, c: c}
 	if err := p.parse(file, 0, -1); err != nil {
 		return nil, err
