@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 // TestRampartProcess is rampart's main when the test binary is re-run by
@@ -34,7 +36,7 @@ func openPTY(t *testing.T, cols, rows uint16) (ptmx, tty *os.File) {
 	t.Helper()
 	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
-		t.Skipf("no pseudo-terminals here: %v", err)
+		testenv.Missing(t, "no pseudo-terminals here: %v", err)
 	}
 	fd := int(ptmx.Fd())
 	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {

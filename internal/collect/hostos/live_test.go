@@ -15,6 +15,7 @@ import (
 	"github.com/rampart-sec/rampart/internal/collect/hostos/procfs"
 	"github.com/rampart-sec/rampart/internal/collect/hostos/rootfs"
 	"github.com/rampart-sec/rampart/internal/target"
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 func liveTarget() target.Target { return target.Target{Name: "local", Kind: target.Host, Dir: "/"} }
@@ -71,10 +72,7 @@ func TestLiveMachine(t *testing.T) {
 // TestLiveJavaProduct starts a real JVM with WSO2's -Dcarbon.home and
 // finds it, its flags and its JDK version from /proc.
 func TestLiveJavaProduct(t *testing.T) {
-	java, err := exec.LookPath("java")
-	if err != nil {
-		t.Skip("java is not installed")
-	}
+	java := testenv.Tool(t, "java", "apt-get install openjdk-17-jdk-headless")
 	dir := t.TempDir()
 	home := filepath.Join(dir, "wso2am-4.5.0")
 	os.MkdirAll(filepath.Join(home, "bin"), 0o755)

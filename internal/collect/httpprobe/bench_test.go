@@ -9,6 +9,7 @@ import (
 	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/collect/httpprobe"
 	"github.com/rampart-sec/rampart/internal/target"
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 // benchCollect runs one full HTTP probe of tg per iteration (the base URL,
@@ -40,7 +41,7 @@ func BenchmarkProbeEval(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			conn, err := net.DialTimeout("tcp", tc.addr, time.Second)
 			if err != nil {
-				b.Skipf("eval target %s not listening", tc.addr)
+				testenv.Missing(b, "eval target %s not listening: %v", tc.addr, err)
 			}
 			_ = conn.Close()
 			benchCollect(b, simTarget(b, "https://"+tc.addr+"/"), false)

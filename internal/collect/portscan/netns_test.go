@@ -160,7 +160,7 @@ func TestJavaRMIAndJMXInNamespace(t *testing.T) {
 func TestPostgreSQLInNamespace(t *testing.T) {
 	initdb, postgres := postgresBinaries()
 	if initdb == "" {
-		t.Skip("PostgreSQL is not installed")
+		testenv.Missing(t, "PostgreSQL is not installed (apt-get install postgresql)")
 	}
 	ns := netnstest.New(t)
 	dir, err := os.MkdirTemp("", "rampart-pg-")

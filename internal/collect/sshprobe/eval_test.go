@@ -11,6 +11,7 @@ import (
 
 	"github.com/rampart-sec/rampart/internal/facts"
 	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 // Ground truth from /work/shared/eval/baseline/EXPECTED.md.
@@ -107,10 +108,7 @@ func TestEvalTargets(t *testing.T) {
 // TestEvalMatchesSSHAudit compares the lists, key sizes and fingerprints
 // with what ssh-audit reports for the same server, when it is installed.
 func TestEvalMatchesSSHAudit(t *testing.T) {
-	path, err := exec.LookPath("ssh-audit")
-	if err != nil {
-		t.Skip("ssh-audit is not installed")
-	}
+	path := testenv.Tool(t, "ssh-audit", "../shared/eval/install-deps.sh installs it")
 	c := New(Options{})
 	for addr := range evalWant {
 		t.Run(addr, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package tlsprobe
 
 import (
+	"bufio"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -91,7 +92,7 @@ func goServer(t testing.TB, network string, cfg *tls.Config) int {
 	}
 	ln, err := net.Listen(network, addr)
 	if err != nil {
-		t.Skipf("cannot listen on %s: %v", addr, err)
+		testenv.Missing(t, "cannot listen on %s: %v", addr, err)
 	}
 	testenv.ServeListener(t, ln, 10*time.Second, func(c net.Conn) {
 		tc := tls.Server(c, cfg)
@@ -187,11 +188,31 @@ func jsseServerSuites(t *testing.T, props ...string) (int, []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start java: %v", err)
 	}
+	// The server prints "LISTENING port" once its port file is written;
+	// its stdout ends (closed) if it exits first.
+	listening := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		ok := false
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "LISTENING ") && !ok {
+				ok = true
+				listening <- true
+			}
+		}
+		if !ok {
+			listening <- false
+		}
+	}()
 	t.Cleanup(func() {
 		stdin.Close() // the server exits when its stdin closes
 		done := make(chan struct{})
@@ -203,24 +224,27 @@ func jsseServerSuites(t *testing.T, props ...string) (int, []string) {
 			<-done
 		}
 	})
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if b, err := os.ReadFile(portFile); err == nil {
-			port, err := strconv.Atoi(strings.TrimSpace(string(b)))
-			if err != nil {
-				t.Fatalf("port file: %v", err)
-			}
-			sb, err := os.ReadFile(portFile + ".suites")
-			if err != nil {
-				t.Fatalf("suites file: %v", err)
-			}
-			return port, strings.Fields(string(sb))
+	select {
+	case ok := <-listening:
+		if !ok {
+			t.Fatalf("JSSE server exited before listening: %s", stderr.String())
 		}
-		if cmd.ProcessState != nil {
-			break
-		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("JSSE server did not listen within 30s: %s", stderr.String())
 	}
-	t.Fatalf("JSSE server did not start: %s", stderr.String())
-	return 0, nil
+	b, err := os.ReadFile(portFile)
+	if err != nil {
+		t.Fatalf("port file: %v", err)
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("port file: %v", err)
+	}
+	sb, err := os.ReadFile(portFile + ".suites")
+	if err != nil {
+		t.Fatalf("suites file: %v", err)
+	}
+	return port, strings.Fields(string(sb))
 }
 
 var (
@@ -231,12 +255,8 @@ var (
 
 func compileJSSE(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("javac"); err != nil {
-		t.Skip("no JDK (javac) on this machine: skipping the JSSE server tests")
-	}
-	if _, err := exec.LookPath("keytool"); err != nil {
-		t.Skip("no keytool on this machine: skipping the JSSE server tests")
-	}
+	testenv.Tool(t, "javac", "a JDK for the JSSE server tests: apt-get install openjdk-17-jdk-headless")
+	testenv.Tool(t, "keytool", "a JDK for the JSSE server tests: apt-get install openjdk-17-jdk-headless")
 	jsseOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "tlsprobe-jsse-")
 		if err != nil {

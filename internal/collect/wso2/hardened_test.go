@@ -16,8 +16,10 @@ import (
 	"time"
 
 	jks "github.com/pavlo-v-chernykh/keystore-go/v4"
+
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/target"
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 // copyTree copies a fixture into dst (regular files and directories only).
@@ -209,9 +211,7 @@ func buildHardened(t testing.TB, fixture string) string {
 // rule passes, does not apply, or needs an attestation; none fails or
 // errs.
 func TestHardenedFixtures(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generates 3072-bit keys")
-	}
+	testenv.Short(t, "generates 3072-bit keys")
 	for _, name := range fixtureNames(t) {
 		t.Run(name, func(t *testing.T) {
 			dir := buildHardened(t, name)

@@ -9,6 +9,7 @@ import (
 	"github.com/rampart-sec/rampart/internal/facts"
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/target"
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 // weakStoresCopy copies a fixture and adds the weak secondary user stores
@@ -122,9 +123,7 @@ func TestWeakSecondaryStores(t *testing.T) {
 // are read as they are written (the hardened golden files check the
 // statuses).
 func TestHardenedSecondaryStores(t *testing.T) {
-	if testing.Short() {
-		t.Skip("generates 3072-bit keys")
-	}
+	testenv.Short(t, "generates 3072-bit keys")
 	dir := buildHardened(t, "is-7.1.0")
 	f, _ := scan(t, dir, target.Declared{})
 	p := f.Product

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/store"
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 // tarpit accepts connections and never answers, so a scan of it is under
@@ -95,9 +96,7 @@ func checkHistory(t *testing.T, dataDir string) int {
 // before the kill is still there and whole, nothing half-written appears,
 // and the server carries on.
 func TestKillDuringScan(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	testenv.Short(t, "end-to-end test")
 	dir := t.TempDir()
 	fast := filepath.Join(dir, "mi")
 	copyDir(t, fixture(t, "mi-4.3.0"), fast)

@@ -79,9 +79,7 @@ var setupRE = regexp.MustCompile(`setup token: (\S+)`)
 // target and the diff after the product drifted; alerts wait while the
 // webhook is down and all arrive once it is up.
 func TestServeDashboardE2E(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test (builds and runs the binary and a browser)")
-	}
+	testenv.Short(t, "end-to-end test (builds and runs the binary and a browser)")
 	chrome := chromium(t)
 	dir := t.TempDir()
 	product := filepath.Join(dir, "is-drift")

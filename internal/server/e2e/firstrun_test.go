@@ -16,6 +16,7 @@ import (
 	"github.com/rampart-sec/rampart/internal/alert"
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/store"
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 // First runs of scheduled scans: with alerts.on_first_run: failures, the
@@ -23,9 +24,7 @@ import (
 // new_failure, first_run); a schedule with on_first_run: none keeps its
 // targets' first scan a silent baseline.
 func TestFirstRunAlertsPerSchedule(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	testenv.Short(t, "end-to-end test")
 	dir := t.TempDir()
 	for _, n := range []string{"loud", "quiet"} {
 		copyDir(t, fixture(t, "mi-4.3.0"), filepath.Join(dir, n))

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 // rampart audits itself: `rampart scan https://127.0.0.1:PORT/` against
@@ -17,9 +18,7 @@ import (
 // client that trusts the server would, so KEY-005 (trusted CA) and KEY-006
 // (name and validity) are judged against it too.
 func TestSelfAudit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
+	testenv.Short(t, "end-to-end test")
 	dir := t.TempDir()
 	p := startServe(t, dir, "listen: 127.0.0.1:0\ndata_dir: data\n")
 	scan := exec.Command(binary, "scan", p.base+"/", "--ca-bundle", filepath.Join(p.dataDir, "ca.pem"), "--format", "json", "--fail-on", "none", "--timeout", "3m")

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/rampart-sec/rampart/internal/collect/hostos/rootfs"
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 func liveRoot(t *testing.T) *rootfs.Root {
@@ -22,7 +23,7 @@ func liveRoot(t *testing.T) *rootfs.Root {
 func TestLiveDebian(t *testing.T) {
 	r := liveRoot(t)
 	if !r.Exists("/var/lib/dpkg/status") {
-		t.Skip("not a dpkg host")
+		testenv.Missing(t, "not a dpkg host: no /var/lib/dpkg/status")
 	}
 	inst, err := ReadDpkg(r)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 // rpmVerCmpCases are rpm's own rpmvercmp test cases (tests/rpmvercmp.at)
@@ -65,10 +67,7 @@ func TestRPMVerCmp(t *testing.T) {
 // every case and for pairs built from awkward pieces, when rpm is
 // installed.
 func TestRPMVerCmpAgainstRPM(t *testing.T) {
-	bin, err := exec.LookPath("rpm")
-	if err != nil {
-		t.Skip("rpm not installed (apt-get install rpm): the table alone is checked")
-	}
+	bin := testenv.Tool(t, "rpm", "apt-get install rpm; without it only the table is checked")
 	// rpm.vercmp parses its arguments as EVRs: a string without "-" or
 	// ":" is a bare version, compared with rpmvercmp; an empty one is
 	// refused.

@@ -93,13 +93,7 @@ func TestIncludeLoopIsBounded(t *testing.T) {
 // TestAgreesWithSSHDashT: for the eval targets' real configurations, the
 // file reading gives what OpenSSH's own `sshd -T -f FILE` prints.
 func TestAgreesWithSSHDashT(t *testing.T) {
-	sshd, err := exec.LookPath("sshd")
-	if err != nil {
-		if _, err = os.Stat("/usr/sbin/sshd"); err != nil {
-			t.Skip("sshd is not installed")
-		}
-		sshd = "/usr/sbin/sshd"
-	}
+	sshd := testenv.Tool(t, "sshd", "apt-get install openssh-server")
 	dir := filepath.Join(testenv.Shared(t), "eval", "targets", "run")
 	for _, name := range []string{"sshd-weak.conf", "sshd-strong.conf"} {
 		t.Run(name, func(t *testing.T) {
@@ -111,7 +105,7 @@ func TestAgreesWithSSHDashT(t *testing.T) {
 			defer cancel()
 			out, err := exec.CommandContext(ctx, sshd, "-T", "-f", file).Output()
 			if err != nil {
-				t.Skipf("sshd -T -f %s: %v (needs root and the host keys)", file, err)
+				testenv.Missing(t, "sshd -T -f %s: %v (needs root and the host keys)", file, err)
 			}
 			want := Facts(ParseDashT(out), "sshd -T", nil)
 			c, err := ReadFiles(root(t, "/"), file)

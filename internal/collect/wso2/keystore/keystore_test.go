@@ -10,11 +10,12 @@ import (
 	"testing"
 
 	"github.com/rampart-sec/rampart/internal/certinfo"
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 func fixtureStores(t *testing.T) []string {
 	t.Helper()
-	root := filepath.Join("..", "..", "..", "..", "..", "shared", "fixtures", "wso2")
+	root := testenv.WSO2Fixtures(t)
 	var out []string
 	_ = filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
 		if err == nil && !fi.IsDir() && (strings.HasSuffix(p, ".jks") || strings.HasSuffix(p, ".p12")) {
@@ -23,7 +24,7 @@ func fixtureStores(t *testing.T) []string {
 		return nil
 	})
 	if len(out) == 0 {
-		t.Skip("no fixtures")
+		t.Fatalf("no keystore under %s", root)
 	}
 	return out
 }

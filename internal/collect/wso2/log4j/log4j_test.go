@@ -4,12 +4,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 func TestAppendersOfFixture(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "..", "shared", "fixtures", "wso2", "apim-4.1.0", "repository", "conf", "log4j2.properties"))
+	b, err := os.ReadFile(filepath.Join(testenv.WSO2Fixture(t, "apim-4.1.0"), "repository", "conf", "log4j2.properties"))
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
 	var carbon *Appender
 	as := Appenders(ParseProperties(b))

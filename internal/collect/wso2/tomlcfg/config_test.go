@@ -5,14 +5,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 func fixture(t testing.TB, parts ...string) []byte {
 	t.Helper()
-	p := filepath.Join(append([]string{"..", "..", "..", "..", "..", "shared", "fixtures", "wso2"}, parts...)...)
+	p := filepath.Join(append([]string{testenv.WSO2Fixtures(t)}, parts...)...)
 	b, err := os.ReadFile(p)
 	if err != nil {
-		t.Skipf("fixture missing: %v", err)
+		t.Fatal(err)
 	}
 	return b
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/rampart-sec/rampart/internal/collect/hostos/pkgdb"
 	"github.com/rampart-sec/rampart/internal/collect/hostos/pkgdb/rpmdbtest"
 	"github.com/rampart-sec/rampart/internal/collect/hostos/rootfs"
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 // rockyPackages is what the rocky9 test root has installed.
@@ -112,10 +113,7 @@ func dirState(t testing.TB, dir string) string {
 // TestRPMReadsOurDatabase: the real rpm lists the packages of a database
 // rpmdbtest wrote, so the test databases have rpm's shape.
 func TestRPMReadsOurDatabase(t *testing.T) {
-	bin, err := exec.LookPath("rpm")
-	if err != nil {
-		t.Skip("rpm not installed (apt-get install rpm)")
-	}
+	bin := testenv.Tool(t, "rpm", "apt-get install rpm")
 	dir := t.TempDir()
 	if err := rpmdbtest.WriteSQLite(filepath.Join(dir, "rpmdb.sqlite"), rockyPackages); err != nil {
 		t.Fatal(err)
@@ -143,11 +141,8 @@ func TestRPMReadsOurDatabase(t *testing.T) {
 // TestDatabaseRPMWrote reads a database the real rpm wrote when it
 // installed a package rpmbuild built.
 func TestDatabaseRPMWrote(t *testing.T) {
-	rpmbin, err1 := exec.LookPath("rpm")
-	build, err2 := exec.LookPath("rpmbuild")
-	if err1 != nil || err2 != nil {
-		t.Skip("rpm and rpmbuild not installed (apt-get install rpm)")
-	}
+	rpmbin := testenv.Tool(t, "rpm", "apt-get install rpm")
+	build := testenv.Tool(t, "rpmbuild", "apt-get install rpm")
 	work := t.TempDir()
 	spec := filepath.Join(work, "t.spec")
 	os.WriteFile(spec, []byte("Name: rampart-probe\nVersion: 2.4.1~rc2\nRelease: 3.el9_4\nEpoch: 7\nSummary: t\nLicense: MIT\nBuildArch: noarch\n%description\nt\n%files\n"), 0o644)

@@ -54,6 +54,9 @@ public class TLSServer {
         Files.writeString(Path.of(args[0] + ".suites"), String.join("\n", ss.getEnabledCipherSuites()) + "\n");
         Files.writeString(Path.of(args[0] + ".tmp"), Integer.toString(ss.getLocalPort()));
         Files.move(Path.of(args[0] + ".tmp"), Path.of(args[0]));
+        // The test waits for this line: the port file is complete.
+        System.out.println("LISTENING " + ss.getLocalPort());
+        System.out.flush();
 
         Thread watchdog = new Thread(() -> {
             try {
