@@ -14,6 +14,15 @@ type pager struct {
 	Query string
 }
 
+// Export is the link to path with the page's filters (an export of the
+// view the page shows).
+func (p pager) Export(path string) string {
+	if p.Query == "" {
+		return path
+	}
+	return path + "?" + p.Query
+}
+
 // newPager makes the links of a page of n items at offset out of total,
 // for the URL path with query q.
 func newPager(path string, q url.Values, offset, limit, n, total int) pager {
@@ -23,7 +32,7 @@ func newPager(path string, q url.Values, offset, limit, n, total int) pager {
 	}
 	base := url.Values{}
 	for k, v := range q {
-		if k != "offset" {
+		if k != "offset" && len(v) > 0 && v[0] != "" {
 			base[k] = v
 		}
 	}

@@ -96,21 +96,45 @@ type prevRun struct {
 // saveTargets upserts the run's targets (with their counts) and returns
 // the latest run of each that existed before.
 func (s *SQL) saveTargets(ctx context.Context, tx *sql.Tx, runID int64, in RunInput, at time.Time, counts map[string]*Counts, d *Drift) (map[string]prevRun, error) {
-	known := map[string]prevRun{}
+	var names []string
+	seen := map[string]bool{}
 	for _, t := range in.Report.Targets {
+		if !seen[t.Name] {
+			seen[t.Name] = true
+			names = append(names, t.Name)
+		}
+	}
+	known := map[string]prevRun{}
+	prevObs := map[string]string{}
+	err := inChunks(names, func(chunk []any, marks string) error {
+		return scanRows(ctx, tx, s.q(`SELECT name, observations, last_seen, last_run_id FROM targets WHERE name IN (`+marks+`)`), chunk, func(sc scanner) error {
+			var name, obs string
+			var p prevRun
+			if err := sc.Scan(&name, &obs, &p.at, &p.runID); err != nil {
+				return err
+			}
+			known[name], prevObs[name] = p, obs
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("targets: %w", err)
+	}
+	up := newBatch(s, tx, `INSERT INTO targets (`+targetCols+`, counts) VALUES `, `
+ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, product = excluded.product, version = excluded.version,
+  role = excluded.role, parent = excluded.parent, profiles = excluded.profiles, errors = excluded.errors,
+  observations = excluded.observations, last_seen = excluded.last_seen, last_run_id = excluded.last_run_id, counts = excluded.counts`, 13)
+	rt := newBatch(s, tx, `INSERT INTO run_targets (run_id, target, kind, product, version, errors, observations, counts) VALUES `, ``, 8)
+	done := map[string]bool{}
+	for _, t := range in.Report.Targets {
+		if done[t.Name] {
+			continue // listed twice: the first counts
+		}
+		done[t.Name] = true
 		obs := in.Observations[t.Name]
-		var prevObs string
-		var prev prevRun
-		err := tx.QueryRowContext(ctx, s.q(`SELECT observations, last_seen, last_run_id FROM targets WHERE name = ?`), t.Name).Scan(&prevObs, &prev.at, &prev.runID)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			d.FirstRun = append(d.FirstRun, t.Name)
-		case err != nil:
-			return nil, fmt.Errorf("target %s: %w", t.Name, err)
-		default:
-			known[t.Name] = prev
+		if pj, ok := prevObs[t.Name]; ok {
 			var prev Observation
-			if err := json.Unmarshal([]byte(prevObs), &prev); err != nil {
+			if err := json.Unmarshal([]byte(pj), &prev); err != nil {
 				return nil, fmt.Errorf("target %s observations: %w", t.Name, err)
 			}
 			if obs.PortsScanned && prev.PortsScanned {
@@ -120,6 +144,8 @@ func (s *SQL) saveTargets(ctx context.Context, tx *sql.Tx, runID int64, in RunIn
 					}
 				}
 			}
+		} else {
+			d.FirstRun = append(d.FirstRun, t.Name)
 		}
 		if in.CertWarnDays > 0 {
 			limit := at.Add(time.Duration(in.CertWarnDays) * 24 * time.Hour)
@@ -143,25 +169,41 @@ func (s *SQL) saveTargets(ctx context.Context, tx *sql.Tx, runID int64, in RunIn
 			c = newCounts()
 		}
 		cJSON := mustJSON(c)
-		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO targets (`+targetCols+`, counts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, product = excluded.product, version = excluded.version,
-  role = excluded.role, parent = excluded.parent, profiles = excluded.profiles, errors = excluded.errors,
-  observations = excluded.observations, last_seen = excluded.last_seen, last_run_id = excluded.last_run_id, counts = excluded.counts`),
-			t.Name, t.Kind, t.Product, t.Version, t.Role, t.Parent, mustJSON(profiles), mustJSON(errs), obsJSON, ms0(at), ms0(at), runID, cJSON)
-		if err != nil {
-			return nil, fmt.Errorf("upsert target %s: %w", t.Name, err)
+		if err := up.add(ctx, t.Name, t.Kind, t.Product, t.Version, t.Role, t.Parent, mustJSON(profiles), mustJSON(errs), obsJSON, ms0(at), ms0(at), runID, cJSON); err != nil {
+			return nil, fmt.Errorf("upsert targets: %w", err)
 		}
-		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO run_targets (run_id, target, kind, product, version, errors, observations, counts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-			runID, t.Name, t.Kind, t.Product, t.Version, mustJSON(errs), obsJSON, cJSON)
-		if err != nil {
-			return nil, fmt.Errorf("run target %s: %w", t.Name, err)
+		if err := rt.add(ctx, runID, t.Name, t.Kind, t.Product, t.Version, mustJSON(errs), obsJSON, cJSON); err != nil {
+			return nil, fmt.Errorf("run targets: %w", err)
 		}
+	}
+	if err := up.flush(ctx); err != nil {
+		return nil, fmt.Errorf("upsert targets: %w", err)
+	}
+	if err := rt.flush(ctx); err != nil {
+		return nil, fmt.Errorf("run targets: %w", err)
 	}
 	sort.Slice(d.NewPorts, func(i, j int) bool {
 		a, b := d.NewPorts[i], d.NewPorts[j]
 		return a.Target < b.Target || (a.Target == b.Target && a.Port < b.Port)
 	})
 	return known, nil
+}
+
+// inChunks calls fn with the names in chunks of at most 500, as query
+// arguments with their placeholders.
+func inChunks(names []string, fn func(chunk []any, marks string) error) error {
+	for len(names) > 0 {
+		n := min(len(names), 500)
+		args := make([]any, n)
+		for i, x := range names[:n] {
+			args[i] = x
+		}
+		if err := fn(args, strings.TrimSuffix(strings.Repeat("?, ", n), ", ")); err != nil {
+			return err
+		}
+		names = names[n:]
+	}
+	return nil
 }
 
 type history struct {
@@ -205,11 +247,8 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *find
 	prev := map[string]history{}
 	spans := map[string]openSpan{}
 	spanTarget := map[string]string{}
-	for _, name := range names {
-		if _, ok := known[name]; !ok && !s.hasHistory(ctx, tx, name) {
-			continue // a new target has no history to read
-		}
-		err := scanRows(ctx, tx, s.q(`SELECT fingerprint, last_status, fixed_at, failing_since, present FROM findings WHERE target = ?`), []any{name}, func(sc scanner) error {
+	err := inChunks(names, func(chunk []any, marks string) error {
+		err := scanRows(ctx, tx, s.q(`SELECT fingerprint, last_status, fixed_at, failing_since, present FROM findings WHERE target IN (`+marks+`)`), chunk, func(sc scanner) error {
 			var fp string
 			var h history
 			var present int
@@ -221,24 +260,24 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *find
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("history of %s: %w", name, err)
+			return fmt.Errorf("history: %w", err)
 		}
-		err = scanRows(ctx, tx, s.q(`SELECT id, fingerprint, digest, CASE WHEN digest = '' THEN data ELSE '' END FROM finding_spans WHERE target = ? AND until_run IS NULL`), []any{name}, func(sc scanner) error {
+		return scanRows(ctx, tx, s.q(`SELECT id, fingerprint, target, digest, CASE WHEN digest = '' THEN data ELSE '' END FROM finding_spans WHERE until_run IS NULL AND target IN (`+marks+`)`), chunk, func(sc scanner) error {
 			var sp openSpan
-			var fp, data string
-			if err := sc.Scan(&sp.id, &fp, &sp.digest, &data); err != nil {
+			var fp, target, data string
+			if err := sc.Scan(&sp.id, &fp, &target, &sp.digest, &data); err != nil {
 				return err
 			}
 			if sp.digest == "" {
 				sp.digest = digest(data)
 			}
 			spans[fp] = sp
-			spanTarget[fp] = name
+			spanTarget[fp] = target
 			return nil
 		})
-		if err != nil {
-			return fmt.Errorf("findings of %s: %w", name, err)
-		}
+	})
+	if err != nil {
+		return fmt.Errorf("findings: %w", err)
 	}
 	ins := newBatch(s, tx, `INSERT INTO finding_spans (fingerprint, target, rule_id, status, severity, domain, data, from_run, digest) VALUES `, ``, 9)
 	hist := newBatch(s, tx, `INSERT INTO findings (fingerprint, target, rule_id, first_seen, first_run_id, last_seen, last_run_id, last_status, fixed_at, present, failing_since) VALUES `,
@@ -334,14 +373,6 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *find
 		return fmt.Errorf("findings: %w", err)
 	}
 	return nil
-}
-
-// hasHistory reports whether findings of a target not in the targets
-// table (a report whose findings name a target it does not list) exist.
-func (s *SQL) hasHistory(ctx context.Context, tx *sql.Tx, target string) bool {
-	var n int
-	_ = tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM findings WHERE target = ?`), target).Scan(&n)
-	return n > 0
 }
 
 // scanRows runs a query in tx and calls fn for every row.
