@@ -42,6 +42,7 @@ type fixture struct {
 	set    *rules.Set
 	judged chan [2]int64
 	heard  chan string
+	nc     *nats.Conn
 	cancel context.CancelFunc
 }
 
@@ -83,6 +84,9 @@ type fixtureOpts struct {
 	maxAttempts int
 	store       *store.SQL
 	wrap        func(coord.Store) coord.Store
+	// queue overrides the streams' shape (AckWait comes from ackWait).
+	queue  bus.QueueConfig
+	logger *slog.Logger
 }
 
 func newFixture(t *testing.T, nb natsBackend, o fixtureOpts) *fixture {
@@ -105,7 +109,7 @@ func newFixture(t *testing.T, nb natsBackend, o fixtureOpts) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	f := &fixture{t: t, url: nb.url, ca: nb.ca, store: st, set: set, judged: make(chan [2]int64, 16), heard: make(chan string, 64)}
+	f := &fixture{t: t, nc: nc, url: nb.url, ca: nb.ca, store: st, set: set, judged: make(chan [2]int64, 16), heard: make(chan string, 64)}
 	var cs coord.Store = st
 	if o.wrap != nil {
 		cs = o.wrap(st)
@@ -115,9 +119,9 @@ func newFixture(t *testing.T, nb natsBackend, o fixtureOpts) *fixture {
 	}
 	co, err := coord.New(coord.Config{
 		Zones: o.zones, Targets: func() []target.Target { return o.targets }, Catalog: zone.NewCatalog(set.Rules()),
-		Exceptions: &waiver.Set{}, Conn: nc, Store: cs, Queue: bus.QueueConfig{AckWait: o.ackWait},
+		Exceptions: &waiver.Set{}, Conn: nc, Store: cs, Queue: withAckWait(o.queue, o.ackWait),
 		Scan: bus.ScanOptions{Timeout: time.Minute}, MaxAttempts: o.maxAttempts, AgentTimeout: time.Hour, BatchWait: 200 * time.Millisecond,
-		Credentials: nb.setAgents, Version: "test", Logger: testLogger(),
+		Credentials: nb.setAgents, Version: "test", Logger: orTest(o.logger),
 		Judged: func(round, run int64) { f.judged <- [2]int64{round, run} },
 		Heard: func(name string) {
 			select {
@@ -186,6 +190,11 @@ type runningAgent struct {
 // through dialer.
 func (f *fixture) startAgent(name, zoneName, kind string, dialer collect.Dialer) *runningAgent {
 	f.t.Helper()
+	return f.startAgentWith(name, zoneName, kind, dialer, 1, testLogger())
+}
+
+func (f *fixture) startAgentWith(name, zoneName, kind string, dialer collect.Dialer, concurrency int, logger *slog.Logger) *runningAgent {
+	f.t.Helper()
 	secret, err := f.co.CreateAgent(context.Background(), coord.NewAgent{Name: name, Zone: zoneName, Kind: kind, By: "admin"})
 	if err != nil {
 		f.t.Fatal(err)
@@ -202,13 +211,13 @@ func (f *fixture) startAgent(name, zoneName, kind string, dialer collect.Dialer)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return f.runAgent(nc, name, zoneName, dialer, 1)
+	return f.runAgent(nc, name, zoneName, dialer, concurrency, logger)
 }
 
-func (f *fixture) runAgent(nc *nats.Conn, name, zoneName string, dialer collect.Dialer, concurrency int) *runningAgent {
+func (f *fixture) runAgent(nc *nats.Conn, name, zoneName string, dialer collect.Dialer, concurrency int, logger ...*slog.Logger) *runningAgent {
 	f.t.Helper()
 	a, err := agent.New(agent.Options{Zone: zoneName, Name: name, Version: "test", Conn: nc, Concurrency: concurrency,
-		Scanner: agent.Scanners(agent.ScannerConfig{Rules: f.set, Dialer: dialer, Version: "test"}), FetchWait: time.Second, Logger: testLogger()})
+		Scanner: agent.Scanners(agent.ScannerConfig{Rules: f.set, Dialer: dialer, Version: "test"}), FetchWait: time.Second, Logger: firstOr(logger)})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -258,4 +267,76 @@ func testLogger() *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+func withAckWait(q bus.QueueConfig, d time.Duration) bus.QueueConfig {
+	q.AckWait = d
+	return q
+}
+
+func orTest(l *slog.Logger) *slog.Logger {
+	if l != nil {
+		return l
+	}
+	return testLogger()
+}
+
+// watch is a logger that also tells a channel of every record whose
+// message contains one of the given strings (tests wait on what a
+// component says it did, not on time).
+func watch(match ...string) (*slog.Logger, chan string) {
+	c := make(chan string, 1024)
+	return slog.New(&watchHandler{Handler: testLogger().Handler(), match: match, c: c}), c
+}
+
+type watchHandler struct {
+	slog.Handler
+	match []string
+	c     chan string
+}
+
+func (h *watchHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *watchHandler) Handle(ctx context.Context, r slog.Record) error {
+	for _, m := range h.match {
+		if strings.Contains(r.Message, m) {
+			select {
+			case h.c <- r.Message:
+			default:
+			}
+		}
+	}
+	if h.Handler.Enabled(ctx, r.Level) {
+		return h.Handler.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (h *watchHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &watchHandler{Handler: h.Handler.WithAttrs(as), match: h.match, c: h.c}
+}
+
+func (h *watchHandler) WithGroup(n string) slog.Handler {
+	return &watchHandler{Handler: h.Handler.WithGroup(n), match: h.match, c: h.c}
+}
+
+// waitFor receives n messages from c (bounded so a broken component
+// cannot hang the test).
+func waitFor(t *testing.T, c chan string, n int, what string) {
+	t.Helper()
+	deadline := time.After(3 * time.Minute)
+	for i := 0; i < n; i++ {
+		select {
+		case <-c:
+		case <-deadline:
+			t.Fatalf("waited for %d of %q, got %d", n, what, i)
+		}
+	}
+}
+
+func firstOr(ls []*slog.Logger) *slog.Logger {
+	if len(ls) > 0 {
+		return ls[0]
+	}
+	return testLogger()
 }
