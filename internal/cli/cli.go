@@ -63,6 +63,10 @@ type deps struct {
 	// fixKeys makes the key pairs `rampart fix` installs (nil: fresh
 	// random keys; tests give fixed ones).
 	fixKeys keygen.Source
+	// targetDone, when set, is told of every target a scan finished
+	// (judged and in the report), with how many of how many are done:
+	// tests synchronise on it.
+	targetDone func(done, total int, name string)
 }
 
 func defaultDeps() deps {

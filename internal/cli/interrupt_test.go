@@ -47,7 +47,14 @@ func TestInterruptWritesWhatFinished(t *testing.T) {
 	d.isTerminal = func(io.Writer) bool { return false }
 	d.collectors = func() []collect.Collector { return []collect.Collector{c} }
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { <-c.finished; time.Sleep(50 * time.Millisecond); cancel() }()
+	// Interrupt once the finished target is judged and in the report.
+	judged := make(chan struct{})
+	d.targetDone = func(_, _ int, name string) {
+		if name == "done" {
+			close(judged)
+		}
+	}
+	go func() { <-judged; cancel() }()
 	var stdout, stderr bytes.Buffer
 	code := run(ctx, []string{"scan", "@" + inv, "-f", "json", "-o", out, "--only", "NET-001"}, &stdout, &stderr, d)
 	if code != ExitIncomplete {

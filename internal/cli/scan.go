@@ -180,8 +180,18 @@ func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
 		s.Progress = p.targets
 		s.Env.PortProgress = p.portsOf
 	}
+	drawn := s.Progress != nil
+	if a.targetDone != nil {
+		draw := s.Progress
+		s.Progress = func(done, total int, name string) {
+			if draw != nil {
+				draw(done, total, name)
+			}
+			a.targetDone(done, total, name)
+		}
+	}
 	res := s.Run(ctx, targets)
-	if s.Progress != nil {
+	if drawn {
 		fmt.Fprint(a.stderr, "\r\x1b[K")
 	}
 	sort.Strings(warnings)

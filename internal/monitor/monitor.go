@@ -133,10 +133,10 @@ func (c *Checker) check(ctx context.Context, ep Endpoint) store.HealthSample {
 		return s
 	}
 	req.Header.Set("Accept", "application/json")
-	start := time.Now()
+	start := c.now()
 	resp, err := c.Client.Do(req)
 	if err != nil {
-		s.LatencyMS = time.Since(start).Milliseconds()
+		s.LatencyMS = c.now().Sub(start).Milliseconds()
 		s.Error = err.Error()
 		if msg := certExpired(err, c.now()); msg != "" {
 			s.Error = msg
@@ -145,7 +145,7 @@ func (c *Checker) check(ctx context.Context, ep Endpoint) store.HealthSample {
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-	s.LatencyMS = time.Since(start).Milliseconds()
+	s.LatencyMS = c.now().Sub(start).Milliseconds()
 	s.Status = resp.StatusCode
 	s.OK = resp.StatusCode >= 200 && resp.StatusCode <= 299
 	if !s.OK {

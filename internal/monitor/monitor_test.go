@@ -14,13 +14,21 @@ import (
 )
 
 // A real loopback endpoint that is healthy, then slow, then down, then up.
+// The checkers' clock is the test's: the endpoint takes 10 ms to answer
+// when healthy and 300 ms when slow by moving it, so latencies are exact
+// and nothing sleeps.
 func TestChecker(t *testing.T) {
 	ctx := context.Background()
+	var clock atomic.Int64 // Unix nanoseconds
+	clock.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
 	var mode atomic.Int32 // 0 ok, 1 slow, 2 down
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch mode.Load() {
+		case 0:
+			clock.Add(int64(10 * time.Millisecond))
 		case 1:
-			time.Sleep(300 * time.Millisecond)
+			clock.Add(int64(300 * time.Millisecond))
 		case 2:
 			http.Error(w, "down", http.StatusServiceUnavailable)
 			return
@@ -39,19 +47,19 @@ func TestChecker(t *testing.T) {
 	c := &Checker{
 		Endpoints: []Endpoint{{Target: "svc", URL: srv.URL + "/healthz"}},
 		Client:    srv.Client(), Store: st, Timeout: 5 * time.Second,
-		SlowFactor: 3, MinSlow: 100 * time.Millisecond, Baseline: 10,
+		SlowFactor: 3, MinSlow: 100 * time.Millisecond, Baseline: 10, Now: now,
 		Alert: func(_ context.Context, evs []alert.Event) { mu.Lock(); events = append(events, evs...); mu.Unlock() },
 	}
 	for i := 0; i < MinSamples+1; i++ {
 		s := c.Round(ctx)
-		if !s[0].OK || s[0].Anomaly {
+		if !s[0].OK || s[0].Anomaly || s[0].LatencyMS != 10 {
 			t.Fatalf("healthy round %d: %+v", i, s[0])
 		}
 	}
 	mode.Store(1)
 	for i := 0; i < 2; i++ {
 		s := c.Round(ctx)
-		if !s[0].OK || !s[0].Anomaly || s[0].LatencyMS < 300 {
+		if !s[0].OK || !s[0].Anomaly || s[0].LatencyMS != 300 {
 			t.Fatalf("slow round: %+v; want an anomaly", s[0])
 		}
 	}
@@ -79,7 +87,7 @@ func TestChecker(t *testing.T) {
 		t.Errorf("stored samples = %d, %v", len(hs), err)
 	}
 	// A new checker (a restart) warms its baseline from the store.
-	c2 := &Checker{Endpoints: c.Endpoints, Client: srv.Client(), Store: st, Timeout: 5 * time.Second, SlowFactor: 3, MinSlow: 100 * time.Millisecond, Baseline: 10}
+	c2 := &Checker{Endpoints: c.Endpoints, Client: srv.Client(), Store: st, Timeout: 5 * time.Second, SlowFactor: 3, MinSlow: 100 * time.Millisecond, Baseline: 10, Now: now}
 	mode.Store(1)
 	if s := c2.Round(ctx); !s[0].Anomaly {
 		t.Errorf("after restart the baseline was lost: %+v", s[0])

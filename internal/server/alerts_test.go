@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
 // A webhook that answers 410 Gone: its alerts become dead letters with
@@ -83,19 +85,19 @@ func testDeadLetters(t *testing.T, storage string) {
 		}
 		return a
 	}
+	// The dispatcher is the server's background loop: wait for what it
+	// writes to the outbox.
 	waitFor := func(what string, ok func(alerts) bool) alerts {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			a := list("dead")
-			if ok(a) {
-				return a
+		var got alerts
+		testenv.Poll(t, 20*time.Second, what, func() error {
+			got = list("dead")
+			if ok(got) {
+				return nil
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: stats %+v", what, a.Stats)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return fmt.Errorf("stats %+v", got.Stats)
+		})
+		return got
 	}
 	t0 := time.Now().UTC().Add(-time.Hour)
 	const a = "https://gw.example.test/"
@@ -137,10 +139,23 @@ func testDeadLetters(t *testing.T, storage string) {
 		t.Errorf("uploader token retries: %d; want 403", resp.StatusCode)
 	}
 	// Dead letters are not retried on their own, even once the receiver
-	// answers 200.
+	// answers 200: a whole pass of the dispatcher over the outbox, made
+	// here and now (not a wait for its next poll), delivers nothing, the
+	// receiver hears nothing more and both letters stay dead.
 	status.Store(http.StatusOK)
-	time.Sleep(300 * time.Millisecond)
-	if a := list("dead"); a.Stats.Dead != 2 {
+	mu.Lock()
+	before := maps.Clone(got)
+	mu.Unlock()
+	if n := ts.srv.dispatch.Flush(t.Context()); n != 0 {
+		t.Errorf("a dispatcher pass delivered %d alerts; the dead letters must wait for an admin", n)
+	}
+	mu.Lock()
+	after := maps.Clone(got)
+	mu.Unlock()
+	if !maps.Equal(before, after) {
+		t.Errorf("the receiver was called again: %v, then %v", before, after)
+	}
+	if a := list("dead"); a.Stats.Dead != 2 || a.Stats.Pending != 0 {
 		t.Fatalf("dead letters retried without an admin: %+v", a.Stats)
 	}
 	// The admin retries one, then all.

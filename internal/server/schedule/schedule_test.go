@@ -30,13 +30,19 @@ func TestParse(t *testing.T) {
 	}
 }
 
-// Firings run one at a time and each schedule fires repeatedly.
+// Firings run one at a time and each schedule fires repeatedly: each run
+// is held by the test until another schedule has fired meanwhile (the
+// runner took that firing and queued it), then released.
 func TestRunnerSerialises(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var mu sync.Mutex
 	running, maxRunning := 0, 0
 	counts := map[string]int{}
+	fired := map[string]int{} // NextRuns calls: one at start, one after each firing taken
+	firedSignal := make(chan struct{}, 1)
+	starts := make(chan string)
+	release := make(chan struct{})
 	a, _ := Parse("a", 20*time.Millisecond, "")
 	b, _ := Parse("b", 30*time.Millisecond, "")
 	a.RunAtStart = true
@@ -46,30 +52,61 @@ func TestRunnerSerialises(t *testing.T) {
 		maxRunning = max(maxRunning, running)
 		counts[name]++
 		mu.Unlock()
-		time.Sleep(10 * time.Millisecond)
+		select {
+		case starts <- name:
+			<-release
+		case <-ctx.Done():
+		}
 		mu.Lock()
 		running--
 		mu.Unlock()
+	}, NextRuns: func(name string, _ time.Time) {
+		mu.Lock()
+		fired[name]++
+		mu.Unlock()
+		select {
+		case firedSignal <- struct{}{}:
+		default:
+		}
 	}}
 	stopped := make(chan struct{})
 	go func() { r.Start(ctx); close(stopped) }()
-	deadline := time.Now().Add(10 * time.Second)
+	timeout := time.After(20 * time.Second)
 	for {
+		var name string
+		select {
+		case name = <-starts:
+		case <-timeout:
+			t.Fatalf("runs = %v: no run started", counts)
+		}
+		// While this run holds the runner, wait for the other schedule
+		// to fire once more.
+		other := map[string]string{"a": "b", "b": "a"}[name]
+		mu.Lock()
+		seen := fired[other]
+		mu.Unlock()
+		for more := false; !more; {
+			select {
+			case <-firedSignal:
+			case <-timeout:
+				t.Fatalf("%s did not fire while %s ran", other, name)
+			}
+			mu.Lock()
+			more = fired[other] > seen
+			mu.Unlock()
+		}
+		release <- struct{}{}
 		mu.Lock()
 		ok := counts["a"] >= 3 && counts["b"] >= 2
 		mu.Unlock()
-		if ok || time.Now().After(deadline) {
+		if ok {
 			break
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 	cancel()
 	<-stopped
 	mu.Lock()
 	defer mu.Unlock()
-	if counts["a"] < 3 || counts["b"] < 2 {
-		t.Errorf("runs = %v; want a>=3, b>=2", counts)
-	}
 	if maxRunning != 1 {
 		t.Errorf("%d runs at once; want 1", maxRunning)
 	}
