@@ -50,7 +50,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 	t.Chdir(dir)
 	writeFile(t, dir, "my-rules/ports.yaml", m[1])
 
-	if r := runCLI(t, nil, false, "rules", "test", "my-rules"); r.code != ExitOK || !strings.Contains(r.stdout, "1 rules, 2 tests, 0 failed") {
+	if r := runCLI(t, nil, false, "rules", "test", "my-rules"); r.code != ExitOK || !strings.Contains(r.stdout, "1 rules, 3 tests, 0 failed") {
 		t.Fatalf("rules test: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if r := runCLI(t, nil, false, "rules", "lint", "my-rules"); r.code != ExitOK || !strings.Contains(r.stdout, "no problems") {

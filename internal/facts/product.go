@@ -276,6 +276,9 @@ type PortPlan struct {
 	DefaultOffset int           `json:"default_offset"`
 	OffsetOrigin  Origin        `json:"offset_origin"`
 	Listeners     []PortSetting `json:"listeners"`
+	// Unresolved says which port setting the files cannot tell (a
+	// reference they do not answer, a value that is not a number).
+	Unresolved string `json:"unresolved,omitempty"`
 }
 
 // PortSetting is one listener's effective port and its shipped default.
@@ -293,6 +296,8 @@ type JMX struct {
 	ServerPort   int    `json:"server_port"`
 	Hostname     string `json:"hostname"`
 	Origin       Origin `json:"origin"`
+	// Unresolved says why whether the RMI server starts cannot be told.
+	Unresolved string `json:"unresolved,omitempty"`
 }
 
 // Proxy is the reverse-proxy configuration.

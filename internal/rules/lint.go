@@ -31,7 +31,7 @@ func (l Lint) String() string {
 var prefixDomain = regexp.MustCompile(`^([A-Z]+)-`)
 
 // LintRules checks what loading does not: every automated rule has at
-// least one passing and one failing test, every rule has remediation,
+// least one passing, one failing and one inconclusive (error) test, every rule has remediation,
 // sources and checks of consistent kinds, IDs match their domain's family.
 func LintRules(rules []*Rule, opt LintOptions) []Lint {
 	var out []Lint
@@ -83,6 +83,12 @@ func LintRules(rules []*Rule, opt LintOptions) []Lint {
 			}
 			if statuses[finding.Fail] == 0 {
 				add(r, "no test expecting fail")
+			}
+			// Every automated check can be unable to tell (its facts failed,
+			// a value is unknown): a test shows that this ends in error,
+			// never in pass or not_applicable.
+			if statuses[finding.Error] == 0 {
+				add(r, "no test expecting error (the inconclusive case: the facts could not be collected, or a value is unknown)")
 			}
 		} else if hasManual && statuses[finding.Manual] == 0 {
 			add(r, "no test expecting manual")

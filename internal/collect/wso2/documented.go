@@ -33,6 +33,10 @@ var documentedDefaults = []documentedDefault{
 		"the carbon kernel's default.json, the HTTP connector's server attribute"},
 	{[]string{ProfileIS, ProfileAPIM}, "session_data.cleanup.clean_expired_session_data_in_chunks_of", "8192",
 		"the identity framework's default.json, 8192 in the IS 7.1, API-M 4.1 and 4.5 packs"},
+	{[]string{ProfileIS}, "monitoring.jmx.rmi_server_start", false,
+		"the default.json of IS 5.11 to 7.1 (rendered as StartRMIServer false in jmx.xml)"},
+	{[]string{ProfileAPIM, ProfileMI}, "monitoring.jmx.rmi_server_start", true,
+		"the default.json of API-M 3.2 to 4.5 and MI (rendered as StartRMIServer true in jmx.xml)"},
 }
 
 // documentedEntries are the documented defaults of a profile, as the

@@ -84,10 +84,20 @@ func scanNow(t testing.TB, dir string) (*facts.Facts, []finding.Finding) {
 
 func scanAt(t testing.TB, dir string, decl target.Declared, now time.Time) (*facts.Facts, []finding.Finding) {
 	t.Helper()
+	return scanRunning(t, dir, decl, now, 0)
+}
+
+// scanRunning is scanAt for a product found running on a machine with
+// memMB of memory, as a host scan finds it (0: a directory on its own).
+func scanRunning(t testing.TB, dir string, decl target.Declared, now time.Time, memMB int64) (*facts.Facts, []finding.Finding) {
+	t.Helper()
 	tg := target.Target{Name: filepath.Base(dir), Kind: target.Directory, Dir: dir, Decl: decl}
 	f, err := New().Collect(context.Background(), tg, &collect.Env{})
 	if err != nil {
 		t.Fatalf("collect %s: %v", dir, err)
+	}
+	if memMB > 0 && f.Product.MachineMemoryMB == 0 {
+		f.Product.MachineMemoryMB = memMB // what scan.running adds for a home found on a host
 	}
 	f.Target = tg.Facts()
 	f.Target.Profiles = []string{f.Product.Profile}

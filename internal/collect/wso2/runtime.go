@@ -89,8 +89,21 @@ func nonNil(s []string) []string {
 // ports is the port plan: the offset and the main listeners.
 func (p *product) ports() facts.PortPlan {
 	pp := facts.PortPlan{Offset: p.offset(), DefaultOffset: p.defaultOffset(), Listeners: []facts.PortSetting{}}
+	var unknown []string
+	notNumber := func(key, text string) {
+		if u := p.unresolved(text); u != "" {
+			unknown = append(unknown, key+": "+u)
+		} else {
+			unknown = append(unknown, key+" is "+strconv.Quote(text)+", not a number")
+		}
+	}
 	if v, ok := p.cfg.Lookup("server.offset"); ok {
 		pp.OffsetOrigin = p.origin(v.Source)
+		if t := strings.TrimSpace(p.expand(v.Text())); t != "" {
+			if _, err := strconv.Atoi(t); err != nil {
+				notNumber("server.offset", t)
+			}
+		}
 	} else {
 		pp.OffsetOrigin = facts.Origin{File: p.toml, Key: "server.offset", Note: "not set: the product's default offset " + strconv.Itoa(pp.DefaultOffset)}
 	}
@@ -99,8 +112,11 @@ func (p *product) ports() facts.PortPlan {
 		o := facts.Origin{Key: key, Note: "built-in port"}
 		if key != "" {
 			if v, ok := p.cfg.Lookup(key); ok {
-				if n, err := strconv.Atoi(strings.TrimSpace(v.Text())); err == nil {
+				t := strings.TrimSpace(p.expand(v.Text()))
+				if n, err := strconv.Atoi(t); err == nil {
 					port, o = n, p.origin(v.Source)
+				} else {
+					notNumber(key, t)
 				}
 			}
 		}
@@ -120,21 +136,31 @@ func (p *product) ports() facts.PortPlan {
 			add("passthru-https", "", 8243)
 		}
 	}
+	pp.Unresolved = strings.Join(unknown, "; ")
 	return pp
 }
 
 // jmx reads the RMI server settings: the config, or the rendered jmx.xml.
 func (p *product) jmx() facts.JMX {
 	j := facts.JMX{}
+	v, set := p.cfg.Lookup("monitoring.jmx.rmi_server_start")
 	if b, ok := p.boolean("monitoring.jmx.rmi_server_start"); ok {
 		j.Enabled = b
-		v, _ := p.cfg.Lookup("monitoring.jmx.rmi_server_start")
 		j.Origin = p.origin(v.Source)
-	} else if doc := p.xml(p.det.layout.path("etc/jmx.xml")); doc != nil {
-		if n := doc.First("StartRMIServer"); n != nil {
-			j.Enabled = strings.EqualFold(n.Text, "true")
-			j.Origin = facts.Origin{File: p.det.layout.path("etc/jmx.xml"), Line: n.Line, Note: "rendered file"}
+	} else if set {
+		text := p.expand(v.Text())
+		j.Origin = p.origin(v.Source)
+		if u := p.unresolved(text); u != "" {
+			j.Unresolved = "monitoring.jmx.rmi_server_start: " + u
+		} else {
+			j.Unresolved = "monitoring.jmx.rmi_server_start is " + strconv.Quote(text) + ", not true or false"
 		}
+	} else if doc := p.xml(p.det.layout.path("etc/jmx.xml")); doc != nil && doc.First("StartRMIServer") != nil {
+		n := doc.First("StartRMIServer")
+		j.Enabled = strings.EqualFold(n.Text, "true")
+		j.Origin = facts.Origin{File: p.det.layout.path("etc/jmx.xml"), Line: n.Line, Note: "rendered file"}
+	} else {
+		j.Unresolved = "neither [monitoring.jmx] rmi_server_start nor a rendered " + p.det.layout.path("etc/jmx.xml") + " is in these files"
 	}
 	off := p.offset()
 	j.RegistryPort = 9999 + off

@@ -98,3 +98,18 @@ func TestUnreadableUpdateLevel(t *testing.T) {
 	_, fs = scan(t, dir, decl)
 	wantStatus(t, fs, map[string]finding.Status{"RT-001": finding.Fail}, map[string]string{"RT-001": "update level 7 is below the required 10"})
 }
+
+// Values the rules could not see used to pass silently: an unreadable
+// context.xml read as Tomcat's default session ID length (IAM-005), a JMX
+// switch written as an environment reference read as "off" (NET-003), a
+// port offset from the environment read as the default (NET-002).
+func TestUnknownValuesAreErrors(t *testing.T) {
+	dir := editCopy(t, "apim-4.1.0", func(s string) string {
+		s = strings.Replace(s, "[server]\n", "[server]\noffset = \"$env{PORT_OFFSET}\"\n", 1)
+		return s + "\n[monitoring.jmx]\nrmi_server_start = \"$env{JMX_ON}\"\n"
+	})
+	writeFile(t, filepath.Join(dir, "repository/conf/tomcat/context.xml"), []byte("<Context><Manager className=\"x\"><SessionIdGenerator sessionIdLength=\"128\"/></Mana"))
+	_, fs := scan(t, dir, target.Declared{})
+	wantStatus(t, fs, map[string]finding.Status{"IAM-005": finding.Error, "NET-003": finding.Error, "NET-002": finding.Error},
+		map[string]string{"NET-003": "$env{JMX_ON}", "NET-002": "$env{PORT_OFFSET}"})
+}
