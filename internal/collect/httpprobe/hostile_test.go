@@ -164,13 +164,16 @@ func TestHostileEndlessBody(t *testing.T) {
 	}
 }
 
-// drip writes s one byte at a time, a second apart.
+// drip writes s one byte at a time, a second apart: a slow peer (the
+// probe's own timeout is what ends the exchange).
 func drip(conn net.Conn, s string) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for i := range len(s) {
 		if _, err := conn.Write([]byte{s[i]}); err != nil {
 			return
 		}
-		time.Sleep(time.Second)
+		<-tick.C
 	}
 }
 

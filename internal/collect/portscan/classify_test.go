@@ -263,12 +263,43 @@ func seq(a, b int) []int {
 }
 
 // TestHostLimitShared: identification of many ports of one host never
-// holds more connections than the shared per-host limit.
+// holds more connections than the shared per-host limit. Each server holds
+// its connection until the next one arrives (the last one excepted), so
+// the limit is reached, never exceeded: exactly two at once.
 func TestHostLimitShared(t *testing.T) {
+	const n = 12
+	var (
+		mu      sync.Mutex
+		arrived int
+		arrival = make(chan struct{}) // closed and replaced at each arrival
+	)
+	holdForNext := func(c net.Conn) {
+		mu.Lock()
+		arrived++
+		need := min(arrived+1, n)
+		close(arrival)
+		arrival = make(chan struct{})
+		mu.Unlock()
+		for {
+			mu.Lock()
+			ok, next := arrived >= need, arrival
+			mu.Unlock()
+			if ok {
+				break
+			}
+			select {
+			case <-next:
+			case <-time.After(10 * time.Second):
+				t.Errorf("connection %d waited 10 s for another: identification held one connection at a time", need-1)
+				return
+			}
+		}
+		mysqlHandler(c)
+	}
 	var ports []int
-	for range 12 {
+	for range n {
 		l := listenLoopback(t)
-		serve(t, l, func(c net.Conn) { time.Sleep(20 * time.Millisecond); mysqlHandler(c) })
+		serve(t, l, holdForNext)
 		ports = append(ports, portOf(l))
 	}
 	d := &peakDialer{}
@@ -279,8 +310,13 @@ func TestHostLimitShared(t *testing.T) {
 			t.Errorf("%d: %s", ports[i], id.service)
 		}
 	}
-	if p := d.peak.Load(); p > 2 || p < 1 {
-		t.Errorf("%d connections at once to one host, limit 2", p)
+	if p := d.peak.Load(); p != 2 {
+		t.Errorf("%d connections at once to one host, limit 2 (reached by the servers' holding)", p)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if arrived != n {
+		t.Errorf("%d connections for %d ports", arrived, n)
 	}
 }
 

@@ -2,6 +2,7 @@ package portscan
 
 import (
 	"crypto/tls"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -47,7 +48,7 @@ func TestIdentifyLoopbackServers(t *testing.T) {
 
 	// A TLS server that is not HTTP, and one that only does TLS 1.3.
 	add("tls echo", tls.NewListener(listenLoopback(t), &tls.Config{Certificates: []tls.Certificate{cert}}),
-		func(c net.Conn) { _ = c.(*tls.Conn).Handshake(); time.Sleep(3 * time.Second) }, svcTLS, "TLS")
+		func(c net.Conn) { _ = c.(*tls.Conn).Handshake(); _, _ = io.Copy(io.Discard, c) }, svcTLS, "TLS")
 	add("http 1.0", listenLoopback(t), httpHandler("Apache-Coyote/1.1"), svcHTTP, "Apache-Coyote")
 	add("mysql", listenLoopback(t), mysqlHandler, svcMySQL, "MySQL 8.0.36")
 	add("mysql refusing", listenLoopback(t), mysqlRefusedHandler, svcMySQL, "error 1130")

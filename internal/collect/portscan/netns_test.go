@@ -234,21 +234,18 @@ func startProc(t *testing.T, cmd *exec.Cmd) {
 // waitListening waits until every address accepts a connection.
 func waitListening(t *testing.T, d collect.Dialer, addrs ...string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
 	for _, a := range addrs {
-		for {
+		// Another process (java, postgres) in the namespace: it says
+		// nothing when it listens, so its port is tried until it does.
+		testenv.Poll(t, 30*time.Second, a+" listening", func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
 			c, err := d.DialContext(ctx, "tcp", a)
-			cancel()
 			if err == nil {
 				c.Close()
-				break
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s is not listening: %v", a, err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+			return err
+		})
 	}
 }
 

@@ -1,6 +1,7 @@
 package sshprobe
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -188,9 +189,21 @@ func TestUnknownSchemeNotSSH(t *testing.T) {
 // TestContextCancelStopsProbe: cancelling the context ends a probe of a
 // server that never answers.
 func TestContextCancelStopsProbe(t *testing.T) {
-	addr := badServer(t, func(c net.Conn) { c.Write([]byte("SSH-2.0-Slow\r\n")); drain(c) })
+	// The probe is cancelled once it is under way: the server has its
+	// identification line, then never answers.
+	identified := make(chan struct{}, 1)
+	addr := badServer(t, func(c net.Conn) {
+		c.Write([]byte("SSH-2.0-Slow\r\n"))
+		if line, err := bufio.NewReader(c).ReadString('\n'); err == nil && strings.HasPrefix(line, "SSH-2.0-") {
+			select {
+			case identified <- struct{}{}:
+			default:
+			}
+		}
+		drain(c)
+	})
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { time.Sleep(200 * time.Millisecond); cancel() }()
+	go func() { <-identified; cancel() }()
 	_, err := New(Options{Timeout: time.Minute}).Collect(ctx, endpoint(t, "ssh://"+addr), &collect.Env{})
 	if err == nil {
 		t.Fatal("want an error")

@@ -1,6 +1,7 @@
 package sshprobe
 
 import (
+	"bufio"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -12,6 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -75,28 +78,60 @@ func openSSHD(t testing.TB, conf ...string) string {
 	if out, err := exec.Command(bin, "-t", "-f", cfg).CombinedOutput(); err != nil {
 		t.Fatalf("sshd -t: %v\n%s", err, out)
 	}
-	logf := filepath.Join(dir, "sshd.log")
-	cmd := exec.Command(bin, "-D", "-f", cfg, "-E", logf)
+	// sshd logs to its stderr (-e), where it says "Server listening on"
+	// once it listens: the test waits for that line, not for a port to
+	// answer (a connection made to see it would count against MaxStartups).
+	cmd := exec.Command(bin, "-D", "-e", "-f", cfg)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its session children too
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	var (
+		logMu sync.Mutex
+		log   strings.Builder
+	)
+	listening, drained := make(chan bool, 1), make(chan struct{})
+	go func() {
+		defer close(drained)
+		sc := bufio.NewScanner(stderr)
+		sent := false
+		for sc.Scan() {
+			logMu.Lock()
+			if log.Len() < 1<<20 {
+				log.WriteString(sc.Text() + "\n")
+			}
+			logMu.Unlock()
+			if !sent && strings.Contains(sc.Text(), "Server listening on") {
+				listening <- true
+				sent = true
+			}
+		}
+		if !sent {
+			listening <- false
+		}
+	}()
+	sshdLog := func() string { logMu.Lock(); defer logMu.Unlock(); return log.String() }
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-drained
 		_ = cmd.Wait()
 		if t.Failed() {
-			b, _ := os.ReadFile(logf)
-			t.Logf("sshd log:\n%s", b)
+			t.Logf("sshd log:\n%s", sshdLog())
 		}
 	})
-	for range 100 {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
+	select {
+	case ok := <-listening:
+		if ok {
 			return addr
 		}
-		time.Sleep(50 * time.Millisecond)
+		t.Fatalf("sshd exited before listening on %s:\n%s", addr, sshdLog())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("sshd did not listen on %s within 30s:\n%s", addr, sshdLog())
 	}
-	b, _ := os.ReadFile(logf)
-	t.Fatalf("sshd did not listen on %s:\n%s", addr, b)
 	return ""
 }
 

@@ -45,11 +45,13 @@ func TestHostileServers(t *testing.T) {
 		}, errNoAnswer, "no answer"},
 		{"drips a byte a second", func(c net.Conn) {
 			readHello(c)
+			tick := time.NewTicker(time.Second) // a slow peer, not a wait
+			defer tick.Stop()
 			for _, b := range serverHello(0xC02F) {
 				if _, err := c.Write([]byte{b}); err != nil {
 					return
 				}
-				time.Sleep(time.Second)
+				<-tick.C
 			}
 		}, errNoAnswer, "no answer"},
 		{"oversized record", func(c net.Conn) {

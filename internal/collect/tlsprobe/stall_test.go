@@ -51,11 +51,13 @@ func TestServerHelloThenStall(t *testing.T) {
 	for name, after := range map[string]func(net.Conn){
 		"hangs": func(c net.Conn) { _, _ = io.Copy(io.Discard, c) },
 		"trickles": func(c net.Conn) {
+			tick := time.NewTicker(100 * time.Millisecond) // a slow peer, not a wait
+			defer tick.Stop()
 			for {
 				if _, err := c.Write([]byte{0}); err != nil {
 					return
 				}
-				time.Sleep(100 * time.Millisecond)
+				<-tick.C
 			}
 		},
 	} {

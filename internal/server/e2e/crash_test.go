@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"path/filepath"
 	"regexp"
@@ -116,17 +115,21 @@ scan:
 	admin := "RAMPART_ADMIN_PASSWORD=crash test password"
 	stored := regexp.MustCompile(`msg="scan stored"`)
 	stuckStarted := regexp.MustCompile(`msg="scan started" schedule=stuck`)
+	filesStarted := regexp.MustCompile(`msg="scan started" schedule=files`)
 	total := 0
 	for round := 1; round <= 3; round++ {
 		p := startServe(t, dir, cfg, admin)
-		// Let some runs complete, then kill while a scan is under way:
-		// the first time inside the stuck scan, then at random moments.
+		// Let some runs complete, then kill: inside the stuck scan (it
+		// has started, its collector holds for the 2 s timeout), inside
+		// a scan of the files, and just after a run was stored.
 		p.out.wait(t, stored, 2, 60*time.Second)
-		if round == 1 {
+		switch round {
+		case 1:
 			p.out.wait(t, stuckStarted, 1, 60*time.Second)
-			time.Sleep(300 * time.Millisecond) // inside the 2s collector timeout
-		} else {
-			time.Sleep(time.Duration(rand.IntN(1500)) * time.Millisecond)
+		case 2:
+			p.out.wait(t, filesStarted, p.out.count(filesStarted)+1, 60*time.Second)
+		case 3:
+			p.out.wait(t, stored, p.out.count(stored)+1, 60*time.Second)
 		}
 		before := p.out.count(stored)
 		p.kill9()

@@ -235,20 +235,17 @@ alerts:
 	}
 	waitRuns := func(n int) []run {
 		t.Helper()
-		deadline := time.Now().Add(3 * time.Minute)
-		for {
-			var rs struct{ Runs []run }
+		var rs struct{ Runs []run }
+		testenv.Poll(t, 3*time.Minute, fmt.Sprintf("%d runs", n), func() error {
 			if code := p.api(t, apiTok, "GET", "/api/v1/runs", &rs); code != 200 {
 				t.Fatalf("runs: %d", code)
 			}
-			if len(rs.Runs) >= n {
-				return rs.Runs
+			if len(rs.Runs) < n {
+				return fmt.Errorf("only %d runs:\n%s", len(rs.Runs), p.out)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("only %d runs after 3 minutes:\n%s", len(rs.Runs), p.out)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return nil
+		})
+		return rs.Runs
 	}
 	runs := waitRuns(1)
 	t.Logf("scheduled run #%d took %s; stored %s after the scan ended", runs[0].ID, runs[0].FinishedAt.Sub(runs[0].StartedAt), runs[0].StoredAt.Sub(runs[0].FinishedAt))
@@ -309,8 +306,7 @@ alerts:
 
 	// The deleted webhook's alerts are dead letters, on the alerts page
 	// with the receiver's answer.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testenv.Poll(t, 30*time.Second, "dead letters for the deleted webhook", func() error {
 		var dl struct {
 			Alerts []struct {
 				LastError string `json:"last_error"`
@@ -319,14 +315,11 @@ alerts:
 		if code := p.api(t, apiTok, "GET", "/api/v1/alerts?state=dead", &dl); code != 200 {
 			t.Fatalf("dead letters: %d", code)
 		}
-		if len(dl.Alerts) >= 2 {
-			break
+		if len(dl.Alerts) < 2 {
+			return fmt.Errorf("%+v\n%s", dl, p.out)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no dead letters for the deleted webhook: %+v\n%s", dl, p.out)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	if err := chromedp.Do(bctx, chromedp.Navigate(p.base+"/alerts"), chromedp.WaitVisible("#dead-letters")); err != nil {
 		t.Fatal(err)
 	}
@@ -437,13 +430,13 @@ alerts:
 	hs := &http.Server{Handler: rcv}
 	go hs.Serve(hookLn)
 	defer hs.Close()
-	deadline = time.Now().Add(90 * time.Second) // the backoff may have grown while down
-	for pending() > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("alerts still pending after the receiver came up:\n%s", p.out)
+	// The backoff may have grown while the receiver was down.
+	testenv.Poll(t, 90*time.Second, "alerts delivered after the receiver came up", func() error {
+		if n := pending(); n > 0 {
+			return fmt.Errorf("%d pending:\n%s", n, p.out)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return nil
+	})
 	rcv.mu.Lock()
 	defer rcv.mu.Unlock()
 	if rcv.bad > 0 {

@@ -68,13 +68,12 @@ func artifactDir(t *testing.T) string {
 type lineLog struct {
 	mu    sync.Mutex
 	lines []string
-	cond  *sync.Cond
+	// added is closed (and replaced) whenever a line arrives.
+	added chan struct{}
 }
 
 func newLineLog() *lineLog {
-	l := &lineLog{}
-	l.cond = sync.NewCond(&l.mu)
-	return l
+	return &lineLog{added: make(chan struct{})}
 }
 
 func (l *lineLog) feed(r io.Reader) {
@@ -83,7 +82,8 @@ func (l *lineLog) feed(r io.Reader) {
 	for sc.Scan() {
 		l.mu.Lock()
 		l.lines = append(l.lines, sc.Text())
-		l.cond.Broadcast()
+		close(l.added)
+		l.added = make(chan struct{})
 		l.mu.Unlock()
 	}
 }
@@ -110,7 +110,8 @@ func (l *lineLog) count(re *regexp.Regexp) int {
 // wait returns the submatches of the n-th line (1-based) matching re.
 func (l *lineLog) wait(t *testing.T, re *regexp.Regexp, n int, timeout time.Duration) []string {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
 	for {
 		l.mu.Lock()
 		seen := 0
@@ -123,11 +124,13 @@ func (l *lineLog) wait(t *testing.T, re *regexp.Regexp, n int, timeout time.Dura
 				}
 			}
 		}
+		added := l.added
 		l.mu.Unlock()
-		if time.Now().After(deadline) {
+		select {
+		case <-added:
+		case <-deadline.C:
 			t.Fatalf("no line %d matching %s within %s; output:\n%s", n, re, timeout, l.String())
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
