@@ -9,14 +9,16 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/rampart-sec/rampart/internal/certinfo/certtest"
 	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/facts"
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/rules"
 	"github.com/rampart-sec/rampart/internal/target"
+	"github.com/rampart-sec/rampart/internal/testenv"
 	builtinrules "github.com/rampart-sec/rampart/rules"
-	"go.yaml.in/yaml/v3"
 )
 
 // verdictCase is one case of the verdict corpus (testdata/verdicts).
@@ -191,8 +193,8 @@ func TestVerdictCorpus(t *testing.T) {
 			covered[s] = true
 		}
 		t.Run(name, func(t *testing.T) {
-			if testing.Short() && len(c.Build) > 0 && c.Build[0] == "hardened" {
-				t.Skip("generates 3072-bit keys")
+			if len(c.Build) > 0 && c.Build[0] == "hardened" {
+				testenv.Short(t, "generates 3072-bit keys")
 			}
 			want := expectations(t, name, 0)
 			if len(want) != len(all) {
