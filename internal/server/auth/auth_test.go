@@ -43,11 +43,85 @@ func TestPasswordHash(t *testing.T) {
 	}
 }
 
+// A stored hash is input: ones argon2 cannot run (zero passes made
+// argon2.IDKey panic and took the server down on a sign-in), trailing
+// text after the parameters, parameters out of order or out of range, and
+// a salt too short are errors, not panics and not mismatches.
+func TestVerifyPasswordRefusesBadParameters(t *testing.T) {
+	const salt, sum = "c2FsdHNhbHRzYWx0c2FsdA", "aGFzaGhhc2hoYXNoaGFzaA"
+	for _, params := range []string{
+		"m=1024,t=0,p=1",    // zero passes: argon2.IDKey panics
+		"m=1024,t=1,p=0",    // zero lanes
+		"m=4,t=1,p=1",       // under 8 KiB per lane
+		"m=1024,t=21,p=1",   // too many passes
+		"m=4194304,t=1,p=1", // 4 GiB
+		"m=1024,t=1,p=256",  // lanes do not fit argon2's uint8
+		"m=1024,t=1,p=1x",   // trailing text
+		"t=1,m=1024,p=1",    // out of order
+		"m=1024,t=1",        // one missing
+		"m=-1,t=1,p=1",
+		"m=1024,t=1,p=1,k=2",
+	} {
+		enc := "$argon2id$v=19$" + params + "$" + salt + "$" + sum
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("%s: panic: %v", params, r)
+				}
+			}()
+			if err := VerifyPassword(enc, "pw"); err == nil || errors.Is(err, ErrMismatch) {
+				t.Errorf("%s: %v; want a malformed-hash error", params, err)
+			}
+		}()
+	}
+	for _, enc := range []string{
+		"$argon2id$v=19$m=1024,t=1,p=1$c2FsdA$" + sum,        // 4-byte salt
+		"$argon2id$v=19x$m=1024,t=1,p=1$" + salt + "$" + sum, // version with trailing text
+		"x$argon2id$v=19$m=1024,t=1,p=1$" + salt + "$" + sum,
+	} {
+		if err := VerifyPassword(enc, "pw"); err == nil || errors.Is(err, ErrMismatch) {
+			t.Errorf("%s: %v; want a malformed-hash error", enc, err)
+		}
+	}
+	if _, err := HashPassword("correct horse battery", Params{Memory: 1024, Time: 0, Threads: 1}); err == nil {
+		t.Error("HashPassword with zero passes: no error")
+	}
+	// Valid parameters still verify, and a wrong password is a mismatch.
+	h, err := HashPassword("correct horse battery", cheap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := VerifyPassword(h, "correct horse battery"); err != nil {
+		t.Errorf("verify: %v", err)
+	}
+}
+
+// FuzzVerifyPassword: no encoded hash makes verification panic or run
+// away (parameters are bounded), and hashing then verifying round-trips:
+// the password matches its own hash, any other password does not.
 func FuzzVerifyPassword(f *testing.F) {
 	f.Add("$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g", "pw")
 	f.Add("$argon2id$v=19$m=0,t=0,p=0$$", "")
+	f.Add("$argon2id$v=19$m=1024,t=0,p=1$c2FsdHNhbHQ$aGFzaGhhc2g", "pw")
 	f.Fuzz(func(t *testing.T, enc, pw string) {
-		_ = VerifyPassword(enc, pw) // must not panic or run away
+		if err := VerifyPassword(enc, pw); err == nil {
+			if _, _, _, perr := parseHash(enc); perr != nil {
+				t.Fatalf("verified against a hash parseHash refuses: %v", perr)
+			}
+		}
+		if len(pw) > 64 {
+			return // hashing cost, not coverage
+		}
+		h, err := HashPassword(pw, cheap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := VerifyPassword(h, pw); err != nil {
+			t.Fatalf("%q does not verify against its own hash: %v", pw, err)
+		}
+		if err := VerifyPassword(h, pw+"x"); !errors.Is(err, ErrMismatch) {
+			t.Fatalf("%q+x against the hash of %q: %v; want a mismatch", pw, pw, err)
+		}
 	})
 }
 
