@@ -5,6 +5,7 @@
 package sshdconf
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -314,19 +315,35 @@ func Facts(c *Config, source string, files *Config) facts.SSHD {
 	s.PubkeyAuthentication = get("pubkeyauthentication")
 	s.Banner = get("banner")
 
+	// A port sshd would refuse (0, over 65535, not a number) makes the
+	// whole configuration one sshd does not start with: where it would
+	// listen cannot be told, which the rules report as an error.
+	var bad []string
 	for _, p := range c.values["port"] {
-		if n, err := strconv.Atoi(strings.TrimSpace(p)); err == nil && n > 0 && n < 65536 && !slices.Contains(s.Ports, n) {
+		n, err := parsePort(strings.TrimSpace(p))
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("Port %s: %v", clip(p), err))
+			continue
+		}
+		if !slices.Contains(s.Ports, n) {
 			s.Ports = append(s.Ports, n)
 		}
 	}
 	for _, la := range c.values["listenaddress"] {
-		host, port := splitListen(la)
+		host, port, err := splitListen(la)
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("ListenAddress %s: %v", clip(la), err))
+			continue
+		}
 		if host != "" && !slices.Contains(s.ListenAddresses, host) {
 			s.ListenAddresses = append(s.ListenAddresses, host)
 		}
 		if port > 0 && !slices.Contains(s.Ports, port) {
 			s.Ports = append(s.Ports, port)
 		}
+	}
+	if len(bad) > 0 {
+		s.Error = source + ": " + strings.Join(bad, "; ") + " (sshd refuses to start with it, so where it listens cannot be told)"
 	}
 	if len(s.Ports) == 0 {
 		s.Ports = append(s.Ports, 22)
@@ -346,20 +363,40 @@ func Facts(c *Config, source string, files *Config) facts.SSHD {
 }
 
 // splitListen reads a ListenAddress value: "0.0.0.0", "[::]:22",
-// "10.0.0.1:2222", "::1", "host rdomain x".
-func splitListen(v string) (string, int) {
+// "10.0.0.1:2222", "::1", "host rdomain x". The port is 0 when none is
+// given; one given must be a port number sshd accepts.
+func splitListen(v string) (string, int, error) {
 	v = strings.Fields(v + " ")[0]
 	if strings.HasPrefix(v, "[") {
-		h, rest, _ := strings.Cut(v[1:], "]")
-		p, _ := strconv.Atoi(strings.TrimPrefix(rest, ":"))
-		return h, p
+		h, rest, ok := strings.Cut(v[1:], "]")
+		if !ok {
+			return "", 0, errors.New("no closing ]")
+		}
+		if rest == "" {
+			return h, 0, nil
+		}
+		ps, ok := strings.CutPrefix(rest, ":")
+		if !ok {
+			return "", 0, fmt.Errorf("%q after the address", rest)
+		}
+		p, err := parsePort(ps)
+		return h, p, err
 	}
 	if strings.Count(v, ":") == 1 {
 		h, ps, _ := strings.Cut(v, ":")
-		p, _ := strconv.Atoi(ps)
-		return h, p
+		p, err := parsePort(ps)
+		return h, p, err
 	}
-	return v, 0
+	return v, 0, nil
+}
+
+// parsePort reads a port number as sshd does: 1 to 65535.
+func parsePort(s string) (int, error) {
+	n, err := strconv.ParseUint(s, 10, 16)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("port %q is not a number from 1 to 65535", s)
+	}
+	return int(n), nil
 }
 
 func clip(s string) string {

@@ -148,13 +148,65 @@ func FuzzParseConfig(f *testing.F) {
 	})
 }
 
+// A port sshd refuses, in Port or ListenAddress (from the files or from
+// sshd -T), is not taken as a port sshd listens on: the configuration is
+// one sshd does not start with, so the facts carry an error naming it and
+// the rules report error. ListenAddress 10.0.0.1:70000 used to give port
+// 70000 (4464 after the wrap a uint16 listener would do).
+func TestPortsSSHDRefusesAreAnError(t *testing.T) {
+	for _, c := range []struct{ conf, bad string }{
+		{"ListenAddress 10.0.0.1:70000\n", "ListenAddress 10.0.0.1:70000"},
+		{"ListenAddress [::1]:99999\n", "ListenAddress [::1]:99999"},
+		{"ListenAddress 10.0.0.1:0\n", "ListenAddress 10.0.0.1:0"},
+		{"ListenAddress 10.0.0.1:ssh\n", "ListenAddress 10.0.0.1:ssh"},
+		{"ListenAddress [::1]2222\n", "ListenAddress [::1]2222"},
+		{"Port 65536\n", "Port 65536"},
+		{"Port 0\nPort 2222\n", "Port 0"},
+	} {
+		c2 := newConfig()
+		(&fileParser{c: c2}).parseText(c.conf, "/etc/ssh/sshd_config", 0, -1)
+		s := Facts(c2, "/etc/ssh/sshd_config", nil)
+		if !strings.Contains(s.Error, c.bad) {
+			t.Errorf("%q: error %q, want one naming %s", c.conf, s.Error, c.bad)
+		}
+		for _, p := range s.Ports {
+			if p < 1 || p > 65535 {
+				t.Errorf("%q: port %d", c.conf, p)
+			}
+		}
+	}
+	for _, conf := range []string{"ListenAddress [::1]:2222\nListenAddress 10.0.0.1:65535\nListenAddress ::1\nListenAddress [fe80::1]\nPort 22\n"} {
+		c := newConfig()
+		(&fileParser{c: c}).parseText(conf, "/etc/ssh/sshd_config", 0, -1)
+		s := Facts(c, "/etc/ssh/sshd_config", nil)
+		if s.Error != "" || !slices.Equal(s.Ports, []int{22, 2222, 65535}) {
+			t.Errorf("%q: ports %v, error %q", conf, s.Ports, s.Error)
+		}
+	}
+	s := Facts(ParseDashT([]byte("port 22\nlistenaddress 0.0.0.0:70000\n")), "sshd -T", nil)
+	if !strings.Contains(s.Error, "70000") || slices.Contains(s.Ports, 70000) || slices.Contains(s.Ports, 70000-65536) {
+		t.Errorf("sshd -T with port 70000: ports %v, error %q", s.Ports, s.Error)
+	}
+}
+
+// FuzzParseDashT: every port given is 1 to 65535, and a listen address
+// whose port is over 65535 makes the facts an error.
 func FuzzParseDashT(f *testing.F) {
 	f.Add("port 22\nlistenaddress [::]:22\nlistenaddress 0.0.0.0:22\npermitrootlogin without-password\n")
+	f.Add("port 22\nlistenaddress 10.0.0.1:70000\n")
 	f.Fuzz(func(t *testing.T, out string) {
 		s := Facts(ParseDashT([]byte(out)), "sshd -T", nil)
 		for _, p := range s.Ports {
 			if p <= 0 || p > 65535 {
 				t.Fatalf("port %d", p)
+			}
+		}
+		for _, la := range ParseDashT([]byte(out)).values["listenaddress"] {
+			if _, port, err := splitListen(la); err == nil && port > 65535 {
+				t.Fatalf("%q: port %d accepted", la, port)
+			}
+			if _, _, err := splitListen(la); err != nil && s.Error == "" {
+				t.Fatalf("%q refused (%v) but the facts have no error", la, err)
 			}
 		}
 	})
