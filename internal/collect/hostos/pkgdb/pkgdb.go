@@ -10,8 +10,10 @@ package pkgdb
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"net/textproto"
 	"path"
 	"sort"
 	"strings"
@@ -52,13 +54,17 @@ func ReadDpkg(r *rootfs.Root) (*Installed, error) {
 		return nil, err
 	}
 	inst := &Installed{Manager: "dpkg", Versions: map[string]string{}, Arch: map[string]string{}, Source: file}
-	eachStanza(bytes.NewReader(b), func(f map[string]string) {
+	err = eachStanza(bytes.NewReader(b), func(f map[string]string) {
 		if f["Package"] == "" || !strings.HasSuffix(f["Status"], " installed") {
 			return
 		}
 		inst.Versions[f["Package"]] = f["Version"]
 		inst.Arch[f["Package"]] = f["Architecture"]
 	})
+	if err != nil {
+		// A package list cut short could lack the one with the update.
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
 	return inst, nil
 }
 
@@ -84,37 +90,35 @@ func ReadApk(r *rootfs.Root) (*Installed, error) {
 	return inst, nil
 }
 
-// eachStanza calls fn for every RFC 822-style stanza (dpkg status, apt
-// Packages); continuation lines are dropped.
+// stanzaFields are the fields of a stanza the readers use.
+var stanzaFields = []string{"Package", "Status", "Version", "Architecture"}
+
+// eachStanza calls fn with the fields of every stanza of a Debian control
+// file (dpkg's status, apt's Packages lists): blocks of "Field: value"
+// lines, continuation lines indented, separated by blank lines, the
+// RFC 822 header syntax net/textproto reads. A stanza it cannot read is an
+// error naming the stanza, so a list is never silently cut short (a line
+// over bufio.Scanner's limit used to end the list there without one).
 func eachStanza(rd io.Reader, fn func(map[string]string)) error {
-	sc := bufio.NewScanner(rd)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	f := map[string]string{}
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" {
-			if len(f) > 0 {
-				fn(f)
-				f = map[string]string{}
+	tp := textproto.NewReader(bufio.NewReaderSize(rd, 64<<10))
+	for n := 1; ; n++ {
+		h, err := tp.ReadMIMEHeader()
+		if len(h) > 0 {
+			f := make(map[string]string, len(stanzaFields))
+			for _, k := range stanzaFields {
+				if v := strings.TrimSpace(h.Get(k)); v != "" {
+					f[k] = v
+				}
 			}
-			continue
+			fn(f)
 		}
-		if line[0] == ' ' || line[0] == '\t' {
-			continue
-		}
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		switch k {
-		case "Package", "Status", "Version", "Architecture":
-			f[k] = strings.TrimSpace(v)
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil:
+			return fmt.Errorf("stanza %d: %w", n, err)
 		}
 	}
-	if len(f) > 0 {
-		fn(f)
-	}
-	return sc.Err()
 }
 
 // Pending is what the local package lists (apt) or repository metadata

@@ -35,6 +35,26 @@ type RPMPackage struct {
 	EVR  EVR
 }
 
+// Why rpm's header blob is read here and not by a library: the
+// maintained reader, github.com/anchore/go-rpmdb (v0.2.2; the module proxy
+// serves knqyf263/go-rpmdb only as of 2021, Berkeley DB alone), covers
+// rpm's three database formats but is not fit to read an image rampart
+// does not trust. It opens files by operating-system path, outside the
+// root rampart reads an image through (a link in the image could lead out
+// of it); its readers take no context and run in goroutines of their own,
+// so a panic there cannot be recovered and a reader whose consumer stopped
+// at a bad header stays blocked; and its Berkeley DB reader indexes pages
+// with offsets from the file unchecked (a panic) and loops without end on
+// an overflow chain that reaches a page of another type. The SQLite
+// database (rpm 4.16 and later) is read here through database/sql and
+// modernc's SQLite, confined to the root, read-only and immutable
+// (package rpmsqlite); what remains is this header format: a count, index
+// entries and a data area, about sixty lines, bounded as rpm bounds it,
+// fuzzed (FuzzRPMHeader, with a round trip) and checked against databases rpm itself
+// wrote (rpmsqlite's TestDatabaseRPMWrote). Berkeley DB and NDB databases
+// are not read as files: the collector says so and, on the live host, asks
+// rpm -qa.
+
 // ParseRPMHeader reads name, epoch, version, release and arch from an rpm
 // header blob as the rpm database stores it: no magic, a big-endian count
 // of index entries and of data bytes, the entries (tag, type, offset,
