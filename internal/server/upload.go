@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/glob"
 )
 
 // What an upload may carry. A report sent to POST /api/v1/runs is
@@ -73,7 +74,7 @@ func outOfScope(rep *finding.Report, patterns []string) string {
 	for _, t := range rep.Targets {
 		ok := false
 		for _, p := range patterns {
-			if globMatch(p, t.Name) {
+			if glob.Match(p, t.Name) {
 				ok = true
 				break
 			}
@@ -99,31 +100,4 @@ func parseScope(v string) ([]string, error) {
 		return nil, errors.New("at most 50 target patterns")
 	}
 	return out, nil
-}
-
-// globMatch matches s against a pattern where * is any run of characters
-// (slashes included) and ? one character.
-func globMatch(pattern, s string) bool {
-	p, str := []rune(pattern), []rune(s)
-	pi, si, star, mark := 0, 0, -1, 0
-	for si < len(str) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == str[si]):
-			pi++
-			si++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/glob"
 )
 
 func TestGlobMatch(t *testing.T) {
@@ -15,8 +16,8 @@ func TestGlobMatch(t *testing.T) {
 		{"gw-*", "gw-1", true}, {"gw-*", "db-1", false}, {"*", "", true}, {"https://10.0.1.*/", "https://10.0.1.7/", true},
 		{"a?c", "abc", true}, {"a?c", "ac", false}, {"*.example.com", "x.y.example.com", true}, {"exact", "exact2", false},
 	} {
-		if got := globMatch(c.p, c.s); got != c.ok {
-			t.Errorf("globMatch(%q, %q) = %v", c.p, c.s, got)
+		if got := glob.Match(c.p, c.s); got != c.ok {
+			t.Errorf("glob.Match(%q, %q) = %v", c.p, c.s, got)
 		}
 	}
 	if ps, err := parseScope(" gw-*, db-1\nweb* "); err != nil || len(ps) != 3 {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/glob"
 )
 
 // RuleKinds says whether a rule has automated checks and a manual check;
@@ -58,7 +59,7 @@ func (s *Set) Unused(fs []finding.Finding) []string {
 			}
 			matched := false
 			for _, t := range ts {
-				if globMatch(e.Target, t) {
+				if glob.Match(e.Target, t) {
 					matched = true
 					break
 				}

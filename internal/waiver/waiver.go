@@ -10,12 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/rampart-sec/rampart/internal/glob"
 	"github.com/rampart-sec/rampart/internal/hint"
 )
 
@@ -56,26 +56,7 @@ func (e Entry) Matches(rule, target string) bool {
 	if e.Target == "" || e.Target == "*" {
 		return true
 	}
-	return globMatch(e.Target, target)
-}
-
-// globMatch matches s against pattern with * and ? wildcards.
-func globMatch(pattern, s string) bool {
-	var re strings.Builder
-	re.WriteString("^")
-	for _, r := range pattern {
-		switch r {
-		case '*':
-			re.WriteString(".*")
-		case '?':
-			re.WriteString(".")
-		default:
-			re.WriteString(regexp.QuoteMeta(string(r)))
-		}
-	}
-	re.WriteString("$")
-	ok, err := regexp.MatchString(re.String(), s)
-	return err == nil && ok
+	return glob.Match(e.Target, target)
 }
 
 // Expired reports whether the entry no longer applies at now.

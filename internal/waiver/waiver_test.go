@@ -1,6 +1,7 @@
 package waiver
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -93,18 +94,57 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// Matching a waiver's target compiles nothing and allocates nothing (the
+// pattern used to be turned into a regular expression and compiled on
+// every match: for every entry, every finding).
+func TestMatchesAllocatesNothing(t *testing.T) {
+	e := Entry{Rule: "TLS-002", Target: "10.0.1.*"}
+	if !e.Matches("TLS-002", "10.0.1.7") || e.Matches("TLS-002", "10.0.10.7") || e.Matches("TLS-003", "10.0.1.7") {
+		t.Fatal("matches wrong")
+	}
+	if n := testing.AllocsPerRun(100, func() { e.Matches("TLS-002", "10.0.1.7") }); n != 0 {
+		t.Errorf("%v allocations per match", n)
+	}
+}
+
+// FuzzParse: an accepted file's entries each have a rule, who, why and an
+// expiry; applying them turns only failures into waived and manual
+// findings into attested, with the exception recorded, and leaves every
+// other status as it was.
 func FuzzParse(f *testing.F) {
 	f.Add("waivers:\n  - {rule: TLS-002, reason: r, by: a, expires: 2027-01-01, target: \"10.*\"}\n")
 	f.Add("attestations:\n  - rule: LOG-003\n    evidence: e\n    by: b\n    expires: 2030-12-31\n")
 	f.Add("waivers: [")
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, s string) {
 		file, err := Parse(strings.NewReader(s), "fuzz.yaml", func(string) bool { return true })
 		if err != nil {
 			return
 		}
+		for _, e := range append(slices.Clone(file.Waivers), file.Attestations...) {
+			d, derr := time.Parse(time.DateOnly, e.Expires)
+			if e.Rule == "" || strings.TrimSpace(e.By) == "" || strings.TrimSpace(e.Why()) == "" || derr != nil || !e.expires.Equal(d.AddDate(0, 0, 1)) {
+				t.Fatalf("accepted an incomplete entry %+v", e)
+			}
+		}
 		set := &Set{}
 		set.Add(file)
-		fs := []finding.Finding{{RuleID: "TLS-002", Target: "t", Status: finding.Fail}, {RuleID: "LOG-003", Target: "t", Status: finding.Manual}}
-		set.Apply(fs, time.Now())
+		fs := []finding.Finding{
+			{RuleID: "TLS-002", Target: "t", Status: finding.Fail},
+			{RuleID: "LOG-003", Target: "t", Status: finding.Manual},
+			{RuleID: "TLS-002", Target: "t", Status: finding.Pass},
+			{RuleID: "TLS-002", Target: "t", Status: finding.Error},
+		}
+		set.Apply(fs, now)
+		for i, allowed := range [][]finding.Status{{finding.Fail, finding.Waived}, {finding.Manual, finding.Attested}, {finding.Pass}, {finding.Error}} {
+			if !slices.Contains(allowed, fs[i].Status) {
+				t.Fatalf("finding %d became %s", i, fs[i].Status)
+			}
+		}
+		for i, orig := range []finding.Status{finding.Fail, finding.Manual} {
+			if fs[i].Status != orig && (fs[i].Exception == nil || fs[i].Exception.Expired || fs[i].Exception.Original != orig) {
+				t.Fatalf("finding %d %s without its exception: %+v", i, fs[i].Status, fs[i].Exception)
+			}
+		}
 	})
 }
