@@ -18,13 +18,14 @@ import (
 
 // portsCollector stands in for the port scanner: quick finishes at once,
 // every other host blocks until the scan's context ends, and "boom"
-// panics in one of its goroutines.
-type portsCollector struct{}
+// panics in one of its goroutines. started, when set, is told each
+// blocking host as it begins.
+type portsCollector struct{ started chan<- string }
 
 func (portsCollector) Name() string                 { return "ports" }
 func (portsCollector) Provides() []string           { return []string{facts.NSPorts} }
 func (portsCollector) Applies(t target.Target) bool { return t.Kind == target.Node }
-func (portsCollector) Collect(ctx context.Context, t target.Target, _ *collect.Env) (*facts.Facts, error) {
+func (p portsCollector) Collect(ctx context.Context, t target.Target, _ *collect.Env) (*facts.Facts, error) {
 	switch t.Host {
 	case "192.0.2.1":
 		return &facts.Facts{Ports: &facts.Ports{Host: t.Host, Open: []facts.OpenPort{{Port: 443, Service: "unknown"}}}}, nil
@@ -33,6 +34,9 @@ func (portsCollector) Collect(ctx context.Context, t target.Target, _ *collect.E
 		g.Go(func() { panic("a collector bug") })
 		g.Wait()
 		return nil, nil
+	}
+	if p.started != nil {
+		p.started <- t.Host
 	}
 	<-ctx.Done()
 	// A collector may well return what it had when the deadline hit.
@@ -75,16 +79,22 @@ func byTarget(r *finding.Report) map[string]finding.Finding {
 // error saying the scan timed out, and none of what a cut-short collector
 // returned can pass.
 func TestDeadlineKeepsUnfinishedTargets(t *testing.T) {
-	run := func(t *testing.T, concurrency int, targets ...target.Target) *finding.Report {
+	// run scans targets under a deadline that passes when expire says so
+	// (not on a timer: a loaded machine must not change the outcome).
+	run := func(t *testing.T, concurrency int, expire func(ctx *deadline, started <-chan string, progress <-chan string), targets ...target.Target) *finding.Report {
+		started := make(chan string, len(targets))
+		progress := make(chan string, len(targets))
 		s := &Scanner{
-			Collectors:  []collect.Collector{portsCollector{}},
+			Collectors:  []collect.Collector{portsCollector{started: started}},
 			Rules:       builtin(t, "NET-001"),
 			Concurrency: concurrency,
 			Exceptions:  &waiver.Set{},
 			Scan:        facts.DefaultScan(time.Now()),
+			Timeout:     300 * time.Millisecond,
+			Progress:    func(_, _ int, name string) { progress <- name },
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-		defer cancel()
+		ctx := newDeadline(time.Now().Add(time.Hour))
+		go expire(ctx, started, progress)
 		r := s.Run(ctx, targets).Report
 		if !r.Interrupted {
 			t.Error("report not marked interrupted")
@@ -100,7 +110,17 @@ func TestDeadlineKeepsUnfinishedTargets(t *testing.T) {
 		return r
 	}
 	t.Run("under way", func(t *testing.T) {
-		got := byTarget(run(t, 4, node("quick", "192.0.2.1"), node("stuck", "192.0.2.2")))
+		// The deadline passes once quick is judged and stuck has begun.
+		expire := func(ctx *deadline, started <-chan string, progress <-chan string) {
+			<-started
+			for name := range progress {
+				if name == "quick" {
+					break
+				}
+			}
+			ctx.expire()
+		}
+		got := byTarget(run(t, 4, expire, node("quick", "192.0.2.1"), node("stuck", "192.0.2.2")))
 		if f := got["quick"]; f.Status != finding.Pass {
 			t.Errorf("quick: %s %s, want pass", f.Status, f.Message)
 		}
@@ -109,7 +129,12 @@ func TestDeadlineKeepsUnfinishedTargets(t *testing.T) {
 		}
 	})
 	t.Run("queued", func(t *testing.T) {
-		r := run(t, 1, node("a", "192.0.2.2"), node("b", "192.0.2.3"), node("c", "192.0.2.4"))
+		// One at a time: the deadline passes while the first blocks.
+		expire := func(ctx *deadline, started <-chan string, _ <-chan string) {
+			<-started
+			ctx.expire()
+		}
+		r := run(t, 1, expire, node("a", "192.0.2.2"), node("b", "192.0.2.3"), node("c", "192.0.2.4"))
 		var finished, queued int
 		for _, f := range r.Findings {
 			switch {
@@ -125,6 +150,33 @@ func TestDeadlineKeepsUnfinishedTargets(t *testing.T) {
 			t.Errorf("%d cut short and %d never started, want 1 and 2", finished, queued)
 		}
 	})
+}
+
+// deadline is a context whose deadline passes when the test says so:
+// Err is context.DeadlineExceeded from then on, exactly as when a real
+// deadline passes, without a timer racing a loaded machine.
+type deadline struct {
+	context.Context
+	at   time.Time
+	done chan struct{}
+	once sync.Once
+}
+
+func newDeadline(at time.Time) *deadline {
+	return &deadline{Context: context.Background(), at: at, done: make(chan struct{})}
+}
+
+func (d *deadline) expire()                     { d.once.Do(func() { close(d.done) }) }
+func (d *deadline) Deadline() (time.Time, bool) { return d.at, true }
+func (d *deadline) Done() <-chan struct{}       { return d.done }
+func (d *deadline) Value(any) any               { return nil }
+func (d *deadline) Err() error {
+	select {
+	case <-d.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
 }
 
 // TestPanicEndsOneTarget: a collector's panic, even in a goroutine it
