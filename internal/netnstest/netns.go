@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -77,6 +78,26 @@ func Veth(t testing.TB, a, b *NS, aAddr, bAddr string) {
 	b.IP(t, "addr", "add", bAddr, "dev", lb)
 	a.IP(t, "link", "set", la, "up")
 	b.IP(t, "link", "set", lb, "up")
+	// The carrier comes up after "link set up" returns: a SYN sent before
+	// is dropped, and a scan with a sub-second connect timeout then takes
+	// a live address for a dead one. Wait until both ends carry.
+	a.waitCarrier(t, la)
+	b.waitCarrier(t, lb)
+}
+
+// waitCarrier returns once link in ns is up with a carrier (LOWER_UP).
+func (ns *NS) waitCarrier(t testing.TB, link string) {
+	t.Helper()
+	testenv.Poll(t, 10*time.Second, "carrier on "+link+" in "+ns.Name, func() error {
+		out, err := exec.Command("ip", "-n", ns.Name, "-o", "link", "show", "dev", link).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("ip link show: %v: %s", err, out)
+		}
+		if !strings.Contains(string(out), "LOWER_UP") || !strings.Contains(string(out), "state UP") {
+			return fmt.Errorf("not yet: %s", strings.TrimSpace(string(out)))
+		}
+		return nil
+	})
 }
 
 // join moves the calling goroutine's OS thread into the namespace; the
