@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/jsonstrict"
 	"github.com/rampart-sec/rampart/internal/target"
 	"github.com/rampart-sec/rampart/internal/zone"
 )
@@ -280,14 +281,7 @@ func strictDecode(data []byte, v any) error {
 	if len(data) > maxMessage {
 		return fmt.Errorf("%d bytes: larger than %d", len(data), maxMessage)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data")
-	}
-	return nil
+	return jsonstrict.Decode(bytes.NewReader(data), v)
 }
 
 // Encode marshals a message.

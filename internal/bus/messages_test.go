@@ -87,8 +87,10 @@ func TestDecodeResult(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if _, err := DecodeResult([]byte(`{"v":1} {}`)); err == nil || !strings.Contains(err.Error(), "trailing") {
-		t.Errorf("trailing data: %v", err)
+	for _, tail := range []string{" {}", "}", "\n]"} { // "}" and "]" passed json.Decoder.More
+		if _, err := DecodeResult(append(b, tail...)); err == nil || !strings.Contains(err.Error(), "trailing") {
+			t.Errorf("trailing %q: %v", tail, err)
+		}
 	}
 	e := Result{V: MessageVersion, Job: JobID(3, "dmz", 1), Zone: "dmz", Agent: "dmz-1", Target: "gw", Error: "no route to host"}
 	b, _ = Encode(e)

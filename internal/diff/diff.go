@@ -6,6 +6,7 @@
 package diff
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/jsonstrict"
 )
 
 // maxReportSize bounds a report read from disk.
@@ -30,12 +32,11 @@ func Read(r io.Reader, name string) (*finding.Report, error) {
 		return nil, fmt.Errorf("report %s: larger than %d bytes", name, maxReportSize)
 	}
 	var rep finding.Report
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	if err := dec.Decode(&rep); err != nil {
+	if err := jsonstrict.Decode(bytes.NewReader(data), &rep); err != nil {
+		if errors.Is(err, jsonstrict.ErrTrailing) {
+			return nil, fmt.Errorf("report %s: %w", name, err)
+		}
 		return nil, fmt.Errorf("report %s: not a rampart JSON report: %w", name, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("report %s: trailing data after the report", name)
 	}
 	if rep.SchemaVersion == "" {
 		return nil, fmt.Errorf("report %s: no schemaVersion: not a rampart JSON report (scan with --format json)", name)

@@ -105,12 +105,15 @@ func TestReadRejects(t *testing.T) {
 		t.Fatalf("good report: %v", err)
 	}
 	for name, in := range map[string]string{
-		"empty":      "",
-		"garbage":    "\x00\x01 not json",
-		"facts":      `{"target": {"name": "x"}, "ports": {}}`,
-		"array":      `[1, 2]`,
-		"future":     `{"schemaVersion": "2.0.0", "targets": []}`,
-		"trailing":   string(good) + `{"schemaVersion": "1.0.0"}`,
+		"empty":    "",
+		"garbage":  "\x00\x01 not json",
+		"facts":    `{"target": {"name": "x"}, "ports": {}}`,
+		"array":    `[1, 2]`,
+		"future":   `{"schemaVersion": "2.0.0", "targets": []}`,
+		"trailing": string(good) + `{"schemaVersion": "1.0.0"}`,
+		// json.Decoder.More said nothing follows a "}" or "]": these passed.
+		"trailing }": string(good) + "}",
+		"trailing ]": string(good) + "\n]",
 		"no name":    `{"schemaVersion": "1.0.0", "targets": [{"kind": "node"}]}`,
 		"bad status": `{"schemaVersion": "1.0.0", "findings": [{"severity": "extreme"}]}`,
 	} {
@@ -130,6 +133,9 @@ func FuzzRead(f *testing.F) {
 		r, err := Read(bytes.NewReader(data), "fuzz")
 		if err != nil {
 			return
+		}
+		if !json.Valid(data) {
+			t.Fatalf("read %q, not one JSON document", data)
 		}
 		res := Compare(r, r, "a", "b")
 		if !res.Identical {

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
+	"strings"
 
 	"github.com/rampart-sec/rampart/internal/finding"
 )
@@ -15,57 +17,145 @@ import (
 //
 // The findings are streamed one at a time, so a fleet report of tens of
 // thousands of findings never sits in memory twice (once as values, once
-// as encoded bytes); the bytes are the same as encoding the whole report
-// with an indenting json.Encoder.
+// as encoded bytes). The report object is written member by member from
+// the fields of finding.Report and their json tags, each value by
+// encoding/json, so the bytes are the same as encoding the whole report
+// with an indenting json.Encoder (TestJSONStreamsSameBytes) and a field
+// added to the report is written without a change here.
 type JSON struct{}
 
-// findingsKey is the findings array of a report encoded without findings.
-const findingsKey = "\n  \"findings\": []"
+var findingsType = reflect.TypeFor[[]finding.Finding]()
 
 // Render implements Renderer.
 func (JSON) Render(w io.Writer, r *finding.Report) error {
-	shell := *r
-	shell.Findings = []finding.Finding{}
-	head, err := encodeIndented(&shell, "")
-	if err != nil {
-		return err
-	}
-	at := bytes.Index(head, []byte(findingsKey))
-	if at < 0 || len(r.Findings) == 0 {
-		_, err := w.Write(head)
-		return err
-	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	bw.Write(head[:at+len(findingsKey)-1]) // up to and including '['
-	bw.WriteString("\n")
+	v := reflect.ValueOf(r).Elem()
+	t := v.Type()
+	n := 0
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		name, omit, ok, err := member(sf)
+		if err != nil {
+			return err
+		}
+		fv := v.Field(i)
+		if !ok || omit(fv) {
+			continue
+		}
+		if n == 0 {
+			bw.WriteString("{\n  ")
+		} else {
+			bw.WriteString(",\n  ")
+		}
+		n++
+		key, err := json.Marshal(name)
+		if err != nil {
+			return err
+		}
+		bw.Write(key)
+		bw.WriteString(": ")
+		if sf.Type == findingsType && fv.Len() > 0 {
+			err = writeFindings(bw, fv.Interface().([]finding.Finding))
+		} else {
+			err = writeValue(bw, fv.Interface(), "  ")
+		}
+		if err != nil {
+			return fmt.Errorf("report %s: %w", name, err)
+		}
+	}
+	if n == 0 {
+		bw.WriteString("{}\n")
+	} else {
+		bw.WriteString("\n}\n")
+	}
+	return bw.Flush()
+}
+
+// member reads a field's json tag as encoding/json does for the tags the
+// report uses: its name, whether it is left out when empty (omitempty,
+// omitzero), and whether it is written at all. Anything else is an error
+// rather than output that differs from encoding/json's.
+func member(sf reflect.StructField) (name string, omit func(reflect.Value) bool, ok bool, err error) {
+	if sf.Anonymous {
+		// encoding/json promotes an embedded struct's fields, even of an
+		// unexported type.
+		return "", nil, false, fmt.Errorf("report field %s: embedded fields are not written by the streaming renderer", sf.Name)
+	}
+	if !sf.IsExported() {
+		return "", nil, false, nil
+	}
+	tag := sf.Tag.Get("json")
+	if tag == "-" {
+		return "", nil, false, nil
+	}
+	name, opts, _ := strings.Cut(tag, ",")
+	if name == "" {
+		name = sf.Name
+	}
+	omit = func(reflect.Value) bool { return false }
+	for _, o := range strings.Split(opts, ",") {
+		switch o {
+		case "":
+		case "omitempty":
+			omit = isEmpty
+		case "omitzero":
+			omit = reflect.Value.IsZero
+		default:
+			return "", nil, false, fmt.Errorf("report field %s: json option %q is not written by the streaming renderer", sf.Name, o)
+		}
+	}
+	return name, omit, true, nil
+}
+
+// isEmpty is encoding/json's omitempty test.
+func isEmpty(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Interface, reflect.Pointer:
+		return v.IsZero()
+	}
+	return false
+}
+
+// writeFindings streams the findings array at the report's second level,
+// one finding encoded at a time into one reused buffer.
+func writeFindings(bw *bufio.Writer, fs []finding.Finding) error {
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("    ", "  ")
-	enc.SetEscapeHTML(false)
-	for i := range r.Findings {
+	enc := newEncoder(&buf, "    ")
+	bw.WriteString("[\n")
+	for i := range fs {
 		buf.Reset()
-		if err := enc.Encode(&r.Findings[i]); err != nil {
-			return fmt.Errorf("finding %d (%s on %s): %w", i, r.Findings[i].RuleID, r.Findings[i].Target, err)
+		if err := enc.Encode(&fs[i]); err != nil {
+			return fmt.Errorf("finding %d (%s on %s): %w", i, fs[i].RuleID, fs[i].Target, err)
 		}
 		bw.WriteString("    ")
 		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-		if i < len(r.Findings)-1 {
+		if i < len(fs)-1 {
 			bw.WriteString(",")
 		}
 		bw.WriteString("\n")
 	}
 	bw.WriteString("  ]")
-	bw.Write(head[at+len(findingsKey):])
-	return bw.Flush()
+	return nil
 }
 
-func encodeIndented(v any, prefix string) ([]byte, error) {
+// writeValue writes v as indented JSON whose lines after the first begin
+// with prefix, as it sits inside the report.
+func writeValue(bw *bufio.Writer, v any, prefix string) error {
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	if err := newEncoder(&buf, prefix).Encode(v); err != nil {
+		return err
+	}
+	bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	return nil
+}
+
+func newEncoder(w io.Writer, prefix string) *json.Encoder {
+	enc := json.NewEncoder(w)
 	enc.SetIndent(prefix, "  ")
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return enc
 }

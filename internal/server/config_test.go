@@ -1,11 +1,14 @@
 package server
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rampart-sec/rampart/internal/finding"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -108,18 +111,49 @@ func FuzzParseConfig(f *testing.F) {
 	})
 }
 
+// An uploaded report followed by anything but white space is refused:
+// the decoder read the first JSON value and ignored the rest, so a body of
+// two reports, or a report and garbage, was stored as the first.
+func TestDecodeReportRefusesTrailingData(t *testing.T) {
+	const rep = `{"schemaVersion":"1.0.0","finishedAt":"2026-01-01T00:00:00Z","findings":[{"rule":"TLS-001","target":"a","status":"fail","severity":"high"}]}`
+	if _, err := DecodeReport(strings.NewReader(rep + "\n")); err != nil {
+		t.Fatalf("a report and a newline: %v", err)
+	}
+	for _, tail := range []string{"}", "]", rep, "garbage", "\x00"} {
+		if _, err := DecodeReport(strings.NewReader(rep + tail)); err == nil || !strings.Contains(err.Error(), "trailing data") {
+			t.Errorf("report + %q: %v; want trailing data refused", tail, err)
+		}
+	}
+}
+
+// FuzzDecodeReport: an accepted report is one JSON document, every finding
+// of it has a fingerprint, a valid status and severity and a listed
+// target, and its schema major version is this rampart's.
 func FuzzDecodeReport(f *testing.F) {
 	f.Add([]byte(`{"schemaVersion":"1.0.0","finishedAt":"2026-01-01T00:00:00Z","findings":[{"rule":"TLS-001","target":"a","status":"fail","severity":"high"}]}`))
 	f.Add([]byte(`{"schemaVersion":"1.0.0","finishedAt":"2026-01-01T00:00:00Z","targets":[{"name":""}]}`))
 	f.Add([]byte(`{"schemaVersion":"2"}`))
 	f.Add([]byte(`[`))
+	f.Add([]byte(`{"schemaVersion":"1.0.0","finishedAt":"2026-01-01T00:00:00Z"}]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := DecodeReport(strings.NewReader(string(data)))
-		if err == nil {
-			for _, fd := range r.Findings {
-				if fd.Fingerprint == "" {
-					t.Fatal("accepted a finding without a fingerprint")
-				}
+		if err != nil {
+			return
+		}
+		if !json.Valid(data) {
+			t.Fatalf("accepted %q, not one JSON document", data)
+		}
+		if major, _, _ := strings.Cut(r.SchemaVersion, "."); !strings.HasPrefix(finding.SchemaVersion, major+".") {
+			t.Fatalf("accepted schema version %q", r.SchemaVersion)
+		}
+		targets := map[string]bool{}
+		for _, ti := range r.Targets {
+			targets[ti.Name] = true
+		}
+		for _, fd := range r.Findings {
+			if _, err := finding.ParseStatus(string(fd.Status)); err != nil || fd.Fingerprint == "" || !targets[fd.Target] ||
+				fd.Severity < finding.Info || fd.Severity > finding.Critical {
+				t.Fatalf("accepted finding %+v", fd)
 			}
 		}
 	})

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/jsonstrict"
 	"github.com/rampart-sec/rampart/internal/server/metrics"
 	"github.com/rampart-sec/rampart/internal/store"
 	"github.com/rampart-sec/rampart/internal/waiver"
@@ -373,8 +373,7 @@ func clipList(names []string, n int) string {
 // listed (missing ones are added), fingerprints present.
 func DecodeReport(r io.Reader) (*finding.Report, error) {
 	var rep finding.Report
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&rep); err != nil {
+	if err := jsonstrict.Decode(r, &rep); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	if path := nulPath(reflect.ValueOf(&rep), "report"); path != "" {
