@@ -17,6 +17,7 @@ import (
 	"github.com/rampart-sec/rampart/internal/alert"
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/server/schedule"
+	"github.com/rampart-sec/rampart/internal/server/sso"
 	"github.com/rampart-sec/rampart/internal/target"
 )
 
@@ -51,6 +52,10 @@ type Config struct {
 	// InviteTTL is how long a one-time setup link (a new user's
 	// invitation, a password reset) stays valid. Default 72h.
 	InviteTTL time.Duration `yaml:"invite_ttl"`
+
+	// OIDC signs people in through an OpenID Connect provider (besides
+	// local accounts).
+	OIDC sso.Config `yaml:"oidc"`
 
 	// NATS and Zones configure the zone agents (the inventory's zones).
 	NATS  NATSConfig  `yaml:"nats"`
@@ -287,6 +292,11 @@ func ParseConfig(data []byte, name string) (*Config, error) {
 	}
 	if c.Admin.PasswordFile != "" && c.Admin.Username == "" {
 		add("admin: password_file needs a username")
+	}
+	if c.OIDC.Enabled() {
+		c.OIDC.Defaults()
+		c.OIDC.ClientSecretFile, c.OIDC.CABundle = c.path(c.OIDC.ClientSecretFile), c.path(c.OIDC.CABundle)
+		probs = append(probs, c.OIDC.Problems()...)
 	}
 	if len(probs) > 0 {
 		return nil, fmt.Errorf("config %s:\n  %s", name, strings.Join(probs, "\n  "))

@@ -89,6 +89,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			why = "no such user"
 		case u.Disabled:
 			why = "account disabled"
+		case u.External():
+			why = "the account signs in through the identity provider"
 		case !u.Active():
 			why = "account has no password yet (setup link outstanding)"
 		}

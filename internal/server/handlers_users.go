@@ -164,6 +164,10 @@ func (s *Server) resetUser(w http.ResponseWriter, r *http.Request, u store.User)
 	if !ok {
 		return
 	}
+	if target.External() {
+		s.renderUsers(w, r, u, http.StatusConflict, usersView{}, "", target.Username+" signs in through the identity provider and has no password here to reset.")
+		return
+	}
 	inv := s.invites.New()
 	s.updateUser(w, r, u, target, store.UserChange{InviteHash: inv.Hash, InviteExpires: inv.Expires}, "user.reset_password",
 		"password cleared, sessions ended; setup link valid until "+inv.Expires.UTC().Format(time.RFC3339),
@@ -338,6 +342,8 @@ func userState(u store.User, now time.Time) string {
 	switch {
 	case u.Disabled:
 		return "disabled"
+	case u.External():
+		return "signs in with OpenID Connect (" + u.OIDCIssuer + "); role from its claims at each sign-in"
 	case u.PasswordHash == "" && u.InviteExpires != nil && u.InviteExpires.After(now):
 		return fmt.Sprintf("waiting for its setup link (until %s)", u.InviteExpires.UTC().Format("2006-01-02 15:04 UTC"))
 	case u.PasswordHash == "":

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/server/auth"
+	"github.com/rampart-sec/rampart/internal/server/sso"
 	"github.com/rampart-sec/rampart/internal/store"
 	"github.com/rampart-sec/rampart/internal/textsafe"
 	"github.com/rampart-sec/rampart/internal/web"
@@ -68,6 +69,8 @@ func (s *Server) routes() []route {
 		pub("GET /invite", http.HandlerFunc(s.invitePage)),
 		pub("POST /invite", http.HandlerFunc(s.invitePost)),
 		pub("POST /logout", http.HandlerFunc(s.logout)),
+		pub("GET "+sso.LoginPath, http.HandlerFunc(s.oidcLogin)),
+		pub("GET "+sso.CallbackPath, http.HandlerFunc(s.oidcCallback)),
 
 		pg("GET /{$}", read, s.fleetPage),
 		pg("GET /target", read, s.targetPage),
@@ -459,6 +462,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		p.Admin = pr.Role == auth.RoleAdmin
 	}
 	p.CSRF = s.csrf.Token(w, r)
+	if name == "login" && s.sso != nil {
+		p.SSO = s.sso.Name()
+	}
 	if err := s.pages.Render(w, status, name, p); err != nil {
 		s.log.Error("render", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)

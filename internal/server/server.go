@@ -29,6 +29,7 @@ import (
 	"github.com/rampart-sec/rampart/internal/server/metrics"
 	"github.com/rampart-sec/rampart/internal/server/schedule"
 	"github.com/rampart-sec/rampart/internal/server/secret"
+	"github.com/rampart-sec/rampart/internal/server/sso"
 	"github.com/rampart-sec/rampart/internal/server/tlsconf"
 	"github.com/rampart-sec/rampart/internal/store"
 	"github.com/rampart-sec/rampart/internal/waiver"
@@ -96,6 +97,8 @@ type Server struct {
 	installation string
 	// zones runs the inventory's zone agents' coordination (nil: none).
 	zones *zoneRuntime
+	// sso signs people in through the OpenID Connect provider (nil: none).
+	sso *sso.Flow
 }
 
 func (s *Server) now() time.Time {
@@ -157,6 +160,12 @@ func New(ctx context.Context, opt Options) (*Server, error) {
 	s.limiter = &auth.Limiter{Max: 5, Window: 15 * time.Minute, MaxLock: 24 * time.Hour, Now: s.now}
 	s.addrLimiter = &auth.Limiter{Max: 20, Window: 15 * time.Minute, Now: s.now}
 	s.hashing = auth.NewGate(HashSlots)
+	if cfg.OIDC.Enabled() {
+		if s.sso, err = sso.New(cfg.OIDC, box, s.now); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	s.pages, err = web.New()
 	if err != nil {
 		st.Close()

@@ -98,6 +98,7 @@ var wantPerms = map[string]auth.Perm{
 	"GET /api/v1/run/findings": auth.PermRead, "GET /api/v1/targets": auth.PermRead, "GET /api/v1/target": auth.PermRead,
 	"GET /api/v1/findings": auth.PermRead, "GET /api/v1/diff": auth.PermRead, "GET /api/v1/health": auth.PermRead,
 	"POST /api/v1/schedules/run": auth.PermAdmin, "GET /metrics": auth.PermRead,
+	"GET /oidc/login": auth.PermPublic, "GET /oidc/callback": auth.PermPublic,
 	"GET /api/v1/alerts": auth.PermRead, "POST /api/v1/alerts/retry": auth.PermAdmin, "POST /api/v1/alerts/discard": auth.PermAdmin,
 }
 

@@ -9,14 +9,14 @@ import (
 	"time"
 )
 
-const userCols = `id, username, password_hash, role, disabled, created_at, last_login_at, invite_expires_at`
+const userCols = `id, username, password_hash, role, disabled, created_at, last_login_at, invite_expires_at, oidc_issuer, oidc_subject`
 
 func scanUser(sc scanner) (User, error) {
 	var u User
 	var disabled int
 	var created int64
 	var last, invite sql.NullInt64
-	err := sc.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Role, &disabled, &created, &last, &invite)
+	err := sc.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Role, &disabled, &created, &last, &invite, &u.OIDCIssuer, &u.OIDCSubject)
 	u.Disabled, u.CreatedAt, u.LastLogin, u.InviteExpires = disabled == 1, fromMS(created), fromNullMS(last), fromNullMS(invite)
 	return u, err
 }
@@ -332,9 +332,9 @@ func (s *SQL) CreateSession(ctx context.Context, idHash string, userID int64, no
 
 // SessionUser implements Store.
 func (s *SQL) SessionUser(ctx context.Context, idHash string, now time.Time) (User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT u.id, u.username, u.password_hash, u.role, u.disabled, u.created_at, u.last_login_at, u.invite_expires_at
+	u, err := scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT u.id, u.username, u.password_hash, u.role, u.disabled, u.created_at, u.last_login_at, u.invite_expires_at, u.oidc_issuer, u.oidc_subject
 FROM sessions s JOIN users u ON u.id = s.user_id
-WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled = 0 AND u.password_hash <> ''`), idHash, ms0(now)))
+WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled = 0 AND (u.password_hash <> '' OR u.oidc_subject <> '')`), idHash, ms0(now)))
 	if err != nil {
 		return u, notFound(err, "session")
 	}
@@ -485,4 +485,70 @@ func (s *SQL) SetSetting(ctx context.Context, key, value string) error {
 func (s *SQL) DeleteSetting(ctx context.Context, key string) error {
 	_, err := s.db.ExecContext(ctx, s.q(`DELETE FROM settings WHERE key = ?`), key)
 	return err
+}
+
+// SignInExternal implements ExternalSignIn.
+func (s *SQL) SignInExternal(ctx context.Context, id ExternalIdentity, a Audit) (User, error) {
+	if id.Issuer == "" || id.Subject == "" || id.Username == "" || id.Role == "" {
+		return User{}, errors.New("external sign-in: issuer, subject, user name and role are required")
+	}
+	if id.Now.IsZero() {
+		id.Now = time.Now()
+	}
+	var u User
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockUsers(ctx, tx); err != nil {
+			return err
+		}
+		var err error
+		u, err = scanUser(tx.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE oidc_issuer = ? AND oidc_subject = ?`), id.Issuer, id.Subject))
+		taken := func(name string, except int64) (bool, error) {
+			var n int
+			err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM users WHERE LOWER(username) = LOWER(?) AND id <> ?`), name, except).Scan(&n)
+			return n > 0, err
+		}
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if t, err := taken(id.Username, 0); err != nil {
+				return err
+			} else if t {
+				return ErrExists
+			}
+			u = User{Username: id.Username, Role: id.Role, CreatedAt: fromMS(ms0(id.Now)), OIDCIssuer: id.Issuer, OIDCSubject: id.Subject}
+			err = tx.QueryRowContext(ctx, s.q(`INSERT INTO users (username, password_hash, role, disabled, created_at, oidc_issuer, oidc_subject) VALUES (?, '', ?, 0, ?, ?, ?) RETURNING id`),
+				id.Username, id.Role, ms0(id.Now), id.Issuer, id.Subject).Scan(&u.ID)
+			if err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		case u.Disabled:
+			return ErrDisabled
+		default:
+			if u.Username != id.Username {
+				t, err := taken(id.Username, u.ID)
+				if err != nil {
+					return err
+				}
+				if !t {
+					u.Username = id.Username
+				}
+			}
+			u.Role = id.Role
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE users SET username = ?, role = ? WHERE id = ?`), u.Username, u.Role, u.ID); err != nil {
+				return err
+			}
+		}
+		if a.Actor == "" {
+			a.Actor = u.Username
+		}
+		if a.Subject == "" {
+			a.Subject = u.Username
+		}
+		return s.audit(ctx, tx, a)
+	})
+	if err != nil {
+		return u, fmt.Errorf("sign in %s from %s: %w", id.Subject, id.Issuer, err)
+	}
+	return u, nil
 }

@@ -416,3 +416,71 @@ func TestCreateFirstAdminOnce(t *testing.T) {
 		}
 	})
 }
+
+// Accounts of people signed in by an OpenID Connect provider: made at the
+// first sign-in, found by issuer and subject afterwards (their role and
+// name follow the provider), never merged with a local account of the
+// same name, refused while disabled; their sessions work without a
+// password; they never count as the last admin who can sign in.
+func TestSignInExternal(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *SQL) {
+		ctx := context.Background()
+		now := time.Now()
+		if _, err := s.CreateUser(ctx, NewUser{Username: "Bob", Role: "admin", PasswordHash: "x", Now: now}, Audit{}); err != nil {
+			t.Fatal(err)
+		}
+		id := ExternalIdentity{Issuer: "https://idp", Subject: "s-1", Username: "bob", Role: "viewer", Now: now}
+		if _, err := s.SignInExternal(ctx, id, audit("login", "bob")); !errors.Is(err, ErrExists) {
+			t.Fatalf("bob over a local Bob: %v", err)
+		}
+		id.Username = "carol"
+		u, err := s.SignInExternal(ctx, id, audit("login", ""))
+		if err != nil || u.Username != "carol" || u.Role != "viewer" || !u.External() || u.Active() {
+			t.Fatalf("first sign-in: %+v %v", u, err)
+		}
+		id.Role, id.Username = "admin", "carol.k"
+		u2, err := s.SignInExternal(ctx, id, audit("login", ""))
+		if err != nil || u2.ID != u.ID || u2.Role != "admin" || u2.Username != "carol.k" {
+			t.Fatalf("second sign-in: %+v %v", u2, err)
+		}
+		// Another issuer's s-1 is someone else; a name held by another
+		// account stays with it.
+		other := ExternalIdentity{Issuer: "https://other-idp", Subject: "s-1", Username: "dan", Role: "viewer", Now: now}
+		if u3, err := s.SignInExternal(ctx, other, Audit{}); err != nil || u3.ID == u.ID {
+			t.Fatalf("other issuer: %+v %v", u3, err)
+		}
+		other.Username = "carol.k"
+		if u3, err := s.SignInExternal(ctx, other, Audit{}); err != nil || u3.Username != "dan" {
+			t.Fatalf("taking carol.k's name: %+v %v", u3, err)
+		}
+		if err := s.CreateSession(ctx, "h1", u.ID, now, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if su, err := s.SessionUser(ctx, "h1", now); err != nil || su.ID != u.ID || su.OIDCSubject != "s-1" {
+			t.Fatalf("session of an external account: %+v %v", su, err)
+		}
+		es, _ := s.AuditLog(ctx, 10, 0)
+		if len(es) != 2 || es[0].Subject != "carol.k" || es[1].Subject != "carol" {
+			t.Errorf("audit: %+v", es)
+		}
+		// Disabling the last local admin is refused even with an
+		// external admin around; disabling carol is not.
+		bob, _ := s.UserByName(ctx, "Bob")
+		if err := s.UpdateUser(ctx, bob.ID, UserChange{Disabled: ptr(true)}, Audit{}); !errors.Is(err, ErrLastAdmin) {
+			t.Errorf("disabling the last local admin: %v", err)
+		}
+		if err := s.UpdateUser(ctx, u.ID, UserChange{Disabled: ptr(true)}, Audit{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SessionUser(ctx, "h1", now); !errors.Is(err, ErrNotFound) {
+			t.Errorf("disabled account's session: %v", err)
+		}
+		n := len(es)
+		if _, err := s.SignInExternal(ctx, id, audit("login", "")); !errors.Is(err, ErrDisabled) {
+			t.Errorf("disabled: %v", err)
+		}
+		if es, _ := s.AuditLog(ctx, 10, 0); len(es) != n {
+			t.Errorf("a refused sign-in was recorded by the store")
+		}
+	})
+}

@@ -78,6 +78,7 @@ type RuleFailures struct {
 // Store is what the server needs of its database.
 type Store interface {
 	FirstAdmin
+	ExternalSignIn
 
 	// SaveRun stores a finished run, updates each target and finding's
 	// history, computes the drift against each target's previous state and
@@ -417,10 +418,44 @@ type User struct {
 	// InviteExpires is set while a one-time setup link (an invitation or
 	// a password reset) is outstanding.
 	InviteExpires *time.Time `json:"invite_expires,omitempty"`
+	// OIDCIssuer and OIDCSubject are set for an account that signs in
+	// through an OpenID Connect provider (it has no password).
+	OIDCIssuer  string `json:"oidc_issuer,omitempty"`
+	OIDCSubject string `json:"-"`
 }
 
-// Active reports whether the user can sign in: enabled, with a password.
+// Active reports whether the user can sign in with a password: enabled,
+// with a password.
 func (u User) Active() bool { return !u.Disabled && u.PasswordHash != "" }
+
+// External reports whether the account signs in through an OpenID
+// Connect provider.
+func (u User) External() bool { return u.OIDCSubject != "" }
+
+// ErrDisabled is returned by SignInExternal for a disabled account.
+var ErrDisabled = errors.New("account disabled")
+
+// ExternalIdentity is a person as an OpenID Connect provider vouched for
+// them at sign-in.
+type ExternalIdentity struct {
+	Issuer, Subject string
+	// Username is the account's name on the dashboard (from the
+	// provider's claim); Role the role its claims map to.
+	Username, Role string
+	Now            time.Time
+}
+
+// ExternalSignIn keeps the accounts of people who sign in through an
+// OpenID Connect provider.
+type ExternalSignIn interface {
+	// SignInExternal returns the account of an identity (by issuer and
+	// subject), creating it at the first sign-in and otherwise setting
+	// its role (and its user name, if that is free) to the identity's,
+	// and records a, in one transaction. A disabled account is
+	// ErrDisabled (nothing is changed, a is not recorded); a new account
+	// whose user name another account holds (in any case) is ErrExists.
+	SignInExternal(ctx context.Context, id ExternalIdentity, a Audit) (User, error)
+}
 
 // NewUser is an account to create: with PasswordHash, or with a setup
 // link (InviteHash, InviteExpires) through which the user chooses one.

@@ -44,6 +44,10 @@ type Page struct {
 	Flash string
 	OK    string
 	Data  any
+	// SSO labels the sign-in page's single sign-on button ("": none).
+	SSO string
+	// Refresh sends the browser on to this same-site path at once.
+	Refresh string
 }
 
 // New parses the templates.
