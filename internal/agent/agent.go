@@ -245,7 +245,7 @@ func (a *Agent) handle(run context.Context, msg jetstream.Msg, ackWait time.Dura
 		return
 	}
 	res.StartedAt, res.FinishedAt = start.UTC(), a.opt.Now().UTC()
-	data, err := bus.Encode(res)
+	data, err := bus.EncodeResult(res)
 	if err == nil && int64(len(data)) > a.opt.Conn.MaxPayload() {
 		err = fmt.Errorf("the result is %d bytes, over the %d NATS accepts", len(data), a.opt.Conn.MaxPayload())
 	}
@@ -318,6 +318,7 @@ func (a *Agent) scan(ctx context.Context, job *bus.Job) (res *bus.Result, err er
 		}
 	}
 	obs := zone.Observe(t, out.Facts, extra)
+	obs.Trim(t)
 	return &bus.Result{V: bus.MessageVersion, Job: job.ID, Zone: a.opt.Zone, Agent: a.opt.Name, Version: a.opt.Version,
 		Target: t.Name, Report: out.Report, Observation: obs}, nil
 }

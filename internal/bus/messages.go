@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/s2"
+
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/jsonstrict"
 	"github.com/rampart-sec/rampart/internal/target"
@@ -126,8 +128,46 @@ const (
 	maxText           = 4096
 )
 
-// DecodeResult reads and checks a result message.
+// compressedPrefix marks a result compressed with S2 (JSON of findings
+// shrinks several times: less to carry, and less for JetStream to keep).
+const compressedPrefix = "\x00s2"
+
+// EncodeResult marshals a result and compresses it.
+func EncodeResult(r *Result) ([]byte, error) {
+	b, err := Encode(r)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(compressedPrefix), s2.EncodeBetter(nil, b)...), nil
+}
+
+// uncompress undoes EncodeResult, refusing anything that would expand
+// beyond maxMessage.
+func uncompress(data []byte) ([]byte, error) {
+	if !bytes.HasPrefix(data, []byte(compressedPrefix)) {
+		return data, nil
+	}
+	data = data[len(compressedPrefix):]
+	n, err := s2.DecodedLen(data)
+	if err != nil {
+		return nil, fmt.Errorf("compressed result: %w", err)
+	}
+	if n > maxMessage {
+		return nil, fmt.Errorf("compressed result expands to %d bytes: larger than %d", n, maxMessage)
+	}
+	out, err := s2.Decode(nil, data)
+	if err != nil {
+		return nil, fmt.Errorf("compressed result: %w", err)
+	}
+	return out, nil
+}
+
+// DecodeResult reads and checks a result message (compressed or not).
 func DecodeResult(data []byte) (*Result, error) {
+	data, err := uncompress(data)
+	if err != nil {
+		return nil, fmt.Errorf("result: %w", err)
+	}
 	var r Result
 	if err := strictDecode(data, &r); err != nil {
 		return nil, fmt.Errorf("result: %w", err)

@@ -99,6 +99,31 @@ func TestDecodeResult(t *testing.T) {
 	}
 }
 
+func TestCompressedResults(t *testing.T) {
+	r := validResult()
+	for i := 0; i < 50; i++ {
+		r.Report.Findings = append(r.Report.Findings, r.Report.Findings[0])
+	}
+	plain, _ := Encode(r)
+	packed, err := EncodeResult(&r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(packed)*3 > len(plain) {
+		t.Errorf("compressed %d of %d bytes", len(packed), len(plain))
+	}
+	got, err := DecodeResult(packed)
+	if err != nil || len(got.Report.Findings) != 51 {
+		t.Fatalf("%v %+v", err, got)
+	}
+	// A bomb: a header claiming a huge decoded size is refused before
+	// anything is allocated.
+	bomb := append([]byte(compressedPrefix), 0xff, 0xff, 0xff, 0xff, 0x0f)
+	if _, err := DecodeResult(bomb); err == nil {
+		t.Error("accepted a compressed bomb")
+	}
+}
+
 func TestSubjectIdentity(t *testing.T) {
 	if z, a, ok := SubjectIdentity(ResultSubject("dmz", "dmz-1")); !ok || z != "dmz" || a != "dmz-1" {
 		t.Errorf("%s %s %v", z, a, ok)
@@ -114,6 +139,8 @@ func FuzzDecodeResult(f *testing.F) {
 	b, _ := Encode(validResult())
 	f.Add(b)
 	f.Add([]byte(`{"v":1,"job":"1.dmz.0","zone":"dmz","agent":"a","target":"t","error":"x"}`))
+	packed, _ := EncodeResult(&Result{V: 1, Job: "1.dmz.0", Zone: "dmz", Agent: "a", Target: "t", Error: "x"})
+	f.Add(packed)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := DecodeResult(data)
 		if err == nil && r.Error == "" && (r.Report == nil || r.Observation == nil) {

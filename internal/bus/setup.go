@@ -37,7 +37,7 @@ func (c *QueueConfig) defaults() {
 		c.JobsMaxAge = 24 * time.Hour
 	}
 	if c.ResultsMaxBytes <= 0 {
-		c.ResultsMaxBytes = 2 << 30
+		c.ResultsMaxBytes = 512 << 20
 	}
 	if c.MaxResultBytes <= 0 {
 		c.MaxResultBytes = 4 << 20

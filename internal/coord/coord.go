@@ -45,12 +45,13 @@ type JobStore interface {
 	JudgedRun(ctx context.Context, claimID string) (int64, error)
 	StoredJobs(ctx context.Context, ids []string) (map[string]bool, error)
 	SaveDeadJob(ctx context.Context, d store.DeadJob) error
+	PruneZones(ctx context.Context, before time.Time) error
 }
 
 // ReachStore keeps the zones' observations and the matrices.
 type ReachStore interface {
 	SaveReach(ctx context.Context, rows []store.ZoneReach) error
-	ReachSince(ctx context.Context, round int64) ([]store.ZoneReach, error)
+	ReachFor(ctx context.Context, round int64, targets []string) ([]store.ZoneReach, error)
 	SaveExposure(ctx context.Context, rows []store.ZoneExposure) error
 }
 
@@ -93,7 +94,7 @@ type Config struct {
 	RoundTimeout time.Duration
 	// AgentTimeout: an agent silent this long is not live (default 45s).
 	AgentTimeout time.Duration
-	// BatchSize and BatchWait shape result batches (256, 1s).
+	// BatchSize and BatchWait shape result batches (64, 1s).
 	BatchSize int
 	BatchWait time.Duration
 	// Alerts routes the drift of stored runs to the outbox; Stored is
@@ -108,6 +109,9 @@ type Config struct {
 	BcryptCost   int
 	FirstRun     func(schedule string) string
 	CertWarnDays int
+	// Retention drops the job records of rounds and dead letters older
+	// than this (0 keeps them).
+	Retention time.Duration
 	// Credentials receives the agents allowed in whenever they change
 	// (the embedded NATS server's users); nil with an external cluster.
 	Credentials func([]bus.Credential) error
@@ -152,7 +156,7 @@ func New(cfg Config) (*Coordinator, error) {
 		cfg.BcryptCost = 11
 	}
 	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 256
+		cfg.BatchSize = 64
 	}
 	if cfg.BatchWait <= 0 {
 		cfg.BatchWait = time.Second

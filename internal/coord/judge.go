@@ -73,21 +73,12 @@ func (c *Coordinator) checkRounds(ctx context.Context) error {
 }
 
 // judge judges a settled round: each target's matrix and the exposure
-// rules across its zones, stored as one run under the targets' bare
-// names (the round's claim makes that once), then the matrices.
+// rules across its zones, stored under the targets' bare names as runs
+// of at most judgePart targets (each part claimed once, so a server that
+// dies half way stores the rest, not the same part twice), with the
+// matrices.
 func (c *Coordinator) judge(ctx context.Context, p *roundPlan) error {
 	r := p.round
-	rows, err := c.cfg.Store.ReachSince(ctx, r.ID)
-	if err != nil {
-		return err
-	}
-	reach := map[string]map[string]store.ZoneReach{}
-	for _, row := range rows {
-		if reach[row.Target] == nil {
-			reach[row.Target] = map[string]store.ZoneReach{}
-		}
-		reach[row.Target][row.Zone] = row
-	}
 	jobs, err := c.cfg.Store.RoundJobs(ctx, r.ID)
 	if err != nil {
 		return err
@@ -97,14 +88,82 @@ func (c *Coordinator) judge(ctx context.Context, p *roundPlan) error {
 		state[j.ID] = j.State
 	}
 	now := c.cfg.Now().UTC()
+	parts := (len(p.targets) + judgePart - 1) / judgePart
+	var firstRun int64
+	targets, failing := 0, 0
+	for k := 0; k < parts; k++ {
+		lo := k * judgePart
+		rep, exposures, err := c.judgePart(ctx, p, lo, p.targets[lo:min(lo+judgePart, len(p.targets))], state, now)
+		if err != nil {
+			return err
+		}
+		runID, err := c.saveVerdicts(ctx, r, k, parts, rep, now)
+		if err != nil {
+			return err
+		}
+		if err := c.cfg.Store.SaveExposure(ctx, exposures); err != nil {
+			return err
+		}
+		if k == 0 {
+			firstRun = runID
+		}
+		targets += len(rep.Targets)
+		for _, f := range rep.Findings {
+			if f.Status == finding.Fail {
+				failing++
+			}
+		}
+	}
+	if err := c.cfg.Store.FinishRound(ctx, r.ID, now, firstRun); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	delete(c.rounds, r.ID)
+	c.mu.Unlock()
+	if c.cfg.Retention > 0 {
+		if err := c.cfg.Store.PruneZones(ctx, now.Add(-c.cfg.Retention)); err != nil {
+			c.log.Error("prune zone records", "err", err)
+		}
+	}
+	if c.cfg.Judged != nil {
+		c.cfg.Judged(r.ID, firstRun)
+	}
+	c.log.Info("round judged across zones", "round", r.ID, "schedule", r.Schedule, "targets", targets, "failing", failing, "run", firstRun, "runs", parts)
+	return nil
+}
+
+// judgePart is how many targets one run of verdicts holds: it bounds the
+// memory a round's end takes, whatever the fleet's size.
+const judgePart = 1000
+
+// judgePart judges some of a round's targets (from index lo).
+func (c *Coordinator) judgePart(ctx context.Context, p *roundPlan, lo int, part []*target.Target, state map[string]string, now time.Time) (*finding.Report, []store.ZoneExposure, error) {
+	r := p.round
 	rep := &finding.Report{SchemaVersion: finding.SchemaVersion, Tool: finding.Tool{Name: "rampart", Version: c.cfg.Version},
 		StartedAt: r.StartedAt, FinishedAt: now, Targets: []finding.TargetInfo{}, Findings: []finding.Finding{}}
+	var names []string
+	for _, t := range part {
+		if t != nil {
+			names = append(names, t.Name)
+		}
+	}
+	rows, err := c.cfg.Store.ReachFor(ctx, r.ID, names)
+	if err != nil {
+		return nil, nil, err
+	}
+	reach := map[string]map[string]store.ZoneReach{}
+	for _, row := range rows {
+		if reach[row.Target] == nil {
+			reach[row.Target] = map[string]store.ZoneReach{}
+		}
+		reach[row.Target][row.Zone] = row
+	}
 	var exposures []store.ZoneExposure
-	for i, t := range p.targets {
+	for j, t := range part {
 		if t == nil {
 			continue
 		}
-		results := c.results(r, i, *t, reach[t.Name], state)
+		results := c.results(r, lo+j, *t, reach[t.Name], state)
 		m := zone.Build(*t, results, c.cfg.Catalog)
 		fs := zone.Judge(*t, m, results, c.cfg.Catalog)
 		profiles := []string{}
@@ -115,54 +174,42 @@ func (c *Coordinator) judge(ctx context.Context, p *roundPlan) error {
 		rep.Findings = append(rep.Findings, fs...)
 		b, err := json.Marshal(m)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		exposures = append(exposures, store.ZoneExposure{Target: t.Name, Round: r.ID, JudgedAt: now, Violations: m.Violations, Mismatches: m.Mismatches, Matrix: string(b)})
 	}
 	c.cfg.Exceptions.Apply(rep.Findings, now)
 	rep.Finalize()
+	return rep, exposures, nil
+}
+
+// saveVerdicts stores part k of a round's verdicts once and returns its
+// run (0 for an empty part).
+func (c *Coordinator) saveVerdicts(ctx context.Context, r store.ZoneRound, k, parts int, rep *finding.Report, now time.Time) (int64, error) {
 	claim := fmt.Sprintf("%d.@exposure", r.ID)
+	source := fmt.Sprintf("zones:%s round:%d", r.Schedule, r.ID)
+	if k > 0 {
+		claim = fmt.Sprintf("%d.@exposure.%d", r.ID, k)
+	}
+	if parts > 1 {
+		source += fmt.Sprintf(" part:%d/%d", k+1, parts)
+	}
 	runID, err := c.cfg.Store.JudgedRun(ctx, claim)
-	if err != nil {
-		return err
+	if err != nil || runID != 0 || len(rep.Targets) == 0 {
+		return runID, err
 	}
-	if runID == 0 && len(rep.Targets) > 0 {
-		d, err := c.cfg.Store.SaveRun(ctx, store.RunInput{Report: rep, Source: fmt.Sprintf("zones:%s round:%d", r.Schedule, r.ID), CertWarnDays: c.cfg.CertWarnDays, Now: now,
-			Jobs: []store.JobClaim{{ID: claim, Round: r.ID, Zone: "", Target: "", Agent: "rampart", State: store.JobJudged}}}, c.cfg.Alerts(c.cfg.FirstRun(r.Schedule)))
-		switch {
-		case errors.Is(err, store.ErrDuplicateJob):
-			if runID, err = c.cfg.Store.JudgedRun(ctx, claim); err != nil {
-				return err
-			}
-		case err != nil:
-			return err
-		default:
-			runID = d.RunID
-			if c.cfg.Stored != nil {
-				c.cfg.Stored(d)
-			}
-		}
+	d, err := c.cfg.Store.SaveRun(ctx, store.RunInput{Report: rep, Source: source, CertWarnDays: c.cfg.CertWarnDays, Now: now,
+		Jobs: []store.JobClaim{{ID: claim, Round: r.ID, Zone: "", Target: "", Agent: "rampart", State: store.JobJudged}}}, c.cfg.Alerts(c.cfg.FirstRun(r.Schedule)))
+	switch {
+	case errors.Is(err, store.ErrDuplicateJob):
+		return c.cfg.Store.JudgedRun(ctx, claim)
+	case err != nil:
+		return 0, err
 	}
-	if err := c.cfg.Store.SaveExposure(ctx, exposures); err != nil {
-		return err
+	if c.cfg.Stored != nil {
+		c.cfg.Stored(d)
 	}
-	if err := c.cfg.Store.FinishRound(ctx, r.ID, now, runID); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	delete(c.rounds, r.ID)
-	c.mu.Unlock()
-	fail := 0
-	for _, f := range rep.Findings {
-		if f.Status == finding.Fail {
-			fail++
-		}
-	}
-	if c.cfg.Judged != nil {
-		c.cfg.Judged(r.ID, runID)
-	}
-	c.log.Info("round judged across zones", "round", r.ID, "schedule", r.Schedule, "targets", len(rep.Targets), "failing", fail, "run", runID)
-	return nil
+	return d.RunID, nil
 }
 
 // results gathers what each zone that judges a target contributed this

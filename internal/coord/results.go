@@ -23,6 +23,9 @@ type reachData struct {
 	Obs      *zone.Observation `json:"obs,omitempty"`
 	Error    string            `json:"error,omitempty"`
 	Verdicts []verdict         `json:"verdicts"`
+	// Started and Finished are the agent's scan times.
+	Started  time.Time `json:"started,omitzero"`
+	Finished time.Time `json:"finished,omitzero"`
 }
 
 // verdict is a zone's own verdict of an exposure rule on the target or a
@@ -50,8 +53,9 @@ type item struct {
 	index int
 }
 
-// storeResults stores a batch of results: each zone's (and agent's)
-// results as one run whose jobs are claimed in the same transaction, then
+// storeResults stores a batch of results: each zone's results as one run
+// (its source names the agents; each job records its own) whose jobs are
+// claimed in the same transaction, then
 // acknowledges them. A result already stored is acknowledged and dropped;
 // one that is not genuine (its subject, zone, agent or job do not agree,
 // or its agent was revoked before it was published) is refused. A store
@@ -91,7 +95,7 @@ func (c *Coordinator) storeResults(ctx context.Context, msgs []jetstream.Msg) {
 			continue
 		}
 		seen[it.res.Job] = true
-		k := it.res.Zone + "/" + it.res.Agent
+		k := it.res.Zone
 		if groups[k] == nil {
 			keys = append(keys, k)
 		}
@@ -168,11 +172,12 @@ func (c *Coordinator) check(ctx context.Context, m jetstream.Msg) (*item, error)
 	return &item{msg: m, res: res, round: p, index: idx}, nil
 }
 
-// saveGroup stores one zone's (and agent's) results: the observations
+// saveGroup stores one zone's results: the observations
 // first (idempotent), then one run holding the zone's findings under
 // zoned names ("gw@dmz") with the jobs claimed.
 func (c *Coordinator) saveGroup(ctx context.Context, g []*item) error {
-	z, agent := g[0].res.Zone, g[0].res.Agent
+	z := g[0].res.Zone
+	agentSet := map[string]bool{}
 	role := c.cfg.Zones.Role(z)
 	now := c.cfg.Now().UTC()
 	rep := &finding.Report{SchemaVersion: finding.SchemaVersion, Tool: finding.Tool{Name: "rampart", Version: g[0].res.Version},
@@ -183,6 +188,7 @@ func (c *Coordinator) saveGroup(ctx context.Context, g []*item) error {
 	schedules := map[string]bool{}
 	for _, it := range g {
 		r := it.res
+		agentSet[r.Agent] = true
 		if rep.StartedAt.IsZero() || r.StartedAt.Before(rep.StartedAt) {
 			rep.StartedAt = r.StartedAt
 		}
@@ -190,7 +196,7 @@ func (c *Coordinator) saveGroup(ctx context.Context, g []*item) error {
 			rep.FinishedAt = r.FinishedAt
 		}
 		schedules[it.round.round.Schedule] = true
-		data := reachData{Obs: r.Observation, Error: r.Error, Verdicts: []verdict{}}
+		data := reachData{Obs: r.Observation, Error: r.Error, Verdicts: []verdict{}, Started: r.StartedAt, Finished: r.FinishedAt}
 		if r.Error != "" || r.Report == nil {
 			rep.Targets = append(rep.Targets, finding.TargetInfo{Name: zone.ZonedName(r.Target, z), Kind: "endpoint", Profiles: []string{}, Role: role,
 				Errors: []string{"zone " + z + " could not scan it: " + r.Error}})
@@ -228,8 +234,8 @@ func (c *Coordinator) saveGroup(ctx context.Context, g []*item) error {
 		if err != nil {
 			return err
 		}
-		reach = append(reach, store.ZoneReach{Target: r.Target, Zone: z, Round: it.round.round.ID, JobID: r.Job, Agent: agent, ScannedAt: r.FinishedAt, Data: string(b)})
-		claims = append(claims, store.JobClaim{ID: r.Job, Round: it.round.round.ID, Zone: z, Target: r.Target, Agent: agent, State: store.JobDone})
+		reach = append(reach, store.ZoneReach{Target: r.Target, Zone: z, Round: it.round.round.ID, JobID: r.Job, Agent: r.Agent, ScannedAt: r.FinishedAt, Data: string(b)})
+		claims = append(claims, store.JobClaim{ID: r.Job, Round: it.round.round.ID, Zone: z, Target: r.Target, Agent: r.Agent, State: store.JobDone})
 	}
 	if rep.FinishedAt.IsZero() {
 		rep.FinishedAt = now
@@ -247,7 +253,17 @@ func (c *Coordinator) saveGroup(ctx context.Context, g []*item) error {
 		sched = append(sched, s)
 	}
 	sort.Strings(sched)
-	source := fmt.Sprintf("zone:%s agent:%s schedule:%s", z, agent, strings.Join(sched, ","))
+	var agents []string
+	for a := range agentSet {
+		agents = append(agents, a)
+	}
+	sort.Strings(agents)
+	who := "agent:" + agents[0]
+	if len(agents) > 1 {
+		who = "agents:" + strings.Join(agents, ",")
+	}
+	source := fmt.Sprintf("zone:%s %s schedule:%s", z, who, strings.Join(sched, ","))
+	saveStart := time.Now()
 	d, err := c.cfg.Store.SaveRun(ctx, store.RunInput{Report: rep, Source: source, Observations: obs, CertWarnDays: c.cfg.CertWarnDays, Now: now, Jobs: claims},
 		c.cfg.Alerts(c.cfg.FirstRun(sched[0])))
 	if err != nil {
@@ -256,6 +272,7 @@ func (c *Coordinator) saveGroup(ctx context.Context, g []*item) error {
 	if c.cfg.Stored != nil {
 		c.cfg.Stored(d)
 	}
-	c.log.Debug("zone results stored", "zone", z, "agent", agent, "results", len(g), "run", d.RunID)
+	c.log.Debug("zone results stored", "zone", z, "agents", strings.Join(agents, ","), "results", len(g), "findings", len(rep.Findings), "run", d.RunID,
+		"store_ms", time.Since(saveStart).Milliseconds())
 	return nil
 }

@@ -110,7 +110,7 @@ func TestSlowStoreNeverDropsResults(t *testing.T) {
 	gs := &gatedStore{open: make(chan struct{}), saves: make(chan struct{}, 1)}
 	agentLog, retries := watch("publish result: retrying")
 	f := newFixture(t, embedded(t, t.TempDir()), fixtureOpts{zones: []target.Zone{{Name: "dmz", Role: "dmz"}}, targets: targets,
-		queue: bus.QueueConfig{ResultsMaxBytes: 256 << 10, MaxResultBytes: 200 << 10},
+		queue: bus.QueueConfig{ResultsMaxBytes: 32 << 10, MaxResultBytes: 24 << 10},
 		wrap:  func(s coord.Store) coord.Store { gs.Store = s; return gs }})
 	t.Cleanup(gs.release)
 	f.startAgentWith("dmz-1", "dmz", coord.KindPassword, n.Zones["dmz"].Dialer(t, 16), 3, agentLog)

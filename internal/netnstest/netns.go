@@ -136,6 +136,46 @@ func (ns *NS) Listen(t testing.TB, network, addr string) net.Listener {
 	return r.l
 }
 
+// ListenAll opens many listeners inside the namespace from one thread
+// (a benchmark's thousands of targets).
+func (ns *NS) ListenAll(t testing.TB, network string, addrs []string) []net.Listener {
+	t.Helper()
+	type res struct {
+		ls  []net.Listener
+		err error
+	}
+	c := make(chan res, 1)
+	go func() {
+		if err := ns.join(); err != nil {
+			c <- res{nil, err}
+			return
+		}
+		var ls []net.Listener
+		for _, a := range addrs {
+			l, err := net.Listen(network, a)
+			if err != nil {
+				for _, l := range ls {
+					l.Close()
+				}
+				c <- res{nil, fmt.Errorf("listen %s: %w", a, err)}
+				return
+			}
+			ls = append(ls, l)
+		}
+		c <- res{ls, nil}
+	}()
+	r := <-c
+	if r.err != nil {
+		t.Fatalf("in %s: %v", ns.Name, r.err)
+	}
+	t.Cleanup(func() {
+		for _, l := range r.ls {
+			l.Close()
+		}
+	})
+	return r.ls
+}
+
 // Dialer returns a dialer (a collect.Dialer) whose connections are made
 // from inside the namespace by a pool of workers threads.
 func (ns *NS) Dialer(t testing.TB, workers int) *Dialer {

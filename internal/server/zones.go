@@ -104,7 +104,7 @@ func (s *Server) startZones(ctx context.Context) (stop func(), err error) {
 		Scan:        bus.ScanOptions{Timeout: sc.Timeout, Intrusive: sc.Intrusive, CertWarnDays: sc.CertWarnDays, PerHost: sc.PerHost, Only: sc.Only, Skip: sc.Skip},
 		MaxAttempts: z.MaxAttempts, RoundTimeout: z.RoundTimeout, AgentTimeout: z.AgentTimeout,
 		Alerts: s.zoneAlerts, Stored: func(store.Drift) { s.wakeAlerts() }, FirstRun: s.cfg.FirstRunPolicy,
-		CertWarnDays: s.cfg.Alerts.CertWarnDays, Credentials: setCreds, Version: s.opt.Version, Now: s.now, Logger: s.log,
+		CertWarnDays: s.cfg.Alerts.CertWarnDays, Retention: s.cfg.Retention, Credentials: setCreds, Version: s.opt.Version, Now: s.now, Logger: s.log,
 	})
 	if err != nil {
 		closeAll()

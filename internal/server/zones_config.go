@@ -51,7 +51,7 @@ type ZonesConfig struct {
 	AgentTimeout time.Duration `yaml:"agent_timeout"`
 	// JobsMaxAge drops jobs no agent took within it (default 24h).
 	JobsMaxAge time.Duration `yaml:"jobs_max_age"`
-	// ResultsMaxBytes bounds results waiting to be stored (default 2 GiB;
+	// ResultsMaxBytes bounds results waiting to be stored (default 512 MiB;
 	// when full, agents hold their results and retry).
 	ResultsMaxBytes int64 `yaml:"results_max_bytes"`
 	// MaxResultBytes bounds one result (default 4 MiB).

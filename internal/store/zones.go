@@ -237,17 +237,6 @@ WHERE excluded.round_id > zone_reach.round_id OR (excluded.round_id = zone_reach
 	})
 }
 
-// ReachSince returns the observations of rounds from round on.
-func (s *SQL) ReachSince(ctx context.Context, round int64) ([]ZoneReach, error) {
-	return queryAll(ctx, s, "reach", func(sc scanner) (ZoneReach, error) {
-		var r ZoneReach
-		var at int64
-		err := sc.Scan(&r.Target, &r.Zone, &r.Round, &r.JobID, &r.Agent, &at, &r.Data)
-		r.ScannedAt = fromMS(at)
-		return r, err
-	}, `SELECT target, zone, round_id, job_id, agent, scanned_at, data FROM zone_reach WHERE round_id >= ? ORDER BY target, zone`, round)
-}
-
 // ZoneExposure is a target's exposure matrix as last judged.
 type ZoneExposure struct {
 	Target     string    `json:"target"`
@@ -468,4 +457,22 @@ func (s *SQL) RoundCounts(ctx context.Context, round int64) (map[string]int, err
 		out[c.zone] = c.n
 	}
 	return out, nil
+}
+
+// ReachFor returns the observations of some targets from rounds from
+// round on.
+func (s *SQL) ReachFor(ctx context.Context, round int64, targets []string) ([]ZoneReach, error) {
+	var out []ZoneReach
+	err := inChunks(targets, func(chunk []any, marks string) error {
+		rows, err := queryAll(ctx, s, "reach", func(sc scanner) (ZoneReach, error) {
+			var r ZoneReach
+			var at int64
+			err := sc.Scan(&r.Target, &r.Zone, &r.Round, &r.JobID, &r.Agent, &at, &r.Data)
+			r.ScannedAt = fromMS(at)
+			return r, err
+		}, `SELECT target, zone, round_id, job_id, agent, scanned_at, data FROM zone_reach WHERE round_id >= ? AND target IN (`+marks+`)`, append([]any{round}, chunk...)...)
+		out = append(out, rows...)
+		return err
+	})
+	return out, err
 }

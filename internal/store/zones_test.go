@@ -111,7 +111,7 @@ func TestRoundsReachExposureAgents(t *testing.T) {
 		put(id, `{"v":1}`)
 		put(id+1, `{"v":2}`)
 		put(id, `{"v":3}`)
-		rs, err := s.ReachSince(ctx, id)
+		rs, err := s.ReachFor(ctx, id, []string{"a", "zz"})
 		if err != nil || len(rs) != 1 || rs[0].Data != `{"v":2}` {
 			t.Errorf("reach %+v %v", rs, err)
 		}

@@ -268,3 +268,27 @@ func compact(ports []int) string {
 	}
 	return b.String()
 }
+
+// Trim keeps of an observation's HTTP paths only those the matrix can
+// use: admin paths, paths that answered, and paths under one of the
+// target's expectations. An endpoint probed for dozens of paths that are
+// not there then sends a few, not all.
+func (o *Observation) Trim(t target.Target) {
+	var want []string
+	for _, e := range Expectations(t, o.Offset) {
+		if e.Item.Path != "" {
+			want = append(want, e.Item.Path)
+		}
+	}
+	kept := o.Paths[:0]
+	for _, p := range o.Paths {
+		keep := p.Reachable || IsAdminPath(p.Path)
+		for _, w := range want {
+			keep = keep || under(p.Path, w)
+		}
+		if keep {
+			kept = append(kept, p)
+		}
+	}
+	o.Paths = kept
+}

@@ -326,3 +326,22 @@ func TestZonedNames(t *testing.T) {
 		t.Error("plain split")
 	}
 }
+
+func TestTrimKeepsWhatTheMatrixUses(t *testing.T) {
+	tg := target.Target{Name: "is1", Kind: target.Node, Profile: "wso2-is",
+		Decl: target.Declared{Reach: []target.Reach{{Port: 9443, Path: "/oauth2", From: []string{"any"}}}}}
+	o := &Observation{Paths: []PathSeen{
+		{Port: 9443, Path: "/carbon/admin/login.jsp", Status: 404},
+		{Port: 9443, Path: "/oauth2/token", Status: 404},
+		{Port: 9443, Path: "/portal", Status: 200, Reachable: true},
+		{Port: 9443, Path: "/nothing-here", Status: 404},
+	}}
+	o.Trim(tg)
+	var got []string
+	for _, p := range o.Paths {
+		got = append(got, p.Path)
+	}
+	if !slices.Equal(got, []string{"/carbon/admin/login.jsp", "/oauth2/token", "/portal"}) {
+		t.Errorf("kept %v", got)
+	}
+}

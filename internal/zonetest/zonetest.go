@@ -37,21 +37,23 @@ type Net struct {
 	Zones  map[string]*netnstest.NS
 	// Source is each zone's address as the target sees it.
 	Source map[string]string
-	// Subnet is each zone's link (a /24) for firewall rules.
-	Subnet map[string]string
+	// Subnet is each zone's link (a /24) for firewall rules; Gateway the
+	// target's address on it (zones route to the target through it).
+	Subnet  map[string]string
+	Gateway map[string]string
 }
 
 // New creates the target namespace and a namespace per zone.
 func New(t testing.TB, zones ...string) *Net {
 	t.Helper()
-	n := &Net{Target: netnstest.New(t), Zones: map[string]*netnstest.NS{}, Source: map[string]string{}, Subnet: map[string]string{}}
+	n := &Net{Target: netnstest.New(t), Zones: map[string]*netnstest.NS{}, Source: map[string]string{}, Subnet: map[string]string{}, Gateway: map[string]string{}}
 	n.Target.IP(t, "addr", "add", TargetAddr+"/32", "dev", "lo")
 	for i, z := range zones {
 		ns := netnstest.New(t)
 		gw, src := fmt.Sprintf("10.%d.0.1", 50+i), fmt.Sprintf("10.%d.0.2", 50+i)
 		netnstest.Veth(t, n.Target, ns, gw+"/24", src+"/24")
 		ns.IP(t, "route", "add", TargetAddr+"/32", "via", gw)
-		n.Zones[z], n.Source[z], n.Subnet[z] = ns, src, fmt.Sprintf("10.%d.0.0/24", 50+i)
+		n.Zones[z], n.Source[z], n.Subnet[z], n.Gateway[z] = ns, src, fmt.Sprintf("10.%d.0.0/24", 50+i), gw
 	}
 	return n
 }

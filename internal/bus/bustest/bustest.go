@@ -243,3 +243,39 @@ func (p *Proc) Start() {
 		p.start()
 	}
 }
+
+// PeakRSS is the server's peak resident memory (VmHWM) in KiB.
+func (p *Proc) PeakRSS() int {
+	if p.cmd == nil {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			var v int
+			fmt.Sscan(strings.Fields(line)[1], &v)
+			return v
+		}
+	}
+	return 0
+}
+
+// Version is the nats-server binary's version.
+func (p *Proc) Version() string {
+	out, err := exec.Command("nats-server", "--version").Output()
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimSpace(strings.TrimPrefix(string(out), "nats-server: "))
+}
+
+// Pid is the running server's process ID (0 when stopped).
+func (p *Proc) Pid() int {
+	if p.cmd == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}

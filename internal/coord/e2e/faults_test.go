@@ -91,11 +91,11 @@ func TestPoisonJobDeadLettered(t *testing.T) {
 targets:
   - {name: wide, address: 10.99.0.1, ports: "8100-8139", reach_defaults: false}
   - {name: gw, address: "http://10.99.0.1:8243/", reach_defaults: false}
-`, "nats: {listen: 0.0.0.0:4222, max_payload: 262144}"))
+`, "nats: {listen: 0.0.0.0:4222, max_payload: 65536}"))
 	a := w.startAgent("dmz-a", "dmz", "dmz")
 	w.dash.runNow("audit")
 	w.judged(1)
-	a.out.wait(t, regexp.MustCompile(`job attempt failed; released.*over the 262144 NATS accepts`), 2)
+	a.out.wait(t, regexp.MustCompile(`job attempt failed; released.*over the 65536 NATS accepts`), 2)
 	a.out.wait(t, regexp.MustCompile(`msg="job dead-lettered".* target=wide .*delivery=3`), 1)
 
 	z := w.dash.zones()
@@ -104,7 +104,7 @@ targets:
 	}
 	d := z.Dead[0]
 	if d.Target != "wide" || d.Zone != "dmz" || d.Agent != "dmz-a" || d.Deliveries != 3 ||
-		!strings.Contains(d.Reason, "delivered 3 times") || !strings.Contains(d.Reason, "over the 262144 NATS accepts") {
+		!strings.Contains(d.Reason, "delivered 3 times") || !strings.Contains(d.Reason, "over the 65536 NATS accepts") {
 		t.Errorf("dead letter: %+v", d)
 	}
 	if r := z.Rounds[0]; r.Done != 1 || r.Dead != 1 {

@@ -91,7 +91,12 @@ func (l *lineLog) String() string {
 // process from hanging the test; it is no timing assertion.
 func (l *lineLog) wait(t *testing.T, re *regexp.Regexp, n int) []string {
 	t.Helper()
-	timer := time.AfterFunc(3*time.Minute, func() {
+	return l.waitUpTo(t, re, n, 3*time.Minute)
+}
+
+func (l *lineLog) waitUpTo(t *testing.T, re *regexp.Regexp, n int, bound time.Duration) []string {
+	t.Helper()
+	timer := time.AfterFunc(bound, func() {
 		l.mu.Lock()
 		l.done = true
 		l.cond.Broadcast()

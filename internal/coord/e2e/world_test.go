@@ -74,7 +74,7 @@ func (w *world) startServe(config string) {
 	if err := os.WriteFile(filepath.Join(w.dir, "serve.yaml"), []byte(config), 0o600); err != nil {
 		w.t.Fatal(err)
 	}
-	w.serve = start(w.t, "serve", w.core, w.dir, nil, "serve", "--config", "serve.yaml", "--admin-password-file", "admin.pw", "--log-level", "info")
+	w.serve = start(w.t, "serve", w.core, w.dir, nil, "serve", "--config", "serve.yaml", "--admin-password-file", "admin.pw", "--log-level", serveLogLevel())
 	w.serve.out.wait(w.t, servingRE, 1)
 	if w.dash == nil {
 		w.dash = newDash(w.t, w.core, "127.0.0.1:8843", filepath.Join(w.dir, "data", "ca.pem"))
@@ -112,4 +112,12 @@ func (w *world) runAgent(name, zone, ns, server, ca string, cred ...string) *pro
 func (w *world) judged(round int) {
 	w.t.Helper()
 	w.serve.out.wait(w.t, regexp.MustCompile(fmt.Sprintf(`msg="round judged across zones".* round=%d `, round)), 1)
+}
+
+// serveLogLevel is serve's log level (SERVE_LOG_LEVEL, default info).
+func serveLogLevel() string {
+	if l := os.Getenv("SERVE_LOG_LEVEL"); l != "" {
+		return l
+	}
+	return "info"
 }
