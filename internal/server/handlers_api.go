@@ -60,7 +60,7 @@ func sortParam(v string) (string, error) {
 
 func parseFilter(r *http.Request) (store.Filter, error) {
 	q := r.URL.Query()
-	f := store.Filter{Target: q.Get("target"), Domain: q.Get("domain"), Rule: q.Get("rule"), Zone: q.Get("zone"), Search: q.Get("q")}
+	f := store.Filter{Target: q.Get("target"), Domain: q.Get("domain"), Rule: q.Get("rule"), Zone: q.Get("zone"), Search: q.Get("q"), After: q.Get("after")}
 	var err error
 	if f.Sort, err = sortParam(q.Get("sort")); err != nil {
 		return f, err
@@ -88,6 +88,10 @@ func parseFilter(r *http.Request) (store.Filter, error) {
 func (s *Server) apiError(w http.ResponseWriter, err error) {
 	if errors.Is(err, store.ErrNotFound) {
 		writeJSONError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	if errors.Is(err, store.ErrBadCursor) {
+		writeJSONError(w, http.StatusBadRequest, store.ErrBadCursor.Error())
 		return
 	}
 	s.log.Error("api", "err", err)
@@ -166,12 +170,16 @@ func (s *Server) apiRunFindings(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, err)
 		return
 	}
-	recs, err := s.store.RunFindingsPage(r.Context(), id, r.URL.Query().Get("target"), limit, offset)
+	recs, err := s.store.RunFindingsPage(r.Context(), id, r.URL.Query().Get("target"), r.URL.Query().Get("after"), limit, offset)
 	if err != nil {
 		s.apiError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, pageOf("findings", recs, run.Findings, limit, offset))
+	out := pageOf("findings", recs, run.Findings, limit, offset)
+	if len(recs) == limit {
+		out["next_after"] = store.RunCursor(recs[len(recs)-1])
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // pageOf is a page of a list, with its total and the next page's offset
@@ -221,7 +229,7 @@ func (s *Server) apiTarget(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, err)
 		return
 	}
-	out := pageOf("findings", recs, n, f.Limit, f.Offset)
+	out := findingsPageOf(f, recs, n)
 	out["target"] = t
 	writeJSON(w, http.StatusOK, out)
 }
@@ -233,7 +241,7 @@ func (s *Server) latestFindings(ctx context.Context, f store.Filter) ([]store.Re
 		return nil, 0, err
 	}
 	n := len(recs) + f.Offset
-	if len(recs) == f.Limit || f.Offset > 0 && len(recs) == 0 {
+	if len(recs) == f.Limit || f.Offset > 0 && len(recs) == 0 || f.After != "" {
 		if n, err = s.store.CountFindings(ctx, f); err != nil {
 			return nil, 0, err
 		}
@@ -253,7 +261,22 @@ func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, pageOf("findings", recs, n, f.Limit, f.Offset))
+	writeJSON(w, http.StatusOK, findingsPageOf(f, recs, n))
+}
+
+// findingsPageOf is a page of latest findings: with next_after (keyset
+// paging, any depth at the same cost) unless it is the last, and
+// next_offset while paging by offset.
+func findingsPageOf(f store.Filter, recs []store.Record, total int) map[string]any {
+	out := pageOf("findings", recs, total, f.Limit, f.Offset)
+	if f.After != "" {
+		delete(out, "offset")
+		delete(out, "next_offset")
+	}
+	if len(recs) == f.Limit && len(recs) > 0 {
+		out["next_after"] = f.Cursor(recs[len(recs)-1])
+	}
+	return out
 }
 
 // GET /api/v1/diff?a=&b= (without a: b compared with nothing)
@@ -474,6 +497,11 @@ func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, err)
 		return
 	}
+	fc, err := s.store.FleetCounts(r.Context())
+	if err != nil {
+		s.apiError(w, err)
+		return
+	}
 	w.Header().Set("Content-Type", metrics.ContentType)
-	_ = s.metrics.Write(w, metrics.Fleet{Targets: ts, Outbox: ob, Failures: rfs})
+	_ = s.metrics.Write(w, metrics.Fleet{Targets: ts, Counts: &fc, Outbox: ob, Failures: rfs})
 }

@@ -79,40 +79,29 @@ func (s *Server) fleetPage(w http.ResponseWriter, r *http.Request, u store.User)
 		s.badRequest(w, r, "Bad request", err.Error())
 		return
 	}
-	ts, err := s.store.Targets(ctx)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	q := r.URL.Query()
-	search, zone := strings.ToLower(q.Get("q")), q.Get("zone")
+	zone := q.Get("zone")
 	runs, err := s.store.Runs(ctx, 30, 0)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := fleetView{TotalTargets: len(ts)}
-	all := map[finding.Status]int{}
-	sev, dom := map[string]int{}, map[string]int{}
+	// The totals are kept as runs are stored; only the page of targets
+	// shown is read.
+	fc, err := s.store.FleetCounts(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ts, matching, err := s.store.TargetList(ctx, store.TargetFilter{Search: q.Get("q"), Zone: zone, Limit: limit, Offset: offset})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := fleetView{TotalTargets: fc.Targets, FailingTargets: fc.FailingTargets, Matching: matching}
+	all, sev, dom := fc.ByStatus, fc.FailBySeverity, fc.FailByDomain
 	for _, t := range ts {
-		for st, n := range t.ByStatus {
-			all[st] += n
-		}
-		for k, n := range t.FailBySeverity {
-			sev[k] += n
-		}
-		for k, n := range t.FailByDomain {
-			dom[k] += n
-		}
-		if t.ByStatus[finding.Fail] > 0 {
-			v.FailingTargets++
-		}
-		if (search == "" || strings.Contains(strings.ToLower(t.Name), search)) && (zone == "" || t.Role == zone) {
-			v.Matching++
-			if v.Matching > offset && len(v.Targets) < limit {
-				v.Targets = append(v.Targets, targetRow{TargetState: t, Bar: stackBar(t.ByStatus)})
-			}
-		}
+		v.Targets = append(v.Targets, targetRow{TargetState: t, Bar: stackBar(t.ByStatus)})
 	}
 	v.Search, v.Zone = q.Get("q"), zone
 	v.Page = newPager("/", q, offset, limit, len(v.Targets), v.Matching)
@@ -182,7 +171,7 @@ func (s *Server) targetPage(w http.ResponseWriter, r *http.Request, u store.User
 		s.fail(w, r, err)
 		return
 	}
-	v := targetPageView{State: t, Page: newPager("/target", r.URL.Query(), f.Offset, f.Limit, len(recs), n)}
+	v := targetPageView{State: t, Page: findingsPager("/target", r.URL.Query(), f, recs, n)}
 	views := make([]report.FindingView, len(recs))
 	for i, rec := range recs {
 		first, last := rec.FirstSeen, rec.LastSeen
@@ -228,6 +217,7 @@ func (s *Server) runsPage(w http.ResponseWriter, r *http.Request, u store.User) 
 type runView struct {
 	Run     store.Run
 	Targets []store.RunTarget
+	Page    pager
 	Counts  []report.StatusCount
 	PrevID  int64
 }
@@ -240,12 +230,20 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request, u store.User) {
 		s.fail(w, r, err)
 		return
 	}
-	ts, err := s.store.RunTargets(ctx, id)
+	// A page of the run's targets (a fleet-wide run has thousands).
+	q := r.URL.Query()
+	const perPage = 100
+	ts, err := s.store.RunTargetsPage(ctx, id, q.Get("after"), perPage)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := runView{Run: run, Targets: ts, Counts: report.CountStatuses(run.Summary.ByStatus)}
+	next := ""
+	if len(ts) > 0 {
+		next = ts[len(ts)-1].Name
+	}
+	v := runView{Run: run, Targets: ts, Counts: report.CountStatuses(run.Summary.ByStatus),
+		Page: keysetPager("/run", q, perPage, len(ts), run.Targets, next)}
 	if prev, err := s.store.Runs(ctx, 1, id); err == nil && len(prev) == 1 {
 		v.PrevID = prev[0].ID
 	}
@@ -368,7 +366,7 @@ func (s *Server) findingsPage(w http.ResponseWriter, r *http.Request, u store.Us
 	}
 	now := s.now()
 	v := findingsView{Statuses: finding.Statuses(), Status: string(f.Status), F: f, Sorts: []string{store.SortTarget, store.SortSeverity, store.SortRule, store.SortAge},
-		Page: newPager("/findings", r.URL.Query(), f.Offset, f.Limit, len(recs), n)}
+		Page: findingsPager("/findings", r.URL.Query(), f, recs, n)}
 	for _, rec := range recs {
 		age, sla, overdue := s.slaOf(rec, now)
 		v.Rows = append(v.Rows, findingRow{Record: rec, AgeDays: age, SLADays: sla, Overdue: overdue})

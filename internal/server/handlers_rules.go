@@ -77,7 +77,7 @@ func (s *Server) rulePage(w http.ResponseWriter, r *http.Request, u store.User) 
 		return
 	}
 	now := s.now()
-	v := ruleView{Rule: f.Rule, Page: newPager("/rule", r.URL.Query(), f.Offset, f.Limit, len(recs), n)}
+	v := ruleView{Rule: f.Rule, Page: findingsPager("/rule", r.URL.Query(), f, recs, n)}
 	for _, rec := range recs {
 		age, sla, overdue := s.slaOf(rec, now)
 		v.Rows = append(v.Rows, findingRow{Record: rec, AgeDays: age, SLADays: sla, Overdue: overdue})

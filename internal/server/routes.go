@@ -477,6 +477,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	title := "Something went wrong"
 	if errors.Is(err, store.ErrNotFound) {
 		status, title = http.StatusNotFound, "Not found"
+	} else if errors.Is(err, store.ErrBadCursor) {
+		status, title = http.StatusBadRequest, "Bad page link"
 	} else if s.dbErr(r.Context()) != nil {
 		s.unavailable(w, r, err)
 		return

@@ -32,6 +32,16 @@ func Open(ctx context.Context, spec string) (*SQL, error) {
 	return open(ctx, spec, 0)
 }
 
+// OpenVersion opens the store with the migrations up to version upTo
+// only: for tools that write a store of an earlier schema (the history
+// benchmark's seeder), which Open then brings up to date.
+func OpenVersion(ctx context.Context, spec string, upTo int) (*SQL, error) {
+	if upTo <= 0 {
+		return nil, fmt.Errorf("store: schema version %d", upTo)
+	}
+	return open(ctx, spec, upTo)
+}
+
 // open opens the store with migrations up to version upTo (all when 0).
 func open(ctx context.Context, spec string, upTo int) (*SQL, error) {
 	if strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://") {

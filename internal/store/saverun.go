@@ -120,11 +120,12 @@ func (s *SQL) saveTargets(ctx context.Context, tx *sql.Tx, runID int64, in RunIn
 	if err != nil {
 		return nil, fmt.Errorf("targets: %w", err)
 	}
-	up := newBatch(s, tx, `INSERT INTO targets (`+targetCols+`, counts) VALUES `, `
+	up := newBatch(s, tx, `INSERT INTO targets (`+targetCols+`, counts, failing) VALUES `, `
 ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, product = excluded.product, version = excluded.version,
   role = excluded.role, parent = excluded.parent, profiles = excluded.profiles, errors = excluded.errors,
-  observations = excluded.observations, last_seen = excluded.last_seen, last_run_id = excluded.last_run_id, counts = excluded.counts`, 13)
-	rt := newBatch(s, tx, `INSERT INTO run_targets (run_id, target, kind, product, version, errors, observations, counts) VALUES `, ``, 8)
+  observations = excluded.observations, last_seen = excluded.last_seen, last_run_id = excluded.last_run_id, counts = excluded.counts,
+  failing = excluded.failing`, 14)
+	rt := newBatch(s, tx, `INSERT INTO run_targets (run_id, target, kind, product, version, errors, observations, counts, n_fail) VALUES `, ``, 9)
 	done := map[string]bool{}
 	for _, t := range in.Report.Targets {
 		if done[t.Name] {
@@ -169,10 +170,11 @@ ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, product = excluded.produc
 			c = newCounts()
 		}
 		cJSON := mustJSON(c)
-		if err := up.add(ctx, t.Name, t.Kind, t.Product, t.Version, t.Role, t.Parent, mustJSON(profiles), mustJSON(errs), obsJSON, ms0(at), ms0(at), runID, cJSON); err != nil {
+		nFail := c.ByStatus[finding.Fail]
+		if err := up.add(ctx, t.Name, t.Kind, t.Product, t.Version, t.Role, t.Parent, mustJSON(profiles), mustJSON(errs), obsJSON, ms0(at), ms0(at), runID, cJSON, nFail); err != nil {
 			return nil, fmt.Errorf("upsert targets: %w", err)
 		}
-		if err := rt.add(ctx, runID, t.Name, t.Kind, t.Product, t.Version, mustJSON(errs), obsJSON, cJSON); err != nil {
+		if err := rt.add(ctx, runID, t.Name, t.Kind, t.Product, t.Version, mustJSON(errs), obsJSON, cJSON, nFail); err != nil {
 			return nil, fmt.Errorf("run targets: %w", err)
 		}
 	}
@@ -211,12 +213,34 @@ type history struct {
 	fixed      sql.NullInt64
 	failing    sql.NullInt64
 	present    bool
+	firstSeen  int64
 }
 
 // openSpan is the current version of a finding.
 type openSpan struct {
 	id     int64
 	digest string
+	key    countKey
+}
+
+// countKey is a row of latest_counts: open versions by rule, severity,
+// status, domain and (failing ones) the UTC day they started to fail.
+type countKey struct {
+	rule     string
+	severity int
+	status   string
+	domain   string
+	day      int64
+}
+
+const dayMS = 24 * 60 * 60 * 1000
+
+func keyOf(rule string, sev int, status, domain string, since int64) countKey {
+	k := countKey{rule: rule, severity: sev, status: status, domain: domain}
+	if status == string(finding.Fail) {
+		k.day = since / dayMS
+	}
+	return k
 }
 
 // digest identifies a finding version's JSON.
@@ -248,11 +272,11 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *find
 	spans := map[string]openSpan{}
 	spanTarget := map[string]string{}
 	err := inChunks(names, func(chunk []any, marks string) error {
-		err := scanRows(ctx, tx, s.q(`SELECT fingerprint, last_status, fixed_at, failing_since, present FROM findings WHERE target IN (`+marks+`)`), chunk, func(sc scanner) error {
+		err := scanRows(ctx, tx, s.q(`SELECT fingerprint, last_status, fixed_at, failing_since, present, first_seen FROM findings WHERE target IN (`+marks+`)`), chunk, func(sc scanner) error {
 			var fp string
 			var h history
 			var present int
-			if err := sc.Scan(&fp, &h.lastStatus, &h.fixed, &h.failing, &present); err != nil {
+			if err := sc.Scan(&fp, &h.lastStatus, &h.fixed, &h.failing, &present, &h.firstSeen); err != nil {
 				return err
 			}
 			h.present = present == 1
@@ -262,12 +286,16 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *find
 		if err != nil {
 			return fmt.Errorf("history: %w", err)
 		}
-		return scanRows(ctx, tx, s.q(`SELECT id, fingerprint, target, digest, CASE WHEN digest = '' THEN data ELSE '' END FROM finding_spans WHERE until_run IS NULL AND target IN (`+marks+`)`), chunk, func(sc scanner) error {
+		return scanRows(ctx, tx, s.q(`SELECT id, fingerprint, target, digest, CASE WHEN digest = '' THEN data ELSE '' END, rule_id, severity, status, domain, COALESCE(since, 0)
+FROM finding_spans WHERE until_run IS NULL AND target IN (`+marks+`)`), chunk, func(sc scanner) error {
 			var sp openSpan
-			var fp, target, data string
-			if err := sc.Scan(&sp.id, &fp, &target, &sp.digest, &data); err != nil {
+			var fp, target, data, rule, status, domain string
+			var sev int
+			var since int64
+			if err := sc.Scan(&sp.id, &fp, &target, &sp.digest, &data, &rule, &sev, &status, &domain, &since); err != nil {
 				return err
 			}
+			sp.key = keyOf(rule, sev, status, domain, since)
 			if sp.digest == "" {
 				sp.digest = digest(data)
 			}
@@ -279,7 +307,8 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *find
 	if err != nil {
 		return fmt.Errorf("findings: %w", err)
 	}
-	ins := newBatch(s, tx, `INSERT INTO finding_spans (fingerprint, target, rule_id, status, severity, domain, data, from_run, digest) VALUES `, ``, 9)
+	ins := newBatch(s, tx, `INSERT INTO finding_spans (fingerprint, target, rule_id, status, severity, domain, data, from_run, digest, since, exception) VALUES `, ``, 11)
+	delta := map[countKey]int64{}
 	hist := newBatch(s, tx, `INSERT INTO findings (fingerprint, target, rule_id, first_seen, first_run_id, last_seen, last_run_id, last_status, fixed_at, present, failing_since) VALUES `,
 		` ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen, last_run_id = excluded.last_run_id, last_status = excluded.last_status, fixed_at = excluded.fixed_at, present = 1, failing_since = excluded.failing_since`, 11)
 	var closeIDs []int64
@@ -300,12 +329,10 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *find
 		dg := digest(data)
 		sp, open := spans[fp]
 		delete(spans, fp)
-		if !open || sp.digest != dg {
-			if open {
-				closeIDs = append(closeIDs, sp.id)
-			}
-			// Inserted once the versions it replaces are closed.
-			newSpans = append(newSpans, []any{fp, f.Target, f.RuleID, string(f.Status), int(f.Severity), f.Domain, data, runID, dg})
+		changed := !open || sp.digest != dg
+		if changed && open {
+			closeIDs = append(closeIDs, sp.id)
+			delta[sp.key]--
 		}
 		h, had := prev[fp]
 		fixed, failing := h.fixed, h.failing
@@ -326,6 +353,19 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *find
 			fixed = sql.NullInt64{Int64: ms0(at), Valid: true}
 			d.Fixed = append(d.Fixed, f)
 		}
+		if changed {
+			// Inserted once the versions it replaces are closed.
+			since := ms0(at)
+			if had {
+				since = h.firstSeen
+			}
+			if failing.Valid {
+				since = failing.Int64
+			}
+			exc := b2i(f.Exception != nil || f.Status == finding.Waived || f.Status == finding.Attested)
+			newSpans = append(newSpans, []any{fp, f.Target, f.RuleID, string(f.Status), int(f.Severity), f.Domain, data, runID, dg, since, exc})
+			delta[keyOf(f.RuleID, int(f.Severity), string(f.Status), f.Domain, since)]++
+		}
 		if had && h.present && h.lastStatus == string(f.Status) && h.fixed == fixed && h.failing == failing {
 			continue // unchanged: its last seen is its target's
 		}
@@ -344,6 +384,7 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *find
 	for fp, sp := range spans {
 		closeIDs = append(closeIDs, sp.id)
 		gone = append(gone, fp)
+		delta[sp.key]--
 	}
 	sort.Strings(gone)
 	for _, fp := range gone {
@@ -371,6 +412,50 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *find
 	}
 	if err := ins.flush(ctx); err != nil {
 		return fmt.Errorf("findings: %w", err)
+	}
+	return s.applyCounts(ctx, tx, delta)
+}
+
+// applyCounts moves latest_counts by delta, in key order (two runs
+// stored at once on PostgreSQL lock the rows they share in one order).
+func (s *SQL) applyCounts(ctx context.Context, tx *sql.Tx, delta map[countKey]int64) error {
+	keys := make([]countKey, 0, len(delta))
+	for k, n := range delta {
+		if n != 0 {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.rule != b.rule {
+			return a.rule < b.rule
+		}
+		if a.severity != b.severity {
+			return a.severity < b.severity
+		}
+		if a.status != b.status {
+			return a.status < b.status
+		}
+		if a.domain != b.domain {
+			return a.domain < b.domain
+		}
+		return a.day < b.day
+	})
+	up := newBatch(s, tx, `INSERT INTO latest_counts (rule_id, severity, status, domain, since_day, n) VALUES `,
+		` ON CONFLICT (rule_id, severity, status, domain, since_day) DO UPDATE SET n = latest_counts.n + excluded.n`, 6)
+	for _, k := range keys {
+		if err := up.add(ctx, k.rule, k.severity, k.status, k.domain, k.day, delta[k]); err != nil {
+			return fmt.Errorf("latest counts: %w", err)
+		}
+	}
+	if err := up.flush(ctx); err != nil {
+		return fmt.Errorf("latest counts: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM latest_counts WHERE n = 0`); err != nil {
+		return fmt.Errorf("latest counts: %w", err)
 	}
 	return nil
 }

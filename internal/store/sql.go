@@ -180,7 +180,7 @@ func (s *SQL) Run(ctx context.Context, id int64) (Run, error) {
 // recordSelect reads findings with their history; run is the SQL
 // expression of the run they are reported for.
 func recordSelect(run string) string {
-	return `SELECT ` + run + `, sp.data, f.first_seen, CASE WHEN f.present = 1 AND t.last_seen IS NOT NULL THEN t.last_seen ELSE f.last_seen END, f.fixed_at, f.failing_since
+	return `SELECT ` + run + `, sp.data, f.first_seen, CASE WHEN f.present = 1 AND t.last_seen IS NOT NULL THEN t.last_seen ELSE f.last_seen END, f.fixed_at, f.failing_since, COALESCE(sp.since, 0)
 FROM finding_spans sp JOIN findings f ON f.fingerprint = sp.fingerprint LEFT JOIN targets t ON t.name = sp.target`
 }
 
@@ -196,7 +196,7 @@ func (s *SQL) records(ctx context.Context, query string, args ...any) ([]Record,
 		var data string
 		var first, last int64
 		var fixed, failing sql.NullInt64
-		if err := rows.Scan(&rec.RunID, &data, &first, &last, &fixed, &failing); err != nil {
+		if err := rows.Scan(&rec.RunID, &data, &first, &last, &fixed, &failing, &rec.since); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal([]byte(data), &rec.Finding); err != nil {
@@ -214,16 +214,25 @@ const inRun = ` sp.from_run <= ? AND (sp.until_run IS NULL OR sp.until_run > ?) 
 
 // RunFindings implements Store.
 func (s *SQL) RunFindings(ctx context.Context, runID int64, target string) ([]Record, error) {
-	return s.RunFindingsPage(ctx, runID, target, 0, 0)
+	return s.RunFindingsPage(ctx, runID, target, "", 0, 0)
 }
 
 // RunFindingsPage implements Store.
-func (s *SQL) RunFindingsPage(ctx context.Context, runID int64, target string, limit, offset int) ([]Record, error) {
+func (s *SQL) RunFindingsPage(ctx context.Context, runID int64, target, afterCursor string, limit, offset int) ([]Record, error) {
 	q := recordSelect("CAST(? AS BIGINT)") + ` WHERE` + inRun
 	args := []any{runID, runID, runID, runID}
 	if target != "" {
 		q += ` AND sp.target = ?`
 		args = append(args, target)
+	}
+	if afterCursor != "" {
+		cond, more, err := after(runKeys, afterCursor)
+		if err != nil {
+			return nil, err
+		}
+		q += cond
+		args = append(args, more...)
+		offset = 0
 	}
 	q += ` ORDER BY sp.target, sp.rule_id, sp.fingerprint`
 	if limit > 0 {
@@ -265,7 +274,7 @@ func (f Filter) where() (string, []any) {
 		add(`t.role = ?`, f.Zone)
 	}
 	if f.Exceptions {
-		q += ` AND (sp.status IN ('waived', 'attested') OR sp.data LIKE '%"exception":%')`
+		q += ` AND sp.exception = 1`
 	}
 	if f.Search != "" {
 		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(f.Search)) + "%"
@@ -275,26 +284,24 @@ func (f Filter) where() (string, []any) {
 	return q, args
 }
 
-// orderBy is the ORDER BY of a sort key.
-func orderBy(sort string) string {
-	switch sort {
-	case SortSeverity:
-		return ` ORDER BY sp.severity DESC, sp.target, sp.rule_id, sp.fingerprint`
-	case SortRule:
-		return ` ORDER BY sp.rule_id, sp.target, sp.fingerprint`
-	case SortAge:
-		return ` ORDER BY COALESCE(f.failing_since, f.first_seen), sp.target, sp.rule_id, sp.fingerprint`
-	}
-	return ` ORDER BY sp.target, sp.rule_id, sp.fingerprint`
-}
-
 // Findings implements Store.
 func (s *SQL) Findings(ctx context.Context, f Filter) ([]Record, error) {
 	where, args := f.where()
-	q := recordSelect("COALESCE(t.last_run_id, sp.from_run)") + where + orderBy(f.Sort)
+	ks := f.keys()
+	offset := f.Offset
+	if f.After != "" {
+		cond, more, err := after(ks, f.After)
+		if err != nil {
+			return nil, err
+		}
+		where += cond
+		args = append(args, more...)
+		offset = 0
+	}
+	q := recordSelect("COALESCE(t.last_run_id, sp.from_run)") + where + orderBy(ks)
 	if f.Limit > 0 {
 		q += ` LIMIT ? OFFSET ?`
-		args = append(args, f.Limit, max(0, f.Offset))
+		args = append(args, f.Limit, max(0, offset))
 	}
 	out, err := s.records(ctx, q, args...)
 	if err != nil {
@@ -304,20 +311,100 @@ func (s *SQL) Findings(ctx context.Context, f Filter) ([]Record, error) {
 }
 
 // CountFindings implements Store: how many latest findings match f (its
-// Limit and Offset aside).
+// paging aside). Filters by status, severity, domain and rule are counted
+// from latest_counts, a target's findings by status from its counts; only
+// searches, zones and exceptions count rows.
 func (s *SQL) CountFindings(ctx context.Context, f Filter) (int, error) {
-	where, args := f.where()
-	var n int
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM finding_spans sp LEFT JOIN targets t ON t.name = sp.target`+where), args...).Scan(&n)
+	var n sql.NullInt64
+	var err error
+	switch {
+	case f.Target == "" && f.Zone == "" && f.Search == "" && !f.Exceptions:
+		q := `SELECT SUM(n) FROM latest_counts WHERE 1 = 1`
+		var args []any
+		if f.Status != "" {
+			q += ` AND status = ?`
+			args = append(args, string(f.Status))
+		}
+		if f.Severity > 0 {
+			q += ` AND severity >= ?`
+			args = append(args, int(f.Severity))
+		}
+		if f.Domain != "" {
+			q += ` AND domain = ?`
+			args = append(args, f.Domain)
+		}
+		if f.Rule != "" {
+			q += ` AND rule_id = ?`
+			args = append(args, f.Rule)
+		}
+		err = s.db.QueryRowContext(ctx, s.q(q), args...).Scan(&n)
+	case f.Target != "" && f.Zone == "" && f.Search == "" && !f.Exceptions && f.Severity == 0 && f.Domain == "" && f.Rule == "":
+		var t TargetState
+		t, err = s.Target(ctx, f.Target)
+		if errors.Is(err, ErrNotFound) {
+			return 0, nil
+		}
+		if err == nil {
+			for st, c := range t.ByStatus {
+				if f.Status == "" || st == f.Status {
+					n.Int64 += int64(c)
+				}
+			}
+		}
+	default:
+		where, args := f.where()
+		err = s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM finding_spans sp LEFT JOIN targets t ON t.name = sp.target`+where), args...).Scan(&n)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("count findings: %w", err)
 	}
-	return n, nil
+	return int(n.Int64), nil
+}
+
+// FleetCounts implements FleetStats.
+func (s *SQL) FleetCounts(ctx context.Context) (FleetCounts, error) {
+	c := newCounts()
+	rows, err := s.db.QueryContext(ctx, `SELECT status, severity, domain, SUM(n) FROM latest_counts GROUP BY status, severity, domain`)
+	if err != nil {
+		return FleetCounts{}, fmt.Errorf("fleet counts: %w", err)
+	}
+	for rows.Next() {
+		var status, domain string
+		var sev, n int
+		if err := rows.Scan(&status, &sev, &domain, &n); err != nil {
+			rows.Close()
+			return FleetCounts{}, fmt.Errorf("fleet counts: %w", err)
+		}
+		c.add(finding.Status(status), finding.Severity(sev), domain, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return FleetCounts{}, fmt.Errorf("fleet counts: %w", err)
+	}
+	out := FleetCounts{ByStatus: c.ByStatus, FailBySeverity: c.FailBySeverity, FailByDomain: c.FailByDomain}
+	var failing sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), SUM(CASE WHEN failing > 0 THEN 1 ELSE 0 END) FROM targets`).Scan(&out.Targets, &failing); err != nil {
+		return FleetCounts{}, fmt.Errorf("fleet counts: %w", err)
+	}
+	out.FailingTargets = int(failing.Int64)
+	return out, nil
+}
+
+// RunTargetsPage implements Store.
+func (s *SQL) RunTargetsPage(ctx context.Context, runID int64, afterName string, limit int) ([]RunTarget, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	return s.runTargets(ctx, runID, ` AND target > ? ORDER BY target LIMIT ?`, afterName, limit)
 }
 
 // RunTargets implements Store.
 func (s *SQL) RunTargets(ctx context.Context, runID int64) ([]RunTarget, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT run_id, target, kind, product, version, errors, observations FROM run_targets WHERE run_id = ? ORDER BY target`), runID)
+	return s.runTargets(ctx, runID, ` ORDER BY target`)
+}
+
+func (s *SQL) runTargets(ctx context.Context, runID int64, tail string, args ...any) ([]RunTarget, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT run_id, target, kind, product, version, errors, observations FROM run_targets WHERE run_id = ?`+tail), append([]any{runID}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("targets of run %d: %w", runID, err)
 	}
@@ -533,33 +620,57 @@ WHERE rt.target = ? ORDER BY rt.run_id DESC LIMIT ?`), name, limit)
 	return kept, nil
 }
 
-// RuleFailures implements FailureStats.
+// RuleFailures implements FailureStats, from latest_counts: the failing
+// findings per rule and severity, the overdue ones (whole days before the
+// cutoff's from the counts, the cutoff's own day from its rows), and the
+// oldest failure of each (one index probe per rule and severity).
 func (s *SQL) RuleFailures(ctx context.Context, overdueBefore map[finding.Severity]time.Time) ([]RuleFailures, error) {
-	overdue := `0`
-	var args []any
-	for _, sev := range finding.Severities() {
-		if t, ok := overdueBefore[sev]; ok {
-			overdue += ` + CASE WHEN sp.severity = ? AND COALESCE(f.failing_since, f.first_seen) < ? THEN 1 ELSE 0 END`
-			args = append(args, int(sev), ms0(t))
-		}
+	type key struct {
+		rule string
+		sev  int
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT sp.rule_id, sp.severity, COUNT(*), SUM(`+overdue+`), MIN(COALESCE(f.failing_since, f.first_seen))
-FROM finding_spans sp JOIN findings f ON f.fingerprint = sp.fingerprint
-WHERE sp.until_run IS NULL AND sp.status = 'fail' GROUP BY sp.rule_id, sp.severity`), args...)
+	byKey := map[key]*RuleFailures{}
+	err := s.each(ctx, `SELECT c.rule_id, c.severity, c.n, (SELECT MIN(sp.since) FROM finding_spans sp
+  WHERE sp.until_run IS NULL AND sp.rule_id = c.rule_id AND sp.status = 'fail' AND sp.severity = c.severity)
+FROM (SELECT rule_id, severity, SUM(n) AS n FROM latest_counts WHERE status = 'fail' GROUP BY rule_id, severity) c`, nil, func(sc scanner) error {
+		var rf RuleFailures
+		var sev int
+		var oldest sql.NullInt64
+		if err := sc.Scan(&rf.Rule, &sev, &rf.Failing, &oldest); err != nil {
+			return err
+		}
+		rf.Severity, rf.Oldest = finding.Severity(sev), fromMS(oldest.Int64)
+		byKey[key{rf.Rule, sev}] = &rf
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("failures by rule: %w", err)
 	}
-	defer rows.Close()
-	out := []RuleFailures{}
-	for rows.Next() {
-		var rf RuleFailures
-		var sev int
-		var oldest int64
-		if err := rows.Scan(&rf.Rule, &sev, &rf.Failing, &rf.Overdue, &oldest); err != nil {
-			return nil, fmt.Errorf("failures by rule: %w", err)
+	for sev, cut := range overdueBefore {
+		c := ms0(cut)
+		day := c / dayMS
+		add := func(sc scanner) error {
+			var rule string
+			var n int
+			if err := sc.Scan(&rule, &n); err != nil {
+				return err
+			}
+			if rf := byKey[key{rule, int(sev)}]; rf != nil {
+				rf.Overdue += n
+			}
+			return nil
 		}
-		rf.Severity, rf.Oldest = finding.Severity(sev), fromMS(oldest)
-		out = append(out, rf)
+		if err := s.each(ctx, `SELECT rule_id, SUM(n) FROM latest_counts WHERE status = 'fail' AND severity = ? AND since_day < ? GROUP BY rule_id`, []any{int(sev), day}, add); err != nil {
+			return nil, fmt.Errorf("overdue failures: %w", err)
+		}
+		if err := s.each(ctx, `SELECT rule_id, COUNT(*) FROM finding_spans WHERE until_run IS NULL AND status = 'fail' AND since >= ? AND since < ? AND severity = ? GROUP BY rule_id`,
+			[]any{day * dayMS, c, int(sev)}, add); err != nil {
+			return nil, fmt.Errorf("overdue failures: %w", err)
+		}
+	}
+	out := make([]RuleFailures, 0, len(byKey))
+	for _, rf := range byKey {
+		out = append(out, *rf)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Failing != out[j].Failing {
@@ -567,25 +678,66 @@ WHERE sp.until_run IS NULL AND sp.status = 'fail' GROUP BY sp.rule_id, sp.severi
 		}
 		return out[i].Rule < out[j].Rule || out[i].Rule == out[j].Rule && out[i].Severity > out[j].Severity
 	})
-	return out, rows.Err()
+	return out, nil
 }
 
-// DeltaBetween implements RunDeltas.
+// each runs a query and calls fn for every row.
+func (s *SQL) each(ctx context.Context, query string, args []any, fn func(scanner) error) error {
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// DeltaBetween implements RunDeltas. The versions that changed between
+// the runs are found by the runs they start and end at (indexed), not by
+// reading every version of both runs' targets.
 func (s *SQL) DeltaBetween(ctx context.Context, a, b int64) (RunDelta, error) {
 	var d RunDelta
 	var err error
-	d.After, err = s.records(ctx, recordSelect("CAST(? AS BIGINT)")+` WHERE`+inRun+` AND sp.from_run > ? ORDER BY sp.target, sp.rule_id, sp.fingerprint`, b, b, b, b, a)
+	wrap := func(err error) error { return fmt.Errorf("changes from run %d to %d: %w", a, b, err) }
+	inRunTargets := ` AND EXISTS (SELECT 1 FROM run_targets rt WHERE rt.run_id = ? AND rt.target = sp.target)`
+	d.After, err = s.records(ctx, recordSelect("CAST(? AS BIGINT)")+` WHERE sp.from_run > ? AND sp.from_run <= ? AND (sp.until_run IS NULL OR sp.until_run > ?)`+inRunTargets+
+		` ORDER BY sp.target, sp.rule_id, sp.fingerprint`, b, a, b, b, b)
 	if err != nil {
-		return d, fmt.Errorf("changes from run %d to %d: %w", a, b, err)
+		return d, wrap(err)
 	}
-	d.Before, err = s.records(ctx, recordSelect("CAST(? AS BIGINT)")+` WHERE`+inRun+` AND sp.until_run IS NOT NULL AND sp.until_run <= ? ORDER BY sp.target, sp.rule_id, sp.fingerprint`, a, a, a, a, b)
+	d.Before, err = s.records(ctx, recordSelect("CAST(? AS BIGINT)")+` WHERE sp.until_run > ? AND sp.until_run <= ? AND sp.from_run <= ?`+inRunTargets+
+		` ORDER BY sp.target, sp.rule_id, sp.fingerprint`, a, a, b, a, a)
 	if err != nil {
-		return d, fmt.Errorf("changes from run %d to %d: %w", a, b, err)
+		return d, wrap(err)
 	}
-	err = s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM finding_spans sp WHERE sp.status = 'fail' AND sp.from_run <= ? AND (sp.until_run IS NULL OR sp.until_run > ?)
+	// Still failing: the failures at a (kept per run target) of the
+	// targets of both runs, less those whose version ended by b.
+	var atA, unknown sql.NullInt64
+	err = s.db.QueryRowContext(ctx, s.q(`SELECT SUM(ra.n_fail), SUM(CASE WHEN ra.n_fail IS NULL THEN 1 ELSE 0 END)
+FROM run_targets ra JOIN run_targets rb ON rb.run_id = ? AND rb.target = ra.target WHERE ra.run_id = ?`), b, a).Scan(&atA, &unknown)
+	if err != nil {
+		return d, wrap(err)
+	}
+	if unknown.Int64 > 0 {
+		// Run targets stored before their failures were counted.
+		err = s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM finding_spans sp WHERE sp.status = 'fail' AND sp.from_run <= ? AND (sp.until_run IS NULL OR sp.until_run > ?)
 AND sp.target IN (SELECT target FROM run_targets WHERE run_id = ?) AND sp.target IN (SELECT target FROM run_targets WHERE run_id = ?)`), a, b, a, b).Scan(&d.StillFailing)
-	if err != nil {
-		return d, fmt.Errorf("changes from run %d to %d: %w", a, b, err)
+		if err != nil {
+			return d, wrap(err)
+		}
+		return d, nil
 	}
+	var ended int64
+	err = s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM finding_spans sp WHERE sp.status = 'fail' AND sp.until_run > ? AND sp.until_run <= ? AND sp.from_run <= ?
+AND EXISTS (SELECT 1 FROM run_targets rt WHERE rt.run_id = ? AND rt.target = sp.target) AND EXISTS (SELECT 1 FROM run_targets rt WHERE rt.run_id = ? AND rt.target = sp.target)`),
+		a, b, a, a, b).Scan(&ended)
+	if err != nil {
+		return d, wrap(err)
+	}
+	d.StillFailing = int(atA.Int64 - ended)
 	return d, nil
 }

@@ -66,6 +66,22 @@ type FailureStats interface {
 	RuleFailures(ctx context.Context, overdueBefore map[finding.Severity]time.Time) ([]RuleFailures, error)
 }
 
+// FleetStats counts the fleet's latest findings from the counts kept as
+// runs are stored.
+type FleetStats interface {
+	FleetCounts(ctx context.Context) (FleetCounts, error)
+}
+
+// FleetCounts are the latest findings of every target counted by status,
+// the failing ones by severity and domain, and the targets.
+type FleetCounts struct {
+	ByStatus       map[finding.Status]int `json:"by_status"`
+	FailBySeverity map[string]int         `json:"fail_by_severity"`
+	FailByDomain   map[string]int         `json:"fail_by_domain"`
+	Targets        int                    `json:"targets"`
+	FailingTargets int                    `json:"failing_targets"`
+}
+
 // RuleFailures are the failing findings of one rule at one severity.
 type RuleFailures struct {
 	Rule     string           `json:"rule"`
@@ -97,12 +113,17 @@ type Store interface {
 	// CountFindings counts the latest findings a filter matches.
 	CountFindings(ctx context.Context, f Filter) (int, error)
 	// RunFindingsPage is a page of a run's findings (of one target, or
-	// all when target is ""), in RunFindings' order.
-	RunFindingsPage(ctx context.Context, runID int64, target string, limit, offset int) ([]Record, error)
+	// all when target is ""), in RunFindings' order: after the finding
+	// whose RunCursor is after (keyset paging), or else from offset.
+	RunFindingsPage(ctx context.Context, runID int64, target, after string, limit, offset int) ([]Record, error)
+	// RunTargetsPage is a page of a run's targets by name, after the
+	// target named after ("": the first page).
+	RunTargetsPage(ctx context.Context, runID int64, after string, limit int) ([]RunTarget, error)
 	// TargetList is a page of the targets a filter matches, by name, and
 	// how many match.
 	TargetList(ctx context.Context, f TargetFilter) ([]TargetState, int, error)
 	FailureStats
+	FleetStats
 	RunDeltas
 	// TargetHistory returns the runs that covered a target, newest first.
 	TargetHistory(ctx context.Context, name string, limit int) ([]TargetRun, error)
@@ -289,6 +310,8 @@ type Record struct {
 	// FailingSince is when the finding last started to fail (kept once it
 	// is fixed: FixedAt minus FailingSince is the time it took to fix).
 	FailingSince *time.Time `json:"failing_since,omitempty"`
+	// since is the age sort's key (Unix ms) of a latest finding.
+	since int64
 }
 
 // Filter narrows Findings; empty fields match everything.
@@ -307,8 +330,11 @@ type Filter struct {
 	Exceptions bool
 	// Sort is SortTarget (default), SortSeverity, SortRule or SortAge.
 	Sort string
-	// Limit (0: all) and Offset page through the findings.
+	// Limit (0: all) and Offset page through the findings; After, when
+	// set, is the Cursor of the last finding of the previous page (keyset
+	// paging: any depth costs the same) and Offset is not used.
 	Limit, Offset int
+	After         string
 }
 
 // TargetFilter narrows TargetList; empty fields match everything.

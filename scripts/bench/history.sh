@@ -4,17 +4,24 @@
 #     4.5.0 and 4.1.0 fixtures) stored RUNS_BYTES times unchanged, on SQLite
 #     and on PostgreSQL;
 #  2. a fleet of TARGETS targets x PER findings x RUNS runs (CHANGE of the
-#     findings flip in each run) plus one target of BIG findings, seeded
-#     through the store (SaveRun), then a real `rampart serve` on it: the
-#     median, p99 and maximum of every page and API call (N requests
-#     each), and the server's peak RSS.
+#     findings flip in each run) plus one target of BIG findings, written
+#     straight into the store's tables as SaveRun leaves them (COPY on
+#     PostgreSQL, one transaction of batched inserts on SQLite: a minute or
+#     two; SEED=saverun goes through SaveRun, hours at full size), then a
+#     real `rampart serve` on it: the median, p99 and maximum of every page
+#     and API call (N requests each; deep pages reached by the cursors of
+#     the next links), and the server's peak RSS. With BEFORE=path/to/an/
+#     older/rampart, that binary is timed first on the same seeded store
+#     (deep pages by offset), then this one (which migrates the store at
+#     start).
 #
 #   scripts/bench/history.sh                       # SQLite, and PostgreSQL when DSN is set
 #   DSN="$(scripts/ci/postgres.sh)" scripts/bench/history.sh
 #
 # Env: STORES="sqlite postgres", TARGETS=10000, RUNS=100, PER=20, BIG=100000,
 #      CHANGE=0.01, N=50, RUNS_BYTES=1000, DSN (default $RAMPART_TEST_POSTGRES),
-#      OUT=/tmp/rampart-bench-history, RAMPART=path (a built binary)
+#      OUT=/tmp/rampart-bench-history, RAMPART=path (a built binary),
+#      BEFORE=path (an older binary to time first), SEED=fast|saverun
 # Only the server this script starts is contacted (loopback, its own port);
 # PostgreSQL work goes to schemas it creates and drops.
 # Targets (issue 12): every page and API call under 200 ms p99, the server
@@ -23,7 +30,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="${OUT:-/tmp/rampart-bench-history}"
 TARGETS="${TARGETS:-10000}" RUNS="${RUNS:-100}" PER="${PER:-20}" BIG="${BIG:-100000}"
-CHANGE="${CHANGE:-0.01}" N="${N:-50}" RUNS_BYTES="${RUNS_BYTES:-1000}"
+CHANGE="${CHANGE:-0.01}" N="${N:-50}" RUNS_BYTES="${RUNS_BYTES:-1000}" SEED="${SEED:-fast}" BEFORE="${BEFORE:-}"
 DSN="${DSN:-${RAMPART_TEST_POSTGRES:-}}"
 STORES="${STORES:-sqlite${DSN:+ postgres}}"
 rm -rf "$OUT"; mkdir -p "$OUT"
@@ -55,18 +62,25 @@ done
 for kind in $STORES; do
   echo "== $kind: fleet of $TARGETS targets x $PER findings x $RUNS runs, one target of $BIG findings"
   st="$(storage "$kind" fleet)"
-  "$OUT/history" -mode seed -storage "$st" -report "$REPORTS" -targets "$TARGETS" -runs "$RUNS" -per "$PER" -big "$BIG" -change "$CHANGE"
-  dir="$OUT/serve-$kind"; mkdir -p "$dir"
-  if [[ $kind == sqlite ]]; then
-    printf 'listen: 127.0.0.1:0\ndata_dir: %s\nadmin: {username: admin}\n' "$st" >"$dir/serve.yaml"
-  else
-    printf 'listen: 127.0.0.1:0\ndata_dir: %s/data\nstorage: "%s"\nadmin: {username: admin}\n' "$dir" "$st" >"$dir/serve.yaml"
-  fi
-  RAMPART_ADMIN_PASSWORD='the bench admin password' "$OUT/rampart" serve --config "$dir/serve.yaml" 2>"$dir/serve.log" &
-  PID=$!
-  for _ in $(seq 600); do grep -q 'serving https://' "$dir/serve.log" && break; sleep 0.1; done
-  base=$(grep -o 'https://[0-9.:]*' "$dir/serve.log" | head -1)
-  ca=$(sed -n 's/.*signed by the generated CA \(.*\)$/\1/p' "$dir/serve.log" | head -1)
-  "$OUT/history" -mode pages -base "$base" -ca "$ca" -password 'the bench admin password' -n "$N" -pid "$PID"
-  kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+  mode=seedfast; [[ $SEED == saverun ]] && mode=seed
+  "$OUT/history" -mode $mode -storage "$st" -report "$REPORTS" -targets "$TARGETS" -runs "$RUNS" -per "$PER" -big "$BIG" -change "$CHANGE"
+  for which in ${BEFORE:+before} after; do
+    bin="$OUT/rampart"; keyset=-keyset
+    if [[ $which == before ]]; then bin="$BEFORE"; keyset=; fi
+    dir="$OUT/serve-$kind-$which"; mkdir -p "$dir"
+    if [[ $kind == sqlite ]]; then
+      printf 'listen: 127.0.0.1:0\ndata_dir: %s\nadmin: {username: admin}\n' "$st" >"$dir/serve.yaml"
+    else
+      printf 'listen: 127.0.0.1:0\ndata_dir: %s/data\nstorage: "%s"\nadmin: {username: admin}\n' "$dir" "$st" >"$dir/serve.yaml"
+    fi
+    start=$(date +%s)
+    RAMPART_ADMIN_PASSWORD='the bench admin password' "$bin" serve --config "$dir/serve.yaml" 2>"$dir/serve.log" &
+    PID=$!
+    for _ in $(seq 6000); do grep -q 'serving https://' "$dir/serve.log" && break; sleep 0.1; done
+    echo "== $kind, $which: serving after $(( $(date +%s) - start )) s (migrations included)"
+    base=$(grep -o 'https://[0-9.:]*' "$dir/serve.log" | head -1)
+    ca=$(sed -n 's/.*signed by the generated CA \(.*\)$/\1/p' "$dir/serve.log" | head -1)
+    "$OUT/history" -mode pages -base "$base" -ca "$ca" -password 'the bench admin password' -n "$N" -pid "$PID" $keyset
+    kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+  done
 done

@@ -112,6 +112,8 @@ func b(v bool) float64 {
 // Fleet is the state read from the store at scrape time.
 type Fleet struct {
 	Targets []store.TargetState
+	// Counts, when set, are the fleet's totals (else summed from Targets).
+	Counts *store.FleetCounts
 	Outbox  store.OutboxStats
 	// Failures are the failing findings per rule and severity, with how
 	// many are past their severity's SLA.
@@ -127,7 +129,13 @@ func (m *Metrics) Write(w io.Writer, f Fleet) error {
 	byStatus := map[finding.Status]int{}
 	bySev := map[string]int{}
 	header(bw, "rampart_findings", "gauge", "Findings of every target's latest run, by status.")
+	if f.Counts != nil {
+		byStatus, bySev = f.Counts.ByStatus, f.Counts.FailBySeverity
+	}
 	for _, t := range f.Targets {
+		if f.Counts != nil {
+			break
+		}
 		for st, n := range t.ByStatus {
 			byStatus[st] += n
 		}

@@ -37,6 +37,7 @@ import (
 func main() {
 	mode := flag.String("mode", "bytes", "bytes, seed or pages")
 	storage := flag.String("storage", "", "a data directory (SQLite) or a postgres:// DSN")
+	other := flag.String("other", "", "the store to compare with (compare)")
 	reports := flag.String("report", "", "JSON reports whose findings make up a target (comma-separated)")
 	runs := flag.Int("runs", 1000, "runs to store")
 	targets := flag.Int("targets", 10000, "targets of the seeded fleet")
@@ -48,16 +49,21 @@ func main() {
 	ca := flag.String("ca", "", "the server's CA (pages)")
 	password := flag.String("password", "", "the admin's password (pages)")
 	n := flag.Int("n", 50, "requests per page (pages)")
+	keyset := flag.Bool("keyset", false, "reach deep pages by the cursors of next links (after=), as the dashboard and API page now, instead of by offset (pages)")
 	flag.Parse()
 	ctx := context.Background()
 	var err error
 	switch *mode {
 	case "bytes":
 		err = bytesPerRun(ctx, *storage, strings.Split(*reports, ","), *runs)
+	case "compare":
+		err = compareStores(ctx, *storage, *other)
+	case "seedfast":
+		err = seedFast(ctx, *storage, strings.Split(*reports, ","), *targets, *runs, *big, *per, *change)
 	case "seed":
 		err = seed(ctx, *storage, strings.Split(*reports, ","), *targets, *runs, *big, *per, *change)
 	case "pages":
-		err = pages(ctx, *base, *ca, *password, *n, *pid)
+		err = pages(ctx, *base, *ca, *password, *n, *pid, *keyset)
 	default:
 		err = fmt.Errorf("unknown mode %q", *mode)
 	}
@@ -195,7 +201,7 @@ func seed(ctx context.Context, storage string, reports []string, targets, runs, 
 		fs = append(fs, relabel(tmpl[:per], n)...)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	t0 := time.Now().Add(-time.Duration(runs+2) * time.Hour)
+	t0 := time.Now().Truncate(time.Hour).Add(-time.Duration(runs+2) * time.Hour)
 	start := time.Now()
 	for run := range runs {
 		if run > 0 {
@@ -245,7 +251,7 @@ func seed(ctx context.Context, storage string, reports []string, targets, runs, 
 
 // pages signs in and times every page and API call n times; it prints
 // the median, p99 and maximum of each and the server's peak RSS.
-func pages(ctx context.Context, base, ca, password string, n, pid int) (err error) {
+func pages(ctx context.Context, base, ca, password string, n, pid int, keyset bool) (err error) {
 	bad := 0
 	pem, rerr := os.ReadFile(ca)
 	if rerr != nil {
@@ -293,12 +299,64 @@ func pages(ctx context.Context, base, ca, password string, n, pid int) (err erro
 	// The last two fleet runs (the two newest are the big target's).
 	a, b := runs.Runs[3].ID, runs.Runs[2].ID
 	big := url.QueryEscape("https://big.bench.example:9443/")
+	// Deep pages: by offset, or (keyset) by the cursor a client that
+	// followed the next links from the first page would hold there.
+	deepFindings := "/findings?status=fail&sort=age&offset=50000"
+	deepTarget := "/target?name=" + big + "&offset=99900"
+	deepTargetAPI := "/api/v1/target?name=" + big + "&offset=50000"
+	deepRunAPI := fmt.Sprintf("/api/v1/run/findings?id=%d&offset=100000&limit=1000", b)
+	if keyset {
+		cursor := func(api string, depth int) (string, error) {
+			after := ""
+			for done := 0; done < depth; done += 1000 {
+				u := api + "&limit=1000"
+				if after != "" {
+					u += "&after=" + url.QueryEscape(after)
+				}
+				_, body, err := get(u)
+				if err != nil {
+					return "", err
+				}
+				var pg struct {
+					NextAfter string `json:"next_after"`
+				}
+				if err := json.Unmarshal(body, &pg); err != nil || pg.NextAfter == "" {
+					return "", fmt.Errorf("%s: no next_after at %d: %v %.200s", api, done, err, body)
+				}
+				after = pg.NextAfter
+			}
+			return url.QueryEscape(after), nil
+		}
+		c1, err := cursor("/api/v1/findings?status=fail&sort=age", 50000)
+		if err != nil {
+			return err
+		}
+		c2, err := cursor("/api/v1/target?name="+big+"&sort=severity", 99000)
+		if err != nil {
+			return err
+		}
+		c3, err := cursor("/api/v1/target?name="+big, 50000)
+		if err != nil {
+			return err
+		}
+		c4, err := cursor(fmt.Sprintf("/api/v1/run/findings?id=%d", b), 100000)
+		if err != nil {
+			return err
+		}
+		deepFindings = "/findings?status=fail&sort=age&from=50001&after=" + c1
+		deepTarget = "/target?name=" + big + "&sort=severity&from=99001&after=" + c2
+		deepTargetAPI = "/api/v1/target?name=" + big + "&after=" + c3
+		deepRunAPI = fmt.Sprintf("/api/v1/run/findings?id=%d&limit=1000&after=%s", b, c4)
+	}
 	paths := []string{
-		"/", "/?offset=9900", "/?q=target-0999", "/findings?status=fail", "/findings?status=fail&sort=age&offset=50000",
-		"/target?name=" + big, "/target?name=" + big + "&offset=99900", "/target?name=" + url.QueryEscape("https://target-00042.bench.example:9443/"),
+		"/", "/?offset=9900", "/?q=target-0999", "/findings?status=fail", deepFindings,
+		"/target?name=" + big, deepTarget, "/target?name=" + url.QueryEscape("https://target-00042.bench.example:9443/"),
 		"/rules", "/rule?id=TLS-002", "/runs", fmt.Sprintf("/run?id=%d", b), fmt.Sprintf("/diff?a=%d&b=%d", a, b), "/exceptions", "/monitor", "/alerts", "/audit",
-		"/api/v1/targets", "/api/v1/targets?offset=9900", "/api/v1/findings?status=fail&limit=1000", "/api/v1/target?name=" + big + "&offset=50000",
-		fmt.Sprintf("/api/v1/run/findings?id=%d&offset=100000&limit=1000", b), fmt.Sprintf("/api/v1/diff?a=%d&b=%d", a, b), "/api/v1/runs", "/metrics",
+		"/api/v1/targets", "/api/v1/targets?offset=9900", "/api/v1/findings?status=fail&limit=1000", deepTargetAPI,
+		deepRunAPI, fmt.Sprintf("/api/v1/diff?a=%d&b=%d", a, b), "/api/v1/runs", "/metrics",
+	}
+	if keyset {
+		paths = append(paths, fmt.Sprintf("/run?id=%d&from=5001&after=%s", b, url.QueryEscape("https://target-05000.bench.example:9443/")))
 	}
 	fmt.Printf("%-62s %8s %8s %8s %8s\n", "page or API call", "status", "p50 ms", "p99 ms", "max ms")
 	worst := time.Duration(0)
