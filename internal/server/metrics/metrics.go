@@ -114,7 +114,7 @@ type Fleet struct {
 	Targets []store.TargetState
 	// Counts, when set, are the fleet's totals (else summed from Targets).
 	Counts *store.FleetCounts
-	Outbox  store.OutboxStats
+	Outbox store.OutboxStats
 	// Failures are the failing findings per rule and severity, with how
 	// many are past their severity's SLA.
 	Failures []store.RuleFailures
