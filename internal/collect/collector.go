@@ -35,7 +35,9 @@ type Collector interface {
 }
 
 // Dialer opens network connections. *net.Dialer satisfies it; tests may
-// wrap it to count or refuse connections.
+// wrap it to count or refuse connections, or to record and replay
+// conversations (DialLabel names the connection being dialed). Probes do
+// not call it: they dial through Env.Net, which bounds every connection.
 type Dialer interface {
 	DialContext(ctx context.Context, network, address string) (net.Conn, error)
 }
@@ -56,6 +58,9 @@ type Env struct {
 	// creates it once and every target's Env shares it); nil means each
 	// collector bounds its own connections.
 	Hosts *HostLimiter
+	// Entropy gives each probe connection its randomness; nil means
+	// crypto/rand (see Entropy).
+	Entropy Entropy
 	// Intrusive allows active checks such as a default-credential login.
 	Intrusive bool
 	// CABundle is a PEM file of extra trusted roots for certificate checks.

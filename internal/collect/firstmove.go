@@ -3,12 +3,12 @@ package collect
 import (
 	"bufio"
 	"context"
-	"errors"
 	"io"
 	"net"
-	"os"
-	"syscall"
+	"sync/atomic"
 	"time"
+
+	"github.com/rampart-sec/rampart/internal/netfail"
 )
 
 // FirstMove is what a server does on a fresh connection while the client
@@ -50,12 +50,12 @@ const DefaultRetryBackoff = time.Second
 // before it said anything of its protocol (without a byte, or after a
 // "too many connections" line), also on a retry: whether and how it speaks
 // the probe's protocol cannot be told.
-var ErrDropsConnections = errors.New("it drops connections (overloaded, at a connection limit, or filtered)")
+var ErrDropsConnections = netfail.New(netfail.ClosedEarly, "it drops connections (overloaded, at a connection limit, or filtered)")
 
-// WatchFirstMove waits up to wait on conn, read through r, for the
+// watchFirstMove waits up to wait on conn, read through r, for the
 // server's first move, consuming nothing (a byte that came stays in r).
-// The connection's read deadline is changed; set it again afterwards.
-func WatchFirstMove(conn net.Conn, r *bufio.Reader, wait time.Duration) (FirstMove, error) {
+// The connection's read deadline is changed; the caller sets it again.
+func watchFirstMove(conn net.Conn, r *bufio.Reader, wait time.Duration) (FirstMove, error) {
 	if err := conn.SetReadDeadline(time.Now().Add(wait)); err != nil {
 		return Waits, err
 	}
@@ -63,24 +63,12 @@ func WatchFirstMove(conn net.Conn, r *bufio.Reader, wait time.Duration) (FirstMo
 	switch {
 	case err == nil:
 		return Speaks, nil
-	case IsHangUp(err):
+	case netfail.IsHangUp(err):
 		return HangsUp, nil
-	case isTimeout(err):
+	case netfail.IsTimeout(err):
 		return Waits, nil
 	}
 	return Waits, err
-}
-
-// IsHangUp reports errors that mean the peer closed or reset the
-// connection.
-func IsHangUp(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // Backoff waits d before a retry, or until ctx ends (its error).
@@ -95,15 +83,17 @@ func Backoff(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// ByteCounter counts the bytes read through it, so a probe can tell a
+// counter counts the bytes read through it, so a probe can tell a
 // connection closed without a byte from one closed after an answer.
-type ByteCounter struct {
-	R io.Reader
-	N int64
+type counter struct {
+	r     io.Reader
+	n     atomic.Int64
+	total *atomic.Int64 // the Net's, over all its connections
 }
 
-func (c *ByteCounter) Read(p []byte) (int, error) {
-	n, err := c.R.Read(p)
-	c.N += int64(n)
+func (c *counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	c.total.Add(int64(n))
 	return n, err
 }

@@ -71,7 +71,7 @@ func Run(ctx context.Context, t target.Target, cs []Collector, env *Env, base *f
 		if r.err != nil {
 			env.Log().Debug("collector failed", "collector", r.c.Name(), "target", t.Name, "err", r.err)
 			for _, ns := range r.c.Provides() {
-				out.Fail(ns, r.err)
+				out.SetStatus(ns, Failure(r.err))
 			}
 			continue
 		}

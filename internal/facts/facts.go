@@ -57,6 +57,10 @@ const (
 type Status struct {
 	State  State  `json:"state"`
 	Reason string `json:"reason,omitempty"`
+	// Cause classifies a failure of the network: refused, timeout, reset,
+	// closed_early, tls_alert, protocol_mismatch or too_large (the
+	// vocabulary of internal/netfail); empty for other failures.
+	Cause string `json:"cause,omitempty"`
 }
 
 // SetStatus records the state of path, creating the map on first use.
@@ -68,10 +72,18 @@ func (f *Facts) SetStatus(path string, s Status) {
 }
 
 // Fail records that path could not be collected, with the reason.
-func (f *Facts) Fail(path string, err error) {
-	// Joined errors (errors.Join) print one per line; a reason is one line.
-	reason := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ; ")), " ")
-	f.SetStatus(path, Status{State: Failed, Reason: reason})
+func (f *Facts) Fail(path string, err error) { f.SetStatus(path, Failure(err, "")) }
+
+// Failure is the status of a path that could not be collected because of
+// err, whose classified cause (see Status.Cause) is cause.
+func Failure(err error, cause string) Status {
+	return Status{State: Failed, Reason: OneLine(err.Error()), Cause: cause}
+}
+
+// OneLine makes an error's text one line: joined errors (errors.Join)
+// print one per line; a reason is one line.
+func OneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ; ")), " ")
 }
 
 // Lookup returns the state of path: its own entry, else the nearest parent's

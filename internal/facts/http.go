@@ -103,9 +103,12 @@ type PathProbe struct {
 	Page   string `json:"page,omitempty"`
 	Status int    `json:"status"` // 0 when the connection was refused
 	// Reachable: the path answered with content (not refused, not 401/403/404).
-	Reachable bool   `json:"reachable"`
-	Error     string `json:"error,omitempty"`
-	Origin    Origin `json:"origin"`
+	Reachable bool `json:"reachable"`
+	// Error says why the request failed; Cause classifies it (see
+	// Status.Cause).
+	Error  string `json:"error,omitempty"`
+	Cause  string `json:"cause,omitempty"`
+	Origin Origin `json:"origin"`
 	// URL is the URL requested; FinalURL where same-host redirects ended
 	// (empty when there was none), Location an off-host redirect target
 	// that was not followed.
@@ -141,6 +144,7 @@ type HealthProbe struct {
 	Healthy   bool   `json:"healthy"`
 	LatencyMS int64  `json:"latency_ms"`
 	Error     string `json:"error,omitempty"`
+	Cause     string `json:"cause,omitempty"` // classifies Error (see Status.Cause)
 	Origin    Origin `json:"origin"`
 	// Declared is true for paths from the inventory's health_paths; the
 	// products' default health paths are listed only when they answered.
@@ -167,6 +171,7 @@ type LoginAttempt struct {
 	Accepted bool   `json:"accepted"`
 	Status   int    `json:"status"`
 	Error    string `json:"error,omitempty"`
+	Cause    string `json:"cause,omitempty"` // classifies Error (see Status.Cause)
 	Origin   Origin `json:"origin"`
 	// Kind is the login endpoint: carbon-console or mi-management-api.
 	Kind string `json:"kind,omitempty"`

@@ -13,15 +13,19 @@ type SSH struct {
 	Kex         []string  `json:"kex"`
 	HostKeyAlgs []string  `json:"host_key_algorithms"`
 	HostKeys    []HostKey `json:"host_keys"`
-	// HostKeysError says which host keys could not be fetched, and why.
+	// HostKeysError says which host keys could not be fetched, and why;
+	// HostKeysCause classifies the first such failure (see Status.Cause).
 	HostKeysError string   `json:"host_keys_error,omitempty"`
+	HostKeysCause string   `json:"host_keys_cause,omitempty"`
 	Ciphers       []string `json:"ciphers"`
 	MACs          []string `json:"macs"`
 	Compression   []string `json:"compression"`
 	// AuthMethods are the methods offered after a "none" request; empty
-	// with AuthError set when that could not be learned.
+	// with AuthError set when that could not be learned, and AuthCause
+	// classifying it (see Status.Cause).
 	AuthMethods []string `json:"auth_methods"`
 	AuthError   string   `json:"auth_error,omitempty"`
+	AuthCause   string   `json:"auth_cause,omitempty"`
 	// PreAuthBanner is the USERAUTH_BANNER text sent before authentication.
 	PreAuthBanner string `json:"pre_auth_banner"`
 }

@@ -31,9 +31,11 @@ type TLS struct {
 	ClientRenegotiation     string `json:"client_renegotiation"`
 	ClientRenegotiationNote string `json:"client_renegotiation_note,omitempty"`
 	// Compression is true when the server accepted a TLS compression
-	// method; CompressionError says why that could not be tested.
+	// method; CompressionError says why that could not be tested, and
+	// CompressionCause classifies it (see Status.Cause).
 	Compression      bool   `json:"compression"`
 	CompressionError string `json:"compression_error,omitempty"`
+	CompressionCause string `json:"compression_cause,omitempty"`
 	FallbackSCSV     bool   `json:"fallback_scsv"`
 	// Chain is the served certificate chain, leaf first: the first of
 	// Chains, the one the newest protocol version's handshakes showed.
@@ -53,8 +55,10 @@ type TLS struct {
 	Chains []ServedChain `json:"chains"`
 	// ChainError says why no certificate was received (Chains empty): no
 	// handshake was accepted, the Certificate message did not decode, the
-	// TLS 1.3 handshake for it failed.
+	// TLS 1.3 handshake for it failed; ChainCause classifies a failure of
+	// the network (see Status.Cause).
 	ChainError string `json:"chain_error,omitempty"`
+	ChainCause string `json:"chain_cause,omitempty"`
 	// AnonymousOnly: every accepted suite authenticates without a
 	// certificate (anonymous, NULL, PSK, SRP, Kerberos), so none is
 	// presented by design.

@@ -1,6 +1,10 @@
 package tlswire
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/rampart-sec/rampart/internal/netfail"
+)
 
 // Alert is a TLS alert (level and description).
 type Alert struct {
@@ -50,6 +54,9 @@ func (a Alert) String() string {
 
 // Error makes an alert usable as an error: the server refused with it.
 func (a Alert) Error() string { return "server sent alert: " + a.String() }
+
+// NetfailReason classifies an alert as a failure: the server refused with it.
+func (a Alert) NetfailReason() netfail.Reason { return netfail.TLSAlert }
 
 // ParseAlert decodes an alert record's payload.
 func ParseAlert(p []byte) (Alert, error) {

@@ -12,11 +12,14 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/rampart-sec/rampart/internal/entropy"
 )
 
 var (
@@ -60,6 +63,12 @@ type ClientConfig struct {
 	// OfferDeflate also offers DEFLATE compression; when the server picks
 	// it, Handshake stops with ErrCompressed (the client has none).
 	OfferDeflate bool
+	// Rand is the source of the client's randomness: its hello's random,
+	// its key exchange, explicit CBC IVs (default crypto/rand). A probe
+	// passes its connection's (collect.Conn.Rand), so a run with a
+	// deterministic environment sends the same bytes every time. (Go 1.26
+	// ignores it for RSA encryption's padding, which comes from crypto/rand.)
+	Rand io.Reader
 }
 
 // Conn is a client-side TLS 1.0-1.2 connection built on the package's own
@@ -105,6 +114,9 @@ func Client(c net.Conn, cfg ClientConfig) *Conn {
 	}
 	if cfg.MaxVersion == 0 {
 		cfg.MaxVersion = VersionTLS12
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
 	}
 	return &Conn{conn: c, cfg: cfg, rd: NewReader(bufio.NewReaderSize(c, 8192))}
 }
@@ -152,7 +164,7 @@ func (c *Conn) Handshake(ctx context.Context) (err error) {
 
 func (c *Conn) hello() *ClientHello {
 	ch := &ClientHello{Version: c.cfg.MaxVersion, ServerName: c.cfg.ServerName, ALPN: c.cfg.NextProtos, Pad: true}
-	_, _ = rand.Read(ch.Random[:])
+	_, _ = io.ReadFull(c.cfg.Rand, ch.Random[:])
 	suites := c.cfg.Suites
 	if suites == nil {
 		suites = ClientSuites(c.cfg.MaxVersion)
@@ -437,7 +449,7 @@ func (c *Conn) keyExchange(ske *ServerKeyExchange, leaf *x509.Certificate) (pre,
 		if err != nil {
 			return nil, nil, fmt.Errorf("server ECDH key: %w", err)
 		}
-		priv, err := curve.GenerateKey(rand.Reader)
+		priv, err := entropy.ECDHKey(curve, c.cfg.Rand)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -460,7 +472,7 @@ func (c *Conn) keyExchange(ske *ServerKeyExchange, leaf *x509.Certificate) (pre,
 		if p.Cmp(big.NewInt(5)) < 0 || p.Bit(0) == 0 || g.Cmp(one) <= 0 || g.Cmp(pm1) >= 0 || ys.Cmp(one) <= 0 || ys.Cmp(pm1) >= 0 {
 			return nil, nil, fmt.Errorf("degenerate DH parameters: %w", ErrMalformed)
 		}
-		x, err := rand.Int(rand.Reader, new(big.Int).Sub(p, big.NewInt(3)))
+		x, err := rand.Int(c.cfg.Rand, new(big.Int).Sub(p, big.NewInt(3)))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -479,10 +491,10 @@ func (c *Conn) keyExchange(ske *ServerKeyExchange, leaf *x509.Certificate) (pre,
 		pre := make([]byte, 48)
 		// The version the client offered, not the negotiated one (RFC 5246, 7.4.7.1).
 		pre[0], pre[1] = byte(c.cfg.MaxVersion>>8), byte(c.cfg.MaxVersion)
-		if _, err := rand.Read(pre[2:]); err != nil {
+		if _, err := io.ReadFull(c.cfg.Rand, pre[2:]); err != nil {
 			return nil, nil, err
 		}
-		enc, err := rsa.EncryptPKCS1v15(rand.Reader, pk, pre) //nolint:staticcheck // TLS RSA key exchange is PKCS #1 v1.5 by definition.
+		enc, err := rsa.EncryptPKCS1v15(c.cfg.Rand, pk, pre) //nolint:staticcheck // TLS RSA key exchange is PKCS #1 v1.5 by definition.
 		if err != nil {
 			return nil, nil, fmt.Errorf("encrypt the pre-master secret: %w", err)
 		}
@@ -518,9 +530,9 @@ func (c *Conn) keys(master []byte) (in, out RecordCipher, err error) {
 	cm, sm := kb[:ml], kb[ml:2*ml]
 	ck, sk := kb[2*ml:2*ml+s.keyLen], kb[2*ml+s.keyLen:2*ml+2*s.keyLen]
 	civ, siv := kb[2*ml+2*s.keyLen:2*ml+2*s.keyLen+16], kb[2*ml+2*s.keyLen+16:]
-	if out, err = NewCBCCipher(c.version, ck, cm, civ, s.mac); err != nil {
+	if out, err = newCBCCipher(c.version, ck, cm, civ, s.mac, c.cfg.Rand); err != nil {
 		return nil, nil, err
 	}
-	in, err = NewCBCCipher(c.version, sk, sm, siv, s.mac)
+	in, err = newCBCCipher(c.version, sk, sm, siv, s.mac, c.cfg.Rand)
 	return in, out, err
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -70,6 +71,7 @@ func (g *gcmCipher) Decrypt(typ uint8, ver Version, payload []byte) ([]byte, err
 // direction. TLS 1.0 chains the IV across records; 1.1 and later send an
 // explicit IV per record.
 type cbcCipher struct {
+	rand    io.Reader // explicit IVs
 	block   cipher.Block
 	macKey  []byte
 	hash    func() hash.Hash
@@ -81,11 +83,16 @@ type cbcCipher struct {
 // NewCBCCipher returns record protection for one direction of an AES-CBC
 // suite. iv is used only by TLS 1.0.
 func NewCBCCipher(v Version, key, macKey, iv []byte, h func() hash.Hash) (RecordCipher, error) {
+	return newCBCCipher(v, key, macKey, iv, h, rand.Reader)
+}
+
+// newCBCCipher is NewCBCCipher drawing TLS 1.1+ explicit IVs from r.
+func newCBCCipher(v Version, key, macKey, iv []byte, h func() hash.Hash, r io.Reader) (RecordCipher, error) {
 	b, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, err
 	}
-	return &cbcCipher{block: b, macKey: append([]byte(nil), macKey...), hash: h, version: v, iv: append([]byte(nil), iv...)}, nil
+	return &cbcCipher{rand: r, block: b, macKey: append([]byte(nil), macKey...), hash: h, version: v, iv: append([]byte(nil), iv...)}, nil
 }
 
 func (c *cbcCipher) mac(typ uint8, ver Version, data []byte) []byte {
@@ -110,7 +117,7 @@ func (c *cbcCipher) Encrypt(typ uint8, ver Version, plaintext []byte) ([]byte, e
 	iv := c.iv
 	if c.version >= VersionTLS11 {
 		iv = make([]byte, bs)
-		if _, err := rand.Read(iv); err != nil {
+		if _, err := io.ReadFull(c.rand, iv); err != nil {
 			return nil, err
 		}
 		out = append(out, iv...)

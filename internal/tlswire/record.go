@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/rampart-sec/rampart/internal/netfail"
 )
 
 // Record content types.
@@ -25,15 +27,16 @@ const (
 	MaxHandshakeMessage = 1 << 18
 )
 
+// The package's errors carry their network cause (internal/netfail).
 var (
 	// ErrMalformed marks a message that does not decode.
-	ErrMalformed = errors.New("malformed message")
+	ErrMalformed = netfail.New(netfail.ProtocolMismatch, "malformed message")
 	// ErrNotTLS marks bytes that are not a TLS record at all.
-	ErrNotTLS = errors.New("not a TLS record")
+	ErrNotTLS = netfail.New(netfail.ProtocolMismatch, "not a TLS record")
 	// ErrTooLarge marks a record or message over the limits above.
-	ErrTooLarge = errors.New("message too large")
+	ErrTooLarge = netfail.New(netfail.TooLarge, "message too large")
 	// ErrUnexpected marks a message that may not come at this point.
-	ErrUnexpected = errors.New("unexpected message")
+	ErrUnexpected = netfail.New(netfail.ProtocolMismatch, "unexpected message")
 )
 
 // Record is one TLS record.

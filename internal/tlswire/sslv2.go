@@ -2,9 +2,10 @@ package tlswire
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
+
+	"github.com/rampart-sec/rampart/internal/netfail"
 )
 
 // SSLv2 message types.
@@ -37,7 +38,7 @@ type SSLv2ServerHello struct {
 }
 
 // ErrSSLv2Error marks an SSLv2 ERROR message from the server.
-var ErrSSLv2Error = errors.New("server sent an SSLv2 error")
+var ErrSSLv2Error = netfail.New(netfail.TLSAlert, "server sent an SSLv2 error")
 
 // ReadSSLv2ServerHello reads one SSLv2 record from r and decodes it as a
 // SERVER-HELLO. A TLS record (a modern server's alert) yields ErrNotTLS

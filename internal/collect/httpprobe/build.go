@@ -69,6 +69,7 @@ func pathProbe(s probeSpec, a *answer, v verdict) facts.PathProbe {
 		CatchAll:     v.catchAll,
 		ProductPage:  a.productPage,
 		Error:        a.errText(),
+		Cause:        a.errCause(),
 		URL:          a.url,
 		Location:     a.location,
 		Products:     slices.Clone(s.k.products),

@@ -30,58 +30,36 @@ var (
 
 // prober probes one endpoint over one scheme. It lives for one Collect.
 type prober struct {
-	opts     Options
-	env      *collect.Env
-	t        target.Target
-	scheme   string
-	base     *url.URL
-	vhost    string // declared public host name, sent as Host and SNI
-	tr       *http.Transport
-	dialer   collect.Dialer
-	limiter  *collect.HostLimiter
-	perHost  int
-	limitKey string
-	ua       string
+	opts   Options
+	env    *collect.Env
+	t      target.Target
+	scheme string
+	base   *url.URL
+	vhost  string // declared public host name, sent as Host and SNI
+	tr     *http.Transport
+	// net dials every connection; each request holds a slot of host's
+	// budget (the host as the target names it) while it runs.
+	net  *collect.Net
+	host string
+	ua   string
 
 	tlsOK      atomic.Bool  // a TLS handshake completed
 	useTLSWire atomic.Bool  // Go's TLS client shares nothing with the server: use tlswire's
 	tlsAlert   atomic.Bool  // a TLS handshake ended in the server's alert
 	spokeHTTP  atomic.Bool  // some answer was HTTP
 	timeouts   atomic.Int32 // requests that timed out
-	dials      atomic.Int32 // connections opened
-	bytesIn    atomic.Int64 // bytes the server sent on them
 }
 
 // silent reports that the prober opened connections and the server sent
 // not a byte on any of them.
-func (p *prober) silent() bool { return p.dials.Load() > 0 && p.bytesIn.Load() == 0 }
-
-// countedConn adds what it reads to its prober's bytesIn.
-type countedConn struct {
-	net.Conn
-	n *atomic.Int64
-}
-
-func (c *countedConn) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
-	c.n.Add(int64(n))
-	return n, err
-}
+func (p *prober) silent() bool { return p.net.Dials() > 0 && p.net.BytesRead() == 0 }
 
 func (c *Collector) newProber(t target.Target, scheme string, env *collect.Env) *prober {
 	p := &prober{
 		opts: c.opts, env: env, t: t, scheme: scheme, base: baseURL(t, scheme),
-		vhost: t.Decl.Hostname, perHost: c.opts.PerHost,
-		limitKey: strings.ToLower(t.Host), ua: userAgent(c.opts.Version),
-	}
-	if env.PerHost > 0 {
-		p.perHost = env.PerHost
-	}
-	// One budget per host for every collector of the scan.
-	p.limiter = env.Limiter(p.perHost)
-	p.dialer = env.Dialer
-	if p.dialer == nil {
-		p.dialer = &net.Dialer{}
+		vhost: t.Decl.Hostname, ua: userAgent(c.opts.Version),
+		// One budget per host for every collector of the scan.
+		net: env.Net(c.opts.PerHost), host: t.Host,
 	}
 	p.tr = &http.Transport{
 		Proxy:                  nil, // never an environment proxy: the vantage point is this host
@@ -89,8 +67,8 @@ func (c *Collector) newProber(t target.Target, scheme string, env *collect.Env) 
 		DialTLSContext:         p.dialTLS,
 		MaxResponseHeaderBytes: c.opts.MaxHeaderBytes,
 		DisableCompression:     true, // the body cap then bounds what the server sends
-		MaxIdleConnsPerHost:    p.perHost,
-		MaxConnsPerHost:        p.perHost,
+		MaxIdleConnsPerHost:    p.net.PerHost(),
+		MaxConnsPerHost:        p.net.PerHost(),
 		IdleConnTimeout:        30 * time.Second,
 		ResponseHeaderTimeout:  c.opts.RequestTimeout,
 		TLSNextProto:           map[string]func(string, *tls.Conn) http.RoundTripper{}, // HTTP/1.1 only
@@ -100,15 +78,16 @@ func (c *Collector) newProber(t target.Target, scheme string, env *collect.Env) 
 
 func (p *prober) close() { p.tr.CloseIdleConnections() }
 
-func (p *prober) dialPlain(ctx context.Context, network, addr string) (net.Conn, error) {
-	dctx, cancel := context.WithTimeout(ctx, p.opts.ConnectTimeout)
-	defer cancel()
-	c, err := p.dialer.DialContext(dctx, network, addr)
-	if err != nil {
-		return nil, err
-	}
-	p.dials.Add(1)
-	return &countedConn{Conn: c, n: &p.bytesIn}, nil
+// dialPlain opens a connection for the transport's pool: the request
+// that asked for it holds the host's slot (see fetch), and net/http sets
+// its deadlines and bounds what it reads.
+func (p *prober) dialPlain(ctx context.Context, _, addr string) (net.Conn, error) {
+	return p.dial(ctx, addr)
+}
+
+func (p *prober) dial(ctx context.Context, addr string) (*collect.Conn, error) {
+	return p.net.Dial(ctx, collect.DialSpec{Host: p.host, Addr: addr, ConnectTimeout: p.opts.ConnectTimeout,
+		MaxRead: collect.NoReadLimit, Pooled: true, Label: "http " + addr})
 }
 
 // tlsError marks a failure of the TLS layer (as opposed to HTTP).
@@ -139,17 +118,12 @@ func (p *prober) dialTLS(ctx context.Context, network, addr string) (net.Conn, e
 		}
 		return c, nil
 	}
-	raw, err := p.dialPlain(ctx, network, addr)
+	raw, err := p.dial(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
-	cfg := &tls.Config{
-		InsecureSkipVerify: true, //nolint:gosec // certificates are judged by the tls collector
-		MinVersion:         tls.VersionTLS10,
-		CipherSuites:       allSuites(),
-		NextProtos:         []string{"http/1.1"},
-		ServerName:         serverName,
-	}
+	cfg := collect.InspectingTLS(serverName)
+	cfg.NextProtos = []string{"http/1.1"}
 	tc := tls.Client(raw, cfg)
 	hctx, cancel := context.WithTimeout(ctx, p.opts.ConnectTimeout)
 	defer cancel()
@@ -174,17 +148,6 @@ func (p *prober) dialTLS(ctx context.Context, network, addr string) (net.Conn, e
 	}
 	p.tlsOK.Store(true)
 	return tc, nil
-}
-
-func allSuites() []uint16 {
-	var ids []uint16
-	for _, s := range tls.CipherSuites() {
-		ids = append(ids, s.ID)
-	}
-	for _, s := range tls.InsecureCipherSuites() {
-		ids = append(ids, s.ID)
-	}
-	return ids
 }
 
 // request is one thing to ask the server.
@@ -248,6 +211,9 @@ func (a *answer) errText() string {
 	return a.err.Error()
 }
 
+// errCause classifies a.err (see facts.Status.Cause).
+func (a *answer) errCause() string { return collect.Cause(a.err) }
+
 // resolve turns a catalogue path into a URL on the target.
 func (p *prober) resolve(path string) (*url.URL, error) {
 	ref, err := url.Parse(path)
@@ -309,9 +275,9 @@ func (p *prober) fetch(ctx context.Context, r request) *answer {
 		return a
 	}
 	a.url = u.String()
-	release, err := p.limiter.Acquire(ctx, p.limitKey)
+	release, err := p.net.Hold(ctx, p.host)
 	if err != nil {
-		a.err = fmt.Errorf("waiting for a connection slot: %w", err)
+		a.err = err
 		return a
 	}
 	defer release()

@@ -13,7 +13,6 @@
 package httpprobe
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -161,18 +160,13 @@ func (c *Collector) Collect(ctx context.Context, t target.Target, env *collect.E
 // firstMove watches what the server does on a connection while rampart
 // says nothing (see collect.WatchFirstMove).
 func (c *Collector) firstMove(ctx context.Context, t target.Target, env *collect.Env) (collect.FirstMove, error) {
-	p := c.newProber(t, "http", env)
-	release, err := p.limiter.Acquire(ctx, p.limitKey)
-	if err != nil {
-		return collect.Waits, err
-	}
-	defer release()
-	conn, err := p.dialPlain(ctx, "tcp", p.base.Host)
+	conn, err := env.Net(c.opts.PerHost).Dial(ctx, collect.DialSpec{Host: t.Host, Addr: baseURL(t, "http").Host,
+		ConnectTimeout: c.opts.ConnectTimeout, Label: "http first move"})
 	if err != nil {
 		return collect.Waits, err
 	}
 	defer conn.Close()
-	return collect.WatchFirstMove(conn, bufio.NewReader(conn), c.opts.FirstMoveWait)
+	return conn.WatchFirstMove(c.opts.FirstMoveWait)
 }
 
 // collectOnce tries the target's scheme, or HTTPS then HTTP. silent

@@ -26,6 +26,7 @@ func healthProbe(s probeSpec, a *answer) facts.HealthProbe {
 		Healthy:   a.err == nil && isContent(st) && !unhealthyStates[strings.ToLower(strings.TrimSpace(a.jsonStatus))],
 		LatencyMS: ms(a.latency),
 		Error:     a.errText(),
+		Cause:     a.errCause(),
 		Origin:    facts.Origin{Endpoint: a.url},
 		Declared:  s.declared,
 		State:     a.jsonStatus,

@@ -36,11 +36,11 @@ func noCommonParameters(err error) bool {
 // the DHE suites Go's client lacks. Like the crypto/tls path it does not
 // verify the certificate but sends SNI.
 func (p *prober) dialTLSWire(ctx context.Context, network, addr, serverName string) (net.Conn, error) {
-	raw, err := p.dialPlain(ctx, network, addr)
+	raw, err := p.dial(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
-	tc := tlswire.Client(raw, tlswire.ClientConfig{ServerName: serverName, NextProtos: []string{"http/1.1"}})
+	tc := tlswire.Client(raw, tlswire.ClientConfig{ServerName: serverName, NextProtos: []string{"http/1.1"}, Rand: raw.Rand()})
 	hctx, cancel := context.WithTimeout(ctx, p.opts.ConnectTimeout)
 	defer cancel()
 	if err := tc.Handshake(hctx); err != nil {

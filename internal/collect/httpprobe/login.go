@@ -127,6 +127,7 @@ func attempt(a *answer, kind string) facts.LoginAttempt {
 		Username: defaultUser,
 		Status:   a.status(),
 		Error:    a.errText(),
+		Cause:    a.errCause(),
 		Origin:   facts.Origin{Endpoint: a.url},
 		Kind:     kind,
 	}

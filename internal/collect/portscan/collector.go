@@ -238,19 +238,8 @@ func (c *Collector) Scan(ctx context.Context, t target.Target, spec string, port
 // identifyAll identifies the services on open ports, a few at a time,
 // under the scan's per-host connection limit.
 func (c *Collector) identifyAll(ctx context.Context, env *collect.Env, t target.Target, ip string, open []int) []identity {
-	hosts := env.Hosts
-	if hosts == nil {
-		n := env.PerHost
-		if n <= 0 {
-			n = 5
-		}
-		hosts = collect.NewHostLimiter(n)
-	}
-	id := &identifier{dialer: env.Dialer, hosts: hosts, ip: ip, hostHeader: t.Host, userAgent: c.opts.UserAgent,
+	id := &identifier{net: env.Net(5), ip: ip, hostHeader: t.Host, userAgent: c.opts.UserAgent,
 		bannerWait: c.opts.BannerWait, probeTimeout: c.opts.ProbeTimeout}
-	if id.dialer == nil {
-		id.dialer = &net.Dialer{}
-	}
 	if net.ParseIP(t.Host) == nil {
 		id.serverName = t.Host
 	}

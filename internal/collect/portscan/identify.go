@@ -3,23 +3,23 @@ package portscan
 import (
 	"context"
 	"crypto/tls"
-	"errors"
+	"fmt"
 	"io"
 	"net"
-	"os"
 	"slices"
 	"strconv"
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/netfail"
 )
 
 // identifier names the service on open ports of one address. Every
-// connection goes through the Env's dialer and the per-host limit; each
-// read has a deadline, and no answer is read past maxBanner bytes.
+// connection goes through the probe's network (the Env's dialer and the
+// per-host budget, keyed by the address); each read has a deadline, and no
+// answer is read past maxBanner bytes.
 type identifier struct {
-	dialer       collect.Dialer
-	hosts        *collect.HostLimiter
+	net          *collect.Net
 	ip           string
 	serverName   string // SNI for TLS when the target was named by host name
 	hostHeader   string // Host header value for HTTP (without the port)
@@ -98,37 +98,33 @@ func (d *identifier) identify(ctx context.Context, port int) identity {
 // attempt opens one connection, optionally waits for the server to speak
 // first, then sends probe and classifies the answer.
 func (d *identifier) attempt(ctx context.Context, port int, probe string, waitBanner bool) (identity, []byte, outcome) {
-	release, err := d.hosts.Acquire(ctx, d.ip)
-	if err != nil {
-		return identity{}, nil, outNoMatch
+	label := fmt.Sprintf("identify port %d: %s", port, probe)
+	if waitBanner {
+		label += " after a banner wait"
 	}
-	defer release()
-	dctx, cancel := context.WithTimeout(ctx, d.probeTimeout)
-	conn, err := d.dialer.DialContext(dctx, "tcp", net.JoinHostPort(d.ip, strconv.Itoa(port)))
-	cancel()
+	conn, err := d.net.Dial(ctx, collect.DialSpec{Host: d.ip, Addr: net.JoinHostPort(d.ip, strconv.Itoa(port)),
+		ConnectTimeout: d.probeTimeout, Label: label})
 	if err != nil {
 		return identity{}, nil, outNoMatch
 	}
 	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
-	defer stop()
 
 	if waitBanner {
-		_ = conn.SetReadDeadline(time.Now().Add(d.bannerWait))
+		conn.SetTimeout(d.bannerWait)
 		id, raw, v, err := readAnswer(conn, probeNone, nil)
 		switch {
 		case v == matched:
 			return id, raw, outMatched
 		case len(raw) > 0:
 			return identity{}, raw, outSpoke
-		case err != nil && !isTimeout(err):
+		case err != nil && !netfail.IsTimeout(err):
 			return identity{}, nil, outWrapped
 		}
 	}
 	if probe == probeTLS {
 		return d.probeTLS(conn, port)
 	}
-	_ = conn.SetDeadline(time.Now().Add(d.probeTimeout))
+	conn.SetTimeout(d.probeTimeout)
 	if _, err := conn.Write(d.request(probe, port)); err != nil {
 		return identity{}, nil, outNoMatch
 	}
@@ -167,16 +163,10 @@ func (d *identifier) request(probe string, port int) []byte {
 // on the LDAPS ports, inside it. A failed handshake whose server answered
 // with a TLS record is still TLS; one that answered in another protocol
 // (an SSH banner, an HTTP 400) is classified by that answer.
-func (d *identifier) probeTLS(conn net.Conn, port int) (identity, []byte, outcome) {
-	_ = conn.SetDeadline(time.Now().Add(d.probeTimeout))
+func (d *identifier) probeTLS(conn *collect.Conn, port int) (identity, []byte, outcome) {
+	conn.SetTimeout(d.probeTimeout)
 	rc := &recordingConn{Conn: conn}
-	cfg := &tls.Config{
-		InsecureSkipVerify: true, //nolint:gosec // identification only: no data is trusted
-		MinVersion:         tls.VersionTLS10,
-		CipherSuites:       allSuites(),
-		ServerName:         d.serverName,
-	}
-	tc := tls.Client(rc, cfg)
+	tc := tls.Client(rc, collect.InspectingTLS(d.serverName))
 	if err := tc.Handshake(); err != nil {
 		id, raw, v, _ := readAnswer(conn, probeTLS, rc.buf)
 		if v == matched {
@@ -189,7 +179,7 @@ func (d *identifier) probeTLS(conn net.Conn, port int) (identity, []byte, outcom
 		inner = probeLDAP
 	}
 	version := tls.VersionName(tc.ConnectionState().Version)
-	_ = conn.SetDeadline(time.Now().Add(d.probeTimeout))
+	conn.SetTimeout(d.probeTimeout)
 	if _, err := tc.Write(d.request(inner, port)); err == nil {
 		id, _, v, _ := readAnswer(tc, inner, nil)
 		if v == matched {
@@ -239,22 +229,4 @@ func (r *recordingConn) Read(p []byte) (int, error) {
 		r.buf = append(r.buf, p[:min(n, room)]...)
 	}
 	return n, err
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
-}
-
-// allSuites lists every cipher suite crypto/tls implements, insecure ones
-// included, so an old server still completes the handshake.
-func allSuites() []uint16 {
-	var out []uint16
-	for _, s := range tls.CipherSuites() {
-		out = append(out, s.ID)
-	}
-	for _, s := range tls.InsecureCipherSuites() {
-		out = append(out, s.ID)
-	}
-	return out
 }

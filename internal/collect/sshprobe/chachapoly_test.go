@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"net"
 	"testing"
 )
 
@@ -12,25 +11,16 @@ import (
 // buffer.
 func chachaPair(t testing.TB, key []byte, wire *bytes.Buffer) (w, r *transport) {
 	t.Helper()
-	w = newTransport(nil, nil)
+	w = newTransport(wire, nil, nil)
 	if err := w.out.setup("chacha20-poly1305@openssh.com", "", nil, key, nil, false); err != nil {
 		t.Fatal(err)
 	}
-	w.conn = &bufConn{buf: wire}
-	r = newTransport(nil, bufio.NewReader(wire))
+	r = newTransport(nil, bufio.NewReader(wire), nil)
 	if err := r.in.setup("chacha20-poly1305@openssh.com", "", nil, key, nil, true); err != nil {
 		t.Fatal(err)
 	}
 	return w, r
 }
-
-// bufConn is a net.Conn that writes into a buffer.
-type bufConn struct {
-	net.Conn
-	buf *bytes.Buffer
-}
-
-func (b *bufConn) Write(p []byte) (int, error) { return b.buf.Write(p) }
 
 // TestChaChaPolyRoundTrip: packets of every size survive a round trip with
 // the sequence numbers advancing, the length is never in clear text, and a

@@ -16,15 +16,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"os"
 	"slices"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/netfail"
 	"github.com/rampart-sec/rampart/internal/target"
 )
 
@@ -105,91 +103,74 @@ func (c *Collector) Collect(ctx context.Context, t target.Target, env *collect.E
 	if t.Scheme == "" && c.opts.SniffTimeout < first {
 		first = c.opts.SniffTimeout
 	}
-	perHost := c.opts.PerHost
-	if env != nil && env.PerHost > 0 {
-		perHost = env.PerHost
-	}
-	p := &probe{d: dialer(env), addr: addr, limiter: env.Limiter(perHost), key: strings.ToLower(t.Host), backoff: c.opts.RetryBackoff}
+	p := &probe{net: env.Net(c.opts.PerHost), host: t.Host, addr: addr, backoff: c.opts.RetryBackoff}
 	watch := time.Duration(0)
 	if t.Scheme == "" {
 		watch = c.opts.FirstMoveWait
 	}
-	conn, release, err := p.open(ctx, first, watch)
+	conn, err := p.open(ctx, first, watch, "ssh session")
 	if err != nil {
-		// Not SSH: the server said something else, or waited for its client
+		// Not SSH: the server said something else (or nothing: a timeout
+		// before it said a word), or waited for its client
 		// and then hung up on an SSH identification, or said nothing at all.
 		// A server that drops every connection, or drops one after saying
 		// it is SSH, is an error: it may well be SSH.
-		if t.Scheme == "" && (errors.Is(err, ErrNotSSH) || isSilent(err)) && !dropped(err) {
+		if t.Scheme == "" && (errors.Is(err, ErrNotSSH) || netfail.IsTimeout(err)) && !dropped(err) {
 			return nil, nil
 		}
 		return nil, fmt.Errorf("ssh probe %s: %w", addr, err)
 	}
 	ssh := c.fromKexInit(t, conn)
-	c.hostKeysAndAuth(ctx, p, timeout, conn, release, ssh)
+	c.hostKeysAndAuth(ctx, p, timeout, conn, ssh)
 	return &facts.Facts{SSH: ssh}, nil
 }
 
 // probe is where one collection connects, and under which budget.
 type probe struct {
-	d       collect.Dialer
+	net     *collect.Net
+	host    string // the budget's key: the host as the target names it
 	addr    string
-	limiter *collect.HostLimiter
-	key     string
 	backoff time.Duration
 }
 
-// open waits for a connection slot, then connects and reads the server's
-// identification and KEXINIT within timeout (watching the server's first
-// move first when watch > 0; see start). A connection the server dropped
-// is retried once, after the backoff. release gives the slot back; call it
-// after closing the connection.
-func (p *probe) open(ctx context.Context, timeout, watch time.Duration) (*conn, func(), error) {
-	c, release, err := p.openOnce(ctx, timeout, watch)
+// open connects (under the host's budget) and reads the server's
+// identification and KEXINIT, the connect and those each within timeout
+// (watching the server's first move first when watch > 0; see start). A
+// connection the server dropped is retried once, after the backoff. label
+// says what the connection is for. Closing the connection gives its slot
+// back.
+func (p *probe) open(ctx context.Context, timeout, watch time.Duration, label string) (*conn, error) {
+	c, err := p.openOnce(ctx, timeout, watch, label)
 	if err == nil || !dropped(err) {
-		return c, release, err
+		return c, err
 	}
 	if berr := collect.Backoff(ctx, p.backoff); berr != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	c, release, err2 := p.openOnce(ctx, timeout, watch)
+	c, err2 := p.openOnce(ctx, timeout, watch, label)
 	if err2 != nil && dropped(err2) {
-		return nil, nil, fmt.Errorf("%w; the same again on a retry %s later", err2, p.backoff)
+		return nil, fmt.Errorf("%w; the same again on a retry %s later", err2, p.backoff)
 	}
-	return c, release, err2
+	return c, err2
 }
 
-func (p *probe) openOnce(ctx context.Context, timeout, watch time.Duration) (*conn, func(), error) {
-	release, err := p.limiter.Acquire(ctx, p.key)
+func (p *probe) openOnce(ctx context.Context, timeout, watch time.Duration, label string) (*conn, error) {
+	nc, err := p.net.Dial(ctx, collect.DialSpec{Host: p.host, Addr: p.addr, Label: label, ConnectTimeout: timeout, Timeout: timeout})
 	if err != nil {
-		return nil, nil, fmt.Errorf("waiting for a connection slot: %w", err)
+		return nil, err
 	}
-	c, err := open(ctx, p.d, p.addr, timeout, watch)
+	c, err := start(ctx, nc, watch)
 	if err != nil {
-		release()
-		return nil, nil, err
+		nc.Close()
+		return nil, err
 	}
-	return c, release, nil
+	return c, nil
 }
 
-func dialer(env *collect.Env) collect.Dialer {
-	if env != nil && env.Dialer != nil {
-		return env.Dialer
-	}
-	return &net.Dialer{}
-}
-
-// isSilent reports a timeout before the server said anything: a server
-// that waits for the client (TLS, HTTP) is not SSH.
 // hungUp reports whether the server closed the connection on our
 // identification without sending one of its own: what TLS servers do.
 func hungUp(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
-}
-
-func isSilent(err error) bool {
-	var ne net.Error
-	return errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 func (c *Collector) fromKexInit(t target.Target, conn *conn) *facts.SSH {
@@ -224,7 +205,7 @@ func union(a, b []string) []string {
 // hostKeysAndAuth learns one key per key type (rsa-sha2-512, rsa-sha2-256
 // and ssh-rsa share one RSA key) and, on the first connection, the
 // authentication methods and banner.
-func (c *Collector) hostKeysAndAuth(ctx context.Context, p *probe, timeout time.Duration, first *conn, release func(), ssh *facts.SSH) {
+func (c *Collector) hostKeysAndAuth(ctx context.Context, p *probe, timeout time.Duration, first *conn, ssh *facts.SSH) {
 	var types []string
 	rep := map[string]string{} // key type -> first algorithm offered of that type
 	for _, alg := range ssh.HostKeyAlgs {
@@ -240,7 +221,6 @@ func (c *Collector) hostKeysAndAuth(ctx context.Context, p *probe, timeout time.
 	func() {
 		cctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
-		defer release()
 		defer first.close()
 		ex, err := first.keyExchange(cctx, rep[types[0]], true)
 		if ex != nil && ex.res != nil && ex.res.hostKey != nil {
@@ -252,7 +232,7 @@ func (c *Collector) hostKeysAndAuth(ctx context.Context, p *probe, timeout time.
 			if err == nil {
 				err = errors.New("no session")
 			}
-			ssh.AuthError = err.Error()
+			ssh.AuthError, ssh.AuthCause = err.Error(), collect.Cause(err)
 			return
 		}
 		ar, err := first.authNone(cctx, c.opts.User)
@@ -263,7 +243,7 @@ func (c *Collector) hostKeysAndAuth(ctx context.Context, p *probe, timeout time.
 			}
 		}
 		if err != nil {
-			ssh.AuthError = err.Error()
+			ssh.AuthError, ssh.AuthCause = err.Error(), collect.Cause(err)
 		}
 	}()
 
@@ -285,6 +265,9 @@ func (c *Collector) hostKeysAndAuth(ctx context.Context, p *probe, timeout time.
 			msg := "no key"
 			if f.err != nil {
 				msg = f.err.Error()
+				if ssh.HostKeysCause == "" {
+					ssh.HostKeysCause = collect.Cause(f.err)
+				}
 			}
 			if !slices.Contains(errs, rep[types[i]]+": "+msg) {
 				errs = append(errs, rep[types[i]]+": "+msg)
@@ -310,11 +293,10 @@ type keyFetch struct {
 // fetchKey opens a connection and runs a key exchange for alg only as far
 // as the server's reply, which carries the host key.
 func fetchKey(ctx context.Context, p *probe, timeout time.Duration, alg string) keyFetch {
-	conn, release, err := p.open(ctx, timeout, 0)
+	conn, err := p.open(ctx, timeout, 0, "ssh host key "+alg)
 	if err != nil {
 		return keyFetch{err: err}
 	}
-	defer release()
 	defer conn.close()
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -66,7 +66,7 @@ func FuzzReadPacket(f *testing.F) {
 		defer a.Close()
 		go func() { c.Write(b); c.Close() }()
 		a.SetDeadline(time.Now().Add(time.Second))
-		tr := newTransport(a, bufio.NewReader(a))
+		tr := newTransport(a, bufio.NewReader(a), nil)
 		for i := 0; i < 4; i++ {
 			p, err := tr.readPacket()
 			if err != nil {

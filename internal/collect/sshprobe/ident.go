@@ -2,9 +2,10 @@ package sshprobe
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/rampart-sec/rampart/internal/netfail"
 )
 
 // Limits on the identification exchange (RFC 4253 section 4.2): a line is
@@ -15,7 +16,7 @@ const (
 )
 
 // ErrNotSSH means the server's first bytes are not an SSH identification.
-var ErrNotSSH = errors.New("not an SSH server")
+var ErrNotSSH = netfail.New(netfail.ProtocolMismatch, "not an SSH server")
 
 // ident is a server's identification string, split into its parts.
 type ident struct {

@@ -9,7 +9,10 @@ import (
 	_ "crypto/sha512"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
+
+	"github.com/rampart-sec/rampart/internal/entropy"
 )
 
 // kexMethod is the client side of one key exchange method.
@@ -90,7 +93,7 @@ func runKex(t *transport, m kexMethod, hd handshakeData) (*kexResult, error) {
 }
 
 func kexECDH(t *transport, m kexMethod, hd handshakeData) (*kexResult, error) {
-	priv, err := m.curve.GenerateKey(rand.Reader)
+	priv, err := entropy.ECDHKey(m.curve, t.rand)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +136,7 @@ func kexECDH(t *transport, m kexMethod, hd handshakeData) (*kexResult, error) {
 // the exchange hash over K_S, e, f and K.
 func kexDHFixed(t *transport, m kexMethod, hd handshakeData) (*kexResult, error) {
 	p, g := dhParams(m.prime)
-	x, err := dhPrivate()
+	x, err := dhPrivate(t.rand)
 	if err != nil {
 		return nil, err
 	}
@@ -169,8 +172,8 @@ func kexDHFixed(t *transport, m kexMethod, hd handshakeData) (*kexResult, error)
 
 // dhPrivate returns a random exponent of dhExponentBits bits (its top bit
 // set), far below every fixed group's order.
-func dhPrivate() (*big.Int, error) {
-	x, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), dhExponentBits-1))
+func dhPrivate(r io.Reader) (*big.Int, error) {
+	x, err := rand.Int(r, new(big.Int).Lsh(big.NewInt(1), dhExponentBits-1))
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +209,7 @@ func kexGEX(t *transport, m kexMethod, hd handshakeData) (*kexResult, error) {
 		return nil, fmt.Errorf("unusable group from the server (%d-bit prime)", prime.BitLen())
 	}
 	res := &kexResult{gexBits: prime.BitLen()}
-	x, err := rand.Int(rand.Reader, new(big.Int).Sub(prime, big.NewInt(3)))
+	x, err := rand.Int(t.rand, new(big.Int).Sub(prime, big.NewInt(3)))
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,10 @@
 package sshprobe
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"net"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -23,29 +21,11 @@ const maxBanner = 4096
 // conn is one TCP connection to the server, after the identification
 // exchange and the server's KEXINIT.
 type conn struct {
-	nc       net.Conn
+	nc       *collect.Conn
 	t        *transport
 	id       ident
 	serverKI *kexInit
 	rawKI    []byte
-}
-
-// open dials addr, reads the server's identification and KEXINIT, and
-// sends rampart's identification. Deadlines come from ctx. With watch > 0
-// it first waits that long for the server to speak (see start).
-func open(ctx context.Context, d collect.Dialer, addr string, timeout, watch time.Duration) (*conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	nc, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	c, err := start(ctx, nc, watch)
-	if err != nil {
-		nc.Close()
-		return nil, err
-	}
-	return c, nil
 }
 
 // afterIdentError is a failure after the server identified itself as SSH.
@@ -68,7 +48,7 @@ func dropped(err error) bool {
 }
 
 // start runs the identification exchange and reads the server's KEXINIT on
-// an open connection. The connection's deadline is ctx's.
+// an open connection, within the connection's deadline.
 //
 // With watch > 0 (an endpoint of unknown scheme) it first waits that long
 // for the server's first move without saying anything: an SSH server
@@ -78,17 +58,10 @@ func dropped(err error) bool {
 // or HTTP server answers it with an alert, a 400 or a close straight away
 // (ErrNotSSH), so an endpoint of unknown scheme is known not to be SSH
 // without waiting out the sniff timeout.
-func start(ctx context.Context, nc net.Conn, watch time.Duration) (*conn, error) {
-	dl, _ := ctx.Deadline() // zero: none
-	nc.SetDeadline(dl)
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	cr := &collect.ByteCounter{R: nc}
-	br := bufio.NewReaderSize(cr, 4096)
+func start(ctx context.Context, nc *collect.Conn, watch time.Duration) (*conn, error) {
 	waited := false
 	if watch > 0 {
-		move, err := collect.WatchFirstMove(nc, br, watch)
-		nc.SetReadDeadline(dl)
+		move, err := nc.WatchFirstMove(watch)
 		switch {
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
@@ -100,29 +73,29 @@ func start(ctx context.Context, nc net.Conn, watch time.Duration) (*conn, error)
 		waited = move == collect.Waits
 	}
 	if _, err := nc.Write([]byte(clientIdent + "\r\n")); err != nil {
-		if cr.N == 0 && hungUp(err) && !waited {
+		if nc.BytesRead() == 0 && hungUp(err) && !waited {
 			return nil, fmt.Errorf("the server closed the connection without sending a byte (%v): %w", err, collect.ErrDropsConnections)
 		}
 		return nil, fmt.Errorf("sending identification: %w", err)
 	}
-	id, err := readIdent(br)
+	id, err := readIdent(nc.Reader())
 	if err != nil {
 		switch {
 		case !hungUp(err) || ctx.Err() != nil:
-		case cr.N == 0 && waited:
+		case nc.BytesRead() == 0 && waited:
 			return nil, fmt.Errorf("%w: the server waited for its client, then closed the connection on an SSH identification", ErrNotSSH)
-		case cr.N == 0:
+		case nc.BytesRead() == 0:
 			return nil, fmt.Errorf("the server closed the connection without sending a byte: %w", collect.ErrDropsConnections)
 		case len(id.PreLines) > 0 && !waited:
 			// RFC 4253 lets a server send lines before its identification;
 			// OpenSSH past MaxStartups says "Exceeded MaxStartups" and closes.
 			return nil, fmt.Errorf("the server said %q and closed the connection before identifying itself: %w", clipText(strings.Join(id.PreLines, " / ")), collect.ErrDropsConnections)
 		default:
-			return nil, fmt.Errorf("%w: %d bytes without an identification string, then the server closed the connection", ErrNotSSH, cr.N)
+			return nil, fmt.Errorf("%w: %d bytes without an identification string, then the server closed the connection", ErrNotSSH, nc.BytesRead())
 		}
 		return nil, err
 	}
-	t := newTransport(nc, br)
+	t := newTransport(nc, nc.Reader(), nc.Rand())
 	p, err := t.expect(msgKexInit, "the server's KEXINIT")
 	if err != nil {
 		return nil, &afterIdentError{ident: id.Line, err: err}
@@ -134,20 +107,12 @@ func start(ctx context.Context, nc net.Conn, watch time.Duration) (*conn, error)
 	return &conn{nc: nc, t: t, id: id, serverKI: ki, rawKI: p}, nil
 }
 
-// bind makes the connection's deadline ctx's and cuts it short when ctx
-// is cancelled; the returned function undoes the latter.
-func (c *conn) bind(ctx context.Context) func() bool {
-	dl, _ := ctx.Deadline() // zero: no deadline
-	c.nc.SetDeadline(dl)
-	return context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
-}
-
 func (c *conn) close() {
 	// A polite goodbye: SSH_DISCONNECT_BY_APPLICATION.
 	b := appendU32([]byte{msgDisconnect}, 11)
 	b = appendString(b, []byte("rampart probe done"))
 	b = appendString(b, nil)
-	c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+	c.nc.SetWriteTimeout(time.Second)
 	_ = c.t.writePacket(b)
 	c.nc.Close()
 }
@@ -163,14 +128,14 @@ type exchange struct {
 // With wantSession it prefers methods and ciphers rampart can complete
 // and, when it can, takes the connection through NEWKEYS.
 func (c *conn) keyExchange(ctx context.Context, hostAlg string, wantSession bool) (*exchange, error) {
-	defer c.bind(ctx)()
+	defer c.nc.Bind(ctx)()
 	s := c.serverKI
 	kexes := filter(kexPreference, s.Kex)
 	if len(kexes) == 0 {
 		return nil, fmt.Errorf("no key exchange method in common (server offers %s)", strings.Join(s.Kex, ","))
 	}
 	ci := &kexInit{Kex: kexes, HostKey: []string{hostAlg}, LangCS: []string{}, LangSC: []string{}}
-	if _, err := rand.Read(ci.Cookie[:]); err != nil {
+	if _, err := io.ReadFull(c.t.rand, ci.Cookie[:]); err != nil {
 		return nil, err
 	}
 	// Ciphers and MACs: those rampart implements when a session is wanted
@@ -253,7 +218,7 @@ type authResult struct {
 // that can continue, and may first send its banner. No credential is ever
 // sent.
 func (c *conn) authNone(ctx context.Context, user string) (*authResult, error) {
-	defer c.bind(ctx)()
+	defer c.nc.Bind(ctx)()
 	if err := c.t.writePacket(appendString([]byte{msgServiceRequest}, []byte("ssh-userauth"))); err != nil {
 		return nil, err
 	}

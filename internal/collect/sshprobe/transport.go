@@ -15,20 +15,25 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"net"
 )
 
 // transport is the SSH binary packet protocol (RFC 4253 section 6) over one
 // connection: clear text until NEWKEYS, then the negotiated cipher and MAC.
 type transport struct {
-	conn net.Conn
+	w    io.Writer
 	br   *bufio.Reader
+	rand io.Reader // padding, cookies, key exchange secrets
 	in   direction
 	out  direction
 }
 
-func newTransport(conn net.Conn, br *bufio.Reader) *transport {
-	return &transport{conn: conn, br: br, in: direction{blockSize: 8}, out: direction{blockSize: 8}}
+// newTransport speaks over w and br, with its randomness from rand
+// (crypto/rand when nil).
+func newTransport(w io.Writer, br *bufio.Reader, rnd io.Reader) *transport {
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	return &transport{w: w, br: br, rand: rnd, in: direction{blockSize: 8}, out: direction{blockSize: 8}}
 }
 
 // direction is the packet protection of one direction.
@@ -156,7 +161,7 @@ func (t *transport) writePacket(payload []byte) error {
 	pkt = append(pkt, byte(pad))
 	pkt = append(pkt, payload...)
 	padding := make([]byte, pad)
-	if _, err := rand.Read(padding); err != nil {
+	if _, err := io.ReadFull(t.rand, padding); err != nil {
 		return err
 	}
 	pkt = append(pkt, padding...)
@@ -183,7 +188,7 @@ func (t *transport) writePacket(payload []byte) error {
 		out = pkt
 	}
 	d.seq++
-	_, err := t.conn.Write(out)
+	_, err := t.w.Write(out)
 	return err
 }
 

@@ -3,7 +3,6 @@ package tlsprobe
 import (
 	"context"
 	"crypto/tls"
-	"net"
 	"testing"
 
 	"github.com/rampart-sec/rampart/internal/collect"
@@ -32,7 +31,7 @@ func BenchmarkEnumerateTLS12(b *testing.B) {
 	port := goServer(b, "tcp4", &tls.Config{Certificates: []tls.Certificate{pki.leaf}, MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12,
 		CipherSuites: []uint16{0xC02F, 0xC030, 0xC013, 0xC014, 0xC027, 0x009C, 0x009D, 0x002F, 0x0035, 0x003C}})
 	c := New(Options{})
-	p := &prober{reg: c.reg, limiter: collect.NewHostLimiter(5), limitKey: "127.0.0.1", perHost: 5, dialer: &net.Dialer{},
+	p := &prober{reg: c.reg, net: (&collect.Env{}).Net(5), host: "127.0.0.1",
 		addr: endpoint("127.0.0.1", port, "").Address(), connectTimeout: c.opts.ConnectTimeout, handshakeTimeout: c.opts.HandshakeTimeout,
 		tlsCands: c.tls, tls13Cands: c.tls13, rank: c.rank}
 	b.ReportAllocs()

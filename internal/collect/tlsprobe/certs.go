@@ -11,6 +11,7 @@ import (
 
 	"github.com/rampart-sec/rampart/internal/certinfo"
 	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/netfail"
 )
 
 // parseChain parses a served chain, leaf first.
@@ -61,19 +62,18 @@ func chainKey(ders [][]byte) [32]byte {
 // chain13 fetches the chain of a TLS 1.3-only server, whose Certificate
 // message is encrypted, with the standard library's client.
 func (p *prober) chain13(ctx context.Context) ([][]byte, error) {
-	c, release, err := p.dial(ctx)
+	c, err := p.dial(ctx, "TLSv1.3 certificate")
 	if err != nil {
 		return nil, err
 	}
-	defer release()
 	defer c.Close()
-	p.stats.conns.Add(1)
 	// The chain is kept as soon as it arrives: a server that then insists
 	// on a client certificate fails the handshake, but has shown its own.
 	var served [][]byte
 	cfg := &tls.Config{
 		InsecureSkipVerify: true, //nolint:gosec // the prober reads the chain; trust is judged separately.
 		ServerName:         p.sni,
+		Rand:               c.Rand(),
 		MinVersion:         tls.VersionTLS13,
 		MaxVersion:         tls.VersionTLS13,
 		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
@@ -81,14 +81,14 @@ func (p *prober) chain13(ctx context.Context) ([][]byte, error) {
 			return nil
 		},
 	}
-	tc := tls.Client(c.Conn, cfg)
+	tc := tls.Client(c, cfg)
 	err = tc.HandshakeContext(ctx)
 	switch {
 	case len(served) > 0:
 		return served, nil
 	case err == nil:
 		return nil, errors.New("TLSv1.3 handshake for the certificate: the server sent no certificate")
-	case ctx.Err() == nil && isTimeout(err):
+	case ctx.Err() == nil && netfail.IsTimeout(err):
 		return nil, p.stall("a TLSv1.3 handshake for the certificate began", err)
 	}
 	return nil, fmt.Errorf("TLSv1.3 handshake for the certificate: %w", err)

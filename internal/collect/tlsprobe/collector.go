@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -114,7 +113,7 @@ func (c *Collector) Collect(ctx context.Context, t target.Target, env *collect.E
 	}
 	f := &facts.Facts{TLS: tf}
 	for path, e := range status {
-		f.Fail(path, e)
+		f.SetStatus(path, collect.Failure(e))
 	}
 	return f, nil
 }
@@ -128,22 +127,13 @@ func (c *Collector) Probe(ctx context.Context, t target.Target, env *collect.Env
 		name = t.Decl.Hostname
 	}
 	p := &prober{
-		reg: c.reg, perHost: c.opts.PerHost,
+		reg:            c.reg,
 		connectTimeout: c.opts.ConnectTimeout, handshakeTimeout: c.opts.HandshakeTimeout,
 		retryBackoff: c.opts.RetryBackoff, firstMoveWait: c.opts.FirstMoveWait,
 		tlsCands: c.tls, tls13Cands: c.tls13, rank: c.rank,
-	}
-	if env != nil && env.PerHost > 0 {
-		p.perHost = env.PerHost
-	}
-	// One budget per host for every collector of the scan, keyed by the
-	// host as the target names it (the HTTP prober uses the same key).
-	p.limiter = env.Limiter(p.perHost)
-	p.limitKey = strings.ToLower(t.Host)
-	if env != nil && env.Dialer != nil {
-		p.dialer = env.Dialer
-	} else {
-		p.dialer = &net.Dialer{}
+		// One budget per host for every collector of the scan, keyed by
+		// the host as the target names it.
+		net: env.Net(c.opts.PerHost), host: t.Host,
 	}
 	if net.ParseIP(name) == nil {
 		p.sni = name
@@ -171,7 +161,7 @@ func (c *Collector) Probe(ctx context.Context, t target.Target, env *collect.Env
 	if err != nil {
 		return nil, nil, fmt.Errorf("tls probe %s: %w", addr, err)
 	}
-	env.Log().Debug("tls probe done", "target", addr, "connections", p.stats.conns.Load(), "elapsed", time.Since(start))
+	env.Log().Debug("tls probe done", "target", addr, "connections", p.net.Dials(), "elapsed", time.Since(start))
 	sr := <-storeCh
 	tf, status := c.buildFacts(res, addr, name, p.sni, env, sr.store, sr.err)
 	return tf, status, nil
@@ -192,11 +182,10 @@ func (p *prober) resolve(ctx context.Context, host string, port int) (string, er
 	}
 	var errs []error
 	for _, a := range addrs {
-		dctx, cancel := context.WithTimeout(ctx, p.connectTimeout)
-		conn, err := p.dialer.DialContext(dctx, "tcp", net.JoinHostPort(a.IP.String(), strconv.Itoa(port)))
-		cancel()
+		addr := net.JoinHostPort(a.IP.String(), strconv.Itoa(port))
+		c, err := p.net.Dial(ctx, collect.DialSpec{Host: p.host, Addr: addr, ConnectTimeout: p.connectTimeout, Label: "reach " + addr})
 		if err == nil {
-			_ = conn.Close()
+			_ = c.Close()
 			return a.IP.String(), nil
 		}
 		errs = append(errs, err)

@@ -1,17 +1,13 @@
 package tlsprobe
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"os"
-	"syscall"
-	"time"
 
 	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/netfail"
 	"github.com/rampart-sec/rampart/internal/tlswire"
 )
 
@@ -20,14 +16,14 @@ const maxBytesPerConn = 1 << 20
 
 var (
 	// errNoAnswer: the server did not answer within the handshake timeout.
-	errNoAnswer = errors.New("no answer within the handshake timeout")
+	errNoAnswer = netfail.New(netfail.Timeout, "no answer within the handshake timeout")
 	// errUnoffered: the server chose something the client did not offer.
-	errUnoffered = errors.New("server chose a value the client did not offer")
+	errUnoffered = netfail.New(netfail.ProtocolMismatch, "server chose a value the client did not offer")
 	// errStalled: the server began a handshake (a ServerHello came) and
 	// did not finish it within the handshake timeout: it hangs or trickles
 	// bytes. The whole probe stops with it: every further handshake would
 	// wait out the timeout too.
-	errStalled = errors.New("the server stalled in the middle of a handshake")
+	errStalled = netfail.New(netfail.Timeout, "the server stalled in the middle of a handshake")
 )
 
 // stall reports a handshake that began and did not finish in time, and
@@ -40,53 +36,17 @@ func (p *prober) stall(what string, err error) error {
 	return e
 }
 
-// conn is one probe connection with its deadline and read bound.
-type conn struct {
-	net.Conn
-	r    *bufio.Reader
-	in   *collect.ByteCounter // what came from the server
-	stop func() bool
-}
-
-// dial opens a connection under the per-host limit; the returned release
-// must be called after close.
-func (p *prober) dial(ctx context.Context) (*conn, func(), error) {
-	release, err := p.limiter.Acquire(ctx, p.limitKey)
-	if err != nil {
-		return nil, nil, fmt.Errorf("waiting for a connection slot: %w", err)
-	}
-	dctx, cancel := context.WithTimeout(ctx, p.connectTimeout)
-	c, err := p.dialer.DialContext(dctx, "tcp", p.addr)
-	cancel()
-	if err != nil {
-		release()
-		return nil, nil, fmt.Errorf("connect %s: %w", p.addr, err)
-	}
-	deadline := time.Now().Add(p.handshakeTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	_ = c.SetDeadline(deadline)
-	// Cancelling ctx unblocks any read at once.
-	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
-	in := &collect.ByteCounter{R: c}
-	return &conn{Conn: c, r: bufio.NewReaderSize(io.LimitReader(in, maxBytesPerConn), 4096), in: in, stop: stop}, release, nil
-}
-
-func (c *conn) Close() error {
-	c.stop()
-	return c.Conn.Close()
+// dial opens a probe connection to the address probed, under the host's
+// budget, bounded by the handshake timeout (see collect.Net.Dial). label
+// says what it is for.
+func (p *prober) dial(ctx context.Context, label string) (*collect.Conn, error) {
+	return p.net.Dial(ctx, collect.DialSpec{Host: p.host, Addr: p.addr, Label: label,
+		ConnectTimeout: p.connectTimeout, Timeout: p.handshakeTimeout, MaxRead: maxBytesPerConn})
 }
 
 // isClosed reports errors that mean the peer hung up.
 func isClosed(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+	return netfail.IsHangUp(err) || errors.Is(err, net.ErrClosed)
 }
 
 // classify turns a read error into the probe's vocabulary: closed (refused),
@@ -97,7 +57,7 @@ func classifyReadErr(ctx context.Context, err error) (closed bool, out error) {
 		return false, ctx.Err()
 	case isClosed(err):
 		return true, nil
-	case isTimeout(err):
+	case netfail.IsTimeout(err):
 		return false, errNoAnswer
 	}
 	return false, err
@@ -127,36 +87,47 @@ func (r *helloResult) accepted() bool { return r != nil && !r.refused }
 // A hello the server answered by closing the connection without a byte is
 // sent once more after the retry backoff: a server under load drops
 // connections, and taking that for a refusal would lose suites or
-// versions.
+// versions. The retry sends the very same bytes.
 func (p *prober) exchange(ctx context.Context, ch *tlswire.ClientHello, recordVersion tlswire.Version) (*helloResult, error) {
-	res, err := p.exchangeOnce(ctx, ch, recordVersion)
+	label := helloLabel(ch, recordVersion)
+	res, sent, err := p.exchangeOnce(ctx, label, ch, recordVersion, true)
 	if err != nil || !res.silent {
 		return res, err
 	}
 	if err := collect.Backoff(ctx, p.retryBackoff); err != nil {
 		return nil, err
 	}
-	return p.exchangeOnce(ctx, ch, recordVersion)
+	res, _, err = p.exchangeOnce(ctx, label, sent, recordVersion, false)
+	return res, err
 }
 
-func (p *prober) exchangeOnce(ctx context.Context, ch *tlswire.ClientHello, recordVersion tlswire.Version) (*helloResult, error) {
-	c, release, err := p.dial(ctx)
+// exchangeOnce sends ch on a connection of its own, its random and
+// session ID first drawn from the connection's randomness when randomize
+// is set, and returns the answer and the hello as sent.
+func (p *prober) exchangeOnce(ctx context.Context, label string, ch *tlswire.ClientHello, recordVersion tlswire.Version, randomize bool) (*helloResult, *tlswire.ClientHello, error) {
+	c, err := p.dial(ctx, label)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer release()
 	defer c.Close()
-	p.stats.conns.Add(1)
+	if randomize {
+		ch = randomized(ch, c.Rand())
+	}
+	res, err := p.send(ctx, c, ch, recordVersion)
+	return res, ch, err
+}
+
+func (p *prober) send(ctx context.Context, c *collect.Conn, ch *tlswire.ClientHello, recordVersion tlswire.Version) (*helloResult, error) {
 	out := tlswire.AppendRecords(nil, tlswire.TypeHandshake, recordVersion, ch.Marshal())
 	if _, err := c.Write(out); err != nil {
 		if closed, e := classifyReadErr(ctx, err); closed {
-			return &helloResult{refused: true, silent: c.in.N == 0}, nil
+			return &helloResult{refused: true, silent: c.BytesRead() == 0}, nil
 		} else if e != nil {
 			return nil, fmt.Errorf("send ClientHello: %w", e)
 		}
 	}
-	res, err := p.readFlight(ctx, tlswire.NewReader(c.r), ch)
-	if res != nil && res.refused && res.alert == nil && c.in.N == 0 {
+	res, err := p.readFlight(ctx, tlswire.NewReader(c), ch)
+	if res != nil && res.refused && res.alert == nil && c.BytesRead() == 0 {
 		res.silent = true
 	}
 	return res, err
@@ -167,13 +138,12 @@ func (p *prober) exchangeOnce(ctx context.Context, ch *tlswire.ClientHello, reco
 // drops connections (an error: whether it speaks TLS cannot be told); one
 // that waits, or speaks first, refused the hellos and is not TLS.
 func (p *prober) silentServer(ctx context.Context) error {
-	c, release, err := p.dial(ctx)
+	c, err := p.dial(ctx, "first move")
 	if err != nil {
 		return err
 	}
-	defer release()
 	defer c.Close()
-	move, err := collect.WatchFirstMove(c.Conn, c.r, p.firstMoveWait)
+	move, err := c.WatchFirstMove(p.firstMoveWait)
 	switch {
 	case ctx.Err() != nil:
 		return ctx.Err()
@@ -301,7 +271,3 @@ func checkServerHello(ch *tlswire.ClientHello, sh *tlswire.ServerHello) error {
 	}
 	return nil
 }
-
-// Read reads through the connection's bounded buffer, so that a conn
-// handed to tlswire.Client keeps the per-connection read bound.
-func (c *conn) Read(b []byte) (int, error) { return c.r.Read(b) }

@@ -355,7 +355,7 @@ func (p *prober) enumerateChunked(ctx context.Context, v tlswire.Version, cands 
 }
 
 func (p *prober) parallelParts() int {
-	return max(1, min(3, p.perHost-1))
+	return max(1, min(3, p.net.PerHost()-1))
 }
 
 func splitInterleaved(list []uint16, n int) [][]uint16 {

@@ -154,9 +154,13 @@ func (c *Collector) buildFacts(res *scanResult, addr, name, sni string, env *col
 	}
 	if len(chains) == 0 {
 		tf.ChainError = chainError(tf, res, certErr)
+		if certErr == nil {
+			tf.ChainCause = collect.Cause(res.chainErr)
+		}
 	}
 	if res.compressionErr != nil {
 		tf.CompressionError = res.compressionErr.Error()
+		tf.CompressionCause = collect.Cause(res.compressionErr)
 	}
 	slices.Sort(tf.Notes)
 	return tf, status

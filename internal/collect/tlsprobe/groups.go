@@ -2,8 +2,8 @@ package tlsprobe
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/rampart-sec/rampart/internal/tlswire"
@@ -105,23 +105,21 @@ func (p *prober) fallbackSCSV(ctx context.Context, v tlswire.Version, suites []u
 
 // sslv2 sends an SSLv2 CLIENT-HELLO offering every SSLv2 cipher kind.
 func (p *prober) sslv2(ctx context.Context) (kinds []uint32, cert []byte, err error) {
-	c, release, err := p.dial(ctx)
+	c, err := p.dial(ctx, "SSLv2 hello")
 	if err != nil {
 		return nil, nil, err
 	}
-	defer release()
 	defer c.Close()
-	p.stats.conns.Add(1)
 	var all []uint32
 	for _, s := range p.reg.SSLv2() {
 		all = append(all, s.ID)
 	}
 	var challenge [16]byte
-	_, _ = rand.Read(challenge[:])
+	_, _ = io.ReadFull(c.Rand(), challenge[:])
 	if _, err := c.Write(tlswire.MarshalSSLv2ClientHello(all, challenge)); err != nil {
 		return nil, nil, nil
 	}
-	sh, err := tlswire.ReadSSLv2ServerHello(c.r)
+	sh, err := tlswire.ReadSSLv2ServerHello(c)
 	if err != nil {
 		if _, e := classifyReadErr(ctx, err); e == errNoAnswer || e == ctx.Err() {
 			return nil, nil, e

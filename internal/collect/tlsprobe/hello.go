@@ -3,7 +3,9 @@ package tlsprobe
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"io"
 	"slices"
 
 	"github.com/rampart-sec/rampart/internal/tlswire"
@@ -74,18 +76,18 @@ func orderedCandidates(suites []tlswire.Suite) []uint16 {
 	return out
 }
 
-// hello builds a ClientHello offering suites at version v.
+// hello builds a ClientHello offering suites at version v. Its random
+// and session ID are left zero: randomized fills them from the randomness
+// of the connection that sends it.
 func (p *prober) hello(v tlswire.Version, suites []uint16) *tlswire.ClientHello {
 	ch := &tlswire.ClientHello{Version: v}
-	_, _ = rand.Read(ch.Random[:])
 	switch {
 	case v == tlswire.VersionSSL30:
 		ch.NoExtensions = true
 		ch.Suites = append(slices.Clone(suites), tlswire.SuiteRenegotiationSCSV)
 	case v >= tlswire.VersionTLS13:
 		ch.Version = tlswire.VersionTLS12
-		ch.SessionID = make([]byte, 32)
-		_, _ = rand.Read(ch.SessionID)
+		ch.SessionID = make([]byte, 32) // filled by randomized
 		ch.Suites = slices.Clone(suites)
 		ch.SupportedVersions = []tlswire.Version{tlswire.VersionTLS13}
 		// Every group, as the group enumeration offers them: the first
@@ -107,6 +109,33 @@ func (p *prober) hello(v tlswire.Version, suites []uint16) *tlswire.ClientHello 
 		ch.Pad = true
 	}
 	return ch
+}
+
+// helloLabel names the connection that sends ch in a record of version
+// rv: its version, suite count and a digest of the hello as built (random
+// and session ID still zero), so two connections sending the same hello
+// share a label and no two different hellos do.
+func helloLabel(ch *tlswire.ClientHello, rv tlswire.Version) string {
+	h := sha256.New()
+	h.Write([]byte{byte(rv >> 8), byte(rv)})
+	h.Write(ch.Marshal())
+	v := ch.Version
+	if len(ch.SupportedVersions) > 0 {
+		v = slices.Max(ch.SupportedVersions)
+	}
+	return fmt.Sprintf("%s hello, %d suites, %x", v, len(ch.Suites), h.Sum(nil)[:8])
+}
+
+// randomized is a copy of ch with its random and (non-empty) session ID
+// read from r.
+func randomized(ch *tlswire.ClientHello, r io.Reader) *tlswire.ClientHello {
+	out := *ch
+	_, _ = io.ReadFull(r, out.Random[:])
+	if len(ch.SessionID) > 0 {
+		out.SessionID = make([]byte, len(ch.SessionID))
+		_, _ = io.ReadFull(r, out.SessionID)
+	}
+	return &out
 }
 
 // recordVersion is the version in the hello's record header: TLS 1.0 for

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 
+	"github.com/rampart-sec/rampart/internal/netfail"
 	"github.com/rampart-sec/rampart/internal/tlswire"
 )
 
@@ -42,14 +44,16 @@ func (p *prober) clientRenegotiation(ctx context.Context, v tlswire.Version) (re
 }
 
 func (p *prober) renegotiationAttempt(ctx context.Context, v tlswire.Version, offerDeflate bool) (renegOutcome, error) {
-	c, release, err := p.dial(ctx)
+	label := "renegotiation " + v.String()
+	if offerDeflate {
+		label += " offering DEFLATE"
+	}
+	c, err := p.dial(ctx, label)
 	if err != nil {
 		return renegOutcome{}, err
 	}
-	defer release()
 	defer c.Close()
-	p.stats.conns.Add(1)
-	tc := tlswire.Client(c, tlswire.ClientConfig{MinVersion: v, MaxVersion: v, ServerName: p.sni, OfferDeflate: offerDeflate})
+	tc := tlswire.Client(c, tlswire.ClientConfig{MinVersion: v, MaxVersion: v, ServerName: p.sni, OfferDeflate: offerDeflate, Rand: c.Rand()})
 	err = tc.Handshake(ctx)
 	var out renegOutcome
 	if sh := tc.ServerHello(); sh != nil {
@@ -62,7 +66,7 @@ func (p *prober) renegotiationAttempt(ctx context.Context, v tlswire.Version, of
 	case err == nil:
 	case ctx.Err() != nil:
 		return out, ctx.Err()
-	case isTimeout(err) && tc.ServerHello() != nil:
+	case netfail.IsTimeout(err) && tc.ServerHello() != nil:
 		return out, p.stall(fmt.Sprintf("a %s handshake (for the renegotiation test) began with a ServerHello", v), err)
 	case errors.As(err, &alert) || isClosed(err) || errors.Is(err, tlswire.ErrUnsupported):
 		out.state, out.note = renegUnknown, fmt.Sprintf("could not complete a %s handshake: %v", v, err)
@@ -70,14 +74,14 @@ func (p *prober) renegotiationAttempt(ctx context.Context, v tlswire.Version, of
 	default:
 		return out, fmt.Errorf("%s handshake for the renegotiation test: %w", v, err)
 	}
-	out.state, out.note, err = p.renegotiate(ctx, tc, v)
+	out.state, out.note, err = p.renegotiate(ctx, tc, v, c.Rand())
 	return out, err
 }
 
 // renegotiate sends a ClientHello in the encrypted channel and reads what
 // the server does with it.
-func (p *prober) renegotiate(ctx context.Context, tc *tlswire.Conn, v tlswire.Version) (state, note string, err error) {
-	ch := p.hello(v, tlswire.ClientSuites(v))
+func (p *prober) renegotiate(ctx context.Context, tc *tlswire.Conn, v tlswire.Version, rnd io.Reader) (state, note string, err error) {
+	ch := randomized(p.hello(v, tlswire.ClientSuites(v)), rnd)
 	ch.Suites = slices.DeleteFunc(ch.Suites, func(s uint16) bool { return s == tlswire.SuiteRenegotiationSCSV })
 	if tc.SecureRenegotiation() {
 		ch.RenegotiationInfo = tc.ClientVerifyData()

@@ -6,20 +6,20 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/netfail"
 	"github.com/rampart-sec/rampart/internal/tlswire"
 )
 
 // prober scans one address. It is made per Collect call and discarded.
 type prober struct {
-	reg              *tlswire.Registry
-	limiter          *collect.HostLimiter
-	limitKey         string
-	perHost          int
-	dialer           collect.Dialer
+	reg *tlswire.Registry
+	// net dials every connection, under the budget of host (the host as
+	// the target names it, as the other probes key it).
+	net              *collect.Net
+	host             string
 	addr             string
 	sni              string
 	connectTimeout   time.Duration
@@ -29,7 +29,6 @@ type prober struct {
 	tlsCands         []uint16
 	tls13Cands       []uint16
 	rank             map[uint16]int
-	stats            struct{ conns atomic.Int64 }
 	// lists and onPick tie the versions' enumerations to the probes that
 	// reuse what they learn; both are set before the enumerations start
 	// and may be nil (a prober used for one enumeration).
@@ -41,7 +40,7 @@ type prober struct {
 }
 
 // errNotTLS: nothing the server said was TLS.
-var errNotTLS = errors.New("the service does not speak TLS")
+var errNotTLS = netfail.New(netfail.ProtocolMismatch, "the service does not speak TLS")
 
 // scanResult is everything one scan learned, before it becomes facts.
 type scanResult struct {

@@ -1,0 +1,24 @@
+package collect
+
+import "crypto/tls"
+
+// InspectingTLS is a crypto/tls client configuration for looking at a
+// server, not for trusting it: every protocol version from TLS 1.0 and
+// every suite Go has, insecure ones included, so an old server completes
+// the handshake too, and no certificate checks (the tls collector judges
+// certificates). serverName is sent as SNI.
+func InspectingTLS(serverName string) *tls.Config {
+	var suites []uint16
+	for _, s := range tls.CipherSuites() {
+		suites = append(suites, s.ID)
+	}
+	for _, s := range tls.InsecureCipherSuites() {
+		suites = append(suites, s.ID)
+	}
+	return &tls.Config{
+		InsecureSkipVerify: true, //nolint:gosec // probes look at servers; trust is judged from the chain separately.
+		MinVersion:         tls.VersionTLS10,
+		CipherSuites:       suites,
+		ServerName:         serverName,
+	}
+}
