@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/testenv"
+	"golang.org/x/crypto/cryptobyte"
 )
 
 func testRSACert(t testing.TB) tls.Certificate {
@@ -213,19 +214,19 @@ func hostileFlight(t *testing.T, flight []byte) string {
 }
 
 func serverHelloMsg(v Version, suite uint16, exts ...byte) []byte {
-	var w builder
-	w.u8(HSServerHello)
-	w.vec(3, func() {
-		w.u16(uint16(v))
-		w.raw(make([]byte, 32))
-		w.u8(0) // empty session id
-		w.u16(suite)
-		w.u8(0)
+	var b cryptobyte.Builder
+	b.AddUint8(HSServerHello)
+	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+		b.AddUint16(uint16(v))
+		b.AddBytes(make([]byte, 32))
+		b.AddUint8(0) // empty session id
+		b.AddUint16(suite)
+		b.AddUint8(0)
 		if exts != nil {
-			w.vec(2, func() { w.raw(exts) })
+			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(exts) })
 		}
 	})
-	return w.b
+	return b.BytesOrPanic()
 }
 
 func TestClientHostileServers(t *testing.T) {
@@ -233,11 +234,11 @@ func TestClientHostileServers(t *testing.T) {
 		p := make([]byte, maxDHBits/8+8)
 		p[0] = 0x80
 		p[len(p)-1] = 1
-		var w builder
-		w.vec(2, func() { w.raw(p) })
-		w.vec(2, func() { w.raw([]byte{2}) })
-		w.vec(2, func() { w.raw([]byte{5}) })
-		body := append(w.b, 4, 1, 0, 0) // sigalg + empty signature
+		var b cryptobyte.Builder
+		for _, v := range [][]byte{p, {2}, {5}} {
+			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(v) })
+		}
+		body := append(b.BytesOrPanic(), 4, 1, 0, 0) // sigalg + empty signature
 		return append([]byte{HSServerKeyExchange, byte(len(body) >> 16), byte(len(body) >> 8), byte(len(body))}, body...)
 	}()
 	cases := []struct {

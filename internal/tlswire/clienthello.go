@@ -1,6 +1,10 @@
 package tlswire
 
-import "net"
+import (
+	"net"
+
+	"golang.org/x/crypto/cryptobyte"
+)
 
 // Handshake message types.
 const (
@@ -85,45 +89,46 @@ type ClientHello struct {
 }
 
 // Marshal encodes the hello as a handshake message (with its four-byte
-// header), ready for AppendRecords.
+// header), ready for AppendRecords. A field longer than its length prefix
+// allows (more than 32,767 suites, a session ID over 255 bytes) panics.
 func (c *ClientHello) Marshal() []byte {
-	var w builder
-	w.u8(HSClientHello)
-	w.vec(3, func() {
-		w.u16(uint16(c.Version))
-		w.raw(c.Random[:])
-		w.vec(1, func() { w.raw(c.SessionID) })
-		w.vec(2, func() {
+	b := c.marshal(0)
+	if c.Pad && !c.NoExtensions && len(b) >= 256 && len(b) < 512 {
+		// Grow the hello to 512 bytes with a padding extension (its four
+		// header bytes count). When fewer than five bytes are missing, pad
+		// with one byte and go a little past 512, as BoringSSL does: some
+		// servers choke on an empty last extension.
+		b = c.marshal(max(1, 512-len(b)-4))
+	}
+	return b
+}
+
+// marshal encodes the hello, with a last padding extension of pad bytes
+// when pad > 0.
+func (c *ClientHello) marshal(pad int) []byte {
+	var b cryptobyte.Builder
+	b.AddUint8(HSClientHello)
+	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+		b.AddUint16(uint16(c.Version))
+		b.AddBytes(c.Random[:])
+		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(c.SessionID) })
+		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
 			for _, s := range c.Suites {
-				w.u16(s)
+				b.AddUint16(s)
 			}
 		})
-		w.vec(1, func() { w.raw(c.compression()) })
+		b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(c.compression()) })
 		if c.NoExtensions {
 			return
 		}
-		w.vec(2, func() { c.extensions(&w) })
+		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+			c.extensions(b)
+			if pad > 0 {
+				addExt(b, ExtPadding, func(b *cryptobyte.Builder) { b.AddBytes(make([]byte, pad)) })
+			}
+		})
 	})
-	if c.Pad && !c.NoExtensions && len(w.b) >= 256 && len(w.b) < 512 {
-		// Grow the hello to 512 bytes with a padding extension (its four
-		// header bytes count); fix up the two length fields (message,
-		// extensions block). When fewer than five bytes are missing, pad
-		// with one byte and go a little past 512, as BoringSSL does: some
-		// servers choke on an empty last extension.
-		pad := 512 - len(w.b) - 4
-		if pad < 1 {
-			pad = 1
-		}
-		w.u16(ExtPadding)
-		w.u16(uint16(pad))
-		w.raw(make([]byte, pad))
-		n := len(w.b) - 4
-		w.b[1], w.b[2], w.b[3] = byte(n>>16), byte(n>>8), byte(n)
-		extStart := 4 + 2 + 32 + 1 + len(c.SessionID) + 2 + 2*len(c.Suites) + 1 + len(c.compression())
-		el := len(w.b) - extStart - 2
-		w.b[extStart], w.b[extStart+1] = byte(el>>8), byte(el)
-	}
-	return w.b
+	return b.BytesOrPanic()
 }
 
 func (c *ClientHello) compression() []uint8 {
@@ -133,82 +138,88 @@ func (c *ClientHello) compression() []uint8 {
 	return c.Compression
 }
 
-func (c *ClientHello) extensions(w *builder) {
-	ext := func(typ uint16, body func()) {
-		w.u16(typ)
-		w.vec(2, body)
-	}
+// addExt adds one extension: its type and its length-prefixed body.
+func addExt(b *cryptobyte.Builder, typ uint16, body cryptobyte.BuilderContinuation) {
+	b.AddUint16(typ)
+	b.AddUint16LengthPrefixed(body)
+}
+
+// addUint16s adds a 16-bit length-prefixed list of 16-bit values.
+func addUint16s(b *cryptobyte.Builder, vs []uint16) {
+	b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+		for _, v := range vs {
+			b.AddUint16(v)
+		}
+	})
+}
+
+func (c *ClientHello) extensions(b *cryptobyte.Builder) {
 	if c.ServerName != "" && net.ParseIP(c.ServerName) == nil {
-		ext(ExtServerName, func() {
-			w.vec(2, func() {
-				w.u8(0)
-				w.vec(2, func() { w.raw([]byte(c.ServerName)) })
+		addExt(b, ExtServerName, func(b *cryptobyte.Builder) {
+			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
+				b.AddUint8(0) // host_name
+				b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(c.ServerName)) })
 			})
 		})
 	}
 	if len(c.Groups) > 0 {
-		ext(ExtSupportedGroups, func() {
-			w.vec(2, func() {
-				for _, g := range c.Groups {
-					w.u16(g)
-				}
-			})
-		})
+		addExt(b, ExtSupportedGroups, func(b *cryptobyte.Builder) { addUint16s(b, c.Groups) })
 	}
 	if c.PointFormats {
 		formats := []byte{0, 1, 2}
 		if c.UncompressedPointsOnly {
 			formats = formats[:1]
 		}
-		ext(ExtECPointFormats, func() { w.vec(1, func() { w.raw(formats) }) })
+		addExt(b, ExtECPointFormats, func(b *cryptobyte.Builder) {
+			b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(formats) })
+		})
 	}
 	if c.Version >= VersionTLS12 || len(c.SupportedVersions) > 0 {
 		algs := c.SigAlgs
 		if algs == nil {
 			algs = offeredSigAlgs
 		}
-		ext(ExtSignatureAlgorithms, func() {
-			w.vec(2, func() {
-				for _, a := range algs {
-					w.u16(a)
-				}
-			})
-		})
+		addExt(b, ExtSignatureAlgorithms, func(b *cryptobyte.Builder) { addUint16s(b, algs) })
 	}
 	if len(c.ALPN) > 0 {
-		ext(ExtALPN, func() {
-			w.vec(2, func() {
+		addExt(b, ExtALPN, func(b *cryptobyte.Builder) {
+			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
 				for _, p := range c.ALPN {
-					w.vec(1, func() { w.raw([]byte(p)) })
+					b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes([]byte(p)) })
 				}
 			})
 		})
 	}
+	empty := func(*cryptobyte.Builder) {}
 	if c.SessionTicket {
-		ext(ExtSessionTicket, func() {})
+		addExt(b, ExtSessionTicket, empty)
 	}
 	if c.ExtendedMasterSecret {
-		ext(ExtExtendedMasterSec, func() {})
+		addExt(b, ExtExtendedMasterSec, empty)
 	}
 	if c.RenegotiationInfo != nil {
-		ext(ExtRenegotiationInfo, func() { w.vec(1, func() { w.raw(c.RenegotiationInfo) }) })
+		addExt(b, ExtRenegotiationInfo, func(b *cryptobyte.Builder) {
+			b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(c.RenegotiationInfo) })
+		})
 	}
 	if len(c.SupportedVersions) > 0 {
-		ext(ExtSupportedVersions, func() {
-			w.vec(1, func() {
+		addExt(b, ExtSupportedVersions, func(b *cryptobyte.Builder) {
+			b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) {
 				for _, v := range c.SupportedVersions {
-					w.u16(uint16(v))
+					b.AddUint16(uint16(v))
 				}
 			})
 		})
-		ext(ExtPSKKeyExchangeModes, func() { w.vec(1, func() { w.u8(1) }) })
+		addExt(b, ExtPSKKeyExchangeModes, func(b *cryptobyte.Builder) {
+			b.AddUint8LengthPrefixed(func(b *cryptobyte.Builder) { b.AddUint8(1) }) // psk_dhe_ke
+		})
 	}
 	if c.KeyShareExt {
-		ext(ExtKeyShare, func() {
-			w.vec(2, func() {
+		addExt(b, ExtKeyShare, func(b *cryptobyte.Builder) {
+			b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
 				for _, ks := range c.KeyShares {
-					w.u16(ks.Group)
-					w.vec(2, func() { w.raw(ks.Data) })
+					b.AddUint16(ks.Group)
+					b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(ks.Data) })
 				}
 			})
 		})

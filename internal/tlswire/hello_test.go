@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/cryptobyte"
+
 	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
@@ -22,34 +24,31 @@ type helloExt struct {
 // parseHello decodes a marshalled ClientHello (with its handshake header)
 // far enough to check every length field: it fails unless they add up.
 func parseHello(b []byte) (suites int, exts []helloExt, err error) {
-	r := reader{b: b}
-	if typ := r.u8("type"); typ != HSClientHello {
-		return 0, nil, fmt.Errorf("handshake type %d", typ)
+	in := cryptobyte.String(b)
+	var typ uint8
+	var body, sid, list, comp cryptobyte.String
+	if !in.ReadUint8(&typ) || typ != HSClientHello || !in.ReadUint24LengthPrefixed(&body) || !in.Empty() {
+		return 0, nil, fmt.Errorf("not one ClientHello message (type %d, %d trailing bytes)", typ, len(in))
 	}
-	body := reader{b: r.vec24("body")}
-	body.u16("version")
-	body.bytes(32, "random")
-	body.vec8("session_id")
-	suites = len(body.vec16("suites")) / 2
-	body.vec8("compression")
-	if !body.empty() {
-		e := reader{b: body.vec16("extensions")}
-		for !e.empty() && e.err == nil {
-			x := helloExt{typ: e.u16("extension type")}
-			x.data = e.vec16("extension data")
+	if !body.Skip(2+32) || !body.ReadUint8LengthPrefixed(&sid) || !body.ReadUint16LengthPrefixed(&list) || !body.ReadUint8LengthPrefixed(&comp) {
+		return 0, nil, fmt.Errorf("truncated before the extensions")
+	}
+	if !body.Empty() {
+		var e cryptobyte.String
+		if !body.ReadUint16LengthPrefixed(&e) || !body.Empty() {
+			return 0, nil, fmt.Errorf("extensions block: truncated or %d trailing bytes", len(body))
+		}
+		for !e.Empty() {
+			var x helloExt
+			var data cryptobyte.String
+			if !e.ReadUint16(&x.typ) || !e.ReadUint16LengthPrefixed(&data) {
+				return 0, nil, fmt.Errorf("extension %d truncated", len(exts))
+			}
+			x.data = data
 			exts = append(exts, x)
 		}
-		if e.err != nil {
-			return 0, nil, e.err
-		}
 	}
-	if r.err != nil || body.err != nil {
-		return 0, nil, fmt.Errorf("%w %w", r.err, body.err)
-	}
-	if !r.empty() || !body.empty() {
-		return 0, nil, fmt.Errorf("%d + %d trailing bytes", len(r.b), len(body.b))
-	}
-	return suites, exts, nil
+	return len(list) / 2, exts, nil
 }
 
 // checkPadded checks the padding rule on a marshalled hello built with

@@ -1,10 +1,11 @@
 package tlswire
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+
+	"golang.org/x/crypto/cryptobyte"
 
 	"github.com/rampart-sec/rampart/internal/netfail"
 )
@@ -49,10 +50,12 @@ type Record struct {
 // ParseRecordHeader checks a five-byte record header and returns the
 // content type, version and payload length.
 func ParseRecordHeader(h []byte) (typ uint8, ver uint16, n int, err error) {
-	if len(h) < 5 {
+	in := cryptobyte.String(h)
+	var n16 uint16
+	if !in.ReadUint8(&typ) || !in.ReadUint16(&ver) || !in.ReadUint16(&n16) {
 		return 0, 0, 0, fmt.Errorf("record header of %d bytes: %w", len(h), ErrMalformed)
 	}
-	typ, ver, n = h[0], binary.BigEndian.Uint16(h[1:3]), int(binary.BigEndian.Uint16(h[3:5]))
+	n = int(n16)
 	if typ < TypeChangeCipherSpec || typ > TypeHeartbeat || h[1] != 3 {
 		return 0, 0, 0, fmt.Errorf("header % x: %w", h[:5], ErrNotTLS)
 	}
@@ -169,14 +172,17 @@ func (r *Reader) Next() (Message, error) {
 
 // takeHandshake returns a complete buffered handshake message, if any.
 func (r *Reader) takeHandshake() (Message, bool, error) {
-	if len(r.hs) < 4 {
+	in := cryptobyte.String(r.hs)
+	var typ uint8
+	var n32 uint32
+	if !in.ReadUint8(&typ) || !in.ReadUint24(&n32) {
 		return Message{}, false, nil
 	}
-	n := int(r.hs[1])<<16 | int(r.hs[2])<<8 | int(r.hs[3])
+	n := int(n32)
 	if n > MaxHandshakeMessage {
-		return Message{}, false, fmt.Errorf("handshake message type %d of %d bytes (limit %d): %w", r.hs[0], n, MaxHandshakeMessage, ErrTooLarge)
+		return Message{}, false, fmt.Errorf("handshake message type %d of %d bytes (limit %d): %w", typ, n, MaxHandshakeMessage, ErrTooLarge)
 	}
-	if len(r.hs) < 4+n {
+	if len(in) < n {
 		return Message{}, false, nil
 	}
 	raw := r.hs[: 4+n : 4+n]

@@ -3,6 +3,9 @@ package tlswire
 import (
 	"bytes"
 	"fmt"
+	"slices"
+
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // helloRetryRandom is the Random value that marks a TLS 1.3 ServerHello as a
@@ -51,16 +54,15 @@ func (s *ServerHello) Version() Version {
 
 // ParseServerHello decodes a ServerHello body (without the handshake header).
 func ParseServerHello(body []byte) (*ServerHello, error) {
-	r := reader{b: body}
+	in := cryptobyte.String(body)
 	s := &ServerHello{}
-	s.LegacyVersion = Version(r.u16("server_hello.version"))
-	s.Random = r.bytes(32, "server_hello.random")
-	s.SessionID = r.vec8("server_hello.session_id")
-	s.Suite = r.u16("server_hello.cipher_suite")
-	s.Compression = r.u8("server_hello.compression")
-	if r.err != nil {
-		return nil, r.err
+	var ver uint16
+	var sid cryptobyte.String
+	if !in.ReadUint16(&ver) || !in.ReadBytes(&s.Random, 32) || !in.ReadUint8LengthPrefixed(&sid) ||
+		!in.ReadUint16(&s.Suite) || !in.ReadUint8(&s.Compression) {
+		return nil, truncated("server_hello")
 	}
+	s.LegacyVersion, s.Random, s.SessionID = Version(ver), slices.Clip(s.Random), slices.Clip([]byte(sid))
 	if len(s.SessionID) > 32 {
 		return nil, fmt.Errorf("server_hello.session_id of %d bytes: %w", len(s.SessionID), ErrMalformed)
 	}
@@ -68,58 +70,73 @@ func ParseServerHello(body []byte) (*ServerHello, error) {
 		return nil, fmt.Errorf("server_hello.version 0x%04X: %w", uint16(s.LegacyVersion), ErrMalformed)
 	}
 	s.HelloRetry = bytes.Equal(s.Random, helloRetryRandom)
-	if r.empty() {
+	if in.Empty() {
 		return s, nil
 	}
-	exts := reader{b: r.vec16("server_hello.extensions")}
-	if r.err != nil {
-		return nil, r.err
+	var exts cryptobyte.String
+	if !in.ReadUint16LengthPrefixed(&exts) {
+		return nil, truncated("server_hello.extensions")
 	}
-	if !r.empty() {
-		return nil, fmt.Errorf("server_hello: %d trailing bytes: %w", len(r.b), ErrMalformed)
+	if !in.Empty() {
+		return nil, fmt.Errorf("server_hello: %d trailing bytes: %w", len(in), ErrMalformed)
 	}
 	seen := map[uint16]bool{}
-	for !exts.empty() && exts.err == nil {
-		typ := exts.u16("extension.type")
-		data := exts.vec16("extension.data")
-		if exts.err != nil {
-			break
+	for !exts.Empty() {
+		var typ uint16
+		var data cryptobyte.String
+		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
+			return nil, truncated("server_hello.extension")
 		}
 		if seen[typ] {
 			return nil, fmt.Errorf("server_hello: extension %d twice: %w", typ, ErrMalformed)
 		}
 		seen[typ] = true
-		s.Extensions = append(s.Extensions, Extension{Type: typ, Data: data})
-		d := reader{b: data}
-		switch typ {
-		case ExtSupportedVersions:
-			s.SupportedVersion = Version(d.u16("supported_versions"))
-		case ExtKeyShare:
-			s.KeyShareGroup = d.u16("key_share.group")
-			if !s.HelloRetry {
-				s.KeyShare = d.vec16("key_share.key_exchange")
-			}
-		case ExtRenegotiationInfo:
-			s.RenegotiationInfo = d.vec8("renegotiation_info")
-			if s.RenegotiationInfo == nil {
-				s.RenegotiationInfo = []byte{}
-			}
-		case ExtExtendedMasterSec:
-			s.ExtendedMasterSec = true
-		default:
-			continue
+		s.Extensions = append(s.Extensions, Extension{Type: typ, Data: slices.Clip([]byte(data))})
+		if err := s.extension(typ, data); err != nil {
+			return nil, err
 		}
-		if d.err != nil {
-			return nil, d.err
-		}
-		if !d.empty() {
-			return nil, fmt.Errorf("server_hello: extension %d has %d trailing bytes: %w", typ, len(d.b), ErrMalformed)
-		}
-	}
-	if exts.err != nil {
-		return nil, exts.err
 	}
 	return s, nil
+}
+
+// extension decodes the extensions the prober reads; each must be read
+// to its end.
+func (s *ServerHello) extension(typ uint16, d cryptobyte.String) error {
+	ok := true
+	switch typ {
+	case ExtSupportedVersions:
+		var v uint16
+		ok = d.ReadUint16(&v)
+		s.SupportedVersion = Version(v)
+	case ExtKeyShare:
+		ok = d.ReadUint16(&s.KeyShareGroup)
+		if ok && !s.HelloRetry {
+			var ks cryptobyte.String
+			ok = d.ReadUint16LengthPrefixed(&ks)
+			s.KeyShare = slices.Clip([]byte(ks))
+		}
+	case ExtRenegotiationInfo:
+		var ri cryptobyte.String
+		ok = d.ReadUint8LengthPrefixed(&ri)
+		// Present means non-nil, even when empty.
+		s.RenegotiationInfo = append([]byte{}, ri...)
+	case ExtExtendedMasterSec:
+		s.ExtendedMasterSec = true
+	default:
+		return nil
+	}
+	switch {
+	case !ok:
+		return truncated(fmt.Sprintf("server_hello: extension %d", typ))
+	case !d.Empty():
+		return fmt.Errorf("server_hello: extension %d has %d trailing bytes: %w", typ, len(d), ErrMalformed)
+	}
+	return nil
+}
+
+// truncated is the error of a message that ends before what was read.
+func truncated(what string) error {
+	return fmt.Errorf("%s: truncated: %w", what, ErrMalformed)
 }
 
 // maxChainCerts bounds a served chain (the message size bounds it too).
@@ -129,25 +146,22 @@ const maxChainCerts = 256
 // certificates, leaf first. tls13 selects the TLS 1.3 layout (request
 // context and per-entry extensions).
 func ParseCertificates(body []byte, tls13 bool) ([][]byte, error) {
-	r := reader{b: body}
-	if tls13 {
-		r.vec8("certificate.request_context")
+	in := cryptobyte.String(body)
+	var ctx, list cryptobyte.String
+	if tls13 && !in.ReadUint8LengthPrefixed(&ctx) {
+		return nil, truncated("certificate.request_context")
 	}
-	list := reader{b: r.vec24("certificate.list")}
-	if r.err != nil {
-		return nil, r.err
+	if !in.ReadUint24LengthPrefixed(&list) {
+		return nil, truncated("certificate.list")
 	}
-	if !r.empty() {
-		return nil, fmt.Errorf("certificate: %d trailing bytes: %w", len(r.b), ErrMalformed)
+	if !in.Empty() {
+		return nil, fmt.Errorf("certificate: %d trailing bytes: %w", len(in), ErrMalformed)
 	}
 	var out [][]byte
-	for !list.empty() {
-		der := list.vec24("certificate.entry")
-		if tls13 {
-			list.vec16("certificate.entry.extensions")
-		}
-		if list.err != nil {
-			return nil, list.err
+	for !list.Empty() {
+		var der, exts cryptobyte.String
+		if !list.ReadUint24LengthPrefixed(&der) || (tls13 && !list.ReadUint16LengthPrefixed(&exts)) {
+			return nil, truncated("certificate.entry")
 		}
 		if len(der) == 0 {
 			return nil, fmt.Errorf("certificate: empty entry: %w", ErrMalformed)
@@ -155,7 +169,7 @@ func ParseCertificates(body []byte, tls13 bool) ([][]byte, error) {
 		if len(out) == maxChainCerts {
 			return nil, fmt.Errorf("certificate: more than %d certificates: %w", maxChainCerts, ErrTooLarge)
 		}
-		out = append(out, der)
+		out = append(out, slices.Clip([]byte(der)))
 	}
 	return out, nil
 }

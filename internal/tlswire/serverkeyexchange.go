@@ -3,6 +3,9 @@ package tlswire
 import (
 	"fmt"
 	"math/big"
+	"slices"
+
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // ServerKeyExchange holds the key-exchange parameters of a TLS 1.2 (or
@@ -23,45 +26,47 @@ type ServerKeyExchange struct {
 // ParseServerKeyExchange decodes a ServerKeyExchange body for a key
 // exchange of kind "dh" or "ecdh" (see Suite.ServerKeyExchange).
 func ParseServerKeyExchange(body []byte, kind string) (*ServerKeyExchange, error) {
-	r := reader{b: body}
+	in := cryptobyte.String(body)
 	s := &ServerKeyExchange{Kind: kind}
 	switch kind {
 	case "dh":
-		s.P = r.vec16("server_key_exchange.dh_p")
-		s.G = r.vec16("server_key_exchange.dh_g")
-		s.Public = r.vec16("server_key_exchange.dh_Ys")
-		if r.err != nil {
-			return nil, r.err
+		var p, g, y cryptobyte.String
+		if !in.ReadUint16LengthPrefixed(&p) || !in.ReadUint16LengthPrefixed(&g) || !in.ReadUint16LengthPrefixed(&y) {
+			return nil, truncated("server_key_exchange.dh_params")
 		}
+		s.P, s.G, s.Public = slices.Clip([]byte(p)), slices.Clip([]byte(g)), slices.Clip([]byte(y))
 		if len(s.P) == 0 || len(s.G) == 0 || len(s.Public) == 0 {
 			return nil, fmt.Errorf("server_key_exchange: empty DH parameter: %w", ErrMalformed)
 		}
 		s.DHBits = new(big.Int).SetBytes(s.P).BitLen()
 	case "ecdh":
-		s.CurveType = r.u8("server_key_exchange.curve_type")
+		if !in.ReadUint8(&s.CurveType) {
+			return nil, truncated("server_key_exchange.curve_type")
+		}
 		switch s.CurveType {
 		case 3:
-			s.Group = r.u16("server_key_exchange.named_curve")
+			if !in.ReadUint16(&s.Group) {
+				return nil, truncated("server_key_exchange.named_curve")
+			}
 		case 1, 2:
 			// Explicit curves: the parameters are not parsed; the group stays 0.
 			s.Params = body
-			return s, r.err
+			return s, nil
 		default:
-			if r.err == nil {
-				return nil, fmt.Errorf("server_key_exchange: curve type %d: %w", s.CurveType, ErrMalformed)
-			}
+			return nil, fmt.Errorf("server_key_exchange: curve type %d: %w", s.CurveType, ErrMalformed)
 		}
-		s.Public = r.vec8("server_key_exchange.ec_point")
-		if r.err == nil && len(s.Public) == 0 {
+		var point cryptobyte.String
+		if !in.ReadUint8LengthPrefixed(&point) {
+			return nil, truncated("server_key_exchange.ec_point")
+		}
+		if len(point) == 0 {
 			return nil, fmt.Errorf("server_key_exchange: empty EC point: %w", ErrMalformed)
 		}
+		s.Public = slices.Clip([]byte(point))
 	default:
 		return nil, fmt.Errorf("server_key_exchange for key exchange %q: %w", kind, ErrUnexpected)
 	}
-	if r.err != nil {
-		return nil, r.err
-	}
-	s.Params = body[:len(body)-len(r.b)]
-	s.Signature = r.b
+	s.Params = body[:len(body)-len(in)]
+	s.Signature = []byte(in)
 	return s, nil
 }

@@ -4,8 +4,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/rampart-sec/rampart/internal/netfail"
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // SSLv2 message types.
@@ -70,25 +72,30 @@ func ReadSSLv2ServerHello(r io.Reader) (*SSLv2ServerHello, error) {
 
 // ParseSSLv2ServerHello decodes an SSLv2 SERVER-HELLO message.
 func ParseSSLv2ServerHello(body []byte) (*SSLv2ServerHello, error) {
-	r := reader{b: body}
-	switch t := r.u8("sslv2.msg_type"); {
-	case r.err != nil:
-		return nil, r.err
-	case t == sslv2MsgError:
-		return nil, fmt.Errorf("code %d: %w", r.u16("sslv2.error"), ErrSSLv2Error)
-	case t != sslv2MsgServerHello:
-		return nil, fmt.Errorf("sslv2 message type %d: %w", t, ErrUnexpected)
+	in := cryptobyte.String(body)
+	var typ uint8
+	if !in.ReadUint8(&typ) {
+		return nil, truncated("sslv2.msg_type")
 	}
-	r.u8("sslv2.session_id_hit")
-	r.u8("sslv2.certificate_type")
-	s := &SSLv2ServerHello{Version: r.u16("sslv2.version")}
-	certLen, specLen, connLen := int(r.u16("sslv2.cert_len")), int(r.u16("sslv2.specs_len")), int(r.u16("sslv2.conn_id_len"))
-	s.Certificate = r.bytes(certLen, "sslv2.certificate")
-	specs := r.bytes(specLen, "sslv2.cipher_specs")
-	r.bytes(connLen, "sslv2.connection_id")
-	if r.err != nil {
-		return nil, r.err
+	switch typ {
+	case sslv2MsgError:
+		var code uint16
+		in.ReadUint16(&code) // a short error message still is one (code 0)
+		return nil, fmt.Errorf("code %d: %w", code, ErrSSLv2Error)
+	case sslv2MsgServerHello:
+	default:
+		return nil, fmt.Errorf("sslv2 message type %d: %w", typ, ErrUnexpected)
 	}
+	s := &SSLv2ServerHello{}
+	var hit, certType uint8
+	var certLen, specLen, connLen uint16
+	var specs, connID []byte
+	if !in.ReadUint8(&hit) || !in.ReadUint8(&certType) || !in.ReadUint16(&s.Version) ||
+		!in.ReadUint16(&certLen) || !in.ReadUint16(&specLen) || !in.ReadUint16(&connLen) ||
+		!in.ReadBytes(&s.Certificate, int(certLen)) || !in.ReadBytes(&specs, int(specLen)) || !in.ReadBytes(&connID, int(connLen)) {
+		return nil, truncated("sslv2.server_hello")
+	}
+	s.Certificate = slices.Clip(s.Certificate)
 	if specLen%3 != 0 {
 		return nil, fmt.Errorf("sslv2 cipher specs of %d bytes: %w", specLen, ErrMalformed)
 	}
