@@ -25,11 +25,18 @@ type RunDiff struct {
 	// targets in one run only are not compared.
 	TargetsAdded   []string `json:"targets_added"`
 	TargetsRemoved []string `json:"targets_removed"`
+	// NewFailuresTotal and FixedTotal count them all; the lists hold the
+	// most severe (up to the limit asked for).
+	NewFailuresTotal int `json:"new_failures_total"`
+	FixedTotal       int `json:"fixed_total"`
 }
 
 // Diff compares run a with the later run b. With a 0 (no earlier run:
-// a single run compared with nothing) everything b fails is new.
-func (s *Server) Diff(ctx context.Context, a, b int64) (*RunDiff, error) {
+// a single run compared with nothing) everything b fails is new. Only the
+// versions that changed between the runs are read, by their keys; the
+// findings' JSON is read for the limit most severe new failures and fixes
+// shown (two fleet-wide runs differ in thousands).
+func (s *Server) Diff(ctx context.Context, a, b int64, limit int) (*RunDiff, error) {
 	rb, err := s.store.Run(ctx, b)
 	if err != nil {
 		return nil, err
@@ -38,36 +45,41 @@ func (s *Server) Diff(ctx context.Context, a, b int64) (*RunDiff, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a == 0 {
-		fb, err := s.store.RunFindings(ctx, b, "")
-		if err != nil {
+	var ra store.Run
+	var ta []store.RunTarget
+	if a != 0 {
+		if ra, err = s.store.Run(ctx, a); err != nil {
 			return nil, err
 		}
-		d := CompareRuns(store.Run{}, rb, nil, fb, nil, tb, s.cfg.Alerts.CertWarnDays)
-		// Nothing before: every target is new, every failure too.
-		for _, f := range fb {
-			if f.Status == finding.Fail {
-				d.NewFailures = append(d.NewFailures, f)
-			}
+		if ta, err = s.store.RunTargets(ctx, a); err != nil {
+			return nil, err
 		}
-		return d, nil
 	}
-	ra, err := s.store.Run(ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	ta, err := s.store.RunTargets(ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	// Only what changed is read: the findings of two fleet-wide runs
-	// would be hundreds of thousands.
-	delta, err := s.store.DeltaBetween(ctx, a, b)
+	delta, err := s.store.DeltaKeys(ctx, a, b)
 	if err != nil {
 		return nil, err
 	}
 	d := CompareRuns(ra, rb, delta.Before, delta.After, ta, tb, s.cfg.Alerts.CertWarnDays)
 	d.StillFailing += delta.StillFailing
+	if a == 0 {
+		// Nothing before: every target is new, every failure too.
+		for _, f := range delta.After {
+			if f.Status == finding.Fail {
+				d.NewFailures = append(d.NewFailures, f)
+			}
+		}
+		sevFirst(d.NewFailures)
+	}
+	d.NewFailuresTotal, d.FixedTotal = len(d.NewFailures), len(d.Fixed)
+	if limit > 0 {
+		d.NewFailures, d.Fixed = d.NewFailures[:min(limit, len(d.NewFailures))], d.Fixed[:min(limit, len(d.Fixed))]
+	}
+	if err := s.store.LoadRecords(ctx, d.NewFailures); err != nil {
+		return nil, err
+	}
+	if err := s.store.LoadRecords(ctx, d.Fixed); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -125,19 +137,21 @@ func CompareRuns(ra, rb store.Run, fa, fb []store.Record, ta, tb []store.RunTarg
 			}
 		}
 	}
-	sevFirst := func(rs []store.Record) {
-		sort.SliceStable(rs, func(i, j int) bool {
-			if rs[i].Severity != rs[j].Severity {
-				return rs[i].Severity > rs[j].Severity
-			}
-			if rs[i].Target != rs[j].Target {
-				return rs[i].Target < rs[j].Target
-			}
-			return rs[i].RuleID < rs[j].RuleID
-		})
-	}
 	sevFirst(d.NewFailures)
 	sevFirst(d.Fixed)
 	sort.Slice(d.Expiring, func(i, j int) bool { return d.Expiring[i].NotAfter.Before(d.Expiring[j].NotAfter) })
 	return d
+}
+
+// sevFirst sorts records most severe first, then by target and rule.
+func sevFirst(rs []store.Record) {
+	sort.SliceStable(rs, func(i, j int) bool {
+		if rs[i].Severity != rs[j].Severity {
+			return rs[i].Severity > rs[j].Severity
+		}
+		if rs[i].Target != rs[j].Target {
+			return rs[i].Target < rs[j].Target
+		}
+		return rs[i].RuleID < rs[j].RuleID
+	})
 }

@@ -294,7 +294,12 @@ func (s *Server) apiDiff(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	d, err := s.Diff(r.Context(), a, b)
+	limit, _, err := pageParams(r)
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	d, err := s.Diff(r.Context(), a, b, limit)
 	if err != nil {
 		s.apiError(w, err)
 		return
@@ -482,7 +487,7 @@ func nulPath(v reflect.Value, at string) string {
 
 // GET /metrics
 func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request) {
-	ts, err := s.store.Targets(r.Context())
+	ts, err := s.store.TargetStatuses(r.Context())
 	if err != nil {
 		s.apiError(w, err)
 		return

@@ -326,7 +326,7 @@ func (s *Server) diffPage(w http.ResponseWriter, r *http.Request, u store.User) 
 	}
 	v := diffView{Runs: runs, A: a, B: b}
 	if b != 0 {
-		d, err := s.Diff(ctx, a, b)
+		d, err := s.Diff(ctx, a, b, DefaultLimit)
 		if err != nil {
 			s.fail(w, r, err)
 			return

@@ -45,8 +45,17 @@ func TestHistoryViewsAndExports(t *testing.T) {
 		}
 	}
 	var d RunDiff
-	if resp, body := ts.do(t, "GET", "/api/v1/diff?b=1", nil, bearer); resp.StatusCode != 200 || json.Unmarshal([]byte(body), &d) != nil || len(d.NewFailures) != 151 {
-		t.Errorf("/api/v1/diff?b=1: %d, %d new failures", resp.StatusCode, len(d.NewFailures))
+	if resp, body := ts.do(t, "GET", "/api/v1/diff?b=1", nil, bearer); resp.StatusCode != 200 || json.Unmarshal([]byte(body), &d) != nil || len(d.NewFailures) != 100 || d.NewFailuresTotal != 151 {
+		t.Errorf("/api/v1/diff?b=1: %d, %d of %d new failures", resp.StatusCode, len(d.NewFailures), d.NewFailuresTotal)
+	}
+	// The list is capped (most severe first), the total is not; limit
+	// raises the cap to 1,000.
+	if d.NewFailures[0].Severity != finding.Critical || d.NewFailures[0].Title == "" || d.NewFailures[0].FirstSeen.IsZero() {
+		t.Errorf("the first new failure is not the critical one, or is not loaded: %+v", d.NewFailures[0])
+	}
+	d = RunDiff{}
+	if resp, body := ts.do(t, "GET", "/api/v1/diff?b=1&limit=1000", nil, bearer); resp.StatusCode != 200 || json.Unmarshal([]byte(body), &d) != nil || len(d.NewFailures) != 151 {
+		t.Errorf("/api/v1/diff?b=1&limit=1000: %d, %d new failures", resp.StatusCode, len(d.NewFailures))
 	}
 
 	// Limits.

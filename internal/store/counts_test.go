@@ -69,6 +69,17 @@ FROM finding_spans sp JOIN findings f ON f.fingerprint = sp.fingerprint WHERE sp
 			t.Errorf("after run %d: latest_counts[%s] = %d; the rows say %d", runID, k, n, counted[k])
 		}
 	}
+	if ts, err := s.TargetStatuses(ctx); err != nil {
+		t.Fatal(err)
+	} else if full, _ := s.Targets(ctx); len(ts) != len(full) {
+		t.Errorf("target statuses: %d targets, %d", len(ts), len(full))
+	} else {
+		for i := range ts {
+			if ts[i].Name != full[i].Name || mustJSON(ts[i].ByStatus) != mustJSON(full[i].ByStatus) || !ts[i].LastSeen.Equal(full[i].LastSeen) {
+				t.Errorf("target statuses of %s: %v; Targets says %v", ts[i].Name, ts[i].ByStatus, full[i].ByStatus)
+			}
+		}
+	}
 	var bad int
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM targets t WHERE t.failing <> (SELECT COUNT(*) FROM finding_spans sp WHERE sp.target = t.name AND sp.until_run IS NULL AND sp.status = 'fail')`).Scan(&bad); err != nil || bad != 0 {
 		t.Errorf("targets.failing wrong for %d targets (%v)", bad, err)
@@ -163,6 +174,26 @@ func TestKeptCountsMatchRows(t *testing.T) {
 			d, err := s.DeltaBetween(ctx, a, b)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// The keys, loaded, are the same records.
+			k, err := s.DeltaKeys(ctx, a, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.LoadRecords(ctx, k.After); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.LoadRecords(ctx, k.Before); err != nil {
+				t.Fatal(err)
+			}
+			strip := func(rs []Record) string {
+				for i := range rs {
+					rs[i].span = 0
+				}
+				return mustJSON(rs)
+			}
+			if strip(k.After) != strip(d.After) || strip(k.Before) != strip(d.Before) || k.StillFailing != d.StillFailing {
+				t.Errorf("runs %d..%d: DeltaKeys+LoadRecords differ from DeltaBetween", a, b)
 			}
 			// The count as it was made before counts were kept: the same
 			// failing version open at a and at b, targets of both runs.

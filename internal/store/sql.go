@@ -390,6 +390,46 @@ func (s *SQL) FleetCounts(ctx context.Context) (FleetCounts, error) {
 	return out, nil
 }
 
+// TargetStatuses implements FleetStats: one small query, and of each
+// target's counts only the statuses are decoded.
+func (s *SQL) TargetStatuses(ctx context.Context) ([]TargetState, error) {
+	var out []TargetState
+	var uncounted []string
+	err := s.each(ctx, `SELECT name, last_seen, counts FROM targets ORDER BY name`, nil, func(sc scanner) error {
+		var t TargetState
+		var last int64
+		var counts string
+		if err := sc.Scan(&t.Name, &last, &counts); err != nil {
+			return err
+		}
+		t.LastSeen = fromMS(last)
+		var c struct {
+			ByStatus map[finding.Status]int `json:"by_status"`
+		}
+		if counts == "" {
+			uncounted = append(uncounted, t.Name)
+		} else if err := json.Unmarshal([]byte(counts), &c); err != nil {
+			return fmt.Errorf("target %s counts: %w", t.Name, err)
+		}
+		t.ByStatus = c.ByStatus
+		out = append(out, t)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("target statuses: %w", err)
+	}
+	for _, name := range uncounted {
+		// Stored before counts were kept: counted from its findings.
+		full, err := s.Target(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		i := sort.Search(len(out), func(i int) bool { return out[i].Name >= name })
+		out[i].ByStatus = full.ByStatus
+	}
+	return out, nil
+}
+
 // RunTargetsPage implements Store.
 func (s *SQL) RunTargetsPage(ctx context.Context, runID int64, afterName string, limit int) ([]RunTarget, error) {
 	if limit <= 0 || limit > 1000 {
@@ -700,16 +740,77 @@ func (s *SQL) each(ctx context.Context, query string, args []any, fn func(scanne
 // the runs are found by the runs they start and end at (indexed), not by
 // reading every version of both runs' targets.
 func (s *SQL) DeltaBetween(ctx context.Context, a, b int64) (RunDelta, error) {
+	return s.delta(ctx, a, b, false)
+}
+
+// DeltaKeys implements RunDeltas.
+func (s *SQL) DeltaKeys(ctx context.Context, a, b int64) (RunDelta, error) {
+	return s.delta(ctx, a, b, true)
+}
+
+// keyRecords reads records of which only the keys are wanted: run, span
+// ID, fingerprint, target, rule, status, severity.
+func (s *SQL) keyRecords(ctx context.Context, query string, args ...any) ([]Record, error) {
+	out := []Record{}
+	err := s.each(ctx, query, args, func(sc scanner) error {
+		var r Record
+		var st string
+		var sev int
+		if err := sc.Scan(&r.RunID, &r.span, &r.Fingerprint, &r.Target, &r.RuleID, &st, &sev); err != nil {
+			return err
+		}
+		r.Status, r.Severity = finding.Status(st), finding.Severity(sev)
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// LoadRecords implements RunDeltas.
+func (s *SQL) LoadRecords(ctx context.Context, recs []Record) error {
+	byID := map[int64][]int{}
+	ids := make([]string, 0, len(recs))
+	for i, r := range recs {
+		if r.span == 0 {
+			continue
+		}
+		if _, ok := byID[r.span]; !ok {
+			ids = append(ids, strconv.FormatInt(r.span, 10))
+		}
+		byID[r.span] = append(byID[r.span], i)
+	}
+	return inChunks(ids, func(chunk []any, marks string) error {
+		// The span's ID stands in the run's column, to match them up.
+		full, err := s.records(ctx, recordSelect("sp.id")+` WHERE sp.id IN (`+marks+`)`, chunk...)
+		if err != nil {
+			return fmt.Errorf("load findings: %w", err)
+		}
+		for _, f := range full {
+			for _, i := range byID[f.RunID] {
+				run, id := recs[i].RunID, f.RunID
+				recs[i] = f
+				recs[i].RunID, recs[i].span = run, id
+			}
+		}
+		return nil
+	})
+}
+
+func (s *SQL) delta(ctx context.Context, a, b int64, light bool) (RunDelta, error) {
 	var d RunDelta
 	var err error
 	wrap := func(err error) error { return fmt.Errorf("changes from run %d to %d: %w", a, b, err) }
 	inRunTargets := ` AND EXISTS (SELECT 1 FROM run_targets rt WHERE rt.run_id = ? AND rt.target = sp.target)`
-	d.After, err = s.records(ctx, recordSelect("CAST(? AS BIGINT)")+` WHERE sp.from_run > ? AND sp.from_run <= ? AND (sp.until_run IS NULL OR sp.until_run > ?)`+inRunTargets+
+	read, sel := s.records, recordSelect("CAST(? AS BIGINT)")
+	if light {
+		read, sel = s.keyRecords, `SELECT CAST(? AS BIGINT), sp.id, sp.fingerprint, sp.target, sp.rule_id, sp.status, sp.severity FROM finding_spans sp`
+	}
+	d.After, err = read(ctx, sel+` WHERE sp.from_run > ? AND sp.from_run <= ? AND (sp.until_run IS NULL OR sp.until_run > ?)`+inRunTargets+
 		` ORDER BY sp.target, sp.rule_id, sp.fingerprint`, b, a, b, b, b)
 	if err != nil {
 		return d, wrap(err)
 	}
-	d.Before, err = s.records(ctx, recordSelect("CAST(? AS BIGINT)")+` WHERE sp.until_run > ? AND sp.until_run <= ? AND sp.from_run <= ?`+inRunTargets+
+	d.Before, err = read(ctx, sel+` WHERE sp.until_run > ? AND sp.until_run <= ? AND sp.from_run <= ?`+inRunTargets+
 		` ORDER BY sp.target, sp.rule_id, sp.fingerprint`, a, a, b, a, a)
 	if err != nil {
 		return d, wrap(err)

@@ -55,6 +55,12 @@ type RunDeltas interface {
 	// DeltaBetween returns what changed from run a to the later run b,
 	// reading only the versions that differ (not every finding of both).
 	DeltaBetween(ctx context.Context, a, b int64) (RunDelta, error)
+	// DeltaKeys is DeltaBetween without the findings' JSON: each record
+	// holds its fingerprint, target, rule, status and severity only, and
+	// LoadRecords fills in those a page shows.
+	DeltaKeys(ctx context.Context, a, b int64) (RunDelta, error)
+	// LoadRecords fills in records DeltaKeys returned (in place).
+	LoadRecords(ctx context.Context, recs []Record) error
 }
 
 // FailureStats counts the fleet's failures per rule.
@@ -70,6 +76,9 @@ type FailureStats interface {
 // runs are stored.
 type FleetStats interface {
 	FleetCounts(ctx context.Context) (FleetCounts, error)
+	// TargetStatuses lists every target by name with its last scan and
+	// its latest findings by status only (what /metrics reports).
+	TargetStatuses(ctx context.Context) ([]TargetState, error)
 }
 
 // FleetCounts are the latest findings of every target counted by status,
@@ -312,6 +321,8 @@ type Record struct {
 	FailingSince *time.Time `json:"failing_since,omitempty"`
 	// since is the age sort's key (Unix ms) of a latest finding.
 	since int64
+	// span is the version's row (set by DeltaKeys, for LoadRecords).
+	span int64
 }
 
 // Filter narrows Findings; empty fields match everything.
