@@ -24,7 +24,6 @@ func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return 
 func (c *clock) Set(t time.Time)     { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 func (c *clock) Add(d time.Duration) { c.Set(c.Now().Add(d)) }
 func newClock(t time.Time) *clock    { return &clock{t: t} }
-func (c *clock) String() string      { return c.Now().Format(time.RFC3339) }
 func plainDest(name, url string) Destination {
 	return Destination{Name: name, URL: url, Format: "generic"}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -143,14 +142,4 @@ func indexAt(u string) int {
 		}
 	}
 	return -1
-}
-
-// dialerFunc adapts a function to nats.CustomDialer.
-type dialerFunc func(network, address string) (net.Conn, error)
-
-func (f dialerFunc) Dial(network, address string) (net.Conn, error) { return f(network, address) }
-
-// DialerFunc turns a dial function into a nats.CustomDialer.
-func DialerFunc(f func(network, address string) (net.Conn, error)) nats.CustomDialer {
-	return dialerFunc(f)
 }

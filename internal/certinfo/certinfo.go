@@ -6,7 +6,8 @@ package certinfo
 
 import (
 	"bytes"
-	"crypto/dsa" //nolint:staticcheck // DSA keys must still be recognised to be reported.
+	//lint:ignore SA1019 DSA keys must still be recognised to be reported.
+	"crypto/dsa"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"

@@ -44,11 +44,6 @@ func newProgress(w io.Writer, width int, now func() time.Time) *progress {
 	return &progress{w: w, width: width, now: now, start: now(), ports: map[string]portCount{}}
 }
 
-// progressPrinter is a progress display of targets alone.
-func progressPrinter(w io.Writer) func(done, total int, name string) {
-	return newProgress(w, 0, nil).targets
-}
-
 // targets records that done of total targets are finished, name last.
 func (p *progress) targets(done, total int, name string) {
 	p.mu.Lock()

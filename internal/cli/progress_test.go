@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -111,4 +112,9 @@ func TestFactsHelpShowsFactsFlags(t *testing.T) {
 	if r := runCLI(t, nil, false, "scan", "--help"); !strings.Contains(r.stdout, "--cert-warn-days") || !strings.Contains(r.stdout, "--role") {
 		t.Error("scan lost its judging flags")
 	}
+}
+
+// progressPrinter is a progress display of targets alone.
+func progressPrinter(w io.Writer) func(done, total int, name string) {
+	return newProgress(w, 0, nil).targets
 }

@@ -251,8 +251,6 @@ func findingOf(t *testing.T, s *store.SQL, run int64, target, rule string) findi
 	return finding.Finding{}
 }
 
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
 func writeFile(t *testing.T, p, s string) {
 	t.Helper()
 	if err := os.WriteFile(p, []byte(s), 0o600); err != nil {

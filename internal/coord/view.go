@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/bus"
-	"github.com/rampart-sec/rampart/internal/target"
 )
 
 // ZoneQueue is a zone's job queue and agents as the dashboard shows them.
@@ -57,6 +56,3 @@ func (c *Coordinator) Queues(ctx context.Context) []ZoneQueue {
 	}
 	return out
 }
-
-// Zones returns the inventory's zones.
-func (c *Coordinator) Zones() []target.Zone { return c.cfg.Zones }

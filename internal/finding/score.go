@@ -18,9 +18,6 @@ import "math"
 // ScoreWeights is the weight of each severity in a score.
 var scoreWeights = map[Severity]int{Critical: 10, High: 7, Medium: 4, Low: 2, Info: 1}
 
-// ScoreWeight returns the weight a rule of severity s has in a score.
-func ScoreWeight(s Severity) int { return scoreWeights[s] }
-
 // Score is a target's hardening score.
 type Score struct {
 	// Value is 0-100; meaningless when Judged is 0.

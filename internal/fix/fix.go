@@ -211,9 +211,6 @@ func (p *Plan) Failed() []Result {
 // Nothing reports that there was nothing to fix.
 func (p *Plan) Nothing() bool { return len(p.Results) == 0 && len(p.Changes) == 0 }
 
-// JoinRules writes rule IDs for humans.
-func JoinRules(rules []string) string { return strings.Join(rules, ", ") }
-
 // ReadOnly lists the changes whose file has no write permission: the
 // fixes that need them cannot be applied (a fix does not chmod a file to
 // change it).

@@ -50,12 +50,13 @@ func TestJSONStreamsSameBytes(t *testing.T) {
 func TestJSONMemberTags(t *testing.T) {
 	type inner struct{ A int }
 	type sample struct {
-		Plain      string
-		Named      string `json:"named"`
-		Skipped    string `json:"-"`
-		Empty      []int  `json:"empty,omitempty"`
-		Zero       inner  `json:"zero,omitzero"`
-		AsString   int    `json:"n,string"`
+		Plain    string
+		Named    string `json:"named"`
+		Skipped  string `json:"-"`
+		Empty    []int  `json:"empty,omitempty"`
+		Zero     inner  `json:"zero,omitzero"`
+		AsString int    `json:"n,string"`
+		//lint:ignore U1000 an unexported field, which member must skip
 		unexported int
 		inner
 	}

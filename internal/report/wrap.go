@@ -13,10 +13,6 @@ const DefaultWidth = 100
 // minWidth is the narrowest the human formats lay out for.
 const minWidth = 40
 
-// wrap breaks s into lines of at most width characters, at spaces where it
-// can; a word longer than a line is cut. Newlines in s start new lines.
-func wrap(s string, width int) []string { return wrapHanging(s, width, width) }
-
 // wrapHanging wraps s with a first line of at most first characters and
 // the next ones of at most rest (a label before the first line, an indent
 // before the others).

@@ -51,3 +51,7 @@ func TestReflow(t *testing.T) {
 		t.Fatalf("%q", got)
 	}
 }
+
+// wrap breaks s into lines of at most width characters, at spaces where it
+// can; a word longer than a line is cut. Newlines in s start new lines.
+func wrap(s string, width int) []string { return wrapHanging(s, width, width) }

@@ -156,14 +156,3 @@ func kindFor(f *facts.Facts) string {
 	}
 	return "test"
 }
-
-// Failed returns the results that did not pass.
-func Failed(rs []TestResult) []TestResult {
-	var out []TestResult
-	for _, r := range rs {
-		if !r.OK {
-			out = append(out, r)
-		}
-	}
-	return out
-}

@@ -270,10 +270,7 @@ func TestUploadAPIAndAlerts(t *testing.T) {
 // postgresDSN returns a DSN for a fresh schema on the test server, or
 // skips (fails under RAMPART_EVAL=1) without one.
 func postgresDSN(t *testing.T) string {
-	dsn := os.Getenv("RAMPART_TEST_POSTGRES")
-	if dsn == "" {
-		testenv.Missing(t, "RAMPART_TEST_POSTGRES not set: scripts/ci/postgres.sh starts a server")
-	}
+	dsn := testenv.Env(t, "RAMPART_TEST_POSTGRES", "scripts/ci/postgres.sh starts a server")
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"fmt"
 	"net"
 	"os"
 	"strings"
@@ -134,16 +133,4 @@ func (c *Config) checkZones(add func(string, ...any)) {
 	if z.ResultsMaxBytes < 0 || z.MaxResultBytes < 0 {
 		add("zones: results_max_bytes and max_result_bytes must not be negative")
 	}
-}
-
-// zonesSummary describes the zones setup for the start-up log.
-func (c *Config) zonesSummary() string {
-	if len(c.zones) == 0 {
-		return "no zones"
-	}
-	where := "embedded NATS on " + c.NATS.Listen
-	if c.NATS.External() {
-		where = "NATS cluster " + c.NATS.URL
-	}
-	return fmt.Sprintf("%d zones, %s", len(c.zones), where)
 }

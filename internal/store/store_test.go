@@ -51,10 +51,7 @@ func openTestPostgres(t testing.TB) *SQL {
 // server (dropped when the test ends).
 func testPostgresSpec(t testing.TB) string {
 	t.Helper()
-	dsn := os.Getenv("RAMPART_TEST_POSTGRES")
-	if dsn == "" {
-		testenv.Missing(t, "RAMPART_TEST_POSTGRES not set: start a server with scripts/ci/postgres.sh and export its DSN")
-	}
+	dsn := testenv.Env(t, "RAMPART_TEST_POSTGRES", "start a server with scripts/ci/postgres.sh and export its DSN")
 	ctx := context.Background()
 	admin, err := sql.Open("pgx", dsn)
 	if err != nil {

@@ -494,7 +494,8 @@ func (c *Conn) keyExchange(ske *ServerKeyExchange, leaf *x509.Certificate) (pre,
 		if _, err := io.ReadFull(c.cfg.Rand, pre[2:]); err != nil {
 			return nil, nil, err
 		}
-		enc, err := rsa.EncryptPKCS1v15(c.cfg.Rand, pk, pre) //nolint:staticcheck // TLS RSA key exchange is PKCS #1 v1.5 by definition.
+		//lint:ignore SA1019 TLS RSA key exchange is PKCS #1 v1.5 by definition.
+		enc, err := rsa.EncryptPKCS1v15(c.cfg.Rand, pk, pre)
 		if err != nil {
 			return nil, nil, fmt.Errorf("encrypt the pre-master secret: %w", err)
 		}

@@ -229,13 +229,6 @@ func (p *Proc) Kill() {
 	p.cmd = nil
 }
 
-// Restart starts the server again on the same port with the same files.
-func (p *Proc) Restart() {
-	p.t.Helper()
-	p.Stop()
-	p.start()
-}
-
 // Start starts a stopped (or killed) server again on its port.
 func (p *Proc) Start() {
 	p.t.Helper()

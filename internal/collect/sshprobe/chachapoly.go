@@ -6,7 +6,8 @@ import (
 	"fmt"
 
 	"golang.org/x/crypto/chacha20"
-	"golang.org/x/crypto/poly1305" //nolint:staticcheck // OpenSSH's construction needs the raw one-time MAC, which x/crypto offers only here.
+	//lint:ignore SA1019 OpenSSH's construction needs the raw one-time MAC, which x/crypto offers only here.
+	"golang.org/x/crypto/poly1305"
 )
 
 // chachaPoly is OpenSSH's chacha20-poly1305@openssh.com

@@ -41,12 +41,6 @@ func (c *certCache) put(k [32]byte, f facts.Certificate) {
 	}
 }
 
-func (c *certCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.m)
-}
-
 // describeCerts fills r.certs of every opened store, each distinct
 // certificate described once, in the background over all CPUs so the rest
 // of the scan goes on meanwhile. The returned function waits for it.

@@ -88,3 +88,9 @@ func TestCertCacheBound(t *testing.T) {
 		t.Errorf("cache holds %d, bound %d", c.len(), maxCachedCerts)
 	}
 }
+
+func (c *certCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
+}

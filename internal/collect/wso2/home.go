@@ -55,11 +55,6 @@ func (h *home) exists(name string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-func (h *home) isDir(name string) bool {
-	fi, err := h.stat(name)
-	return err == nil && fi.IsDir()
-}
-
 // read returns a regular file's content, at most MaxConfigFile bytes.
 func (h *home) read(name string) ([]byte, error) {
 	fi, err := h.stat(name)

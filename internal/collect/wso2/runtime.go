@@ -361,9 +361,7 @@ func (p *product) java() facts.JavaRuntime {
 }
 
 func javaMajor(v string) int {
-	if strings.HasPrefix(v, "1.") {
-		v = v[2:]
-	}
+	v = strings.TrimPrefix(v, "1.")
 	parts := strings.FieldsFunc(v, func(r rune) bool { return r < '0' || r > '9' })
 	if len(parts) == 0 {
 		return 0

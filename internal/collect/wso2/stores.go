@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/rampart-sec/rampart/internal/collect/wso2/tomlcfg"
 	"github.com/rampart-sec/rampart/internal/facts"
 )
 
@@ -89,15 +88,6 @@ func (p *product) datasources() []facts.Datasource {
 	out = append(out, p.secondaryDatasources()...)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
-}
-
-func (p *product) userTouched(base string) bool {
-	for _, k := range p.cfg.WithPrefix(base) {
-		if e, _ := p.cfg.Entry(k); e.Layer == tomlcfg.User {
-			return true
-		}
-	}
-	return false
 }
 
 func dsName(p *product, base string) string {

@@ -154,7 +154,7 @@ func (p *planner) fileModes() error {
 		if !f.WorldReadable {
 			continue
 		}
-		if p.fails("SEC-006") == false && !(f.Kind == "secret" || f.Kind == "keystore") {
+		if !p.fails("SEC-006") && !(f.Kind == "secret" || f.Kind == "keystore") {
 			continue
 		}
 		m, err := strconv.ParseUint(f.Mode, 8, 32)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"path"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/rampart-sec/rampart/internal/facts"
@@ -181,13 +180,4 @@ func (p *planner) check(name string, v func([]byte) error, content []byte) error
 		return nil
 	}
 	return err
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -6,7 +6,6 @@
 package propedit
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 
@@ -320,12 +319,3 @@ func (d *Doc) Render() ([]byte, []edit.Record, error) {
 	}
 	return edit.Apply(d.src, reps)
 }
-
-// Changed reports whether the Sets change the file.
-func (d *Doc) Changed() bool {
-	_, recs, err := d.Render()
-	return err == nil && len(recs) > 0
-}
-
-// Content is the original bytes.
-func (d *Doc) Content() []byte { return bytes.Clone(d.src) }

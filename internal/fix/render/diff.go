@@ -116,17 +116,6 @@ var statusWord = map[fix.Status]string{
 	fix.Failed:     "error",
 }
 
-// Summary writes only the per-rule summary.
-func Summary(w io.Writer, p *fix.Plan, o Options) error {
-	bw := bufio.NewWriter(w)
-	if p.Nothing() {
-		fmt.Fprintln(bw, "nothing to fix")
-		return bw.Flush()
-	}
-	writeSummary(bw, painter{o.Color}, p, o)
-	return bw.Flush()
-}
-
 func writeSummary(w io.Writer, pt painter, p *fix.Plan, o Options) {
 	head := "Summary (dry run: nothing was written; --apply writes it)"
 	if o.Applied {

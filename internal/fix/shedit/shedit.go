@@ -96,9 +96,6 @@ func stripComment(s string) string {
 	return s
 }
 
-// CommandLine is the 1-based line of the java command.
-func (d *Doc) CommandLine() int { return d.cmdLine }
-
 // Set asks for -Dname=value. line is where the property is written now
 // (from the facts' origin), 0 when it is not set.
 func (d *Doc) Set(name, value string, line int, rule string) {

@@ -74,8 +74,6 @@ type set struct {
 	value       Value
 	rules       []string
 	seq         int
-	// raw, when set, is the exact replacement text of an existing value.
-	raw bool
 }
 
 type newArrayElem struct {
@@ -284,13 +282,6 @@ func (d *Doc) KeyAt(line int) (string, bool) {
 	return "", false
 }
 
-// HasTable reports whether the document has a [name] header (or, for
-// "a[1]", that array element).
-func (d *Doc) HasTable(name string) bool {
-	_, ok := d.byName[name]
-	return ok
-}
-
 // ArrayLen is how many [[name]] elements the document has.
 func (d *Doc) ArrayLen(name string) int {
 	n := 0
@@ -390,12 +381,6 @@ func (d *Doc) AppendArrayElement(name string, keys []KV, rule string) int {
 	}
 	d.adds = append(d.adds, &newArrayElem{name: name, keys: keys, rule: rule, seq: d.seq, index: idx})
 	return idx
-}
-
-// Changed reports whether any Set or append would change the document.
-func (d *Doc) Changed() bool {
-	_, recs, err := d.Render()
-	return err == nil && len(recs) > 0
 }
 
 func contains(list []string, s string) bool {
@@ -607,21 +592,4 @@ func Quote(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
-}
-
-// Key writes one key part in TOML syntax: bare when it can be, else in
-// single quotes.
-func Key(part string) string {
-	if part == "" {
-		return `""`
-	}
-	for _, c := range []byte(part) {
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			if strings.ContainsAny(part, "'\n") {
-				return Quote(part)
-			}
-			return "'" + part + "'"
-		}
-	}
-	return part
 }

@@ -258,3 +258,9 @@ func FuzzEdit(f *testing.F) {
 		}
 	})
 }
+
+// Changed reports whether any Set or append would change the document.
+func (d *Doc) Changed() bool {
+	_, recs, err := d.Render()
+	return err == nil && len(recs) > 0
+}

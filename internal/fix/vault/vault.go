@@ -105,9 +105,6 @@ func New(pub crypto.PublicKey, transformation string, rand io.Reader) (*Encrypte
 	return &Encrypter{pub: rk, pad: p, transformation: transformation, rand: rand}, nil
 }
 
-// Transformation is the transformation the Encrypter uses, as configured.
-func (e *Encrypter) Transformation() string { return e.transformation }
-
 // Encrypt returns the Base64 cipher text of value, as the cipher tool
 // writes it into [secrets].
 func (e *Encrypter) Encrypt(value string) (string, error) {
@@ -115,6 +112,7 @@ func (e *Encrypter) Encrypt(value string) (string, error) {
 	var ct []byte
 	var err error
 	if e.pad.pkcs1 {
+		//lint:ignore SA1019 WSO2's cipher tool and Secure Vault use RSA/ECB/PKCS1Padding unless configured otherwise: the product must decrypt what is written.
 		ct, err = rsa.EncryptPKCS1v15(e.rand, e.pub, msg)
 	} else {
 		ct, err = rsa.EncryptOAEPWithOptions(e.rand, e.pub, msg, &rsa.OAEPOptions{Hash: e.pad.hash, MGFHash: e.pad.mgfHash})
@@ -123,26 +121,6 @@ func (e *Encrypter) Encrypt(value string) (string, error) {
 		return "", fmt.Errorf("encrypting with %s: %w", e.transformation, err)
 	}
 	return base64.StdEncoding.EncodeToString(ct), nil
-}
-
-// Decrypt reverses Encrypt with the private key (used by tests and to
-// check a round trip before anything is written).
-func Decrypt(priv *rsa.PrivateKey, transformation, b64 string) (string, error) {
-	p, err := parse(transformation)
-	if err != nil {
-		return "", err
-	}
-	ct, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		return "", err
-	}
-	var pt []byte
-	if p.pkcs1 {
-		pt, err = rsa.DecryptPKCS1v15(nil, priv, ct)
-	} else {
-		pt, err = priv.Decrypt(nil, ct, &rsa.OAEPOptions{Hash: p.hash, MGFHash: p.mgfHash})
-	}
-	return string(pt), err
 }
 
 // SecretConf are the settings the cipher tool writes into

@@ -231,7 +231,8 @@ func TestLimiterAttemptCountsFirst(t *testing.T) {
 
 func TestGate(t *testing.T) {
 	g := NewGate(2)
-	if !g.TryAcquire() || !g.TryAcquire() {
+	first, second := g.TryAcquire(), g.TryAcquire()
+	if !first || !second {
 		t.Fatal("two slots not free")
 	}
 	if g.TryAcquire() {

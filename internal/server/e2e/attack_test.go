@@ -378,10 +378,7 @@ func TestAttackReplayTwoInstallations(t *testing.T) {
 // With its database unreachable, the server says so: /readyz 503,
 // /healthz database DOWN, pages 503 rather than the setup page.
 func TestAttackReplayDatabaseDown(t *testing.T) {
-	dsn := os.Getenv("RAMPART_TEST_POSTGRES")
-	if dsn == "" {
-		testenv.Missing(t, "RAMPART_TEST_POSTGRES not set: scripts/ci/postgres.sh starts a server")
-	}
+	dsn := testenv.Env(t, "RAMPART_TEST_POSTGRES", "scripts/ci/postgres.sh starts a server")
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)

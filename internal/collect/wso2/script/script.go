@@ -8,7 +8,6 @@ package script
 
 import (
 	"regexp"
-	"sort"
 	"strings"
 )
 
@@ -186,35 +185,4 @@ func stripComment(s string) string {
 		return s[:i]
 	}
 	return s
-}
-
-// Properties returns the -D properties of the unconditional options, the
-// last setting of each winning (as the JVM does).
-func (j JVM) Properties() map[string]Option {
-	out := map[string]Option{}
-	for _, o := range j.Options {
-		if o.Conditional || !strings.HasPrefix(o.Text, "-D") {
-			continue
-		}
-		k, _, _ := strings.Cut(o.Text[2:], "=")
-		out[k] = o
-	}
-	return out
-}
-
-// PropertyNames lists Properties' names, sorted.
-func (j JVM) PropertyNames() []string {
-	p := j.Properties()
-	names := make([]string, 0, len(p))
-	for k := range p {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// Value returns the value of -Dname=value.
-func Value(o Option) string {
-	_, v, _ := strings.Cut(o.Text, "=")
-	return v
 }

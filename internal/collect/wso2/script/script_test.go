@@ -1,6 +1,9 @@
 package script
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 const kernelLike = `#!/bin/sh
 if [ "$CMD" = "--debug" ]; then
@@ -64,4 +67,24 @@ func FuzzParse(f *testing.F) {
 		j := Parse(data)
 		_ = j.Properties()
 	})
+}
+
+// Properties returns the -D properties of the unconditional options, the
+// last setting of each winning (as the JVM does).
+func (j JVM) Properties() map[string]Option {
+	out := map[string]Option{}
+	for _, o := range j.Options {
+		if o.Conditional || !strings.HasPrefix(o.Text, "-D") {
+			continue
+		}
+		k, _, _ := strings.Cut(o.Text[2:], "=")
+		out[k] = o
+	}
+	return out
+}
+
+// Value returns the value of -Dname=value.
+func Value(o Option) string {
+	_, v, _ := strings.Cut(o.Text, "=")
+	return v
 }

@@ -3,7 +3,6 @@ package tomlcfg
 import (
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 )
 
@@ -257,30 +256,4 @@ func (c *Config) resolve(e Entry, refs *[]string, depth int) (any, Entry, error)
 		return String(v)
 	})
 	return out, e, firstErr
-}
-
-// String returns key's resolved value as a string ("" when unset).
-func (c *Config) String(key string) string {
-	v, ok := c.Lookup(key)
-	if !ok {
-		return ""
-	}
-	return v.Text()
-}
-
-// Bool returns key's resolved value as a boolean; ok is false when the key
-// is unset or not a boolean.
-func (c *Config) Bool(key string) (bool, bool) {
-	v, ok := c.Lookup(key)
-	if !ok {
-		return false, false
-	}
-	switch x := v.Value.(type) {
-	case bool:
-		return x, true
-	case string:
-		b, err := strconv.ParseBool(strings.TrimSpace(x))
-		return b, err == nil
-	}
-	return false, false
 }
