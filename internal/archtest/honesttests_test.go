@@ -19,6 +19,7 @@ import (
 var skipAllowed = map[string]string{
 	"internal/tlswire/fuzz_test.go:TestWriteFuzzSeeds": "a seed generator run on request (TLSWIRE_WRITE_SEEDS=1), not a test",
 	"internal/cli/pty_test.go:TestRampartProcess":      "the child process of the pty test, run by it (re-executed test binary)",
+	"internal/coord/e2e/scale_test.go:TestZonesScale":  "a benchmark run on request by scripts/bench/zones.sh (RAMPART_BENCH_ZONES), not a test",
 }
 
 // TestTestsCannotLie: a test that did not run must not pass. Every skip

@@ -210,9 +210,6 @@ func New(cfg Config, box Sealer, now func() time.Time) (*Flow, error) {
 // Name is the provider's label for the sign-in button.
 func (f *Flow) Name() string { return f.cfg.Name }
 
-// Issuer is the configured issuer URL.
-func (f *Flow) Issuer() string { return f.cfg.Issuer }
-
 func (f *Flow) ctx(ctx context.Context) context.Context { return oidc.ClientContext(ctx, f.client) }
 
 // discover returns the provider, reading its discovery document once.
