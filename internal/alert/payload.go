@@ -28,16 +28,30 @@ func Payload(format string, e Event) ([]byte, error) {
 	return textsafe.NeutralizeBytes(b), nil
 }
 
-var kindEmoji = map[string]string{
-	KindNewFailure: ":red_circle:", KindFixed: ":white_check_mark:", KindCertExpiring: ":hourglass:",
-	KindNewPort: ":door:", KindHealthDown: ":rotating_light:", KindHealthSlow: ":turtle:",
+// kindEmoji is the Slack emoji an event of kind starts with.
+func kindEmoji(kind string) string {
+	switch kind {
+	case KindNewFailure:
+		return ":red_circle:"
+	case KindFixed:
+		return ":white_check_mark:"
+	case KindCertExpiring:
+		return ":hourglass:"
+	case KindNewPort:
+		return ":door:"
+	case KindHealthDown:
+		return ":rotating_light:"
+	case KindHealthSlow:
+		return ":turtle:"
+	}
+	return ""
 }
 
 // slackPayload is a Slack incoming-webhook message (text plus blocks),
 // which Mattermost and Rocket.Chat also accept.
 func slackPayload(e Event) ([]byte, error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s *%s*", kindEmoji[e.Kind], esc(e.Title))
+	fmt.Fprintf(&b, "%s *%s*", kindEmoji(e.Kind), esc(e.Title))
 	if e.Severity != "" {
 		fmt.Fprintf(&b, " (%s)", e.Severity)
 	}

@@ -26,11 +26,10 @@ func RedactURL(raw string) string {
 	return out
 }
 
-var urlRE = regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*://[^\s"'<>]+`)
-
 // ScrubURLs redacts every URL in a text (an error message, a receiver's
 // answer) with RedactURL.
 func ScrubURLs(s string) string {
+	urlRE := regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*://[^\s"'<>]+`)
 	return urlRE.ReplaceAllStringFunc(s, RedactURL)
 }
 

@@ -88,7 +88,7 @@ func IsWSO2Default(c *x509.Certificate) bool {
 }
 
 func isWSO2Default(sha256hex string, s pkix.Name) bool {
-	if _, ok := wso2DefaultFingerprints[sha256hex]; ok {
+	if wso2DefaultFingerprint(sha256hex) {
 		return true
 	}
 	return s.CommonName == "localhost" && has(s.OrganizationalUnit, "WSO2") && has(s.Organization, "WSO2")

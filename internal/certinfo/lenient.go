@@ -41,25 +41,45 @@ var (
 	oidAuthorityKeyID   = encasn1.ObjectIdentifier{2, 5, 29, 35}
 )
 
-// Signature algorithms by OID, named as Go names them.
-var sigAlgNames = map[string]string{
-	"1.2.840.113549.1.1.2":   "MD2-RSA",
-	"1.2.840.113549.1.1.4":   "MD5-RSA",
-	"1.2.840.113549.1.1.5":   "SHA1-RSA",
-	"1.3.14.3.2.29":          "SHA1-RSA",
-	"1.2.840.113549.1.1.11":  "SHA256-RSA",
-	"1.2.840.113549.1.1.12":  "SHA384-RSA",
-	"1.2.840.113549.1.1.13":  "SHA512-RSA",
-	"1.2.840.113549.1.1.14":  "SHA224-RSA",
-	"1.2.840.113549.1.1.10":  "RSASSA-PSS",
-	"1.2.840.10040.4.3":      "DSA-SHA1",
-	"2.16.840.1.101.3.4.3.2": "DSA-SHA256",
-	"1.2.840.10045.4.1":      "ECDSA-SHA1",
-	"1.2.840.10045.4.3.2":    "ECDSA-SHA256",
-	"1.2.840.10045.4.3.3":    "ECDSA-SHA384",
-	"1.2.840.10045.4.3.4":    "ECDSA-SHA512",
-	"1.3.101.112":            "Ed25519",
-	"1.3.101.113":            "Ed448",
+// sigAlgNameOf names a signature algorithm by its OID, as Go names it.
+func sigAlgNameOf(k string) (string, bool) {
+	switch k {
+	case "1.2.840.113549.1.1.2":
+		return "MD2-RSA", true
+	case "1.2.840.113549.1.1.4":
+		return "MD5-RSA", true
+	case "1.2.840.113549.1.1.5":
+		return "SHA1-RSA", true
+	case "1.3.14.3.2.29":
+		return "SHA1-RSA", true
+	case "1.2.840.113549.1.1.11":
+		return "SHA256-RSA", true
+	case "1.2.840.113549.1.1.12":
+		return "SHA384-RSA", true
+	case "1.2.840.113549.1.1.13":
+		return "SHA512-RSA", true
+	case "1.2.840.113549.1.1.14":
+		return "SHA224-RSA", true
+	case "1.2.840.113549.1.1.10":
+		return "RSASSA-PSS", true
+	case "1.2.840.10040.4.3":
+		return "DSA-SHA1", true
+	case "2.16.840.1.101.3.4.3.2":
+		return "DSA-SHA256", true
+	case "1.2.840.10045.4.1":
+		return "ECDSA-SHA1", true
+	case "1.2.840.10045.4.3.2":
+		return "ECDSA-SHA256", true
+	case "1.2.840.10045.4.3.3":
+		return "ECDSA-SHA384", true
+	case "1.2.840.10045.4.3.4":
+		return "ECDSA-SHA512", true
+	case "1.3.101.112":
+		return "Ed25519", true
+	case "1.3.101.113":
+		return "Ed448", true
+	}
+	return "", false
 }
 
 // Public key algorithms and named curves by OID.
@@ -70,14 +90,6 @@ var (
 	oidEC      = "1.2.840.10045.2.1"
 	oidEd25519 = "1.3.101.112"
 	oidEd448   = "1.3.101.113"
-	curveBits  = map[string]int{
-		"1.2.840.10045.3.1.7": 256, // P-256
-		"1.3.132.0.34":        384, // P-384
-		"1.3.132.0.35":        521, // P-521
-		"1.3.132.0.33":        224, // P-224
-		"1.3.132.0.10":        256, // secp256k1
-		"1.2.840.10045.3.1.1": 192, // P-192
-	}
 )
 
 // parseLenient reads der as an X.509 certificate without the checks Go's
@@ -147,7 +159,7 @@ func parseLenient(der []byte) (*lenientCert, error) {
 }
 
 func sigAlgName(oid string) string {
-	if n, ok := sigAlgNames[oid]; ok {
+	if n, ok := sigAlgNameOf(oid); ok {
 		return n
 	}
 	return oid
@@ -223,7 +235,8 @@ func lenientKey(spki []byte) (string, int) {
 	case oidEC:
 		var curve encasn1.ObjectIdentifier
 		if alg.ReadASN1ObjectIdentifier(&curve) {
-			return "EC", curveBits[curve.String()]
+			bits, _ := curveBitsOf(curve.String())
+			return "EC", bits
 		}
 		return "EC", 0
 	case oidDSA:
@@ -316,4 +329,23 @@ func RawNames(der []byte) (issuer, subject []byte, err error) {
 		return nil, nil, err
 	}
 	return c.rawIssuer, c.rawSubject, nil
+}
+
+// curveBitsOf is the size of the named elliptic curve with OID k.
+func curveBitsOf(k string) (int, bool) {
+	switch k {
+	case "1.2.840.10045.3.1.7": // P-256
+		return 256, true
+	case "1.3.132.0.34": // P-384
+		return 384, true
+	case "1.3.132.0.35": // P-521
+		return 521, true
+	case "1.3.132.0.33": // P-224
+		return 224, true
+	case "1.3.132.0.10": // secp256k1
+		return 256, true
+	case "1.2.840.10045.3.1.1": // P-192
+		return 192, true
+	}
+	return 0, false
 }

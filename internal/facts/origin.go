@@ -37,8 +37,6 @@ func (o Origin) String() string {
 	}
 }
 
-var originType = reflect.TypeOf(Origin{})
-
 // OriginOf returns the Origin held by v: v itself when it is an Origin, or
 // a field named Origin of that type when v is a struct (or a pointer to one).
 // It is how the rule engine turns a fact a rule points at into evidence
@@ -54,14 +52,14 @@ func OriginOf(v any) (Origin, bool) {
 		}
 		rv = rv.Elem()
 	}
-	if rv.Type() == originType {
+	if rv.Type() == reflect.TypeFor[Origin]() {
 		return rv.Interface().(Origin), true
 	}
 	if rv.Kind() != reflect.Struct {
 		return Origin{}, false
 	}
 	f := rv.FieldByName("Origin")
-	if !f.IsValid() || f.Type() != originType {
+	if !f.IsValid() || f.Type() != reflect.TypeFor[Origin]() {
 		return Origin{}, false
 	}
 	o := f.Interface().(Origin)

@@ -8,8 +8,14 @@ import "strings"
 // expression: this runs for every setting of every scan.
 var secretSuffixes = []string{"password", "passwd", "passphrase", "pass", "pwd", "secret", "token", "credential", "credentials"}
 
-// secretKeys are whole last segments that name key material.
-var secretKeys = map[string]bool{"private_key": true, "privatekey": true, "api_key": true, "apikey": true, "secret_key": true, "symmetric_key": true}
+// isSecretKeyName reports whether a whole last segment names key material.
+func isSecretKeyName(l string) bool {
+	switch l {
+	case "private_key", "privatekey", "api_key", "apikey", "secret_key", "symmetric_key":
+		return true
+	}
+	return false
+}
 
 // Redacted replaces a secret value wherever one would be shown.
 const Redacted = "[redacted]"
@@ -28,7 +34,7 @@ func IsSecretKey(key string) bool {
 	switch {
 	case l != "bypass" && hasSecretSuffix(l):
 		return true
-	case secretKeys[l]:
+	case isSecretKeyName(l):
 		return true
 	case l == "key" && strings.Contains(strings.ToLower(key), "encryption"):
 		return true

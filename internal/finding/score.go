@@ -15,8 +15,22 @@ import "math"
 // rules that ended in error: the score covers what was determined, and
 // Undetermined says how much was not.
 
-// ScoreWeights is the weight of each severity in a score.
-var scoreWeights = map[Severity]int{Critical: 10, High: 7, Medium: 4, Low: 2, Info: 1}
+// scoreWeightOf is the weight of a severity in a score.
+func scoreWeightOf(k Severity) (int, bool) {
+	switch k {
+	case Critical:
+		return 10, true
+	case High:
+		return 7, true
+	case Medium:
+		return 4, true
+	case Low:
+		return 2, true
+	case Info:
+		return 1, true
+	}
+	return 0, false
+}
 
 // Score is a target's hardening score.
 type Score struct {
@@ -35,7 +49,7 @@ func ScoreOf(fs []Finding) *Score {
 	var s Score
 	var met, total int
 	for _, f := range fs {
-		w := scoreWeights[f.Severity]
+		w, _ := scoreWeightOf(f.Severity)
 		switch f.Status {
 		case Pass:
 			met += w

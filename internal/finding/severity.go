@@ -16,15 +16,29 @@ const (
 	None
 )
 
-var severityNames = map[Severity]string{
-	Info: "info", Low: "low", Medium: "medium", High: "high", Critical: "critical", None: "none",
+func severityName(k Severity) (string, bool) {
+	switch k {
+	case Info:
+		return "info", true
+	case Low:
+		return "low", true
+	case Medium:
+		return "medium", true
+	case High:
+		return "high", true
+	case Critical:
+		return "critical", true
+	case None:
+		return "none", true
+	}
+	return "", false
 }
 
 // Severities lists the finding severities from least to most severe.
 func Severities() []Severity { return []Severity{Info, Low, Medium, High, Critical} }
 
 func (s Severity) String() string {
-	if n, ok := severityNames[s]; ok {
+	if n, ok := severityName(s); ok {
 		return n
 	}
 	return fmt.Sprintf("severity(%d)", int(s))
@@ -32,8 +46,8 @@ func (s Severity) String() string {
 
 // ParseSeverity parses a severity name; none is accepted as a threshold.
 func ParseSeverity(s string) (Severity, error) {
-	for k, v := range severityNames {
-		if v == s {
+	for _, k := range append(Severities(), None) {
+		if n, _ := severityName(k); n == s {
 			return k, nil
 		}
 	}
@@ -42,7 +56,7 @@ func ParseSeverity(s string) (Severity, error) {
 
 // MarshalText writes the severity's name.
 func (s Severity) MarshalText() ([]byte, error) {
-	if _, ok := severityNames[s]; !ok {
+	if _, ok := severityName(s); !ok {
 		return nil, fmt.Errorf("invalid severity %d", int(s))
 	}
 	return []byte(s.String()), nil

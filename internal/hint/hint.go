@@ -60,10 +60,6 @@ func distance(a, b string) int {
 	return prev[len(rb)]
 }
 
-// unknownField is how go.yaml.in/yaml/v3 reports a key a strict decoder
-// does not know: "line 4: field titel not found in type rules.Rule".
-var unknownField = regexp.MustCompile(`line (\d+): field (\S+) not found in type (\S+)`)
-
 // YAML explains a YAML decoding error of data: an unknown key gets the
 // known key it most likely meant ("did you mean title?", or the keys that
 // type has), and a file indented with tabs is told so (YAML indents with
@@ -74,6 +70,10 @@ func YAML(err error, data []byte, types ...any) error {
 		return nil
 	}
 	msg := err.Error()
+	// unknownField is how go.yaml.in/yaml/v3 reports a key a strict
+	// decoder does not know: "line 4: field titel not found in type
+	// rules.Rule".
+	unknownField := regexp.MustCompile(`line (\d+): field (\S+) not found in type (\S+)`)
 	keys := map[string][]string{}
 	for _, v := range types {
 		collectKeys(reflect.TypeOf(v), keys)

@@ -109,11 +109,10 @@ func NewTargetView(info finding.TargetInfo, fs []FindingView) TargetView {
 			v.Others = append(v.Others, f)
 		}
 	}
-	rank := statusRank
 	sort.SliceStable(v.Attention, func(i, j int) bool {
 		a, b := v.Attention[i], v.Attention[j]
 		if a.Status != b.Status {
-			return rank[a.Status] < rank[b.Status]
+			return statusRank(a.Status) < statusRank(b.Status)
 		}
 		if a.Severity != b.Severity {
 			return a.Severity > b.Severity
@@ -123,7 +122,7 @@ func NewTargetView(info finding.TargetInfo, fs []FindingView) TargetView {
 	sort.SliceStable(v.Others, func(i, j int) bool {
 		a, b := v.Others[i], v.Others[j]
 		if a.Status != b.Status {
-			return rank[a.Status] < rank[b.Status]
+			return statusRank(a.Status) < statusRank(b.Status)
 		}
 		return a.RuleID < b.RuleID
 	})

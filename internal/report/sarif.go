@@ -114,14 +114,22 @@ type sarifSuppress struct {
 	Justification string `json:"justification"`
 }
 
-// sarifLevels maps severities to SARIF levels, and to GitHub's numeric
+// sarifLevel maps a severity to a SARIF level, and to GitHub's numeric
 // security-severity (which decides how GitHub labels the alert).
-var sarifLevels = map[finding.Severity]struct{ level, score string }{
-	finding.Critical: {"error", "9.5"},
-	finding.High:     {"error", "8.0"},
-	finding.Medium:   {"warning", "5.5"},
-	finding.Low:      {"note", "3.0"},
-	finding.Info:     {"note", "1.0"},
+func sarifLevel(s finding.Severity) (level, score string) {
+	switch s {
+	case finding.Critical:
+		return "error", "9.5"
+	case finding.High:
+		return "error", "8.0"
+	case finding.Medium:
+		return "warning", "5.5"
+	case finding.Low:
+		return "note", "3.0"
+	case finding.Info:
+		return "note", "1.0"
+	}
+	return "", ""
 }
 
 // Render implements Renderer.
@@ -142,15 +150,15 @@ func (SARIF) Render(w io.Writer, r *finding.Report) error {
 	sort.Strings(ids)
 	for _, id := range ids {
 		f := seen[id]
-		lv := sarifLevels[f.Severity]
+		level, score := sarifLevel(f.Severity)
 		rule := sarifRule{
 			ID:                   id,
 			Name:                 ruleName(f.Title),
 			ShortDescription:     sarifText{Text: f.Title},
 			FullDescription:      sarifText{Text: f.Title},
 			Help:                 sarifHelp{Text: f.Remediation, Markdown: helpMarkdown(f)},
-			DefaultConfiguration: sarifConfig{Level: lv.level},
-			Properties:           sarifRuleProps{Tags: []string{"security", f.Domain}, SecuritySeverity: lv.score},
+			DefaultConfiguration: sarifConfig{Level: level},
+			Properties:           sarifRuleProps{Tags: []string{"security", f.Domain}, SecuritySeverity: score},
 		}
 		if len(f.References) > 0 {
 			rule.HelpURI = f.References[0]
@@ -167,7 +175,7 @@ func (SARIF) Render(w io.Writer, r *finding.Report) error {
 		res := sarifResult{
 			RuleID:              f.RuleID,
 			RuleIndex:           index[f.RuleID],
-			Level:               sarifLevels[f.Severity].level,
+			Level:               sarifLevelOnly(f.Severity),
 			Message:             sarifText{Text: resultMessage(f)},
 			Locations:           capLocations(loc.locations(f)),
 			PartialFingerprints: map[string]string{"rampartFingerprint/v1": f.Fingerprint},
@@ -379,4 +387,9 @@ func capLocations(ls []sarifLocation) []sarifLocation {
 		return ls[:maxSarifLocations]
 	}
 	return ls
+}
+
+func sarifLevelOnly(s finding.Severity) string {
+	level, _ := sarifLevel(s)
+	return level
 }

@@ -14,15 +14,42 @@ import (
 // Charts are inline SVG built here, with colours as attributes (no style
 // attributes, so a strict Content-Security-Policy allows them).
 
-// StatusColors are the status colours (as in style.css).
-var StatusColors = map[finding.Status]string{
-	finding.Fail: "#c62828", finding.Error: "#b26a00", finding.Manual: "#00838f", finding.Waived: "#3949ab",
-	finding.Attested: "#5e35b1", finding.Pass: "#2e7d32", finding.NotApplicable: "#9aa3ad",
+// statusColorOf is a status colour (as in style.css).
+func statusColorOf(k finding.Status) (string, bool) {
+	switch k {
+	case finding.Fail:
+		return "#c62828", true
+	case finding.Error:
+		return "#b26a00", true
+	case finding.Manual:
+		return "#00838f", true
+	case finding.Waived:
+		return "#3949ab", true
+	case finding.Attested:
+		return "#5e35b1", true
+	case finding.Pass:
+		return "#2e7d32", true
+	case finding.NotApplicable:
+		return "#9aa3ad", true
+	}
+	return "", false
 }
 
-// SeverityColors are the severity colours.
-var SeverityColors = map[string]string{
-	"critical": "#6a1b9a", "high": "#c62828", "medium": "#ef6c00", "low": "#c8a200", "info": "#607d8b",
+// severityColorOf is a severity colour.
+func severityColorOf(k string) (string, bool) {
+	switch k {
+	case "critical":
+		return "#6a1b9a", true
+	case "high":
+		return "#c62828", true
+	case "medium":
+		return "#ef6c00", true
+	case "low":
+		return "#c8a200", true
+	case "info":
+		return "#607d8b", true
+	}
+	return "", false
 }
 
 func esc(s string) string { return template.HTMLEscapeString(s) }
@@ -46,7 +73,7 @@ func Donut(counts []StatusCount, size int) template.HTML {
 		}
 		l := circ * float64(c.N) / float64(total)
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="%.1f" fill="none" stroke="%s" stroke-width="14" stroke-dasharray="%.2f %.2f" stroke-dashoffset="%.2f" transform="rotate(-90 %.1f %.1f)"><title>%s: %d</title></circle>`,
-			cx, cx, r, StatusColors[c.Status], l, circ-l, -off, cx, cx, esc(StatusLabel(c.Status)), c.N)
+			cx, cx, r, StatusColor(c.Status), l, circ-l, -off, cx, cx, esc(StatusLabel(c.Status)), c.N)
 		off += l
 	}
 	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="%d" font-weight="700" fill="#1d232b">%d</text>`, cx, cx+2, size/6, total)
@@ -91,7 +118,7 @@ func SeverityBars(m map[string]int) template.HTML {
 	sevs := finding.Severities()
 	for i := len(sevs) - 1; i >= 0; i-- {
 		s := sevs[i].String()
-		bars = append(bars, Bar{Label: s, N: m[s], Color: SeverityColors[s]})
+		bars = append(bars, Bar{Label: s, N: m[s], Color: SeverityColor(s)})
 	}
 	return Bars(bars)
 }
@@ -158,10 +185,10 @@ func Trend(points []TrendPoint, width, height int) template.HTML {
 		for i, p := range points {
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(i), y(p.Counts[s])))
 		}
-		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"/>`, strings.Join(pts, " "), StatusColors[s])
+		fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"/>`, strings.Join(pts, " "), StatusColor(s))
 		for i, p := range points {
 			dot := fmt.Sprintf(`<circle cx="%.1f" cy="%.1f" r="3" fill="%s"><title>run %d (%s): %d %s</title></circle>`,
-				x(i), y(p.Counts[s]), StatusColors[s], p.RunID, p.At.UTC().Format("2006-01-02 15:04"), p.Counts[s], esc(StatusLabel(s)))
+				x(i), y(p.Counts[s]), StatusColor(s), p.RunID, p.At.UTC().Format("2006-01-02 15:04"), p.Counts[s], esc(StatusLabel(s)))
 			if p.Link != "" {
 				dot = `<a href="` + esc(p.Link) + `">` + dot + `</a>`
 			}
@@ -175,4 +202,16 @@ func Trend(points []TrendPoint, width, height int) template.HTML {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// StatusColor is the colour of a status (as in style.css).
+func StatusColor(s finding.Status) string {
+	c, _ := statusColorOf(s)
+	return c
+}
+
+// SeverityColor is the colour of a severity.
+func SeverityColor(s string) string {
+	c, _ := severityColorOf(s)
+	return c
 }

@@ -58,7 +58,7 @@ func (o Table) Render(w io.Writer, r *finding.Report) error {
 		fmt.Fprintf(t.w, "%s\n", t.c(ansiBold, fmt.Sprintf("%-*s  %-*s  %-*s  %s", targetWidth, "TARGET", sevCol, "SEVERITY", idWidth, "RULE", "TITLE")))
 		for _, f := range fails {
 			fmt.Fprintf(t.w, "%-*s  %s  %-*s  %s\n", targetWidth, truncateLeft(f.Target, targetWidth),
-				t.c(severityColor[f.Severity], fmt.Sprintf("%-*s", sevCol, f.Severity)), idWidth, f.RuleID,
+				t.c(ansiSeverityOf(f.Severity), fmt.Sprintf("%-*s", sevCol, f.Severity)), idWidth, f.RuleID,
 				truncate(strings.Join(strings.Fields(f.Title), " "), titleWidth))
 		}
 		fmt.Fprintln(t.w)

@@ -31,31 +31,51 @@ const (
 	ansiBoldRed = "\x1b[1;31m"
 )
 
-var statusColor = map[finding.Status]string{
-	finding.Fail:          ansiRed,
-	finding.Error:         ansiYellow,
-	finding.Manual:        ansiCyan,
-	finding.Waived:        ansiBlue,
-	finding.Attested:      ansiBlue,
-	finding.Pass:          ansiGreen,
-	finding.NotApplicable: ansiDim,
-}
-
-var severityColor = map[finding.Severity]string{
-	finding.Critical: ansiBoldRed,
-	finding.High:     ansiRed,
-	finding.Medium:   ansiYellow,
-	finding.Low:      ansiBlue,
-	finding.Info:     ansiDim,
-}
-
-var statusRank = func() map[finding.Status]int {
-	m := map[finding.Status]int{}
-	for i, s := range finding.Statuses() {
-		m[s] = i
+func ansiStatus(k finding.Status) (string, bool) {
+	switch k {
+	case finding.Fail:
+		return ansiRed, true
+	case finding.Error:
+		return ansiYellow, true
+	case finding.Manual:
+		return ansiCyan, true
+	case finding.Waived:
+		return ansiBlue, true
+	case finding.Attested:
+		return ansiBlue, true
+	case finding.Pass:
+		return ansiGreen, true
+	case finding.NotApplicable:
+		return ansiDim, true
 	}
-	return m
-}()
+	return "", false
+}
+
+func ansiSeverity(k finding.Severity) (string, bool) {
+	switch k {
+	case finding.Critical:
+		return ansiBoldRed, true
+	case finding.High:
+		return ansiRed, true
+	case finding.Medium:
+		return ansiYellow, true
+	case finding.Low:
+		return ansiBlue, true
+	case finding.Info:
+		return ansiDim, true
+	}
+	return "", false
+}
+
+// statusRank orders statuses as finding.Statuses lists them.
+func statusRank(s finding.Status) int {
+	for i, st := range finding.Statuses() {
+		if st == s {
+			return i
+		}
+	}
+	return len(finding.Statuses())
+}
 
 // Layout of a finding: "  STATUS  severity RULE-ID  title", details
 // indented under the severity.
@@ -170,8 +190,8 @@ func plural(n int, word string) string {
 func sortFindings(fs []finding.Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
-		if statusRank[a.Status] != statusRank[b.Status] {
-			return statusRank[a.Status] < statusRank[b.Status]
+		if statusRank(a.Status) != statusRank(b.Status) {
+			return statusRank(a.Status) < statusRank(b.Status)
 		}
 		if a.Severity != b.Severity {
 			return a.Severity > b.Severity
@@ -275,7 +295,7 @@ func (t *textWriter) target(ti finding.TargetInfo, fs []finding.Finding, manual 
 
 // label writes a status label without a newline ("  ERROR  ").
 func (t *textWriter) label(st finding.Status) {
-	fmt.Fprintf(t.w, "  %s", t.c(statusColor[st], fmt.Sprintf("%-*s", statusWidth, statusLabel(st))))
+	fmt.Fprintf(t.w, "  %s", t.c(ansiStatusOf(st), fmt.Sprintf("%-*s", statusWidth, statusLabel(st))))
 }
 
 func statusLabel(st finding.Status) string {
@@ -288,7 +308,7 @@ func statusLabel(st finding.Status) string {
 // head writes a finding's first line: status, severity, rule and title.
 func (t *textWriter) head(st finding.Status, f finding.Finding, suffix string) {
 	t.label(st)
-	sev := t.c(severityColor[f.Severity], fmt.Sprintf("%-*s", sevWidth, f.Severity))
+	sev := t.c(ansiSeverityOf(f.Severity), fmt.Sprintf("%-*s", sevWidth, f.Severity))
 	id := fmt.Sprintf("%-*s", idWidth, f.RuleID)
 	if utf8.RuneCountInString(f.RuleID) >= idWidth {
 		id = f.RuleID + " "
@@ -481,10 +501,10 @@ func summaryLine(s finding.Summary, c func(string, string) string) string {
 	for i := len(finding.Severities()) - 1; i >= 0; i-- {
 		sv := finding.Severities()[i]
 		if n := s.BySeverity[sv.String()]; n > 0 {
-			sev = append(sev, c(severityColor[sv], fmt.Sprintf("%d %s", n, sv)))
+			sev = append(sev, c(ansiSeverityOf(sv), fmt.Sprintf("%d %s", n, sv)))
 		}
 	}
-	fail := c(statusColor[finding.Fail], fmt.Sprintf("%d fail", s.ByStatus[finding.Fail]))
+	fail := c(ansiStatusOf(finding.Fail), fmt.Sprintf("%d fail", s.ByStatus[finding.Fail]))
 	if len(sev) > 0 {
 		fail += " (" + strings.Join(sev, ", ") + ")"
 	}
@@ -494,7 +514,19 @@ func summaryLine(s finding.Summary, c func(string, string) string) string {
 		if st == finding.NotApplicable {
 			label = "not applicable"
 		}
-		parts = append(parts, c(statusColor[st], fmt.Sprintf("%d %s", s.ByStatus[st], label)))
+		parts = append(parts, c(ansiStatusOf(st), fmt.Sprintf("%d %s", s.ByStatus[st], label)))
 	}
 	return "Summary: " + strings.Join(parts, ", ")
+}
+
+// ansiStatusOf is the terminal colour of a status.
+func ansiStatusOf(s finding.Status) string {
+	c, _ := ansiStatus(s)
+	return c
+}
+
+// ansiSeverityOf is the terminal colour of a severity.
+func ansiSeverityOf(s finding.Severity) string {
+	c, _ := ansiSeverity(s)
+	return c
 }

@@ -1,7 +1,10 @@
 package rules_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"syscall"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/rampart-sec/rampart/internal/facts"
 	"github.com/rampart-sec/rampart/internal/rules"
+	builtin "github.com/rampart-sec/rampart/rules"
 )
 
 // fleetFacts builds the facts of n targets shaped like a real fleet: a
@@ -198,5 +202,74 @@ func cpuTime() time.Duration {
 func BenchmarkLoad(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		loadBuiltin(b)
+	}
+}
+
+// endpointInput reads the facts `rampart facts` gathered from one of the
+// eval targets (testdata/bench: the weak nginx over https, the weak sshd).
+func endpointInput(b *testing.B, name string) rules.Input {
+	b.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "bench", name+".json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var f facts.Facts
+	if err := json.Unmarshal(data, &f); err != nil {
+		b.Fatalf("%s: %v", name, err)
+	}
+	return rules.Input{Facts: &f, Offers: map[string]bool{rules.KindProbe: true}}
+}
+
+// BenchmarkLoadBuiltin reads the built-in rule files without compiling
+// anything: what `rampart rules list` and every scan pay first.
+func BenchmarkLoadBuiltin(b *testing.B) {
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		if _, err := rules.Load(rules.Source{Name: "rules", FS: builtin.FS, Trusted: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+}
+
+// BenchmarkJudgeEndpoint judges the facts of one endpoint with every
+// built-in rule. cold is what one `rampart scan https://HOST/` pays after
+// reading the rule files: the CEL environment, compiling the checks the
+// endpoint can be judged by, and judging; warm judges with a set whose
+// programs are already compiled (a fleet scan, the server).
+func BenchmarkJudgeEndpoint(b *testing.B) {
+	for _, name := range []string{"endpoint-https-weak", "endpoint-ssh-weak"} {
+		in := endpointInput(b, name)
+		b.Run(name+"/cold", func(b *testing.B) {
+			b.ReportAllocs()
+			var cpu time.Duration
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				set, err := rules.Load(rules.Source{Name: "rules", FS: builtin.FS, Trusted: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				cpu0 := cpuTime()
+				b.StartTimer()
+				if got := rules.Judge(set.Rules(), in); len(got) != len(set.Rules()) {
+					b.Fatalf("%d findings", len(got))
+				}
+				cpu += cpuTime() - cpu0
+			}
+			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		})
+		b.Run(name+"/warm", func(b *testing.B) {
+			set := loadBuiltin(b)
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				if got := rules.Judge(set.Rules(), in); len(got) != len(set.Rules()) {
+					b.Fatalf("%d findings", len(got))
+				}
+			}
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		})
 	}
 }

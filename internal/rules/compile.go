@@ -3,7 +3,6 @@ package rules
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -12,7 +11,7 @@ import (
 
 // compileRule compiles and type-checks every expression of r, returning
 // every problem rather than stopping at the first.
-func compileRule(env *cel.Env, r *Rule, trusted bool) []string {
+func compileRule(env *lazyEnv, r *Rule, trusted bool) []string {
 	var probs []string
 	for i, c := range r.Checks {
 		if c == nil {
@@ -27,14 +26,43 @@ func compileRule(env *cel.Env, r *Rule, trusted bool) []string {
 }
 
 // bind records what a check needs to compile itself later.
-func (c *Check) bind(env *cel.Env, r *Rule, i int, trusted bool) {
+func (c *Check) bind(env *lazyEnv, r *Rule, i int, trusted bool) {
 	c.env, c.trusted = env, trusted
 	c.file, c.ruleLine, c.ruleID, c.index = r.File, r.Line, r.ID, i+1
 }
 
-// celPosition finds the line of a CEL error inside its expression
-// ("<input>:2:14: undeclared reference").
-var celPosition = regexp.MustCompile(`<input>:(\d+):(\d+)`)
+// celLine finds the line of a CEL error inside its expression
+// ("<input>:2:14: undeclared reference" is line 2).
+func celLine(msg string) (int, bool) {
+	const mark = "<input>:"
+	for {
+		i := strings.Index(msg, mark)
+		if i < 0 {
+			return 0, false
+		}
+		msg = msg[i+len(mark):]
+		line, rest, ok := leadingNumber(msg)
+		if !ok || !strings.HasPrefix(rest, ":") {
+			continue
+		}
+		if _, _, ok := leadingNumber(rest[1:]); ok {
+			return line, true
+		}
+	}
+}
+
+// leadingNumber reads the decimal digits s starts with.
+func leadingNumber(s string) (n int, rest string, ok bool) {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return 0, s, false
+	}
+	n, err := strconv.Atoi(s[:i])
+	return n, s[i:], err == nil
+}
 
 // problemAt says where a compile problem of field is: the file and the
 // line of the expression inside the YAML (the rule's line when the
@@ -46,10 +74,8 @@ func (c *Check) problemAt(field string, err error) string {
 		if at.block {
 			line++ // a block scalar's text starts under its indicator
 		}
-		if m := celPosition.FindStringSubmatch(err.Error()); m != nil {
-			if n, convErr := strconv.Atoi(m[1]); convErr == nil && n > 1 && at.block {
-				line += n - 1
-			}
+		if n, ok := celLine(err.Error()); ok && n > 1 && at.block {
+			line += n - 1
 		}
 	}
 	return fmt.Sprintf("%s:%d: rule %s check %d (%s) %s: %v", c.file, line, c.ruleID, c.index, c.Kind, field, err)
@@ -65,11 +91,17 @@ func (c *Check) ready() error {
 		if c.Kind == KindManual || c.env == nil {
 			return // a manual check's message is plain text, not CEL
 		}
+		env, err := c.env.get()
+		if err != nil {
+			c.problems = append(c.problems, fmt.Sprintf("%s:%d: rule %s check %d (%s): %v", c.file, c.ruleLine, c.ruleID, c.index, c.Kind, err))
+			c.compileErr = err
+			return
+		}
 		compile := func(field, src string, want *cel.Type) cel.Program {
 			if strings.TrimSpace(src) == "" {
 				return nil
 			}
-			prg, err := compileExpr(c.env, src, want, c.trusted)
+			prg, err := compileExpr(env, src, want, c.trusted)
 			if err != nil {
 				c.problems = append(c.problems, c.problemAt(field, err))
 			}

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"reflect"
+	"sync"
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/ext"
@@ -17,16 +18,41 @@ const (
 	costLimit = 10_000_000
 )
 
-// namespaceTypes maps each CEL variable to the Go type of its facts.
-var namespaceTypes = map[string]reflect.Type{
-	facts.NSTarget:  reflect.TypeOf(facts.Target{}),
-	facts.NSScan:    reflect.TypeOf(facts.Scan{}),
-	facts.NSProduct: reflect.TypeOf(facts.Product{}),
-	facts.NSHost:    reflect.TypeOf(facts.Host{}),
-	facts.NSTLS:     reflect.TypeOf(facts.TLS{}),
-	facts.NSHTTP:    reflect.TypeOf(facts.HTTP{}),
-	facts.NSSSH:     reflect.TypeOf(facts.SSH{}),
-	facts.NSPorts:   reflect.TypeOf(facts.Ports{}),
+// namespaceType is the Go type of a CEL variable's facts.
+func namespaceType(ns string) (reflect.Type, bool) {
+	switch ns {
+	case facts.NSTarget:
+		return reflect.TypeFor[facts.Target](), true
+	case facts.NSScan:
+		return reflect.TypeFor[facts.Scan](), true
+	case facts.NSProduct:
+		return reflect.TypeFor[facts.Product](), true
+	case facts.NSHost:
+		return reflect.TypeFor[facts.Host](), true
+	case facts.NSTLS:
+		return reflect.TypeFor[facts.TLS](), true
+	case facts.NSHTTP:
+		return reflect.TypeFor[facts.HTTP](), true
+	case facts.NSSSH:
+		return reflect.TypeFor[facts.SSH](), true
+	case facts.NSPorts:
+		return reflect.TypeFor[facts.Ports](), true
+	}
+	return nil, false
+}
+
+// lazyEnv is the CEL environment of one rule set, built when the first
+// check is compiled: `rampart rules list` and a scan whose rules were all
+// filtered out never pay for it (it reflects over every fact type).
+type lazyEnv struct {
+	once sync.Once
+	env  *cel.Env
+	err  error
+}
+
+func (l *lazyEnv) get() (*cel.Env, error) {
+	l.once.Do(func() { l.env, l.err = newEnv() })
+	return l.env, l.err
 }
 
 // newEnv builds the CEL environment every rule is compiled in: one
@@ -41,7 +67,7 @@ func newEnv() (*cel.Env, error) {
 		cel.CrossTypeNumericComparisons(true),
 	}
 	for _, ns := range facts.Namespaces() {
-		t, ok := namespaceTypes[ns]
+		t, ok := namespaceType(ns)
 		if !ok {
 			return nil, fmt.Errorf("cel env: namespace %q has no type", ns)
 		}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"regexp"
 	"strings"
 
 	"cel.dev/cel-go/common/types"
@@ -44,22 +43,64 @@ func evidence(c *Check, act interpreter.Activation, limit int) []finding.Evidenc
 	return out
 }
 
-// factPath matches the leading fact path of an expression:
-// "product.secrets" in "product.secrets.filter(s, s.form == 'plain')".
-var factPath = regexp.MustCompile(`^[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*|\[[0-9]+\])*`)
+// factPath returns the leading fact path of an expression: names joined
+// by dots, with constant indexes ("product.secrets" in
+// "product.secrets.filter(s, s.form == 'plain')", "tls.chain[0].subject").
+func factPath(expr string) string {
+	ident := func(s string) int { // length of a [a-z_][a-z0-9_]* prefix
+		i := 0
+		for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] == '_' || i > 0 && s[i] >= '0' && s[i] <= '9') {
+			i++
+		}
+		return i
+	}
+	end := ident(expr)
+	if end == 0 {
+		return ""
+	}
+	for end < len(expr) {
+		switch expr[end] {
+		case '.':
+			n := ident(expr[end+1:])
+			if n == 0 {
+				return expr[:end]
+			}
+			end += 1 + n
+		case '[':
+			j := end + 1
+			for j < len(expr) && expr[j] >= '0' && expr[j] <= '9' {
+				j++
+			}
+			if j == end+1 || j == len(expr) || expr[j] != ']' {
+				return expr[:end]
+			}
+			end = j + 1
+		default:
+			return expr[:end]
+		}
+	}
+	return expr
+}
 
-// macros are the list functions that may follow a fact path.
-var macros = map[string]bool{"filter": true, "map": true, "exists": true, "all": true, "exists_one": true, "size": true, "flatten": true, "join": true}
+// isMacro reports whether name is a list function that may follow a fact
+// path.
+func isMacro(name string) bool {
+	switch name {
+	case "filter", "map", "exists", "all", "exists_one", "size", "flatten", "join":
+		return true
+	}
+	return false
+}
 
 // displayPath names the fact an evidence expression reads, without the
 // filtering that selected the items: evidence shows where a value lives.
 func displayPath(expr string) string {
 	expr = strings.TrimSpace(expr)
-	p := factPath.FindString(expr)
+	p := factPath(expr)
 	if p == "" {
 		return expr
 	}
-	if i := strings.LastIndexByte(p, '.'); i > 0 && macros[p[i+1:]] {
+	if i := strings.LastIndexByte(p, '.'); i > 0 && isMacro(p[i+1:]) {
 		p = p[:i]
 	}
 	return p

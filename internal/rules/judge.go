@@ -168,12 +168,14 @@ func judgeCheck(c *Check, in Input, act interpreter.Activation) checkResult {
 		res.message = fmt.Sprintf("%s offers no %s evidence", kindPhrase(in.Facts.Target.Kind), c.Kind)
 		return res
 	}
-	if err := c.ready(); err != nil {
-		return errorResult(res, "compile", err)
-	}
+	// Requirements first: a check whose facts are absent (an SSH check on
+	// an HTTPS endpoint) is not compiled at all.
 	if st, msg := requirements(c, in.Facts); st != "" {
 		res.status, res.message = st, msg
 		return res
+	}
+	if err := c.ready(); err != nil {
+		return errorResult(res, "compile", err)
 	}
 	if c.prog.when != nil {
 		ok, err := evalBool(c.prog.when, act)

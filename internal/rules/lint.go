@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -28,7 +27,18 @@ func (l Lint) String() string {
 	return fmt.Sprintf("%s:%d: %s: %s", l.File, l.Line, l.RuleID, l.Problem)
 }
 
-var prefixDomain = regexp.MustCompile(`^([A-Z]+)-`)
+// idFamily is the capitals a rule ID starts with, when a dash follows
+// them ("TLS" of "TLS-004").
+func idFamily(id string) (string, bool) {
+	i := 0
+	for i < len(id) && id[i] >= 'A' && id[i] <= 'Z' {
+		i++
+	}
+	if i == 0 || i == len(id) || id[i] != '-' {
+		return "", false
+	}
+	return id[:i], true
+}
 
 // LintRules checks what loading does not: every automated rule has at
 // least one passing, one failing and one inconclusive (error) test, every rule has remediation,
@@ -51,11 +61,11 @@ func LintRules(rules []*Rule, opt LintOptions) []Lint {
 				add(r, "source %q is not a known seed document", s)
 			}
 		}
-		if m := prefixDomain.FindStringSubmatch(r.ID); m != nil {
-			if d, ok := families[m[1]]; ok && d != r.Domain {
-				add(r, "family %s is in domain %s elsewhere, %s here", m[1], d, r.Domain)
+		if fam, ok := idFamily(r.ID); ok {
+			if d, ok := families[fam]; ok && d != r.Domain {
+				add(r, "family %s is in domain %s elsewhere, %s here", fam, d, r.Domain)
 			}
-			families[m[1]] = r.Domain
+			families[fam] = r.Domain
 		}
 		var hasManual bool
 		for _, c := range r.Checks {

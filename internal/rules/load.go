@@ -80,10 +80,7 @@ func LoadAll(sources ...Source) (*Set, []string) {
 		}
 		byID[r.ID] = r
 	}
-	env, err := newEnv()
-	if err != nil {
-		return &Set{byID: map[string]*Rule{}}, append(probs, err.Error())
-	}
+	env := &lazyEnv{}
 	// Compiling is most of the load time (parsing and type-checking some
 	// 250 expressions); rules compile independently and a cel.Env is safe
 	// for concurrent use, so custom rules are compiled in parallel, every

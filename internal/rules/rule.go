@@ -91,7 +91,7 @@ type Check struct {
 	// lines are where the expressions are written in the rule file.
 	lines exprLines
 	// Compilation state (see ready).
-	env        *cel.Env
+	env        *lazyEnv
 	trusted    bool
 	file       string
 	ruleLine   int

@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -10,15 +9,40 @@ import (
 	"github.com/rampart-sec/rampart/internal/finding"
 )
 
-// idPattern is the shape of a rule ID: a family and a number (TLS-004).
-var idPattern = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,9}-[0-9]{3,4}$`)
+// validID reports whether id has the shape of a rule ID: a family of 2 to
+// 10 capitals and digits starting with a capital, a dash, and a number of 3
+// or 4 digits (TLS-004).
+func validID(id string) bool {
+	family, number, ok := strings.Cut(id, "-")
+	if !ok || len(family) < 2 || len(family) > 10 || len(number) < 3 || len(number) > 4 {
+		return false
+	}
+	for i := 0; i < len(family); i++ {
+		c := family[i]
+		if !(c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	for i := 0; i < len(number); i++ {
+		if number[i] < '0' || number[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // kindNamespaces says which fact namespaces a check of each kind may read,
 // besides target and scan, which every check may read.
-var kindNamespaces = map[string][]string{
-	KindFile:  {facts.NSProduct},
-	KindHost:  {facts.NSHost, facts.NSProduct},
-	KindProbe: {facts.NSTLS, facts.NSHTTP, facts.NSSSH, facts.NSPorts},
+func kindNamespaces(kind string) []string {
+	switch kind {
+	case KindFile:
+		return []string{facts.NSProduct}
+	case KindHost:
+		return []string{facts.NSHost, facts.NSProduct}
+	case KindProbe:
+		return []string{facts.NSTLS, facts.NSHTTP, facts.NSSSH, facts.NSPorts}
+	}
+	return nil
 }
 
 // validate reports structural problems that make a rule unusable. Style
@@ -29,7 +53,7 @@ func validate(r *Rule) []string {
 	if r.ID == "" {
 		return []string{fmt.Sprintf("%s:%d: rule without id", r.File, r.Line)}
 	}
-	if !idPattern.MatchString(r.ID) {
+	if !validID(r.ID) {
 		p = append(p, fmt.Sprintf("%s: id must look like ABC-123", at))
 	}
 	if strings.TrimSpace(r.Title) == "" {
@@ -73,8 +97,8 @@ func validate(r *Rule) []string {
 		}
 		for _, req := range c.Requires {
 			ns, _, _ := strings.Cut(req, ".")
-			if !slices.Contains(kindNamespaces[c.Kind], ns) {
-				p = append(p, fmt.Sprintf("%s: a %s check cannot require %q (allowed: %s)", cat, c.Kind, req, strings.Join(kindNamespaces[c.Kind], ", ")))
+			if !slices.Contains(kindNamespaces(c.Kind), ns) {
+				p = append(p, fmt.Sprintf("%s: a %s check cannot require %q (allowed: %s)", cat, c.Kind, req, strings.Join(kindNamespaces(c.Kind), ", ")))
 			}
 		}
 	}

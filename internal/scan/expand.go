@@ -43,7 +43,7 @@ func Expand(t target.Target, f *facts.Facts) []target.Target {
 			out = append(out, target.Target{Name: h, ID: target.NodeID(h), Kind: target.Node, Host: h, Profile: t.Profile, Decl: t.Decl})
 		}
 		for _, p := range f.Ports.Open {
-			scheme, ok := serviceSchemes[p.Service]
+			scheme, ok := serviceScheme(p.Service)
 			if !ok {
 				continue
 			}
@@ -78,14 +78,20 @@ func handshook(banner string) bool {
 	return banner == "SSLv3" || (strings.HasPrefix(banner, "TLS 1.") && banner != "TLS alert")
 }
 
-// serviceSchemes maps identified services to the scheme their endpoint is
+// serviceScheme maps an identified service to the scheme their endpoint is
 // probed with.
-var serviceSchemes = map[string]string{
-	"https": "https",
-	"http":  "http",
-	"ssh":   "ssh",
-	// TLS that did not answer HTTP (LDAPS, AMQPS, a binary transport):
-	// the TLS rules only.
-	"tls":   "tls",
-	"ldaps": "tls",
+func serviceScheme(k string) (string, bool) {
+	switch k {
+	case "https":
+		return "https", true
+	case "http":
+		return "http", true
+	case "ssh":
+		return "ssh", true
+	case "tls":
+		return "tls", true
+	case "ldaps":
+		return "tls", true
+	}
+	return "", false
 }

@@ -8,10 +8,10 @@ import (
 	"github.com/rampart-sec/rampart/internal/rules"
 )
 
-// expansionNamespaces are facts that lead to more targets (the product homes
-// running on a host, the services open on a node); their collectors run
-// whatever rules are selected.
-var expansionNamespaces = map[string]bool{facts.NSHost: true, facts.NSPorts: true}
+// expansionNamespace reports the facts that lead to more targets (the
+// product homes running on a host, the services open on a node); their
+// collectors run whatever rules are selected.
+func expansionNamespace(ns string) bool { return ns == facts.NSHost || ns == facts.NSPorts }
 
 // ForRules keeps the collectors whose facts at least one of rs reads, so
 // `--only TLS-004` does not wait on an HTTP or SSH probe it will not judge.
@@ -28,7 +28,7 @@ func ForRules(cs []collect.Collector, rs []*rules.Rule) []collect.Collector {
 	var out []collect.Collector
 	for _, c := range cs {
 		for _, ns := range c.Provides() {
-			if needed[ns] || expansionNamespaces[ns] {
+			if needed[ns] || expansionNamespace(ns) {
 				out = append(out, c)
 				break
 			}

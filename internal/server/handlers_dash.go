@@ -65,7 +65,7 @@ func stackBar(counts map[finding.Status]int) template.HTML {
 			continue
 		}
 		bw := float64(w) * float64(n) / float64(total)
-		fmt.Fprintf(&b, `<rect x="%.1f" y="0" width="%.1f" height="%d" fill="%s"><title>%s: %d</title></rect>`, x, bw, h, report.StatusColors[st], report.StatusLabel(st), n)
+		fmt.Fprintf(&b, `<rect x="%.1f" y="0" width="%.1f" height="%d" fill="%s"><title>%s: %d</title></rect>`, x, bw, h, report.StatusColor(st), report.StatusLabel(st), n)
 		x += bw
 	}
 	b.WriteString(`</svg>`)

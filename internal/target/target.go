@@ -167,7 +167,7 @@ func ParseEndpoint(s string) (Target, error) {
 			return Target{}, fmt.Errorf("endpoint %q: %w", s, err)
 		}
 		scheme := strings.ToLower(u.Scheme)
-		def, ok := defaultPorts[scheme]
+		def, ok := defaultPort(scheme)
 		if !ok {
 			return Target{}, fmt.Errorf("endpoint %q: unsupported scheme %q (want https, http, ssh or tls)", s, u.Scheme)
 		}
@@ -205,9 +205,21 @@ func ParseEndpoint(s string) (Target, error) {
 	return Target{Name: s, ID: EndpointID(host, port, ""), Kind: Endpoint, Host: host, Port: port}, nil
 }
 
-// defaultPorts are the schemes an endpoint may have, with their default
-// port; tls:// (TLS that is not HTTP: LDAPS, AMQPS) has none.
-var defaultPorts = map[string]int{"https": 443, "http": 80, "ssh": 22, "tls": 0}
+// defaultPort says whether scheme is one an endpoint may have, with its
+// default port; tls:// (TLS that is not HTTP: LDAPS, AMQPS) has none.
+func defaultPort(scheme string) (int, bool) {
+	switch scheme {
+	case "https":
+		return 443, true
+	case "http":
+		return 80, true
+	case "ssh":
+		return 22, true
+	case "tls":
+		return 0, true
+	}
+	return 0, false
+}
 
 func parsePort(s string) (int, error) {
 	p, err := strconv.Atoi(s)

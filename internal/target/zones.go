@@ -2,7 +2,6 @@ package target
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -47,12 +46,21 @@ const (
 	ReachAllowedSources = "allowed_sources"
 )
 
-// zoneName is what a zone (and an agent) name may be: it becomes a NATS
-// subject token, so no dots, wildcards or spaces.
-var zoneName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
-// ValidZoneName reports whether s can name a zone, a zone role or an agent.
-func ValidZoneName(s string) bool { return zoneName.MatchString(s) }
+// ValidZoneName reports whether s can name a zone, a zone role or an
+// agent: 1 to 63 of a-z, 0-9, _ and -, starting with a letter or digit. It
+// becomes a NATS subject token, so no dots, wildcards or spaces.
+func ValidZoneName(s string) bool {
+	if len(s) == 0 || len(s) > 63 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || i > 0 && (c == '_' || c == '-')) {
+			return false
+		}
+	}
+	return true
+}
 
 // checkZones validates the inventory's zones.
 func checkZones(zs []Zone, name string) []string {

@@ -47,34 +47,40 @@ func (e Expectation) For(v Vantage) Expect {
 	return MustNot
 }
 
-// wso2Ports are the product profiles' default expectations at port
+// wso2PortsOf are a product profile' default expectations at port
 // offset 0 (every port but 22 moves with the offset).
-var wso2Ports = map[string][]target.Reach{
-	"wso2-is": {
-		{Port: 9443, From: []string{ReachAny}},
-		{Port: 9443, Path: "/carbon", From: []string{"management", "internal"}},
-		{Port: 9443, Path: "/services", From: []string{"management", "internal"}},
-		{Port: 9763, From: []string{"internal", "management"}},
-		{Port: 4000, May: []string{ReachCluster}},
-	},
-	"wso2-apim": {
-		{Port: 8243, From: []string{ReachAny}},
-		{Port: 8280, From: []string{"internal", "management"}},
-		{Port: 9443, From: []string{"internal", "management"}},
-		{Port: 9443, Path: "/carbon", From: []string{"management", "internal"}},
-		{Port: 9443, Path: "/services", From: []string{"management", "internal"}},
-		{Port: 9443, Path: "/admin", From: []string{"management", "internal"}},
-		{Port: 9443, Path: "/publisher", From: []string{"management", "internal"}},
-		{Port: 9999, From: []string{"management"}},
-		{Port: 11111, From: []string{"management"}},
-		{Port: 5672, From: []string{"internal", "management"}},
-		{Port: 4000, May: []string{ReachCluster}},
-	},
-	"wso2-mi": {
-		{Port: 8253, From: []string{ReachAny}},
-		{Port: 8290, From: []string{"internal", "management"}},
-		{Port: 9164, From: []string{"management"}},
-	},
+func wso2PortsOf(k string) ([]target.Reach, bool) {
+	switch k {
+	case "wso2-is":
+		return []target.Reach{
+			{Port: 9443, From: []string{ReachAny}},
+			{Port: 9443, Path: "/carbon", From: []string{"management", "internal"}},
+			{Port: 9443, Path: "/services", From: []string{"management", "internal"}},
+			{Port: 9763, From: []string{"internal", "management"}},
+			{Port: 4000, May: []string{ReachCluster}},
+		}, true
+	case "wso2-apim":
+		return []target.Reach{
+			{Port: 8243, From: []string{ReachAny}},
+			{Port: 8280, From: []string{"internal", "management"}},
+			{Port: 9443, From: []string{"internal", "management"}},
+			{Port: 9443, Path: "/carbon", From: []string{"management", "internal"}},
+			{Port: 9443, Path: "/services", From: []string{"management", "internal"}},
+			{Port: 9443, Path: "/admin", From: []string{"management", "internal"}},
+			{Port: 9443, Path: "/publisher", From: []string{"management", "internal"}},
+			{Port: 9999, From: []string{"management"}},
+			{Port: 11111, From: []string{"management"}},
+			{Port: 5672, From: []string{"internal", "management"}},
+			{Port: 4000, May: []string{ReachCluster}},
+		}, true
+	case "wso2-mi":
+		return []target.Reach{
+			{Port: 8253, From: []string{ReachAny}},
+			{Port: 8290, From: []string{"internal", "management"}},
+			{Port: 9164, From: []string{"management"}},
+		}, true
+	}
+	return nil, false
 }
 
 // Defaults returns a target's profile default expectations at a port
@@ -83,7 +89,8 @@ var wso2Ports = map[string][]target.Reach{
 // from its allowed sources.
 func Defaults(t target.Target, offset int) []target.Reach {
 	out := []target.Reach{{Port: 22, From: []string{"management"}}}
-	for _, r := range wso2Ports[t.Profile] {
+	ports, _ := wso2PortsOf(t.Profile)
+	for _, r := range ports {
 		r.Port += offset
 		out = append(out, r)
 	}
@@ -105,7 +112,7 @@ func Defaults(t target.Target, offset int) []target.Reach {
 // WSO2 or webhook profile, reach entries or expected_ports), so that a
 // port open beyond them fails NET-001 rather than being undeclared.
 func Declares(t target.Target) bool {
-	_, wso2 := wso2Ports[t.Profile]
+	_, wso2 := wso2PortsOf(t.Profile)
 	return (wso2 && !t.Decl.NoReachDefaults) || t.Profile == "webhook-relay" || len(t.Decl.Reach) > 0 || len(t.Decl.ExpectedPorts) > 0
 }
 

@@ -93,12 +93,18 @@ func Judge(t target.Target, m Matrix, results []Result, cat Catalog) []finding.F
 	return out
 }
 
-// matrixDecides lists the rules whose failures come from the matrix alone
+// matrixDecides reports the rules whose failures come from the matrix alone
 // once the target declares expectations for them: the inventory then says
 // which zones may reach those ports, which overrides the rule's own
 // single-vantage judgement. The path rules and NET-002 keep the zones'
 // own failures too (what they judge reaches beyond the declared items).
-var matrixDecides = map[string]bool{"NET-001": true, "NET-003": true, "NET-004": true, "OS-004": true, "SSH-005": true}
+func matrixDecides(ruleID string) bool {
+	switch ruleID {
+	case "NET-001", "NET-003", "NET-004", "OS-004", "SSH-005":
+		return true
+	}
+	return false
+}
 
 // zoneVerdict is one zone's own verdict on a rule: the worst status over
 // the target and the targets it led to.
@@ -107,7 +113,22 @@ type zoneVerdict struct {
 	msg    string
 }
 
-var statusRank = map[finding.Status]int{finding.Fail: 5, finding.Waived: 5, finding.Error: 4, finding.Manual: 3, finding.Attested: 2, finding.Pass: 2, finding.NotApplicable: 1}
+// statusRank orders statuses by how much they say about a zone.
+func statusRank(s finding.Status) int {
+	switch s {
+	case finding.Fail, finding.Waived:
+		return 5
+	case finding.Error:
+		return 4
+	case finding.Manual:
+		return 3
+	case finding.Attested, finding.Pass:
+		return 2
+	case finding.NotApplicable:
+		return 1
+	}
+	return 0
+}
 
 func verdictOf(r Result, id string) (zoneVerdict, bool) {
 	var v zoneVerdict
@@ -120,7 +141,7 @@ func verdictOf(r Result, id string) (zoneVerdict, bool) {
 		if f.Exception != nil && f.Exception.Original != "" {
 			st = f.Exception.Original // exceptions are the server's to apply, on the combined verdict
 		}
-		if !found || statusRank[st] > statusRank[v.status] {
+		if !found || statusRank(st) > statusRank(v.status) {
 			v = zoneVerdict{status: st, msg: f.Target + ": " + f.Message}
 		}
 		found = true
@@ -165,7 +186,7 @@ func judgeRule(f *finding.Finding, m Matrix, results []Result) {
 		line := who(r) + ": " + v.msg
 		switch v.status {
 		case finding.Fail, finding.Waived:
-			if declared && matrixDecides[f.RuleID] {
+			if declared && matrixDecides(f.RuleID) {
 				// The inventory says which zones may reach these ports;
 				// the matrix above judged them.
 				continue

@@ -91,22 +91,30 @@ func (s *scan) countAuditRules() int {
 	return n
 }
 
-var (
-	// *.* @@host:port, @(o)host, @[v6]:port
-	rsyslogLegacy = regexp.MustCompile(`^\S+\s+(@@?)(\([^)]*\))?(\[[^\]]+\]|[^\s:;]+)(?::(\d+))?`)
-	// action(type="omfwd" target="host" port="514" protocol="tcp")
-	rsyslogOmfwd = regexp.MustCompile(`(?i)type\s*=\s*"omfwd"`)
-	attr         = func(name string) *regexp.Regexp {
+// rsyslogPatterns read forwarding rules from rsyslog's configuration:
+// compiled by the scan that reads it, not by every run of rampart.
+type rsyslogPatterns struct {
+	legacy, omfwd, target, port, protocol *regexp.Regexp
+}
+
+func newRsyslogPatterns() rsyslogPatterns {
+	attr := func(name string) *regexp.Regexp {
 		return regexp.MustCompile(`(?i)\b` + name + `\s*=\s*"([^"]*)"`)
 	}
-	omfwdTarget   = attr("target")
-	omfwdPort     = attr("port")
-	omfwdProtocol = attr("protocol")
-	syslogNGDest  = regexp.MustCompile(`\b(network|tcp|udp|tcp6|udp6|syslog)\s*\(\s*"([^"]+)"`)
-)
+	return rsyslogPatterns{
+		// *.* @@host:port, @(o)host, @[v6]:port
+		legacy: regexp.MustCompile(`^\S+\s+(@@?)(\([^)]*\))?(\[[^\]]+\]|[^\s:;]+)(?::(\d+))?`),
+		// action(type="omfwd" target="host" port="514" protocol="tcp")
+		omfwd:    regexp.MustCompile(`(?i)type\s*=\s*"omfwd"`),
+		target:   attr("target"),
+		port:     attr("port"),
+		protocol: attr("protocol"),
+	}
+}
 
 func (s *scan) rsyslogTargets() []string {
 	var out []string
+	re := newRsyslogPatterns()
 	for _, f := range s.confFiles("/etc/rsyslog.conf", "/etc/rsyslog.d/*.conf") {
 		b, err := s.r.ReadFile(f, 4<<20)
 		if err != nil {
@@ -118,7 +126,7 @@ func (s *scan) rsyslogTargets() []string {
 				continue
 			}
 			where := fmt.Sprintf("%s:%d", f, i+1)
-			if m := rsyslogLegacy.FindStringSubmatch(line); m != nil {
+			if m := re.legacy.FindStringSubmatch(line); m != nil {
 				proto := "udp"
 				if m[1] == "@@" {
 					proto = "tcp"
@@ -131,13 +139,13 @@ func (s *scan) rsyslogTargets() []string {
 				out = append(out, fmt.Sprintf("rsyslog %s %s:%s (%s)", proto, host, port, where))
 				continue
 			}
-			if rsyslogOmfwd.MatchString(line) {
-				if t := omfwdTarget.FindStringSubmatch(line); t != nil {
+			if re.omfwd.MatchString(line) {
+				if t := re.target.FindStringSubmatch(line); t != nil {
 					port, proto := "514", "udp"
-					if p := omfwdPort.FindStringSubmatch(line); p != nil {
+					if p := re.port.FindStringSubmatch(line); p != nil {
 						port = p[1]
 					}
-					if p := omfwdProtocol.FindStringSubmatch(line); p != nil {
+					if p := re.protocol.FindStringSubmatch(line); p != nil {
 						proto = strings.ToLower(p[1])
 					}
 					out = append(out, fmt.Sprintf("rsyslog %s %s:%s (%s)", proto, t[1], port, where))
@@ -150,6 +158,7 @@ func (s *scan) rsyslogTargets() []string {
 
 func (s *scan) syslogNGTargets() []string {
 	var out []string
+	syslogNGDest := regexp.MustCompile(`\b(network|tcp|udp|tcp6|udp6|syslog)\s*\(\s*"([^"]+)"`)
 	for _, f := range s.confFiles("/etc/syslog-ng/syslog-ng.conf", "/etc/syslog-ng/conf.d/*.conf") {
 		b, err := s.r.ReadFile(f, 4<<20)
 		if err != nil {

@@ -18,8 +18,6 @@ const mainConfig = "/etc/ssh/sshd_config"
 // issueNet is the legal notice written when /etc/issue.net has none.
 const issueNet = "Authorised use only. Activity on this system is monitored and recorded;\nunauthorised use is prohibited and may be prosecuted.\n"
 
-var includeRe = regexp.MustCompile(`(?mi)^[ \t]*Include[ \t]+(\S*sshd_config\.d\S*)`)
-
 type sshSetting struct {
 	rule, keyword, value string
 	cur                  facts.Setting
@@ -66,6 +64,7 @@ func (p *planner) sshd() error {
 		return fmt.Errorf("%s: %w", mainConfig, err)
 	}
 	includeLine := 0
+	includeRe := regexp.MustCompile(`(?mi)^[ \t]*Include[ \t]+(\S*sshd_config\.d\S*)`)
 	if m := includeRe.FindSubmatchIndex(main); m != nil {
 		includeLine = 1 + strings.Count(string(main[:m[0]]), "\n")
 	}

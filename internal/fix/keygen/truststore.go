@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"time"
 
@@ -85,8 +84,6 @@ func ReadTrustStore(data []byte, password string) (*TrustStore, error) {
 	return nil, fmt.Errorf("%s truststores are not supported", format)
 }
 
-var aliasJunk = regexp.MustCompile(`[^a-z0-9._-]+`)
-
 // aliasFor names a certificate by its subject, as keytool users do.
 func aliasFor(c *x509.Certificate) string {
 	n := c.Subject.CommonName
@@ -96,7 +93,12 @@ func aliasFor(c *x509.Certificate) string {
 	if n == "" && len(c.Subject.Organization) > 0 {
 		n = c.Subject.Organization[0]
 	}
-	n = strings.Trim(aliasJunk.ReplaceAllString(strings.ToLower(n), ""), "-.")
+	n = strings.Trim(strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' {
+			return r
+		}
+		return -1
+	}, strings.ToLower(n)), "-.")
 	if n == "" {
 		n = "cert"
 	}

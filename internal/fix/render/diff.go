@@ -109,11 +109,18 @@ func writeChange(w io.Writer, pt painter, c *fix.Change) error {
 	return nil
 }
 
-var statusWord = map[fix.Status]string{
-	fix.Fixed:      "fixed",
-	fix.NeedsInput: "needs input",
-	fix.Manual:     "manual",
-	fix.Failed:     "error",
+func statusWordOf(k fix.Status) (string, bool) {
+	switch k {
+	case fix.Fixed:
+		return "fixed", true
+	case fix.NeedsInput:
+		return "needs input", true
+	case fix.Manual:
+		return "manual", true
+	case fix.Failed:
+		return "error", true
+	}
+	return "", false
 }
 
 func writeSummary(w io.Writer, pt painter, p *fix.Plan, o Options) {
@@ -129,7 +136,7 @@ func writeSummary(w io.Writer, pt painter, p *fix.Plan, o Options) {
 			target = r.Target
 			fmt.Fprintln(w, "  "+pt.paint(bold, r.Target))
 		}
-		word := statusWord[r.Status]
+		word, _ := statusWordOf(r.Status)
 		fmt.Fprintf(w, "    %s %-8s %s\n", pt.paint(colour[r.Status], fmt.Sprintf("%-11s", word)), r.Rule, r.Summary)
 		if len(r.Inputs) > 0 {
 			fmt.Fprintf(w, "    %-20s pass %s\n", "", strings.Join(r.Inputs, " "))

@@ -20,8 +20,6 @@ import (
 // MaxSize bounds the scripts edited (real ones are ~15 KiB).
 const MaxSize = 1 << 20
 
-var javaCmd = regexp.MustCompile(`(^|\s)(exec\s+)?("?\$\{?JAVACMD\}?"?|"?\$\{?JAVA_HOME\}?"?/bin/java|\bjava)(\s|$)`)
-
 // Doc is a start script and the properties asked of it.
 type Doc struct {
 	src []byte
@@ -51,6 +49,8 @@ func Parse(src []byte) (*Doc, error) {
 	if len(src) > MaxSize {
 		return nil, fmt.Errorf("%d bytes is over the %d KiB limit for a start script", len(src), MaxSize>>10)
 	}
+	javaCmd := regexp.MustCompile(`(^|\s)(exec\s+)?("?\$\{?JAVACMD\}?"?|"?\$\{?JAVA_HOME\}?"?/bin/java|\bjava)(\s|$)`)
+	assignment := regexp.MustCompile(`^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_]*=`)
 	d := &Doc{src: src, nl: edit.LineEnding(src), cmdStart: -1}
 	off, line := 0, 0
 	for off < len(src) {
@@ -58,7 +58,7 @@ func Parse(src []byte) (*Doc, error) {
 		end := edit.LineEnd(src, off)
 		text := strings.TrimRight(string(src[off:end]), "\r\n")
 		code := stripComment(text)
-		if m := javaCmd.FindStringSubmatchIndex(code); m != nil && !isAssignment(code) && !strings.Contains(code, "-version") {
+		if m := javaCmd.FindStringSubmatchIndex(code); m != nil && !assignment.MatchString(code) && !strings.Contains(code, "-version") {
 			d.cmdStart, d.cmdLine = off, line
 			d.javaTokEnd = off + m[7]
 			d.cmdEnd = end
@@ -80,10 +80,6 @@ func Parse(src []byte) (*Doc, error) {
 	}
 	return nil, ErrNoJavaCommand
 }
-
-var assign = regexp.MustCompile(`^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_]*=`)
-
-func isAssignment(s string) bool { return assign.MatchString(s) }
 
 func stripComment(s string) string {
 	t := strings.TrimLeft(s, " \t")

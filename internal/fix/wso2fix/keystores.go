@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"net/netip"
 	"path"
-	"regexp"
 	"strings"
 	"time"
 
@@ -122,15 +121,13 @@ type newCert struct {
 	der   []byte
 }
 
-var labelJunk = regexp.MustCompile(`[^a-z0-9-]+`)
-
 // label names the new store and its entry after the host's first label.
 func label(host string) string {
 	if _, err := netip.ParseAddr(host); err == nil {
 		return "server"
 	}
 	l := strings.ToLower(strings.SplitN(host, ".", 2)[0])
-	l = strings.Trim(labelJunk.ReplaceAllString(l, "-"), "-")
+	l = strings.Trim(collapseRuns(l, func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' }, '-'), "-")
 	if l == "" || l == "wso2carbon" || l == "client-truststore" {
 		return "server"
 	}

@@ -95,10 +95,9 @@ func (p *planner) sessionCleanup() {
 	p.fixed(rule, "[session_data.cleanup] clean_expired_session_data_in_chunks_of = \"8192\"", "tune the chunk size to the database")
 }
 
-var uuidInPattern = regexp.MustCompile(`%u(uid)?([^a-zA-Z]|$)|%enc\{%(m|msg|message)\}\{CRLF\}`)
-
 // logPatterns puts a UUID in every log layout (LOG-002).
 func (p *planner) logPatterns() {
+	uuidInPattern := regexp.MustCompile(`%u(uid)?([^a-zA-Z]|$)|%enc\{%(m|msg|message)\}\{CRLF\}`)
 	const rule = "LOG-002"
 	if !p.fails(rule) {
 		return

@@ -119,10 +119,9 @@ func (p *planner) outboundVerification() {
 	}
 }
 
-var sessionIDAttr = regexp.MustCompile(`sessionIdLength\s*=\s*"([0-9]*)"`)
-
 // sessionIDLength raises a short Tomcat session ID length (IAM-005).
 func (p *planner) sessionIDLength() {
+	sessionIDAttr := regexp.MustCompile(`sessionIdLength\s*=\s*"([0-9]*)"`)
 	const rule = "IAM-005"
 	if !p.fails(rule) || p.prod.SessionIDLength == 0 || p.prod.SessionIDLength >= 16 {
 		return

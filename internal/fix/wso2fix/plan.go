@@ -228,7 +228,20 @@ func (p *planner) failed(rule string, err error) {
 	p.add(rule, part{status: fix.Failed, text: err.Error()})
 }
 
-var rank = map[fix.Status]int{fix.Fixed: 0, fix.NeedsInput: 1, fix.Manual: 2, fix.Failed: 3}
+// rank orders statuses from best to worst.
+func rank(s fix.Status) int {
+	switch s {
+	case fix.Fixed:
+		return 0
+	case fix.NeedsInput:
+		return 1
+	case fix.Manual:
+		return 2
+	case fix.Failed:
+		return 3
+	}
+	return 0
+}
 
 // resultOf folds a rule's parts: the worst status wins; texts, inputs and
 // to-dos are kept once each.
@@ -245,7 +258,7 @@ func (p *planner) resultOf(rule string) fix.Result {
 	seen := map[string]bool{}
 	for _, pt := range r.parts {
 		// A part without a status only adds words or to-dos.
-		if pt.status != "" && (res.Status == "" || rank[pt.status] > rank[res.Status]) {
+		if pt.status != "" && (res.Status == "" || rank(pt.status) > rank(res.Status)) {
 			res.Status = pt.status
 		}
 		if pt.text != "" && !seen["t"+pt.text] {

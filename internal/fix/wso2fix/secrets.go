@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -81,13 +80,17 @@ func (p *planner) vaultKey() (*vaultKey, *part) {
 	return nil, &part{status: fix.Failed, text: "secrets cannot be encrypted: " + k.err.Error()}
 }
 
-var aliasSuffix = regexp.MustCompile(`_([0-9]+)$`)
-
+// nextAlias numbers an alias that is taken: secret -> secret_2 ->
+// secret_3.
 func nextAlias(a string) string {
-	if m := aliasSuffix.FindStringSubmatch(a); m != nil {
+	digits := len(a)
+	for digits > 0 && a[digits-1] >= '0' && a[digits-1] <= '9' {
+		digits--
+	}
+	if digits < len(a) && digits > 0 && a[digits-1] == '_' {
 		n := 0
-		fmt.Sscan(m[1], &n)
-		return a[:len(a)-len(m[0])] + fmt.Sprintf("_%d", n+1)
+		fmt.Sscan(a[digits:], &n)
+		return a[:digits-1] + fmt.Sprintf("_%d", n+1)
 	}
 	return a + "_2"
 }
@@ -101,12 +104,32 @@ func appendOnce(list []string, s string) []string {
 	return append(list, s)
 }
 
-var aliasJunk = regexp.MustCompile(`[^A-Za-z0-9]+`)
-
 // aliasFor names a secret after its key: database.identity_db.password ->
 // database_identity_db_password.
 func aliasFor(key string) string {
-	return strings.Trim(aliasJunk.ReplaceAllString(key, "_"), "_")
+	return strings.Trim(collapseRuns(key, func(c byte) bool {
+		return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+	}, '_'), "_")
+}
+
+// collapseRuns replaces each run of bytes that keep refuses (any byte of a
+// non-ASCII character among them) with one sep.
+func collapseRuns(s string, keep func(byte) bool, sep byte) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	junk := false
+	for i := 0; i < len(s); i++ {
+		if keep(s[i]) {
+			b.WriteByte(s[i])
+			junk = false
+			continue
+		}
+		if !junk {
+			b.WriteByte(sep)
+		}
+		junk = true
+	}
+	return b.String()
 }
 
 // guardedBy names the rule that must replace a secret's public default

@@ -28,22 +28,38 @@ var strongCiphers = []string{
 
 // listenerKeys are the keys (as the collector names them) of each TLS
 // listener's protocol and cipher lists.
-var listenerKeys = map[string][2]string{
-	"https":                 {"transport.https.sslHostConfig.properties.protocols", "transport.https.sslHostConfig.properties.ciphers"},
-	"passthru-https":        {"transport.passthru_https.listener.parameters.HttpsProtocols", "transport.passthru_https.listener.parameters.PreferredCiphers"},
-	"passthru-https-sender": {"transport.passthru_https.sender.parameters.HttpsProtocols", ""},
-	"binary-receiver":       {"transport.binary.receiver.sslEnabledProtocols", "transport.binary.receiver.ciphers"},
-	"websocket-wss":         {"apim.wss.ssl_enabled_protocols", "apim.wss.ciphers"},
-	"amqp-tls":              {"broker.transport.amqp.ssl_connection.ssl_enabled_protocols", "broker.transport.amqp.ssl_connection.ciphers"},
-	"mi-https":              {"transport.https.listener.parameter.HttpsProtocols", "transport.https.listener.parameter.PreferredCiphers"},
-	"mi-https-sender":       {"transport.https.sender.parameter.HttpsProtocols", ""},
-	"internal-api":          {"internal_api_ssl_config.parameter.httpsProtocols", "internal_api_ssl_config.parameter.PreferredCiphers"},
+func listenerKeys(name string) ([2]string, bool) {
+	switch name {
+	case "https":
+		return [2]string{"transport.https.sslHostConfig.properties.protocols", "transport.https.sslHostConfig.properties.ciphers"}, true
+	case "passthru-https":
+		return [2]string{"transport.passthru_https.listener.parameters.HttpsProtocols", "transport.passthru_https.listener.parameters.PreferredCiphers"}, true
+	case "passthru-https-sender":
+		return [2]string{"transport.passthru_https.sender.parameters.HttpsProtocols", ""}, true
+	case "binary-receiver":
+		return [2]string{"transport.binary.receiver.sslEnabledProtocols", "transport.binary.receiver.ciphers"}, true
+	case "websocket-wss":
+		return [2]string{"apim.wss.ssl_enabled_protocols", "apim.wss.ciphers"}, true
+	case "amqp-tls":
+		return [2]string{"broker.transport.amqp.ssl_connection.ssl_enabled_protocols", "broker.transport.amqp.ssl_connection.ciphers"}, true
+	case "mi-https":
+		return [2]string{"transport.https.listener.parameter.HttpsProtocols", "transport.https.listener.parameter.PreferredCiphers"}, true
+	case "mi-https-sender":
+		return [2]string{"transport.https.sender.parameter.HttpsProtocols", ""}, true
+	case "internal-api":
+		return [2]string{"internal_api_ssl_config.parameter.httpsProtocols", "internal_api_ssl_config.parameter.PreferredCiphers"}, true
+	}
+	return [2]string{}, false
 }
 
-// cipherChecked are the listeners TLS-005 judges.
-var cipherChecked = map[string]bool{"https": true, "passthru-https": true, "mi-https": true, "internal-api": true}
-
-var weakCipher = regexp.MustCompile(`(?i)(NULL|_anon_|EXPORT|_DES_|DES40|3DES|DES_EDE|RC4|RC2|IDEA|_MD5$|_CBC_)`)
+// cipherChecked reports whether TLS-005 judges the listener's ciphers.
+func cipherChecked(name string) bool {
+	switch name {
+	case "https", "passthru-https", "mi-https", "internal-api":
+		return true
+	}
+	return false
+}
 
 func strongOnly(ps []string) bool {
 	if len(ps) == 0 {
@@ -84,6 +100,7 @@ func (p *planner) listValue(key string, items []string) tomledit.Value {
 // TLS-011) and gives it an explicit list of AEAD suites with forward
 // secrecy (TLS-005, TLS-012).
 func (p *planner) tlsListeners() {
+	weakCipher := regexp.MustCompile(`(?i)(NULL|_anon_|EXPORT|_DES_|DES40|3DES|DES_EDE|RC4|RC2|IDEA|_MD5$|_CBC_)`)
 	protoRules := failingOf(p, "TLS-002", "TLS-011")
 	cipherRules := failingOf(p, "TLS-004", "TLS-005", "TLS-007", "TLS-012")
 	if len(protoRules) == 0 && len(cipherRules) == 0 {
@@ -105,7 +122,7 @@ func (p *planner) tlsListeners() {
 			}
 			continue
 		}
-		keys, known := listenerKeys[l.Name]
+		keys, known := listenerKeys(l.Name)
 		if len(protoRules) > 0 && !strongOnly(l.Protocols) {
 			if !known || keys[0] == "" {
 				for _, r := range protoRules {
@@ -127,7 +144,7 @@ func (p *planner) tlsListeners() {
 			weak = weak || weakCipher.MatchString(c)
 			dss = dss || strings.Contains(c, "_DSS_")
 		}
-		needCiphers := (p.fails("TLS-005") && cipherChecked[l.Name] && !forwardSecret(l.Ciphers)) ||
+		needCiphers := (p.fails("TLS-005") && cipherChecked(l.Name) && !forwardSecret(l.Ciphers)) ||
 			((p.fails("TLS-012") || p.fails("TLS-004")) && weak) || (p.fails("TLS-007") && dss)
 		if len(cipherRules) > 0 && needCiphers {
 			if !known || keys[1] == "" {
@@ -172,8 +189,6 @@ func (p *planner) senderVerification() {
 		p.fixed(rule, strings.Join(done, ", "), "outbound calls to back ends whose certificates do not name the host called will fail: fix those certificates first")
 	}
 }
-
-var mysqlTLSOff = regexp.MustCompile(`(?i)([?&])(useSSL|requireSSL)=false`)
 
 // databaseTLS asks for encrypted, verified connections to external
 // databases (TLS-014) where the URL's parameter is known, and StartTLS to
@@ -232,7 +247,7 @@ func datasourceURLKey(p *planner, d facts.Datasource) string {
 func tlsURL(driver, u string) (string, bool) {
 	switch driver {
 	case "mysql", "mariadb":
-		if mysqlTLSOff.MatchString(u) {
+		if mysqlTLSOff := regexp.MustCompile(`(?i)([?&])(useSSL|requireSSL)=false`); mysqlTLSOff.MatchString(u) {
 			u = mysqlTLSOff.ReplaceAllString(u, "${1}${2}=true")
 		}
 		if strings.Contains(strings.ToLower(u), "sslmode=") {

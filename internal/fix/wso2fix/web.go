@@ -12,12 +12,9 @@ import (
 // neutralServer is the Server header value the fixes set.
 const neutralServer = "WebServer"
 
-var disclosing = regexp.MustCompile(`(?i)(wso2|carbon|tomcat|synapse|passthrough|[0-9]+\.[0-9]+)`)
-
-var itemsLoop = regexp.MustCompile(`\{%-?\s*for\s+\w+\s*,\s*\w+\s+in\s+([\w.]+)\.items\(\)`)
-
 // serverHeaders sets a neutral Server header on every connector (HTTP-001).
 func (p *planner) serverHeaders() {
+	disclosing := regexp.MustCompile(`(?i)(wso2|carbon|tomcat|synapse|passthrough|[0-9]+\.[0-9]+)`)
 	const rule = "HTTP-001"
 	if !p.fails(rule) {
 		return
@@ -47,6 +44,7 @@ func (p *planner) serverHeaders() {
 // the product renders passthru-http.properties from, and in the rendered
 // file itself (which the next start renders the same way).
 func (p *planner) passthroughServer(rule string) error {
+	itemsLoop := regexp.MustCompile(`\{%-?\s*for\s+\w+\s*,\s*\w+\s+in\s+([\w.]+)\.items\(\)`)
 	rendered := path.Join(p.conf, "passthru-http.properties")
 	tpl := "repository/resources/conf/templates/" + rendered + ".j2"
 	if b, err := p.ws.Read(tpl); err == nil {
@@ -64,17 +62,6 @@ func (p *planner) passthroughServer(rule string) error {
 	props.Set("http.origin-server", neutralServer, rule)
 	return nil
 }
-
-// HSTS in web.xml and its templates.
-var (
-	classRe      = regexp.MustCompile(`(?s)<filter-class>\s*(.*?)\s*</filter-class>`)
-	tokenRe      = regexp.MustCompile(`(?s)\{%-?\s*(for|endfor|if|endif)\b(.*?)-?%\}|<init-param>(.*?)</init-param>`)
-	forRe        = regexp.MustCompile(`^\s*(\w+)\s+in\s+([\w.'\[\]]+)\s*$`)
-	nameRe       = regexp.MustCompile(`(?s)<param-name>\s*(.*?)\s*</param-name>`)
-	valueRe      = regexp.MustCompile(`(?s)<param-value>\s*(.*?)\s*</param-value>`)
-	jinjaKeyRe   = regexp.MustCompile(`^\{\{\s*([\w.']+)\s*(?:\|[^}]*)?\}\}$`)
-	commentBlank = regexp.MustCompile(`(?s)<!--.*?-->|\{#.*?#\}`)
-)
 
 // hstsTarget is one place that decides hstsEnabled for a filter.
 type hstsTarget struct {
@@ -241,6 +228,14 @@ func filterBlocks(src []byte) [][2]int {
 // hstsTargets finds, in a web.xml or its template, what decides
 // hstsEnabled in each HttpHeaderSecurityFilter.
 func hstsTargets(b []byte) []hstsTarget {
+	// HSTS in web.xml and its templates.
+	classRe := regexp.MustCompile(`(?s)<filter-class>\s*(.*?)\s*</filter-class>`)
+	tokenRe := regexp.MustCompile(`(?s)\{%-?\s*(for|endfor|if|endif)\b(.*?)-?%\}|<init-param>(.*?)</init-param>`)
+	forRe := regexp.MustCompile(`^\s*(\w+)\s+in\s+([\w.'\[\]]+)\s*$`)
+	nameRe := regexp.MustCompile(`(?s)<param-name>\s*(.*?)\s*</param-name>`)
+	valueRe := regexp.MustCompile(`(?s)<param-value>\s*(.*?)\s*</param-value>`)
+	jinjaKeyRe := regexp.MustCompile(`^\{\{\s*([\w.']+)\s*(?:\|[^}]*)?\}\}$`)
+	commentBlank := regexp.MustCompile(`(?s)<!--.*?-->|\{#.*?#\}`)
 	src := commentBlank.ReplaceAllFunc(b, func(m []byte) []byte {
 		out := make([]byte, len(m))
 		for i, c := range m {

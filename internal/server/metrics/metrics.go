@@ -255,8 +255,6 @@ func fmtFloat(v float64) string {
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
-var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-
 // labels renders {k="v",...} from name, value pairs.
 func labels(kv ...string) string {
 	var b strings.Builder
@@ -267,7 +265,7 @@ func labels(kv ...string) string {
 		}
 		b.WriteString(kv[i])
 		b.WriteString(`="`)
-		b.WriteString(labelEscaper.Replace(kv[i+1]))
+		b.WriteString(escapeLabel(kv[i+1]))
 		b.WriteByte('"')
 	}
 	b.WriteByte('}')
@@ -295,4 +293,26 @@ func sortedKeys1(m map[string]float64) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// escapeLabel escapes a label value as the exposition format wants:
+// backslash, double quote and newline.
+func escapeLabel(v string) string {
+	if !strings.ContainsAny(v, "\\\"\n") {
+		return v
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '\\':
+			b.WriteString(`\\`)
+		case '"':
+			b.WriteString(`\"`)
+		case '\n':
+			b.WriteString(`\n`)
+		default:
+			b.WriteByte(v[i])
+		}
+	}
+	return b.String()
 }

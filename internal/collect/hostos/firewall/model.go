@@ -185,11 +185,49 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// services maps the port names nft and iptables accept to numbers.
-var services = map[string]int{
-	"ssh": 22, "http": 80, "https": 443, "smtp": 25, "domain": 53, "ftp": 21, "telnet": 23,
-	"ntp": 123, "snmp": 161, "ldap": 389, "ldaps": 636, "mysql": 3306, "postgresql": 5432,
-	"http-alt": 8080, "submission": 587, "imap": 143, "imaps": 993, "pop3": 110, "pop3s": 995,
+// servicePort is the number of a port name nft and iptables accept.
+func servicePort(k string) (int, bool) {
+	switch k {
+	case "ssh":
+		return 22, true
+	case "http":
+		return 80, true
+	case "https":
+		return 443, true
+	case "smtp":
+		return 25, true
+	case "domain":
+		return 53, true
+	case "ftp":
+		return 21, true
+	case "telnet":
+		return 23, true
+	case "ntp":
+		return 123, true
+	case "snmp":
+		return 161, true
+	case "ldap":
+		return 389, true
+	case "ldaps":
+		return 636, true
+	case "mysql":
+		return 3306, true
+	case "postgresql":
+		return 5432, true
+	case "http-alt":
+		return 8080, true
+	case "submission":
+		return 587, true
+	case "imap":
+		return 143, true
+	case "imaps":
+		return 993, true
+	case "pop3":
+		return 110, true
+	case "pop3s":
+		return 995, true
+	}
+	return 0, false
 }
 
 // parsePortRange reads "22", "ssh", "1000-2000" or "1000:2000".
@@ -223,7 +261,7 @@ func parsePort(s string) (int, bool) {
 	if n, err := strconv.Atoi(s); err == nil {
 		return n, n >= 0 && n <= 65535
 	}
-	n, ok := services[strings.ToLower(s)]
+	n, ok := servicePort(strings.ToLower(s))
 	return n, ok
 }
 

@@ -24,33 +24,55 @@ const (
 	maxIncluded = 256
 )
 
-// multi lists the keywords whose every occurrence counts; for the others
-// the first value obtained wins, as in sshd.
-var multi = map[string]bool{
-	"port": true, "listenaddress": true, "hostkey": true, "hostcertificate": true,
-	"acceptenv": true, "setenv": true, "subsystem": true, "allowusers": true, "denyusers": true,
-	"allowgroups": true, "denygroups": true, "authorizedkeysfile": false,
+// multiValued reports whether every occurrence of a keyword counts; for
+// the others the first value obtained wins, as in sshd.
+func multiValued(k string) bool {
+	switch k {
+	case "port", "listenaddress", "hostkey", "hostcertificate", "acceptenv", "setenv", "subsystem",
+		"allowusers", "denyusers", "allowgroups", "denygroups":
+		return true
+	}
+	return false
 }
 
-// aliases maps deprecated keywords to the name sshd -T prints.
-var aliases = map[string]string{
-	"challengeresponseauthentication": "kbdinteractiveauthentication",
-	"dsaauthentication":               "pubkeyauthentication",
-	"pubkeyacceptedkeytypes":          "pubkeyacceptedalgorithms",
-	"hostbasedacceptedkeytypes":       "hostbasedacceptedalgorithms",
+// alias is the name sshd -T prints for a deprecated keyword.
+func alias(k string) (string, bool) {
+	switch k {
+	case "challengeresponseauthentication":
+		return "kbdinteractiveauthentication", true
+	case "dsaauthentication":
+		return "pubkeyauthentication", true
+	case "pubkeyacceptedkeytypes":
+		return "pubkeyacceptedalgorithms", true
+	case "hostbasedacceptedkeytypes":
+		return "hostbasedacceptedalgorithms", true
+	}
+	return "", false
 }
 
-// defaults are OpenSSH 9's values for the keywords the rules read.
-var defaults = map[string]string{
-	"port":                         "22",
-	"permitrootlogin":              "prohibit-password",
-	"passwordauthentication":       "yes",
-	"kbdinteractiveauthentication": "yes",
-	"pubkeyauthentication":         "yes",
-	"banner":                       "none",
-	"permitemptypasswords":         "no",
-	"x11forwarding":                "no",
-	"addressfamily":                "any",
+// defaultValue is OpenSSH 9's value for a keyword the rules read.
+func defaultValue(k string) (string, bool) {
+	switch k {
+	case "port":
+		return "22", true
+	case "permitrootlogin":
+		return "prohibit-password", true
+	case "passwordauthentication":
+		return "yes", true
+	case "kbdinteractiveauthentication":
+		return "yes", true
+	case "pubkeyauthentication":
+		return "yes", true
+	case "banner":
+		return "none", true
+	case "permitemptypasswords":
+		return "no", true
+	case "x11forwarding":
+		return "no", true
+	case "addressfamily":
+		return "any", true
+	}
+	return "", false
 }
 
 // No sshd keyword carries a secret (keys are named by file path), so the
@@ -78,7 +100,7 @@ func (c *Config) set(key, value string, o facts.Origin) {
 	if c.fixed[key] && o.Note != "command line" {
 		return
 	}
-	if multi[key] {
+	if multiValued(key) {
 		c.values[key] = append(c.values[key], value)
 		if s, ok := c.Settings[key]; ok {
 			s.Value += "," + value
@@ -220,7 +242,7 @@ func splitLine(line string) (string, []string, bool) {
 			return "", nil, false
 		}
 	}
-	if a, ok := aliases[key]; ok {
+	if a, ok := alias(key); ok {
 		key = a
 	}
 	args, ok := splitArgs(rest)
@@ -276,7 +298,7 @@ func ParseDashT(out []byte) *Config {
 			continue
 		}
 		k = strings.ToLower(k)
-		if a, ok := aliases[k]; ok {
+		if a, ok := alias(k); ok {
 			k = a
 		}
 		oo := o
@@ -307,7 +329,7 @@ func Facts(c *Config, source string, files *Config) facts.SSHD {
 		if v, ok := s.Settings[k]; ok {
 			return v
 		}
-		return facts.Setting{Key: k, Value: defaults[k], Origin: facts.Origin{Key: k, Note: "OpenSSH default"}}
+		return facts.Setting{Key: k, Value: func() string { v, _ := defaultValue(k); return v }(), Origin: facts.Origin{Key: k, Note: "OpenSSH default"}}
 	}
 	s.PermitRootLogin = get("permitrootlogin")
 	s.PasswordAuthentication = get("passwordauthentication")
