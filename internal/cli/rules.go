@@ -103,9 +103,14 @@ func (a *app) ruleIDCompletion(o *ruleOpts, list bool) func(*cobra.Command, []st
 	}
 }
 
-// loadRules loads the built-in rules and the custom rule directories.
+// loadRules loads the built-in rules (from their compiled form when it is
+// fresh: without their inline tests) and the custom rule directories.
 func (a *app) loadRules(o *ruleOpts) (*rules.Set, error) {
-	sources := []rules.Source{{Name: "built-in", FS: builtin.FS, Trusted: true}}
+	return a.loadRuleSources(o, rules.Source{Name: "built-in", FS: builtin.FS, Trusted: true, Compiled: builtin.Compiled})
+}
+
+func (a *app) loadRuleSources(o *ruleOpts, builtinSrc rules.Source) (*rules.Set, error) {
+	sources := []rules.Source{builtinSrc}
 	for _, d := range o.dirs {
 		src, err := ruleSource(d)
 		if err != nil {
@@ -228,7 +233,8 @@ func (a *app) rulesShowCmd() *cobra.Command {
 			return a.ruleIDCompletion(o, false)(cmd, args, toComplete)
 		},
 		RunE: func(_ *cobra.Command, args []string) error {
-			set, err := a.loadRules(o)
+			// From the files: show counts the rule's inline tests.
+			set, err := a.loadRuleSources(o, rules.Source{Name: "built-in", FS: builtin.FS, Trusted: true})
 			if err != nil {
 				return err
 			}
@@ -277,7 +283,8 @@ func (a *app) rulesShowCmd() *cobra.Command {
 // the built-in ones.
 func (a *app) testSet(args []string) (*rules.Set, error) {
 	if len(args) == 0 {
-		return a.loadRules(&ruleOpts{})
+		// The built-in rules with their inline tests: read from the files.
+		return a.loadRuleSources(&ruleOpts{}, rules.Source{Name: "built-in", FS: builtin.FS, Trusted: true})
 	}
 	src, err := ruleSource(args[0])
 	if err != nil {

@@ -207,7 +207,7 @@ func BenchmarkLoad(b *testing.B) {
 
 // endpointInput reads the facts `rampart facts` gathered from one of the
 // eval targets (testdata/bench: the weak nginx over https, the weak sshd).
-func endpointInput(b *testing.B, name string) rules.Input {
+func endpointInput(b testing.TB, name string) rules.Input {
 	b.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", "bench", name+".json"))
 	if err != nil {
@@ -220,45 +220,63 @@ func endpointInput(b *testing.B, name string) rules.Input {
 	return rules.Input{Facts: &f, Offers: map[string]bool{rules.KindProbe: true}}
 }
 
-// BenchmarkLoadBuiltin reads the built-in rule files without compiling
+// builtinSources are the two ways the built-in rules load: from the
+// compiled file (what `rampart scan` and `rules list` do), and from the
+// YAML (`rules test`, `rules lint`, or a stale compiled file).
+var builtinSources = []struct {
+	name string
+	src  rules.Source
+}{
+	{"compiled", rules.Source{Name: "rules", FS: builtin.FS, Trusted: true, Compiled: builtin.Compiled}},
+	{"yaml", rules.Source{Name: "rules", FS: builtin.FS, Trusted: true}},
+}
+
+// BenchmarkLoadBuiltin reads the built-in rules without compiling
 // anything: what `rampart rules list` and every scan pay first.
 func BenchmarkLoadBuiltin(b *testing.B) {
-	b.ReportAllocs()
-	cpu0 := cpuTime()
-	for i := 0; i < b.N; i++ {
-		if _, err := rules.Load(rules.Source{Name: "rules", FS: builtin.FS, Trusted: true}); err != nil {
-			b.Fatal(err)
-		}
+	for _, s := range builtinSources {
+		b.Run(s.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				if _, err := rules.Load(s.src); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		})
 	}
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
 
 // BenchmarkJudgeEndpoint judges the facts of one endpoint with every
 // built-in rule. cold is what one `rampart scan https://HOST/` pays after
-// reading the rule files: the CEL environment, compiling the checks the
+// loading the rules: the CEL environment, compiling (cold-yaml) or
+// planning from their checked form (cold-compiled) the checks the
 // endpoint can be judged by, and judging; warm judges with a set whose
 // programs are already compiled (a fleet scan, the server).
 func BenchmarkJudgeEndpoint(b *testing.B) {
 	for _, name := range []string{"endpoint-https-weak", "endpoint-ssh-weak"} {
 		in := endpointInput(b, name)
-		b.Run(name+"/cold", func(b *testing.B) {
-			b.ReportAllocs()
-			var cpu time.Duration
-			for i := 0; i < b.N; i++ {
-				b.StopTimer()
-				set, err := rules.Load(rules.Source{Name: "rules", FS: builtin.FS, Trusted: true})
-				if err != nil {
-					b.Fatal(err)
+		for _, s := range builtinSources {
+			b.Run(name+"/cold-"+s.name, func(b *testing.B) {
+				b.ReportAllocs()
+				var cpu time.Duration
+				for i := 0; i < b.N; i++ {
+					b.StopTimer()
+					set, err := rules.Load(s.src)
+					if err != nil {
+						b.Fatal(err)
+					}
+					cpu0 := cpuTime()
+					b.StartTimer()
+					if got := rules.Judge(set.Rules(), in); len(got) != len(set.Rules()) {
+						b.Fatalf("%d findings", len(got))
+					}
+					cpu += cpuTime() - cpu0
 				}
-				cpu0 := cpuTime()
-				b.StartTimer()
-				if got := rules.Judge(set.Rules(), in); len(got) != len(set.Rules()) {
-					b.Fatalf("%d findings", len(got))
-				}
-				cpu += cpuTime() - cpu0
-			}
-			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
-		})
+				b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+			})
+		}
 		b.Run(name+"/warm", func(b *testing.B) {
 			set := loadBuiltin(b)
 			b.ReportAllocs()

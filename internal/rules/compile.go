@@ -101,6 +101,9 @@ func (c *Check) ready() error {
 			if strings.TrimSpace(src) == "" {
 				return nil
 			}
+			if prg, ok := c.checked.program(c.env, env, src, want, c.trusted); ok {
+				return prg
+			}
 			prg, err := compileExpr(env, src, want, c.trusted)
 			if err != nil {
 				c.problems = append(c.problems, c.problemAt(field, err))
@@ -132,15 +135,21 @@ func compileExpr(env *cel.Env, src string, want *cel.Type, trusted bool) (cel.Pr
 	if want != nil && !ast.OutputType().IsExactType(want) && !ast.OutputType().IsExactType(cel.DynType) {
 		return nil, fmt.Errorf("expression %q has type %s, want %s", src, ast.OutputType(), want)
 	}
-	opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
-	if !trusted {
-		opts = append(opts, cel.CostLimit(costLimit))
-	}
-	prg, err := env.Program(ast, opts...)
+	prg, err := plan(env, ast, trusted)
 	if err != nil {
 		return nil, fmt.Errorf("%s", oneLine(err.Error()))
 	}
 	return prg, nil
+}
+
+// plan turns a checked expression into a program; untrusted rules run
+// under a cost limit.
+func plan(env *cel.Env, ast *cel.Ast, trusted bool) (cel.Program, error) {
+	opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
+	if !trusted {
+		opts = append(opts, cel.CostLimit(costLimit))
+	}
+	return env.Program(ast, opts...)
 }
 
 // oneLine folds CEL's multi-line error (message, source line, caret) into

@@ -48,6 +48,9 @@ type lazyEnv struct {
 	once sync.Once
 	env  *cel.Env
 	err  error
+	// fp is the environment's fingerprint (see fingerprint).
+	fpOnce sync.Once
+	fp     string
 }
 
 func (l *lazyEnv) get() (*cel.Env, error) {

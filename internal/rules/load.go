@@ -36,6 +36,11 @@ type Source struct {
 	// Files, when set, are the only files of FS read (a rule file given by
 	// name rather than a directory).
 	Files []string
+	// Compiled, when set, is what WriteCompiled made from these rule
+	// files; when it was made from them as they are, rules and checked
+	// expressions come from it (the rules then have no inline tests:
+	// `rules test` and `rules lint` leave Compiled empty).
+	Compiled string
 }
 
 // LoadError gathers every problem found while loading and compiling rules,
@@ -64,10 +69,18 @@ func LoadAll(sources ...Source) (*Set, []string) {
 	var probs []string
 	var all []*Rule
 	trusted := map[*Rule]bool{}
+	checked := map[*Rule]*checkedExprs{}
 	for _, src := range sources {
-		rs, p := loadSource(src)
+		rs, x, ok := loadCompiled(src)
+		var p []string
+		if !ok {
+			rs, p = loadSource(src)
+		}
 		for _, r := range rs {
 			trusted[r] = src.Trusted
+			if ok {
+				checked[r] = x // validated when the compiled file was made
+			}
 		}
 		all = append(all, rs...)
 		probs = append(probs, p...)
@@ -95,12 +108,15 @@ func LoadAll(sources ...Source) (*Set, []string) {
 			defer wg.Done()
 			for i := range next {
 				r := all[i]
-				perRule[i] = validate(r)
+				if checked[r] == nil {
+					perRule[i] = validate(r)
+				}
 				if trusted[r] {
 					// Built-in rules compile on first use (Check.ready).
 					for j, c := range r.Checks {
 						if c != nil {
 							c.bind(env, r, j, true)
+							c.checked = checked[r]
 						}
 					}
 					continue

@@ -92,6 +92,7 @@ type Check struct {
 	lines exprLines
 	// Compilation state (see ready).
 	env        *lazyEnv
+	checked    *checkedExprs // already checked expressions, when loaded from a compiled file
 	trusted    bool
 	file       string
 	ruleLine   int

@@ -1,0 +1,318 @@
+package rules
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/gob"
+	"fmt"
+	"io"
+	"path"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+
+	"cel.dev/cel-go/cel"
+	exprpb "google.golang.org/genproto/googleapis/api/expr/v1alpha1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/finding"
+)
+
+// A compiled file holds a rule source already read and its expressions
+// already parsed and type-checked: reading some 220 KB of YAML and
+// checking some 250 CEL expressions is most of what a one-target scan or
+// `rampart rules list` spent on rules. WriteCompiled writes it (the
+// built-in one, rules/compiled.gob, is kept fresh by a test that fails
+// when it is not: `go test ./internal/rules -run TestCompiledFresh
+// -update` rewrites it); Load uses it
+// only when it was made from exactly the files at hand, and a checked
+// expression only when it was checked against the same fact types and the
+// same cel-go. Anything else and the files are read and compiled as
+// before: a stale file costs time, never a different verdict.
+type compiled struct {
+	Format int
+	// Files are the rule files it was made from, with their SHA-256.
+	Files []compiledSource
+	// Rules are the rules read from them, without their inline tests
+	// (`rules test` and `rules lint` read the files).
+	Rules []compiledRule
+	// Env identifies the CEL environment the expressions were checked in.
+	Env string
+}
+
+// The file is the compiled header (above), a gob stream with its length
+// before it, then the checked expressions, each as the length and bytes of
+// its source and the length and bytes of its CheckedExpr, sorted by
+// source: `rules list` reads the rules without touching some 600 KB of
+// expressions, and a scan decodes only the expressions it compiles.
+
+// compiledRule is a Rule without its inline tests (whose facts are YAML
+// nodes gob would have to describe at every start).
+type compiledRule struct {
+	ID          string
+	Title       string
+	Severity    finding.Severity
+	Profiles    []string
+	Sources     []string
+	Description string
+	Checks      []*Check
+	Remediation string
+	References  []string
+	Domain      string
+	File        string
+	Line        int
+}
+
+type compiledSource struct {
+	Name   string
+	SHA256 [sha256.Size]byte
+}
+
+type compiledExpr struct {
+	Src     string
+	Checked []byte // a google.api.expr.v1alpha1.CheckedExpr
+}
+
+const compiledFormat = 1
+
+// WriteCompiled reads and compiles src the strict way (as a custom rule
+// directory is) and returns its compiled form.
+func WriteCompiled(src Source) ([]byte, error) {
+	strict := src
+	strict.Name, strict.Trusted, strict.Compiled = "", false, ""
+	set, err := Load(strict)
+	if err != nil {
+		return nil, err
+	}
+	env := &lazyEnv{}
+	e, err := env.get()
+	if err != nil {
+		return nil, err
+	}
+	out := compiled{Format: compiledFormat, Env: env.fingerprint()}
+	var exprs []compiledExpr
+	if out.Files, err = sourceHashes(src); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, r := range set.Rules() {
+		out.Rules = append(out.Rules, compiledRule{ID: r.ID, Title: r.Title, Severity: r.Severity, Profiles: r.Profiles, Sources: r.Sources,
+			Description: r.Description, Checks: r.Checks, Remediation: r.Remediation, References: r.References, Domain: r.Domain, File: r.File, Line: r.Line})
+		for _, c := range r.Checks {
+			if c.Kind == KindManual {
+				continue
+			}
+			for _, x := range append([]string{c.When, c.SkipMessage, c.Assert, c.Message, c.PassMessage, c.Errors}, c.Evidence...) {
+				if strings.TrimSpace(x) == "" || seen[x] {
+					continue
+				}
+				seen[x] = true
+				ast, iss := e.Compile(x)
+				if iss.Err() != nil {
+					return nil, fmt.Errorf("rule %s: %w", r.ID, iss.Err())
+				}
+				ce, err := cel.AstToCheckedExpr(ast)
+				if err != nil {
+					return nil, fmt.Errorf("rule %s: %w", r.ID, err)
+				}
+				b, err := proto.MarshalOptions{Deterministic: true}.Marshal(ce)
+				if err != nil {
+					return nil, fmt.Errorf("rule %s: %w", r.ID, err)
+				}
+				exprs = append(exprs, compiledExpr{Src: x, Checked: b})
+			}
+		}
+	}
+	sort.Slice(exprs, func(i, j int) bool { return exprs[i].Src < exprs[j].Src })
+	var head bytes.Buffer
+	if err := gob.NewEncoder(&head).Encode(&out); err != nil {
+		return nil, err
+	}
+	file := binary.AppendUvarint(nil, uint64(head.Len()))
+	file = append(file, head.Bytes()...)
+	for _, x := range exprs {
+		file = binary.AppendUvarint(file, uint64(len(x.Src)))
+		file = append(file, x.Src...)
+		file = binary.AppendUvarint(file, uint64(len(x.Checked)))
+		file = append(file, x.Checked...)
+	}
+	return file, nil
+}
+
+// sourceHashes lists src's rule files with their SHA-256, sorted by name.
+func sourceHashes(src Source) ([]compiledSource, error) {
+	var names []string
+	if len(src.Files) > 0 {
+		names = append(names, src.Files...)
+	} else if err := walkRuleFiles(src, &names); err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	out := make([]compiledSource, 0, len(names))
+	h := sha256.New()
+	for _, n := range names {
+		f, err := src.FS.Open(n)
+		if err != nil {
+			return nil, err
+		}
+		h.Reset()
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		cs := compiledSource{Name: n}
+		h.Sum(cs.SHA256[:0])
+		out = append(out, cs)
+	}
+	return out, nil
+}
+
+// loadCompiled returns a trusted src's rules from its compiled file, or
+// false when there is none or it was not made from these files.
+func loadCompiled(src Source) ([]*Rule, *checkedExprs, bool) {
+	data := src.Compiled
+	if data == "" || !src.Trusted {
+		return nil, nil, false
+	}
+	n, w := uvarint(data)
+	if w <= 0 || n > uint64(len(data)-w) {
+		return nil, nil, false
+	}
+	var c compiled
+	if err := gob.NewDecoder(strings.NewReader(data[w : w+int(n)])).Decode(&c); err != nil || c.Format != compiledFormat {
+		return nil, nil, false
+	}
+	files, err := sourceHashes(src)
+	if err != nil || !slices.Equal(files, c.Files) {
+		return nil, nil, false
+	}
+	out := make([]*Rule, 0, len(c.Rules))
+	for _, r := range c.Rules {
+		if slices.Contains(r.Checks, nil) {
+			return nil, nil, false
+		}
+		if src.Name != "" {
+			r.File = path.Join(src.Name, r.File)
+		}
+		out = append(out, &Rule{ID: r.ID, Title: r.Title, Severity: r.Severity, Profiles: r.Profiles, Sources: r.Sources,
+			Description: r.Description, Checks: r.Checks, Remediation: r.Remediation, References: r.References, Domain: r.Domain, File: r.File, Line: r.Line})
+	}
+	return out, &checkedExprs{env: c.Env, data: data[w+int(n):]}, true
+}
+
+// uvarint is binary.Uvarint of a string.
+func uvarint(s string) (uint64, int) {
+	var x uint64
+	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
+		b := s[i]
+		if b < 0x80 {
+			if i == binary.MaxVarintLen64-1 && b > 1 {
+				return 0, -(i + 1)
+			}
+			return x | uint64(b)<<(7*i), i + 1
+		}
+		x |= uint64(b&0x7f) << (7 * i)
+	}
+	return 0, 0
+}
+
+// checkedExprs are a compiled file's checked expressions, still encoded.
+type checkedExprs struct {
+	env  string
+	data string
+}
+
+// find returns the checked form of src.
+func (x *checkedExprs) find(src string) (string, bool) {
+	rest := x.data
+	next := func() (string, bool) {
+		n, w := uvarint(rest)
+		if w <= 0 || n > uint64(len(rest)-w) {
+			return "", false
+		}
+		b := rest[w : w+int(n)]
+		rest = rest[w+int(n):]
+		return b, true
+	}
+	for len(rest) > 0 {
+		s, ok := next()
+		if !ok {
+			return "", false
+		}
+		checked, ok := next()
+		if !ok {
+			return "", false
+		}
+		if s == src {
+			return checked, true
+		}
+	}
+	return "", false
+}
+
+// program plans src from its checked form, or says it has none usable.
+func (x *checkedExprs) program(env *lazyEnv, e *cel.Env, src string, want *cel.Type, trusted bool) (cel.Program, bool) {
+	if x == nil || x.env != env.fingerprint() {
+		return nil, false
+	}
+	b, found := x.find(src)
+	if !found {
+		return nil, false
+	}
+	var ce exprpb.CheckedExpr
+	if err := proto.Unmarshal([]byte(b), &ce); err != nil {
+		return nil, false
+	}
+	ast := cel.CheckedExprToAst(&ce)
+	if want != nil && !ast.OutputType().IsExactType(want) && !ast.OutputType().IsExactType(cel.DynType) {
+		return nil, false
+	}
+	prg, err := plan(e, ast, trusted)
+	if err != nil {
+		return nil, false
+	}
+	return prg, true
+}
+
+// fingerprint identifies the environment's declarations: the fact types,
+// every field with its type and its name in CEL. (A cel-go upgrade that
+// checks an expression differently changes the compiled file its test
+// regenerates, so the test catches that.)
+func (l *lazyEnv) fingerprint() string {
+	l.fpOnce.Do(func() {
+		h := sha256.New()
+		seen := map[reflect.Type]bool{}
+		var walk func(t reflect.Type)
+		walk = func(t reflect.Type) {
+			for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
+				if t.Kind() == reflect.Map {
+					walk(t.Key())
+				}
+				t = t.Elem()
+			}
+			if t.Kind() != reflect.Struct || seen[t] {
+				return
+			}
+			seen[t] = true
+			fmt.Fprintf(h, "%s{", t)
+			for i := 0; i < t.NumField(); i++ {
+				f := t.Field(i)
+				fmt.Fprintf(h, "%s %s %q;", f.Name, f.Type, f.Tag.Get("json"))
+				walk(f.Type)
+			}
+			fmt.Fprint(h, "}")
+		}
+		for _, ns := range facts.Namespaces() {
+			if t, ok := namespaceType(ns); ok {
+				fmt.Fprintf(h, "%s:", ns)
+				walk(t)
+			}
+		}
+		l.fp = fmt.Sprintf("%x", h.Sum(nil))
+	})
+	return l.fp
+}

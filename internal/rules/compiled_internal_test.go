@@ -1,0 +1,46 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+
+	builtin "github.com/rampart-sec/rampart/rules"
+)
+
+// TestCompiledExpressionsUsed: every expression of the built-in rules
+// loaded from the compiled file is planned from its checked form (a
+// fingerprint or decoding mismatch would silently fall back to compiling
+// the source, which is correct but as slow as before).
+func TestCompiledExpressionsUsed(t *testing.T) {
+	set, err := Load(Source{Name: "built-in", FS: builtin.FS, Trusted: true, Compiled: builtin.Compiled})
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := 0
+	for _, r := range set.Rules() {
+		for _, c := range r.Checks {
+			if c.Kind == KindManual {
+				continue
+			}
+			if c.checked == nil {
+				t.Fatalf("%s: not loaded from the compiled file", r.ID)
+			}
+			env, err := c.env.get()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, src := range append([]string{c.When, c.SkipMessage, c.Assert, c.Message, c.PassMessage, c.Errors}, c.Evidence...) {
+				if strings.TrimSpace(src) == "" {
+					continue
+				}
+				if _, ok := c.checked.program(c.env, env, src, nil, true); !ok {
+					t.Errorf("%s: %q has no usable checked form", r.ID, src)
+				}
+				used++
+			}
+		}
+	}
+	if used < 200 {
+		t.Fatalf("only %d expressions", used)
+	}
+}
