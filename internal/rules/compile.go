@@ -81,6 +81,63 @@ func (c *Check) problemAt(field string, err error) string {
 	return fmt.Sprintf("%s:%d: rule %s check %d (%s) %s: %v", c.file, line, c.ruleID, c.index, c.Kind, field, err)
 }
 
+// compileField compiles one expression of the check (nil for none),
+// from its checked form when the check has one.
+func (c *Check) compileField(env *cel.Env, field, src string, want *cel.Type) (cel.Program, error) {
+	if strings.TrimSpace(src) == "" {
+		return nil, nil
+	}
+	if prg, ok := c.checked.program(c.env, env, src, want, c.trusted); ok {
+		return prg, nil
+	}
+	return compileExpr(env, src, want, c.trusted)
+}
+
+// The expressions only some outcomes of a check need.
+const (
+	outcomeSkipMessage = iota
+	outcomeMessage
+	outcomePassMessage
+	outcomeErrors
+	outcomeCount
+)
+
+type outcomeField struct {
+	name, src string
+	want      *cel.Type
+}
+
+func outcomeFields(c *Check) [outcomeCount]outcomeField {
+	return [outcomeCount]outcomeField{
+		outcomeSkipMessage: {"skip_message", c.SkipMessage, cel.StringType},
+		outcomeMessage:     {"message", c.Message, cel.StringType},
+		outcomePassMessage: {"pass_message", c.PassMessage, cel.StringType},
+		outcomeErrors:      {"errors", c.Errors, cel.ListType(cel.StringType)},
+	}
+}
+
+// outcomeProgram is the program of one outcome expression (nil when the
+// check has none), compiled on first use for a check from a compiled file.
+// ready must have succeeded.
+func (c *Check) outcomeProgram(i int) (cel.Program, error) {
+	o := &c.prog.outcomes[i]
+	if !c.prog.lazy {
+		return o.prg, nil
+	}
+	o.once.Do(func() {
+		env, err := c.env.get()
+		if err != nil {
+			o.err = err
+			return
+		}
+		f := outcomeFields(c)[i]
+		if o.prg, o.err = c.compileField(env, f.name, f.src, f.want); o.err != nil {
+			o.err = errors.New(c.problemAt(f.name, o.err))
+		}
+	})
+	return o.prg, o.err
+}
+
 // ready compiles the check's expressions the first time it is called and
 // returns the compile error, if any, every time. Built-in rules compile on
 // first use: a scan of an endpoint never pays for the file and host checks
@@ -98,13 +155,7 @@ func (c *Check) ready() error {
 			return
 		}
 		compile := func(field, src string, want *cel.Type) cel.Program {
-			if strings.TrimSpace(src) == "" {
-				return nil
-			}
-			if prg, ok := c.checked.program(c.env, env, src, want, c.trusted); ok {
-				return prg
-			}
-			prg, err := compileExpr(env, src, want, c.trusted)
+			prg, err := c.compileField(env, field, src, want)
 			if err != nil {
 				c.problems = append(c.problems, c.problemAt(field, err))
 			}
@@ -112,11 +163,14 @@ func (c *Check) ready() error {
 		}
 		c.prog.when = compile("when", c.When, cel.BoolType)
 		c.prog.skipFallback = "condition not met: " + oneLine(c.When)
-		c.prog.skipMessage = compile("skip_message", c.SkipMessage, cel.StringType)
 		c.prog.assert = compile("assert", c.Assert, cel.BoolType)
-		c.prog.message = compile("message", c.Message, cel.StringType)
-		c.prog.passMessage = compile("pass_message", c.PassMessage, cel.StringType)
-		c.prog.errors = compile("errors", c.Errors, cel.ListType(cel.StringType))
+		// A check from a compiled file is known to compile: the programs
+		// only some outcomes need wait for those outcomes (outcome).
+		if c.prog.lazy = c.checked != nil; !c.prog.lazy {
+			for i, f := range outcomeFields(c) {
+				c.prog.outcomes[i].prg = compile(f.name, f.src, f.want)
+			}
+		}
 		for j, e := range c.Evidence {
 			c.prog.evidence = append(c.prog.evidence, compile(fmt.Sprintf("evidence[%d]", j), e, nil))
 		}

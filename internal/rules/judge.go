@@ -184,7 +184,7 @@ func judgeCheck(c *Check, in Input, act interpreter.Activation) checkResult {
 		}
 		if !ok {
 			res.status = finding.NotApplicable
-			res.message = evalString(c.prog.skipMessage, act, c.prog.skipFallback)
+			res.message = evalOutcome(c, outcomeSkipMessage, act, c.prog.skipFallback)
 			return res
 		}
 	}
@@ -200,10 +200,14 @@ func judgeCheck(c *Check, in Input, act interpreter.Activation) checkResult {
 	switch {
 	case !pass:
 		res.status = finding.Fail
-		res.message = evalString(c.prog.message, act, "")
+		res.message = evalOutcome(c, outcomeMessage, act, "")
 	default:
-		if c.prog.errors != nil {
-			reasons, err := evalStrings(c.prog.errors, act)
+		errs, err := c.outcomeProgram(outcomeErrors)
+		if err != nil {
+			return errorResult(res, "compile", err)
+		}
+		if errs != nil {
+			reasons, err := evalStrings(errs, act)
 			if err != nil {
 				return errorResult(res, "errors", err)
 			}
@@ -214,7 +218,7 @@ func judgeCheck(c *Check, in Input, act interpreter.Activation) checkResult {
 			}
 		}
 		res.status = finding.Pass
-		res.message = evalString(c.prog.passMessage, act, "")
+		res.message = evalOutcome(c, outcomePassMessage, act, "")
 	}
 	return res
 }
@@ -336,6 +340,15 @@ func evalBool(p cel.Program, act interpreter.Activation) (bool, error) {
 		return false, fmt.Errorf("got %s, want bool", v.Type())
 	}
 	return bool(b), nil
+}
+
+// evalOutcome evaluates one of a check's messages (see evalString).
+func evalOutcome(c *Check, i int, act interpreter.Activation, fallback string) string {
+	p, err := c.outcomeProgram(i)
+	if err != nil {
+		return fmt.Sprintf("%s(message could not be compiled: %v)", prefix(fallback), err)
+	}
+	return evalString(p, act, fallback)
 }
 
 // evalString evaluates a message; a message that fails to evaluate must

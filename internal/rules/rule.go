@@ -119,8 +119,16 @@ type Test struct {
 
 // programs are a check's compiled expressions.
 type programs struct {
-	when, skipMessage, assert, message, passMessage, errors cel.Program
-	evidence                                                []cel.Program
+	when, assert cel.Program
+	evidence     []cel.Program
+	// outcomes are skip_message, message, pass_message and errors (see
+	// outcomeProgram); lazy: compiled on first use.
+	outcomes [outcomeCount]struct {
+		once sync.Once
+		prg  cel.Program
+		err  error
+	}
+	lazy bool
 	// skipFallback explains a false `when` when the rule gives no
 	// skip_message; built once at load.
 	skipFallback string

@@ -77,8 +77,17 @@ func (s *Set) CompileAll() []string {
 	var probs []string
 	for _, r := range s.rules {
 		for _, c := range r.Checks {
-			if c != nil && c.ready() != nil {
+			if c == nil {
+				continue
+			}
+			if c.ready() != nil {
 				probs = append(probs, c.problems...)
+				continue
+			}
+			for i := 0; i < outcomeCount; i++ {
+				if _, err := c.outcomeProgram(i); err != nil {
+					probs = append(probs, err.Error())
+				}
 			}
 		}
 	}
