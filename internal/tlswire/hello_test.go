@@ -30,7 +30,9 @@ func parseHello(b []byte) (suites int, exts []helloExt, err error) {
 	if !in.ReadUint8(&typ) || typ != HSClientHello || !in.ReadUint24LengthPrefixed(&body) || !in.Empty() {
 		return 0, nil, fmt.Errorf("not one ClientHello message (type %d, %d trailing bytes)", typ, len(in))
 	}
-	if !body.Skip(2+32) || !body.ReadUint8LengthPrefixed(&sid) || !body.ReadUint16LengthPrefixed(&list) || !body.ReadUint8LengthPrefixed(&comp) {
+	var version uint16
+	var random []byte
+	if !body.ReadUint16(&version) || !body.ReadBytes(&random, 32) || !body.ReadUint8LengthPrefixed(&sid) || !body.ReadUint16LengthPrefixed(&list) || !body.ReadUint8LengthPrefixed(&comp) {
 		return 0, nil, fmt.Errorf("truncated before the extensions")
 	}
 	if !body.Empty() {

@@ -2,6 +2,7 @@ package sshprobe
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -14,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-sec/rampart/internal/netfail"
 	"github.com/rampart-sec/rampart/internal/testenv"
+	"github.com/rampart-sec/rampart/internal/testenv/transcript"
 
 	"github.com/rampart-sec/rampart/internal/collect"
 )
@@ -57,6 +60,7 @@ func TestBadServers(t *testing.T) {
 		name  string
 		serve func(net.Conn)
 		want  string // substring of the error, or of AuthError/HostKeysError
+		cause netfail.Reason
 	}{
 		{"garbage", func(c net.Conn) {
 			b := make([]byte, 4096)
@@ -64,36 +68,36 @@ func TestBadServers(t *testing.T) {
 			b[0] = 0x16
 			c.Write(b)
 			drain(c)
-		}, "not an SSH server"},
-		{"silent", func(c net.Conn) { drain(c) }, "timeout"},
+		}, "not an SSH server", netfail.ProtocolMismatch},
+		{"silent", func(c net.Conn) { drain(c) }, "timeout", netfail.Timeout},
 		{"endless line", func(c net.Conn) {
 			c.Write([]byte("SSH-2.0-" + strings.Repeat("A", 10000)))
 			drain(c)
-		}, "longer than 255"},
+		}, "longer than 255", netfail.TooLarge},
 		{"endless pre-lines", func(c net.Conn) {
 			for i := 0; i < 100; i++ {
 				c.Write([]byte("hello " + strconv.Itoa(i) + "\r\n"))
 			}
 			drain(c)
-		}, "no identification string"},
+		}, "no identification string", netfail.ProtocolMismatch},
 		{"ssh1 only", func(c net.Conn) {
 			c.Write([]byte("SSH-1.5-OldServer\r\n"))
 			drain(c)
-		}, "protocol 1.5"},
+		}, "protocol 1.5", netfail.ProtocolMismatch},
 		{"never sends KEXINIT", func(c net.Conn) {
 			c.Write([]byte("SSH-2.0-Stuck\r\n"))
 			drain(c)
-		}, "KEXINIT"},
+		}, "KEXINIT", netfail.Timeout},
 		{"huge packet length", func(c net.Conn) {
 			c.Write([]byte("SSH-2.0-Huge\r\n"))
 			c.Write([]byte{0x7f, 0xff, 0xff, 0xff, 4})
 			drain(c)
-		}, "packet length"},
+		}, "packet length", netfail.TooLarge},
 		{"truncated KEXINIT", func(c net.Conn) {
 			c.Write([]byte("SSH-2.0-Trunc\r\n"))
 			c.Write(rawPacket(goodKI[:40]))
 			drain(c)
-		}, "malformed KEXINIT"},
+		}, "malformed KEXINIT", netfail.ProtocolMismatch},
 		{"ignore flood", func(c net.Conn) {
 			c.Write([]byte("SSH-2.0-Chatty\r\n"))
 			for i := 0; i < 200; i++ {
@@ -102,19 +106,19 @@ func TestBadServers(t *testing.T) {
 				}
 			}
 			drain(c)
-		}, "IGNORE"},
+		}, "IGNORE", netfail.ProtocolMismatch},
 		{"disconnects", func(c net.Conn) {
 			c.Write([]byte("SSH-2.0-Bye\r\n"))
 			d := appendU32([]byte{msgDisconnect}, 2)
 			d = appendString(d, []byte("go away\x1b[2J"))
 			d = appendString(d, nil)
 			c.Write(rawPacket(d))
-		}, "go away?[2J"},
+		}, "go away?[2J", netfail.ClosedEarly},
 		{"never finishes key exchange", func(c net.Conn) {
 			c.Write([]byte("SSH-2.0-HalfWay\r\n"))
 			c.Write(rawPacket(goodKI))
 			drain(c)
-		}, "KEX_ECDH_REPLY"},
+		}, "KEX_ECDH_REPLY", netfail.Timeout},
 		{"garbage reply", func(c net.Conn) {
 			c.Write([]byte("SSH-2.0-Bad\r\n"))
 			c.Write(rawPacket(goodKI))
@@ -122,7 +126,7 @@ func TestBadServers(t *testing.T) {
 			c.Read(buf)
 			c.Write(rawPacket([]byte{msgKexDHReply, 0xff, 0xff, 0xff, 0xff, 1, 2, 3}))
 			drain(c)
-		}, "malformed KEX_ECDH_REPLY"},
+		}, "malformed KEX_ECDH_REPLY", netfail.ProtocolMismatch},
 		{"fixed group, f = 1", func(c net.Conn) {
 			c.Write([]byte("SSH-2.0-WeakF\r\n"))
 			c.Write(rawPacket(serverKexInit([]string{"diffie-hellman-group14-sha256"}, []string{"ssh-ed25519"})))
@@ -133,7 +137,7 @@ func TestBadServers(t *testing.T) {
 			r = appendString(r, []byte("sig"))
 			c.Write(rawPacket(r))
 			drain(c)
-		}, "DH value out of range"},
+		}, "DH value out of range", netfail.ProtocolMismatch},
 		{"fixed group, truncated reply", func(c net.Conn) {
 			c.Write([]byte("SSH-2.0-Short\r\n"))
 			c.Write(rawPacket(serverKexInit([]string{"diffie-hellman-group16-sha512"}, []string{"ssh-ed25519"})))
@@ -141,28 +145,38 @@ func TestBadServers(t *testing.T) {
 			c.Read(buf)
 			c.Write(rawPacket([]byte{msgKexDHReply, 0, 0, 0, 2, 'k', 's', 0, 0}))
 			drain(c)
-		}, "malformed KEXDH_REPLY"},
+		}, "malformed KEXDH_REPLY", netfail.ProtocolMismatch},
 	}
 	c := New(Options{Timeout: 2 * time.Second, SniffTimeout: time.Second})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			addr := badServer(t, tc.serve)
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			f, err := c.Collect(ctx, endpoint(t, "ssh://"+addr), &collect.Env{})
-			var msg string
-			switch {
-			case err != nil:
-				msg = err.Error()
-			case f != nil && f.SSH != nil:
-				msg = f.SSH.AuthError + " | " + f.SSH.HostKeysError
-			}
-			if !strings.Contains(msg, tc.want) {
-				t.Fatalf("got %q, want it to mention %q", msg, tc.want)
-			}
-			if ctx.Err() != nil {
-				t.Fatal("not bounded by the collector's timeouts")
-			}
+			// Each server is recorded too: its replay runs the probe
+			// through the same conversation at once, timeouts included.
+			transcript.Run(t, transcript.Case{
+				Name: "bad-" + strings.NewReplacer(" = ", "-", ", ", "-", " ", "-").Replace(tc.name),
+				Live: func(t *testing.T) transcript.Target { return transcript.Target{Addr: badServer(t, tc.serve)} },
+				Check: func(t *testing.T, env *collect.Env, tg transcript.Target) {
+					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+					defer cancel()
+					f, err := c.Collect(ctx, endpoint(t, "ssh://"+tg.Addr), env)
+					var msg, cause string
+					switch {
+					case err != nil:
+						msg, cause = err.Error(), collect.Failure(err).Cause
+					case f != nil && f.SSH != nil:
+						msg, cause = f.SSH.AuthError+" | "+f.SSH.HostKeysError, cmp.Or(f.SSH.AuthCause, f.SSH.HostKeysCause)
+					}
+					if !strings.Contains(msg, tc.want) {
+						t.Fatalf("got %q, want it to mention %q", msg, tc.want)
+					}
+					if cause != string(tc.cause) {
+						t.Errorf("failure cause %q, want %q (%s)", cause, tc.cause, msg)
+					}
+					if ctx.Err() != nil {
+						t.Fatal("not bounded by the collector's timeouts")
+					}
+				},
+			}, *update)
 		})
 	}
 }

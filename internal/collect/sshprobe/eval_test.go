@@ -9,13 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/facts"
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/testenv"
+	"github.com/rampart-sec/rampart/internal/testenv/transcript"
 )
 
-// Ground truth from /work/shared/eval/baseline/EXPECTED.md.
-var evalWant = map[string]struct {
+// evalExpect is what an eval sshd must show.
+type evalExpect struct {
 	banner, software string
 	kex, hostAlgs    []string
 	ciphers, macs    []string
@@ -23,7 +25,10 @@ var evalWant = map[string]struct {
 	auth             []string
 	preAuthBanner    string
 	status           map[string]finding.Status
-}{
+}
+
+// Ground truth from /work/shared/eval/baseline/EXPECTED.md.
+var evalWant = map[string]evalExpect{
 	"127.0.0.1:2222": {
 		banner:   "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10",
 		software: "OpenSSH_9.2p1",
@@ -58,50 +63,59 @@ var evalWant = map[string]struct {
 
 func TestEvalTargets(t *testing.T) {
 	c := New(Options{})
+	names := map[string]string{"127.0.0.1:2222": "eval-ssh-weak", "127.0.0.1:2223": "eval-ssh-strong"}
 	for addr, want := range evalWant {
 		t.Run(addr, func(t *testing.T) {
-			needEval(t, addr)
-			got := collectSSH(t, c, "ssh://"+addr)
-			if got.Banner != want.banner || got.Software != want.software {
-				t.Errorf("banner %q software %q, want %q %q", got.Banner, got.Software, want.banner, want.software)
-			}
-			for _, l := range []struct {
-				name      string
-				got, want []string
-			}{{"kex", got.Kex, want.kex}, {"host key algorithms", got.HostKeyAlgs, want.hostAlgs},
-				{"ciphers", got.Ciphers, want.ciphers}, {"macs", got.MACs, want.macs}, {"auth methods", got.AuthMethods, want.auth}} {
-				if !slices.Equal(l.got, l.want) {
-					t.Errorf("%s:\n got %v\nwant %v", l.name, l.got, l.want)
-				}
-			}
-			if got.AuthError != "" || got.HostKeysError != "" {
-				t.Errorf("auth error %q, host keys error %q", got.AuthError, got.HostKeysError)
-			}
-			bits := map[string]int{}
-			for _, k := range got.HostKeys {
-				bits[k.Algorithm] = k.Bits
-				if !strings.HasPrefix(k.SHA256, "SHA256:") {
-					t.Errorf("fingerprint %q", k.SHA256)
-				}
-			}
-			if len(bits) != len(want.keyBits) {
-				t.Errorf("host keys %v, want %v", bits, want.keyBits)
-			}
-			for alg, b := range want.keyBits {
-				if bits[alg] != b {
-					t.Errorf("host key %s: %d bits, want %d", alg, bits[alg], b)
-				}
-			}
-			if strings.TrimSpace(got.PreAuthBanner) != want.preAuthBanner {
-				t.Errorf("pre-auth banner %q, want %q", got.PreAuthBanner, want.preAuthBanner)
-			}
-			findings := judge(t, endpoint(t, "ssh://"+addr), got)
-			for id, st := range want.status {
-				if findings[id].Status != st {
-					t.Errorf("%s: %s (%s), want %s", id, findings[id].Status, findings[id].Message, st)
-				}
-			}
+			transcript.Run(t, transcript.Case{Name: names[addr], Live: func(t *testing.T) transcript.Target {
+				needEval(t, addr)
+				return transcript.Target{Addr: addr}
+			}, Check: func(t *testing.T, env *collect.Env, tg transcript.Target) {
+				checkEvalTarget(t, c, env, addr, want)
+			}}, *update)
 		})
+	}
+}
+
+func checkEvalTarget(t *testing.T, c *Collector, env *collect.Env, addr string, want evalExpect) {
+	got := collectSSHWith(t, c, "ssh://"+addr, env)
+	if got.Banner != want.banner || got.Software != want.software {
+		t.Errorf("banner %q software %q, want %q %q", got.Banner, got.Software, want.banner, want.software)
+	}
+	for _, l := range []struct {
+		name      string
+		got, want []string
+	}{{"kex", got.Kex, want.kex}, {"host key algorithms", got.HostKeyAlgs, want.hostAlgs},
+		{"ciphers", got.Ciphers, want.ciphers}, {"macs", got.MACs, want.macs}, {"auth methods", got.AuthMethods, want.auth}} {
+		if !slices.Equal(l.got, l.want) {
+			t.Errorf("%s:\n got %v\nwant %v", l.name, l.got, l.want)
+		}
+	}
+	if got.AuthError != "" || got.HostKeysError != "" {
+		t.Errorf("auth error %q, host keys error %q", got.AuthError, got.HostKeysError)
+	}
+	bits := map[string]int{}
+	for _, k := range got.HostKeys {
+		bits[k.Algorithm] = k.Bits
+		if !strings.HasPrefix(k.SHA256, "SHA256:") {
+			t.Errorf("fingerprint %q", k.SHA256)
+		}
+	}
+	if len(bits) != len(want.keyBits) {
+		t.Errorf("host keys %v, want %v", bits, want.keyBits)
+	}
+	for alg, b := range want.keyBits {
+		if bits[alg] != b {
+			t.Errorf("host key %s: %d bits, want %d", alg, bits[alg], b)
+		}
+	}
+	if strings.TrimSpace(got.PreAuthBanner) != want.preAuthBanner {
+		t.Errorf("pre-auth banner %q, want %q", got.PreAuthBanner, want.preAuthBanner)
+	}
+	findings := judge(t, endpoint(t, "ssh://"+addr), got)
+	for id, st := range want.status {
+		if findings[id].Status != st {
+			t.Errorf("%s: %s (%s), want %s", id, findings[id].Status, findings[id].Message, st)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package sshprobe
 
 import (
 	"context"
+	"flag"
 	"testing"
 	"time"
 
@@ -29,11 +30,21 @@ func endpoint(t testing.TB, s string) target.Target {
 	return tg
 }
 
+// update records the transcripts again against the live servers
+// (go test -update -run TestName; see internal/testenv/transcript).
+var update = flag.Bool("update", false, "record the transcripts in testdata/transcripts again, against the live servers")
+
 func collectSSH(t *testing.T, c *Collector, s string) *facts.SSH {
+	t.Helper()
+	return collectSSHWith(t, c, s, &collect.Env{})
+}
+
+// collectSSHWith collects through env (a transcript's).
+func collectSSHWith(t *testing.T, c *Collector, s string, env *collect.Env) *facts.SSH {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	f, err := c.Collect(ctx, endpoint(t, s), &collect.Env{})
+	f, err := c.Collect(ctx, endpoint(t, s), env)
 	if err != nil {
 		t.Fatalf("collect %s: %v", s, err)
 	}

@@ -68,7 +68,7 @@ func readLine(br *bufio.Reader) (string, error) {
 		}
 		b = append(b, c)
 		if len(b) > maxIdentLine {
-			return string(b), fmt.Errorf("identification line longer than %d bytes", maxIdentLine)
+			return string(b), netfail.Mark(netfail.TooLarge, fmt.Errorf("identification line longer than %d bytes", maxIdentLine))
 		}
 	}
 }
@@ -78,17 +78,17 @@ func parseIdent(line string, pre []string) (ident, error) {
 	rest := strings.TrimPrefix(line, "SSH-")
 	proto, rest, ok := strings.Cut(rest, "-")
 	if !ok || proto == "" {
-		return id, fmt.Errorf("malformed identification %q", clipText(line))
+		return id, protocolErr("malformed identification %q", clipText(line))
 	}
 	id.Proto = proto
 	id.Software, id.Comments, _ = strings.Cut(rest, " ")
 	for _, c := range line {
 		if c < 0x20 || c > 0x7e {
-			return id, fmt.Errorf("identification %q holds a non-printable character", clipText(line))
+			return id, protocolErr("identification %q holds a non-printable character", clipText(line))
 		}
 	}
 	if proto != "2.0" && proto != "1.99" {
-		return id, fmt.Errorf("server speaks SSH protocol %s only (identification %q)", proto, clipText(line))
+		return id, protocolErr("server speaks SSH protocol %s only (identification %q)", proto, clipText(line))
 	}
 	return id, nil
 }

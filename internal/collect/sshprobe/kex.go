@@ -7,7 +7,6 @@ import (
 	_ "crypto/sha1" // registers crypto.SHA1 for the exchange hash
 	_ "crypto/sha256"
 	_ "crypto/sha512"
-	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -115,11 +114,11 @@ func kexECDH(t *transport, m kexMethod, hd handshakeData) (*kexResult, error) {
 	res := &kexResult{hostKey: ks}
 	pub, err := m.curve.NewPublicKey(qs)
 	if err != nil {
-		return res, fmt.Errorf("server's ephemeral key: %w", err)
+		return res, protocolErr("server's ephemeral key: %w", err)
 	}
 	secret, err := priv.ECDH(pub)
 	if err != nil {
-		return res, fmt.Errorf("shared secret: %w", err)
+		return res, protocolErr("shared secret: %w", err)
 	}
 	res.k = appendMpint(nil, new(big.Int).SetBytes(secret))
 	b := hd.prefix()
@@ -158,7 +157,7 @@ func kexDHFixed(t *transport, m kexMethod, hd handshakeData) (*kexResult, error)
 	res := &kexResult{hostKey: ks}
 	one := big.NewInt(1)
 	if f.Cmp(one) <= 0 || f.Cmp(new(big.Int).Sub(p, one)) >= 0 {
-		return res, errors.New("server's DH value out of range")
+		return res, protocolErr("server's DH value out of range")
 	}
 	res.k = appendMpint(nil, new(big.Int).Exp(f, x, p))
 	b := hd.prefix()
@@ -206,7 +205,7 @@ func kexGEX(t *transport, m kexMethod, hd handshakeData) (*kexResult, error) {
 		return nil, fmt.Errorf("malformed KEX_DH_GEX_GROUP: %w", r.err)
 	}
 	if prime.BitLen() < 1024 || prime.BitLen() > 8192 || g.Cmp(big.NewInt(1)) <= 0 || g.Cmp(prime) >= 0 {
-		return nil, fmt.Errorf("unusable group from the server (%d-bit prime)", prime.BitLen())
+		return nil, protocolErr("unusable group from the server (%d-bit prime)", prime.BitLen())
 	}
 	res := &kexResult{gexBits: prime.BitLen()}
 	x, err := rand.Int(t.rand, new(big.Int).Sub(prime, big.NewInt(3)))
@@ -232,7 +231,7 @@ func kexGEX(t *transport, m kexMethod, hd handshakeData) (*kexResult, error) {
 	res.hostKey = ks
 	one := big.NewInt(1)
 	if f.Cmp(one) <= 0 || f.Cmp(new(big.Int).Sub(prime, one)) >= 0 {
-		return res, errors.New("server's DH value out of range")
+		return res, protocolErr("server's DH value out of range")
 	}
 	k := new(big.Int).Exp(f, x, prime)
 	res.k = appendMpint(nil, k)

@@ -1,7 +1,6 @@
 package sshprobe
 
 import (
-	"errors"
 	"fmt"
 )
 
@@ -23,7 +22,7 @@ type kexInit struct {
 // size and maxNames.
 func parseKexInit(p []byte) (*kexInit, error) {
 	if len(p) == 0 || p[0] != msgKexInit {
-		return nil, errors.New("not a KEXINIT message")
+		return nil, protocolErr("not a KEXINIT message")
 	}
 	r := reader{b: p[1:]}
 	k := &kexInit{}
@@ -38,7 +37,7 @@ func parseKexInit(p []byte) (*kexInit, error) {
 		return nil, fmt.Errorf("malformed KEXINIT: %w", r.err)
 	}
 	if len(k.Kex) == 0 || len(k.HostKey) == 0 {
-		return nil, errors.New("malformed KEXINIT: empty key exchange or host key list")
+		return nil, protocolErr("malformed KEXINIT: empty key exchange or host key list")
 	}
 	return k, nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/testenv"
+	"github.com/rampart-sec/rampart/internal/testenv/transcript"
 )
 
 // openSSHD runs the machine's OpenSSH server in the foreground on a free
@@ -150,45 +151,58 @@ func TestOpenSSHFixedGroups(t *testing.T) {
 	for _, kex := range []string{"diffie-hellman-group14-sha256", "diffie-hellman-group16-sha512",
 		"diffie-hellman-group18-sha512", "diffie-hellman-group14-sha1", "diffie-hellman-group1-sha1"} {
 		t.Run(kex, func(t *testing.T) {
-			addr := openSSHD(t, "KexAlgorithms "+kex, "Banner "+banner, "PasswordAuthentication yes",
-				"Ciphers aes128-ctr", "MACs hmac-sha2-256")
-			got := collectSSH(t, c, "ssh://"+addr)
-			if got.AuthError != "" || got.HostKeysError != "" {
-				t.Fatalf("auth error %q, host keys error %q", got.AuthError, got.HostKeysError)
-			}
-			if got.Kex[0] != kex {
-				t.Errorf("kex %v", got.Kex)
-			}
-			if want := []string{"publickey", "password"}; !slices.Equal(got.AuthMethods, want) {
-				t.Errorf("auth methods %v, want %v", got.AuthMethods, want)
-			}
-			if got.PreAuthBanner != text {
-				t.Errorf("banner %q, want %q", got.PreAuthBanner, text)
-			}
-			if !strings.HasPrefix(got.Banner, "SSH-2.0-OpenSSH_") {
-				t.Errorf("identification %q", got.Banner)
-			}
-			bits := map[string]int{}
-			for _, k := range got.HostKeys {
-				bits[k.Algorithm] = k.Bits
-			}
-			if bits["ssh-ed25519"] != 256 || bits["rsa-sha2-512"] != 2048 {
-				t.Errorf("host keys %v", bits)
-			}
-			// SSH-003 and SSH-004 can be judged now.
-			st := judge(t, endpoint(t, "ssh://"+addr), got)
-			if st["SSH-003"].Status != "fail" || st["SSH-004"].Status != "pass" {
-				t.Errorf("SSH-003 %s (%s), SSH-004 %s (%s)", st["SSH-003"].Status, st["SSH-003"].Message, st["SSH-004"].Status, st["SSH-004"].Message)
-			}
+			transcript.Run(t, transcript.Case{Name: "opensshd-" + kex, Live: func(t *testing.T) transcript.Target {
+				return transcript.Target{Addr: openSSHD(t, "KexAlgorithms "+kex, "Banner "+banner, "PasswordAuthentication yes",
+					"Ciphers aes128-ctr", "MACs hmac-sha2-256")}
+			}, Check: func(t *testing.T, env *collect.Env, tg transcript.Target) {
+				checkFixedGroup(t, c, env, tg.Addr, kex, text)
+			}}, *update)
 		})
+	}
+}
+
+func checkFixedGroup(t *testing.T, c *Collector, env *collect.Env, addr, kex, text string) {
+	got := collectSSHWith(t, c, "ssh://"+addr, env)
+	if got.AuthError != "" || got.HostKeysError != "" {
+		t.Fatalf("auth error %q, host keys error %q", got.AuthError, got.HostKeysError)
+	}
+	if got.Kex[0] != kex {
+		t.Errorf("kex %v", got.Kex)
+	}
+	if want := []string{"publickey", "password"}; !slices.Equal(got.AuthMethods, want) {
+		t.Errorf("auth methods %v, want %v", got.AuthMethods, want)
+	}
+	if got.PreAuthBanner != text {
+		t.Errorf("banner %q, want %q", got.PreAuthBanner, text)
+	}
+	if !strings.HasPrefix(got.Banner, "SSH-2.0-OpenSSH_") {
+		t.Errorf("identification %q", got.Banner)
+	}
+	bits := map[string]int{}
+	for _, k := range got.HostKeys {
+		bits[k.Algorithm] = k.Bits
+	}
+	if bits["ssh-ed25519"] != 256 || bits["rsa-sha2-512"] != 2048 {
+		t.Errorf("host keys %v", bits)
+	}
+	// SSH-003 and SSH-004 can be judged now.
+	st := judge(t, endpoint(t, "ssh://"+addr), got)
+	if st["SSH-003"].Status != "fail" || st["SSH-004"].Status != "pass" {
+		t.Errorf("SSH-003 %s (%s), SSH-004 %s (%s)", st["SSH-003"].Status, st["SSH-003"].Message, st["SSH-004"].Status, st["SSH-004"].Message)
 	}
 }
 
 // TestOpenSSHFixedGroupNoPassword: the same with passwords off and no
 // banner, so both rules turn the other way.
 func TestOpenSSHFixedGroupNoPassword(t *testing.T) {
-	addr := openSSHD(t, "KexAlgorithms diffie-hellman-group16-sha512", "PasswordAuthentication no")
-	got := collectSSH(t, New(Options{}), "ssh://"+addr)
+	transcript.Run(t, transcript.Case{Name: "opensshd-no-password", Live: func(t *testing.T) transcript.Target {
+		return transcript.Target{Addr: openSSHD(t, "KexAlgorithms diffie-hellman-group16-sha512", "PasswordAuthentication no")}
+	}, Check: checkNoPassword}, *update)
+}
+
+func checkNoPassword(t *testing.T, env *collect.Env, tg transcript.Target) {
+	addr := tg.Addr
+	got := collectSSHWith(t, New(Options{}), "ssh://"+addr, env)
 	if got.AuthError != "" || !slices.Equal(got.AuthMethods, []string{"publickey"}) || got.PreAuthBanner != "" {
 		t.Fatalf("auth %v error %q banner %q", got.AuthMethods, got.AuthError, got.PreAuthBanner)
 	}
@@ -217,20 +231,24 @@ func BenchmarkOpenSSHKex(b *testing.B) {
 	}
 }
 
+// chachaCase is an sshd offering only chacha20-poly1305@openssh.com with
+// conf, and what the probe and the rules must make of it.
+type chachaCase struct {
+	name     string
+	conf     []string
+	methods  []string
+	ssh003   finding.Status
+	banner   bool
+	ssh004   finding.Status
+	contains string
+}
+
 // TestOpenSSHChaCha20Only: an OpenSSH server that offers only
 // chacha20-poly1305@openssh.com (as tinyssh does) completes a session with
 // rampart, so the "none" request tells the methods and SSH-003 is judged;
 // without a banner SSH-004 fails, whatever the software.
 func TestOpenSSHChaCha20Only(t *testing.T) {
-	for _, tc := range []struct {
-		name     string
-		conf     []string
-		methods  []string
-		ssh003   finding.Status
-		banner   bool
-		ssh004   finding.Status
-		contains string
-	}{
+	for _, tc := range []chachaCase{
 		{"passwords, no banner", []string{"PasswordAuthentication yes"}, []string{"publickey", "password"}, finding.Fail, false, finding.Fail, "sends no banner"},
 		{"keys only, banner", []string{"PasswordAuthentication no", "Banner BANNER"}, []string{"publickey"}, finding.Pass, true, finding.Pass, ""},
 	} {
@@ -243,24 +261,31 @@ func TestOpenSSHChaCha20Only(t *testing.T) {
 			for _, l := range tc.conf {
 				conf = append(conf, strings.ReplaceAll(l, "BANNER", banner))
 			}
-			addr := openSSHD(t, conf...)
-			got := collectSSH(t, New(Options{}), "ssh://"+addr)
-			if !slices.Equal(got.Ciphers, []string{"chacha20-poly1305@openssh.com"}) {
-				t.Fatalf("ciphers %v", got.Ciphers)
-			}
-			if got.AuthError != "" || got.HostKeysError != "" {
-				t.Fatalf("auth error %q, host keys error %q", got.AuthError, got.HostKeysError)
-			}
-			if !slices.Equal(got.AuthMethods, tc.methods) {
-				t.Errorf("auth methods %v, want %v", got.AuthMethods, tc.methods)
-			}
-			if (got.PreAuthBanner != "") != tc.banner {
-				t.Errorf("banner %q", got.PreAuthBanner)
-			}
-			st := judge(t, endpoint(t, "ssh://"+addr), got)
-			if st["SSH-003"].Status != tc.ssh003 || st["SSH-004"].Status != tc.ssh004 || !strings.Contains(st["SSH-004"].Message, tc.contains) {
-				t.Errorf("SSH-003 %s (%s), SSH-004 %s (%s)", st["SSH-003"].Status, st["SSH-003"].Message, st["SSH-004"].Status, st["SSH-004"].Message)
-			}
+			transcript.Run(t, transcript.Case{Name: "opensshd-chacha20-" + strings.ReplaceAll(strings.ReplaceAll(tc.name, ",", ""), " ", "-"),
+				Live: func(t *testing.T) transcript.Target { return transcript.Target{Addr: openSSHD(t, conf...)} },
+				Check: func(t *testing.T, env *collect.Env, tg transcript.Target) {
+					checkChaCha(t, env, tg.Addr, tc)
+				}}, *update)
 		})
+	}
+}
+
+func checkChaCha(t *testing.T, env *collect.Env, addr string, tc chachaCase) {
+	got := collectSSHWith(t, New(Options{}), "ssh://"+addr, env)
+	if !slices.Equal(got.Ciphers, []string{"chacha20-poly1305@openssh.com"}) {
+		t.Fatalf("ciphers %v", got.Ciphers)
+	}
+	if got.AuthError != "" || got.HostKeysError != "" {
+		t.Fatalf("auth error %q, host keys error %q", got.AuthError, got.HostKeysError)
+	}
+	if !slices.Equal(got.AuthMethods, tc.methods) {
+		t.Errorf("auth methods %v, want %v", got.AuthMethods, tc.methods)
+	}
+	if (got.PreAuthBanner != "") != tc.banner {
+		t.Errorf("banner %q", got.PreAuthBanner)
+	}
+	st := judge(t, endpoint(t, "ssh://"+addr), got)
+	if st["SSH-003"].Status != tc.ssh003 || st["SSH-004"].Status != tc.ssh004 || !strings.Contains(st["SSH-004"].Message, tc.contains) {
+		t.Errorf("SSH-003 %s (%s), SSH-004 %s (%s)", st["SSH-003"].Status, st["SSH-003"].Message, st["SSH-004"].Status, st["SSH-004"].Message)
 	}
 }

@@ -233,7 +233,7 @@ func (c *conn) authNone(ctx context.Context, user string) (*authResult, error) {
 			continue
 		}
 		if p[0] != msgServiceAccept {
-			return nil, fmt.Errorf("waiting for SERVICE_ACCEPT: got message %d", p[0])
+			return nil, protocolErr("waiting for SERVICE_ACCEPT: got message %d", p[0])
 		}
 		break
 	}
@@ -264,10 +264,10 @@ func (c *conn) authNone(ctx context.Context, user string) (*authResult, error) {
 			res.methods = []string{"none"}
 			return res, nil
 		default:
-			return res, fmt.Errorf("unexpected message %d during authentication", p[0])
+			return res, protocolErr("unexpected message %d during authentication", p[0])
 		}
 	}
-	return res, errors.New("no answer to the none request after 32 packets")
+	return res, protocolErr("no answer to the none request after 32 packets")
 }
 
 func (a *authResult) addBanner(p []byte) {

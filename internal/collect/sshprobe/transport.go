@@ -11,10 +11,11 @@ import (
 	"crypto/sha512"
 	"crypto/subtle"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
+
+	"github.com/rampart-sec/rampart/internal/netfail"
 )
 
 // transport is the SSH binary packet protocol (RFC 4253 section 6) over one
@@ -218,7 +219,7 @@ func incGCMCounter(iv []byte) {
 	binary.BigEndian.PutUint64(iv[4:], c+1)
 }
 
-var errMAC = errors.New("packet authentication failed")
+var errMAC = netfail.New(netfail.ProtocolMismatch, "packet authentication failed")
 
 // readPacket reads and unprotects one packet and returns its payload. It
 // never reads more than maxPacket bytes for one packet.
@@ -335,14 +336,17 @@ func (t *transport) readPacket() ([]byte, error) {
 // packets are not held to the block size: some servers pad loosely.
 func checkLen(n uint32, bs int, aad bool) (int, error) {
 	if n < 5 || n > maxPacket {
-		return 0, fmt.Errorf("packet length %d outside 5..%d", n, maxPacket)
+		if n > maxPacket {
+			return 0, netfail.Mark(netfail.TooLarge, fmt.Errorf("packet length %d outside 5..%d", n, maxPacket))
+		}
+		return 0, protocolErr("packet length %d outside 5..%d", n, maxPacket)
 	}
 	total := int(n)
 	if !aad {
 		total += 4
 	}
 	if bs > 8 && total%bs != 0 {
-		return 0, fmt.Errorf("packet length %d is not a multiple of the block size %d", n, bs)
+		return 0, protocolErr("packet length %d is not a multiple of the block size %d", n, bs)
 	}
 	return int(n), nil
 }
@@ -351,11 +355,11 @@ func payloadOf(pkt []byte) ([]byte, error) {
 	n := int(binary.BigEndian.Uint32(pkt))
 	pad := int(pkt[4])
 	if pad < 4 || pad > n-1 {
-		return nil, fmt.Errorf("padding length %d in a %d-byte packet", pad, n)
+		return nil, protocolErr("padding length %d in a %d-byte packet", pad, n)
 	}
 	p := pkt[5 : 4+n-pad]
 	if len(p) == 0 {
-		return nil, errors.New("empty packet payload")
+		return nil, protocolErr("empty packet payload")
 	}
 	return p, nil
 }
@@ -377,7 +381,7 @@ func (t *transport) next() ([]byte, error) {
 		}
 		return p, nil
 	}
-	return nil, errors.New("server sent only IGNORE/DEBUG packets")
+	return nil, protocolErr("server sent only IGNORE/DEBUG packets")
 }
 
 // expect reads the next packet and checks its message number.
@@ -387,7 +391,7 @@ func (t *transport) expect(want byte, what string) ([]byte, error) {
 		return nil, fmt.Errorf("waiting for %s: %w", what, err)
 	}
 	if p[0] != want {
-		return nil, fmt.Errorf("waiting for %s: got message %d", what, p[0])
+		return nil, protocolErr("waiting for %s: got message %d", what, p[0])
 	}
 	return p, nil
 }

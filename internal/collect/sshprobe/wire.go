@@ -2,10 +2,11 @@ package sshprobe
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math/big"
 	"strings"
+
+	"github.com/rampart-sec/rampart/internal/netfail"
 )
 
 // SSH message numbers used here (RFC 4250 section 4.1).
@@ -39,7 +40,13 @@ const (
 	maxNames = 256
 )
 
-var errShort = errors.New("message too short")
+var errShort = netfail.New(netfail.ProtocolMismatch, "message too short")
+
+// protocolErr is the error of a server that broke the SSH protocol (a
+// malformed or unexpected message).
+func protocolErr(format string, args ...any) error {
+	return netfail.Mark(netfail.ProtocolMismatch, fmt.Errorf(format, args...))
+}
 
 // reader decodes SSH wire types (RFC 4251 section 5) from a byte slice. The
 // first error sticks; later reads return zero values.
@@ -92,7 +99,7 @@ func (r *reader) str() []byte {
 		return nil
 	}
 	if uint64(n) > uint64(len(r.b)) {
-		r.fail(fmt.Errorf("string of %d bytes in a %d-byte remainder", n, len(r.b)))
+		r.fail(protocolErr("string of %d bytes in a %d-byte remainder", n, len(r.b)))
 		return nil
 	}
 	return r.bytes(int(n))
@@ -109,18 +116,18 @@ func (r *reader) nameList() []string {
 	}
 	for _, c := range s {
 		if c < 0x21 || c > 0x7e {
-			r.fail(fmt.Errorf("name-list holds a non-printable byte 0x%02x", c))
+			r.fail(protocolErr("name-list holds a non-printable byte 0x%02x", c))
 			return nil
 		}
 	}
 	names := strings.Split(string(s), ",")
 	if len(names) > maxNames {
-		r.fail(fmt.Errorf("name-list of %d names (limit %d)", len(names), maxNames))
+		r.fail(netfail.Mark(netfail.TooLarge, fmt.Errorf("name-list of %d names (limit %d)", len(names), maxNames)))
 		return nil
 	}
 	for _, n := range names {
 		if n == "" {
-			r.fail(errors.New("name-list holds an empty name"))
+			r.fail(protocolErr("name-list holds an empty name"))
 			return nil
 		}
 	}
@@ -134,7 +141,7 @@ func (r *reader) mpint() *big.Int {
 		return nil
 	}
 	if len(b) > 0 && b[0]&0x80 != 0 {
-		r.fail(errors.New("negative mpint"))
+		r.fail(protocolErr("negative mpint"))
 		return nil
 	}
 	return new(big.Int).SetBytes(b)
@@ -184,6 +191,9 @@ type disconnectError struct {
 func (e *disconnectError) Error() string {
 	return fmt.Sprintf("server disconnected (code %d): %s", e.code, e.reason)
 }
+
+// NetfailReason: the server ended the exchange before it was done.
+func (e *disconnectError) NetfailReason() netfail.Reason { return netfail.ClosedEarly }
 
 func parseDisconnect(p []byte) error {
 	r := reader{b: p[1:]}

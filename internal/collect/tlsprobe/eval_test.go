@@ -1,13 +1,15 @@
 package tlsprobe
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/rampart-sec/rampart/internal/testenv"
-
 	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/testenv"
+	"github.com/rampart-sec/rampart/internal/testenv/transcript"
 )
 
 // The expected values below are /work/shared/eval/baseline/EXPECTED.md: what
@@ -25,8 +27,11 @@ var weakTLS12 = []string{
 var weakTLS10 = []string{"0x0033", "0x0039", "0x0045", "0x0088", "0xC013", "0xC014", "0x002F", "0x0035", "0x0041", "0x0084"}
 
 func TestEvalWeak(t *testing.T) {
-	requireEvalTarget(t, "127.0.0.1:8443")
-	tf := probe(t, endpoint("127.0.0.1", 8443, "https"), &collect.Env{}, Options{})
+	transcript.Run(t, transcript.Case{Name: "eval-weak", Live: evalTarget("127.0.0.1:8443"), Check: checkEvalWeak}, *update)
+}
+
+func checkEvalWeak(t *testing.T, env *collect.Env, tg transcript.Target) {
+	tf := probe(t, endpointAt(t, tg.Addr, "https"), env, Options{})
 	if d := diff([]string{"TLSv1.0", "TLSv1.1", "TLSv1.2"}, tf.Versions); d != "" {
 		t.Errorf("versions (-want +got):\n%s", d)
 	}
@@ -86,11 +91,28 @@ func TestEvalWeak(t *testing.T) {
 	if tf.Trusted || tf.NameMatches || tf.NameChecked != "127.0.0.1" {
 		t.Errorf("trusted=%v name_matches=%v name_checked=%q, want untrusted, no match for 127.0.0.1", tf.Trusted, tf.NameMatches, tf.NameChecked)
 	}
+	// TLS-006: the weak nginx follows the client's order
+	// (ssl_prefer_server_ciphers off), so a client preferring CBC gets CBC.
+	got := judgeTLS(t, endpointAt(t, tg.Addr, "https"), tf)
+	wantStatus(t, got, "TLS-006", finding.Fail, "a client that lists its CBC suites first gets", "at TLSv1.2: the server follows the client's order")
 }
 
 func TestEvalStrong(t *testing.T) {
-	requireEvalTarget(t, "127.0.0.1:9443")
-	tf := probe(t, endpoint("127.0.0.1", 9443, "https"), &collect.Env{}, Options{})
+	transcript.Run(t, transcript.Case{Name: "eval-strong", Check: checkEvalStrong, Live: func(t *testing.T) transcript.Target {
+		tg := evalTarget("127.0.0.1:9443")(t)
+		// The eval CA, for the probe with it as the user's bundle; kept in
+		// the recording, as the replay has no ../shared.
+		ca, err := os.ReadFile(filepath.Join(testenv.Shared(t), "eval", "targets", "pki", "ca.crt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg.Meta = map[string]string{"ca.crt": string(ca)}
+		return tg
+	}}, *update)
+}
+
+func checkEvalStrong(t *testing.T, env *collect.Env, tg transcript.Target) {
+	tf := probe(t, endpointAt(t, tg.Addr, "https"), env, Options{})
 	if d := diff([]string{"TLSv1.2", "TLSv1.3"}, tf.Versions); d != "" {
 		t.Errorf("versions (-want +got):\n%s", d)
 	}
@@ -134,15 +156,24 @@ func TestEvalStrong(t *testing.T) {
 		t.Errorf("trusted=%v name_matches=%v, want untrusted (private CA) and a name match", tf.Trusted, tf.NameMatches)
 	}
 	// With the eval CA as the user's bundle the chain verifies.
-	tf = probe(t, endpoint("127.0.0.1", 9443, "https"), &collect.Env{CABundle: filepath.Join(testenv.Shared(t), "eval", "targets", "pki", "ca.crt")}, Options{})
+	bundle := filepath.Join(t.TempDir(), "ca.crt")
+	if err := os.WriteFile(bundle, []byte(tg.Meta["ca.crt"]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	withCA := *env
+	withCA.CABundle = bundle
+	tf = probe(t, endpointAt(t, tg.Addr, "https"), &withCA, Options{})
 	if !tf.Trusted {
 		t.Errorf("with the eval CA bundle: trusted=false (%s)", tf.TrustError)
 	}
 }
 
 func TestEvalDHE(t *testing.T) {
-	requireEvalTarget(t, "127.0.0.1:8444")
-	tf := probe(t, endpoint("127.0.0.1", 8444, "https"), &collect.Env{}, Options{})
+	transcript.Run(t, transcript.Case{Name: "eval-dhe", Live: evalTarget("127.0.0.1:8444"), Check: checkEvalDHE}, *update)
+}
+
+func checkEvalDHE(t *testing.T, env *collect.Env, tg transcript.Target) {
+	tf := probe(t, endpointAt(t, tg.Addr, "https"), env, Options{})
 	if d := diff([]string{"TLSv1.2"}, tf.Versions); d != "" {
 		t.Errorf("versions (-want +got):\n%s", d)
 	}

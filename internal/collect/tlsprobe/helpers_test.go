@@ -13,6 +13,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"flag"
 	"io"
 	"math/big"
 	"net"
@@ -31,6 +32,7 @@ import (
 	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/facts"
 	"github.com/rampart-sec/rampart/internal/target"
+	"github.com/rampart-sec/rampart/internal/testenv/transcript"
 )
 
 // testPKI is a throwaway CA and a leaf for localhost, 127.0.0.1 and ::1.
@@ -117,6 +119,32 @@ func rawServer(t testing.TB, handle func(net.Conn)) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// update records the transcripts again against the live servers
+// (go test -update -run TestName; see internal/testenv/transcript).
+var update = flag.Bool("update", false, "record the transcripts in testdata/transcripts again, against the live servers")
+
+// evalTarget is the Live of a transcript case probing an eval target.
+func evalTarget(addr string) func(t *testing.T) transcript.Target {
+	return func(t *testing.T) transcript.Target {
+		requireEvalTarget(t, addr)
+		return transcript.Target{Addr: addr}
+	}
+}
+
+// endpointAt is endpoint for a host:port address.
+func endpointAt(t testing.TB, addr, scheme string) target.Target {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return endpoint(host, n, scheme)
 }
 
 func endpoint(host string, port int, scheme string) target.Target {

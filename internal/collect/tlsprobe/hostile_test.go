@@ -6,12 +6,15 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/netfail"
+	"github.com/rampart-sec/rampart/internal/testenv/transcript"
 	"github.com/rampart-sec/rampart/internal/tlswire"
 )
 
@@ -35,14 +38,15 @@ func TestHostileServers(t *testing.T) {
 		handle func(net.Conn)
 		want   error  // errors.Is target
 		text   string // substring of the error
+		cause  netfail.Reason
 	}{
 		{"garbage bytes", func(c net.Conn) {
 			readHello(c)
 			_, _ = c.Write([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"))
-		}, errNotTLS, "not a TLS record"},
+		}, errNotTLS, "not a TLS record", netfail.ProtocolMismatch},
 		{"never answers", func(c net.Conn) {
 			_, _ = io.Copy(io.Discard, c)
-		}, errNoAnswer, "no answer"},
+		}, errNoAnswer, "no answer", netfail.Timeout},
 		{"drips a byte a second", func(c net.Conn) {
 			readHello(c)
 			tick := time.NewTicker(time.Second) // a slow peer, not a wait
@@ -53,12 +57,12 @@ func TestHostileServers(t *testing.T) {
 				}
 				<-tick.C
 			}
-		}, errNoAnswer, "no answer"},
+		}, errNoAnswer, "no answer", netfail.Timeout},
 		{"oversized record", func(c net.Conn) {
 			readHello(c)
 			_, _ = c.Write([]byte{0x16, 0x03, 0x03, 0xFF, 0xFF})
 			_, _ = c.Write(make([]byte, 1<<16))
-		}, tlswire.ErrTooLarge, "record of 65535 bytes"},
+		}, tlswire.ErrTooLarge, "record of 65535 bytes", netfail.TooLarge},
 		{"oversized handshake message", func(c net.Conn) {
 			readHello(c)
 			// A handshake header announcing 16 MiB, then records that never end it.
@@ -68,28 +72,41 @@ func TestHostileServers(t *testing.T) {
 				out = tlswire.AppendRecords(out, tlswire.TypeHandshake, tlswire.VersionTLS12, make([]byte, 16000))
 			}
 			_, _ = c.Write(out)
-		}, tlswire.ErrTooLarge, "limit"},
+		}, tlswire.ErrTooLarge, "limit", netfail.TooLarge},
 		{"ServerHello with a suite not offered", func(c net.Conn) {
 			readHello(c)
 			_, _ = c.Write(serverHello(0x1234))
-		}, errUnoffered, "0x1234"},
+		}, errUnoffered, "0x1234", netfail.ProtocolMismatch},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			port := rawServer(t, tc.handle)
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			c := New(Options{HandshakeTimeout: 1500 * time.Millisecond, ConnectTimeout: time.Second})
-			f, err := c.Collect(ctx, endpoint("127.0.0.1", port, "https"), &collect.Env{})
-			if err == nil {
-				t.Fatalf("no error; facts %+v", f.TLS)
-			}
-			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.text) {
-				t.Errorf("error %q: want %v containing %q", err, tc.want, tc.text)
-			}
-			if !strings.HasPrefix(err.Error(), "tls probe 127.0.0.1:") {
-				t.Errorf("error %q does not name the probe and address", err)
-			}
+			// Each server is recorded too: its replay runs the probe
+			// through the same conversation at once, timeouts included.
+			transcript.Run(t, transcript.Case{
+				Name: "hostile-" + strings.ReplaceAll(tc.name, " ", "-"),
+				Live: func(t *testing.T) transcript.Target {
+					return transcript.Target{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(rawServer(t, tc.handle)))}
+				},
+				Check: func(t *testing.T, env *collect.Env, tg transcript.Target) {
+					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+					defer cancel()
+					c := New(Options{HandshakeTimeout: 1500 * time.Millisecond, ConnectTimeout: time.Second})
+					f, err := c.Collect(ctx, endpointAt(t, tg.Addr, "https"), env)
+					if err == nil {
+						t.Fatalf("no error; facts %+v", f.TLS)
+					}
+					if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.text) {
+						t.Errorf("error %q: want %v containing %q", err, tc.want, tc.text)
+					}
+					if !strings.HasPrefix(err.Error(), "tls probe 127.0.0.1:") {
+						t.Errorf("error %q does not name the probe and address", err)
+					}
+					st := collect.Failure(err)
+					if st.Cause != string(tc.cause) {
+						t.Errorf("failure cause %q, want %q", st.Cause, tc.cause)
+					}
+				},
+			}, *update)
 		})
 	}
 }

@@ -2,13 +2,16 @@ package tlsprobe
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/testenv/transcript"
 	"github.com/rampart-sec/rampart/internal/tlswire"
 )
 
@@ -21,8 +24,15 @@ import (
 // enabled 20 TLS 1.2 suites, static RSA included, as sslscan 2.0.7 also
 // lists; 17.0.21 disables TLS_RSA_*), so it is read from the server itself.
 func TestJSSEDefaults(t *testing.T) {
-	port, enabled := jsseServerSuites(t)
-	tf := probe(t, endpoint("127.0.0.1", port, "https"), &collect.Env{}, Options{})
+	transcript.Run(t, transcript.Case{Name: "jsse-defaults", Check: checkJSSEDefaults, Live: func(t *testing.T) transcript.Target {
+		port, enabled := jsseServerSuites(t)
+		return transcript.Target{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Meta: map[string]string{"suites": strings.Join(enabled, " ")}}
+	}}, *update)
+}
+
+func checkJSSEDefaults(t *testing.T, env *collect.Env, tg transcript.Target) {
+	enabled := strings.Fields(tg.Meta["suites"])
+	tf := probe(t, endpointAt(t, tg.Addr, "https"), env, Options{})
 	if d := diff([]string{"TLSv1.2", "TLSv1.3"}, tf.Versions); d != "" {
 		t.Errorf("versions (JDK 17 disables 1.0 and 1.1): %s", d)
 	}
@@ -63,19 +73,25 @@ func TestJSSEDefaults(t *testing.T) {
 // forbids, as JVM flags: jdk.tls.ephemeralDHKeySize and
 // jdk.tls.rejectClientInitiatedRenegotiation (TLS-008, TLS-009).
 func TestJSSELegacyConfig(t *testing.T) {
-	secProps := filepath.Join(t.TempDir(), "java.security")
-	// Lift JDK 17's ban on TLS 1.0/1.1 and 3DES, as an old deployment would.
-	if err := os.WriteFile(secProps, []byte("jdk.tls.disabledAlgorithms=SSLv3, RC4, NULL, anon\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	port := jsseServer(t,
-		"-Djava.security.properties="+secProps,
-		"-Djdk.tls.ephemeralDHKeySize=1024",
-		"-Djdk.tls.rejectClientInitiatedRenegotiation=true",
-		"-Dprotocols=TLSv1,TLSv1.1,TLSv1.2",
-		"-Dsuites=TLS_DHE_RSA_WITH_AES_128_GCM_SHA256,TLS_DHE_RSA_WITH_AES_128_CBC_SHA,TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,SSL_RSA_WITH_3DES_EDE_CBC_SHA",
-		"-Dorder=client")
-	tf := probe(t, endpoint("127.0.0.1", port, "https"), &collect.Env{}, Options{})
+	transcript.Run(t, transcript.Case{Name: "jsse-legacy", Check: checkJSSELegacy, Live: func(t *testing.T) transcript.Target {
+		secProps := filepath.Join(t.TempDir(), "java.security")
+		// Lift JDK 17's ban on TLS 1.0/1.1 and 3DES, as an old deployment would.
+		if err := os.WriteFile(secProps, []byte("jdk.tls.disabledAlgorithms=SSLv3, RC4, NULL, anon\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		port := jsseServer(t,
+			"-Djava.security.properties="+secProps,
+			"-Djdk.tls.ephemeralDHKeySize=1024",
+			"-Djdk.tls.rejectClientInitiatedRenegotiation=true",
+			"-Dprotocols=TLSv1,TLSv1.1,TLSv1.2",
+			"-Dsuites=TLS_DHE_RSA_WITH_AES_128_GCM_SHA256,TLS_DHE_RSA_WITH_AES_128_CBC_SHA,TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,SSL_RSA_WITH_3DES_EDE_CBC_SHA",
+			"-Dorder=client")
+		return transcript.Target{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+	}}, *update)
+}
+
+func checkJSSELegacy(t *testing.T, env *collect.Env, tg transcript.Target) {
+	tf := probe(t, endpointAt(t, tg.Addr, "https"), env, Options{})
 	if d := diff([]string{"TLSv1.0", "TLSv1.1", "TLSv1.2"}, tf.Versions); d != "" {
 		t.Errorf("versions: %s", d)
 	}

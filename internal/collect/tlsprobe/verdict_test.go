@@ -212,16 +212,6 @@ func TestTLS006GoServer(t *testing.T) {
 	}
 }
 
-// TestTLS006EvalWeak: the weak nginx follows the client's order
-// (ssl_prefer_server_ciphers off), so a client preferring CBC gets CBC.
-func TestTLS006EvalWeak(t *testing.T) {
-	requireEvalTarget(t, "127.0.0.1:8443")
-	tg := endpoint("127.0.0.1", 8443, "https")
-	tf := probe(t, tg, &collect.Env{}, Options{})
-	got := judgeTLS(t, tg, tf)
-	wantStatus(t, got, "TLS-006", finding.Fail, "a client that lists its CBC suites first gets", "at TLSv1.2: the server follows the client's order")
-}
-
 // TestUnansweredVersionIsUnknown: a server that ignores TLS 1.0 and 1.1
 // hellos (no answer at all) while answering TLS 1.2 leaves them unknown,
 // not "not offered": TLS-002 and the suite rules are error, not pass.
