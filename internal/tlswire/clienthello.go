@@ -92,21 +92,24 @@ type ClientHello struct {
 // header), ready for AppendRecords. A field longer than its length prefix
 // allows (more than 32,767 suites, a session ID over 255 bytes) panics.
 func (c *ClientHello) Marshal() []byte {
-	b := c.marshal(0)
-	if c.Pad && !c.NoExtensions && len(b) >= 256 && len(b) < 512 {
+	// The extensions first: their length decides the padding.
+	var exts []byte
+	size := 4 + 2 + len(c.Random) + 1 + len(c.SessionID) + 2 + 2*len(c.Suites) + 1 + len(c.compression())
+	if !c.NoExtensions {
+		eb := cryptobyte.NewBuilder(make([]byte, 0, 512))
+		c.extensions(eb)
+		exts = eb.BytesOrPanic()
+		size += 2 + len(exts)
+	}
+	pad := 0
+	if c.Pad && !c.NoExtensions && size >= 256 && size < 512 {
 		// Grow the hello to 512 bytes with a padding extension (its four
 		// header bytes count). When fewer than five bytes are missing, pad
 		// with one byte and go a little past 512, as BoringSSL does: some
 		// servers choke on an empty last extension.
-		b = c.marshal(max(1, 512-len(b)-4))
+		pad = max(1, 512-size-4)
 	}
-	return b
-}
-
-// marshal encodes the hello, with a last padding extension of pad bytes
-// when pad > 0.
-func (c *ClientHello) marshal(pad int) []byte {
-	var b cryptobyte.Builder
+	b := cryptobyte.NewBuilder(make([]byte, 0, size+4+pad))
 	b.AddUint8(HSClientHello)
 	b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
 		b.AddUint16(uint16(c.Version))
@@ -122,7 +125,7 @@ func (c *ClientHello) marshal(pad int) []byte {
 			return
 		}
 		b.AddUint16LengthPrefixed(func(b *cryptobyte.Builder) {
-			c.extensions(b)
+			b.AddBytes(exts)
 			if pad > 0 {
 				addExt(b, ExtPadding, func(b *cryptobyte.Builder) { b.AddBytes(make([]byte, pad)) })
 			}

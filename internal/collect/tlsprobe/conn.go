@@ -89,36 +89,36 @@ func (r *helloResult) accepted() bool { return r != nil && !r.refused }
 // connections, and taking that for a refusal would lose suites or
 // versions. The retry sends the very same bytes.
 func (p *prober) exchange(ctx context.Context, ch *tlswire.ClientHello, recordVersion tlswire.Version) (*helloResult, error) {
-	label := helloLabel(ch, recordVersion)
-	res, sent, err := p.exchangeOnce(ctx, label, ch, recordVersion, true)
+	msg := ch.Marshal() // random and session ID still zero
+	label := helloLabel(recordVersion, ch, msg)
+	res, err := p.exchangeOnce(ctx, label, ch, msg, recordVersion, true)
 	if err != nil || !res.silent {
 		return res, err
 	}
 	if err := collect.Backoff(ctx, p.retryBackoff); err != nil {
 		return nil, err
 	}
-	res, _, err = p.exchangeOnce(ctx, label, sent, recordVersion, false)
-	return res, err
+	return p.exchangeOnce(ctx, label, ch, msg, recordVersion, false)
 }
 
-// exchangeOnce sends ch on a connection of its own, its random and
-// session ID first drawn from the connection's randomness when randomize
-// is set, and returns the answer and the hello as sent.
-func (p *prober) exchangeOnce(ctx context.Context, label string, ch *tlswire.ClientHello, recordVersion tlswire.Version, randomize bool) (*helloResult, *tlswire.ClientHello, error) {
+// exchangeOnce sends msg, ch marshalled, on a connection of its own, its
+// random and session ID first drawn from the connection's randomness when
+// randomize is set (msg keeps them, for a retry).
+func (p *prober) exchangeOnce(ctx context.Context, label string, ch *tlswire.ClientHello, msg []byte, recordVersion tlswire.Version, randomize bool) (*helloResult, error) {
 	c, err := p.dial(ctx, label)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer c.Close()
 	if randomize {
-		ch = randomized(ch, c.Rand())
+		fillRandom(msg, len(ch.SessionID), c.Rand())
 	}
-	res, err := p.send(ctx, c, ch, recordVersion)
-	return res, ch, err
+	return p.send(ctx, c, ch, msg, recordVersion)
 }
 
-func (p *prober) send(ctx context.Context, c *collect.Conn, ch *tlswire.ClientHello, recordVersion tlswire.Version) (*helloResult, error) {
-	out := tlswire.AppendRecords(nil, tlswire.TypeHandshake, recordVersion, ch.Marshal())
+// send writes msg, ch marshalled, and reads the answer.
+func (p *prober) send(ctx context.Context, c *collect.Conn, ch *tlswire.ClientHello, msg []byte, recordVersion tlswire.Version) (*helloResult, error) {
+	out := tlswire.AppendRecords(nil, tlswire.TypeHandshake, recordVersion, msg)
 	if _, err := c.Write(out); err != nil {
 		if closed, e := classifyReadErr(ctx, err); closed {
 			return &helloResult{refused: true, silent: c.BytesRead() == 0}, nil

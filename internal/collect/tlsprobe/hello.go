@@ -111,19 +111,30 @@ func (p *prober) hello(v tlswire.Version, suites []uint16) *tlswire.ClientHello 
 	return ch
 }
 
-// helloLabel names the connection that sends ch in a record of version
-// rv: its version, suite count and a digest of the hello as built (random
-// and session ID still zero), so two connections sending the same hello
-// share a label and no two different hellos do.
-func helloLabel(ch *tlswire.ClientHello, rv tlswire.Version) string {
+// helloLabel names the connection that sends msg, ch marshalled with a
+// zero random and session ID, in a record of version rv: its version,
+// suite count and a digest of the bytes, so two connections sending the
+// same hello share a label and no two different hellos do.
+func helloLabel(rv tlswire.Version, ch *tlswire.ClientHello, msg []byte) string {
 	h := sha256.New()
 	h.Write([]byte{byte(rv >> 8), byte(rv)})
-	h.Write(ch.Marshal())
+	h.Write(msg)
 	v := ch.Version
 	if len(ch.SupportedVersions) > 0 {
 		v = slices.Max(ch.SupportedVersions)
 	}
 	return fmt.Sprintf("%s hello, %d suites, %x", v, len(ch.Suites), h.Sum(nil)[:8])
+}
+
+// Offsets in a marshalled ClientHello: handshake header (4), version (2),
+// random (32), session ID length (1), session ID.
+const helloRandomAt, helloSessionIDAt = 4 + 2, 4 + 2 + 32 + 1
+
+// fillRandom writes the random and the sidLen-byte session ID of a
+// marshalled ClientHello from r.
+func fillRandom(msg []byte, sidLen int, r io.Reader) {
+	_, _ = io.ReadFull(r, msg[helloRandomAt:helloRandomAt+32])
+	_, _ = io.ReadFull(r, msg[helloSessionIDAt:helloSessionIDAt+sidLen])
 }
 
 // randomized is a copy of ch with its random and (non-empty) session ID
