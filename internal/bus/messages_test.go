@@ -1,6 +1,8 @@
 package bus
 
 import (
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -159,12 +161,35 @@ func FuzzDecodeJob(f *testing.F) {
 	})
 }
 
+// FuzzDecodeOthers: a heartbeat, failure or dead letter accepted is one
+// JSON document, and encoded again it decodes to the same message.
 func FuzzDecodeOthers(f *testing.F) {
 	f.Add([]byte(`{"v":1,"agent":"a","zone":"dmz","busy":1}`))
 	f.Add([]byte(`{"v":1,"job":"1.dmz.0","agent":"a","zone":"dmz","error":"x"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = DecodeHeartbeat(data)
-		_, _ = DecodeFailure(data)
-		_, _ = DecodeDeadLetter(data)
+		if h, err := DecodeHeartbeat(data); err == nil {
+			roundTrip(t, data, h, func(b []byte) (any, error) { return DecodeHeartbeat(b) })
+		}
+		if m, err := DecodeFailure(data); err == nil {
+			roundTrip(t, data, m, func(b []byte) (any, error) { return DecodeFailure(b) })
+		}
+		if d, err := DecodeDeadLetter(data); err == nil {
+			roundTrip(t, data, d, func(b []byte) (any, error) { return DecodeDeadLetter(b) })
+		}
 	})
+}
+
+func roundTrip(t *testing.T, data []byte, m any, decode func([]byte) (any, error)) {
+	t.Helper()
+	if !json.Valid(data) {
+		t.Fatalf("accepted %q, not one JSON document", data)
+	}
+	b, err := Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := decode(b)
+	if err != nil || !reflect.DeepEqual(again, m) {
+		t.Fatalf("%+v encoded as %s decodes as %+v (%v)", m, b, again, err)
+	}
 }

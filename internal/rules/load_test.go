@@ -1,6 +1,7 @@
 package rules_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -183,6 +184,9 @@ func TestNamespaceStates(t *testing.T) {
 	}
 }
 
+// FuzzLoad: a rule file that loads judges to one finding per rule, in
+// the rules' order, each with a valid status and severity, and the same
+// findings every time (judging is a function of the facts).
 func FuzzLoad(f *testing.F) {
 	f.Add(customRule)
 	f.Add("domain: x\nrules:\n  - id: X-001\n    title: t\n    severity: info\n    checks: [{kind: manual, message: m}]\n")
@@ -193,6 +197,21 @@ func FuzzLoad(f *testing.F) {
 			return
 		}
 		rules.RunTests(set.Rules())
-		rules.Judge(set.Rules(), rules.Input{Facts: &facts.Facts{Product: &facts.Product{}, TLS: &facts.TLS{}}, Offers: map[string]bool{"file": true, "probe": true}})
+		in := rules.Input{Facts: &facts.Facts{Product: &facts.Product{}, TLS: &facts.TLS{}}, Offers: map[string]bool{"file": true, "probe": true}}
+		fs := rules.Judge(set.Rules(), in)
+		if len(fs) != len(set.Rules()) {
+			t.Fatalf("%d findings for %d rules", len(fs), len(set.Rules()))
+		}
+		for i, fd := range fs {
+			if fd.RuleID != set.Rules()[i].ID {
+				t.Fatalf("finding %d is of %s, rule %d is %s", i, fd.RuleID, i, set.Rules()[i].ID)
+			}
+			if _, err := finding.ParseStatus(string(fd.Status)); err != nil || fd.Severity < finding.Info || fd.Severity > finding.Critical {
+				t.Fatalf("finding %+v", fd)
+			}
+		}
+		if again := rules.Judge(set.Rules(), in); !reflect.DeepEqual(fs, again) {
+			t.Fatalf("judged twice, different findings:\n%+v\n%+v", fs, again)
+		}
 	})
 }

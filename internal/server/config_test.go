@@ -2,13 +2,16 @@ package server
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/server/schedule"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -101,13 +104,35 @@ alerts: {on_first_run: failures}
 	}
 }
 
+// FuzzParseConfig: a configuration accepted is one serve can start
+// with: a host:port to listen on with a port number, a data directory,
+// schedules no more frequent than schedule.MinInterval (or cron), positive
+// durations; and the same text parses to the same schedules again.
 func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte("listen: 127.0.0.1:1\nschedules: [{name: a, every: 1h}]\ninventory: {targets: [{address: \"127.0.0.1:1\"}]}"))
 	f.Add([]byte("inventory: [1, 2]\nalerts: {destinations: [{url: \"%%\"}]}"))
 	f.Add([]byte("storage: postgres://\nmonitor: {slow_factor: -1}"))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = ParseConfig(data, filepath.Join(dir, "fuzz.yaml")) // no panic, bounded
+		cfg, err := ParseConfig(data, filepath.Join(dir, "fuzz.yaml")) // no panic, bounded
+		if err != nil {
+			return
+		}
+		if _, port, err := net.SplitHostPort(cfg.Listen); err != nil || port == "" {
+			t.Fatalf("listen %q accepted: %v", cfg.Listen, err)
+		}
+		if cfg.DataDir == "" || cfg.SessionTTL < 0 || cfg.InviteTTL < 0 || cfg.Retention < 0 {
+			t.Fatalf("accepted data_dir %q, session_ttl %v, invite_ttl %v, retention %v", cfg.DataDir, cfg.SessionTTL, cfg.InviteTTL, cfg.Retention)
+		}
+		for _, sc := range cfg.ScheduleList() {
+			if sc.Cron == "" && sc.Every < schedule.MinInterval {
+				t.Fatalf("schedule %+v accepted", sc)
+			}
+		}
+		again, err := ParseConfig(data, filepath.Join(dir, "fuzz.yaml"))
+		if err != nil || !reflect.DeepEqual(again.ScheduleList(), cfg.ScheduleList()) {
+			t.Fatalf("parsed twice: %v, schedules %+v then %+v", err, cfg.ScheduleList(), again.ScheduleList())
+		}
 	})
 }
 

@@ -13,8 +13,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/cryptobyte"
 
 	"github.com/rampart-sec/rampart/internal/certinfo"
 )
@@ -73,12 +76,35 @@ func FuzzServerKeyExchange(f *testing.F) {
 	})
 }
 
+// FuzzCertificates: the certificates read are non-empty pieces of the
+// message, and written again as a Certificate message (TLS 1.2 or 1.3
+// framing) they read back the same; those Go's X.509 parser reads give
+// certificate facts without panicking.
 func FuzzCertificates(f *testing.F) {
 	f.Add([]byte{0, 0, 0}, false)
 	f.Fuzz(func(t *testing.T, body []byte, tls13 bool) {
 		ders, err := ParseCertificates(body, tls13)
 		if err != nil {
 			return
+		}
+		var b cryptobyte.Builder
+		if tls13 {
+			b.AddUint8LengthPrefixed(func(*cryptobyte.Builder) {})
+		}
+		b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) {
+			for _, d := range ders {
+				if len(d) == 0 || !bytes.Contains(body, d) {
+					t.Fatalf("certificate of %d bytes not taken from the message", len(d))
+				}
+				b.AddUint24LengthPrefixed(func(b *cryptobyte.Builder) { b.AddBytes(d) })
+				if tls13 {
+					b.AddUint16LengthPrefixed(func(*cryptobyte.Builder) {})
+				}
+			}
+		})
+		again, err := ParseCertificates(b.BytesOrPanic(), tls13)
+		if err != nil || !slices.EqualFunc(again, ders, bytes.Equal) {
+			t.Fatalf("written again, read as %d certificates (%v); want %d", len(again), err, len(ders))
 		}
 		for _, d := range ders {
 			c, err := x509.ParseCertificate(d)

@@ -2,6 +2,7 @@ package firewall
 
 import (
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -155,26 +156,61 @@ func TestGarbage(t *testing.T) {
 	ParseIptablesSave("*filter\n:INPUT\n-A\n-A INPUT -p\n-A INPUT --dport\nCOMMIT\n", "g", "ip", nil).Reduce("iptables", "g")
 }
 
+// checkFirewall asserts what any ruleset reduces to: deterministic
+// (reduced twice, the same facts), only accept rules of the input and
+// output hooks, a known protocol, ports 0-65535 ascending without
+// repeats, policies that are a verdict, and no rule nor policy without a
+// base chain.
+func checkFirewall(t *testing.T, reduce func() facts.Firewall) {
+	t.Helper()
+	fw := reduce()
+	if again := reduce(); !reflect.DeepEqual(fw, again) {
+		t.Fatalf("reduced twice, different facts:\n%+v\n%+v", fw, again)
+	}
+	verdicts := []string{"", "accept", "reject", "drop"}
+	if !slices.Contains(verdicts, fw.InputPolicy) || !slices.Contains(verdicts, fw.OutputPolicy) {
+		t.Fatalf("policies %q %q", fw.InputPolicy, fw.OutputPolicy)
+	}
+	if !fw.Enabled && (len(fw.Rules) > 0 || fw.InputPolicy != "" || fw.OutputPolicy != "") {
+		t.Fatalf("no base chain, yet rules %+v and policies %q %q", fw.Rules, fw.InputPolicy, fw.OutputPolicy)
+	}
+	for _, r := range fw.Rules {
+		if (r.Chain != "input" && r.Chain != "output") || r.Action != "accept" || !slices.Contains([]string{"tcp", "udp", "any"}, r.Protocol) {
+			t.Fatalf("rule %+v", r)
+		}
+		for i, p := range r.Ports {
+			if p < 0 || p > 65535 || (i > 0 && p <= r.Ports[i-1]) {
+				t.Fatalf("ports %v", r.Ports)
+			}
+		}
+	}
+}
+
+// The fuzz targets hold every parser's output to checkFirewall.
 func FuzzParseNftConf(f *testing.F) {
 	f.Add(string(mustRead(f, "hardened.nft")))
 	f.Fuzz(func(t *testing.T, s string) {
-		ParseNftConf(s, "f.conf", nil, nil).Reduce("nftables", "f.conf")
+		checkFirewall(t, func() facts.Firewall { return ParseNftConf(s, "f.conf", nil, nil).Reduce("nftables", "f.conf") })
 	})
 }
 
 func FuzzParseNftJSON(f *testing.F) {
 	f.Add(mustRead(f, "hardened.json"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if rs, err := ParseNftJSON(b, "nft"); err == nil {
-			rs.Reduce("nftables", "nft")
+		if _, err := ParseNftJSON(b, "nft"); err != nil {
+			return
 		}
+		checkFirewall(t, func() facts.Firewall {
+			rs, _ := ParseNftJSON(b, "nft")
+			return rs.Reduce("nftables", "nft")
+		})
 	})
 }
 
 func FuzzParseIptablesSave(f *testing.F) {
 	f.Add(string(mustRead(f, "iptables-save.txt")))
 	f.Fuzz(func(t *testing.T, s string) {
-		ParseIptablesSave(s, "f", "ip", nil).Reduce("iptables", "f")
+		checkFirewall(t, func() facts.Firewall { return ParseIptablesSave(s, "f", "ip", nil).Reduce("iptables", "f") })
 	})
 }
 

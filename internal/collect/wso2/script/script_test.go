@@ -1,6 +1,8 @@
 package script
 
 import (
+	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -60,12 +62,31 @@ func TestKernelScript(t *testing.T) {
 	}
 }
 
+// FuzzParse: options come only with a java command line, each written on
+// a line of the script, the same on every parse; the properties are the
+// unconditional -D options.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(kernelLike))
 	f.Add([]byte("exec java -jar x.jar \\\n -Da=b \\"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		j := Parse(data)
-		_ = j.Properties()
+		if !j.Found && len(j.Options) > 0 {
+			t.Fatalf("options %v without a java command line", j.Options)
+		}
+		lines := bytes.Count(data, []byte("\n")) + 1
+		for _, o := range j.Options {
+			if o.Text == "" || o.Line < 1 || o.Line > min(lines, maxLines) {
+				t.Fatalf("option %+v (of %d lines)", o, lines)
+			}
+		}
+		if again := Parse(data); !reflect.DeepEqual(j, again) {
+			t.Fatalf("parsed twice, different results: %+v, %+v", j, again)
+		}
+		for k, o := range j.Properties() {
+			if o.Conditional || !strings.HasPrefix(o.Text, "-D"+k) {
+				t.Fatalf("property %q from %+v", k, o)
+			}
+		}
 	})
 }
 

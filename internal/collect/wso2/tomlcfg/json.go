@@ -3,7 +3,9 @@ package tomlcfg
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 )
@@ -50,7 +52,18 @@ func ParseDefaults(data []byte, file string) ([]Entry, error) {
 	if _, err := dec.Token(); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
+	// The object must be the whole file: '{}0' is not a default.json.
+	if tok, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s:%d: data after the JSON object (%v%v)", file, ls.line(int(dec.InputOffset())), tok, errOrNil(err))
+	}
 	return out, nil
+}
+
+func errOrNil(err error) string {
+	if err == nil {
+		return ""
+	}
+	return ": " + err.Error()
 }
 
 // keyOffset skips the separator and white space the decoder leaves before
