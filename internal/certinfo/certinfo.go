@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/wso2kb"
 )
 
 // Facts describes c as a certificate fact.
@@ -88,10 +89,11 @@ func IsWSO2Default(c *x509.Certificate) bool {
 }
 
 func isWSO2Default(sha256hex string, s pkix.Name) bool {
-	if wso2DefaultFingerprint(sha256hex) {
+	if IsKnownWSO2Fingerprint(sha256hex) {
 		return true
 	}
-	return s.CommonName == "localhost" && has(s.OrganizationalUnit, "WSO2") && has(s.Organization, "WSO2")
+	d := wso2kb.Default().DefaultCertificateSubject()
+	return s.CommonName == d.CN && has(s.OrganizationalUnit, d.OU) && has(s.Organization, d.O)
 }
 
 // FromDER describes a certificate from its DER encoding, the way Facts

@@ -16,6 +16,7 @@ import (
 	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/facts"
 	"github.com/rampart-sec/rampart/internal/target"
+	"github.com/rampart-sec/rampart/internal/wso2kb"
 )
 
 // Collector reads WSO2 product installations. It keeps the facts of the
@@ -24,10 +25,25 @@ import (
 // certificate once.
 type Collector struct {
 	certs *certCache
+	// kb is the product knowledge (products.yaml); nil means the embedded
+	// one, parsed on first use.
+	kb *wso2kb.Catalog
 }
 
-// New returns the WSO2 product collector.
+// New returns the WSO2 product collector, which knows the products as the
+// embedded products.yaml describes them.
 func New() *Collector { return &Collector{certs: newCertCache()} }
+
+// WithCatalog returns the WSO2 product collector with other product
+// knowledge (a test's).
+func WithCatalog(kb *wso2kb.Catalog) *Collector { return &Collector{certs: newCertCache(), kb: kb} }
+
+func (c *Collector) catalog() *wso2kb.Catalog {
+	if c.kb != nil {
+		return c.kb
+	}
+	return wso2kb.Default()
+}
 
 // Name implements collect.Collector.
 func (*Collector) Name() string { return "wso2" }
@@ -61,11 +77,11 @@ func (c *Collector) Collect(ctx context.Context, t target.Target, env *collect.E
 	if certs == nil { // a zero Collector
 		certs = newCertCache()
 	}
-	return collectHome(ctx, h, t.Profile, certs)
+	return collectHome(ctx, h, t.Profile, certs, c.catalog())
 }
 
-func collectHome(ctx context.Context, h *home, forced string, certs *certCache) (*facts.Facts, error) {
-	det, err := detect(h, forced)
+func collectHome(ctx context.Context, h *home, forced string, certs *certCache, kb *wso2kb.Catalog) (*facts.Facts, error) {
+	det, err := detect(h, forced, kb)
 	if err != nil {
 		return nil, err
 	}

@@ -2,19 +2,21 @@ package wso2
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/rampart-sec/rampart/internal/collect/wso2/tomlcfg"
 	"github.com/rampart-sec/rampart/internal/collect/wso2/xmlconf"
 	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/wso2kb"
 )
 
 // product is everything the fact builders share about one installation.
 type product struct {
-	h       *home
-	det     detection
+	h   *home
+	det detection
+	// kb is what products.yaml says of this product and version.
+	kb      *wso2kb.Layout
 	cfg     *tomlcfg.Config
 	toml    string // deployment.toml path
 	defFile string // default.json path used ("" when none)
@@ -44,7 +46,11 @@ type product struct {
 // key-mapping files. Only an unreadable or malformed deployment.toml is an
 // error; a missing default.json leaves the defaults unknown.
 func loadConfig(h *home, det detection) (*product, error) {
-	p := &product{h: h, det: det, toml: det.layout.path("deployment.toml")}
+	kb := det.kb
+	p := &product{h: h, det: det, kb: kb, toml: det.path(kb.Mapper.Deployment)}
+	if det.kb.Note != "" {
+		p.notes = append(p.notes, det.kb.Note)
+	}
 	b, err := h.read(p.toml)
 	if err != nil {
 		return nil, err
@@ -57,9 +63,10 @@ func loadConfig(h *home, det detection) (*product, error) {
 		return nil, err
 	}
 	in := tomlcfg.Inputs{User: user}
+	shippedDefaults := kb.InResources(kb.Mapper.Defaults)
 	switch {
-	case h.exists(resources + "/default.json"):
-		p.defFile = resources + "/default.json"
+	case h.exists(shippedDefaults):
+		p.defFile = shippedDefaults
 		b, err := h.read(p.defFile)
 		if err == nil {
 			in.Defaults, err = tomlcfg.ParseDefaults(b, p.defFile)
@@ -74,7 +81,7 @@ func loadConfig(h *home, det detection) (*product, error) {
 		// product's default.json wins over the kernel's (as the build does).
 		p.mergeBuildInputs(&in)
 	}
-	if f := p.resource("infer.json"); f != "" {
+	if f := p.resource(kb.Mapper.Infer); f != "" {
 		b, err := h.read(f)
 		var r tomlcfg.InferRules
 		if err == nil {
@@ -86,7 +93,7 @@ func loadConfig(h *home, det detection) (*product, error) {
 			p.notes = append(p.notes, err.Error())
 		}
 	}
-	if f := p.resource("key-mappings.json"); f != "" {
+	if f := p.resource(kb.Mapper.KeyMappings); f != "" {
 		b, err := h.read(f)
 		var m tomlcfg.KeyMappings
 		if err == nil {
@@ -99,18 +106,20 @@ func loadConfig(h *home, det detection) (*product, error) {
 		}
 	}
 	if !p.defaults && len(in.Defaults) == 0 {
-		p.notes = append(p.notes, "no "+resources+"/default.json: values not written in deployment.toml are read from the rendered files where they exist")
+		p.notes = append(p.notes, "no "+shippedDefaults+": values not written in deployment.toml are read from the rendered files where they exist")
 	}
 	// Without the shipped (merged) default.json, part of the product's
 	// defaults is not in the files: documented ones stand in for them.
-	p.incomplete = p.defFile != resources+"/default.json"
+	p.incomplete = p.defFile != shippedDefaults
 	if p.incomplete {
-		in.Documented = documentedEntries(det.profile)
+		var notes []string
+		in.Documented, notes = documentedEntries(kb)
+		p.notes = append(p.notes, notes...)
 	}
 	p.cfg = tomlcfg.Build(in)
 	p.shipped = map[string]string{}
 	for _, e := range in.Defaults {
-		if v, ok := e.Value.(string); ok && isSecretKey(e.Key) && !strings.Contains(v, "{") {
+		if v, ok := e.Value.(string); ok && p.isSecretKey(e.Key) && !strings.Contains(v, "{") {
 			p.shipped[e.Key] = v
 		}
 	}
@@ -118,11 +127,12 @@ func loadConfig(h *home, det detection) (*product, error) {
 }
 
 func (p *product) mergeBuildInputs(in *tomlcfg.Inputs) {
-	dirs := p.h.list("_build-inputs")
+	bi := p.kb.BuildInputs
+	dirs := p.h.list(bi.Dir)
 	var kernel, prod []tomlcfg.Entry
 	var kFile, pFile string
 	for _, d := range dirs {
-		f := join("_build-inputs", d, resources, "default.json")
+		f := join(bi.Dir, d, p.kb.Resources, p.kb.Mapper.Defaults)
 		b, err := p.h.read(f)
 		if err != nil {
 			continue
@@ -132,7 +142,7 @@ func (p *product) mergeBuildInputs(in *tomlcfg.Inputs) {
 			p.notes = append(p.notes, err.Error())
 			continue
 		}
-		if strings.HasPrefix(d, "carbon-kernel") {
+		if strings.HasPrefix(d, bi.KernelPrefix) {
 			kernel, kFile = es, f
 		} else {
 			prod, pFile = es, f
@@ -160,16 +170,17 @@ func (p *product) mergeBuildInputs(in *tomlcfg.Inputs) {
 // resource finds a shipped config-mapper file: the pack's own, or, for a
 // source reconstruction, the product's build input, then the kernel's.
 func (p *product) resource(name string) string {
-	if f := resources + "/" + name; p.h.exists(f) {
+	if f := p.kb.InResources(name); p.h.exists(f) {
 		return f
 	}
-	dirs := p.h.list("_build-inputs")
+	bi := p.kb.BuildInputs
+	dirs := p.h.list(bi.Dir)
 	for _, kernel := range []bool{false, true} {
 		for _, d := range dirs {
-			if strings.HasPrefix(d, "carbon-kernel") != kernel {
+			if strings.HasPrefix(d, bi.KernelPrefix) != kernel {
 				continue
 			}
-			if f := join("_build-inputs", d, resources, name); p.h.exists(f) {
+			if f := join(bi.Dir, d, p.kb.Resources, name); p.h.exists(f) {
 				return f
 			}
 		}
@@ -215,7 +226,7 @@ func (p *product) setting(key string) facts.Setting {
 		o.Note = strings.TrimSpace(o.Note + " via $ref{" + v.Source.Key + "} of " + key)
 	}
 	unresolved := p.unresolved(val)
-	if isSecretKey(key) && val != "" {
+	if p.isSecretKey(key) && val != "" {
 		val = facts.Redacted
 	}
 	return facts.Setting{Key: key, Value: val, Set: true, Origin: o, Unresolved: unresolved}
@@ -249,8 +260,6 @@ func (p *product) integer(key string) (int, bool) {
 	return n, err == nil
 }
 
-var sysProp = regexp.MustCompile(`\$\{([A-Za-z0-9_.\-]+)\}`)
-
 // expand replaces the Java system properties the product sets itself
 // (${carbon.host}, ${carbon.management.port}, ...) with their values from
 // the configuration, and $sys{prop} with the start script's -Dprop value;
@@ -261,55 +270,73 @@ func (p *product) expand(s string) string {
 		return s
 	}
 	for i := 0; i < 4 && strings.Contains(s, "${"); i++ {
-		s = sysProp.ReplaceAllStringFunc(s, func(m string) string {
-			name := m[2 : len(m)-1]
-			if v, ok := p.sysProperty(name); ok {
-				return v
-			}
-			return m
-		})
+		s = replaceProps(s, p.sysProperty)
 	}
 	return s
 }
 
+// replaceProps replaces each ${name} of s (name: letters, digits, _ . -)
+// that value knows, leftmost first, as a regular expression replacement
+// would.
+func replaceProps(s string, value func(string) (string, bool)) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		j := i + 2
+		for j < len(s) && isPropChar(s[j]) {
+			j++
+		}
+		if j == i+2 || j >= len(s) || s[j] != '}' {
+			b.WriteString(s[:i+1])
+			s = s[i+1:]
+			continue
+		}
+		b.WriteString(s[:i])
+		if v, ok := value(s[i+2 : j]); ok {
+			b.WriteString(v)
+		} else {
+			b.WriteString(s[i : j+1])
+		}
+		s = s[j+1:]
+	}
+}
+
+func isPropChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
+}
+
+// sysProperty is what the product sets the Java system property name to
+// (products.yaml system_properties).
 func (p *product) sysProperty(name string) (string, bool) {
-	off := p.offset()
-	port := func(base int) string { return strconv.Itoa(base + off) }
-	get := func(key string) (string, bool) {
-		v, ok := p.cfg.Lookup(key)
+	sp, ok := p.kb.SystemProperties[name]
+	if !ok {
+		return "", false
+	}
+	switch {
+	case sp.Key != "":
+		v, ok := p.cfg.Lookup(sp.Key)
 		if !ok {
 			return "", false
 		}
 		return v.Text(), true
+	case sp.Port != 0:
+		return strconv.Itoa(p.portAt(sp.PortKey, sp.Port) + p.offset()), true
 	}
-	switch name {
-	case "carbon.host":
-		return get("server.hostname")
-	case "carbon.protocol":
-		return "https", true
-	case "carbon.management.port", "mgt.transport.https.port":
-		return port(p.httpsBase()), true
-	case "mgt.transport.http.port":
-		return port(9763), true
-	case "https.nio.port":
-		return port(8243), true
-	case "http.nio.port":
-		return port(8280), true
-	case "admin.username":
-		return get("super_admin.username")
-	case "admin.password":
-		return get("super_admin.password")
-	case "carbon.home":
-		return "<CARBON_HOME>", true
-	}
-	return "", false
+	return sp.Value, true
 }
 
-func (p *product) httpsBase() int {
-	if n, ok := p.intRaw("transport.https.properties.port"); ok {
-		return n
+// portAt is the number key holds (as written), else def.
+func (p *product) portAt(key string, def int) int {
+	if key != "" {
+		if n, ok := p.intRaw(key); ok {
+			return n
+		}
 	}
-	return 9443
+	return def
 }
 
 func (p *product) intRaw(key string) (int, bool) {
@@ -322,15 +349,10 @@ func (p *product) intRaw(key string) (int, bool) {
 }
 
 // defaultOffset is the port offset a product ships with.
-func (p *product) defaultOffset() int {
-	if p.det.profile == ProfileMI {
-		return 10
-	}
-	return 0
-}
+func (p *product) defaultOffset() int { return p.kb.DefaultOffset }
 
 func (p *product) offset() int {
-	if n, ok := p.intRaw("server.offset"); ok {
+	if n, ok := p.intRaw(p.kb.OffsetKey); ok {
 		return n
 	}
 	return p.defaultOffset()

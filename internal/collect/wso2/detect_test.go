@@ -3,6 +3,8 @@ package wso2
 import (
 	"path/filepath"
 	"testing"
+
+	"github.com/rampart-sec/rampart/internal/wso2kb"
 )
 
 func TestDetectVersions(t *testing.T) {
@@ -32,7 +34,7 @@ func TestDetectVersions(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer h.close()
-			d, err := detect(h, "")
+			d, err := detect(h, "", wso2kb.Default())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,7 +56,7 @@ func TestDetectFixtures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := detect(h, "")
+		d, err := detect(h, "", wso2kb.Default())
 		h.close()
 		if err != nil {
 			t.Fatal(err)

@@ -2,6 +2,7 @@ package wso2
 
 import (
 	"github.com/rampart-sec/rampart/internal/collect/wso2/tomlcfg"
+	"github.com/rampart-sec/rampart/internal/wso2kb"
 )
 
 // Effective is a product home's resolved configuration, unredacted, for
@@ -28,7 +29,7 @@ func EffectiveConfig(dir, profile string) (*Effective, error) {
 		return nil, err
 	}
 	defer h.close()
-	det, err := detect(h, profile)
+	det, err := detect(h, profile, wso2kb.Default())
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +38,7 @@ func EffectiveConfig(dir, profile string) (*Effective, error) {
 		return nil, err
 	}
 	e := &Effective{Profile: det.profile, ConfigFile: p.toml, Config: p.cfg, Mappings: tomlcfg.KeyMappings{}}
-	if f := p.resource("key-mappings.json"); f != "" {
+	if f := p.resource(p.kb.Mapper.KeyMappings); f != "" {
 		if b, err := h.read(f); err == nil {
 			if m, err := tomlcfg.ParseKeyMappings(b, f); err == nil {
 				e.Mappings = m

@@ -160,9 +160,9 @@ func diffLines(a, b string) string {
 }
 
 func TestGoldenFixtures(t *testing.T) {
-	for _, name := range fixtureNames(t) {
+	for _, name := range allFixtureNames(t) {
 		t.Run(name, func(t *testing.T) {
-			_, fs := scan(t, filepath.Join(fixturesDir(t), name), target.Declared{})
+			_, fs := scan(t, fixtureDir(t, name), target.Declared{})
 			checkGolden(t, name, render(fs))
 		})
 	}

@@ -145,7 +145,7 @@ var (
 // a bundled JDK 17.
 func buildHardened(t testing.TB, fixture string) string {
 	t.Helper()
-	src := filepath.Join(fixturesDir(t), fixture)
+	src := fixtureDir(t, fixture)
 	f, _ := scan(t, src, target.Declared{})
 	profile := f.Product.Profile
 	dst := t.TempDir()

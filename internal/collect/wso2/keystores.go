@@ -9,9 +9,6 @@ import (
 	"github.com/rampart-sec/rampart/internal/facts"
 )
 
-// keystoreRoles are the stores the configuration names, in order.
-var keystoreRoles = []string{"primary", "internal", "tls", "truststore"}
-
 // keystores opens every configured keystore with its configured password.
 // A store that will not open is reported with opened=false and the reason.
 // The entries' certificates are described in the background; the returned
@@ -25,11 +22,8 @@ func (p *product) keystores() ([]facts.Keystore, func()) {
 		r  *openResult
 	}
 	var pend []pending
-	for _, role := range keystoreRoles {
-		prefix := "keystore." + role
-		if role == "truststore" {
-			prefix = "truststore"
-		}
+	for _, kr := range p.kb.Keystores.Roles {
+		role, prefix := kr.Role, kr.Table
 		if !p.cfg.Has(prefix + ".file_name") {
 			continue
 		}
@@ -42,13 +36,13 @@ func (p *product) keystores() ([]facts.Keystore, func()) {
 			Alias:    p.setting(prefix + ".alias").Value,
 			Entries:  []facts.KeyEntry{},
 		}
-		if role != "truststore" {
+		if !kr.Trust {
 			ks.KeyPassword = p.secret(prefix+".key_password", "password")
 		} else {
 			ks.KeyPassword = facts.Secret{Key: prefix + ".key_password", Form: "absent"}
 		}
 		ks.Alias = strings.TrimSpace(ks.Alias)
-		if role == "truststore" {
+		if kr.Trust {
 			ks.Alias = "" // MI's truststore alias names the symmetric key, not an entry
 		}
 		if v, ok := p.cfg.Lookup(prefix + ".file_name"); ok {
@@ -61,7 +55,7 @@ func (p *product) keystores() ([]facts.Keystore, func()) {
 		}
 		r, ok := cache[key]
 		if !ok {
-			r = p.openStore(ks.File, pw, !known)
+			r = p.openStore(ks.File, pw, !known, p.kb.Keystores.DefaultPassword)
 			cache[key] = r
 			opened = append(opened, r)
 		}
@@ -73,10 +67,10 @@ func (p *product) keystores() ([]facts.Keystore, func()) {
 			case yes:
 				ks.Password.KnownDefault = true
 				ks.Password.Unknown = false
-				ks.Password.Origin.Note = strings.TrimPrefix(ks.Password.Origin.Note+"; the store opens with the public default password wso2carbon", "; ")
+				ks.Password.Origin.Note = strings.TrimPrefix(ks.Password.Origin.Note+"; the store opens with the public default password "+p.kb.Keystores.DefaultPassword, "; ")
 			case no:
 				ks.Password.Unknown = false
-				ks.Password.Origin.Note = strings.TrimPrefix(ks.Password.Origin.Note+"; the store does not open with the public default password wso2carbon", "; ")
+				ks.Password.Origin.Note = strings.TrimPrefix(ks.Password.Origin.Note+"; the store does not open with the public default password "+p.kb.Keystores.DefaultPassword, "; ")
 			}
 		}
 		if r.err != nil {
@@ -131,18 +125,19 @@ type openResult struct {
 	err   error
 	certs []facts.Certificate // facts of each entry's first certificate
 	// defaultOpens, for a store whose password the files do not hold: does
-	// the public default password (wso2carbon) pass its integrity check?
+	// the public default password (products.yaml keystores.default_password)
+	// pass its integrity check?
 	defaultOpens tristate
 }
 
-func (p *product) openStore(file, password string, unknown bool) *openResult {
+func (p *product) openStore(file, password string, unknown bool, defaultPassword string) *openResult {
 	b, err := p.h.read(file)
 	if err != nil {
 		return &openResult{err: errors.New(strings.TrimPrefix(err.Error(), file+": "))}
 	}
 	if unknown {
 		r := &openResult{}
-		if st, err := keystore.Open(b, "wso2carbon"); err == nil && st.PasswordChecked {
+		if st, err := keystore.Open(b, defaultPassword); err == nil && st.PasswordChecked {
 			r.defaultOpens, r.store = yes, st
 			return r
 		} else if errors.Is(err, keystore.ErrWrongPassword) {
@@ -167,13 +162,14 @@ func (p *product) openStore(file, password string, unknown bool) *openResult {
 }
 
 // securityPath resolves a keystore file_name: IS/API-M give a bare name
-// under repository/resources/security; MI gives a path from the home.
+// under the keystores' directory; MI gives a path from the home.
 func (p *product) securityPath(name string) string {
 	name = strings.TrimSpace(name)
-	name = strings.TrimPrefix(name, "<CARBON_HOME>/")
-	name = strings.TrimPrefix(name, "${carbon.home}/")
+	for _, prefix := range p.kb.Keystores.HomePrefixes {
+		name = strings.TrimPrefix(name, prefix)
+	}
 	if strings.Contains(name, "/") {
 		return strings.TrimPrefix(name, "./")
 	}
-	return "repository/resources/security/" + name
+	return p.kb.Keystores.Dir + "/" + name
 }

@@ -3,6 +3,8 @@ package wso2
 import (
 	"path/filepath"
 	"testing"
+
+	"github.com/rampart-sec/rampart/internal/wso2kb"
 )
 
 // TestPrefiltersChangeNothing: the cheap word tests in front of the secret
@@ -17,7 +19,7 @@ func TestPrefiltersChangeNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		det, err := detect(h, "")
+		det, err := detect(h, "", wso2kb.Default())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -28,6 +30,11 @@ func TestPrefiltersChangeNothing(t *testing.T) {
 		keys = append(keys, p.cfg.Keys()...)
 		h.close()
 	}
+	kb, err := wso2kb.Default().Layout(ProfileIS, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretSegment, offWhenFalse, offWhenTrue := kb.SecretKeySegment(), kb.OffWhenFalse(), kb.OffWhenTrue()
 	for _, k := range keys {
 		last := k
 		for i := len(k) - 1; i >= 0; i-- {
@@ -39,15 +46,18 @@ func TestPrefiltersChangeNothing(t *testing.T) {
 		if len(k) > 0 && k[len(k)-1] == '\'' {
 			continue // quoted segments: covered by isSecretKey's own test below
 		}
-		if got, want := isSecretKey(k), secretSegment.MatchString(last); got != want {
+		if got, want := isSecretKey(kb, k), secretSegment.MatchString(last); got != want {
 			t.Errorf("isSecretKey(%q) = %v, the pattern says %v", k, got, want)
 		}
-		pre := containsFold(k, "verif") || containsFold(k, "trust") || containsFold(k, "insecure")
+		pre := false
+		for _, w := range kb.OutboundVerification.KeyWords {
+			pre = pre || containsFold(k, w)
+		}
 		if !pre && (offWhenFalse.MatchString(k) || offWhenTrue.MatchString(k)) {
 			t.Errorf("%q matches a verification-off pattern but not the prefilter", k)
 		}
 	}
-	if !isSecretKey("transport.http.'keystore.password'") || isSecretKey("transport.http.'keystore.alias'") {
+	if !isSecretKey(kb, "transport.http.'keystore.password'") || isSecretKey(kb, "transport.http.'keystore.alias'") {
 		t.Error("quoted segments")
 	}
 }

@@ -1,7 +1,6 @@
 package wso2
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/rampart-sec/rampart/internal/collect/wso2/script"
@@ -18,11 +17,65 @@ import (
 // variable, or a property given elsewhere, is not in the files: the value
 // is unknown, and a rule that needs it cannot pass.
 
-var (
-	sysRefAny = regexp.MustCompile(`\$sys\{([^}]*)\}`)
-	envRefAny = regexp.MustCompile(`\$env\{([^}]*)\}`)
-	sysRefAll = regexp.MustCompile(`^\$sys\{([^}]*)\}$`)
-)
+// sysRefOpen opens a $sys{prop} reference.
+const sysRefOpen = "$sys{"
+
+// wholeRef reports whether s is one reference open...} as a whole (the
+// name holds no "}"), and returns the name.
+func wholeRef(s, open string) (string, bool) {
+	if len(s) < len(open)+1 || !strings.HasPrefix(s, open) || s[len(s)-1] != '}' {
+		return "", false
+	}
+	name := s[len(open) : len(s)-1]
+	if strings.Contains(name, "}") {
+		return "", false
+	}
+	return name, true
+}
+
+// refsIn lists the names of the references open...} in s, left to right.
+func refsIn(s, open string) []string {
+	var out []string
+	for {
+		i := strings.Index(s, open)
+		if i < 0 {
+			return out
+		}
+		s = s[i+len(open):]
+		j := strings.IndexByte(s, '}')
+		if j < 0 {
+			return out // no reference can close after this
+		}
+		out = append(out, s[:j])
+		s = s[j+1:]
+	}
+}
+
+// replaceRefs replaces each reference open...} of s whose name value
+// knows, left to right.
+func replaceRefs(s, open string, value func(string) (string, bool)) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, open)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		j := strings.IndexByte(s[i+len(open):], '}')
+		if j < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(open) + j + 1
+		b.WriteString(s[:i])
+		if v, ok := value(s[i+len(open) : end-1]); ok {
+			b.WriteString(v)
+		} else {
+			b.WriteString(s[i:end])
+		}
+		s = s[end:]
+	}
+}
 
 // scriptProp is a -D system property the start script sets.
 type scriptProp struct {
@@ -38,7 +91,7 @@ func (p *product) scriptProperties() map[string]scriptProp {
 		return p.props
 	}
 	p.props = map[string]scriptProp{}
-	for _, f := range startScripts[p.det.profile] {
+	for _, f := range p.kb.StartScripts {
 		if !p.h.exists(f) {
 			continue
 		}
@@ -64,15 +117,13 @@ func (p *product) scriptProperties() map[string]scriptProp {
 
 // resolveSys replaces every $sys{prop} of s the start script sets.
 func (p *product) resolveSys(s string) string {
-	if !strings.Contains(s, "$sys{") {
+	if !strings.Contains(s, sysRefOpen) {
 		return s
 	}
 	props := p.scriptProperties()
-	return sysRefAny.ReplaceAllStringFunc(s, func(m string) string {
-		if v, ok := props[m[len("$sys{"):len(m)-1]]; ok {
-			return v.value
-		}
-		return m
+	return replaceRefs(s, sysRefOpen, func(name string) (string, bool) {
+		v, ok := props[name]
+		return v.value, ok
 	})
 }
 
@@ -80,11 +131,11 @@ func (p *product) resolveSys(s string) string {
 // cannot answer, or "" when none.
 func (p *product) unresolved(s string) string {
 	var why []string
-	for _, m := range envRefAny.FindAllStringSubmatch(s, -1) {
-		why = append(why, "$env{"+m[1]+"}: an environment variable of the product's process, not in the files")
+	for _, name := range refsIn(s, envRefOpen) {
+		why = append(why, "$env{"+name+"}: an environment variable of the product's process, not in the files")
 	}
-	for _, m := range sysRefAny.FindAllStringSubmatch(s, -1) {
-		why = append(why, "$sys{"+m[1]+"}: "+p.noPropertyReason())
+	for _, name := range refsIn(s, sysRefOpen) {
+		why = append(why, "$sys{"+name+"}: "+p.noPropertyReason())
 	}
 	return strings.Join(why, "; ")
 }

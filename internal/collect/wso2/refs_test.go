@@ -14,7 +14,7 @@ import (
 func editCopy(t *testing.T, fixture string, edit func(string) string) string {
 	t.Helper()
 	dir := t.TempDir()
-	copyTree(t, filepath.Join(fixturesDir(t), fixture), dir)
+	copyTree(t, fixtureDir(t, fixture), dir)
 	toml := filepath.Join(dir, "conf/deployment.toml")
 	if _, err := os.Stat(toml); err != nil {
 		toml = filepath.Join(dir, "repository/conf/deployment.toml")

@@ -1,10 +1,11 @@
 package wso2
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,20 +17,13 @@ import (
 	"github.com/rampart-sec/rampart/internal/facts"
 )
 
-// startScripts are each profile's start scripts, most specific first.
-var startScripts = map[string][]string{
-	ProfileIS:   {"bin/wso2server.sh"},
-	ProfileAPIM: {"bin/api-manager.sh", "bin/wso2server.sh"},
-	ProfileMI:   {"bin/micro-integrator.sh", "bin/wso2server.sh"},
-}
-
 // jvm reads the start script's java command line: the script package
 // expands the variables the launch line uses, jvmflags turns the options
 // that always apply (not the --debug branch's) into facts.
 func (p *product) jvm() (facts.JVM, error) {
 	j := facts.JVM{Properties: map[string]facts.Setting{}, Options: []facts.Setting{}}
 	var tried []string
-	for _, f := range startScripts[p.det.profile] {
+	for _, f := range p.kb.StartScripts {
 		tried = append(tried, f)
 		if !p.h.exists(f) {
 			continue
@@ -53,14 +47,9 @@ func (p *product) jvm() (facts.JVM, error) {
 	return j, fmt.Errorf("no start script found (%s): the JVM options cannot be read from the files", strings.Join(tried, ", "))
 }
 
-var (
-	offWhenFalse = regexp.MustCompile(`(?i)(hostname_verification_enabled|host_name_verification|enable\.hostname\.verification|verify_hostname|hostname_verification)'?$`)
-	offWhenTrue  = regexp.MustCompile(`(?i)(trust_?all(_certificates)?|TrustAllCertificates|disable_?hostname_?verification|skip_?(ssl|tls)_?verif\w*|insecure)'?$`)
-)
-
 // logging reads log4j2.properties.
 func (p *product) logging() (facts.Logging, error) {
-	f := p.det.layout.path("log4j2.properties")
+	f := p.det.path(p.kb.Files.Log4j)
 	l := facts.Logging{File: f, Appenders: []facts.Appender{}}
 	b, err := p.h.read(f)
 	if err != nil {
@@ -97,44 +86,31 @@ func (p *product) ports() facts.PortPlan {
 			unknown = append(unknown, key+" is "+strconv.Quote(text)+", not a number")
 		}
 	}
-	if v, ok := p.cfg.Lookup("server.offset"); ok {
+	offKey := p.kb.OffsetKey
+	if v, ok := p.cfg.Lookup(offKey); ok {
 		pp.OffsetOrigin = p.origin(v.Source)
 		if t := strings.TrimSpace(p.expand(v.Text())); t != "" {
 			if _, err := strconv.Atoi(t); err != nil {
-				notNumber("server.offset", t)
+				notNumber(offKey, t)
 			}
 		}
 	} else {
-		pp.OffsetOrigin = facts.Origin{File: p.toml, Key: "server.offset", Note: "not set: the product's default offset " + strconv.Itoa(pp.DefaultOffset)}
+		pp.OffsetOrigin = facts.Origin{File: p.toml, Key: offKey, Note: "not set: the product's default offset " + strconv.Itoa(pp.DefaultOffset)}
 	}
-	add := func(name, key string, base int) {
-		port := base
-		o := facts.Origin{Key: key, Note: "built-in port"}
-		if key != "" {
-			if v, ok := p.cfg.Lookup(key); ok {
+	for _, port := range p.kb.Ports {
+		val := port.Default
+		o := facts.Origin{Key: port.Key, Note: "built-in port"}
+		if port.Key != "" {
+			if v, ok := p.cfg.Lookup(port.Key); ok {
 				t := strings.TrimSpace(p.expand(v.Text()))
 				if n, err := strconv.Atoi(t); err == nil {
-					port, o = n, p.origin(v.Source)
+					val, o = n, p.origin(v.Source)
 				} else {
-					notNumber(key, t)
+					notNumber(port.Key, t)
 				}
 			}
 		}
-		pp.Listeners = append(pp.Listeners, facts.PortSetting{Name: name, Port: port + pp.Offset, DefaultPort: base + pp.DefaultOffset, Origin: o})
-	}
-	switch p.det.profile {
-	case ProfileMI:
-		add("http", "", 8280)
-		add("https", "", 8243)
-		add("internal-http", "", 9191)
-		add("internal-https", "", 9154)
-	default:
-		add("https", "transport.https.properties.port", 9443)
-		add("http", "transport.http.properties.port", 9763)
-		if p.det.profile == ProfileAPIM {
-			add("passthru-http", "", 8280)
-			add("passthru-https", "", 8243)
-		}
+		pp.Listeners = append(pp.Listeners, facts.PortSetting{Name: port.Name, Port: val + pp.Offset, DefaultPort: port.Default + pp.DefaultOffset, Origin: o})
 	}
 	pp.Unresolved = strings.Join(unknown, "; ")
 	return pp
@@ -142,37 +118,48 @@ func (p *product) ports() facts.PortPlan {
 
 // jmx reads the RMI server settings: the config, or the rendered jmx.xml.
 func (p *product) jmx() facts.JMX {
+	k := p.kb.JMX
 	j := facts.JMX{}
-	v, set := p.cfg.Lookup("monitoring.jmx.rmi_server_start")
-	if b, ok := p.boolean("monitoring.jmx.rmi_server_start"); ok {
+	v, set := p.cfg.Lookup(k.Start)
+	rendered := p.det.path(k.Rendered.File)
+	if b, ok := p.boolean(k.Start); ok {
 		j.Enabled = b
 		j.Origin = p.origin(v.Source)
 	} else if set {
 		text := p.expand(v.Text())
 		j.Origin = p.origin(v.Source)
 		if u := p.unresolved(text); u != "" {
-			j.Unresolved = "monitoring.jmx.rmi_server_start: " + u
+			j.Unresolved = k.Start + ": " + u
 		} else {
-			j.Unresolved = "monitoring.jmx.rmi_server_start is " + strconv.Quote(text) + ", not true or false"
+			j.Unresolved = k.Start + " is " + strconv.Quote(text) + ", not true or false"
 		}
-	} else if doc := p.xml(p.det.layout.path("etc/jmx.xml")); doc != nil && doc.First("StartRMIServer") != nil {
-		n := doc.First("StartRMIServer")
+	} else if doc := p.xml(rendered); doc != nil && doc.First(k.Rendered.Element) != nil {
+		n := doc.First(k.Rendered.Element)
 		j.Enabled = strings.EqualFold(n.Text, "true")
-		j.Origin = facts.Origin{File: p.det.layout.path("etc/jmx.xml"), Line: n.Line, Note: "rendered file"}
+		j.Origin = facts.Origin{File: rendered, Line: n.Line, Note: "rendered file"}
 	} else {
-		j.Unresolved = "neither [monitoring.jmx] rmi_server_start nor a rendered " + p.det.layout.path("etc/jmx.xml") + " is in these files"
+		table, key := splitLast(k.Start)
+		j.Unresolved = "neither [" + table + "] " + key + " nor a rendered " + rendered + " is in these files"
 	}
 	off := p.offset()
-	j.RegistryPort = 9999 + off
-	if n, ok := p.integer("monitoring.jmx.rmi_registry_port"); ok {
+	j.RegistryPort = k.RegistryPort.Default + off
+	if n, ok := p.integer(k.RegistryPort.Key); ok {
 		j.RegistryPort = n + off
 	}
-	j.ServerPort = 11111 + off
-	if n, ok := p.integer("monitoring.jmx.rmi_server_port"); ok {
+	j.ServerPort = k.ServerPort.Default + off
+	if n, ok := p.integer(k.ServerPort.Key); ok {
 		j.ServerPort = n + off
 	}
-	j.Hostname, _ = p.raw("monitoring.jmx.rmi_hostname")
+	j.Hostname, _ = p.raw(k.Hostname)
 	return j
+}
+
+// splitLast splits a key at its last dot: its table and its name.
+func splitLast(key string) (string, string) {
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		return key[:i], key[i+1:]
+	}
+	return "", key
 }
 
 func (p *product) proxy() facts.Proxy {
@@ -220,16 +207,17 @@ func (p *product) clustering() facts.Clustering {
 // hostname verification of outbound TLS.
 func (p *product) outboundVerificationOff(j facts.JVM) []facts.Setting {
 	var out []facts.Setting
-	if s, ok := j.Properties["org.opensaml.httpclient.https.disableHostnameVerification"]; ok && strings.EqualFold(s.Value, "true") {
-		out = append(out, s)
+	ov := p.kb.OutboundVerification
+	for _, name := range sortedKeys(ov.JVMProperties) {
+		if s, ok := j.Properties[name]; ok && strings.EqualFold(s.Value, ov.JVMProperties[name]) {
+			out = append(out, s)
+		}
 	}
-	if s, ok := j.Properties["httpclient.hostnameVerifier"]; ok && strings.EqualFold(s.Value, "AllowAll") {
-		out = append(out, s)
-	}
+	offWhenFalse, offWhenTrue := p.kb.OffWhenFalse(), p.kb.OffWhenTrue()
 	for _, k := range p.cfg.Keys() {
 		// Both patterns need one of these words; checking for them first
 		// spares the regular expressions nearly every key.
-		if !containsFold(k, "verif") && !containsFold(k, "trust") && !containsFold(k, "insecure") {
+		if !slices.ContainsFunc(ov.KeyWords, func(w string) bool { return containsFold(k, w) }) {
 			continue
 		}
 		whenFalse, whenTrue := offWhenFalse.MatchString(k), offWhenTrue.MatchString(k)
@@ -245,12 +233,12 @@ func (p *product) outboundVerificationOff(j facts.JVM) []facts.Setting {
 		}
 	}
 	for _, v := range p.senderVerifiers() {
-		if strings.EqualFold(v.Value, "AllowAll") {
+		if strings.EqualFold(v.Value, ov.SenderOff) {
 			out = append(out, v)
 		}
 	}
 	for _, d := range p.datasources() {
-		for _, prm := range []string{"trustServerCertificate=true", "verifyServerCertificate=false"} {
+		for _, prm := range ov.JDBCParameters {
 			if strings.Contains(strings.ToLower(d.URL), strings.ToLower(prm)) {
 				out = append(out, facts.Setting{Key: "datasource " + d.Name, Value: prm, Set: true, Origin: d.Origin})
 			}
@@ -263,13 +251,13 @@ func (p *product) outboundVerificationOff(j facts.JVM) []facts.Setting {
 // senderVerifiers are the PassThrough senders' HostnameVerifier settings.
 func (p *product) senderVerifiers() []facts.Setting {
 	var out []facts.Setting
-	for _, k := range []string{"transport.passthru_https.sender.parameters.HostnameVerifier", "transport.https.sender.parameter.'HostnameVerifier'", "transport.https.sender.parameter.HostnameVerifier"} {
+	for _, k := range p.kb.OutboundVerification.SenderVerifiers {
 		if p.cfg.Has(k) {
 			out = append(out, p.setting(k))
 		}
 	}
-	if len(out) == 0 && (p.det.profile == ProfileAPIM || p.det.profile == ProfileMI) {
-		f := p.det.layout.path("axis2/axis2.xml")
+	if pt := p.kb.Passthrough; len(out) == 0 && pt != nil {
+		f := p.det.path(p.kb.Files.Axis2)
 		if doc := p.xml(f); doc != nil {
 			for _, t := range doc.All("transportSender") {
 				if t.Attrs["name"] != "https" {
@@ -283,8 +271,8 @@ func (p *product) senderVerifiers() []facts.Setting {
 					}
 				}
 				if !found {
-					out = append(out, facts.Setting{Key: "axis2.xml transportSender https HostnameVerifier", Value: "DefaultAndLocalhost", Set: false,
-						Origin: facts.Origin{File: f, Line: t.Line, Note: "not set: the PassThrough sender's default (DefaultAndLocalhost) applies"}})
+					out = append(out, facts.Setting{Key: "axis2.xml transportSender https HostnameVerifier", Value: pt.SenderDefault, Set: false,
+						Origin: facts.Origin{File: f, Line: t.Line, Note: "not set: the PassThrough sender's default (" + pt.SenderDefault + ") applies"}})
 				}
 			}
 		}
@@ -294,7 +282,7 @@ func (p *product) senderVerifiers() []facts.Setting {
 
 func (p *product) callbackRegexes() []facts.Setting {
 	var out []facts.Setting
-	for _, k := range []string{"identity_mgt.recovery.callback_url", "identity_mgt.user_self_registration.callback_url", "identity_mgt.lite_user_registration.callback_url"} {
+	for _, k := range p.kb.CallbackURLs {
 		if p.cfg.Has(k) {
 			out = append(out, p.setting(k))
 		}
@@ -306,7 +294,8 @@ func (p *product) callbackRegexes() []facts.Setting {
 // -1 when there is none.
 func (p *product) updateLevel() (int, string) {
 	var why []string
-	for _, f := range []string{"updates/config.json", "updates/product.json"} {
+	up := p.kb.Updates
+	for _, f := range up.Files {
 		b, err := p.h.read(f)
 		if err != nil {
 			if p.h.exists(f) {
@@ -319,7 +308,7 @@ func (p *product) updateLevel() (int, string) {
 			why = append(why, f+": not JSON: "+err.Error())
 			continue
 		}
-		for _, k := range []string{"update-level", "update_level", "updateLevel"} {
+		for _, k := range up.Keys {
 			switch v := m[k].(type) {
 			case float64:
 				return int(v), ""
@@ -335,29 +324,45 @@ func (p *product) updateLevel() (int, string) {
 		}
 	}
 	if len(why) == 0 {
-		return -1, "no updates/config.json or updates/product.json (the WSO2 Update Tool writes them)"
+		return -1, "no " + strings.Join(up.Files, " or ") + " (the WSO2 Update Tool writes them)"
 	}
 	return -1, strings.Join(why, "; ")
 }
 
-var javaVersion = regexp.MustCompile(`(?m)^JAVA_VERSION="([^"]+)"`)
-
 // java reads a bundled JDK's release file, if the pack ships one.
 func (p *product) java() facts.JavaRuntime {
-	for _, dir := range []string{"jdk", "jre", "java"} {
+	for _, dir := range p.kb.JDKDirs {
 		f := dir + "/release"
 		b, err := p.h.read(f)
 		if err != nil {
 			continue
 		}
-		m := javaVersion.FindSubmatch(b)
-		if m == nil {
+		v, ok := releaseVersion(b)
+		if !ok {
 			continue
 		}
-		v := string(m[1])
 		return facts.JavaRuntime{Version: v, Major: javaMajor(v), Origin: facts.Origin{File: f}}
 	}
 	return facts.JavaRuntime{}
+}
+
+// releaseVersion reads JAVA_VERSION="..." from a JDK's release file: the
+// first line that starts with it and has a non-empty quoted value.
+func releaseVersion(b []byte) (string, bool) {
+	const key = `JAVA_VERSION="`
+	for start := 0; start <= len(b); {
+		if rest, ok := bytes.CutPrefix(b[start:], []byte(key)); ok {
+			if i := bytes.IndexByte(rest, '"'); i > 0 {
+				return string(rest[:i]), true
+			}
+		}
+		i := bytes.IndexByte(b[start:], '\n')
+		if i < 0 {
+			break
+		}
+		start += i + 1
+	}
+	return "", false
 }
 
 func javaMajor(v string) int {
@@ -378,4 +383,13 @@ func containsFold(s, sub string) bool {
 		}
 	}
 	return false
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

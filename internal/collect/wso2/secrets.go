@@ -3,31 +3,20 @@ package wso2
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/rampart-sec/rampart/internal/collect/wso2/tomlcfg"
 	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/wso2kb"
 )
 
-// knownDefaults are secrets WSO2 ships in public files: the keystore and
-// database password, the admin password, the bundled web apps'
-// app_password, and IS 7's shipped symmetric encryption key.
-var knownDefaults = map[string]bool{
-	"wso2carbon":                       true,
-	"admin":                            true,
-	"dashboard":                        true,
-	"03BAFEB27A8E871CAD83C5CD4E771DAB": true,
-}
-
-// KnownDefaultAppHash is SHA-256("dashboard"), the shipped app_password hash.
-const KnownDefaultAppHash = "66cd9688a2ae068244ea01e70f0e230f5623b7fa4cdecb65070a09ec06452262"
-
-var (
-	secretRef = regexp.MustCompile(`^\$secret\{([^}]*)\}$`)
-	envRef    = regexp.MustCompile(`^\$env\{([^}]*)\}$`)
-	sysRef    = regexp.MustCompile(`^\$\{([^}]*)\}$`)
+// References a deployment.toml value may be written as, whole: a Secure
+// Vault alias, an environment variable, a Java system property.
+const (
+	secretRefOpen = "$secret{"
+	envRefOpen    = "$env{"
+	propRefOpen   = "${"
 )
 
 // secret describes the value of key (its resolved form) without keeping
@@ -59,16 +48,17 @@ func (p *product) secretValue(key string) (string, bool) {
 		return "", false
 	}
 	val := strings.TrimSpace(v.Text())
-	switch {
-	case secretRef.MatchString(val):
-		if e, ok := p.vaultEntry(secretRef.FindStringSubmatch(val)[1]); ok {
+	if alias, ok := wholeRef(val, secretRefOpen); ok {
+		if e, ok := p.vaultEntry(alias); ok {
 			return bracketed(tomlcfg.String(e.Value))
 		}
 		return "", false
-	case envRef.MatchString(val):
+	}
+	if _, ok := wholeRef(val, envRefOpen); ok {
 		return "", false
-	case sysRefAll.MatchString(val):
-		prop, ok := p.scriptProperties()[sysRefAll.FindStringSubmatch(val)[1]]
+	}
+	if name, ok := wholeRef(val, sysRefOpen); ok {
+		prop, ok := p.scriptProperties()[name]
 		return prop.value, ok
 	}
 	val = p.expand(val)
@@ -80,15 +70,19 @@ func (p *product) secretValue(key string) (string, bool) {
 
 func (p *product) classify(s *facts.Secret, val string, depth int) {
 	known := func(v string) bool {
-		return knownDefaults[v] || (p.shipped[s.Key] != "" && p.shipped[s.Key] == v)
+		return p.kb.KnownDefaultSecret(v) || (p.shipped[s.Key] != "" && p.shipped[s.Key] == v)
 	}
 	note := func(n string) { s.Origin.Note = strings.TrimSpace(strings.TrimPrefix(s.Origin.Note+"; "+n, "; ")) }
+	secretAlias, isSecret := wholeRef(val, secretRefOpen)
+	envName, isEnv := wholeRef(val, envRefOpen)
+	sysName, isSys := wholeRef(val, sysRefOpen)
+	propName, isProp := wholeRef(val, propRefOpen)
 	switch {
 	case val == "":
 		s.Form = "empty"
-	case secretRef.MatchString(val):
+	case isSecret:
 		s.Form = "secret_ref"
-		s.Alias = secretRef.FindStringSubmatch(val)[1]
+		s.Alias = secretAlias
 		e, ok := p.vaultEntry(s.Alias)
 		s.Resolved = ok
 		if !ok {
@@ -103,12 +97,12 @@ func (p *product) classify(s *facts.Secret, val string, depth int) {
 			s.KnownDefault = known(plain)
 			note("written as $secret{" + s.Alias + "}, whose [secrets] entry (" + e.Where() + ") is still in brackets: never encrypted by the cipher tool")
 		}
-	case envRef.MatchString(val):
+	case isEnv:
 		s.Form = "env_ref"
 		s.Unknown = true
-		note("from the environment variable " + envRef.FindStringSubmatch(val)[1] + ", which the files do not hold")
-	case sysRefAll.MatchString(val):
-		name := sysRefAll.FindStringSubmatch(val)[1]
+		note("from the environment variable " + envName + ", which the files do not hold")
+	case isSys:
+		name := sysName
 		if prop, ok := p.scriptProperties()[name]; ok {
 			// Set on the start script's command line: the secret is in that
 			// file in clear text.
@@ -126,11 +120,11 @@ func (p *product) classify(s *facts.Secret, val string, depth int) {
 		s.Form = "sys_ref"
 		s.Unknown = true
 		note("$sys{" + name + "}: " + p.noPropertyReason())
-	case sysRef.MatchString(val):
+	case isProp:
 		// ${admin.password} and the like: a system property (the product's
 		// alias of another setting), counted where that setting is written.
 		s.Form = "sys_ref"
-		name := sysRef.FindStringSubmatch(val)[1]
+		name := propName
 		if v, ok := p.sysProperty(name); ok {
 			s.KnownDefault = depth < 4 && known(strings.TrimSpace(p.expand(v)))
 			return
@@ -147,20 +141,11 @@ func (p *product) classify(s *facts.Secret, val string, depth int) {
 	}
 }
 
-// secretRoots are the keys whose defaults matter even when the user never
-// wrote them: the product renders them as shipped into a configuration
-// file. Besides the keystores, databases and accounts, default.json alone
-// ships: the remote task server password (tasks-config.xml), the
-// embedded broker's store database (master-datasources.xml) and its JMX
-// keystore password (qpid-config.xml), API-M 4.1's recovery endpoint
-// password (RecoveryEndpointConfig.properties), MI's analytics publisher
-// (carbon.xml) and blocking client (axis2_blocking_client.xml) passwords.
-var secretRoots = regexp.MustCompile(`^(super_admin\.password|keystore\.[a-z_]+\.(password|key_password)|truststore\.password|encryption\.key|identity\.auth_framework\.endpoint\.(app_password|password)|user_store\.properties\.ConnectionPassword|database\.[^.]+(\.[^.]+)?\.password|datasource\.[^.]+\.password|tasks\.server_password|qpid\.management\.keystore_password|monitoring\.ei_analytics\.password|server\.blocking\.password)$`)
-
-// enabledBy names defaults that are rendered only when a switch is on.
-var enabledBy = map[string]string{
-	"apim.token.revocation.persistent_notifier.password": "apim.token.revocation.enable_persistent_notifier",
-}
+// Besides the keystores, databases and accounts, the shipped defaults that
+// matter when nobody wrote them (products.yaml secrets.roots) are those the
+// product renders into a configuration file: the remote task server
+// password, the embedded broker's store and JMX keystore, API-M 4.1's
+// recovery endpoint, MI's analytics publisher and blocking client.
 
 // secrets lists every secret in the effective configuration: each one the
 // user wrote (or that infer.json derived from what they wrote), and the
@@ -169,8 +154,9 @@ var enabledBy = map[string]string{
 func (p *product) secrets() []facts.Secret {
 	seen := map[string]bool{}
 	var out []facts.Secret
+	roots, enabledBy := p.kb.SecretRoot(), p.kb.Secrets.EnabledBy
 	for _, k := range p.cfg.Keys() {
-		if !isSecretKey(k) || strings.HasPrefix(k, "secrets.") {
+		if !p.isSecretKey(k) || strings.HasPrefix(k, "secrets.") {
 			continue
 		}
 		e, _ := p.cfg.Entry(k)
@@ -179,7 +165,7 @@ func (p *product) secrets() []facts.Secret {
 		}
 		v, _ := p.cfg.Lookup(k)
 		src := v.Source
-		if src.Layer <= tomlcfg.Default && !secretRoots.MatchString(src.Key) {
+		if src.Layer <= tomlcfg.Default && !roots.MatchString(src.Key) {
 			sw, gated := enabledBy[src.Key]
 			if !gated {
 				continue
@@ -191,7 +177,7 @@ func (p *product) secrets() []facts.Secret {
 		if strings.HasSuffix(src.Key, "_file") || strings.Contains(strings.ToLower(src.Key), "location") || strings.Contains(strings.ToLower(src.Key), "keystore_file") {
 			continue
 		}
-		if seen[src.Key] || !isSecretKey(src.Key) {
+		if seen[src.Key] || !p.isSecretKey(src.Key) {
 			continue
 		}
 		if src.Key == "encryption.key" && src.Layer <= tomlcfg.Default && !p.symmetricEncryption() {
@@ -243,7 +229,7 @@ func (p *product) secureVault() facts.SecureVault {
 		case strings.HasPrefix(val, "[") && strings.HasSuffix(val, "]"):
 			// Written as [plain] for ciphertool to encrypt: not yet done.
 			s.Form = "plain"
-			s.KnownDefault = knownDefaults[val[1:len(val)-1]]
+			s.KnownDefault = p.kb.KnownDefaultSecret(val[1 : len(val)-1])
 		default:
 			s.Form = "encrypted"
 		}
@@ -302,8 +288,9 @@ func (p *product) listUsers() []facts.User {
 // systemAccounts are the user names the product uses for its own calls.
 func (p *product) systemAccounts() []facts.Setting {
 	var out []facts.Setting
+	systemAccount := p.kb.SystemAccount()
 	for _, k := range p.cfg.Keys() {
-		if !systemAccountKey.MatchString(k) {
+		if !systemAccount.MatchString(k) {
 			continue
 		}
 		e, _ := p.cfg.Entry(k)
@@ -318,8 +305,6 @@ func (p *product) systemAccounts() []facts.Setting {
 	}
 	return out
 }
-
-var systemAccountKey = regexp.MustCompile(`^(apim\.[a-z_.]*(environment\[[0-9]+\]\.)?username|apim\.[a-z_.]+\.username|event_listener\[[0-9]+\]\.properties\.username|apim\.[a-z_.]*client_registration_username)$`)
 
 func (p *product) appAuth() facts.AppAuth {
 	a := facts.AppAuth{
@@ -358,16 +343,17 @@ func itoa(i int) string {
 
 func (p *product) symmetricEncryption() bool {
 	v, _ := p.raw("encryption.internal_crypto_provider")
-	return strings.Contains(v, "SymmetricKey")
+	return strings.Contains(v, p.kb.Secrets.SymmetricProvider)
 }
 
-// secretSegment is the last part of a key that holds a secret. It is
-// narrower than facts.IsSecretKey (which also matches "passthru" and
-// "PasswordDigest"): the collector decides which values it describes as
-// secrets with it; redaction of the settings map still uses the broad one.
-var secretSegment = regexp.MustCompile(`(?i)^'?([a-z0-9_.-]*[_.-])?(password|passwd|pwd|pass|secret|client_secret|secret_key|private_key|token|auth_token|access_token|api_key|apikey|key|connectionpassword|pw)'?$`)
+// isSecretKey: whether the last part of key names a secret
+// (products.yaml secrets.key_segment). It is narrower than
+// facts.IsSecretKey (which also matches "passthru" and "PasswordDigest"):
+// the collector decides which values it describes as secrets with it;
+// redaction of the settings map still uses the broad one.
+func (p *product) isSecretKey(key string) bool { return isSecretKey(p.kb, key) }
 
-func isSecretKey(key string) bool {
+func isSecretKey(kb *wso2kb.Layout, key string) bool {
 	last := key
 	if i := strings.LastIndexByte(key, '.'); i >= 0 && !strings.HasSuffix(key, "'") {
 		last = key[i+1:]
@@ -376,19 +362,17 @@ func isSecretKey(key string) bool {
 			last = key[j:]
 		}
 	}
-	// Every name secretSegment accepts ends in one of these words; most
+	// Every name the pattern accepts ends in one of the key_suffixes; most
 	// keys end otherwise, and the suffix test is far cheaper than the
 	// regular expression over the ~2,000 keys of a configuration.
-	if !hasSecretSuffix(strings.TrimSuffix(last, "'")) {
+	if !hasSuffixFold(strings.TrimSuffix(last, "'"), kb.Secrets.KeySuffixes) {
 		return false
 	}
-	return secretSegment.MatchString(last)
+	return kb.SecretKeySegment().MatchString(last)
 }
 
-var secretSuffixes = []string{"password", "passwd", "pwd", "pass", "pw", "secret", "key", "token"}
-
-func hasSecretSuffix(s string) bool {
-	for _, suf := range secretSuffixes {
+func hasSuffixFold(s string, suffixes []string) bool {
+	for _, suf := range suffixes {
 		if len(s) >= len(suf) && strings.EqualFold(s[len(s)-len(suf):], suf) {
 			return true
 		}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/rampart-sec/rampart/internal/facts"
 )
@@ -39,7 +40,7 @@ func (p *product) primaryUserStore() (facts.UserStore, bool) {
 	}
 	// A read-only manager class never writes, whatever ReadOnly says; a
 	// read-write one writes unless ReadOnly is true.
-	_, _, readOnlyClass := storeKind(u.Class)
+	_, _, readOnlyClass := p.storeKind(u.Class)
 	readOnlyClass = readOnlyClass || strings.Contains(typ, "read_only")
 	b, _ := p.boolean(firstKey(p, "user_store.properties.ReadOnly", "user_store.read_only"))
 	u.ReadOnly = readOnlyClass || b
@@ -60,16 +61,15 @@ func firstKey(p *product, keys ...string) string {
 	return keys[0]
 }
 
-// datasourceURL matches [database.<name>] (and API-M's two-level
-// [database.mb.store_db]), [datasource.<name>] and [[datasource]] URLs.
-var datasourceURL = regexp.MustCompile(`^((database\.[^.\[]+(?:\.[^.\[]+)?)|(datasource\.[^.\[]+)|(datasource\[[0-9]+\]))\.url$`)
-
 // datasources lists the configured databases ([database.*], [datasource.*],
 // [[datasource]]).
 func (p *product) datasources() []facts.Datasource {
 	var out []facts.Datasource
+	// [database.<name>] (and API-M's two-level [database.mb.store_db]),
+	// [datasource.<name>] and [[datasource]] URLs.
+	urlKey := p.kb.DatasourceURLKey()
 	for _, k := range p.cfg.Keys() {
-		m := datasourceURL.FindStringSubmatch(k)
+		m := urlKey.FindStringSubmatch(k)
 		if m == nil {
 			continue
 		}
@@ -169,11 +169,13 @@ func jdbcTLS(driver, u string) (bool, string) {
 	return false, ""
 }
 
-var urlPassword = regexp.MustCompile(`(?i)(password|pwd)=[^;&]*`)
+// urlPassword matches the credentials a JDBC URL may carry; compiled on
+// first use.
+var urlPassword = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)(password|pwd)=[^;&]*`) })
 
 // redactURL drops credentials a JDBC URL may carry (password=...).
 func redactURL(u string) string {
-	u = urlPassword.ReplaceAllString(u, "${1}="+facts.Redacted)
+	u = urlPassword().ReplaceAllString(u, "${1}="+facts.Redacted)
 	if pu, err := url.Parse(strings.TrimPrefix(u, "jdbc:")); err == nil && pu.User != nil {
 		if _, has := pu.User.Password(); has {
 			u = strings.Replace(u, pu.User.String()+"@", pu.User.Username()+":"+facts.Redacted+"@", 1)
@@ -190,7 +192,7 @@ func (p *product) adminRoles() []facts.Setting {
 	if s := p.setting("super_admin.admin_role"); s.Set && strings.TrimSpace(s.Value) != "" {
 		return []facts.Setting{s}
 	}
-	f := p.det.layout.path("user-mgt.xml")
+	f := p.det.path(p.kb.Files.UserMgt)
 	if doc := p.xml(f); doc != nil {
 		if n := doc.First("AdminRole"); n != nil && n.Text != "" {
 			return []facts.Setting{{Key: "super_admin.admin_role", Value: n.Text, Set: true,

@@ -1,12 +1,14 @@
 package wso2
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/rampart-sec/rampart/internal/collect/wso2/xmlconf"
 	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/wso2kb"
 )
 
 // tomcatAll is what Tomcat's "all" protocol alias enables.
@@ -103,125 +105,138 @@ func parseCiphers(v string) []string {
 	return out
 }
 
-// tlsListeners lists the TLS transports the configuration enables.
+// tlsListeners lists the TLS transports the configuration enables: the
+// product's listeners as products.yaml describes them, each with its
+// protocol and cipher lists from the configuration, else from the rendered
+// file, else unset (the JVM's defaults).
 func (p *product) tlsListeners() []facts.TLSListener {
 	var out []facts.TLSListener
 	off := p.offset()
-	add := func(name string, port int, protoKey, cipherKey string, xml func() (string, string, facts.Origin, facts.Origin)) {
-		l := facts.TLSListener{Name: name, Port: port, Protocols: []string{}, Ciphers: []string{}}
-		protoSet, cipherSet := false, false
-		var unresolved []string
-		if protoKey != "" {
-			if v, ok := p.cfg.Lookup(protoKey); ok {
-				text := p.expand(v.Text())
-				if u := p.unresolved(text); u != "" {
-					unresolved = append(unresolved, "protocols: "+u)
-				} else {
-					l.Protocols = parseProtocols(text)
-				}
-				l.Origin = p.origin(v.Source)
-				protoSet = true
-			}
+	for _, name := range p.kb.ListenerNames() {
+		def := p.kb.Listeners[name]
+		if !p.listenerOn(def) {
+			continue
 		}
-		if cipherKey != "" {
-			if v, ok := p.cfg.Lookup(cipherKey); ok && strings.TrimSpace(v.Text()) != "" {
-				text := p.expand(v.Text())
-				if u := p.unresolved(text); u != "" {
-					unresolved = append(unresolved, "ciphers: "+u)
-				} else {
-					l.Ciphers = parseCiphers(text)
-				}
-				l.CiphersOrigin = p.origin(v.Source)
-				cipherSet = true
-			}
+		port := 0
+		if def.Port != nil {
+			port = p.portAt(def.Port.Key, def.Port.Default) + off
 		}
-		l.Unresolved = strings.Join(unresolved, "; ")
-		if xml != nil && (!protoSet || !cipherSet) {
-			protos, ciphers, po, co := xml()
-			if !protoSet && protos != "" {
-				l.Protocols, l.Origin, protoSet = parseProtocols(protos), po, true
-			}
-			if !cipherSet && ciphers != "" {
-				l.Ciphers, l.CiphersOrigin = parseCiphers(ciphers), co
-			}
+		l, ok := p.listener(name, port, def.Protocols, def.Ciphers, p.renderedTLS(def.Rendered))
+		if !ok {
+			continue
 		}
-		if !protoSet && !p.defaults {
-			// Without the shipped defaults an unset list is unknown, not empty.
-			p.notes = append(p.notes, name+": protocol list unknown (not in deployment.toml, no default.json, no rendered file)")
-			return
+		if def.NoSetting != "" {
+			key := ""
+			if def.Port != nil {
+				key = def.Port.Key
+			}
+			l.NoSetting = true
+			l.Origin = facts.Origin{Key: key, Note: def.NoSetting}
 		}
-		if !protoSet && l.Origin.IsZero() {
-			l.Origin = facts.Origin{Key: protoKey, Note: "no protocol list configured: the JVM defaults apply"}
+		if def.ContextProtocol != "" {
+			if v, ok := p.raw(def.ContextProtocol); ok {
+				l.Origin.Note = strings.TrimPrefix(l.Origin.Note+"; "+lastSegment(def.ContextProtocol)+" = "+strings.TrimSpace(v)+" names the SSL context only; "+lastSegment(def.Protocols)+" decides what is offered", "; ")
+			}
 		}
 		out = append(out, l)
-	}
-	switch p.det.profile {
-	case ProfileMI:
-		add("mi-https", 8243+off, "transport.https.listener.parameter.HttpsProtocols", "transport.https.listener.parameter.PreferredCiphers",
-			p.axis2Param("transportReceiver", "https"))
-		if p.cfg.Has("transport.https.sender.parameter.HttpsProtocols") {
-			add("mi-https-sender", 0, "transport.https.sender.parameter.HttpsProtocols", "", nil)
-		}
-		add("internal-api", 9154+off, "internal_api_ssl_config.parameter.httpsProtocols", "internal_api_ssl_config.parameter.PreferredCiphers", nil)
-		// sslProtocol (shipped as "SSLV3") only names the JSSE SSLContext
-		// the internal API asks for; a context of any name enables the
-		// protocols its provider supports, and httpsProtocols decides which
-		// of them the listener offers (SSLEngine.setEnabledProtocols). So
-		// "SSLV3" does not offer SSLv3: it is noted, not counted.
-		if v, ok := p.raw("internal_api_ssl_config.parameter.sslProtocol"); ok && len(out) > 0 && out[len(out)-1].Name == "internal-api" {
-			l := &out[len(out)-1]
-			l.Origin.Note = strings.TrimPrefix(l.Origin.Note+"; sslProtocol = "+strings.TrimSpace(v)+" names the SSL context only; httpsProtocols decides what is offered", "; ")
-		}
-	default:
-		add("https", p.httpsBase()+off, "transport.https.sslHostConfig.properties.protocols", "transport.https.sslHostConfig.properties.ciphers", p.catalinaTLS)
-		if p.det.profile == ProfileAPIM {
-			add("passthru-https", 8243+off, "transport.passthru_https.listener.parameters.HttpsProtocols", "transport.passthru_https.listener.parameters.PreferredCiphers",
-				p.axis2Param("transportReceiver", "https"))
-			add("passthru-https-sender", 0, "transport.passthru_https.sender.parameters.HttpsProtocols", "", p.axis2Param("transportSender", "https"))
-			if p.cfg.Has("transport.binary.receiver.sslEnabledProtocols") || p.cfg.Has("transport.binary.receiver.ciphers") {
-				port := 9711 + off
-				if n, ok := p.intRaw("transport.binary.receiver.sslPort"); ok {
-					port = n + off
-				}
-				add("binary-receiver", port, "transport.binary.receiver.sslEnabledProtocols", "transport.binary.receiver.ciphers", nil)
-			}
-			if p.cfg.Has("apim.wss.ssl_enabled_protocols") {
-				add("websocket-wss", 8099+off, "apim.wss.ssl_enabled_protocols", "apim.wss.ciphers", nil)
-			}
-			// The message broker's AMQP TLS listener (broker.xml, rendered
-			// from broker.xml.j2): on by default, offered TLSv1 only.
-			amqp, _ := p.boolean("broker.transport.amqp.enabled")
-			amqpTLS, _ := p.boolean("broker.transport.amqp.ssl_connection.enabled")
-			if amqp && amqpTLS {
-				port := 8672 + off
-				if n, ok := p.intRaw("broker.transport.amqp.ssl_connection.port"); ok {
-					port = n + off
-				}
-				add("amqp-tls", port, "broker.transport.amqp.ssl_connection.ssl_enabled_protocols", "broker.transport.amqp.ssl_connection.ciphers", nil)
-			}
-			// The WebSub/WebHook HTTPS inbound endpoint (SecureWebhookServer,
-			// rendered from its template): no protocol or cipher setting, so
-			// the JVM's defaults apply.
-			if p.cfg.Has("apim.webhooks.https.port") {
-				port := 8021 + off
-				if n, ok := p.intRaw("apim.webhooks.https.port"); ok {
-					port = n + off
-				}
-				add("websub-https", port, "", "", nil)
-				if n := len(out); n > 0 && out[n-1].Name == "websub-https" {
-					out[n-1].NoSetting = true
-					out[n-1].Origin = facts.Origin{Key: "apim.webhooks.https.port", Note: "the WebSub HTTPS endpoint has no protocol or cipher setting: the JVM's defaults apply"}
-				}
-			}
-		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
+// listenerOn: a listener with conditions runs only when one of its
+// when_set keys is set and all its when_true switches are on.
+func (p *product) listenerOn(def *wso2kb.Listener) bool {
+	if len(def.WhenSet) > 0 && !slices.ContainsFunc(def.WhenSet, p.cfg.Has) {
+		return false
+	}
+	for _, k := range def.WhenTrue {
+		if on, _ := p.boolean(k); !on {
+			return false
+		}
+	}
+	return true
+}
+
+// lastSegment is the part of a key after its last dot.
+func lastSegment(key string) string {
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		return key[i+1:]
+	}
+	return key
+}
+
+type renderedLists func() (protos, ciphers string, po, co facts.Origin)
+
+// renderedTLS reads a listener's lists from the file it is rendered into.
+func (p *product) renderedTLS(source string) renderedLists {
+	switch source {
+	case wso2kb.RenderedCatalina:
+		return p.catalinaTLS
+	case wso2kb.RenderedAxis2Receiver:
+		return p.axis2Param("transportReceiver", "https")
+	case wso2kb.RenderedAxis2Sender:
+		return p.axis2Param("transportSender", "https")
+	}
+	return nil
+}
+
+// listener reads one listener's protocol and cipher lists. ok is false
+// when no list is set and the product's defaults are not at hand: the
+// list is then unknown, not empty, and the listener is left out with a
+// note.
+func (p *product) listener(name string, port int, protoKey, cipherKey string, xml renderedLists) (facts.TLSListener, bool) {
+	l := facts.TLSListener{Name: name, Port: port, Protocols: []string{}, Ciphers: []string{}}
+	protoSet, cipherSet := false, false
+	var unresolved []string
+	if protoKey != "" {
+		if v, ok := p.cfg.Lookup(protoKey); ok {
+			text := p.expand(v.Text())
+			if u := p.unresolved(text); u != "" {
+				unresolved = append(unresolved, "protocols: "+u)
+			} else {
+				l.Protocols = parseProtocols(text)
+			}
+			l.Origin = p.origin(v.Source)
+			protoSet = true
+		}
+	}
+	if cipherKey != "" {
+		if v, ok := p.cfg.Lookup(cipherKey); ok && strings.TrimSpace(v.Text()) != "" {
+			text := p.expand(v.Text())
+			if u := p.unresolved(text); u != "" {
+				unresolved = append(unresolved, "ciphers: "+u)
+			} else {
+				l.Ciphers = parseCiphers(text)
+			}
+			l.CiphersOrigin = p.origin(v.Source)
+			cipherSet = true
+		}
+	}
+	l.Unresolved = strings.Join(unresolved, "; ")
+	if xml != nil && (!protoSet || !cipherSet) {
+		protos, ciphers, po, co := xml()
+		if !protoSet && protos != "" {
+			l.Protocols, l.Origin, protoSet = parseProtocols(protos), po, true
+		}
+		if !cipherSet && ciphers != "" {
+			l.Ciphers, l.CiphersOrigin = parseCiphers(ciphers), co
+		}
+	}
+	if !protoSet && !p.defaults {
+		// Without the shipped defaults an unset list is unknown, not empty.
+		p.notes = append(p.notes, name+": protocol list unknown (not in deployment.toml, no default.json, no rendered file)")
+		return l, false
+	}
+	if !protoSet && l.Origin.IsZero() {
+		l.Origin = facts.Origin{Key: protoKey, Note: "no protocol list configured: the JVM defaults apply"}
+	}
+	return l, true
+}
+
 // catalinaTLS reads the HTTPS connector of the rendered catalina-server.xml.
 func (p *product) catalinaTLS() (string, string, facts.Origin, facts.Origin) {
-	f := p.det.layout.path("tomcat/catalina-server.xml")
+	f := p.det.path(p.kb.Files.Catalina)
 	c, ok := p.httpsConnector(f)
 	if !ok {
 		return "", "", facts.Origin{}, facts.Origin{}
@@ -269,9 +284,9 @@ func (p *product) httpConnector(f string) (*xmlconf.Node, bool) {
 
 // axis2Param reads HttpsProtocols/PreferredCiphers of an axis2.xml
 // transport (the PassThrough listener or sender).
-func (p *product) axis2Param(kind, name string) func() (string, string, facts.Origin, facts.Origin) {
+func (p *product) axis2Param(kind, name string) renderedLists {
 	return func() (string, string, facts.Origin, facts.Origin) {
-		f := p.det.layout.path("axis2/axis2.xml")
+		f := p.det.path(p.kb.Files.Axis2)
 		doc := p.xml(f)
 		if doc == nil {
 			return "", "", facts.Origin{}, facts.Origin{}

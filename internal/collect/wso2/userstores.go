@@ -8,36 +8,18 @@ import (
 	"github.com/rampart-sec/rampart/internal/facts"
 )
 
-// secondaryStoresDir holds the secondary user stores of Identity Server
-// and API Manager, one <UserStoreManager> XML file per domain (the file is
-// the domain name with dots written as underscores: EXAMPLE_COM.xml).
-// Micro Integrator keeps its user store in deployment.toml only.
-const secondaryStoresDir = "repository/deployment/server/userstores"
-
 // maxSecondaryStores bounds how many store files one scan reads.
 const maxSecondaryStores = 256
 
-// storeTypes names user store manager classes the way [user_store] type
-// does (infer.json of IS and API-M maps each type to one of these).
-var storeTypes = map[string]string{
-	"ReadOnlyLDAPUserStoreManager":            "read_only_ldap",
-	"UniqueIDReadOnlyLDAPUserStoreManager":    "read_only_ldap_unique_id",
-	"ReadWriteLDAPUserStoreManager":           "read_write_ldap",
-	"UniqueIDReadWriteLDAPUserStoreManager":   "read_write_ldap_unique_id",
-	"ActiveDirectoryUserStoreManager":         "active_directory",
-	"UniqueIDActiveDirectoryUserStoreManager": "active_directory_unique_id",
-	"JDBCUserStoreManager":                    "database",
-	"UniqueIDJDBCUserStoreManager":            "database_unique_id",
-}
-
-// storeKind describes a user store manager class: its type name, whether
-// it talks to a directory server, and whether it can only read.
-func storeKind(class string) (typ string, directory, readOnlyClass bool) {
+// storeKind describes a user store manager class: its type name (as
+// [user_store] type names it, products.yaml user_store_types), whether it
+// talks to a directory server, and whether it can only read.
+func (p *product) storeKind(class string) (typ string, directory, readOnlyClass bool) {
 	short := class
 	if i := strings.LastIndexByte(short, '.'); i >= 0 {
 		short = short[i+1:]
 	}
-	typ = storeTypes[short]
+	typ = p.kb.UserStoreTypes[short]
 	if typ == "" {
 		typ = short
 	}
@@ -58,15 +40,20 @@ type secondaryStore struct {
 	secrets []facts.Secret
 }
 
-// secondaryStores reads every secondary user store once per scan. A file
-// that cannot be read or parsed is reported as a store with an error, so
-// the rules that judge user stores say they could not tell.
+// secondaryStores reads every secondary user store once per scan: one
+// <UserStoreManager> XML file per domain (the file is the domain name with
+// dots written as underscores: EXAMPLE_COM.xml) in the product's
+// secondary_userstores directory (none for the Micro Integrator, which
+// keeps its user store in deployment.toml only). A file that cannot be
+// read or parsed is reported as a store with an error, so the rules that
+// judge user stores say they could not tell.
 func (p *product) secondaryStores() []secondaryStore {
 	if p.secondaryRead {
 		return p.secondary
 	}
 	p.secondaryRead = true
-	if p.det.profile == ProfileMI {
+	secondaryStoresDir := p.kb.SecondaryUserStores
+	if secondaryStoresDir == "" {
 		return nil
 	}
 	var names []string
@@ -123,7 +110,7 @@ func (p *product) readSecondaryStore(f string) secondaryStore {
 		u.Name = d
 	}
 	var directory, readOnlyClass bool
-	u.Type, directory, readOnlyClass = storeKind(u.Class)
+	u.Type, directory, readOnlyClass = p.storeKind(u.Class)
 	if u.Class == "" {
 		u.Error = f + ": <UserStoreManager> names no class"
 	}

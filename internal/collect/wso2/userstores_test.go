@@ -179,3 +179,7 @@ func TestNoSecondaryStoresOnMI(t *testing.T) {
 		}
 	}
 }
+
+// secondaryStoresDir is where IS and API-M keep secondary user stores
+// (products.yaml secondary_userstores).
+const secondaryStoresDir = "repository/deployment/server/userstores"

@@ -77,7 +77,7 @@ func expectations(t *testing.T, name string, depth int) map[string]finding.Statu
 func buildCase(t *testing.T, c verdictCase) string {
 	t.Helper()
 	if len(c.Build) == 0 {
-		return filepath.Join(fixturesDir(t), c.Base)
+		return fixtureDir(t, c.Base)
 	}
 	var dir string
 	if c.Build[0] == "hardened" {
@@ -230,8 +230,9 @@ func TestVerdictCorpus(t *testing.T) {
 			}
 		})
 	}
-	// The corpus holds every shared fixture and every tricky input.
-	for _, n := range fixtureNames(t) {
+	// The corpus holds every fixture (shared or built by recipe) and every
+	// tricky input.
+	for _, n := range allFixtureNames(t) {
 		if !covered[n] {
 			t.Errorf("fixture %s has no verdict case", n)
 		}

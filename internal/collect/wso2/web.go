@@ -7,9 +7,8 @@ import (
 
 	"github.com/rampart-sec/rampart/internal/collect/wso2/xmlconf"
 	"github.com/rampart-sec/rampart/internal/facts"
+	"github.com/rampart-sec/rampart/internal/wso2kb"
 )
-
-const webappTemplates = resources + "/templates/repository/deployment/server/webapps"
 
 // webApps reads the security filters of every web app: the Carbon
 // console's, the bundled apps', and deployed apps' own web.xml. Where a
@@ -19,9 +18,9 @@ const webappTemplates = resources + "/templates/repository/deployment/server/web
 func (p *product) webApps() []facts.WebApp {
 	var out []facts.WebApp
 	seen := map[string]bool{}
-	if p.det.profile != ProfileMI {
-		f := p.det.layout.path("tomcat/carbon/WEB-INF/web.xml")
-		tf := resources + "/templates/" + f + ".j2"
+	if p.kb.ConsoleWebXML != "" {
+		f := p.det.path(p.kb.ConsoleWebXML)
+		tf := p.kb.Template(f)
 		if b, err := p.h.read(tf); err == nil {
 			out = append(out, p.webAppFromTemplate("carbon", tf, string(b)))
 			seen["carbon"] = true
@@ -31,8 +30,8 @@ func (p *product) webApps() []facts.WebApp {
 		}
 	}
 	// Apps rendered from templates.
-	for _, app := range p.h.list(webappTemplates) {
-		tf := join(webappTemplates, app, "WEB-INF/web.xml.j2")
+	for _, app := range p.h.list(p.kb.WebappTemplates) {
+		tf := join(p.kb.WebappTemplates, app, p.kb.WebXML) + ".j2"
 		b, err := p.h.read(tf)
 		if err != nil {
 			continue
@@ -41,11 +40,11 @@ func (p *product) webApps() []facts.WebApp {
 		out = append(out, p.webAppFromTemplate(app, tf, string(b)))
 	}
 	// Deployed apps with a static web.xml.
-	for _, app := range p.h.list("repository/deployment/server/webapps") {
+	for _, app := range p.h.list(p.kb.Webapps) {
 		if seen[app] {
 			continue
 		}
-		f := join("repository/deployment/server/webapps", app, "WEB-INF/web.xml")
+		f := join(p.kb.Webapps, app, p.kb.WebXML)
 		if doc := p.xml(f); doc != nil {
 			out = append(out, webAppFromXML(app, f, doc))
 		}
@@ -115,54 +114,53 @@ func toString(v any) string {
 // serverHeaders are the Server header values the HTTP connectors send.
 func (p *product) serverHeaders() []facts.Setting {
 	var out []facts.Setting
-	if p.det.profile != ProfileMI {
-		cat := p.det.layout.path("tomcat/catalina-server.xml")
-		for _, c := range []struct {
-			key  string
-			conn func(string) (*xmlconf.Node, bool)
-		}{{"transport.https.properties.server", p.httpsConnector}, {"transport.http.properties.server", p.httpConnector}} {
-			if p.cfg.Has(c.key) {
-				out = append(out, p.setting(c.key))
-				continue
+	cat := p.det.path(p.kb.Files.Catalina)
+	for _, h := range p.kb.TomcatServerHeaders {
+		if p.cfg.Has(h.Key) {
+			out = append(out, p.setting(h.Key))
+			continue
+		}
+		conn := p.httpConnector
+		if h.Connector == "https" {
+			conn = p.httpsConnector
+		}
+		if n, ok := conn(cat); ok {
+			v, has := n.Attrs["server"]
+			if !has {
+				v = p.kb.TomcatDefaultServer
 			}
-			if n, ok := c.conn(cat); ok {
-				v, has := n.Attrs["server"]
-				if !has {
-					v = "Apache-Coyote/1.1"
-				}
-				out = append(out, facts.Setting{Key: c.key, Value: v, Set: true, Origin: facts.Origin{File: cat, Line: n.Line, Note: "rendered file"}})
-			}
+			out = append(out, facts.Setting{Key: h.Key, Value: v, Set: true, Origin: facts.Origin{File: cat, Line: n.Line, Note: "rendered file"}})
 		}
 	}
-	if p.det.profile == ProfileAPIM || p.det.profile == ProfileMI {
-		out = append(out, p.passthroughServer())
+	if pt := p.kb.Passthrough; pt != nil {
+		out = append(out, p.passthroughServer(pt))
 	}
 	return out
 }
 
 // passthroughServer is the PassThrough transport's Server header:
 // http.origin-server in passthru-http.properties, or the code default.
-func (p *product) passthroughServer() facts.Setting {
-	key := "passthru-http.properties http.origin-server"
-	f := p.det.layout.path("passthru-http.properties")
+func (p *product) passthroughServer(pt *wso2kb.Passthrough) facts.Setting {
+	f := p.det.path(p.kb.Files.Passthru)
+	key := baseName(f) + " " + pt.ServerProperty
 	if b, err := p.h.read(f); err == nil {
 		for i, line := range strings.Split(string(b), "\n") {
 			t := strings.TrimSpace(line)
 			if strings.HasPrefix(t, "#") {
 				continue
 			}
-			if k, v, ok := strings.Cut(t, "="); ok && strings.TrimSpace(k) == "http.origin-server" {
+			if k, v, ok := strings.Cut(t, "="); ok && strings.TrimSpace(k) == pt.ServerProperty {
 				return facts.Setting{Key: key, Value: strings.TrimSpace(v), Set: true, Origin: facts.Origin{File: f, Line: i + 1}}
 			}
 		}
 	}
-	return facts.Setting{Key: key, Value: "WSO2-PassThrough-HTTP", Set: true,
+	return facts.Setting{Key: key, Value: pt.ServerDefault, Set: true,
 		Origin: facts.Origin{File: f, Note: "not set: Synapse's built-in default applies"}}
 }
 
 // sessionIDLength reads Tomcat's sessionIdLength from context.xml.
 func (p *product) sessionIDLength() (int, facts.Origin, error) {
-	f := p.det.layout.path("tomcat/context.xml")
+	f := p.det.path(p.kb.Files.Context)
 	if !p.h.exists(f) {
 		return 0, facts.Origin{File: f, Note: "no context.xml: Tomcat's default (16 bytes)"}, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/rampart-sec/rampart/internal/facts"
 )
@@ -52,17 +53,25 @@ type tplList struct {
 	line int
 }
 
-var (
-	xmlComment   = regexp.MustCompile(`(?s)<!--.*?-->|\{#.*?#\}`)
-	filterBlock  = regexp.MustCompile(`(?s)<filter>(.*?)</filter>`)
-	filterClass  = regexp.MustCompile(`(?s)<filter-class>\s*(.*?)\s*</filter-class>`)
-	filterName   = regexp.MustCompile(`(?s)<filter-name>\s*(.*?)\s*</filter-name>`)
-	filterTokens = regexp.MustCompile(`(?s)\{%-?\s*(for|endfor|if|endif)\b(.*?)-?%\}|<init-param>(.*?)</init-param>`)
-	forClause    = regexp.MustCompile(`^\s*(\w+)\s+in\s+([\w.'\[\]]+)\s*$`)
-	paramName    = regexp.MustCompile(`(?s)<param-name>\s*(.*?)\s*</param-name>`)
-	paramValue   = regexp.MustCompile(`(?s)<param-value>\s*(.*?)\s*</param-value>`)
-	jinjaExpr    = regexp.MustCompile(`^\{\{\s*([\w.']+)\s*(?:\|\s*default\(\s*(?:'([^']*)'|"([^"]*)"|([\w.]+))\s*\))?\s*\}\}\}?$`)
-)
+// tplPatterns are the template reader's patterns, compiled on first use
+// (a scan that reads no template compiles none).
+type tplPatterns struct {
+	xmlComment, filterBlock, filterClass, filterName, filterTokens, forClause, paramName, paramValue, jinjaExpr *regexp.Regexp
+}
+
+var tplRE = sync.OnceValue(func() *tplPatterns {
+	return &tplPatterns{
+		xmlComment:   regexp.MustCompile(`(?s)<!--.*?-->|\{#.*?#\}`),
+		filterBlock:  regexp.MustCompile(`(?s)<filter>(.*?)</filter>`),
+		filterClass:  regexp.MustCompile(`(?s)<filter-class>\s*(.*?)\s*</filter-class>`),
+		filterName:   regexp.MustCompile(`(?s)<filter-name>\s*(.*?)\s*</filter-name>`),
+		filterTokens: regexp.MustCompile(`(?s)\{%-?\s*(for|endfor|if|endif)\b(.*?)-?%\}|<init-param>(.*?)</init-param>`),
+		forClause:    regexp.MustCompile(`^\s*(\w+)\s+in\s+([\w.'\[\]]+)\s*$`),
+		paramName:    regexp.MustCompile(`(?s)<param-name>\s*(.*?)\s*</param-name>`),
+		paramValue:   regexp.MustCompile(`(?s)<param-value>\s*(.*?)\s*</param-value>`),
+		jinjaExpr:    regexp.MustCompile(`^\{\{\s*([\w.']+)\s*(?:\|\s*default\(\s*(?:'([^']*)'|"([^"]*)"|([\w.]+))\s*\))?\s*\}\}\}?$`),
+	}
+})
 
 // blank replaces a match with spaces, keeping its newlines, so offsets and
 // line numbers of the rest stay right.
@@ -77,6 +86,9 @@ func blank(s string) string {
 
 // parseTemplateFilters lists the <filter> blocks of a web.xml template.
 func parseTemplateFilters(tpl string) []tplFilter {
+	re := tplRE()
+	xmlComment, filterBlock, filterClass, filterName, filterTokens := re.xmlComment, re.filterBlock, re.filterClass, re.filterName, re.filterTokens
+	forClause, paramName, paramValue, jinjaExpr := re.forClause, re.paramName, re.paramValue, re.jinjaExpr
 	tpl = xmlComment.ReplaceAllStringFunc(tpl, blank)
 	lineAt := lineCounter(tpl)
 	var out []tplFilter

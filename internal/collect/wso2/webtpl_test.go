@@ -32,7 +32,7 @@ func kernelTemplateCopy(t *testing.T, toml string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, filepath.Join(dir, resources, "templates/repository/conf/tomcat/carbon/WEB-INF/web.xml.j2"), tpl)
+	writeFile(t, filepath.Join(dir, "repository/resources/conf/templates/repository/conf/tomcat/carbon/WEB-INF/web.xml.j2"), tpl)
 	if toml != "" {
 		p := filepath.Join(dir, "repository/conf/deployment.toml")
 		b, err := os.ReadFile(p)

@@ -9,6 +9,7 @@ package script
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Option is one JVM option and the script line it is on.
@@ -27,14 +28,22 @@ type JVM struct {
 	Options []Option
 }
 
-var (
-	assignRe  = regexp.MustCompile(`^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$`)
-	varRefRe  = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?`)
-	openRe    = regexp.MustCompile(`^\s*(if|case|while|until|for)\b`)
-	closeRe   = regexp.MustCompile(`^\s*(fi|esac|done)\b`)
-	unsetTest = regexp.MustCompile(`^\s*if\s+\[\s+-z\s+"?\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?"?\s+\]`)
-	javaCmdRe = regexp.MustCompile(`(^|\s)(exec\s+)?("?\$\{?JAVACMD\}?"?|"?\$\{?JAVA_HOME\}?"?/bin/java|\bjava)\s`)
-)
+// patterns are the script reader's regular expressions, compiled on first
+// use (a scan that reads no start script compiles none).
+type patterns struct {
+	assign, varRef, open, close, unsetTest, javaCmd *regexp.Regexp
+}
+
+var compiled = sync.OnceValue(func() *patterns {
+	return &patterns{
+		assign:    regexp.MustCompile(`^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$`),
+		varRef:    regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?`),
+		open:      regexp.MustCompile(`^\s*(if|case|while|until|for)\b`),
+		close:     regexp.MustCompile(`^\s*(fi|esac|done)\b`),
+		unsetTest: regexp.MustCompile(`^\s*if\s+\[\s+-z\s+"?\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?"?\s+\]`),
+		javaCmd:   regexp.MustCompile(`(^|\s)(exec\s+)?("?\$\{?JAVACMD\}?"?|"?\$\{?JAVA_HOME\}?"?/bin/java|\bjava)\s`),
+	}
+})
 
 type assignment struct {
 	value       string
@@ -51,6 +60,8 @@ func Parse(data []byte) JVM {
 	if len(lines) > maxLines {
 		lines = lines[:maxLines]
 	}
+	re := compiled()
+	closeRe, unsetTest, openRe, javaCmdRe, assignRe := re.close, re.unsetTest, re.open, re.javaCmd, re.assign
 	vars := map[string][]assignment{}
 	var stack []string // open block kinds; "unset:VAR" for if [ -z "$VAR" ]
 	var cmd []Option
@@ -120,6 +131,7 @@ func looksLikeLaunch(s string) bool {
 // from their assignments.
 func options(text string, line int, vars map[string][]assignment, cond bool, depth int) []Option {
 	var out []Option
+	varRefRe := compiled().varRef
 	for _, tok := range fields(text) {
 		if depth < 4 && varRefRe.MatchString(tok) && !strings.HasPrefix(unquote(tok), "-") {
 			m := varRefRe.FindStringSubmatch(tok)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // maxInferDepth bounds chained inferences (a value implying a key that
@@ -105,7 +106,9 @@ func infer(user []Entry, rules InferRules) []Entry {
 	return out
 }
 
-var placeholderPart = regexp.MustCompile(`\$[0-9]+`)
+// placeholderPart matches infer.json's $1-style placeholders; compiled on
+// first use.
+var placeholderPart = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$[0-9]+`) })
 
 type inferPattern struct {
 	key string
@@ -116,7 +119,7 @@ type inferPattern struct {
 func compileInfer(rules InferRules) []inferPattern {
 	var ps []inferPattern
 	for _, k := range sortedKeys(rules) {
-		if !placeholderPart.MatchString(k) {
+		if !placeholderPart().MatchString(k) {
 			continue
 		}
 		parts := strings.Split(k, ".")
@@ -126,7 +129,7 @@ func compileInfer(rules InferRules) []inferPattern {
 			if i > 0 {
 				b.WriteString(`\.`)
 			}
-			if placeholderPart.MatchString(p) && placeholderPart.FindString(p) == p {
+			if placeholderPart().MatchString(p) && placeholderPart().FindString(p) == p {
 				b.WriteString(`([^.]+)`)
 				phs = append(phs, p)
 				continue
@@ -207,7 +210,8 @@ type Value struct {
 // Text is the resolved value as a string.
 func (v Value) Text() string { return String(v.Value) }
 
-var refPattern = regexp.MustCompile(`\$ref\{([^}]*)\}`)
+// refPattern matches a $ref{key}; compiled on first use.
+var refPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$ref\{([^}]*)\}`) })
 
 // Lookup returns key's effective value with $ref{} resolved. ok is false
 // when no layer sets key.
@@ -230,7 +234,7 @@ func (c *Config) resolve(e Entry, refs *[]string, depth int) (any, Entry, error)
 		return s, e, fmt.Errorf("$ref chain deeper than %d at %s (cycle?)", maxRefDepth, e.Key)
 	}
 	// A whole-value reference keeps the referenced value's type and origin.
-	if m := refPattern.FindStringSubmatch(s); m != nil && m[0] == s {
+	if m := refPattern().FindStringSubmatch(s); m != nil && m[0] == s {
 		*refs = append(*refs, m[1])
 		target, ok := c.entries[m[1]]
 		if !ok {
@@ -239,7 +243,7 @@ func (c *Config) resolve(e Entry, refs *[]string, depth int) (any, Entry, error)
 		return c.resolve(target, refs, depth+1)
 	}
 	var firstErr error
-	out := refPattern.ReplaceAllStringFunc(s, func(ref string) string {
+	out := refPattern().ReplaceAllStringFunc(s, func(ref string) string {
 		name := ref[len("$ref{") : len(ref)-1]
 		*refs = append(*refs, name)
 		target, ok := c.entries[name]

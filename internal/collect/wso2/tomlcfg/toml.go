@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pelletier/go-toml/v2/unstable"
 )
@@ -191,7 +192,8 @@ func (p *tomlParser) parts(n *unstable.Node) []string {
 	return parts
 }
 
-var simpleKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+// simpleKey matches a bare TOML key; compiled on first use.
+var simpleKey = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]+$`) })
 
 // CanonicalPart names one key part the way the product's config mapper
 // sees it. The mapper (org.wso2.config.mapper.TomlParser) takes the keys
@@ -202,7 +204,7 @@ var simpleKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 // outside printable ASCII as \uXXXX (or \UXXXXXXXX). So "hostname" is
 // hostname, 'synapse.observers' is 'synapse.observers'.
 func CanonicalPart(k string) string {
-	if simpleKey.MatchString(k) {
+	if simpleKey().MatchString(k) {
 		return k
 	}
 	var b strings.Builder
