@@ -7,9 +7,6 @@ import (
 	"strings"
 )
 
-// InConf is rel under the product's configuration directory.
-func (l *Layout) InConf(rel string) string { return path.Join(l.Conf, rel) }
-
 // InResources is name under the configuration mapper's resources.
 func (l *Layout) InResources(name string) string { return path.Join(l.Resources, name) }
 

@@ -1,6 +1,7 @@
 package wso2
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -10,7 +11,9 @@ import (
 	"testing"
 
 	"github.com/rampart-sec/rampart/internal/certinfo"
+	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/collect/wso2/keystore"
+	"github.com/rampart-sec/rampart/internal/target"
 	"github.com/rampart-sec/rampart/internal/wso2kb"
 )
 
@@ -111,4 +114,39 @@ func sortedSet(s []string) []string {
 	out := slices.Clone(s)
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// TestVersionSupportIsData: the same collector code, given products.yaml
+// without its IS 7.2 entry, scans the 7.2.0 fixture as a version it does
+// not describe and says so; with the entry it does not. Verdicts do not
+// depend on it (7.2 keeps 7.1's layout).
+func TestVersionSupportIsData(t *testing.T) {
+	dir := fixtureDir(t, "is-7.2.0")
+	b, err := os.ReadFile(filepath.Join("..", "..", "wso2kb", "products.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := string(b)
+	start, end := strings.Index(y, "      \"7.2\":\n"), strings.Index(y, "      \"7.3\":\n")
+	if start < 0 || end < start {
+		t.Fatal("no IS 7.2 entry in products.yaml")
+	}
+	without, err := wso2kb.Parse([]byte(y[:start] + y[end:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := target.Target{Name: "is-7.2.0", Kind: target.Directory, Dir: dir}
+	notes := func(c *Collector) string {
+		f, err := c.Collect(context.Background(), tg, &collect.Env{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(f.Product.Notes, "\n")
+	}
+	if n := notes(WithCatalog(without)); !strings.Contains(n, "WSO2 Identity Server 7.2 is not described in rampart's product data (it describes 5.11, 7.1, 7.3)") {
+		t.Errorf("without the 7.2 entry, notes:\n%s", n)
+	}
+	if n := notes(New()); strings.Contains(n, "not described") {
+		t.Errorf("with the 7.2 entry, notes:\n%s", n)
+	}
 }
