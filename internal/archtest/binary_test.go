@@ -63,7 +63,6 @@ func TestBinaryLeavesOutTestCode(t *testing.T) {
 
 // initExempt are packages still doing work at initialisation, and why.
 var initExempt = map[string]string{
-	"internal/collect/wso2":      "its expressions and tables are moving to embedded data loaded on first use",
 	"internal/collect/tlsprobe":  "network layer being redesigned (issue 14, items 3-6)",
 	"internal/collect/sshprobe":  "network layer being redesigned (issue 14, items 3-6)",
 	"internal/collect/httpprobe": "network layer being redesigned (issue 14, items 3-6)",

@@ -23,23 +23,29 @@ import (
 //go:embed products.yaml
 var productsYAML []byte
 
-// defaultCatalog parses the embedded products.yaml once, on first use. It
-// skips the strict decoding Parse does (a misspelt key is an error): the
-// package's tests parse and resolve the embedded file strictly, and
-// skipping it saves a third of the first use.
-var defaultCatalog = sync.OnceValues(func() (*Catalog, error) { return parse(productsYAML, false) })
+// embedded is the catalog of the embedded products.yaml, parsed once, on
+// first use (nothing is done at start-up).
+var embedded struct {
+	once sync.Once
+	c    *Catalog
+	err  error
+}
 
 // Default returns the catalog of the embedded products.yaml. The data is
 // part of the build and its tests parse and resolve all of it, so an error
 // here is a defect of the build: it panics rather than let a scan go on
 // without knowing the products (a collector's panic is reported as its
 // error, never as a verdict).
+//
+// It skips the strict decoding Parse does (a misspelt key is an error): the
+// package's tests parse and resolve the embedded file strictly, and
+// skipping it saves a third of the first use.
 func Default() *Catalog {
-	c, err := defaultCatalog()
-	if err != nil {
-		panic("wso2kb: the embedded products.yaml is invalid: " + err.Error())
+	embedded.once.Do(func() { embedded.c, embedded.err = parse(productsYAML, false) })
+	if embedded.err != nil {
+		panic("wso2kb: the embedded products.yaml is invalid: " + embedded.err.Error())
 	}
-	return c
+	return embedded.c
 }
 
 // Catalog is a parsed products.yaml. It is safe for concurrent use.

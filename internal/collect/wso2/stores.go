@@ -169,9 +169,17 @@ func jdbcTLS(driver, u string) (bool, string) {
 	return false, ""
 }
 
-// urlPassword matches the credentials a JDBC URL may carry; compiled on
+// urlPasswordRE matches the credentials a JDBC URL may carry; compiled on
 // first use.
-var urlPassword = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)(password|pwd)=[^;&]*`) })
+var urlPasswordRE struct {
+	once sync.Once
+	re   *regexp.Regexp
+}
+
+func urlPassword() *regexp.Regexp {
+	urlPasswordRE.once.Do(func() { urlPasswordRE.re = regexp.MustCompile(`(?i)(password|pwd)=[^;&]*`) })
+	return urlPasswordRE.re
+}
 
 // redactURL drops credentials a JDBC URL may carry (password=...).
 func redactURL(u string) string {

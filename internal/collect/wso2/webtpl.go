@@ -59,7 +59,17 @@ type tplPatterns struct {
 	xmlComment, filterBlock, filterClass, filterName, filterTokens, forClause, paramName, paramValue, jinjaExpr *regexp.Regexp
 }
 
-var tplRE = sync.OnceValue(func() *tplPatterns {
+var tplCompiled struct {
+	once sync.Once
+	re   *tplPatterns
+}
+
+func tplRE() *tplPatterns {
+	tplCompiled.once.Do(func() { tplCompiled.re = compileTemplatePatterns() })
+	return tplCompiled.re
+}
+
+func compileTemplatePatterns() *tplPatterns {
 	return &tplPatterns{
 		xmlComment:   regexp.MustCompile(`(?s)<!--.*?-->|\{#.*?#\}`),
 		filterBlock:  regexp.MustCompile(`(?s)<filter>(.*?)</filter>`),
@@ -71,7 +81,7 @@ var tplRE = sync.OnceValue(func() *tplPatterns {
 		paramValue:   regexp.MustCompile(`(?s)<param-value>\s*(.*?)\s*</param-value>`),
 		jinjaExpr:    regexp.MustCompile(`^\{\{\s*([\w.']+)\s*(?:\|\s*default\(\s*(?:'([^']*)'|"([^"]*)"|([\w.]+))\s*\))?\s*\}\}\}?$`),
 	}
-})
+}
 
 // blank replaces a match with spaces, keeping its newlines, so offsets and
 // line numbers of the rest stay right.

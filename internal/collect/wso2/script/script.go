@@ -34,7 +34,17 @@ type patterns struct {
 	assign, varRef, open, close, unsetTest, javaCmd *regexp.Regexp
 }
 
-var compiled = sync.OnceValue(func() *patterns {
+var scriptPatterns struct {
+	once sync.Once
+	re   *patterns
+}
+
+func compiled() *patterns {
+	scriptPatterns.once.Do(func() { scriptPatterns.re = compilePatterns() })
+	return scriptPatterns.re
+}
+
+func compilePatterns() *patterns {
 	return &patterns{
 		assign:    regexp.MustCompile(`^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$`),
 		varRef:    regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?`),
@@ -43,7 +53,7 @@ var compiled = sync.OnceValue(func() *patterns {
 		unsetTest: regexp.MustCompile(`^\s*if\s+\[\s+-z\s+"?\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?"?\s+\]`),
 		javaCmd:   regexp.MustCompile(`(^|\s)(exec\s+)?("?\$\{?JAVACMD\}?"?|"?\$\{?JAVA_HOME\}?"?/bin/java|\bjava)\s`),
 	}
-})
+}
 
 type assignment struct {
 	value       string

@@ -108,7 +108,15 @@ func infer(user []Entry, rules InferRules) []Entry {
 
 // placeholderPart matches infer.json's $1-style placeholders; compiled on
 // first use.
-var placeholderPart = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$[0-9]+`) })
+var placeholderRE struct {
+	once sync.Once
+	re   *regexp.Regexp
+}
+
+func placeholderPart() *regexp.Regexp {
+	placeholderRE.once.Do(func() { placeholderRE.re = regexp.MustCompile(`\$[0-9]+`) })
+	return placeholderRE.re
+}
 
 type inferPattern struct {
 	key string
@@ -211,7 +219,15 @@ type Value struct {
 func (v Value) Text() string { return String(v.Value) }
 
 // refPattern matches a $ref{key}; compiled on first use.
-var refPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\$ref\{([^}]*)\}`) })
+var refRE struct {
+	once sync.Once
+	re   *regexp.Regexp
+}
+
+func refPattern() *regexp.Regexp {
+	refRE.once.Do(func() { refRE.re = regexp.MustCompile(`\$ref\{([^}]*)\}`) })
+	return refRE.re
+}
 
 // Lookup returns key's effective value with $ref{} resolved. ok is false
 // when no layer sets key.

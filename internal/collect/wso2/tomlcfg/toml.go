@@ -193,7 +193,15 @@ func (p *tomlParser) parts(n *unstable.Node) []string {
 }
 
 // simpleKey matches a bare TOML key; compiled on first use.
-var simpleKey = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]+$`) })
+var simpleKeyRE struct {
+	once sync.Once
+	re   *regexp.Regexp
+}
+
+func simpleKey() *regexp.Regexp {
+	simpleKeyRE.once.Do(func() { simpleKeyRE.re = regexp.MustCompile(`^[A-Za-z0-9_-]+$`) })
+	return simpleKeyRE.re
+}
 
 // CanonicalPart names one key part the way the product's config mapper
 // sees it. The mapper (org.wso2.config.mapper.TomlParser) takes the keys
