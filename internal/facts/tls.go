@@ -125,8 +125,10 @@ type ServedChain struct {
 type CBCFirstChoice struct {
 	Version string `json:"version"`
 	// Chosen is the suite's name and Mode its mode (AEAD or CBC); both are
-	// empty when Error says why the hello got no choice.
+	// empty when Error says why the hello got no choice, and Cause
+	// classifies that (see Status.Cause).
 	Chosen string `json:"chosen"`
 	Mode   string `json:"mode"`
 	Error  string `json:"error,omitempty"`
+	Cause  string `json:"cause,omitempty"`
 }

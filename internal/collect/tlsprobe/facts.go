@@ -86,7 +86,7 @@ func (c *Collector) buildFacts(res *scanResult, addr, name, sni string, env *col
 		if cf := vr.cbcFirst; cf != nil {
 			choice := facts.CBCFirstChoice{Version: v.String()}
 			if cf.err != nil {
-				choice.Error = cf.err.Error()
+				choice.Error, choice.Cause = cf.err.Error(), collect.Cause(cf.err)
 			} else {
 				s, _ := c.reg.Lookup(cf.chosen)
 				choice.Chosen, choice.Mode = s.Name, s.Mode
