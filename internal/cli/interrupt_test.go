@@ -24,6 +24,7 @@ type stallCollector struct{ finished chan struct{} }
 func (stallCollector) Name() string                 { return "ports" }
 func (stallCollector) Provides() []string           { return []string{facts.NSPorts} }
 func (stallCollector) Applies(t target.Target) bool { return t.Kind == target.Node }
+func (stallCollector) Needs() collect.Needs         { return collect.Needs{Requires: collect.Network} }
 func (c stallCollector) Collect(ctx context.Context, t target.Target, _ *collect.Env) (*facts.Facts, error) {
 	if t.Host == "192.0.2.1" {
 		defer close(c.finished)

@@ -31,6 +31,9 @@ type Collector interface {
 	Provides() []string
 	// Applies reports whether the collector has anything to say about t.
 	Applies(t target.Target) bool
+	// Needs declares what of the outside world the collector requires and
+	// uses; the runner checks and grants it (Offered, Env.Can).
+	Needs() Needs
 	Collect(ctx context.Context, t target.Target, env *Env) (*facts.Facts, error)
 }
 
@@ -68,6 +71,9 @@ type Env struct {
 	// Exec runs allow-listed commands (argv, no shell, with a timeout); nil
 	// means no command may be run and collectors fall back to files.
 	Exec Executor
+	// Granted is what the runner grants the collector on this target of
+	// what it Needs (Env.Can asks); set by Run and Collect.
+	Granted Capability
 	// PortProgress, when set, is told how a port scan of host advances:
 	// ports decided so far of total, and open ones among them. It is
 	// called from the scan's workers, every few hundred ports and at the

@@ -13,22 +13,11 @@ import (
 	"github.com/rampart-sec/rampart/internal/target"
 )
 
-// Expected lists the fact namespaces a target of each kind should have:
-// when none of the collectors provides one, rules needing it report
-// "collector not available" rather than silently not applying.
-func Expected(k target.Kind) []string {
-	switch k {
-	case target.Directory:
-		return []string{facts.NSProduct}
-	case target.Host:
-		return []string{facts.NSHost}
-	case target.Endpoint:
-		return []string{facts.NSTLS, facts.NSHTTP, facts.NSSSH}
-	case target.Node:
-		return []string{facts.NSPorts}
-	}
-	return nil
-}
+// Expected lists the fact namespaces a target of each kind should have
+// (each namespace's NamespaceSpec says which): when none of the collectors
+// provides one, rules needing it report "collector not available" rather
+// than silently not applying.
+func Expected(k target.Kind) []string { return facts.ForTarget(string(k)) }
 
 // Run runs every collector that applies to t concurrently, each bounded by
 // env.Timeout, and merges their facts into base (which carries the target
@@ -51,13 +40,14 @@ func Run(ctx context.Context, t target.Target, cs []Collector, env *Env, base *f
 			applicable = append(applicable, c)
 		}
 	}
+	offered := Offered(t, env)
 	results := make([]result, len(applicable))
 	var wg sync.WaitGroup
 	for i, c := range applicable {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f, err := runOne(ctx, c, t, env)
+			f, err := collectOffered(ctx, c, t, env, offered)
 			results[i] = result{c: c, f: f, err: err}
 		}()
 	}
@@ -67,6 +57,13 @@ func Run(ctx context.Context, t target.Target, cs []Collector, env *Env, base *f
 	for _, r := range results {
 		for _, ns := range r.c.Provides() {
 			ran[ns] = true
+		}
+		var miss *missingError
+		if errors.As(r.err, &miss) {
+			for _, ns := range r.c.Provides() {
+				out.SetStatus(ns, facts.Status{State: facts.Unavailable, Reason: miss.Error()})
+			}
+			continue
 		}
 		if r.err != nil {
 			env.Log().Debug("collector failed", "collector", r.c.Name(), "target", t.Name, "err", r.err)
@@ -102,6 +99,39 @@ func Run(ctx context.Context, t target.Target, cs []Collector, env *Env, base *f
 		}
 	}
 	return out
+}
+
+// Collect runs one collector on t as Run does: it checks what the
+// collector needs against what the scan offers on t (a requirement not
+// offered is an error, and the collector does not run), grants it what it
+// uses, bounds it by env.Timeout and turns a panic into an error. Tests
+// that exercise one collector call it rather than the collector itself.
+func Collect(ctx context.Context, c Collector, t target.Target, env *Env) (*facts.Facts, error) {
+	return collectOffered(ctx, c, t, env, Offered(t, env))
+}
+
+// missingError: a collector's requirement the scan does not offer.
+type missingError struct {
+	collector string
+	missing   Capability
+	kind      target.Kind
+}
+
+func (e *missingError) Error() string {
+	return fmt.Sprintf("the %s collector needs %s, which a %s target does not offer here", e.collector, e.missing, e.kind)
+}
+
+func collectOffered(ctx context.Context, c Collector, t target.Target, env *Env, offered Capability) (*facts.Facts, error) {
+	if env == nil {
+		env = &Env{}
+	}
+	n := c.Needs()
+	if missing := n.Requires &^ offered; missing != 0 {
+		return nil, &missingError{collector: c.Name(), missing: missing, kind: t.Kind}
+	}
+	granted := *env
+	granted.Granted = offered & (n.Requires | n.Uses)
+	return runOne(ctx, c, t, &granted)
 }
 
 // runOne runs one collector under the per-collector timeout, turning a

@@ -1,12 +1,11 @@
 package facts
 
-import (
-	"sort"
-	"strings"
-)
+import "strings"
 
 // Namespaces are the top-level fact groups. Rules name the ones they need
-// in `requires`; each is filled by one kind of collector.
+// in `requires`; each is filled by one kind of collector. Each is a field
+// of Facts whose type says, in its NamespaceSpec method, which targets it
+// is collected for and which checks may read it (namespace.go).
 const (
 	NSTarget  = "target"  // what is being scanned, and what the inventory says of it
 	NSScan    = "scan"    // how it is being scanned: role, clock, thresholds
@@ -19,7 +18,8 @@ const (
 )
 
 // Facts is everything the collectors learned about one target. A nil
-// namespace means nothing was collected for it; Status says why.
+// namespace means nothing was collected for it; Status says why. Each
+// field but Status is a namespace (its JSON name is the rules' name for it).
 type Facts struct {
 	Target  Target   `json:"target"`
 	Scan    Scan     `json:"scan"`
@@ -102,67 +102,5 @@ func (f *Facts) Lookup(path string) (Status, bool) {
 			return Status{}, false
 		}
 		p = p[:i]
-	}
-}
-
-// Present reports whether the namespace value itself is non-nil. The engine
-// uses it together with Lookup: a collected namespace must be present.
-func (f *Facts) Present(ns string) bool {
-	switch ns {
-	case NSTarget, NSScan:
-		return true
-	case NSProduct:
-		return f.Product != nil
-	case NSHost:
-		return f.Host != nil
-	case NSTLS:
-		return f.TLS != nil
-	case NSHTTP:
-		return f.HTTP != nil
-	case NSSSH:
-		return f.SSH != nil
-	case NSPorts:
-		return f.Ports != nil
-	}
-	return false
-}
-
-// Namespaces lists every namespace name in a stable order.
-func Namespaces() []string {
-	return []string{NSTarget, NSScan, NSProduct, NSHost, NSTLS, NSHTTP, NSSSH, NSPorts}
-}
-
-// Merge copies the namespaces and statuses that other holds into f. Each
-// collector returns its own Facts value; the runner merges them, so no two
-// goroutines ever write the same struct.
-func (f *Facts) Merge(other *Facts) {
-	if other == nil {
-		return
-	}
-	if other.Product != nil {
-		f.Product = other.Product
-	}
-	if other.Host != nil {
-		f.Host = other.Host
-	}
-	if other.TLS != nil {
-		f.TLS = other.TLS
-	}
-	if other.HTTP != nil {
-		f.HTTP = other.HTTP
-	}
-	if other.SSH != nil {
-		f.SSH = other.SSH
-	}
-	if other.Ports != nil {
-		f.Ports = other.Ports
-	}
-	keys := make([]string, 0, len(other.Status))
-	for k := range other.Status {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		f.SetStatus(k, other.Status[k])
 	}
 }

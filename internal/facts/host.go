@@ -199,3 +199,6 @@ type FileMode struct {
 	Kind   string `json:"kind"`
 	Origin Origin `json:"origin"`
 }
+
+// NamespaceSpec says that host facts come from the operating system of a host target; host checks read them.
+func (Host) NamespaceSpec() Spec { return Spec{Targets: []string{"host"}, Checks: []string{"host"}} }

@@ -176,3 +176,8 @@ type LoginAttempt struct {
 	// Kind is the login endpoint: carbon-console or mi-management-api.
 	Kind string `json:"kind,omitempty"`
 }
+
+// NamespaceSpec says that http facts come from a live endpoint; probe checks read them.
+func (HTTP) NamespaceSpec() Spec {
+	return Spec{Targets: []string{"endpoint"}, Checks: []string{"probe"}}
+}

@@ -49,3 +49,6 @@ type OpenPort struct {
 	Products []string `json:"products,omitempty"`
 	Origin   Origin   `json:"origin"`
 }
+
+// NamespaceSpec says that ports facts come from a node (an inventory host) whose ports are scanned; probe checks read them.
+func (Ports) NamespaceSpec() Spec { return Spec{Targets: []string{"node"}, Checks: []string{"probe"}} }

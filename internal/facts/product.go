@@ -324,3 +324,8 @@ type JavaRuntime struct {
 	Vendor  string `json:"vendor"`
 	Origin  Origin `json:"origin"`
 }
+
+// NamespaceSpec says that product facts come from a product directory's files; file checks read them, and host checks the homes found running.
+func (Product) NamespaceSpec() Spec {
+	return Spec{Targets: []string{"directory"}, Checks: []string{"file", "host"}}
+}

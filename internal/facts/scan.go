@@ -22,3 +22,6 @@ type Scan struct {
 func DefaultScan(now time.Time) Scan {
 	return Scan{Now: now, CertWarnDays: 30, BackupMaxAgeDays: 7, HealthMaxLatencyMS: 2000}
 }
+
+// NamespaceSpec says that scan facts come from how the scan runs: on every target.
+func (Scan) NamespaceSpec() Spec { return Spec{} }

@@ -36,3 +36,8 @@ type HostKey struct {
 	Bits      int    `json:"bits"`
 	SHA256    string `json:"sha256"`
 }
+
+// NamespaceSpec says that ssh facts come from a live endpoint; probe checks read them.
+func (SSH) NamespaceSpec() Spec {
+	return Spec{Targets: []string{"endpoint"}, Checks: []string{"probe"}}
+}

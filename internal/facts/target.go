@@ -56,3 +56,6 @@ func (t Target) HasProfile(p string) bool {
 	}
 	return false
 }
+
+// NamespaceSpec says that target facts come from what the scan and the inventory say of the target: on every target.
+func (Target) NamespaceSpec() Spec { return Spec{} }

@@ -132,3 +132,8 @@ type CBCFirstChoice struct {
 	Error  string `json:"error,omitempty"`
 	Cause  string `json:"cause,omitempty"`
 }
+
+// NamespaceSpec says that tls facts come from a live endpoint; probe checks read them.
+func (TLS) NamespaceSpec() Spec {
+	return Spec{Targets: []string{"endpoint"}, Checks: []string{"probe"}}
+}

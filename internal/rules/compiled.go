@@ -306,11 +306,9 @@ func (l *lazyEnv) fingerprint() string {
 			}
 			fmt.Fprint(h, "}")
 		}
-		for _, ns := range facts.Namespaces() {
-			if t, ok := namespaceType(ns); ok {
-				fmt.Fprintf(h, "%s:", ns)
-				walk(t)
-			}
+		for _, ns := range facts.AllNamespaces() {
+			fmt.Fprintf(h, "%s:", ns.Name)
+			walk(ns.Type)
 		}
 		l.fp = fmt.Sprintf("%x", h.Sum(nil))
 	})

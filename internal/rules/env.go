@@ -18,29 +18,6 @@ const (
 	costLimit = 10_000_000
 )
 
-// namespaceType is the Go type of a CEL variable's facts.
-func namespaceType(ns string) (reflect.Type, bool) {
-	switch ns {
-	case facts.NSTarget:
-		return reflect.TypeFor[facts.Target](), true
-	case facts.NSScan:
-		return reflect.TypeFor[facts.Scan](), true
-	case facts.NSProduct:
-		return reflect.TypeFor[facts.Product](), true
-	case facts.NSHost:
-		return reflect.TypeFor[facts.Host](), true
-	case facts.NSTLS:
-		return reflect.TypeFor[facts.TLS](), true
-	case facts.NSHTTP:
-		return reflect.TypeFor[facts.HTTP](), true
-	case facts.NSSSH:
-		return reflect.TypeFor[facts.SSH](), true
-	case facts.NSPorts:
-		return reflect.TypeFor[facts.Ports](), true
-	}
-	return nil, false
-}
-
 // lazyEnv is the CEL environment of one rule set, built when the first
 // check is compiled: `rampart rules list` and a scan whose rules were all
 // filtered out never pay for it (it reflects over every fact type).
@@ -69,12 +46,8 @@ func newEnv() (*cel.Env, error) {
 		cel.OptionalTypes(),
 		cel.CrossTypeNumericComparisons(true),
 	}
-	for _, ns := range facts.Namespaces() {
-		t, ok := namespaceType(ns)
-		if !ok {
-			return nil, fmt.Errorf("cel env: namespace %q has no type", ns)
-		}
-		opts = append(opts, cel.Variable(ns, cel.ObjectType(t.String())))
+	for _, ns := range facts.AllNamespaces() {
+		opts = append(opts, cel.Variable(ns.Name, cel.ObjectType(ns.Type.String())))
 	}
 	env, err := cel.NewEnv(opts...)
 	if err != nil {
@@ -88,16 +61,11 @@ func newEnv() (*cel.Env, error) {
 // trips over a missing one; checks that need a namespace say so in
 // requires and are not evaluated without it.
 func activation(f *facts.Facts) interpreter.Activation {
-	a := map[string]any{
-		facts.NSTarget: f.Target,
-		facts.NSScan:   f.Scan,
+	names := facts.Namespaces()
+	a := make(map[string]any, len(names))
+	for _, ns := range names {
+		a[ns] = f.Value(ns)
 	}
-	a[facts.NSProduct] = orEmpty(f.Product)
-	a[facts.NSHost] = orEmpty(f.Host)
-	a[facts.NSTLS] = orEmpty(f.TLS)
-	a[facts.NSHTTP] = orEmpty(f.HTTP)
-	a[facts.NSSSH] = orEmpty(f.SSH)
-	a[facts.NSPorts] = orEmpty(f.Ports)
 	return vars(a)
 }
 
@@ -113,10 +81,3 @@ func (v vars) ResolveName(name string) (any, bool) {
 
 // Parent implements interpreter.Activation.
 func (v vars) Parent() interpreter.Activation { return nil }
-
-func orEmpty[T any](p *T) *T {
-	if p == nil {
-		return new(T)
-	}
-	return p
-}

@@ -31,20 +31,6 @@ func validID(id string) bool {
 	return true
 }
 
-// kindNamespaces says which fact namespaces a check of each kind may read,
-// besides target and scan, which every check may read.
-func kindNamespaces(kind string) []string {
-	switch kind {
-	case KindFile:
-		return []string{facts.NSProduct}
-	case KindHost:
-		return []string{facts.NSHost, facts.NSProduct}
-	case KindProbe:
-		return []string{facts.NSTLS, facts.NSHTTP, facts.NSSSH, facts.NSPorts}
-	}
-	return nil
-}
-
 // validate reports structural problems that make a rule unusable. Style
 // problems (missing tests, thin remediation) are the linter's business.
 func validate(r *Rule) []string {
@@ -95,10 +81,14 @@ func validate(r *Rule) []string {
 		if len(c.Requires) == 0 {
 			p = append(p, cat+": requires names no fact namespace")
 		}
+		// Which namespaces a check of this kind may require, besides
+		// target and scan, which every check may read: what each
+		// namespace's NamespaceSpec says.
+		allowed := facts.ForCheck(c.Kind)
 		for _, req := range c.Requires {
 			ns, _, _ := strings.Cut(req, ".")
-			if !slices.Contains(kindNamespaces(c.Kind), ns) {
-				p = append(p, fmt.Sprintf("%s: a %s check cannot require %q (allowed: %s)", cat, c.Kind, req, strings.Join(kindNamespaces(c.Kind), ", ")))
+			if !slices.Contains(allowed, ns) {
+				p = append(p, fmt.Sprintf("%s: a %s check cannot require %q (allowed: %s)", cat, c.Kind, req, strings.Join(allowed, ", ")))
 			}
 		}
 	}

@@ -25,6 +25,7 @@ type portsCollector struct{ started chan<- string }
 func (portsCollector) Name() string                 { return "ports" }
 func (portsCollector) Provides() []string           { return []string{facts.NSPorts} }
 func (portsCollector) Applies(t target.Target) bool { return t.Kind == target.Node }
+func (portsCollector) Needs() collect.Needs         { return collect.Needs{Requires: collect.Network} }
 func (p portsCollector) Collect(ctx context.Context, t target.Target, _ *collect.Env) (*facts.Facts, error) {
 	switch t.Host {
 	case "192.0.2.1":

@@ -37,6 +37,13 @@ func (c *Collector) Name() string { return "hostos" }
 // Provides implements collect.Collector.
 func (c *Collector) Provides() []string { return []string{facts.NSHost} }
 
+// Needs implements collect.Collector: the root's files; on the live system
+// its running state (/proc) and, with an executor, allow-listed commands
+// where no file gives the answer.
+func (c *Collector) Needs() collect.Needs {
+	return collect.Needs{Requires: collect.Files, Uses: collect.LiveSystem | collect.Commands}
+}
+
 // Applies implements collect.Collector: host targets.
 func (c *Collector) Applies(t target.Target) bool { return t.Kind == target.Host }
 
@@ -80,9 +87,10 @@ type scan struct {
 }
 
 // exec runs an allow-listed command on the live root; ok is false when
-// commands may not run here (no executor, or an offline image).
+// commands may not run here (the runner grants them only on the live
+// system with an executor: not on an offline image).
 func (s *scan) exec(name string, args ...string) (out []byte, ok bool, err error) {
-	if s.env == nil || s.env.Exec == nil || !s.r.IsLive() {
+	if !s.env.Can(collect.Commands) {
 		return nil, false, nil
 	}
 	out, err = s.env.Exec.Run(s.ctx, name, args...)
@@ -107,7 +115,7 @@ func (s *scan) run() {
 		Audit:         facts.Audit{RemoteLogTargets: []string{}},
 	}
 	s.f.Host = s.h
-	s.proc = s.r.IsLive() || s.r.Exists("/proc/1/status") || s.r.Exists("/proc/net/tcp")
+	s.proc = s.env.Can(collect.LiveSystem) || s.r.Exists("/proc/1/status") || s.r.Exists("/proc/net/tcp")
 	s.osInfo()
 	users, err := procfs.Passwd(s.r)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/collect/cmdexec"
 	"github.com/rampart-sec/rampart/internal/collect/hostos/firewall"
 	"github.com/rampart-sec/rampart/internal/facts"
@@ -110,7 +111,7 @@ func (s *scan) firewallFiles(notes []string) {
 	src := "no loaded rule set read and no " + strings.Join(append(append([]string{}, nftFiles...), iptablesFiles...), ", ")
 	if len(notes) > 0 {
 		src = strings.Join(notes, "; ") + "; " + src
-	} else if !s.r.IsLive() {
+	} else if !s.env.Can(collect.LiveSystem) {
 		src = "offline image: " + src
 	} else {
 		src = "commands not allowed: " + src

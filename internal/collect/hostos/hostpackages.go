@@ -3,6 +3,7 @@ package hostos
 import (
 	"fmt"
 
+	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/collect/hostos/pkgdb"
 	"github.com/rampart-sec/rampart/internal/collect/hostos/pkgdb/rpmsqlite"
 	"github.com/rampart-sec/rampart/internal/facts"
@@ -41,7 +42,7 @@ func (s *scan) packages() *pkgdb.Installed {
 // image, or the live host while no rpm transaction is under way), else
 // runs `rpm -qa` on the live host.
 func (s *scan) rpmPackages(db pkgdb.RPMDB, found bool) (*pkgdb.Installed, error) {
-	live := s.r.IsLive()
+	live := s.env.Can(collect.LiveSystem)
 	var fileErr error
 	switch {
 	case !found:

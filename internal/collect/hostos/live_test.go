@@ -133,7 +133,7 @@ func TestHangingCommands(t *testing.T) {
 func BenchmarkCollectLive(b *testing.B) {
 	env := &collect.Env{Exec: cmdexec.New(cmdexec.Options{})}
 	for b.Loop() {
-		if _, err := New().Collect(context.Background(), liveTarget(), env); err != nil {
+		if _, err := collect.Collect(context.Background(), New(), liveTarget(), env); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -142,7 +142,7 @@ func BenchmarkCollectLive(b *testing.B) {
 func BenchmarkCollectFakeRoot(b *testing.B) {
 	tg := hostTarget(fakeRoot(b, "hardened"), decl)
 	for b.Loop() {
-		if _, err := New().Collect(context.Background(), tg, &collect.Env{}); err != nil {
+		if _, err := collect.Collect(context.Background(), New(), tg, &collect.Env{}); err != nil {
 			b.Fatal(err)
 		}
 	}

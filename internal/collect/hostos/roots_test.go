@@ -96,7 +96,7 @@ func collectHost(t testing.TB, tg target.Target, env *collect.Env) *facts.Facts 
 	if env == nil {
 		env = &collect.Env{}
 	}
-	f, err := New().Collect(context.Background(), tg, env)
+	f, err := collect.Collect(context.Background(), New(), tg, env)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -115,7 +115,7 @@ func TestRPMBerkeleyDB(t *testing.T) {
 	// The same files as the live root: rpm -qa runs.
 	ex := &fakeRPM{out: "openssl\t1:3.0.7-24.el9\nbash\t0:5.1.8-9.el9\ngpg-pubkey\t0:350d275d-6279464b\n"}
 	env := &collect.Env{FS: os.DirFS(dir), Exec: ex}
-	f, err := New().Collect(context.Background(), target.Target{Name: "local", Kind: target.Host, Dir: "/"}, env)
+	f, err := collect.Collect(context.Background(), New(), target.Target{Name: "local", Kind: target.Host, Dir: "/"}, env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestRPMBerkeleyDB(t *testing.T) {
 
 	// rpm failing is the packages' error.
 	ex = &fakeRPM{err: errors.New("rpmdb: BDB0113 Thread/process 4242 failed")}
-	f, err = New().Collect(context.Background(), target.Target{Name: "local", Kind: target.Host, Dir: "/"}, &collect.Env{FS: os.DirFS(dir), Exec: ex})
+	f, err = collect.Collect(context.Background(), New(), target.Target{Name: "local", Kind: target.Host, Dir: "/"}, &collect.Env{FS: os.DirFS(dir), Exec: ex})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -108,6 +108,9 @@ func (c *Collector) Name() string { return "http" }
 // Provides implements collect.Collector.
 func (c *Collector) Provides() []string { return []string{facts.NSHTTP} }
 
+// Needs implements collect.Collector: the network.
+func (*Collector) Needs() collect.Needs { return collect.Needs{Requires: collect.Network} }
+
 // Applies implements collect.Collector: endpoints whose scheme is https,
 // http or not yet known.
 func (c *Collector) Applies(t target.Target) bool {

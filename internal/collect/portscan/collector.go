@@ -116,6 +116,9 @@ func (c *Collector) Name() string { return "ports" }
 // Provides implements collect.Collector.
 func (c *Collector) Provides() []string { return []string{facts.NSPorts} }
 
+// Needs implements collect.Collector: the network.
+func (*Collector) Needs() collect.Needs { return collect.Needs{Requires: collect.Network} }
+
 // Applies implements collect.Collector: nodes, the bare hosts (or CIDR
 // ranges) of an inventory.
 func (c *Collector) Applies(t target.Target) bool {

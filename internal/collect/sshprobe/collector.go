@@ -81,6 +81,9 @@ func (c *Collector) Name() string { return "ssh" }
 // Provides implements collect.Collector.
 func (c *Collector) Provides() []string { return []string{facts.NSSSH} }
 
+// Needs implements collect.Collector: the network.
+func (*Collector) Needs() collect.Needs { return collect.Needs{Requires: collect.Network} }
+
 // Applies implements collect.Collector: endpoints whose scheme is ssh or
 // not yet known (Collect then looks at the server's first bytes).
 func (c *Collector) Applies(t target.Target) bool {

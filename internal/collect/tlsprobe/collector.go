@@ -87,6 +87,9 @@ func (c *Collector) Name() string { return "tls" }
 // Provides implements collect.Collector.
 func (c *Collector) Provides() []string { return []string{facts.NSTLS} }
 
+// Needs implements collect.Collector: the network.
+func (*Collector) Needs() collect.Needs { return collect.Needs{Requires: collect.Network} }
+
 // Applies implements collect.Collector: endpoints whose scheme is https or
 // not yet known.
 func (c *Collector) Applies(t target.Target) bool {

@@ -51,6 +51,9 @@ func (*Collector) Name() string { return "wso2" }
 // Provides implements collect.Collector.
 func (*Collector) Provides() []string { return []string{facts.NSProduct} }
 
+// Needs implements collect.Collector: the product directory's files.
+func (*Collector) Needs() collect.Needs { return collect.Needs{Requires: collect.Files} }
+
 // Applies implements collect.Collector: product directories.
 func (*Collector) Applies(t target.Target) bool { return t.Kind == target.Directory }
 

@@ -32,10 +32,6 @@ type Root struct {
 // New returns a Root reading fsys, whose top is the root directory dir.
 func New(fsys fs.FS, dir string) *Root { return &Root{fsys: fsys, Dir: dir} }
 
-// IsLive reports whether the root is this machine's own "/", where
-// running commands and reading /proc make sense.
-func (r *Root) IsLive() bool { return r.Dir == "/" }
-
 // rel turns an absolute in-root path into an fs.FS path.
 func rel(p string) string {
 	p = path.Clean("/" + p)
