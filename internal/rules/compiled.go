@@ -118,6 +118,7 @@ func WriteCompiled(src Source) ([]byte, error) {
 				if err != nil {
 					return nil, fmt.Errorf("rule %s: %w", r.ID, err)
 				}
+				prune(ce)
 				b, err := proto.MarshalOptions{Deterministic: true}.Marshal(ce)
 				if err != nil {
 					return nil, fmt.Errorf("rule %s: %w", r.ID, err)
@@ -140,6 +141,62 @@ func WriteCompiled(src Source) ([]byte, error) {
 		file = append(file, x.Checked...)
 	}
 	return file, nil
+}
+
+// prune drops what planning and evaluating a checked expression do not
+// read, and decoding it would cost: the source positions and the macro
+// calls as written (used to print errors of the compile, which is done,
+// and to unparse), and of the types, all but those cel-go's planner reads
+// (interpreter/planner.go, v0.33: the type of an identifier, of a field
+// selection's operand and of an index's operand) and the result's.
+// TestCompiledSameVerdicts runs every inline test on the pruned
+// expressions; a cel-go that read more would fail it.
+func prune(ce *exprpb.CheckedExpr) {
+	if si := ce.GetSourceInfo(); si != nil {
+		si.Positions, si.MacroCalls, si.LineOffsets = nil, nil, nil
+	}
+	keep := map[int64]bool{ce.GetExpr().GetId(): true}
+	var walk func(e *exprpb.Expr)
+	walk = func(e *exprpb.Expr) {
+		if e == nil {
+			return
+		}
+		switch k := e.GetExprKind().(type) {
+		case *exprpb.Expr_IdentExpr:
+			keep[e.GetId()] = true
+		case *exprpb.Expr_SelectExpr:
+			keep[k.SelectExpr.GetOperand().GetId()] = true
+			walk(k.SelectExpr.GetOperand())
+		case *exprpb.Expr_CallExpr:
+			if fn := k.CallExpr.GetFunction(); (fn == "_[_]" || fn == "_[?_]") && len(k.CallExpr.GetArgs()) > 0 {
+				keep[k.CallExpr.GetArgs()[0].GetId()] = true
+			}
+			walk(k.CallExpr.GetTarget())
+			for _, a := range k.CallExpr.GetArgs() {
+				walk(a)
+			}
+		case *exprpb.Expr_ListExpr:
+			for _, a := range k.ListExpr.GetElements() {
+				walk(a)
+			}
+		case *exprpb.Expr_StructExpr:
+			for _, en := range k.StructExpr.GetEntries() {
+				walk(en.GetMapKey())
+				walk(en.GetValue())
+			}
+		case *exprpb.Expr_ComprehensionExpr:
+			c := k.ComprehensionExpr
+			for _, x := range []*exprpb.Expr{c.GetIterRange(), c.GetAccuInit(), c.GetLoopCondition(), c.GetLoopStep(), c.GetResult()} {
+				walk(x)
+			}
+		}
+	}
+	walk(ce.GetExpr())
+	for id := range ce.TypeMap {
+		if !keep[id] {
+			delete(ce.TypeMap, id)
+		}
+	}
 }
 
 // sourceHashes lists src's rule files with their SHA-256, sorted by name.
