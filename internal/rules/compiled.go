@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"cel.dev/cel-go/cel"
 	exprpb "google.golang.org/genproto/googleapis/api/expr/v1alpha1"
@@ -277,38 +278,45 @@ func uvarint(s string) (uint64, int) {
 	return 0, 0
 }
 
-// checkedExprs are a compiled file's checked expressions, still encoded.
+// checkedExprs are a compiled file's checked expressions, still encoded;
+// index is built on first use (substrings of data: nothing is copied).
 type checkedExprs struct {
-	env  string
-	data string
+	env   string
+	data  string
+	once  sync.Once
+	index []compiledText
 }
+
+type compiledText struct{ src, checked string }
 
 // find returns the checked form of src.
 func (x *checkedExprs) find(src string) (string, bool) {
-	rest := x.data
-	next := func() (string, bool) {
-		n, w := uvarint(rest)
-		if w <= 0 || n > uint64(len(rest)-w) {
-			return "", false
+	x.once.Do(func() {
+		rest := x.data
+		next := func() (string, bool) {
+			n, w := uvarint(rest)
+			if w <= 0 || n > uint64(len(rest)-w) {
+				return "", false
+			}
+			b := rest[w : w+int(n)]
+			rest = rest[w+int(n):]
+			return b, true
 		}
-		b := rest[w : w+int(n)]
-		rest = rest[w+int(n):]
-		return b, true
+		for len(rest) > 0 {
+			s, ok1 := next()
+			c, ok2 := next()
+			if !ok1 || !ok2 {
+				x.index = nil // a damaged file: compile from source
+				return
+			}
+			x.index = append(x.index, compiledText{s, c})
+		}
+	})
+	i, found := sort.Find(len(x.index), func(i int) int { return strings.Compare(src, x.index[i].src) })
+	if !found {
+		return "", false
 	}
-	for len(rest) > 0 {
-		s, ok := next()
-		if !ok {
-			return "", false
-		}
-		checked, ok := next()
-		if !ok {
-			return "", false
-		}
-		if s == src {
-			return checked, true
-		}
-	}
-	return "", false
+	return x.index[i].checked, true
 }
 
 // program plans src from its checked form, or says it has none usable.
