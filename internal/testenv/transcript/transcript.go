@@ -31,6 +31,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -121,27 +122,30 @@ func (f *File) Save(path string) error {
 	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
-// errKind names an error for the recording: the kinds a probe tells
-// apart, with the text for anything else.
+// errKinds are the errors a recording names, by the kind a probe tells
+// apart; a system call error is replayed inside a *net.OpError, as the
+// network gives it.
+var errKinds = []struct {
+	name string
+	err  error
+}{
+	{"eof", io.EOF}, {"unexpected_eof", io.ErrUnexpectedEOF}, {"closed", net.ErrClosed},
+	{"canceled", context.Canceled}, {"refused", syscall.ECONNREFUSED},
+	{"reset", syscall.ECONNRESET}, {"epipe", syscall.EPIPE},
+}
+
+// errKind names an error for the recording: one of errKinds, "timeout",
+// or the text of anything else.
 func errKind(err error) string {
-	switch {
-	case err == nil:
+	if err == nil {
 		return ""
-	case errors.Is(err, io.EOF):
-		return "eof"
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "unexpected_eof"
-	case errors.Is(err, net.ErrClosed):
-		return "closed"
-	case errors.Is(err, context.Canceled):
-		return "canceled"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "refused"
-	case errors.Is(err, syscall.ECONNRESET):
-		return "reset"
-	case errors.Is(err, syscall.EPIPE):
-		return "epipe"
-	case netfail.IsTimeout(err):
+	}
+	for _, k := range errKinds {
+		if errors.Is(err, k.err) {
+			return k.name
+		}
+	}
+	if netfail.IsTimeout(err) {
 		return "timeout"
 	}
 	return "error: " + err.Error()
@@ -157,25 +161,19 @@ func kindErr(kind, op, addr string) error {
 		}
 		return &net.OpError{Op: op, Net: "tcp", Addr: ra, Err: err}
 	}
-	switch kind {
-	case "eof":
-		return io.EOF
-	case "unexpected_eof":
-		return io.ErrUnexpectedEOF
-	case "closed":
-		return net.ErrClosed
-	case "canceled":
-		return context.Canceled
-	case "refused":
-		return opErr(os.NewSyscallError("connect", syscall.ECONNREFUSED))
-	case "reset":
-		return opErr(os.NewSyscallError(op, syscall.ECONNRESET))
-	case "epipe":
-		return opErr(os.NewSyscallError(op, syscall.EPIPE))
-	case "timeout":
+	if kind == "timeout" {
 		return opErr(os.ErrDeadlineExceeded)
 	}
-	return errors.New(kind[len("error: "):])
+	for _, k := range errKinds {
+		if k.name != kind {
+			continue
+		}
+		if errno, ok := k.err.(syscall.Errno); ok {
+			return opErr(os.NewSyscallError(op, errno))
+		}
+		return k.err
+	}
+	return errors.New(strings.TrimPrefix(kind, "error: "))
 }
 
 // Recorder is a collect.Dialer that dials through Dialer and records every
