@@ -87,10 +87,31 @@ func (c *Check) compileField(env *cel.Env, field, src string, want *cel.Type) (c
 	if strings.TrimSpace(src) == "" {
 		return nil, nil
 	}
-	if prg, ok := c.checked.program(c.env, env, src, want, c.trusted); ok {
-		return prg, nil
+	// The same expression in several checks (`size(tls.chains) > 0 ||
+	// !tls.anonymous_only` guards five TLS rules) is planned once per set:
+	// a program is immutable and safe to share.
+	key := programKey{src: src, trusted: c.trusted}
+	if want != nil {
+		key.want = want.String()
 	}
-	return compileExpr(env, src, want, c.trusted)
+	if prg, ok := c.env.programs.Load(key); ok {
+		return prg.(cel.Program), nil
+	}
+	prg, ok := c.checked.program(c.env, env, src, want, c.trusted)
+	if !ok {
+		var err error
+		if prg, err = compileExpr(env, src, want, c.trusted); err != nil {
+			return nil, err
+		}
+	}
+	c.env.programs.Store(key, prg)
+	return prg, nil
+}
+
+// programKey identifies a planned expression within a rule set.
+type programKey struct {
+	src, want string
+	trusted   bool
 }
 
 // The expressions only some outcomes of a check need.

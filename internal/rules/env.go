@@ -28,6 +28,8 @@ type lazyEnv struct {
 	// fp is the environment's fingerprint (see fingerprint).
 	fpOnce sync.Once
 	fp     string
+	// programs are the set's planned expressions by programKey.
+	programs sync.Map
 }
 
 func (l *lazyEnv) get() (*cel.Env, error) {
