@@ -44,3 +44,35 @@ func TestCompiledExpressionsUsed(t *testing.T) {
 		t.Fatalf("only %d expressions", used)
 	}
 }
+
+// FuzzLoadCompiled: a damaged or foreign compiled file is refused or read
+// without a panic, and the checked expressions found in it are only ever
+// used through program, which falls back to the source on any problem.
+func FuzzLoadCompiled(f *testing.F) {
+	f.Add(builtin.Compiled)
+	f.Add(builtin.Compiled[:len(builtin.Compiled)/2])
+	f.Add("")
+	f.Add("\x05hello")
+	f.Add("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01")
+	env := &lazyEnv{}
+	e, err := env.get()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		src := Source{Name: "built-in", FS: builtin.FS, Trusted: true, Compiled: data}
+		rules, x, ok := loadCompiled(src)
+		if !ok {
+			return
+		}
+		for _, r := range rules {
+			if r == nil {
+				t.Fatal("nil rule")
+			}
+		}
+		x.env = env.fingerprint()
+		for _, s := range []string{"tls.versions", "size(http.disclosures) == 0", "nonsense"} {
+			x.program(env, e, s, nil, true)
+		}
+	})
+}
