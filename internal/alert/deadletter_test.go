@@ -54,7 +54,7 @@ func (r *statusReceiver) got(key string) int {
 	return r.keys[key]
 }
 
-func openStore(t *testing.T) store.Store {
+func openStore(t *testing.T) *store.SQL {
 	t.Helper()
 	st, err := store.Open(context.Background(), t.TempDir())
 	if err != nil {

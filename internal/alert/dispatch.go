@@ -15,6 +15,19 @@ type Deliverer interface {
 	Deliver(ctx context.Context, kind, key string, body []byte) error
 }
 
+// Outbox is what the dispatcher needs of the store: the alerts due now,
+// and recording what became of each attempt.
+type Outbox interface {
+	// DueOutbox returns pending items due at now, oldest first, leaving
+	// out the destinations in skip.
+	DueOutbox(ctx context.Context, now time.Time, limit int, skip ...string) ([]store.OutboxItem, error)
+	MarkDelivered(ctx context.Context, id int64, at time.Time) error
+	// MarkFailed keeps a pending item for another attempt at next.
+	MarkFailed(ctx context.Context, id int64, next time.Time, reason string) error
+	// MarkDead moves a pending item to the dead letters.
+	MarkDead(ctx context.Context, id int64, at time.Time, reason string) error
+}
+
 // Dispatcher works through the outbox: each due item is sent to its
 // destination; on failure it stays in the outbox with its next attempt
 // pushed back (exponential backoff with jitter, capped), so nothing is
@@ -24,7 +37,7 @@ type Deliverer interface {
 // destination no longer configured), or when it has failed for RetryFor
 // since it was queued (the last attempt is made at that moment).
 type Dispatcher struct {
-	Store        store.Store
+	Store        Outbox
 	Destinations map[string]Deliverer
 	Now          func() time.Time
 	Logger       *slog.Logger

@@ -26,11 +26,19 @@ type Endpoint struct {
 	URL    string
 }
 
+// Samples is what the checker needs of the store: it records every check
+// and reads an endpoint's recent ones for its latency baseline.
+type Samples interface {
+	RecordHealth(ctx context.Context, s store.HealthSample) error
+	// HealthHistory returns the newest samples of url first.
+	HealthHistory(ctx context.Context, url string, limit int) ([]store.HealthSample, error)
+}
+
 // Checker runs the health checks.
 type Checker struct {
 	Endpoints []Endpoint
 	Client    *http.Client
-	Store     store.Store
+	Store     Samples
 	Interval  time.Duration
 	Timeout   time.Duration
 	// A response is anomalous when slower than SlowFactor times the median

@@ -10,6 +10,16 @@ import (
 	"github.com/rampart-sec/rampart/internal/store"
 )
 
+// comparer is what comparing two runs needs of the store: the runs and
+// their targets, the findings that changed between them (keys first, the
+// shown ones loaded).
+type comparer interface {
+	Run(ctx context.Context, id int64) (store.Run, error)
+	RunTargets(ctx context.Context, runID int64) ([]store.RunTarget, error)
+	DeltaKeys(ctx context.Context, a, b int64) (store.RunDelta, error)
+	LoadRecords(ctx context.Context, recs []store.Record) error
+}
+
 // RunDiff is the difference between two runs: what fails in B that did not
 // in A, what A failed that B fixed, ports open in B and not in A, and the
 // certificates B saw that expire soon.

@@ -13,7 +13,7 @@ import (
 // when the database server is down: while down, the calls a request
 // makes to authenticate and to read fail with a connection error.
 type faultStore struct {
-	store.Store
+	*store.SQL
 	down atomic.Bool
 }
 
@@ -23,38 +23,35 @@ func (f *faultStore) TokenByHash(ctx context.Context, h string, now time.Time) (
 	if f.down.Load() {
 		return store.Token{}, errDBDown
 	}
-	return f.Store.TokenByHash(ctx, h, now)
+	return f.SQL.TokenByHash(ctx, h, now)
 }
 
 func (f *faultStore) SessionUser(ctx context.Context, h string, now time.Time) (store.User, error) {
 	if f.down.Load() {
 		return store.User{}, errDBDown
 	}
-	return f.Store.SessionUser(ctx, h, now)
+	return f.SQL.SessionUser(ctx, h, now)
 }
 
 func (f *faultStore) CountUsers(ctx context.Context) (int, error) {
 	if f.down.Load() {
 		return 0, errDBDown
 	}
-	return f.Store.CountUsers(ctx)
+	return f.SQL.CountUsers(ctx)
 }
 
 func (f *faultStore) Targets(ctx context.Context) ([]store.TargetState, error) {
 	if f.down.Load() {
 		return nil, errDBDown
 	}
-	return f.Store.Targets(ctx)
+	return f.SQL.Targets(ctx)
 }
 
 func (f *faultStore) Ping(ctx context.Context) error {
 	if f.down.Load() {
 		return errDBDown
 	}
-	if p, ok := f.Store.(store.Pinger); ok {
-		return p.Ping(ctx)
-	}
-	return nil
+	return f.SQL.Ping(ctx)
 }
 
 // withFaultStore opens the configured store wrapped in a faultStore.
@@ -64,7 +61,7 @@ func withFaultStore(fs *faultStore) func(*Options) {
 		if err != nil {
 			panic(err)
 		}
-		fs.Store = st
+		fs.SQL = st
 		o.Store = fs
 	}
 }

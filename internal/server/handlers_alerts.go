@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,17 @@ import (
 	"github.com/rampart-sec/rampart/internal/store"
 	"github.com/rampart-sec/rampart/internal/web"
 )
+
+// alertAdmin is what the alerts page and API need of the store: the
+// outbox by state, its counts, and an admin's retry or discard of dead
+// letters; Enqueue queues the server's own alerts.
+type alertAdmin interface {
+	Outbox(ctx context.Context, state string, limit int) ([]store.OutboxItem, error)
+	OutboxStats(ctx context.Context) (store.OutboxStats, error)
+	RetryDead(ctx context.Context, id int64, now time.Time, a store.Audit) (int, error)
+	DiscardDead(ctx context.Context, id int64, now time.Time, a store.Audit) error
+	Enqueue(ctx context.Context, items []store.OutboxItem) (int, error)
+}
 
 // alertRow is an outbox item with what its event says.
 type alertRow struct {

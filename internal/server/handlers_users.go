@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,6 +14,26 @@ import (
 	"github.com/rampart-sec/rampart/internal/store"
 	"github.com/rampart-sec/rampart/internal/web"
 )
+
+// accounts is what signing in and managing users and API tokens need of
+// the store, with the audit log every change is recorded in.
+type accounts interface {
+	CreateUser(ctx context.Context, nu store.NewUser, a store.Audit) (store.User, error)
+	UserByName(ctx context.Context, username string) (store.User, error)
+	UserByID(ctx context.Context, id int64) (store.User, error)
+	UserByInvite(ctx context.Context, inviteHash string, now time.Time) (store.User, error)
+	Users(ctx context.Context) ([]store.User, error)
+	UpdateUser(ctx context.Context, id int64, ch store.UserChange, a store.Audit) error
+	DeleteUser(ctx context.Context, id int64, a store.Audit) error
+	RedeemInvite(ctx context.Context, inviteHash, passwordHash string, now time.Time, a store.Audit) (store.User, error)
+	SignInExternal(ctx context.Context, id store.ExternalIdentity, a store.Audit) (store.User, error)
+	CreateToken(ctx context.Context, nt store.NewToken, a store.Audit) (store.Token, error)
+	TokenByHash(ctx context.Context, tokenHash string, now time.Time) (store.Token, error)
+	Tokens(ctx context.Context) ([]store.Token, error)
+	DeleteToken(ctx context.Context, id int64, a store.Audit) error
+	AddAudit(ctx context.Context, a store.Audit) error
+	AuditLog(ctx context.Context, limit int, beforeID int64) ([]store.Audit, error)
+}
 
 // Accounts are made by admins with a one-time setup link rather than an
 // initial password: the admin never knows the user's password (so the

@@ -326,4 +326,4 @@ oidc:
 	_ = os.Remove(dir + "/s")
 }
 
-var _ store.ExternalSignIn = (*store.SQL)(nil)
+var _ Store = (*store.SQL)(nil)

@@ -511,7 +511,7 @@ func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, err error) 
 
 // dbErr is nil when the database answers, or why it does not.
 func (s *Server) dbErr(ctx context.Context) error {
-	p, ok := s.store.(store.Pinger)
+	p, ok := s.store.(Pinger)
 	if !ok {
 		return nil
 	}

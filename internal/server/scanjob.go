@@ -11,6 +11,13 @@ import (
 	"github.com/rampart-sec/rampart/internal/store"
 )
 
+// runKeeper is what the scheduled scans need of the store: each finished
+// run stored with its alerts, and old runs pruned.
+type runKeeper interface {
+	SaveRun(ctx context.Context, in store.RunInput, alerts func(store.Drift) []store.OutboxItem) (store.Drift, error)
+	Prune(ctx context.Context, before time.Time) (int, error)
+}
+
 // runSchedule scans a schedule's targets and stores the run with its
 // alerts. A scan cut short by shutdown is not stored: a run in the store
 // is always a whole one.

@@ -57,7 +57,7 @@ type Options struct {
 	PasswordParams *auth.Params
 	// Store, when set, is used instead of opening Config's storage (the
 	// server closes it when it stops).
-	Store store.Store
+	Store Store
 }
 
 // HashSlots is how many password hashes run at once (64 MiB each with
@@ -69,7 +69,7 @@ type Server struct {
 	opt      Options
 	cfg      *Config
 	log      *slog.Logger
-	store    store.Store
+	store    Store
 	box      *secret.Box
 	cert     tls.Certificate
 	sessions *auth.Sessions
@@ -191,14 +191,21 @@ func New(ctx context.Context, opt Options) (*Server, error) {
 }
 
 // Store returns the server's store.
-func (s *Server) Store() store.Store { return s.store }
+func (s *Server) Store() Store { return s.store }
 
 // installationKey is the setting holding the installation's ID.
 const installationKey = "installation_id"
 
+// settings is what the server's own settings (the installation's ID, the
+// sealed secrets it keeps) need of the store.
+type settings interface {
+	Setting(ctx context.Context, key string) (string, error)
+	SetSetting(ctx context.Context, key, value string) error
+}
+
 // installationID returns this installation's ID, made (128 random bits)
 // at first start.
-func installationID(ctx context.Context, st store.Store) (string, error) {
+func installationID(ctx context.Context, st settings) (string, error) {
 	id, err := st.Setting(ctx, installationKey)
 	if err == nil && id != "" {
 		return id, nil

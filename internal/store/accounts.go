@@ -66,7 +66,10 @@ func nullString(s string) sql.NullString {
 	return sql.NullString{String: s, Valid: s != ""}
 }
 
-// CreateUser implements Store.
+// CreateUser adds an account (with a password, or with a one-time
+// setup link and no password yet) and records a in the audit log, in
+// one transaction. A name that differs from an existing one only in
+// case is refused (ErrExists).
 func (s *SQL) CreateUser(ctx context.Context, nu NewUser, a Audit) (User, error) {
 	if nu.Now.IsZero() {
 		nu.Now = time.Now()
@@ -100,9 +103,15 @@ func (s *SQL) CreateUser(ctx context.Context, nu NewUser, a Audit) (User, error)
 	return u, nil
 }
 
-// CreateFirstAdmin implements FirstAdmin. The users table is locked for
-// the transaction (SQLite's write transactions are serial; PostgreSQL
-// takes the accounts' advisory lock), so the count cannot change under it.
+// CreateFirstAdmin creates the first admin in one transaction: only
+// while no user exists (else ErrNotFirst), and, when check is set,
+// only if check accepts the value of the setting named setting (the
+// one-time setup token's hash; ErrNotFound without one). The setting
+// is deleted in the same transaction, so of concurrent attempts with
+// one token exactly one creates an account. a is recorded with it.
+// The users table is locked for the transaction (SQLite's write transactions
+// are serial; PostgreSQL takes the accounts' advisory lock), so the count
+// cannot change under it.
 func (s *SQL) CreateFirstAdmin(ctx context.Context, setting string, check func(string) error, nu NewUser, a Audit) (User, error) {
 	if nu.Now.IsZero() {
 		nu.Now = time.Now()
@@ -144,7 +153,7 @@ func (s *SQL) CreateFirstAdmin(ctx context.Context, setting string, check func(s
 	return u, nil
 }
 
-// UserByName implements Store.
+// UserByName returns the account of a user name (ErrNotFound).
 func (s *SQL) UserByName(ctx context.Context, username string) (User, error) {
 	u, err := scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE username = ?`), username))
 	if err != nil {
@@ -153,7 +162,7 @@ func (s *SQL) UserByName(ctx context.Context, username string) (User, error) {
 	return u, nil
 }
 
-// UserByID implements Store.
+// UserByID returns an account by ID (ErrNotFound).
 func (s *SQL) UserByID(ctx context.Context, id int64) (User, error) {
 	u, err := scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users WHERE id = ?`), id))
 	if err != nil {
@@ -162,7 +171,8 @@ func (s *SQL) UserByID(ctx context.Context, id int64) (User, error) {
 	return u, nil
 }
 
-// UserByInvite implements Store.
+// UserByInvite returns the enabled user whose setup link has this
+// keyed hash and has not expired.
 func (s *SQL) UserByInvite(ctx context.Context, inviteHash string, now time.Time) (User, error) {
 	u, err := scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT `+userCols+` FROM users
 WHERE invite_hash = ? AND invite_expires_at > ? AND disabled = 0`), inviteHash, ms0(now)))
@@ -172,12 +182,12 @@ WHERE invite_hash = ? AND invite_expires_at > ? AND disabled = 0`), inviteHash, 
 	return u, nil
 }
 
-// Users implements Store.
+// Users lists every account by name.
 func (s *SQL) Users(ctx context.Context) ([]User, error) {
 	return queryAll(ctx, s, "users", scanUser, `SELECT `+userCols+` FROM users ORDER BY username`)
 }
 
-// CountUsers implements Store.
+// CountUsers counts the accounts.
 func (s *SQL) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
@@ -200,7 +210,10 @@ func (s *SQL) keepAnAdmin(ctx context.Context, tx *sql.Tx, u User) error {
 	return nil
 }
 
-// UpdateUser implements Store.
+// UpdateUser changes an account and records a, in one transaction.
+// Disabling an account or replacing its password with a setup link
+// ends its sessions. A change that would leave no enabled admin with
+// a password fails with ErrLastAdmin.
 func (s *SQL) UpdateUser(ctx context.Context, id int64, ch UserChange, a Audit) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if err := s.lockUsers(ctx, tx); err != nil {
@@ -253,7 +266,7 @@ func (s *SQL) UpdateUser(ctx context.Context, id int64, ch UserChange, a Audit) 
 	return nil
 }
 
-// DeleteUser implements Store.
+// DeleteUser deletes an account with its sessions and API tokens.
 func (s *SQL) DeleteUser(ctx context.Context, id int64, a Audit) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if err := s.lockUsers(ctx, tx); err != nil {
@@ -281,8 +294,10 @@ func (s *SQL) DeleteUser(ctx context.Context, id int64, a Audit) error {
 	return nil
 }
 
-// RedeemInvite implements Store. The UPDATE matches the link's hash, so
-// of two redemptions at once only one finds it.
+// RedeemInvite sets the password of the user whose unexpired setup
+// link has this keyed hash and retires the link: it works once.
+// The UPDATE matches the link's hash, so of two redemptions at once only one
+// finds it.
 func (s *SQL) RedeemInvite(ctx context.Context, inviteHash, passwordHash string, now time.Time, a Audit) (User, error) {
 	var u User
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -318,7 +333,8 @@ WHERE invite_hash = ? AND invite_expires_at > ? AND disabled = 0`), inviteHash, 
 	return u, nil
 }
 
-// CreateSession implements Store; only a hash of the session ID is kept.
+// CreateSession records a session of userID until expires; only a hash of
+// the session ID is kept.
 func (s *SQL) CreateSession(ctx context.Context, idHash string, userID int64, now, expires time.Time) error {
 	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`), idHash, userID, ms0(now), ms0(expires))
 	if err != nil {
@@ -330,7 +346,8 @@ func (s *SQL) CreateSession(ctx context.Context, idHash string, userID int64, no
 	return nil
 }
 
-// SessionUser implements Store.
+// SessionUser returns the user of an unexpired session, if the account
+// is enabled and has a password.
 func (s *SQL) SessionUser(ctx context.Context, idHash string, now time.Time) (User, error) {
 	u, err := scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT u.id, u.username, u.password_hash, u.role, u.disabled, u.created_at, u.last_login_at, u.invite_expires_at, u.oidc_issuer, u.oidc_subject
 FROM sessions s JOIN users u ON u.id = s.user_id
@@ -341,13 +358,14 @@ WHERE s.id_hash = ? AND s.expires_at > ? AND u.disabled = 0 AND (u.password_hash
 	return u, nil
 }
 
-// DeleteSession implements Store.
+// DeleteSession ends a session.
 func (s *SQL) DeleteSession(ctx context.Context, idHash string) error {
 	_, err := s.db.ExecContext(ctx, s.q(`DELETE FROM sessions WHERE id_hash = ?`), idHash)
 	return err
 }
 
-// CreateToken implements Store; only a keyed hash of the token is kept.
+// CreateToken makes an API token and records a; only a keyed hash of the
+// token is kept.
 func (s *SQL) CreateToken(ctx context.Context, nt NewToken, a Audit) (Token, error) {
 	if nt.Now.IsZero() {
 		nt.Now = time.Now()
@@ -392,8 +410,9 @@ func scanToken(sc scanner) (Token, error) {
 	return t, nil
 }
 
-// TokenByHash implements Store and records the use. A token whose owner
-// is disabled (or gone) is not found.
+// TokenByHash returns a token whose owner is enabled, with the owner's
+// role, and records the use.
+// A token whose owner is disabled (or gone) is not found.
 func (s *SQL) TokenByHash(ctx context.Context, tokenHash string, now time.Time) (Token, error) {
 	t, err := scanToken(s.db.QueryRowContext(ctx, s.q(tokenSelect+` WHERE t.token_hash = ?`), tokenHash))
 	if err == nil && (t.OwnerDisabled || t.OwnerRole == "") {
@@ -406,12 +425,13 @@ func (s *SQL) TokenByHash(ctx context.Context, tokenHash string, now time.Time) 
 	return t, nil
 }
 
-// Tokens implements Store.
+// Tokens lists the API tokens.
 func (s *SQL) Tokens(ctx context.Context) ([]Token, error) {
 	return queryAll(ctx, s, "tokens", scanToken, tokenSelect+` ORDER BY t.id`)
 }
 
-// DeleteToken implements Store: the token stops working at once.
+// DeleteToken deletes an API token and records a: the token stops working at
+// once.
 func (s *SQL) DeleteToken(ctx context.Context, id int64, a Audit) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM api_tokens WHERE id = ?`), id)
@@ -429,7 +449,8 @@ func (s *SQL) DeleteToken(ctx context.Context, id int64, a Audit) error {
 	return nil
 }
 
-// AddAudit implements Store.
+// AddAudit records an action that changes nothing else in the store
+// (a sign-in, a lock-out, a manual run).
 func (s *SQL) AddAudit(ctx context.Context, a Audit) error {
 	if a.Action == "" {
 		return errors.New("audit: no action")
@@ -437,7 +458,7 @@ func (s *SQL) AddAudit(ctx context.Context, a Audit) error {
 	return s.tx(ctx, func(tx *sql.Tx) error { return s.audit(ctx, tx, a) })
 }
 
-// AuditLog implements Store.
+// AuditLog returns entries newest first, before beforeID when > 0.
 func (s *SQL) AuditLog(ctx context.Context, limit int, beforeID int64) ([]Audit, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 100
@@ -463,7 +484,7 @@ func (s *SQL) AuditLog(ctx context.Context, limit int, beforeID int64) ([]Audit,
 	return out, rows.Err()
 }
 
-// Setting implements Store.
+// Setting returns a setting's value (ErrNotFound when unset).
 func (s *SQL) Setting(ctx context.Context, key string) (string, error) {
 	var v string
 	if err := s.db.QueryRowContext(ctx, s.q(`SELECT value FROM settings WHERE key = ?`), key).Scan(&v); err != nil {
@@ -472,7 +493,7 @@ func (s *SQL) Setting(ctx context.Context, key string) (string, error) {
 	return v, nil
 }
 
-// SetSetting implements Store.
+// SetSetting sets a setting.
 func (s *SQL) SetSetting(ctx context.Context, key, value string) error {
 	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`), key, value)
 	if err != nil {
@@ -481,13 +502,18 @@ func (s *SQL) SetSetting(ctx context.Context, key, value string) error {
 	return nil
 }
 
-// DeleteSetting implements Store.
+// DeleteSetting removes a setting.
 func (s *SQL) DeleteSetting(ctx context.Context, key string) error {
 	_, err := s.db.ExecContext(ctx, s.q(`DELETE FROM settings WHERE key = ?`), key)
 	return err
 }
 
-// SignInExternal implements ExternalSignIn.
+// SignInExternal returns the account of an identity (by issuer and
+// subject), creating it at the first sign-in and otherwise setting
+// its role (and its user name, if that is free) to the identity's,
+// and records a, in one transaction. A disabled account is
+// ErrDisabled (nothing is changed, a is not recorded); a new account
+// whose user name another account holds (in any case) is ErrExists.
 func (s *SQL) SignInExternal(ctx context.Context, id ExternalIdentity, a Audit) (User, error) {
 	if id.Issuer == "" || id.Subject == "" || id.Username == "" || id.Role == "" {
 		return User{}, errors.New("external sign-in: issuer, subject, user name and role are required")

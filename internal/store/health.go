@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// RecordHealth implements Store.
+// RecordHealth stores one health check's sample.
 func (s *SQL) RecordHealth(ctx context.Context, h HealthSample) error {
 	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO health_samples (target, url, at, status, ok, latency_ms, anomaly, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
 		h.Target, h.URL, ms0(h.At), h.Status, b2i(h.OK), h.LatencyMS, b2i(h.Anomaly), h.Error)
@@ -26,7 +26,7 @@ func scanHealth(sc scanner) (HealthSample, error) {
 	return h, err
 }
 
-// HealthHistory implements Store: the newest samples of url, newest first.
+// HealthHistory returns the newest samples of url, newest first.
 func (s *SQL) HealthHistory(ctx context.Context, url string, limit int) ([]HealthSample, error) {
 	if limit <= 0 || limit > 10000 {
 		limit = 100
@@ -34,7 +34,7 @@ func (s *SQL) HealthHistory(ctx context.Context, url string, limit int) ([]Healt
 	return queryAll(ctx, s, "health history", scanHealth, `SELECT `+healthCols+` FROM health_samples WHERE url = ? ORDER BY at DESC, id DESC LIMIT ?`, url, limit)
 }
 
-// LatestHealth implements Store: the newest sample of every URL.
+// LatestHealth returns the newest sample of every URL.
 func (s *SQL) LatestHealth(ctx context.Context) ([]HealthSample, error) {
 	return queryAll(ctx, s, "latest health", scanHealth, `SELECT `+healthCols+` FROM health_samples h
 WHERE id = (SELECT MAX(id) FROM health_samples h2 WHERE h2.url = h.url) ORDER BY target, url`)

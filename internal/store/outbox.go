@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// Enqueue implements Store: items whose destination and key are already
-// in the outbox (in any state) are dropped, so an event is delivered once
-// per destination however often it is raised. It returns how many were
+// Enqueue adds alerts to the outbox: items whose destination and key are
+// already in the outbox (in any state) are dropped, so an event is delivered
+// once per destination however often it is raised. It returns how many were
 // new.
 func (s *SQL) Enqueue(ctx context.Context, items []OutboxItem) (int, error) {
 	var n int
@@ -82,7 +82,8 @@ func (s *SQL) outboxItems(ctx context.Context, query string, args ...any) ([]Out
 	return out, rows.Err()
 }
 
-// DueOutbox implements Store.
+// DueOutbox returns pending items due at now, oldest first, leaving
+// out the destinations in skip.
 func (s *SQL) DueOutbox(ctx context.Context, now time.Time, limit int, skip ...string) ([]OutboxItem, error) {
 	if limit <= 0 {
 		limit = 100
@@ -99,7 +100,7 @@ func (s *SQL) DueOutbox(ctx context.Context, now time.Time, limit int, skip ...s
 	return s.outboxItems(ctx, q+` ORDER BY next_attempt, id LIMIT ?`, args...)
 }
 
-// Outbox implements Store.
+// Outbox lists items in a state, newest first.
 func (s *SQL) Outbox(ctx context.Context, state string, limit int) ([]OutboxItem, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 100
@@ -107,7 +108,7 @@ func (s *SQL) Outbox(ctx context.Context, state string, limit int) ([]OutboxItem
 	return s.outboxItems(ctx, `SELECT `+outboxCols+` FROM outbox WHERE state = ? ORDER BY id DESC LIMIT ?`, state, limit)
 }
 
-// MarkDelivered implements Store.
+// MarkDelivered records that an item was delivered at at.
 func (s *SQL) MarkDelivered(ctx context.Context, id int64, at time.Time) error {
 	_, err := s.db.ExecContext(ctx, s.q(`UPDATE outbox SET state = 'delivered', delivered_at = ?, attempts = attempts + 1, last_error = '' WHERE id = ?`), ms0(at), id)
 	if err != nil {
@@ -116,7 +117,7 @@ func (s *SQL) MarkDelivered(ctx context.Context, id int64, at time.Time) error {
 	return nil
 }
 
-// MarkFailed implements Store.
+// MarkFailed keeps a pending item for another attempt at next.
 func (s *SQL) MarkFailed(ctx context.Context, id int64, next time.Time, reason string) error {
 	_, err := s.db.ExecContext(ctx, s.q(`UPDATE outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ? WHERE id = ? AND state = 'pending'`), ms0(next), clip(reason, 500), id)
 	if err != nil {
@@ -125,8 +126,10 @@ func (s *SQL) MarkFailed(ctx context.Context, id int64, next time.Time, reason s
 	return nil
 }
 
-// MarkDead implements Store. An item that was not attempted (its
-// destination is gone) still counts the attempt that found that out.
+// MarkDead moves a pending item to the dead letters: it will not be
+// tried again unless an admin retries it.
+// An item that was not attempted (its destination is gone) still counts the
+// attempt that found that out.
 func (s *SQL) MarkDead(ctx context.Context, id int64, at time.Time, reason string) error {
 	_, err := s.db.ExecContext(ctx, s.q(`UPDATE outbox SET state = 'dead', dead_at = ?, attempts = attempts + 1, last_error = ? WHERE id = ? AND state = 'pending'`),
 		ms0(at), clip(reason, 500), id)
@@ -136,7 +139,10 @@ func (s *SQL) MarkDead(ctx context.Context, id int64, at time.Time, reason strin
 	return nil
 }
 
-// RetryDead implements Store.
+// RetryDead puts dead letters back in the queue, due at now with a
+// new retry window (one item, or every dead letter when id is 0), and
+// records a; it returns how many. A given id that is not a dead letter
+// is ErrNotFound.
 func (s *SQL) RetryDead(ctx context.Context, id int64, now time.Time, a Audit) (int, error) {
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -165,7 +171,8 @@ func (s *SQL) RetryDead(ctx context.Context, id int64, now time.Time, a Audit) (
 	return int(n), nil
 }
 
-// DiscardDead implements Store.
+// DiscardDead gives up on a dead letter for good (it is kept as
+// discarded, so the same event is not queued again) and records a.
 func (s *SQL) DiscardDead(ctx context.Context, id int64, now time.Time, a Audit) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE outbox SET state = 'discarded' WHERE state = 'dead' AND id = ?`), id)
@@ -183,7 +190,7 @@ func (s *SQL) DiscardDead(ctx context.Context, id int64, now time.Time, a Audit)
 	return nil
 }
 
-// OutboxStats implements Store.
+// OutboxStats counts the outbox's items by state.
 func (s *SQL) OutboxStats(ctx context.Context) (OutboxStats, error) {
 	st := OutboxStats{DeadBy: map[string]int{}}
 	rows, err := s.db.QueryContext(ctx, `SELECT destination, state, attempts > 0, COUNT(*) FROM outbox GROUP BY destination, state, attempts > 0`)

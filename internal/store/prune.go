@@ -7,9 +7,12 @@ import (
 	"time"
 )
 
-// Prune implements Store, in one transaction. A run's targets go with it
-// (ON DELETE CASCADE), and the versions of findings no kept run shows; a fingerprint's first-seen time
-// stays even when its first run is gone. The audit log is never pruned.
+// Prune deletes runs that finished before a time (except each
+// target's latest), with their findings, and older health samples and
+// delivered alerts. It returns how many runs went.
+// It runs in one transaction. A run's targets go with it (ON DELETE CASCADE), and
+// the versions of findings no kept run shows; a fingerprint's first-seen
+// time stays even when its first run is gone. The audit log is never pruned.
 func (s *SQL) Prune(ctx context.Context, before time.Time) (int, error) {
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {

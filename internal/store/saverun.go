@@ -16,9 +16,11 @@ import (
 	"github.com/rampart-sec/rampart/internal/finding"
 )
 
-// SaveRun implements Store. Everything happens in one transaction: the
-// run, its targets and findings, the history of each fingerprint, and the
-// alerts. Either all of it is stored or none of it.
+// SaveRun stores a finished run, updates each target and finding's
+// history, computes the drift against each target's previous state and
+// enqueues the alerts that alerts(drift) returns, all in one transaction.
+// The run, its targets and findings, the history of each fingerprint and
+// the alerts: either all of it is stored or none of it.
 func (s *SQL) SaveRun(ctx context.Context, in RunInput, alerts func(Drift) []OutboxItem) (Drift, error) {
 	r := in.Report
 	if r == nil {

@@ -14,24 +14,18 @@ import (
 	"github.com/rampart-sec/rampart/internal/finding"
 )
 
-// SQL is the Store over database/sql, for SQLite and PostgreSQL. Queries
-// are written with ? placeholders and rewritten to $n for PostgreSQL.
+// SQL is the store over database/sql, for SQLite and PostgreSQL. Queries
+// are written with ? placeholders and rewritten to $n for PostgreSQL. Its
+// users say what they need of it in small interfaces of their own (the
+// alert dispatcher's Outbox, the health checker's Samples, the server's
+// stores, the zone coordinator's Store).
 type SQL struct {
 	db      *sql.DB
 	dialect string
 }
 
-var _ Store = (*SQL)(nil)
-
-// Dialect implements Store.
+// Dialect names the database: sqlite or postgres.
 func (s *SQL) Dialect() string { return s.dialect }
-
-// Pinger is a store that can tell whether its database answers.
-type Pinger interface {
-	Ping(ctx context.Context) error
-}
-
-var _ Pinger = (*SQL)(nil)
 
 // Ping runs a trivial query.
 func (s *SQL) Ping(ctx context.Context) error {
@@ -42,7 +36,7 @@ func (s *SQL) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close implements Store.
+// Close closes the database.
 func (s *SQL) Close() error { return s.db.Close() }
 
 // DB exposes the handle for tests and integrity checks.
@@ -157,7 +151,7 @@ func scanRun(sc scanner) (Run, error) {
 	return r, nil
 }
 
-// Runs implements Store: newest first, before beforeID when it is > 0.
+// Runs lists the stored runs, newest first, before beforeID when it is > 0.
 func (s *SQL) Runs(ctx context.Context, limit int, beforeID int64) ([]Run, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 100
@@ -168,7 +162,7 @@ func (s *SQL) Runs(ctx context.Context, limit int, beforeID int64) ([]Run, error
 	return queryAll(ctx, s, "runs", scanRun, `SELECT `+runCols+` FROM runs WHERE id < ? ORDER BY id DESC LIMIT ?`, beforeID, limit)
 }
 
-// Run implements Store.
+// Run returns one run (ErrNotFound when there is none).
 func (s *SQL) Run(ctx context.Context, id int64) (Run, error) {
 	r, err := scanRun(s.db.QueryRowContext(ctx, s.q(`SELECT `+runCols+` FROM runs WHERE id = ?`), id))
 	if err != nil {
@@ -212,12 +206,14 @@ func (s *SQL) records(ctx context.Context, query string, args ...any) ([]Record,
 // span of a target the run covered, open at that run.
 const inRun = ` sp.from_run <= ? AND (sp.until_run IS NULL OR sp.until_run > ?) AND sp.target IN (SELECT target FROM run_targets WHERE run_id = ?)`
 
-// RunFindings implements Store.
+// RunFindings returns a run's findings (optionally of one target).
 func (s *SQL) RunFindings(ctx context.Context, runID int64, target string) ([]Record, error) {
 	return s.RunFindingsPage(ctx, runID, target, "", 0, 0)
 }
 
-// RunFindingsPage implements Store.
+// RunFindingsPage is a page of a run's findings (of one target, or
+// all when target is ""), in RunFindings' order: after the finding
+// whose RunCursor is after (keyset paging), or else from offset.
 func (s *SQL) RunFindingsPage(ctx context.Context, runID int64, target, afterCursor string, limit, offset int) ([]Record, error) {
 	q := recordSelect("CAST(? AS BIGINT)") + ` WHERE` + inRun
 	args := []any{runID, runID, runID, runID}
@@ -284,7 +280,8 @@ func (f Filter) where() (string, []any) {
 	return q, args
 }
 
-// Findings implements Store.
+// Findings returns the latest findings of every target (each target's
+// last run), filtered, sorted and paged.
 func (s *SQL) Findings(ctx context.Context, f Filter) ([]Record, error) {
 	where, args := f.where()
 	ks := f.keys()
@@ -310,8 +307,8 @@ func (s *SQL) Findings(ctx context.Context, f Filter) ([]Record, error) {
 	return out, nil
 }
 
-// CountFindings implements Store: how many latest findings match f (its
-// paging aside). Filters by status, severity, domain and rule are counted
+// CountFindings counts the latest findings a filter matches.
+// Paging aside, filters by status, severity, domain and rule are counted
 // from latest_counts, a target's findings by status from its counts; only
 // searches, zones and exceptions count rows.
 func (s *SQL) CountFindings(ctx context.Context, f Filter) (int, error) {
@@ -361,7 +358,8 @@ func (s *SQL) CountFindings(ctx context.Context, f Filter) (int, error) {
 	return int(n.Int64), nil
 }
 
-// FleetCounts implements FleetStats.
+// FleetCounts counts the fleet's latest findings from the counts kept as
+// runs are stored.
 func (s *SQL) FleetCounts(ctx context.Context) (FleetCounts, error) {
 	c := newCounts()
 	rows, err := s.db.QueryContext(ctx, `SELECT status, severity, domain, SUM(n) FROM latest_counts GROUP BY status, severity, domain`)
@@ -390,8 +388,10 @@ func (s *SQL) FleetCounts(ctx context.Context) (FleetCounts, error) {
 	return out, nil
 }
 
-// TargetStatuses implements FleetStats: one small query, and of each
-// target's counts only the statuses are decoded.
+// TargetStatuses lists every target by name with its last scan and
+// its latest findings by status only (what /metrics reports).
+// It is one small query, and of each target's counts only the statuses
+// are decoded.
 func (s *SQL) TargetStatuses(ctx context.Context) ([]TargetState, error) {
 	var out []TargetState
 	var uncounted []string
@@ -430,7 +430,8 @@ func (s *SQL) TargetStatuses(ctx context.Context) ([]TargetState, error) {
 	return out, nil
 }
 
-// RunTargetsPage implements Store.
+// RunTargetsPage is a page of a run's targets by name, after the
+// target named after ("": the first page).
 func (s *SQL) RunTargetsPage(ctx context.Context, runID int64, afterName string, limit int) ([]RunTarget, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 100
@@ -438,7 +439,7 @@ func (s *SQL) RunTargetsPage(ctx context.Context, runID int64, afterName string,
 	return s.runTargets(ctx, runID, ` AND target > ? ORDER BY target LIMIT ?`, afterName, limit)
 }
 
-// RunTargets implements Store.
+// RunTargets returns the targets a run covered, with their counts.
 func (s *SQL) RunTargets(ctx context.Context, runID int64) ([]RunTarget, error) {
 	return s.runTargets(ctx, runID, ` ORDER BY target`)
 }
@@ -497,7 +498,7 @@ func scanTarget(sc scanner) (t TargetState, counted bool, err error) {
 	return t, counts != "", nil
 }
 
-// Targets implements Store: every target with its latest run's counts.
+// Targets returns every target with its latest run's counts.
 func (s *SQL) Targets(ctx context.Context) ([]TargetState, error) {
 	return s.targets(ctx, ``)
 }
@@ -532,7 +533,8 @@ func (s *SQL) targets(ctx context.Context, where string, args ...any) ([]TargetS
 	return out, nil
 }
 
-// TargetList implements Store.
+// TargetList is a page of the targets a filter matches, by name, and
+// how many match.
 func (s *SQL) TargetList(ctx context.Context, f TargetFilter) ([]TargetState, int, error) {
 	where := ` WHERE 1 = 1`
 	var args []any
@@ -558,7 +560,7 @@ func (s *SQL) TargetList(ctx context.Context, f TargetFilter) ([]TargetState, in
 	return ts, n, err
 }
 
-// Target implements Store.
+// Target returns one target's state (ErrNotFound when unknown).
 func (s *SQL) Target(ctx context.Context, name string) (TargetState, error) {
 	ts, err := s.targets(ctx, ` WHERE name = ?`, name)
 	if err != nil {
@@ -593,9 +595,9 @@ WHERE sp.target = ? AND sp.until_run IS NULL GROUP BY sp.status, sp.severity, sp
 	return rows.Err()
 }
 
-// TargetHistory implements Store: the counts each run kept for the
-// target (runs stored before counts were kept are counted from their
-// findings).
+// TargetHistory returns the runs that covered a target, newest first.
+// They are the counts each run kept for the target (runs stored before
+// counts were kept are counted from their findings).
 func (s *SQL) TargetHistory(ctx context.Context, name string, limit int) ([]TargetRun, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 50
@@ -660,10 +662,14 @@ WHERE rt.target = ? ORDER BY rt.run_id DESC LIMIT ?`), name, limit)
 	return kept, nil
 }
 
-// RuleFailures implements FailureStats, from latest_counts: the failing
-// findings per rule and severity, the overdue ones (whole days before the
-// cutoff's from the counts, the cutoff's own day from its rows), and the
-// oldest failure of each (one index probe per rule and severity).
+// RuleFailures counts the failing latest findings per rule and
+// severity: how many, how many have failed since before the cutoff
+// of their severity (overdue; no cutoff, none), and since when the
+// oldest has failed. Most failing rules first.
+// It reads latest_counts: the failing findings per rule and severity, the
+// overdue ones (whole days before the cutoff's from the counts, the cutoff's
+// own day from its rows), and the oldest failure of each (one index probe
+// per rule and severity).
 func (s *SQL) RuleFailures(ctx context.Context, overdueBefore map[finding.Severity]time.Time) ([]RuleFailures, error) {
 	type key struct {
 		rule string
@@ -736,14 +742,18 @@ func (s *SQL) each(ctx context.Context, query string, args []any, fn func(scanne
 	return rows.Err()
 }
 
-// DeltaBetween implements RunDeltas. The versions that changed between
-// the runs are found by the runs they start and end at (indexed), not by
-// reading every version of both runs' targets.
+// DeltaBetween returns what changed from run a to the later run b,
+// reading only the versions that differ (not every finding of both).
+// The versions that changed between the runs are found by the runs they
+// start and end at (indexed), not by reading every version of both runs'
+// targets.
 func (s *SQL) DeltaBetween(ctx context.Context, a, b int64) (RunDelta, error) {
 	return s.delta(ctx, a, b, false)
 }
 
-// DeltaKeys implements RunDeltas.
+// DeltaKeys is DeltaBetween without the findings' JSON: each record
+// holds its fingerprint, target, rule, status and severity only, and
+// LoadRecords fills in those a page shows.
 func (s *SQL) DeltaKeys(ctx context.Context, a, b int64) (RunDelta, error) {
 	return s.delta(ctx, a, b, true)
 }
@@ -766,7 +776,7 @@ func (s *SQL) keyRecords(ctx context.Context, query string, args ...any) ([]Reco
 	return out, err
 }
 
-// LoadRecords implements RunDeltas.
+// LoadRecords fills in records DeltaKeys returned (in place).
 func (s *SQL) LoadRecords(ctx context.Context, recs []Record) error {
 	byID := map[int64][]int{}
 	ids := make([]string, 0, len(recs))

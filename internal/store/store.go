@@ -10,7 +10,6 @@
 package store
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -30,17 +29,6 @@ var ErrLastAdmin = errors.New("the last admin cannot be disabled, deleted, demot
 // ErrNotFirst is returned by CreateFirstAdmin once any user exists.
 var ErrNotFirst = errors.New("a user exists already")
 
-// FirstAdmin creates the first account of an installation.
-type FirstAdmin interface {
-	// CreateFirstAdmin creates the first admin in one transaction: only
-	// while no user exists (else ErrNotFirst), and, when check is set,
-	// only if check accepts the value of the setting named setting (the
-	// one-time setup token's hash; ErrNotFound without one). The setting
-	// is deleted in the same transaction, so of concurrent attempts with
-	// one token exactly one creates an account. a is recorded with it.
-	CreateFirstAdmin(ctx context.Context, setting string, check func(value string) error, u NewUser, a Audit) (User, error)
-}
-
 // RunDelta is what differs between two runs: for each fingerprint whose
 // finding changed between them, its version at the first (Before) and at
 // the second (After); and how many failing findings stayed the same.
@@ -48,37 +36,6 @@ type RunDelta struct {
 	Before, After []Record
 	// StillFailing counts the failing findings unchanged from a to b.
 	StillFailing int
-}
-
-// RunDeltas compares runs by their changes only.
-type RunDeltas interface {
-	// DeltaBetween returns what changed from run a to the later run b,
-	// reading only the versions that differ (not every finding of both).
-	DeltaBetween(ctx context.Context, a, b int64) (RunDelta, error)
-	// DeltaKeys is DeltaBetween without the findings' JSON: each record
-	// holds its fingerprint, target, rule, status and severity only, and
-	// LoadRecords fills in those a page shows.
-	DeltaKeys(ctx context.Context, a, b int64) (RunDelta, error)
-	// LoadRecords fills in records DeltaKeys returned (in place).
-	LoadRecords(ctx context.Context, recs []Record) error
-}
-
-// FailureStats counts the fleet's failures per rule.
-type FailureStats interface {
-	// RuleFailures counts the failing latest findings per rule and
-	// severity: how many, how many have failed since before the cutoff
-	// of their severity (overdue; no cutoff, none), and since when the
-	// oldest has failed. Most failing rules first.
-	RuleFailures(ctx context.Context, overdueBefore map[finding.Severity]time.Time) ([]RuleFailures, error)
-}
-
-// FleetStats counts the fleet's latest findings from the counts kept as
-// runs are stored.
-type FleetStats interface {
-	FleetCounts(ctx context.Context) (FleetCounts, error)
-	// TargetStatuses lists every target by name with its last scan and
-	// its latest findings by status only (what /metrics reports).
-	TargetStatuses(ctx context.Context) ([]TargetState, error)
 }
 
 // FleetCounts are the latest findings of every target counted by status,
@@ -98,122 +55,6 @@ type RuleFailures struct {
 	Failing  int              `json:"failing"`
 	Overdue  int              `json:"overdue"`
 	Oldest   time.Time        `json:"failing_since"`
-}
-
-// Store is what the server needs of its database.
-type Store interface {
-	FirstAdmin
-	ExternalSignIn
-
-	// SaveRun stores a finished run, updates each target and finding's
-	// history, computes the drift against each target's previous state and
-	// enqueues the alerts that alerts(drift) returns, all in one transaction.
-	SaveRun(ctx context.Context, in RunInput, alerts func(Drift) []OutboxItem) (Drift, error)
-	Runs(ctx context.Context, limit int, beforeID int64) ([]Run, error)
-	Run(ctx context.Context, id int64) (Run, error)
-	// RunFindings returns a run's findings (optionally of one target).
-	RunFindings(ctx context.Context, runID int64, target string) ([]Record, error)
-	RunTargets(ctx context.Context, runID int64) ([]RunTarget, error)
-	Targets(ctx context.Context) ([]TargetState, error)
-	Target(ctx context.Context, name string) (TargetState, error)
-	// Findings returns the latest findings of every target (each target's
-	// last run), filtered, sorted and paged.
-	Findings(ctx context.Context, f Filter) ([]Record, error)
-	// CountFindings counts the latest findings a filter matches.
-	CountFindings(ctx context.Context, f Filter) (int, error)
-	// RunFindingsPage is a page of a run's findings (of one target, or
-	// all when target is ""), in RunFindings' order: after the finding
-	// whose RunCursor is after (keyset paging), or else from offset.
-	RunFindingsPage(ctx context.Context, runID int64, target, after string, limit, offset int) ([]Record, error)
-	// RunTargetsPage is a page of a run's targets by name, after the
-	// target named after ("": the first page).
-	RunTargetsPage(ctx context.Context, runID int64, after string, limit int) ([]RunTarget, error)
-	// TargetList is a page of the targets a filter matches, by name, and
-	// how many match.
-	TargetList(ctx context.Context, f TargetFilter) ([]TargetState, int, error)
-	FailureStats
-	FleetStats
-	RunDeltas
-	// TargetHistory returns the runs that covered a target, newest first.
-	TargetHistory(ctx context.Context, name string, limit int) ([]TargetRun, error)
-
-	Enqueue(ctx context.Context, items []OutboxItem) (int, error)
-	// DueOutbox returns pending items due at now, oldest first, leaving
-	// out the destinations in skip.
-	DueOutbox(ctx context.Context, now time.Time, limit int, skip ...string) ([]OutboxItem, error)
-	MarkDelivered(ctx context.Context, id int64, at time.Time) error
-	// MarkFailed keeps a pending item for another attempt at next.
-	MarkFailed(ctx context.Context, id int64, next time.Time, reason string) error
-	// MarkDead moves a pending item to the dead letters: it will not be
-	// tried again unless an admin retries it.
-	MarkDead(ctx context.Context, id int64, at time.Time, reason string) error
-	// Outbox lists items in a state, newest first.
-	Outbox(ctx context.Context, state string, limit int) ([]OutboxItem, error)
-	// RetryDead puts dead letters back in the queue, due at now with a
-	// new retry window (one item, or every dead letter when id is 0), and
-	// records a; it returns how many. A given id that is not a dead letter
-	// is ErrNotFound.
-	RetryDead(ctx context.Context, id int64, now time.Time, a Audit) (int, error)
-	// DiscardDead gives up on a dead letter for good (it is kept as
-	// discarded, so the same event is not queued again) and records a.
-	DiscardDead(ctx context.Context, id int64, now time.Time, a Audit) error
-	OutboxStats(ctx context.Context) (OutboxStats, error)
-
-	// CreateUser adds an account (with a password, or with a one-time
-	// setup link and no password yet) and records a in the audit log, in
-	// one transaction. A name that differs from an existing one only in
-	// case is refused (ErrExists).
-	CreateUser(ctx context.Context, u NewUser, a Audit) (User, error)
-	UserByName(ctx context.Context, username string) (User, error)
-	UserByID(ctx context.Context, id int64) (User, error)
-	// UserByInvite returns the enabled user whose setup link has this
-	// keyed hash and has not expired.
-	UserByInvite(ctx context.Context, inviteHash string, now time.Time) (User, error)
-	// Users lists every account by name.
-	Users(ctx context.Context) ([]User, error)
-	CountUsers(ctx context.Context) (int, error)
-	// UpdateUser changes an account and records a, in one transaction.
-	// Disabling an account or replacing its password with a setup link
-	// ends its sessions. A change that would leave no enabled admin with
-	// a password fails with ErrLastAdmin.
-	UpdateUser(ctx context.Context, id int64, ch UserChange, a Audit) error
-	// DeleteUser deletes an account with its sessions and API tokens.
-	DeleteUser(ctx context.Context, id int64, a Audit) error
-	// RedeemInvite sets the password of the user whose unexpired setup
-	// link has this keyed hash and retires the link: it works once.
-	RedeemInvite(ctx context.Context, inviteHash, passwordHash string, now time.Time, a Audit) (User, error)
-	CreateSession(ctx context.Context, idHash string, userID int64, now, expires time.Time) error
-	// SessionUser returns the user of an unexpired session, if the account
-	// is enabled and has a password.
-	SessionUser(ctx context.Context, idHash string, now time.Time) (User, error)
-	DeleteSession(ctx context.Context, idHash string) error
-	CreateToken(ctx context.Context, t NewToken, a Audit) (Token, error)
-	// TokenByHash returns a token whose owner is enabled, with the owner's
-	// role, and records the use.
-	TokenByHash(ctx context.Context, tokenHash string, now time.Time) (Token, error)
-	Tokens(ctx context.Context) ([]Token, error)
-	DeleteToken(ctx context.Context, id int64, a Audit) error
-	// AddAudit records an action that changes nothing else in the store
-	// (a sign-in, a lock-out, a manual run).
-	AddAudit(ctx context.Context, a Audit) error
-	// AuditLog returns entries newest first, before beforeID when > 0.
-	AuditLog(ctx context.Context, limit int, beforeID int64) ([]Audit, error)
-	Setting(ctx context.Context, key string) (string, error)
-	SetSetting(ctx context.Context, key, value string) error
-	DeleteSetting(ctx context.Context, key string) error
-
-	RecordHealth(ctx context.Context, s HealthSample) error
-	HealthHistory(ctx context.Context, url string, limit int) ([]HealthSample, error)
-	LatestHealth(ctx context.Context) ([]HealthSample, error)
-
-	// Prune deletes runs that finished before a time (except each
-	// target's latest), with their findings, and older health samples and
-	// delivered alerts. It returns how many runs went.
-	Prune(ctx context.Context, before time.Time) (int, error)
-
-	// Dialect names the database: sqlite or postgres.
-	Dialect() string
-	Close() error
 }
 
 // RunInput is one finished scan to store.
@@ -480,18 +321,6 @@ type ExternalIdentity struct {
 	// provider's claim); Role the role its claims map to.
 	Username, Role string
 	Now            time.Time
-}
-
-// ExternalSignIn keeps the accounts of people who sign in through an
-// OpenID Connect provider.
-type ExternalSignIn interface {
-	// SignInExternal returns the account of an identity (by issuer and
-	// subject), creating it at the first sign-in and otherwise setting
-	// its role (and its user name, if that is free) to the identity's,
-	// and records a, in one transaction. A disabled account is
-	// ErrDisabled (nothing is changed, a is not recorded); a new account
-	// whose user name another account holds (in any case) is ErrExists.
-	SignInExternal(ctx context.Context, id ExternalIdentity, a Audit) (User, error)
 }
 
 // NewUser is an account to create: with PasswordHash, or with a setup

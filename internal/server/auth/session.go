@@ -21,11 +21,20 @@ var ErrNoSession = errors.New("no session")
 // insist on Secure, Path=/ and no Domain.
 const CookieName = "__Host-rampart_session"
 
+// SessionStore is what sessions need of the store.
+type SessionStore interface {
+	CreateSession(ctx context.Context, idHash string, userID int64, now, expires time.Time) error
+	// SessionUser returns the user of an unexpired session, if the
+	// account is enabled and has a password.
+	SessionUser(ctx context.Context, idHash string, now time.Time) (store.User, error)
+	DeleteSession(ctx context.Context, idHash string) error
+}
+
 // Sessions creates and checks dashboard sessions. Only the SHA-256 of a
 // session ID is stored; the ID itself (256 random bits) lives only in the
 // browser's cookie.
 type Sessions struct {
-	Store store.Store
+	Store SessionStore
 	TTL   time.Duration
 	Now   func() time.Time
 }

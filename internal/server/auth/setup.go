@@ -19,10 +19,20 @@ const setupKey = "auth.setup_token"
 // ErrSetupDone is returned once an admin exists.
 var ErrSetupDone = errors.New("setup is done: an admin exists")
 
+// SetupStore is what the first admin's setup needs of the store.
+type SetupStore interface {
+	CountUsers(ctx context.Context) (int, error)
+	SetSetting(ctx context.Context, key, value string) error
+	// CreateFirstAdmin creates the first admin in one transaction, only
+	// while no user exists and only if check accepts the setting's value
+	// (the setup token's hash), deleting the setting with it.
+	CreateFirstAdmin(ctx context.Context, setting string, check func(value string) error, u store.NewUser, a store.Audit) (store.User, error)
+}
+
 // Setup issues and redeems the one-time token that creates the first
 // admin, so the server never has a default credential.
 type Setup struct {
-	Store store.Store
+	Store SetupStore
 	Box   *secret.Box
 	TTL   time.Duration
 	Now   func() time.Time
