@@ -82,10 +82,10 @@ func namespacesOf(t reflect.Type) ([]Namespace, error) {
 		case reflect.Pointer:
 			n.Type = f.Type.Elem()
 			if n.Type.Kind() != reflect.Struct {
-				return nil, fmt.Errorf("Facts.%s: a namespace is a struct or a pointer to one", f.Name)
+				return nil, fmt.Errorf("namespace Facts.%s: a namespace is a struct or a pointer to one", f.Name)
 			}
 		default:
-			return nil, fmt.Errorf("Facts.%s: a namespace is a struct or a pointer to one", f.Name)
+			return nil, fmt.Errorf("namespace Facts.%s: a namespace is a struct or a pointer to one", f.Name)
 		}
 		s, ok := reflect.Zero(n.Type).Interface().(specified)
 		if !ok {
@@ -94,7 +94,7 @@ func namespacesOf(t reflect.Type) ([]Namespace, error) {
 		spec := s.NamespaceSpec()
 		n.Targets, n.Checks = spec.Targets, spec.Checks
 		if n.Always && len(n.Targets) > 0 {
-			return nil, fmt.Errorf("Facts.%s is on every target and collected for none", f.Name)
+			return nil, fmt.Errorf("namespace Facts.%s is on every target and collected for none", f.Name)
 		}
 		out = append(out, n)
 	}
