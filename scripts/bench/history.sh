@@ -21,7 +21,8 @@
 # Env: STORES="sqlite postgres", TARGETS=10000, RUNS=100, PER=20, BIG=100000,
 #      CHANGE=0.01, N=50, RUNS_BYTES=1000, DSN (default $RAMPART_TEST_POSTGRES),
 #      OUT=/tmp/rampart-bench-history, RAMPART=path (a built binary),
-#      BEFORE=path (an older binary to time first), SEED=fast|saverun
+#      BEFORE=path (an older binary to time first), N_BEFORE (its requests
+#      per page; default N), SEED=fast|saverun
 # Only the server this script starts is contacted (loopback, its own port);
 # PostgreSQL work goes to schemas it creates and drops.
 # Targets (issue 12): every page and API call under 200 ms p99, the server
@@ -31,6 +32,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="${OUT:-/tmp/rampart-bench-history}"
 TARGETS="${TARGETS:-10000}" RUNS="${RUNS:-100}" PER="${PER:-20}" BIG="${BIG:-100000}"
 CHANGE="${CHANGE:-0.01}" N="${N:-50}" RUNS_BYTES="${RUNS_BYTES:-1000}" SEED="${SEED:-fast}" BEFORE="${BEFORE:-}"
+N_BEFORE="${N_BEFORE:-$N}"
 DSN="${DSN:-${RAMPART_TEST_POSTGRES:-}}"
 STORES="${STORES:-sqlite${DSN:+ postgres}}"
 rm -rf "$OUT"; mkdir -p "$OUT"
@@ -65,8 +67,8 @@ for kind in $STORES; do
   mode=seedfast; [[ $SEED == saverun ]] && mode=seed
   "$OUT/history" -mode $mode -storage "$st" -report "$REPORTS" -targets "$TARGETS" -runs "$RUNS" -per "$PER" -big "$BIG" -change "$CHANGE"
   for which in ${BEFORE:+before} after; do
-    bin="$OUT/rampart"; keyset=-keyset
-    if [[ $which == before ]]; then bin="$BEFORE"; keyset=; fi
+    bin="$OUT/rampart"; keyset=-keyset; n=$N
+    if [[ $which == before ]]; then bin="$BEFORE"; keyset=; n=$N_BEFORE; fi
     dir="$OUT/serve-$kind-$which"; mkdir -p "$dir"
     if [[ $kind == sqlite ]]; then
       printf 'listen: 127.0.0.1:0\ndata_dir: %s\nadmin: {username: admin}\n' "$st" >"$dir/serve.yaml"
@@ -80,7 +82,7 @@ for kind in $STORES; do
     echo "== $kind, $which: serving after $(( $(date +%s) - start )) s (migrations included)"
     base=$(grep -o 'https://[0-9.:]*' "$dir/serve.log" | head -1)
     ca=$(sed -n 's/.*signed by the generated CA \(.*\)$/\1/p' "$dir/serve.log" | head -1)
-    "$OUT/history" -mode pages -base "$base" -ca "$ca" -password 'the bench admin password' -n "$N" -pid "$PID" $keyset
+    "$OUT/history" -mode pages -base "$base" -ca "$ca" -password 'the bench admin password' -n "$n" -pid "$PID" $keyset
     kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
   done
 done
