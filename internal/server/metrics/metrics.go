@@ -164,7 +164,7 @@ func (m *Metrics) Write(w io.Writer, f Fleet) error {
 	statuses := finding.Statuses()
 	var num [20]byte
 	for _, t := range f.Targets {
-		lbl := `{target="` + labelEscaper.Replace(t.Name) + `",status="`
+		lbl := `{target="` + escapeLabel(t.Name) + `",status="`
 		for _, st := range statuses {
 			bw.WriteString("rampart_target_findings")
 			bw.WriteString(lbl)
