@@ -43,16 +43,19 @@ FIX="$ROOT/../shared/fixtures/wso2"
 "$OUT/rampart" scan "$FIX/apim-4.1.0" -f json -o "$OUT/b.json" --fail-on none
 REPORTS="$OUT/a.json,$OUT/b.json"
 
-SCHEMAS=()
 PID=""
 cleanup() {
   [[ -n "$PID" ]] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-  for s in "${SCHEMAS[@]}"; do psql "$DSN" -qc "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1 || true; done
+  # storage() runs in a command substitution (a subshell): the schemas it
+  # makes are named here rather than remembered there.
+  if [[ -n $DSN ]]; then
+    for s in bytes fleet; do psql "$DSN" -qc "DROP SCHEMA IF EXISTS rampart_bench_${s}_$$ CASCADE" >/dev/null 2>&1 || true; done
+  fi
 }
 trap cleanup EXIT
 storage() { # storage KIND NAME: a fresh data directory or PostgreSQL schema
   if [[ $1 == sqlite ]]; then echo "$OUT/$2"; return; fi
-  local s="rampart_bench_$2_$$"; SCHEMAS+=("$s")
+  local s="rampart_bench_$2_$$"
   psql "$DSN" -qc "CREATE SCHEMA $s" >/dev/null
   if [[ $DSN == *\?* ]]; then echo "$DSN&search_path=$s"; else echo "$DSN?search_path=$s"; fi
 }
