@@ -82,19 +82,19 @@ func namespacesOf(t reflect.Type) ([]Namespace, error) {
 		case reflect.Pointer:
 			n.Type = f.Type.Elem()
 			if n.Type.Kind() != reflect.Struct {
-				return nil, fmt.Errorf("namespace Facts.%s: a namespace is a struct or a pointer to one", f.Name)
+				return nil, fmt.Errorf("field %s of Facts: a namespace is a struct or a pointer to one", f.Name)
 			}
 		default:
-			return nil, fmt.Errorf("namespace Facts.%s: a namespace is a struct or a pointer to one", f.Name)
+			return nil, fmt.Errorf("field %s of Facts: a namespace is a struct or a pointer to one", f.Name)
 		}
 		s, ok := reflect.Zero(n.Type).Interface().(specified)
 		if !ok {
-			return nil, fmt.Errorf("%s (Facts.%s) has no NamespaceSpec method", n.Type, f.Name)
+			return nil, fmt.Errorf("field %s of Facts: %s has no NamespaceSpec method", f.Name, n.Type)
 		}
 		spec := s.NamespaceSpec()
 		n.Targets, n.Checks = spec.Targets, spec.Checks
 		if n.Always && len(n.Targets) > 0 {
-			return nil, fmt.Errorf("namespace Facts.%s is on every target and collected for none", f.Name)
+			return nil, fmt.Errorf("field %s of Facts is on every target, so no target kind collects it (its spec names %v)", f.Name, n.Targets)
 		}
 		out = append(out, n)
 	}
