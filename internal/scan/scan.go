@@ -107,7 +107,7 @@ func (s *Scanner) Run(ctx context.Context, targets []target.Target) *Result {
 		report.Findings = append(report.Findings, results[i].findings...)
 		results[i].findings = nil // one copy of a fleet's findings is enough
 	}
-	report.Interrupted = ctx.Err() != nil
+	report.Interrupted = stopped(ctx)
 	report.FinishedAt = s.Env.Clock().UTC()
 	report.Finalize()
 	if s.DropFacts {
@@ -180,7 +180,7 @@ func (s *Scanner) collectAll(ctx context.Context, targets []target.Target, sc fa
 				defer func() { <-sem }()
 			case <-ctx.Done():
 			}
-			if ctx.Err() != nil {
+			if stopped(ctx) {
 				// The deadline passed (or the scan was interrupted) before
 				// this target started: it is in the report, every rule it
 				// would have been judged by in error, never silently gone.
@@ -190,7 +190,7 @@ func (s *Scanner) collectAll(ctx context.Context, targets []target.Target, sc fa
 				started++
 				mu.Unlock()
 				d = s.safeOne(ctx, u, sc, judge)
-				if ctx.Err() != nil {
+				if stopped(ctx) {
 					// Cut short: whatever its collectors returned may be
 					// partial, so none of it may pass.
 					d = s.unfinished(u, sc, judge, s.stopReason(ctx, began)+" before this target finished")
@@ -265,10 +265,24 @@ func (s *Scanner) unfinished(u unit, sc facts.Scan, judge bool, reason string) d
 	return d
 }
 
-// stopReason says why ctx ended: the scan's deadline, given as the
+// stopped reports whether the scan must stop: ctx is done, or its
+// deadline has passed. The second matters: a connection whose I/O deadline
+// is the scan's deadline fails with "i/o timeout" a moment before the
+// context's own timer closes Done, and a target ended that way was cut
+// short by the deadline, not finished (its partial facts must not pass).
+func stopped(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
+}
+
+// stopReason says why ctx ended (or, when stopped saw its deadline pass
+// before Done closed, that it timed out): the scan's deadline, given as the
 // --timeout it came from, or an interrupt.
 func (s *Scanner) stopReason(ctx context.Context, began time.Time) string {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		if s.Timeout > 0 {
 			return "timed out after " + s.Timeout.String() + " (the scan's deadline)"
 		}
