@@ -30,6 +30,7 @@ type collectOpts struct {
 	timeout       time.Duration
 	concurrency   int
 	perHost       int
+	perHostMax    int
 	intrusive     bool
 	caBundle      string
 	ports         string
@@ -57,7 +58,8 @@ func (o *collectOpts) registerCollect(cmd *cobra.Command) {
 	f.StringVar(&o.profile, "profile", "", "force a profile instead of auto-detection: "+strings.Join(target.Profiles(), ", "))
 	f.DurationVar(&o.timeout, "timeout", 10*time.Minute, "deadline for the whole scan; each collector on each target gets the same bound")
 	f.IntVar(&o.concurrency, "concurrency", 8, "how many targets to scan at once")
-	f.IntVar(&o.perHost, "per-host", 5, "how many connections to one host at once")
+	f.IntVar(&o.perHost, "per-host", 5, "how many connections to one host at once, at first")
+	f.IntVar(&o.perHostMax, "per-host-max", 16, "how many connections to one host at once at most: a host that answers within 50 ms gets one more per fast answer, up to this (--per-host-max equal to --per-host: never more)")
 	f.BoolVar(&o.intrusive, "intrusive", false, "allow active checks that act on the target (one login attempt with default credentials per login endpoint)")
 	f.StringVar(&o.caBundle, "ca-bundle", "", "PEM file of extra trusted CA certificates for certificate checks")
 	f.StringVar(&o.ports, "ports", "top", "ports to scan on bare hosts of an inventory: top, 1-65535, or a list such as 22,443,9443-9445")
@@ -83,6 +85,9 @@ func (o *collectOpts) validate() error {
 	}
 	if o.concurrency < 1 || o.perHost < 1 {
 		return usageErr("--concurrency and --per-host must be at least 1")
+	}
+	if o.perHostMax < o.perHost && o.perHostMax != 0 {
+		o.perHostMax = o.perHost
 	}
 	if o.rate < 0 {
 		return usageErr("--rate must not be negative")
@@ -157,14 +162,15 @@ func (a *app) scanner(o *collectOpts) *scan.Scanner {
 	return &scan.Scanner{
 		Collectors: list,
 		Env: collect.Env{
-			Dialer:    dialer,
-			Now:       a.now,
-			Logger:    a.logger,
-			Timeout:   o.timeout,
-			PerHost:   o.perHost,
-			Intrusive: o.intrusive,
-			CABundle:  o.caBundle,
-			Exec:      a.executor(o),
+			Dialer:     dialer,
+			Now:        a.now,
+			Logger:     a.logger,
+			Timeout:    o.timeout,
+			PerHost:    o.perHost,
+			PerHostMax: o.perHostMax,
+			Intrusive:  o.intrusive,
+			CABundle:   o.caBundle,
+			Exec:       a.executor(o),
 		},
 		Scan:        sc,
 		Timeout:     o.timeout,

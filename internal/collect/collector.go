@@ -57,6 +57,11 @@ type Env struct {
 	Timeout time.Duration
 	// PerHost limits concurrent connections to one host (politeness).
 	PerHost int
+	// PerHostMax, when above PerHost, lets a host that answers fast (within
+	// DefaultAnswerCeiling) have up to that many connections at once: its
+	// window widens with each fast answer and narrows with slow ones (see
+	// NewAdaptiveHostLimiter).
+	PerHostMax int
 	// Hosts enforces PerHost across every target of a scan (the scan
 	// creates it once and every target's Env shares it); nil means each
 	// collector bounds its own connections.

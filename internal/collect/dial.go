@@ -59,27 +59,32 @@ type Entropy interface {
 // Net returns the probe's network. perHost is the probe's own connection
 // limit per host, used when the Env sets none (Env.PerHost); the budget is
 // the scan's shared one (Env.Hosts) when there is one.
+//
+// The budget of a probe's own widens for hosts that answer fast when the
+// Env allows more connections than perHost (Env.PerHostMax; see
+// NewAdaptiveHostLimiter).
 func (e *Env) Net(perHost int) *Net {
 	n := &Net{}
+	perHostMax := 0
 	if e != nil {
 		n.dialer, n.entropy = e.Dialer, e.Entropy
 		if e.PerHost > 0 {
 			perHost = e.PerHost
 		}
-		n.hosts = e.Hosts
+		n.hosts, perHostMax = e.Hosts, e.PerHostMax
 	}
 	if n.dialer == nil {
 		n.dialer = &net.Dialer{}
 	}
 	if n.hosts == nil {
-		n.hosts = NewHostLimiter(perHost)
+		n.hosts = NewAdaptiveHostLimiter(perHost, perHostMax, 0)
 	}
 	return n
 }
 
-// PerHost is how many connections the probe may have open to one host at
-// once (0: no limit).
-func (n *Net) PerHost() int { return n.hosts.Limit() }
+// PerHost is the most connections the probe may ever have open to one
+// host at once (0: no limit): the budget's largest window.
+func (n *Net) PerHost() int { return n.hosts.MaxLimit() }
 
 // Dials is how many connections the probe opened.
 func (n *Net) Dials() int64 { return n.dials.Load() }
@@ -171,9 +176,14 @@ func (n *Net) Dial(ctx context.Context, s DialSpec) (*Conn, error) {
 	c := &Conn{raw: raw, label: s.Label, release: release, ctx: ctx}
 	if s.Pooled {
 		c.ctx = context.Background()
+	} else {
+		// How soon the host answers sets its window (an adaptive budget).
+		hosts, key, dialed := n.hosts, budgetKey(s.Host), time.Now()
+		c.observe = func(answered bool) { hosts.Observe(key, time.Since(dialed), answered) }
 	}
 	var src io.Reader = &c.in
 	c.in.r, c.in.total = raw, &n.bytesIn
+	c.in.first = c.answered
 	switch {
 	case s.MaxRead == 0:
 		src = &limitReader{r: src, left: DefaultMaxRead}
@@ -209,6 +219,18 @@ type Conn struct {
 	once    sync.Once
 	// deadline is the one last set (what WatchFirstMove puts back).
 	deadline time.Time
+	// observe tells the host's budget how the connection went (nil for a
+	// pooled one): its first bytes came, or it closed without any after
+	// rampart spoke. wrote and observed say whether that happened.
+	observe         func(answered bool)
+	wrote, observed atomic.Bool
+}
+
+// answered is called with the peer's first bytes.
+func (c *Conn) answered() {
+	if c.observe != nil && !c.observed.Swap(true) {
+		c.observe(true)
+	}
 }
 
 func (c *Conn) setDeadline(t time.Time) {
@@ -232,7 +254,10 @@ func (c *Conn) cut() { _ = c.raw.SetDeadline(time.Unix(1, 0)) }
 func (c *Conn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 // Write writes to the peer.
-func (c *Conn) Write(p []byte) (int, error) { return c.raw.Write(p) }
+func (c *Conn) Write(p []byte) (int, error) {
+	c.wrote.Store(true)
+	return c.raw.Write(p)
+}
 
 // Reader is the connection's buffered reader (Read reads through it too).
 func (c *Conn) Reader() *bufio.Reader { return c.r }
@@ -296,6 +321,9 @@ func (c *Conn) Close() error {
 	err := net.ErrClosed
 	c.once.Do(func() {
 		c.stop()
+		if c.observe != nil && c.wrote.Load() && !c.observed.Swap(true) {
+			c.observe(false) // spoke and heard nothing back
+		}
 		err = c.raw.Close()
 		c.release()
 	})

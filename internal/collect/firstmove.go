@@ -89,10 +89,15 @@ type counter struct {
 	r     io.Reader
 	n     atomic.Int64
 	total *atomic.Int64 // the Net's, over all its connections
+	// first, when set, is called when the first bytes come.
+	first func()
 }
 
 func (c *counter) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
+	if n > 0 && c.first != nil && c.n.Load() == 0 {
+		c.first()
+	}
 	c.n.Add(int64(n))
 	c.total.Add(int64(n))
 	return n, err

@@ -137,10 +137,11 @@ func (s *Scanner) Collect(ctx context.Context, targets []target.Target) []*facts
 }
 
 // shareHostLimit gives every target of the scan one per-host connection
-// limiter (Env.PerHost), so many endpoints of one machine share its budget.
+// limiter (Env.PerHost, widening up to Env.PerHostMax for hosts that
+// answer fast), so many endpoints of one machine share its budget.
 func (s *Scanner) shareHostLimit() {
 	if s.Env.Hosts == nil && s.Env.PerHost > 0 {
-		s.Env.Hosts = collect.NewHostLimiter(s.Env.PerHost)
+		s.Env.Hosts = collect.NewAdaptiveHostLimiter(s.Env.PerHost, s.Env.PerHostMax, 0)
 	}
 }
 

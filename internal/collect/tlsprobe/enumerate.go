@@ -199,67 +199,41 @@ func (p *prober) enumerate(ctx context.Context, v tlswire.Version, cands []uint1
 	}
 	vr.add(second)
 	rest = remove(rest, second.suite)
-	// The order test and the next elimination step do not depend on each
-	// other: run them side by side. The order test offers the rest in
-	// reverse, then the second pick, then the first: a server with its own
-	// order picks the first again (its favourite of all that is offered);
-	// one that honours the client's order takes the first it accepts of
-	// that list, which is a suite of the rest found for free (or the second
-	// pick when the rest holds none).
-	var (
-		order, third *helloResult
-		orderErr     error
-		wg           collect.Group
-	)
-	wg.Go(func() {
-		order, orderErr = p.suiteHello(ctx, v, append(reversed(rest), second.suite, first.suite))
-	})
-	if len(rest) > 0 {
-		third, err = p.suiteHello(ctx, v, rest)
+	// Whose order counts. The first hello listed every candidate in rank
+	// order: a server following the client picks the best-ranked suite it
+	// accepts. If the second pick is ranked before the first, the server
+	// passed over a suite the client listed first: it has an order of its
+	// own, and no hello is spent to learn it.
+	pref := p.rank[second.suite] < p.rank[first.suite]
+	if !pref {
+		// Otherwise the order test: the rest in reverse, then the second
+		// pick, then the first. A server with its own order picks the first
+		// again (its favourite of all that is offered); one that honours the
+		// client's order takes the first it accepts of that list, which is
+		// a suite of the rest found by the same hello (or the second pick
+		// when the rest holds none). So for such a server the test is also
+		// the next step of the elimination.
+		order, err := p.suiteHello(ctx, v, append(reversed(rest), second.suite, first.suite))
+		if err != nil {
+			return nil, err
+		}
+		pref = acceptedAt(order, v) && order.suite == first.suite
+		if !pref && acceptedAt(order, v) && slices.Contains(rest, order.suite) {
+			vr.add(order)
+			rest = remove(rest, order.suite)
+		}
 	}
-	wg.Wait()
-	if orderErr != nil {
-		return nil, orderErr
-	}
-	if err != nil {
-		return nil, err
-	}
-	pref := acceptedAt(order, v) && order.suite == first.suite
 	vr.serverPref = &pref
-	found := 0
-	if third != nil && acceptedAt(third, v) {
-		vr.add(third)
-		rest = remove(rest, third.suite)
-		found++
+	// The rest, one hello at a time: each finds one suite, and one refusal
+	// ends the version (accepted suites + 1 hellos, the fewest that can
+	// tell). Splitting the rest into parts eliminated side by side would
+	// cost a refusal per part; the versions and the other probes already
+	// run side by side within the host's budget.
+	err = p.eliminate(ctx, v, rest, func(r *helloResult) { vr.add(r) })
+	if !pref {
+		sortByRank(vr.suites, p.rank)
 	}
-	if !pref && acceptedAt(order, v) && slices.Contains(rest, order.suite) {
-		vr.add(order)
-		rest = remove(rest, order.suite)
-		found++
-	}
-	if found == 0 {
-		if !pref {
-			sortByRank(vr.suites, p.rank)
-		}
-		return vr, nil
-	}
-	if pref || len(rest) < 16 {
-		// The server's order is the elimination order: stay sequential.
-		err := p.eliminate(ctx, v, rest, func(r *helloResult) { vr.add(r) })
-		if !pref {
-			sortByRank(vr.suites, p.rank)
-		}
-		return vr, err
-	}
-	// The server follows the client: its order carries no information, so
-	// split the rest (interleaved, to spread accepted suites evenly) and
-	// eliminate the parts in parallel.
-	parts := splitInterleaved(rest, p.parallelParts())
-	if err := p.eliminateParts(ctx, v, parts, vr); err != nil {
-		return nil, err
-	}
-	sortByRank(vr.suites, p.rank)
-	return vr, nil
+	return vr, err
 }
 
 func reversed(list []uint16) []uint16 {
@@ -352,18 +326,6 @@ func (p *prober) enumerateChunked(ctx context.Context, v tlswire.Version, cands 
 		}
 	}
 	return vr, nil
-}
-
-func (p *prober) parallelParts() int {
-	return max(1, min(3, p.net.PerHost()-1))
-}
-
-func splitInterleaved(list []uint16, n int) [][]uint16 {
-	parts := make([][]uint16, n)
-	for i, v := range list {
-		parts[i%n] = append(parts[i%n], v)
-	}
-	return slices.DeleteFunc(parts, func(p []uint16) bool { return len(p) == 0 })
 }
 
 func splitContiguous(list []uint16, size int) [][]uint16 {

@@ -31,7 +31,7 @@ func TestEvalWeak(t *testing.T) {
 }
 
 func checkEvalWeak(t *testing.T, env *collect.Env, tg transcript.Target) {
-	tf := probe(t, endpointAt(t, tg.Addr, "https"), env, Options{})
+	tf := probeAtBound(t, endpointAt(t, tg.Addr, "https"), env, Options{})
 	if d := diff([]string{"TLSv1.0", "TLSv1.1", "TLSv1.2"}, tf.Versions); d != "" {
 		t.Errorf("versions (-want +got):\n%s", d)
 	}
@@ -112,7 +112,7 @@ func TestEvalStrong(t *testing.T) {
 }
 
 func checkEvalStrong(t *testing.T, env *collect.Env, tg transcript.Target) {
-	tf := probe(t, endpointAt(t, tg.Addr, "https"), env, Options{})
+	tf := probeAtBound(t, endpointAt(t, tg.Addr, "https"), env, Options{})
 	if d := diff([]string{"TLSv1.2", "TLSv1.3"}, tf.Versions); d != "" {
 		t.Errorf("versions (-want +got):\n%s", d)
 	}
@@ -173,7 +173,7 @@ func TestEvalDHE(t *testing.T) {
 }
 
 func checkEvalDHE(t *testing.T, env *collect.Env, tg transcript.Target) {
-	tf := probe(t, endpointAt(t, tg.Addr, "https"), env, Options{})
+	tf := probeAtBound(t, endpointAt(t, tg.Addr, "https"), env, Options{})
 	if d := diff([]string{"TLSv1.2"}, tf.Versions); d != "" {
 		t.Errorf("versions (-want +got):\n%s", d)
 	}

@@ -189,9 +189,10 @@ func (p *prober) run(parent context.Context) (*scanResult, error) {
 		mu.Unlock()
 	}
 
-	var sslv2Err error
-	wg.Go(func() { res.sslv2Kinds, res.sslv2Cert, sslv2Err = p.sslv2(ctx) })
-	for _, v := range tlsVersions {
+	// The versions' eliminations are the longest chains of hellos, TLS 1.2
+	// (usually the one with most suites) first: the host's budget serves
+	// connections in the order they ask for a slot.
+	for _, v := range []tlswire.Version{tlswire.VersionTLS12, tlswire.VersionTLS13, tlswire.VersionTLS11, tlswire.VersionTLS10, tlswire.VersionSSL30} {
 		cands := p.tlsCands
 		if v == tlswire.VersionTLS13 {
 			cands = p.tls13Cands
@@ -206,6 +207,9 @@ func (p *prober) run(parent context.Context) (*scanResult, error) {
 			}
 		})
 	}
+
+	var sslv2Err error
+	wg.Go(func() { res.sslv2Kinds, res.sslv2Cert, sslv2Err = p.sslv2(ctx) })
 
 	// Client renegotiation: start at once at TLS 1.2 with every suite the
 	// minimal client can finish; retry lower only if 1.2 is not offered.
