@@ -92,7 +92,7 @@ error, or a fix failed (then nothing is written).`,
 	f.StringVarP(&o.format, "format", "f", "diff", "output: "+strings.Join(fixFormats(), ", "))
 	f.StringVarP(&o.output, "output", "o", "", "write the output to this file instead of standard output")
 	f.BoolVar(&o.noColor, "no-color", false, "no colours in the diff (also: NO_COLOR=1)")
-	f.StringVar(&o.hostname, "hostname", "", "the product's public host name ([server] hostname, certificates, callback patterns)")
+	f.StringVar(&o.hostname, "hostname", "", "the product's public host name ([server] hostname, certificates, callback patterns); with an inventory, for the targets whose entry names none")
 	f.StringVar(&o.adminUser, "admin-user", "", "rename the default administrator to this name")
 	f.StringVar(&o.keyType, "key-type", keygen.RSA3072, "new TLS key: rsa (RSA 3072) or ec (EC P-256)")
 	f.BoolVar(&o.csr, "csr", false, "write a certificate signing request beside the new keystore, for your CA")
@@ -152,12 +152,13 @@ func (a *app) runFix(ctx context.Context, o *fixOpts, args []string) error {
 		return exitCode(ExitUsage, errors.New("the scan was interrupted: nothing to fix from"))
 	}
 	now := a.now()
-	wopt := wso2fix.Options{Hostname: o.hostname, AdminUser: o.adminUser, KeyType: o.keyType, CSR: o.csr, Now: now, Rand: rand.Reader, VaultCert: cert, Keys: a.fixKeys}
+	inventory := fromInventory(args)
+	wopt := wso2fix.Options{Hostname: o.hostname, AdminUser: o.adminUser, KeyType: o.keyType, CSR: o.csr, Now: now, Rand: rand.Reader, VaultCert: cert, Keys: a.fixKeys, Inventory: inventory}
 	if o.portOffsetSet {
 		n := o.portOffset
 		wopt.PortOffset = &n
 	}
-	hopt := hostfix.Options{ManagementNets: o.managementNet, SSHPort: o.sshPort, Validator: hostfix.ExecValidator()}
+	hopt := hostfix.Options{ManagementNets: o.managementNet, SSHPort: o.sshPort, Validator: hostfix.ExecValidator(), Inventory: inventory}
 	plan := &fix.Plan{}
 	for i, ti := range res.Report.Targets {
 		var tf *facts.Facts
@@ -204,8 +205,15 @@ func (a *app) runFix(ctx context.Context, o *fixOpts, args []string) error {
 // exit code.
 func (a *app) finishFix(o *fixOpts, plan *fix.Plan, now time.Time) error {
 	color := o.format == "diff" && !o.noColor && a.getenv("NO_COLOR") == "" && (o.output == "" || o.output == "-") && a.isTerminal(a.stdout)
-	ropt := fixrender.Options{Color: color}
+	ropt := fixrender.Options{Color: color, Width: a.width(o.output)}
+	var readOnly []*fix.Change
+	if o.apply {
+		// A dry run shows these with a warning; --apply refuses them, and
+		// so writes nothing at all.
+		readOnly = plan.RefuseReadOnly()
+	}
 	failed := plan.Failed()
+	ropt.Refused = o.apply && len(failed) > 0
 	if o.apply && len(failed) == 0 && len(plan.Changes) > 0 {
 		applied, err := fix.Apply(plan.Changes, now)
 		if err != nil {
@@ -234,6 +242,13 @@ func (a *app) finishFix(o *fixOpts, plan *fix.Plan, now time.Time) error {
 		for _, r := range plan.Reveals {
 			fmt.Fprintf(a.stderr, "  %s: %s: %s\n", r.Target, r.What, r.Value)
 		}
+	}
+	if len(readOnly) > 0 {
+		var files []string
+		for _, c := range readOnly {
+			files = append(files, fmt.Sprintf("%s (mode %04o; %s)", filepath.Join(c.Root, c.Path), c.ModeBefore, strings.Join(c.Rules, ", ")))
+		}
+		return exitCode(ExitUsage, fmt.Errorf("nothing was written: these files are read-only; make them writable (chmod u+w), then run --apply again:\n  %s", strings.Join(files, "\n  ")))
 	}
 	if len(failed) > 0 {
 		var lines []string
@@ -337,23 +352,31 @@ func homeInProduct(root, dir string) string {
 }
 
 // remoteOnly is the plan for an endpoint or node: rampart reaches it only
-// over the network, so its failing rules are fixed on the host serving it.
+// over the network, so its failing rules are fixed on the host serving it
+// (said once for the target, not on every rule).
 func remoteOnly(name string, findings []finding.Finding) *fix.Plan {
 	p := &fix.Plan{}
 	for _, f := range findings {
 		if f.Status != finding.Fail {
 			continue
 		}
-		p.Results = append(p.Results, fix.Result{Rule: f.RuleID, Target: name, Status: fix.Manual,
-			Summary: "seen over the network only: fix it on the host or product serving it (rampart fix DIR or local there); " + firstLine(f.Remediation)})
+		r := fix.Result{Rule: f.RuleID, Target: name, Status: fix.Manual}
+		r.Say(fix.FirstSentence(f.Remediation))
+		p.Results = append(p.Results, r)
+	}
+	if len(p.Results) > 0 {
+		p.Notes = append(p.Notes, fix.Note{Target: name, Text: "seen over the network only, so rampart has no files of it to change: " +
+			"make each fix below on the host or product home serving it (rampart fix DIR, or rampart fix local on that host)"})
 	}
 	return p
 }
 
-func firstLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if i := strings.Index(s, ". "); i > 0 {
-		return s[:i+1]
+// fromInventory: the targets come from an inventory file (@FILE).
+func fromInventory(args []string) bool {
+	for _, a := range args {
+		if strings.HasPrefix(a, "@") {
+			return true
+		}
 	}
-	return s
+	return false
 }

@@ -10,10 +10,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/rampart-sec/rampart/internal/finding"
+	"github.com/rampart-sec/rampart/internal/fix"
 	"github.com/rampart-sec/rampart/internal/fix/fixtest"
 	"github.com/rampart-sec/rampart/internal/testenv"
 )
@@ -303,10 +307,19 @@ func TestFixHost(t *testing.T) {
 	writeFile(t, root, "lib/systemd/system/nftables.service", "[Unit]\nDescription=nftables\n")
 	args := []string{"fix", "local", "--root", root, "--management-net", "10.0.9.0/24", "--skip", "IAM-*,NET-002,RT-*,TLS-*"}
 	r := runFixCLI(t, args...)
-	for _, want := range []string{"checked: sshd -t: ok", "checked: nft -c -f: ok", "+++ b/etc/ssh/sshd_config.d/50-rampart.conf", "+++ b/etc/nftables.conf", "policy drop"} {
-		if !strings.Contains(r.stdout, want) {
+	for _, want := range []string{"checked: sshd -t: ok", "checked: nft -c -f: ok", "+++ b/etc/ssh/sshd_config.d/50-rampart.conf", "+++ b/etc/nftables.conf", "policy drop",
+		// The commands fix leaves to the operator are shown, and what a
+		// host declares is said to go into an inventory (there is none).
+		"run: sshd -t && systemctl reload ssh", "run: nft -c -f /etc/nftables.conf && systemctl enable --now nftables",
+		"in an inventory entry for this host (local: true)"} {
+		if !strings.Contains(strings.Join(strings.Fields(r.stdout), " "), want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
 		}
+	}
+	// Every file counted is shown: a diff, a binary line or a mode line.
+	shown := len(regexp.MustCompile(`(?m)^(\+\+\+ b/|Binary file b/|# \S+: [A-Z0-9, -]+: mode 0\d{3} -> 0\d{3} of b/)`).FindAllString(r.stdout, -1))
+	if m := regexp.MustCompile(`; (\d+) files? to change\n`).FindStringSubmatch(r.stdout); m == nil || m[1] != strconv.Itoa(shown) {
+		t.Errorf("%d files shown, the count line says %v:\n%s", shown, m, r.stdout)
 	}
 	if ap, err := exec.LookPath("ansible-playbook"); err == nil {
 		pb := filepath.Join(t.TempDir(), "host.yml")
@@ -356,20 +369,104 @@ func TestFixHost(t *testing.T) {
 	}
 }
 
-// TestFixReadOnlyFile: a read-only file is an error on the fixes that
-// would change it, named with its mode, and --apply writes nothing.
+// TestFixReadOnlyFile: on a copy that kept the shared fixture's 0444
+// modes, the dry run plans and shows every change, warns per file that
+// --apply needs write permission, and counts exactly the files it shows;
+// --apply refuses the whole run, naming each read-only file, reports the
+// fixes that need them as errors, and leaves every file as it was.
 func TestFixReadOnlyFile(t *testing.T) {
 	dir := copyDir(t, fixture(t, "mi-4.3.0"))
-	log := filepath.Join(dir, "conf/log4j2.properties")
-	if err := os.Chmod(log, 0o444); err != nil {
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		return os.Chmod(p, 0o444)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	before := snapshot(t, dir)
-	r := runFixCLI(t, "fix", dir, "--hostname", "mi.example.com", "--apply")
-	if r.code != ExitUsage || !regexp.MustCompile(`LOG-002: .*conf/log4j2.properties is read-only \(mode 0444\)`).MatchString(r.stderr) || !strings.Contains(r.stderr, "nothing was written") {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	args := []string{"fix", dir, "--hostname", "mi.example.com"}
+	r := runFixCLI(t, args...)
+	if r.code != ExitFindings {
+		t.Fatalf("dry run: exit %d\n%s", r.code, r.stderr)
+	}
+	summary := r.stdout[strings.Index(r.stdout, "Summary ("):]
+	for _, want := range []string{
+		"+++ b/conf/deployment.toml\n",
+		"# log4j2.properties: LOG-002 (read-only now: --apply needs write permission)\n",
+		"warning: read-only now: conf/deployment.toml (mode 0444), conf/log4j2.properties (mode 0444)",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the dry run lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if regexp.MustCompile(`(?m)^    error `).MatchString(summary) {
+		t.Errorf("a dry run reports errors for read-only files:\n%s", summary)
+	}
+	// The count agrees with what is shown: every +++ and Binary line.
+	shown := len(regexp.MustCompile(`(?m)^(\+\+\+ b/|Binary file b/)`).FindAllString(r.stdout, -1))
+	m := regexp.MustCompile(`; (\d+) files to change, (\d+) of them read-only now\n`).FindStringSubmatch(summary)
+	if m == nil || m[1] != strconv.Itoa(shown) || m[2] != "5" {
+		t.Errorf("%d files shown; the count line says %v:\n%s", shown, m, summary)
+	}
+
+	r = runFixCLI(t, append(args, "--apply")...)
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "nothing was written: these files are read-only") ||
+		!regexp.MustCompile(`conf/log4j2.properties \(mode 0444; LOG-002\)`).MatchString(r.stderr) {
+		t.Fatalf("apply: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"Summary (--apply wrote nothing", "not written: conf/log4j2.properties is read-only (mode 0444)", "; nothing written (" + strconv.Itoa(shown) + " files would change)"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the refused apply lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^    error       LOG-002 `).MatchString(r.stdout) {
+		t.Errorf("LOG-002 is not an error in the refused apply:\n%s", r.stdout)
 	}
 	sameTree(t, before, snapshot(t, dir))
+}
+
+// TestFixSummaryWidth: the summary wraps as the scan's text report does:
+// to COLUMNS, else 100 columns when not on a terminal; every clause of a
+// rule starts its own line.
+func TestFixSummaryWidth(t *testing.T) {
+	dir := copyDir(t, fixture(t, "mi-4.3.0"))
+	for _, c := range []struct {
+		columns string
+		width   int
+	}{{"72", 72}, {"", 100}} {
+		var out, errb bytes.Buffer
+		d := defaultDeps()
+		d.now = func() time.Time { return testClock }
+		d.getenv = func(k string) string {
+			if k == "COLUMNS" {
+				return c.columns
+			}
+			return ""
+		}
+		d.isTerminal = func(io.Writer) bool { return false }
+		d.fixKeys = &fixtest.Keys{}
+		if code := run(context.Background(), []string{"fix", dir}, &out, &errb, d); code != ExitFindings {
+			t.Fatalf("exit %d\n%s", code, errb.String())
+		}
+		summary := out.String()[strings.Index(out.String(), "Summary ("):]
+		widest := 0
+		for _, l := range strings.Split(strings.TrimRight(summary, "\n"), "\n") {
+			widest = max(widest, utf8.RuneCountInString(l))
+			if utf8.RuneCountInString(l) > c.width {
+				t.Errorf("COLUMNS=%q: a line of %d:\n%s", c.columns, utf8.RuneCountInString(l), l)
+			}
+		}
+		if widest < c.width-10 {
+			t.Errorf("COLUMNS=%q: the widest line is %d: not wrapped to %d", c.columns, widest, c.width)
+		}
+		for _, want := range []string{"    needs input SEC-005  same as SEC-001\n", "    needs input SEC-001  moved into Secure Vault:"} {
+			if !strings.Contains(summary, want) {
+				t.Errorf("COLUMNS=%q: the summary lacks %q:\n%s", c.columns, want, summary)
+			}
+		}
+	}
 }
 
 // TestFixInventoryAndColour: an inventory's host name reaches the fix of
@@ -391,5 +488,56 @@ func TestFixInventoryAndColour(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestFixInventoryHostnames: an inventory entry's hostname is used for
+// that entry even when --hostname is given (the flag covers the entries
+// that name none); an entry without one that needs it is told where to
+// give it.
+func TestFixInventoryHostnames(t *testing.T) {
+	mi := copyDir(t, fixture(t, "mi-4.3.0"))
+	is := copyDir(t, fixture(t, "is-7.1.0"))
+	inv := writeFile(t, t.TempDir(), "inventory.yaml", "targets:\n  - name: mi-node-1\n    directory: "+mi+"\n    hostname: mi.example.com\n  - name: is-node-1\n    directory: "+is+"\n")
+	r := runFixCLI(t, "fix", "@"+inv, "--only", "NET-007", "--hostname", "login.example.com", "-f", "json")
+	var out struct {
+		Changes []struct{ Target, After string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("%v\n%s", err, r.stderr)
+	}
+	got := map[string]string{}
+	for _, c := range out.Changes {
+		got[c.Target] += c.After
+	}
+	if !strings.Contains(got["mi-node-1"], `hostname = "mi.example.com"`) || !strings.Contains(got["is-node-1"], `hostname = "login.example.com"`) {
+		t.Errorf("host names: %v", got)
+	}
+	r = runFixCLI(t, "fix", "@"+inv, "--only", "NET-007")
+	if r.code != ExitFindings || !strings.Contains(r.stdout, "+hostname = \"mi.example.com\"") ||
+		!strings.Contains(strings.Join(strings.Fields(r.stdout), " "), "needs: hostname: NAME in the inventory entry of is-node-1, or --hostname NAME for every entry that names none") {
+		t.Errorf("exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// TestRemoteOnlySaysItOnce: an endpoint's failing rules are manual, each
+// with its own remediation, and why rampart cannot change them is said
+// once for the target.
+func TestRemoteOnlySaysItOnce(t *testing.T) {
+	p := remoteOnly("edge", []finding.Finding{
+		{RuleID: "TLS-002", Status: finding.Fail, Remediation: "Remove TLSv1 and TLSv1.1 from every protocol list. Then restart."},
+		{RuleID: "RT-003", Status: finding.Fail, Remediation: "Size the heap, e.g. half the memory. More."},
+		{RuleID: "TLS-005", Status: finding.Pass},
+	})
+	if len(p.Notes) != 1 || !strings.Contains(p.Notes[0].Text, "seen over the network only") || len(p.Results) != 2 {
+		t.Fatalf("%+v", p)
+	}
+	for _, r := range p.Results {
+		if r.Status != fix.Manual || strings.Contains(r.Summary, "network") {
+			t.Errorf("%+v", r)
+		}
+	}
+	if p.Results[1].Summary != "Size the heap, e.g. half the memory." {
+		t.Errorf("first sentence: %q", p.Results[1].Summary)
 	}
 }

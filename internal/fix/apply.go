@@ -212,7 +212,7 @@ func preflight(r *os.Root, c *Change) error {
 	if !fi.Mode().IsRegular() {
 		return fmt.Errorf("%s: not a regular file (%s); refused", full, fi.Mode().Type())
 	}
-	if fi.Mode().Perm()&0o222 == 0 {
+	if needsWrite(c) && fi.Mode().Perm()&0o222 == 0 {
 		return fmt.Errorf("%s (%s): the file is read-only (mode %04o); make it writable to let fix change it", full, strings.Join(c.Rules, ", "), fi.Mode().Perm())
 	}
 	f, err := r.Open(c.Path)

@@ -166,3 +166,62 @@ func TestUndoBadStamp(t *testing.T) {
 		t.Fatal("a path as stamp was accepted")
 	}
 }
+
+// TestReadOnlyIsRefusedOnlyWhereContentChanges: a file read-only when
+// planned is found by ReadOnly (its mode when read), and RefuseReadOnly
+// makes the fixes that change it errors naming it, leaving the others;
+// a mode-only change of a read-only file needs no write permission and
+// is applied.
+func TestReadOnlyIsRefusedOnlyWhereContentChanges(t *testing.T) {
+	dir := tree(t, files)
+	os.Chmod(filepath.Join(dir, "conf/log4j2.properties"), 0o444)
+	os.WriteFile(filepath.Join(dir, "conf/secret.properties"), []byte("x\n"), 0o444)
+	cs := planOf(t, dir)
+	ws := NewWorkspace("t", dir)
+	if err := ws.Chmod("conf/secret.properties", 0o400, "SEC-005", "others lose access"); err != nil {
+		t.Fatal(err)
+	}
+	chmod, err := ws.Changes()
+	if err != nil || len(chmod) != 1 || chmod[0].Action != Chmod || chmod[0].ModeBefore != 0o444 {
+		t.Fatalf("%v %+v", err, chmod)
+	}
+	ro := ReadOnly(append(cs, chmod...))
+	if len(ro) != 1 || ro[0].Path != "conf/log4j2.properties" || ro[0].ModeBefore != 0o444 {
+		t.Fatalf("read-only: %+v", ro)
+	}
+	p := &Plan{Changes: cs, Results: []Result{
+		{Rule: "LOG-002", Target: "t", Status: Fixed, Details: []string{"a UUID leads each line"}},
+		{Rule: "NET-007", Target: "t", Status: Fixed, Details: []string{"[server] hostname"}},
+	}}
+	p.Results[0].Summary = p.Results[0].Details[0]
+	if got := p.RefuseReadOnly(); len(got) != 1 {
+		t.Fatalf("%+v", got)
+	}
+	if r := p.Results[0]; r.Status != Failed || r.Summary != "a UUID leads each line; not written: conf/log4j2.properties is read-only (mode 0444)" {
+		t.Errorf("LOG-002: %+v", r)
+	}
+	if p.Results[1].Status != Fixed {
+		t.Errorf("NET-007: %+v", p.Results[1])
+	}
+	if _, err := Apply(chmod, now); err != nil {
+		t.Fatalf("a mode change of a read-only file: %v", err)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "conf/secret.properties")); fi.Mode().Perm() != 0o400 {
+		t.Errorf("mode %v", fi.Mode())
+	}
+}
+
+func TestFirstSentence(t *testing.T) {
+	for in, want := range map[string]string{
+		"Do this.  Then that.":                           "Do this.",
+		"Set -Xmx in JVM_MEM_OPTS, e.g. `-Xmx2g`. More.": "Set -Xmx in JVM_MEM_OPTS, e.g. `-Xmx2g`.",
+		"Use the tool (i.e. keytool) and so on. Rest":    "Use the tool (i.e. keytool) and so on.",
+		"no sentence end":                                "no sentence end",
+		"ends with e.g. ":                                "ends with e.g.",
+		"Trailing dot.":                                  "Trailing dot.",
+	} {
+		if got := FirstSentence(in); got != want {
+			t.Errorf("FirstSentence(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

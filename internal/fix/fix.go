@@ -11,6 +11,7 @@ package fix
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -35,10 +36,15 @@ const (
 
 // Result is the outcome for one rule on one target.
 type Result struct {
-	Rule    string `json:"rule"`
-	Target  string `json:"target"`
-	Status  Status `json:"status"`
+	Rule   string `json:"rule"`
+	Target string `json:"target"`
+	Status Status `json:"status"`
+	// Summary is Details joined with "; " (one line, for logs and tools
+	// that read only it).
 	Summary string `json:"summary"`
+	// Details are the summary's clauses, each a whole statement: what the
+	// plan does, what it leaves and why.
+	Details []string `json:"details,omitempty"`
 	// Inputs are the flags a needs_input fix wants ("--hostname NAME").
 	Inputs []string `json:"inputs,omitempty"`
 	// Todo is what the operator must still do after applying (restart the
@@ -49,6 +55,19 @@ type Result struct {
 	Commands []string `json:"commands,omitempty"`
 	// Packages is a package change in structured form (for Ansible).
 	Packages *PackageChange `json:"packages,omitempty"`
+}
+
+// Say adds a clause to the result's details (once) and keeps Summary in
+// step with them.
+func (r *Result) Say(clause string) {
+	if clause == "" || slices.Contains(r.Details, clause) {
+		return
+	}
+	if len(r.Details) == 0 && r.Summary != "" {
+		r.Details = []string{r.Summary}
+	}
+	r.Details = append(r.Details, clause)
+	r.Summary = strings.Join(r.Details, "; ")
 }
 
 // PackageChange is packages to remove or upgrade with a package manager.
@@ -80,6 +99,9 @@ type Change struct {
 	Action Action `json:"action"`
 	Binary bool   `json:"binary,omitempty"`
 	Mode   uint32 `json:"mode"`
+	// ModeBefore is an existing file's mode when it was read (0 for a new
+	// file); Mode differs from it when the change sets a new mode.
+	ModeBefore uint32 `json:"mode_before,omitempty"`
 	// Hash is the SHA-256 (hex) of the content read at planning time;
 	// apply refuses a file whose content changed since. Empty for a new
 	// file, which must not exist when applied.
@@ -101,11 +123,19 @@ type Reveal struct {
 	Value  string
 }
 
+// Note is something true of a whole target that its results share (it is
+// said once, not on every rule).
+type Note struct {
+	Target string `json:"target"`
+	Text   string `json:"text"`
+}
+
 // Plan is every result and change of one run.
 type Plan struct {
 	Results []Result
 	Changes []*Change
 	Reveals []Reveal
+	Notes   []Note
 	// Validations say which real tool checked a generated file
 	// ("sshd -t: ok", or why a check could not run).
 	Validations []string
@@ -119,6 +149,7 @@ func (p *Plan) Add(o *Plan) {
 	p.Results = append(p.Results, o.Results...)
 	p.Changes = append(p.Changes, o.Changes...)
 	p.Reveals = append(p.Reveals, o.Reveals...)
+	p.Notes = append(p.Notes, o.Notes...)
 	p.Validations = append(p.Validations, o.Validations...)
 }
 
@@ -211,15 +242,62 @@ func (p *Plan) Failed() []Result {
 // Nothing reports that there was nothing to fix.
 func (p *Plan) Nothing() bool { return len(p.Results) == 0 && len(p.Changes) == 0 }
 
-// ReadOnly lists the changes whose file has no write permission: the
-// fixes that need them cannot be applied (a fix does not chmod a file to
-// change it).
+// ReadOnly lists the changes whose existing file has no write permission
+// now: --apply refuses them (a fix does not chmod a file to change its
+// content; a mode-only change needs no write permission).
 func ReadOnly(changes []*Change) []*Change {
 	var out []*Change
 	for _, c := range changes {
-		if c.Action != Create && c.Action != Chmod && c.Mode&0o222 == 0 {
+		if needsWrite(c) && c.ModeBefore&0o222 == 0 {
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// needsWrite: the change rewrites an existing file's content.
+func needsWrite(c *Change) bool { return c.Action == Edit || c.Action == Replace }
+
+// RefuseReadOnly makes every result whose fix changes a read-only file an
+// error naming the file, so --apply writes nothing (all-or-nothing); it
+// returns the read-only changes.
+func (p *Plan) RefuseReadOnly() []*Change {
+	ro := ReadOnly(p.Changes)
+	for _, c := range ro {
+		why := fmt.Sprintf("not written: %s is read-only (mode %04o)", c.Path, c.ModeBefore)
+		for i := range p.Results {
+			r := &p.Results[i]
+			if r.Target != c.Target || !slices.Contains(c.Rules, r.Rule) {
+				continue
+			}
+			r.Status = Failed
+			r.Say(why)
+		}
+	}
+	return ro
+}
+
+// FirstSentence is the first sentence of a remediation text, on one line
+// (what the summary quotes when no automatic fix exists). "e.g.", "i.e."
+// and "etc." do not end a sentence.
+func FirstSentence(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	from := 0
+	for {
+		i := strings.Index(s[from:], ". ")
+		if i < 0 {
+			return s
+		}
+		end := from + i
+		word := s[strings.LastIndexByte(s[:end], ' ')+1 : end]
+		switch strings.ToLower(strings.Trim(word, "(")) {
+		case "e.g", "i.e", "etc", "cf", "vs":
+			from = end + 2
+			continue
+		}
+		if end == 0 {
+			return s
+		}
+		return s[:end+1]
+	}
 }

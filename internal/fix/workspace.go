@@ -289,9 +289,9 @@ func (w *Workspace) Changes() ([]*Change, error) {
 	sort.Strings(rels)
 	for _, rel := range rels {
 		f := w.files[rel]
-		c := &Change{Target: w.Target, Root: w.Root, Path: rel, Before: f.orig, Hash: f.hash, Mode: uint32(f.mode)}
+		c := &Change{Target: w.Target, Root: w.Root, Path: rel, Before: f.orig, Hash: f.hash, Mode: uint32(f.mode), ModeBefore: uint32(f.mode)}
 		if !f.exists {
-			c.Hash = ""
+			c.Hash, c.ModeBefore = "", 0
 		}
 		var after []byte
 		var recs []edit.Record

@@ -13,6 +13,18 @@ const DefaultWidth = 100
 // minWidth is the narrowest the human formats lay out for.
 const minWidth = 40
 
+// MinWidth is minWidth for the other human renderers.
+const MinWidth = minWidth
+
+// WrapHanging wraps s as the text report does: a first line of at most
+// first characters and the next ones of at most rest (ANSI colours take
+// no room; a word longer than a line is cut). Other human renderers (the
+// fix summary) share it.
+func WrapHanging(s string, first, rest int) []string { return wrapHanging(s, first, rest) }
+
+// Visible counts the characters of s a terminal shows.
+func Visible(s string) int { return visible(s) }
+
 // wrapHanging wraps s with a first line of at most first characters and
 // the next ones of at most rest (a label before the first line, an indent
 // before the others).

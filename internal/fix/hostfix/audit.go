@@ -51,8 +51,9 @@ func (p *planner) audit() error {
 	if p.h.Packages.Manager == "rpm" {
 		install = "dnf install audit && systemctl enable --now auditd && augenrules --load"
 	}
-	res := p.set(rule, fix.Manual, "audit rules written to "+AuditRules+"; auditd must be installed and running to use them (fix runs nothing on the host)",
+	res := p.set(rule, fix.Manual, "audit rules written to "+AuditRules,
 		"forward the logs to a central collector as well (rsyslog over TLS, systemd-journal-upload)")
+	res.Say("they take effect once auditd is installed and running: rampart runs nothing on the host, so run the command below")
 	res.Commands = []string{install}
 	res.Packages = &fix.PackageChange{Manager: managerOf(p.h.Packages.Manager), Upgrade: []string{auditPackage(p.h.Packages.Manager)}}
 	return nil
@@ -94,7 +95,7 @@ func (p *planner) packages() error {
 			if mgr == "rpm" {
 				cmd = "dnf remove " + strings.Join(rm, " ")
 			}
-			res := p.set("OS-002", fix.Manual, "remove "+strings.Join(rm, ", ")+" (fix runs no package manager: run the command, after checking nothing needs them)")
+			res := p.set("OS-002", fix.Manual, "remove "+strings.Join(rm, ", ")+" (rampart runs no package manager: run the command below once nothing needs them)")
 			res.Commands = []string{cmd}
 			res.Packages = &fix.PackageChange{Manager: mgr, Remove: rm}
 		}
@@ -106,7 +107,7 @@ func (p *planner) packages() error {
 		if mgr == "rpm" {
 			cmd = "dnf upgrade --security"
 		}
-		res := p.set("OS-005", fix.Manual, "apply the pending security updates of "+strings.Join(up, ", ")+" (after testing them in staging)")
+		res := p.set("OS-005", fix.Manual, "apply the pending security updates of "+strings.Join(up, ", ")+" (rampart runs no package manager: run the command below, after testing the updates in staging)")
 		res.Commands = []string{cmd}
 		res.Packages = &fix.PackageChange{Manager: mgr, Upgrade: up}
 	}

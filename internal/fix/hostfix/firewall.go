@@ -52,7 +52,7 @@ func (p *planner) firewall() error {
 	}
 	// The services: the declared ports, else what listens now.
 	ports := map[int]bool{}
-	note := ""
+	var notes []string
 	if len(t.ExpectedPorts) > 0 {
 		for _, port := range t.ExpectedPorts {
 			ports[port] = true
@@ -65,7 +65,7 @@ func (p *planner) firewall() error {
 				seen = append(seen, strconv.Itoa(l.Port))
 			}
 		}
-		note = "no expected_ports declared: the ruleset allows what listens now (" + strings.Join(seen, ", ") + "); declare expected_ports in the inventory to narrow it"
+		notes = append(notes, "no expected_ports declared: the ruleset allows what listens now ("+strings.Join(seen, ", ")+"); to narrow it, declare expected_ports "+p.inInventory())
 	}
 	jmx := map[int]bool{}
 	clusterPorts := map[int]bool{}
@@ -100,10 +100,10 @@ func (p *planner) firewall() error {
 	}
 	webhook := t.HasProfile("webhook-relay") && len(t.AllowedSources) > 0
 	if len(jmx) > 0 && mgmt.empty() {
-		note = strings.TrimPrefix(note+"; JMX ("+strings.Trim(fmt.Sprint(keys(jmx)), "[]")+") stays closed until the management network is named", "; ")
+		notes = append(notes, "JMX ("+strings.Trim(fmt.Sprint(keys(jmx)), "[]")+") stays closed until the management network is named (--management-net CIDR)")
 	}
 	if len(clusterPorts) > 0 && cluster.empty() {
-		note = strings.TrimPrefix(note+"; clustering ("+strings.Trim(fmt.Sprint(keys(clusterPorts)), "[]")+") stays closed until cluster_members are declared", "; ")
+		notes = append(notes, "clustering ("+strings.Trim(fmt.Sprint(keys(clusterPorts)), "[]")+") stays closed until cluster_members are declared "+p.inInventory())
 	}
 
 	var b strings.Builder
@@ -180,37 +180,28 @@ func (p *planner) firewall() error {
 		status = fix.Manual
 		summary += " (checked, not loaded: nftables.service is not enabled, so it takes effect when you load it)"
 	}
-	todo := []string{"review the output allow-list (databases, directories, back ends) before loading, or those connections stop"}
-	if note != "" {
-		todo = append(todo, note)
-	}
+	todo := append([]string{"review the output allow-list (databases, directories, back ends) before loading, or those connections stop"}, notes...)
 	for _, r := range rules {
-		st, text := status, summary
+		st, extra, input := status, "", ""
 		switch r {
 		case "SSH-005":
 			if sshOpen {
-				st, text = fix.NeedsInput, summary+"; SSH stays open to every source until the management network is named"
+				st, extra, input = fix.NeedsInput, "SSH stays open to every source until the management network is named", "--management-net CIDR"
 			}
 		case "OS-004":
 			if cluster.empty() && len(clusterPorts) > 0 {
-				st, text = fix.NeedsInput, summary+"; the clustering ports stay closed until cluster_members are declared"
+				st, extra, input = fix.NeedsInput, "the clustering ports stay closed until cluster_members are declared", "cluster_members "+p.inInventory()
 			}
 		case "NET-004":
 			if !webhook {
-				st, text = fix.NeedsInput, summary+"; declare allowed_sources in the inventory"
+				st, extra, input = fix.NeedsInput, "the webhook port stays closed until its senders' addresses are declared", "allowed_sources "+p.inInventory()
 			}
 		}
-		res := p.set(r, st, text, todo...)
+		res := p.set(r, st, summary, todo...)
+		res.Say(extra)
 		res.Commands = appendOnce(res.Commands, load)
-		if st == fix.NeedsInput {
-			switch r {
-			case "SSH-005":
-				res.Inputs = []string{"--management-net CIDR"}
-			case "OS-004":
-				res.Inputs = []string{"cluster_members in the inventory"}
-			case "NET-004":
-				res.Inputs = []string{"allowed_sources in the inventory"}
-			}
+		if input != "" {
+			res.Inputs = appendOnce(res.Inputs, input)
 		}
 	}
 	return nil

@@ -27,6 +27,9 @@ type Options struct {
 	SSHPort int
 	// Validator checks generated files with the real tools.
 	Validator Validator
+	// Inventory: the hosts come from an inventory file (what a host must
+	// declare goes into its entry there).
+	Inventory bool
 }
 
 // Input is a host and what its scan found.
@@ -75,13 +78,6 @@ func Plan(in Input, opt Options) (*fix.Plan, error) {
 	}
 	plan.Changes = changes
 	plan.Validations = p.validate
-	for _, c := range fix.ReadOnly(changes) {
-		for _, r := range c.Rules {
-			if p.fails(r) {
-				p.set(r, fix.Failed, fmt.Sprintf("%s is read-only (mode %04o): make it writable for this fix", c.Path, c.Mode))
-			}
-		}
-	}
 	ids := make([]string, 0, len(p.failing))
 	for id := range p.failing {
 		ids = append(ids, id)
@@ -94,7 +90,8 @@ func Plan(in Input, opt Options) (*fix.Plan, error) {
 			if strings.HasPrefix(id, "TLS-") {
 				why = "the running product's JVM flags come from its start script, which the product home's own fix changes when it is in reach: "
 			}
-			r = &fix.Result{Rule: id, Target: in.Target, Status: fix.Manual, Summary: why + firstSentence(p.failing[id].Remediation)}
+			r = &fix.Result{Rule: id, Target: in.Target, Status: fix.Manual}
+			r.Say(why + fix.FirstSentence(p.failing[id].Remediation))
 		}
 		plan.Results = append(plan.Results, *r)
 	}
@@ -113,25 +110,25 @@ func (p *planner) set(rule string, st fix.Status, summary string, todo ...string
 		if rank[st] > rank[r.Status] {
 			r.Status = st
 		}
-		if !strings.Contains(r.Summary, summary) {
-			r.Summary += "; " + summary
-		}
+		r.Say(summary)
 		for _, t := range todo {
 			r.Todo = appendOnce(r.Todo, t)
 		}
 		return r
 	}
-	r := &fix.Result{Rule: rule, Target: p.in.Target, Status: st, Summary: summary, Todo: todo}
+	r := &fix.Result{Rule: rule, Target: p.in.Target, Status: st, Todo: todo}
+	r.Say(summary)
 	p.results[rule] = r
 	return r
 }
 
-func firstSentence(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if i := strings.Index(s, ". "); i > 0 {
-		return s[:i+1]
+// inInventory says where a host declares what the inventory format
+// holds (expected_ports, cluster_members, allowed_sources).
+func (p *planner) inInventory() string {
+	if p.opt.Inventory {
+		return "in this host's inventory entry"
 	}
-	return s
+	return "in an inventory entry for this host (local: true), then run rampart fix @inventory.yaml instead of local"
 }
 
 // rel turns an absolute host path into one relative to the root.

@@ -21,8 +21,14 @@ type Options struct {
 	Color bool
 	// Applied says the plan was written (the summary says so).
 	Applied bool
+	// Refused says --apply was asked for and wrote nothing because a fix
+	// is in error.
+	Refused bool
 	// Stamp is the backup stamp of an applied plan.
 	Stamp string
+	// Width is the summary's line width (report.DefaultWidth when 0), as
+	// the scan's text report wraps.
+	Width int
 }
 
 const (
@@ -76,19 +82,33 @@ func writeChange(w io.Writer, pt painter, c *fix.Change) error {
 		a = "/dev/null"
 	}
 	rules := strings.Join(c.Rules, ", ")
+	if c.Action == fix.Chmod {
+		fmt.Fprintln(w, pt.paint(bold, fmt.Sprintf("# %s: %s: %s", path.Base(c.Path), rules, modeChange(c))))
+		return nil
+	}
 	if c.Binary {
 		verb := "replaced"
 		if c.Action == fix.Create {
 			verb = "created"
 		}
 		fmt.Fprintln(w, pt.paint(bold, fmt.Sprintf("Binary file %s %s (%s): %s", b, verb, rules, c.Summary)))
+		if modeChanged(c) {
+			fmt.Fprintln(w, pt.paint(bold, "# "+path.Base(c.Path)+": "+modeChange(c)))
+		}
 		return nil
 	}
 	d := udiff.Unified(a, b, string(c.Before), string(c.After))
 	if d == "" {
 		return nil
 	}
-	fmt.Fprintln(w, pt.paint(bold, "# "+path.Base(c.Path)+": "+rules))
+	head := "# " + path.Base(c.Path) + ": " + rules
+	if len(fix.ReadOnly([]*fix.Change{c})) > 0 {
+		head += " (read-only now: --apply needs write permission)"
+	}
+	fmt.Fprintln(w, pt.paint(bold, head))
+	if modeChanged(c) {
+		fmt.Fprintln(w, pt.paint(bold, "# "+path.Base(c.Path)+": "+modeChange(c)))
+	}
 	for _, line := range strings.SplitAfter(d, "\n") {
 		if line == "" {
 			continue
@@ -109,6 +129,17 @@ func writeChange(w io.Writer, pt painter, c *fix.Change) error {
 	return nil
 }
 
+// modeChanged: an existing file gets a new mode.
+func modeChanged(c *fix.Change) bool {
+	return c.Action != fix.Create && c.ModeBefore != 0 && c.Mode != c.ModeBefore
+}
+
+// modeChange says what a mode change does ("mode 0644 -> 0640 of b/PATH"),
+// shown as a comment: a unified diff has no line for it.
+func modeChange(c *fix.Change) string {
+	return fmt.Sprintf("mode %s -> %s of b/%s", modeString(c.ModeBefore), modeString(c.Mode), c.Path)
+}
+
 func statusWordOf(k fix.Status) (string, bool) {
 	switch k {
 	case fix.Fixed:
@@ -121,33 +152,4 @@ func statusWordOf(k fix.Status) (string, bool) {
 		return "error", true
 	}
 	return "", false
-}
-
-func writeSummary(w io.Writer, pt painter, p *fix.Plan, o Options) {
-	head := "Summary (dry run: nothing was written; --apply writes it)"
-	if o.Applied {
-		head = "Summary (applied; backups FILE.rampart-" + o.Stamp + ", undo with --undo " + o.Stamp + ")"
-	}
-	fmt.Fprintln(w, pt.paint(bold, head))
-	colour := map[fix.Status]string{fix.Fixed: green, fix.NeedsInput: yellow, fix.Manual: cyan, fix.Failed: red}
-	target := ""
-	for _, r := range p.Results {
-		if r.Target != target {
-			target = r.Target
-			fmt.Fprintln(w, "  "+pt.paint(bold, r.Target))
-		}
-		word, _ := statusWordOf(r.Status)
-		fmt.Fprintf(w, "    %s %-8s %s\n", pt.paint(colour[r.Status], fmt.Sprintf("%-11s", word)), r.Rule, r.Summary)
-		if len(r.Inputs) > 0 {
-			fmt.Fprintf(w, "    %-20s pass %s\n", "", strings.Join(r.Inputs, " "))
-		}
-		for _, t := range r.Todo {
-			fmt.Fprintf(w, "    %-20s then: %s\n", "", t)
-		}
-	}
-	for _, v := range p.Validations {
-		fmt.Fprintln(w, "  checked: "+v)
-	}
-	fmt.Fprintf(w, "%d fixed, %d need input, %d manual, %d errors; %d files changed\n",
-		p.Count(fix.Fixed), p.Count(fix.NeedsInput), p.Count(fix.Manual), p.Count(fix.Failed), len(p.Changes))
 }

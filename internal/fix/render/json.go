@@ -17,6 +17,7 @@ type jsonPlan struct {
 	Applied       bool           `json:"applied"`
 	Stamp         string         `json:"backupStamp,omitempty"`
 	Results       []fix.Result   `json:"results"`
+	Notes         []fix.Note     `json:"notes,omitempty"`
 	Changes       []jsonChange   `json:"changes"`
 	Files         []jsonFile     `json:"files"`
 	Validations   []string       `json:"validations,omitempty"`
@@ -39,14 +40,18 @@ type jsonChange struct {
 }
 
 type jsonFile struct {
-	Target  string     `json:"target"`
-	Path    string     `json:"path"`
-	Action  fix.Action `json:"action"`
-	Binary  bool       `json:"binary,omitempty"`
-	Mode    string     `json:"mode"`
-	Hash    string     `json:"sha256_before,omitempty"`
-	Rules   []string   `json:"rules"`
-	Summary string     `json:"summary,omitempty"`
+	Target string     `json:"target"`
+	Path   string     `json:"path"`
+	Action fix.Action `json:"action"`
+	Binary bool       `json:"binary,omitempty"`
+	Mode   string     `json:"mode"`
+	// ModeBefore is an existing file's mode now; ReadOnly says it has no
+	// write permission, so --apply refuses the run until it has.
+	ModeBefore string   `json:"mode_before,omitempty"`
+	ReadOnly   bool     `json:"read_only,omitempty"`
+	Hash       string   `json:"sha256_before,omitempty"`
+	Rules      []string `json:"rules"`
+	Summary    string   `json:"summary,omitempty"`
 	// Content is a new text file's content (a binary file's is not shown).
 	Content string `json:"content,omitempty"`
 }
@@ -58,6 +63,7 @@ func JSON(w io.Writer, p *fix.Plan, o Options) error {
 		Applied:       o.Applied,
 		Stamp:         o.Stamp,
 		Results:       p.Results,
+		Notes:         p.Notes,
 		Changes:       []jsonChange{},
 		Files:         []jsonFile{},
 		Validations:   p.Validations,
@@ -73,9 +79,16 @@ func JSON(w io.Writer, p *fix.Plan, o Options) error {
 	for _, r := range p.Results {
 		todo[r.Target+"\x00"+r.Rule] = r.Todo
 	}
+	readOnly := map[*fix.Change]bool{}
+	for _, c := range fix.ReadOnly(p.Changes) {
+		readOnly[c] = true
+	}
 	for _, c := range p.Changes {
 		f := jsonFile{Target: c.Target, Path: path.Join(c.Root, c.Path), Action: c.Action, Binary: c.Binary,
-			Mode: modeString(c.Mode), Hash: c.Hash, Rules: c.Rules, Summary: c.Summary}
+			Mode: modeString(c.Mode), Hash: c.Hash, Rules: c.Rules, Summary: c.Summary, ReadOnly: readOnly[c] && !o.Applied}
+		if c.ModeBefore != 0 {
+			f.ModeBefore = modeString(c.ModeBefore)
+		}
 		if c.Action == fix.Create && !c.Binary {
 			f.Content = string(c.After)
 		}

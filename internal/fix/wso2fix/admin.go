@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/rampart-sec/rampart/internal/fix"
@@ -61,6 +62,15 @@ func (p *planner) admin() {
 	for _, u := range users {
 		anyDefault = anyDefault || u.Password.KnownDefault
 	}
+	fileStore := p.fileUserStore()
+	if anyDefault && !fileStore {
+		// MI's management API authenticates against the [user_store]
+		// directory when its file-based store is off: [[internal_apis.users]]
+		// is not read, and writing it would change nothing that counts.
+		p.manual(rule, "the management API authenticates against the [user_store] directory ([internal_apis.file_user_store] enable = false): "+
+			"[[internal_apis.users]] is not used, so it is left alone; make sure no directory user the management API accepts has a default password")
+		anyDefault = false
+	}
 	if anyDefault {
 		r, why := password()
 		if why != nil {
@@ -85,7 +95,11 @@ func (p *planner) admin() {
 			// The list comes from the shipped defaults: writing it replaces
 			// it, so every user is written again, the defaults' passwords
 			// replaced.
-			for _, u := range users {
+			// user.is_admin is written as the defaults have it: an entry
+			// without it is not an admin (the file-based store reads a
+			// missing isAdmin as false).
+			admins := p.defaultAdmins()
+			for i, u := range users {
 				n := u.Username.Value
 				if p.opt.AdminUser != "" && n == sa.Username.Value {
 					n = name
@@ -95,7 +109,11 @@ func (p *planner) admin() {
 					v, _ := p.raw(u.Password.Key)
 					pass = v
 				}
-				p.doc.AppendArrayElement("internal_apis.users", []tomledit.KV{{Key: "user.name", Value: n}, {Key: "user.password", Value: pass}}, rule)
+				kvs := []tomledit.KV{{Key: "user.name", Value: n}, {Key: "user.password", Value: pass}}
+				if a, ok := admins[i]; ok {
+					kvs = append(kvs, tomledit.KV{Key: "user.is_admin", Value: a})
+				}
+				p.doc.AppendArrayElement("internal_apis.users", kvs, rule)
 				p.handled[u.Password.Key] = rule
 				done = append(done, "management user "+n+": new password")
 			}
@@ -110,11 +128,64 @@ func (p *planner) admin() {
 		who = "admin"
 	}
 	p.reveals = append(p.reveals, revealOf(p, "password of the administrator "+who, pw))
-	todo := []string{"[super_admin] only creates the account on a first start: on a deployment that already ran, change the password in the Console or with the SCIM2 /Users API as well"}
-	if strings.Contains(p.userStoreType(), "ldap") || strings.Contains(p.userStoreType(), "active_directory") {
-		todo = append(todo, "the user store is a directory: set the same password for "+who+" there")
+	var todo []string
+	directory := strings.Contains(p.userStoreType(), "ldap") || strings.Contains(p.userStoreType(), "active_directory")
+	switch {
+	case !sa.Password.KnownDefault || directory:
+		// The directory to-do below says where the password counts.
+	case p.prod.Profile == "wso2-mi":
+		todo = append(todo, "[super_admin] only creates the account on a first start: on a deployment that already ran, change its password in the user store as well")
+	default:
+		todo = append(todo, "[super_admin] only creates the account on a first start: on a deployment that already ran, change the password in the Console or with the SCIM2 /Users API as well")
 	}
-	p.fixed(rule, strings.Join(done, "; "), todo...)
+	if st := p.userStoreType(); directory {
+		if strings.Contains(st, "read_only") {
+			todo = append(todo, "the user store is a read-only directory: "+who+" logs in with the directory's password (the one in deployment.toml is not used there): make sure it is not a default")
+		} else {
+			todo = append(todo, "the user store is a directory: on a deployment that already ran, "+who+"'s password there is the one that counts: change it in the directory as well")
+		}
+		if anyDefault {
+			todo = append(todo, "the management API (CLI, dashboard) keeps authenticating its users from [[internal_apis.users]], not from the directory ([internal_apis.file_user_store] is enabled): log in there as "+who+" with the new password")
+		}
+	}
+	for _, d := range done {
+		p.fixed(rule, d, todo...)
+	}
+}
+
+// fileUserStore reports whether MI's management API reads its users from
+// [[internal_apis.users]] ([internal_apis.file_user_store] enable, true by
+// default; products without the key have no such store and are true too).
+func (p *planner) fileUserStore() bool {
+	v, ok := p.raw("internal_apis.file_user_store.enable")
+	return !ok || !strings.EqualFold(strings.TrimSpace(v), "false")
+}
+
+// defaultAdmins is user.is_admin of each [[internal_apis.users]] entry of
+// the configuration (the shipped defaults when deployment.toml writes
+// none), by index.
+func (p *planner) defaultAdmins() map[int]bool {
+	out := map[int]bool{}
+	e, ok := p.eff.Config.Entry("internal_apis.users")
+	if !ok {
+		return out
+	}
+	list, _ := e.Value.([]any)
+	for i, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
+		switch v := m["user.is_admin"].(type) {
+		case bool:
+			out[i] = v
+		case string:
+			if b, err := strconv.ParseBool(strings.TrimSpace(v)); err == nil {
+				out[i] = b
+			}
+		}
+	}
+	return out
 }
 
 func (p *planner) userStoreType() string {

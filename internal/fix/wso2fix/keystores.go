@@ -60,7 +60,7 @@ func (p *planner) keystores() {
 	if len(replace) > 0 && host == "" {
 		for _, r := range []string{"KEY-001", "KEY-004", "KEY-007"} {
 			if p.fails(r) {
-				p.needs(r, "a new keystore needs the host name its certificate is for", "--hostname NAME")
+				p.needs(r, "a new keystore needs the host name its certificate is for", p.hostInput())
 			}
 		}
 		return

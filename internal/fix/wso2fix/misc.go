@@ -24,12 +24,9 @@ func (p *planner) hostname() {
 	if !p.fails(rule) {
 		return
 	}
-	h := p.opt.Hostname
-	if h == "" {
-		h = p.in.Facts.Target.Hostname
-	}
+	h := p.givenHost()
 	if h == "" || placeholderHost(h) {
-		p.needs(rule, "the public host name is the operator's to give", "--hostname NAME")
+		p.needs(rule, "the public host name is the operator's to give", p.hostInput())
 		return
 	}
 	p.setKey("server.hostname", h, rule)
@@ -65,7 +62,7 @@ func (p *planner) callbacks() {
 	}
 	host := p.publicHost()
 	if host == "" {
-		p.needs(rule, "the callback pattern is anchored to the public host name", "--hostname NAME")
+		p.needs(rule, "the callback pattern is anchored to the public host name", p.hostInput())
 		return
 	}
 	pattern := "^https://" + regexp.QuoteMeta(host) + "(:[0-9]+)?/.*$"

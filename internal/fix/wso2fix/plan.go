@@ -47,6 +47,9 @@ type Options struct {
 	Now       time.Time
 	Rand      io.Reader
 	Keys      keygen.Source
+	// Inventory: the product homes come from an inventory file, whose
+	// entries can name each one's hostname (an entry's wins over Hostname).
+	Inventory bool
 }
 
 // Input is one product home and what the scan found there.
@@ -179,13 +182,6 @@ func Plan(in Input, opt Options) (*fix.Plan, error) {
 	}
 	plan.Changes = changes
 	plan.Reveals = p.reveals
-	for _, c := range fix.ReadOnly(changes) {
-		for _, r := range c.Rules {
-			if p.fails(r) {
-				p.failed(r, fmt.Errorf("%s is read-only (mode %04o): make it writable for this fix", c.Path, c.Mode))
-			}
-		}
-	}
 	ids := make([]string, 0, len(p.failing))
 	for id := range p.failing {
 		ids = append(ids, id)
@@ -250,7 +246,8 @@ func (p *planner) resultOf(rule string) fix.Result {
 	r := p.results[rule]
 	if r == nil || len(r.parts) == 0 {
 		res.Status = fix.Manual
-		res.Summary = "no safe automatic fix: " + firstSentence(p.failing[rule].Remediation)
+		res.Summary = "no safe automatic fix: " + fix.FirstSentence(p.failing[rule].Remediation)
+		res.Details = []string{res.Summary}
 		return res
 	}
 	res.Status = ""
@@ -278,10 +275,12 @@ func (p *planner) resultOf(rule string) fix.Result {
 			}
 		}
 	}
+	res.Details = texts
 	res.Summary = strings.Join(texts, "; ")
 	if res.Status == "" {
 		res.Status = fix.Manual
-		res.Summary = "no safe automatic fix: " + firstSentence(p.failing[rule].Remediation)
+		res.Summary = "no safe automatic fix: " + fix.FirstSentence(p.failing[rule].Remediation)
+		res.Details = []string{res.Summary}
 		res.Todo = nil
 		return res
 	}
@@ -301,27 +300,35 @@ func productName(pr *facts.Product) string {
 	return "the product"
 }
 
-func firstSentence(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if i := strings.Index(s, ". "); i > 0 {
-		return s[:i+1]
-	}
-	return s
-}
-
-// hostname is the public name the fixes use: --hostname, the inventory's,
-// or the configured one when it is a real name.
+// publicHost is the public name the fixes use: the one given (inventory
+// entry, --hostname), or the configured one when it is a real name.
 func (p *planner) publicHost() string {
-	if p.opt.Hostname != "" {
-		return p.opt.Hostname
-	}
-	if h := p.in.Facts.Target.Hostname; h != "" {
+	if h := p.givenHost(); h != "" {
 		return h
 	}
 	if h := p.prod.Hostname; h.Set && !placeholderHost(h.Value) {
 		return h.Value
 	}
 	return ""
+}
+
+// givenHost is the host name the operator gave: the target's inventory
+// entry's (more specific than the flag, which covers the entries that name
+// none), else --hostname.
+func (p *planner) givenHost() string {
+	if h := p.in.Facts.Target.Hostname; h != "" {
+		return h
+	}
+	return p.opt.Hostname
+}
+
+// hostInput is how the operator gives the public host name: the flag, or
+// the target's inventory entry when it comes from one.
+func (p *planner) hostInput() string {
+	if p.opt.Inventory {
+		return "hostname: NAME in the inventory entry of " + p.in.Target + ", or --hostname NAME for every entry that names none"
+	}
+	return "--hostname NAME"
 }
 
 func placeholderHost(h string) bool {

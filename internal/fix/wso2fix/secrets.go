@@ -149,7 +149,12 @@ func guardedBy(key string) string {
 }
 
 // plainSecrets moves every secret still written in clear text into
-// [secrets] (SEC-001, and SEC-005's "stored in clear text").
+// [secrets] (SEC-001, and SEC-005's "stored in clear text"). A secret
+// whose value is WSO2's public default is not moved when another rule's
+// fix replaces it with a new value (KEY-007 the keystore passwords, SEC-002
+// the admin's): encrypting the default would only hide it. Such secrets
+// stay in clear text until that fix is made, so the rule's status follows
+// that fix's.
 func (p *planner) plainSecrets() {
 	rules := []string{}
 	for _, r := range []string{"SEC-001", "SEC-005"} {
@@ -162,6 +167,7 @@ func (p *planner) plainSecrets() {
 	}
 	tag := strings.Join(rules, ",")
 	var moved, defaults []string
+	left := map[string][]string{} // guarding rule -> keys left for its fix
 	for _, s := range p.prod.Secrets {
 		if s.Form != "plain" {
 			continue
@@ -171,9 +177,10 @@ func (p *planner) plainSecrets() {
 		}
 		if s.KnownDefault {
 			if g := guardedBy(s.Key); g != "" {
-				for _, r := range rules {
-					p.manual(r, fmt.Sprintf("%s holds a public default value, left until %s's fix replaces it: encrypting the default would only hide it", s.Key, g))
+				if g == "KEY-007" && !p.fails(g) && p.fails("KEY-001") {
+					g = "KEY-001" // its new keystore comes with new passwords
 				}
+				left[g] = append(left[g], s.Key)
 				continue
 			}
 		}
@@ -191,12 +198,69 @@ func (p *planner) plainSecrets() {
 	if len(moved) > 0 {
 		var todo []string
 		if len(defaults) > 0 {
-			todo = append(todo, "still the shipped default value, now encrypted: "+strings.Join(defaults, ", ")+"; change them where they are used (database, directory), then update [secrets] with bin/ciphertool.sh")
+			todo = append(todo, "still WSO2's shipped value, now only encrypted: "+strings.Join(defaults, ", ")+
+				": change each password where it is used (the database, directory or service it logs in to), then put the new one in [secrets] with bin/ciphertool.sh")
 		}
 		for _, r := range rules {
 			p.fixed(r, "moved into Secure Vault: "+strings.Join(moved, ", "), todo...)
 		}
 	}
+	guards := make([]string, 0, len(left))
+	for g := range left {
+		guards = append(guards, g)
+	}
+	sort.Strings(guards)
+	for _, g := range guards {
+		pt := p.leftFor(g, left[g])
+		for _, r := range rules {
+			p.add(r, pt)
+		}
+	}
+}
+
+// leftFor is the part of SEC-001/SEC-005 for the public default secrets
+// left in clear text for guard's fix to replace: its status is the one
+// that fix has (they pass only once it is made).
+func (p *planner) leftFor(guard string, keys []string) part {
+	list := strings.Join(keys, ", ")
+	what := "left in clear text: " + list + ": WSO2's public default values, for " + guard +
+		"'s fix to replace with new random ones (encrypting a public default would only hide it)"
+	if !p.fails(guard) {
+		return part{status: fix.Manual, text: what + "; " + guard + " is not part of this run (--only/--skip): run rampart fix with " + guard + " as well"}
+	}
+	switch st, inputs := p.statusOf(guard); st {
+	case fix.Fixed:
+		// The guard's fix is made but does not cover these keys.
+		return part{status: fix.Manual, text: "left in clear text: " + list + ": WSO2's public default values, which " + guard +
+			"'s fix does not replace here: change them by hand, then put them in Secure Vault"}
+	case fix.NeedsInput:
+		return part{status: fix.NeedsInput, text: what + "; " + guard + "'s fix needs the input below", inputs: inputs}
+	case fix.Failed:
+		return part{status: fix.Manual, text: what + "; " + guard + "'s fix could not be made: see it"}
+	default:
+		return part{status: fix.Manual, text: what + "; " + guard + " has no automatic fix here: see it"}
+	}
+}
+
+// statusOf folds the parts recorded so far for rule: the worst status
+// and every input asked for.
+func (p *planner) statusOf(rule string) (fix.Status, []string) {
+	var st fix.Status
+	var inputs []string
+	if r := p.results[rule]; r != nil {
+		for _, pt := range r.parts {
+			if pt.status != "" && (st == "" || rank(pt.status) > rank(st)) {
+				st = pt.status
+			}
+			for _, i := range pt.inputs {
+				inputs = appendOnce(inputs, i)
+			}
+		}
+	}
+	if st == "" {
+		st = fix.Manual
+	}
+	return st, inputs
 }
 
 // moveSecret replaces a plain secret with a $secret{} reference where it
@@ -272,7 +336,10 @@ func (p *planner) finishSecrets() {
 		var rs []string
 		for _, s := range p.secrets {
 			for _, r := range s.rules {
-				rs = appendOnce(rs, r)
+				// A secret moved for several rules carries them joined.
+				for _, one := range strings.Split(r, ",") {
+					rs = appendOnce(rs, one)
+				}
 			}
 		}
 		for _, e := range pending {
