@@ -7,9 +7,11 @@ package propedit
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rampart-sec/rampart/internal/fix/edit"
+	"github.com/rampart-sec/rampart/internal/javaprops"
 )
 
 // MaxSize bounds the files edited.
@@ -69,7 +71,7 @@ func Parse(src []byte) (*Doc, error) {
 		first := line
 		logical := text
 		valEnd := start + len(text)
-		for oddBackslashes(logical) && off < len(src) {
+		for javaprops.Continues(logical) && off < len(src) {
 			line++
 			next := edit.LineEnd(src, off)
 			cont := strings.TrimRight(string(src[off:next]), "\r\n")
@@ -77,7 +79,7 @@ func Parse(src []byte) (*Doc, error) {
 			logical = logical[:len(logical)-1] + strings.TrimLeft(cont, " \t\f")
 			off = next
 		}
-		if oddBackslashes(logical) {
+		if javaprops.Continues(logical) {
 			// A backslash at the very end continues nothing: Java drops it.
 			logical = logical[:len(logical)-1]
 			valEnd--
@@ -85,7 +87,7 @@ func Parse(src []byte) (*Doc, error) {
 		}
 		lead := len(text) - len(trimmed)
 		body := logical[lead:]
-		k, sepLen := splitKey(body)
+		k, sepLen := javaprops.SplitKey(body)
 		firstLen := len(text) - lead
 		if line > first {
 			firstLen-- // the continuation backslash
@@ -96,8 +98,8 @@ func Parse(src []byte) (*Doc, error) {
 		seps[body[k:k+sepLen]]++
 		vs := start + lead + k + sepLen
 		p := prop{
-			key:       unescape(body[:k]),
-			value:     unescape(strings.TrimLeft(body[k+sepLen:], " \t\f")),
+			key:       javaprops.Unescape(body[:k]),
+			value:     javaprops.Unescape(strings.TrimLeft(body[k+sepLen:], " \t\f")),
 			line:      first,
 			valStart:  vs,
 			valEnd:    valEnd,
@@ -121,114 +123,6 @@ func Parse(src []byte) (*Doc, error) {
 		d.sep = "="
 	}
 	return d, nil
-}
-
-func oddBackslashes(s string) bool {
-	n := 0
-	for i := len(s) - 1; i >= 0 && s[i] == '\\'; i-- {
-		n++
-	}
-	return n%2 == 1
-}
-
-// splitKey returns the length of the key and of the separator after it
-// (whitespace, '=' or ':' and the whitespace around it).
-func splitKey(s string) (int, int) {
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		if c == '\\' && i+1 < len(s) {
-			i += 2
-			continue
-		}
-		if c == '=' || c == ':' || c == ' ' || c == '\t' || c == '\f' {
-			break
-		}
-		i++
-	}
-	j := i
-	for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\f') {
-		j++
-	}
-	if j < len(s) && (s[j] == '=' || s[j] == ':') {
-		j++
-		for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\f') {
-			j++
-		}
-	}
-	return i, j - i
-}
-
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' || i+1 == len(s) {
-			b.WriteByte(c)
-			continue
-		}
-		i++
-		switch s[i] {
-		case 't':
-			b.WriteByte('\t')
-		case 'n':
-			b.WriteByte('\n')
-		case 'r':
-			b.WriteByte('\r')
-		case 'f':
-			b.WriteByte('\f')
-		case 'u':
-			if i+4 < len(s) {
-				var r rune
-				if _, err := fmt.Sscanf(s[i+1:i+5], "%04x", &r); err == nil {
-					b.WriteRune(r)
-					i += 4
-					continue
-				}
-			}
-			b.WriteByte('u')
-		default:
-			b.WriteByte(s[i])
-		}
-	}
-	return b.String()
-}
-
-// escapeValue writes a value so java.util.Properties reads it back as is.
-func escapeValue(v string) string {
-	var b strings.Builder
-	for i, r := range v {
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == ' ' && i == 0:
-			b.WriteString(`\ `)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func escapeKey(k string) string {
-	var b strings.Builder
-	for _, r := range k {
-		switch r {
-		case '\\', '=', ':', ' ', '#', '!':
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // Get returns the value java.util.Properties would load for key (its last
@@ -260,22 +154,13 @@ func (d *Doc) Set(key, value, rule string) {
 	d.seq++
 	if i, ok := d.index[key]; ok {
 		d.sets[i].value = value
-		if !containsStr(d.sets[i].rules, rule) {
+		if !slices.Contains(d.sets[i].rules, rule) {
 			d.sets[i].rules = append(d.sets[i].rules, rule)
 		}
 		return
 	}
 	d.index[key] = len(d.sets)
 	d.sets = append(d.sets, &set{key: key, value: value, rules: []string{rule}, seq: d.seq})
-}
-
-func containsStr(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Render returns the edited file and a record per change.
@@ -297,14 +182,14 @@ func (d *Doc) Render() ([]byte, []edit.Record, error) {
 			if p.value == s.value {
 				continue
 			}
-			text := escapeValue(s.value)
+			text := javaprops.EscapeValue(s.value)
 			if p.noSep {
 				text = d.sep + text
 			}
 			reps = append(reps, edit.Replacement{Start: p.valStart, End: p.valEnd, Text: text, Rule: rule, What: s.key, Seq: s.seq})
 			continue
 		}
-		appended = append(appended, escapeKey(s.key)+d.sep+escapeValue(s.value)+d.nl)
+		appended = append(appended, javaprops.EscapeKey(s.key)+d.sep+javaprops.EscapeValue(s.value)+d.nl)
 		appendRules = append(appendRules, rule)
 	}
 	end := len(d.src)
