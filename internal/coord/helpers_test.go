@@ -43,6 +43,8 @@ type fixture struct {
 	judged chan [2]int64
 	heard  chan string
 	nc     *nats.Conn
+	// grace is the agents' shutdown grace (default theirs, 30s).
+	grace time.Duration
 	cancel context.CancelFunc
 }
 
@@ -217,7 +219,7 @@ func (f *fixture) startAgentWith(name, zoneName, kind string, dialer collect.Dia
 func (f *fixture) runAgent(nc *nats.Conn, name, zoneName string, dialer collect.Dialer, concurrency int, logger ...*slog.Logger) *runningAgent {
 	f.t.Helper()
 	a, err := agent.New(agent.Options{Zone: zoneName, Name: name, Version: "test", Conn: nc, Concurrency: concurrency,
-		Scanner: agent.Scanners(agent.ScannerConfig{Rules: f.set, Dialer: dialer, Version: "test"}), FetchWait: time.Second, Logger: firstOr(logger)})
+		Scanner: agent.Scanners(agent.ScannerConfig{Rules: f.set, Dialer: dialer, Version: "test"}), FetchWait: time.Second, Grace: f.grace, Logger: firstOr(logger)})
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -152,5 +153,46 @@ func TestSlowStoreNeverDropsResults(t *testing.T) {
 	}
 	if zoned != len(targets) {
 		t.Errorf("zone runs hold %d targets, want %d (each result once)", zoned, len(targets))
+	}
+}
+
+// TestGracefulStopReleasesTheJob: an agent stopped (SIGTERM) while its
+// scan hangs gives the scan its grace period, then releases the job; the
+// zone's other agent takes it at once, long before the ack wait (10
+// minutes here) would have sent it on.
+func TestGracefulStopReleasesTheJob(t *testing.T) {
+	n := zonetest.New(t, "dmz-a", "dmz-b")
+	var mu sync.Mutex
+	first := ""
+	gate := zonetest.HoldHTTP(t, n.Target.Listen(t, "tcp", zonetest.TargetAddr+":8081"), zonetest.Gateway(), func(src string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if first == "" {
+			first = src
+		}
+		return src == first
+	})
+	targets := []target.Target{{Name: "slow", Kind: target.Endpoint, Host: zonetest.TargetAddr, Port: 8081, Scheme: "http", Decl: target.Declared{NoReachDefaults: true}}}
+	f := newFixture(t, embedded(t, t.TempDir()), fixtureOpts{zones: []target.Zone{{Name: "dmz", Role: "dmz"}}, targets: targets, ackWait: 10 * time.Minute})
+	f.grace = 200 * time.Millisecond
+	agents := map[string]*runningAgent{
+		n.Source["dmz-a"]: f.startAgent("dmz-a", "dmz", coord.KindPassword, n.Zones["dmz-a"].Dialer(t, 8)),
+		n.Source["dmz-b"]: f.startAgent("dmz-b", "dmz", coord.KindPassword, n.Zones["dmz-b"].Dialer(t, 8)),
+	}
+	f.waitHeard("dmz-a", "dmz-b")
+	_, round, err := f.co.FanOut(context.Background(), "s", targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := <-gate.Held
+	agents[src].stop() // graceful: the grace ends, the job is released
+	f.waitJudged(round)
+	jobs, _ := f.store.RoundJobs(context.Background(), round)
+	other := "dmz-b"
+	if src == n.Source["dmz-b"] {
+		other = "dmz-a"
+	}
+	if len(jobs) != 2 || jobs[1].Agent != other || jobs[1].State != store.JobDone {
+		t.Errorf("round jobs %+v; want the job stored by %s", jobs, other)
 	}
 }
