@@ -44,7 +44,7 @@ type fixture struct {
 	heard  chan string
 	nc     *nats.Conn
 	// grace is the agents' shutdown grace (default theirs, 30s).
-	grace time.Duration
+	grace  time.Duration
 	cancel context.CancelFunc
 }
 
