@@ -1,7 +1,10 @@
 package bus_test
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
 	"golang.org/x/crypto/bcrypt"
@@ -26,8 +28,22 @@ const (
 
 // natsServer is what the permission scenario needs of a server.
 type natsServer struct {
-	url, ca   string
-	setAgents func([]bus.Credential)
+	url, ca string
+	// coordinator is how the coordinator signs in (URL and CA are set
+	// from the fields above).
+	coordinator bus.ClientConfig
+	setAgents   func([]bus.Credential)
+}
+
+// embeddedCoordinator is a key pair for the embedded server's
+// coordinator: the server gets the public key, the client the seed.
+func embeddedCoordinator(t *testing.T) (string, bus.ClientConfig) {
+	t.Helper()
+	pub, seed, err := bus.NewServerKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub, bus.ClientConfig{NKeySeed: seed}
 }
 
 // errs collects a connection's asynchronous errors.
@@ -95,8 +111,11 @@ func credentials(t *testing.T) ([]bus.Credential, string) {
 // and publishes its results, and is refused everything else; revoked, it
 // is cut off.
 func permissionScenario(t *testing.T, srv natsServer, creds []bus.Credential, seedFile string) {
-	ctx := context.Background()
-	nc, err := bus.Connect(bus.ClientConfig{URL: srv.url, User: serverUser, Password: serverPass, CAFile: srv.ca})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cc := srv.coordinator
+	cc.URL, cc.CAFile = srv.url, srv.ca
+	nc, err := bus.Connect(cc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,8 +229,9 @@ func TestPermissionsEmbedded(t *testing.T) {
 	dir := t.TempDir()
 	tlsCfg, ca := bustest.Certs(t, dir)
 	creds, seed := credentials(t)
+	key, coordinator := embeddedCoordinator(t)
 	e, err := bus.StartEmbedded(bus.EmbeddedConfig{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "nats"), TLS: tlsCfg,
-		ServerUser: serverUser, ServerPassword: serverPass, Agents: creds})
+		ServerKey: key, Agents: creds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +239,7 @@ func TestPermissionsEmbedded(t *testing.T) {
 	if !strings.HasPrefix(e.ClientURL(), "tls://127.0.0.1:") {
 		t.Errorf("client URL %s", e.ClientURL())
 	}
-	permissionScenario(t, natsServer{url: e.ClientURL(), ca: ca, setAgents: func(c []bus.Credential) {
+	permissionScenario(t, natsServer{url: e.ClientURL(), ca: ca, coordinator: coordinator, setAgents: func(c []bus.Credential) {
 		if err := e.SetAgents(c); err != nil {
 			t.Fatal(err)
 		}
@@ -231,23 +251,43 @@ func TestPermissionsDebianServer(t *testing.T) {
 	_, ca := bustest.Certs(t, dir)
 	creds, seed := credentials(t)
 	p := bustest.Debian(t, dir, bustest.DebianConfig{TLSDir: dir, Auth: bus.ConfigBlock(serverUser, serverPass, creds)})
-	permissionScenario(t, natsServer{url: p.URL, ca: ca, setAgents: func(c []bus.Credential) {
+	permissionScenario(t, natsServer{url: p.URL, ca: ca, coordinator: bus.ClientConfig{User: serverUser, Password: serverPass}, setAgents: func(c []bus.Credential) {
 		p.SetAuth(bus.ConfigBlock(serverUser, serverPass, c))
 	}}, creds, seed)
 }
 
-// TestPlainConnectionRefusedWithTLS: the embedded server requires TLS.
+// TestPlainConnectionRefusedWithTLS: the embedded server requires TLS. A
+// NATS client upgrades to TLS by itself when the server asks, so the
+// test speaks the protocol over plain TCP: the server announces that it
+// requires TLS and drops a plain CONNECT (with the coordinator's own
+// key), never answering its PING.
 func TestPlainConnectionRefusedWithTLS(t *testing.T) {
 	dir := t.TempDir()
 	tlsCfg, _ := bustest.Certs(t, dir)
-	e, err := bus.StartEmbedded(bus.EmbeddedConfig{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "nats"), TLS: tlsCfg,
-		ServerUser: serverUser, ServerPassword: serverPass})
+	key, _ := embeddedCoordinator(t)
+	e, err := bus.StartEmbedded(bus.EmbeddedConfig{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "nats"), TLS: tlsCfg, ServerKey: key})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Shutdown()
-	_, err = nats.Connect(strings.Replace(e.ClientURL(), "tls://", "nats://", 1), nats.UserInfo(serverUser, serverPass))
-	if err == nil {
-		t.Fatal("plain connection accepted")
+	c, err := net.Dial("tcp", e.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Minute)) // a broken server cannot hang the test
+	r := bufio.NewReader(c)
+	info, err := r.ReadString('\n')
+	if err != nil || !strings.HasPrefix(info, "INFO ") || !strings.Contains(info, `"tls_required":true`) {
+		t.Fatalf("server greeting %q (%v): want INFO with tls_required", info, err)
+	}
+	if _, err := fmt.Fprintf(c, "CONNECT {\"verbose\":false,\"nkey\":%q}\r\nPING\r\n", key); err != nil {
+		t.Fatal(err)
+	}
+	// The server waits for a TLS handshake: it drops the connection (or
+	// says why first).
+	answer, err := r.ReadString('\n')
+	if strings.Contains(answer, "PONG") || err == nil && !strings.HasPrefix(answer, "-ERR") {
+		t.Fatalf("plain CONNECT answered %q (%v), want the connection refused", answer, err)
 	}
 }

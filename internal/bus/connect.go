@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 )
 
 // ClientConfig says how to connect to NATS: an agent to the server's
@@ -24,6 +25,9 @@ type ClientConfig struct {
 	User, Password string
 	NKeySeedFile   string
 	CredsFile      string
+	// NKeySeed is an nkey seed held in memory (the coordinator's own key
+	// for its embedded server: bus.NewServerKey).
+	NKeySeed []byte
 	// CAFile is the PEM CA to trust for TLS; CertFile and KeyFile a
 	// client certificate, if the server asks for one.
 	CAFile, CertFile, KeyFile string
@@ -53,7 +57,7 @@ func Connect(cfg ClientConfig) (*nats.Conn, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	n := 0
-	for _, set := range []bool{cfg.User != "", cfg.NKeySeedFile != "", cfg.CredsFile != ""} {
+	for _, set := range []bool{cfg.User != "", cfg.NKeySeedFile != "", cfg.CredsFile != "", len(cfg.NKeySeed) > 0} {
 		if set {
 			n++
 		}
@@ -101,6 +105,16 @@ func Connect(cfg ClientConfig) (*nats.Conn, error) {
 		opts = append(opts, o)
 	case cfg.CredsFile != "":
 		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
+	case len(cfg.NKeySeed) > 0:
+		kp, err := nkeys.FromSeed(cfg.NKeySeed)
+		if err != nil {
+			return nil, fmt.Errorf("nats: nkey seed: %w", err)
+		}
+		pub, err := kp.PublicKey()
+		if err != nil {
+			return nil, fmt.Errorf("nats: nkey seed: %w", err)
+		}
+		opts = append(opts, nats.Nkey(pub, kp.Sign))
 	}
 	if cfg.TLS != nil {
 		opts = append(opts, nats.Secure(cfg.TLS))

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"golang.org/x/crypto/bcrypt"
+	"github.com/nats-io/nkeys"
 )
 
 // EmbeddedConfig configures the NATS server `rampart serve` runs itself.
@@ -23,8 +23,12 @@ type EmbeddedConfig struct {
 	StoreDir string
 	// TLS, when set, is required of every client.
 	TLS *tls.Config
-	// ServerUser and ServerPassword are the coordinator's own account.
-	ServerUser, ServerPassword string
+	// ServerKey is the nkey public key (U...) of the coordinator's own
+	// account, which has every right: the coordinator signs in with the
+	// seed (NewServerKey), which never leaves its process. A signature
+	// check costs microseconds; a password would need a bcrypt
+	// comparison (a second of CPU under load) on every connection.
+	ServerKey string
 	// Agents are the credentials allowed in, each with its permissions.
 	Agents []Credential
 	// MaxPayload bounds a message (default 8 MiB).
@@ -36,11 +40,30 @@ type EmbeddedConfig struct {
 
 // Embedded is a running embedded nats-server with JetStream.
 type Embedded struct {
-	mu         sync.Mutex
-	srv        *server.Server
-	opts       *server.Options
-	serverUser string
-	serverHash string
+	mu        sync.Mutex
+	srv       *server.Server
+	opts      *server.Options
+	serverKey string
+}
+
+// NewServerKey makes the coordinator's key pair for an embedded server:
+// its public key (EmbeddedConfig.ServerKey) and seed
+// (ClientConfig.NKeySeed). Make a new one at every start.
+func NewServerKey() (public string, seed []byte, err error) {
+	kp, err := nkeys.CreateUser()
+	if err != nil {
+		return "", nil, fmt.Errorf("nats: coordinator key: %w", err)
+	}
+	defer kp.Wipe()
+	if public, err = kp.PublicKey(); err != nil {
+		return "", nil, fmt.Errorf("nats: coordinator key: %w", err)
+	}
+	s, err := kp.Seed()
+	if err != nil {
+		return "", nil, fmt.Errorf("nats: coordinator key: %w", err)
+	}
+	// Wipe zeroes the key pair's own copy.
+	return public, append([]byte(nil), s...), nil
 }
 
 // StartEmbedded starts the server and waits until it accepts clients.
@@ -62,8 +85,8 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	if cfg.MaxStore <= 0 {
 		cfg.MaxStore = 10 << 30
 	}
-	if cfg.ServerUser == "" || cfg.ServerPassword == "" {
-		return nil, errors.New("nats: the embedded server needs the coordinator's credentials")
+	if !nkeys.IsValidPublicUserKey(cfg.ServerKey) {
+		return nil, errors.New("nats: the embedded server needs the coordinator's nkey (bus.NewServerKey)")
 	}
 	opts := &server.Options{
 		ServerName:         "rampart",
@@ -85,15 +108,13 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	if cfg.TLS != nil {
 		opts.TLSConfig = cfg.TLS
 		opts.TLS = true
-		opts.TLSTimeout = 5
+		// Agents far away, or a loaded machine, may take seconds to
+		// finish a handshake; authentication gets one second more.
+		opts.TLSTimeout = 10
 	}
-	// The coordinator's password is kept as a bcrypt hash too: nothing in
-	// the server's memory is a usable password.
-	hash, err := bcrypt.GenerateFromPassword([]byte(cfg.ServerPassword), bcrypt.DefaultCost)
-	if err != nil {
-		return nil, fmt.Errorf("nats: %w", err)
-	}
-	opts.Users, opts.Nkeys = users(cfg.ServerUser, string(hash), cfg.Agents)
+	// Nothing in the server's options is a usable secret: the
+	// coordinator's public key, the agents' bcrypt hashes and public keys.
+	opts.Users, opts.Nkeys = users(cfg.ServerKey, cfg.Agents)
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("nats: %w", err)
@@ -102,18 +123,25 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		srv.SetLoggerV2(&logger{l: cfg.Logger.With("component", "nats")}, false, false, false)
 	}
 	go srv.Start()
-	if !srv.ReadyForConnections(30 * time.Second) {
+	// Start enables JetStream before it listens: ready for connections is
+	// ready for JetStream requests (clients still wait for JetStream to
+	// answer: bus.Ready).
+	if !srv.ReadyForConnections(time.Minute) {
 		srv.Shutdown()
-		return nil, fmt.Errorf("nats: the embedded server did not start listening on %s within 30s", cfg.Listen)
+		return nil, fmt.Errorf("nats: the embedded server did not start listening on %s within a minute", cfg.Listen)
 	}
-	return &Embedded{srv: srv, opts: opts, serverUser: cfg.ServerUser, serverHash: string(hash)}, nil
+	if !srv.JetStreamEnabled() {
+		srv.Shutdown()
+		return nil, fmt.Errorf("nats: the embedded server started without JetStream (store %s)", cfg.StoreDir)
+	}
+	return &Embedded{srv: srv, opts: opts, serverKey: cfg.ServerKey}, nil
 }
 
 // users builds the server's user list: the coordinator with every right,
 // each agent with its own permissions.
-func users(serverUser, serverHash string, agents []Credential) ([]*server.User, []*server.NkeyUser) {
-	us := []*server.User{{Username: serverUser, Password: serverHash}}
-	var nk []*server.NkeyUser
+func users(serverKey string, agents []Credential) ([]*server.User, []*server.NkeyUser) {
+	var us []*server.User
+	nk := []*server.NkeyUser{{Nkey: serverKey}}
 	for _, a := range agents {
 		p := AgentPerms(a.Zone, a.Agent)
 		perms := &server.Permissions{
@@ -136,7 +164,7 @@ func (e *Embedded) SetAgents(agents []Credential) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	o := e.opts.Clone()
-	o.Users, o.Nkeys = users(e.serverUser, e.serverHash, agents)
+	o.Users, o.Nkeys = users(e.serverKey, agents)
 	if err := e.srv.ReloadOptions(o); err != nil {
 		return fmt.Errorf("nats: reload credentials: %w", err)
 	}

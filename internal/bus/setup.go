@@ -51,9 +51,15 @@ func (c *QueueConfig) defaults() {
 }
 
 // Setup creates or updates the streams and the consumers (file storage:
-// jobs and results survive a NATS restart).
+// jobs and results survive a NATS restart). It first waits for JetStream
+// to answer (a server just started, a connection still authenticating,
+// a cluster electing its leader), then makes each stream and consumer,
+// retrying what fails for a transient reason; ctx bounds the whole.
 func Setup(ctx context.Context, js jetstream.JetStream, cfg QueueConfig) error {
 	cfg.defaults()
+	if err := Ready(ctx, js); err != nil {
+		return err
+	}
 	streams := []jetstream.StreamConfig{
 		{Name: JobsStream, Subjects: []string{allJobs}, Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage,
 			MaxAge: cfg.JobsMaxAge, Duplicates: 10 * time.Minute, Replicas: cfg.Replicas, Discard: jetstream.DiscardOld},
@@ -64,8 +70,12 @@ func Setup(ctx context.Context, js jetstream.JetStream, cfg QueueConfig) error {
 			MaxAge: cfg.DeadMaxAge, Duplicates: 10 * time.Minute, Replicas: cfg.Replicas},
 	}
 	for _, sc := range streams {
-		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
-			return fmt.Errorf("nats stream %s: %w", sc.Name, err)
+		err := Retry(ctx, "nats stream "+sc.Name, func(ctx context.Context) error {
+			_, err := js.CreateOrUpdateStream(ctx, sc)
+			return err
+		})
+		if err != nil {
+			return err
 		}
 	}
 	for _, z := range cfg.Zones {
@@ -81,16 +91,44 @@ func Setup(ctx context.Context, js jetstream.JetStream, cfg QueueConfig) error {
 			MaxWaiting:    512,
 			Replicas:      cfg.Replicas,
 		}
-		if _, err := js.CreateOrUpdateConsumer(ctx, JobsStream, cc); err != nil {
-			return fmt.Errorf("nats consumer %s: %w", cc.Durable, err)
+		if err := createConsumer(ctx, js, JobsStream, cc); err != nil {
+			return err
 		}
 	}
-	for stream, name := range map[string]string{ResultsStream: ResultsConsumer, DeadStream: DeadConsumer} {
-		cc := jetstream.ConsumerConfig{Durable: name, AckPolicy: jetstream.AckExplicitPolicy, AckWait: 2 * time.Minute,
+	for _, sc := range [][2]string{{ResultsStream, ResultsConsumer}, {DeadStream, DeadConsumer}} {
+		cc := jetstream.ConsumerConfig{Durable: sc[1], AckPolicy: jetstream.AckExplicitPolicy, AckWait: 2 * time.Minute,
 			MaxDeliver: -1, MaxAckPending: 4096, Replicas: cfg.Replicas}
-		if _, err := js.CreateOrUpdateConsumer(ctx, stream, cc); err != nil {
-			return fmt.Errorf("nats consumer %s on %s: %w", name, stream, err)
+		if err := createConsumer(ctx, js, sc[0], cc); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+func createConsumer(ctx context.Context, js jetstream.JetStream, stream string, cc jetstream.ConsumerConfig) error {
+	return Retry(ctx, fmt.Sprintf("nats consumer %s on %s", cc.Durable, stream), func(ctx context.Context) error {
+		_, err := js.CreateOrUpdateConsumer(ctx, stream, cc)
+		return err
+	})
+}
+
+// Ready waits until JetStream answers on this connection (ctx bounds the
+// wait).
+func Ready(ctx context.Context, js jetstream.JetStream) error {
+	return Retry(ctx, "nats: waiting for JetStream", func(ctx context.Context) error {
+		_, err := js.AccountInfo(ctx)
+		return err
+	})
+}
+
+// Consumer looks a durable consumer up, retrying while JetStream does not
+// answer (ctx bounds the wait).
+func Consumer(ctx context.Context, js jetstream.JetStream, stream, name string) (jetstream.Consumer, error) {
+	var c jetstream.Consumer
+	err := Retry(ctx, fmt.Sprintf("nats consumer %s on %s", name, stream), func(ctx context.Context) error {
+		var err error
+		c, err = js.Consumer(ctx, stream, name)
+		return err
+	})
+	return c, err
 }

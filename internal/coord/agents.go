@@ -60,9 +60,22 @@ func (c *Coordinator) pushCredentials(ctx context.Context) error {
 
 // Credentials returns the NATS credentials of every agent not revoked.
 func (c *Coordinator) Credentials(ctx context.Context) ([]bus.Credential, error) {
-	recs, err := c.cfg.Store.ZoneAgents(ctx)
+	return AgentCredentials(ctx, c.cfg.Store)
+}
+
+// AgentLister lists the agents' records.
+type AgentLister interface {
+	ZoneAgents(ctx context.Context) ([]store.ZoneAgent, error)
+}
+
+// AgentCredentials returns the NATS credentials of every agent not
+// revoked, as the store keeps them: what an embedded NATS server starts
+// with, so that agents reconnecting to a restarted server are let in at
+// once.
+func AgentCredentials(ctx context.Context, st AgentLister) ([]bus.Credential, error) {
+	recs, err := st.ZoneAgents(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("zone agents: %w", err)
 	}
 	var out []bus.Credential
 	for _, r := range recs {

@@ -50,6 +50,10 @@ type fixture struct {
 
 type natsBackend struct {
 	url, ca string
+	// shutdown stops an embedded server (its files stay).
+	shutdown func()
+	// coordinator is how the coordinator signs in.
+	coordinator bus.ClientConfig
 	// setAgents gives the server the agents allowed in.
 	setAgents func([]bus.Credential) error
 }
@@ -58,13 +62,17 @@ type natsBackend struct {
 func embedded(t *testing.T, dir string) natsBackend {
 	t.Helper()
 	tlsCfg, ca := bustest.Certs(t, dir)
-	e, err := bus.StartEmbedded(bus.EmbeddedConfig{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "nats"), TLS: tlsCfg,
-		ServerUser: srvUser, ServerPassword: srvPass})
+	pub, seed, err := bus.NewServerKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := bus.StartEmbedded(bus.EmbeddedConfig{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "nats"), TLS: tlsCfg, ServerKey: pub})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.Shutdown)
-	return natsBackend{url: e.ClientURL(), ca: ca, setAgents: func(c []bus.Credential) error { return e.SetAgents(c) }}
+	return natsBackend{url: e.ClientURL(), ca: ca, coordinator: bus.ClientConfig{NKeySeed: seed}, shutdown: e.Shutdown,
+		setAgents: func(c []bus.Credential) error { return e.SetAgents(c) }}
 }
 
 // debian starts Debian's nats-server with TLS.
@@ -72,7 +80,7 @@ func debian(t *testing.T, dir string) (natsBackend, *bustest.Proc) {
 	t.Helper()
 	_, ca := bustest.Certs(t, dir)
 	p := bustest.Debian(t, dir, bustest.DebianConfig{TLSDir: dir, Auth: bus.ConfigBlock(srvUser, srvPass, nil)})
-	return natsBackend{url: p.URL, ca: ca, setAgents: func(c []bus.Credential) error {
+	return natsBackend{url: p.URL, ca: ca, coordinator: bus.ClientConfig{User: srvUser, Password: srvPass}, setAgents: func(c []bus.Credential) error {
 		p.SetAuth(bus.ConfigBlock(srvUser, srvPass, c))
 		return nil
 	}}, p
@@ -106,7 +114,9 @@ func newFixture(t *testing.T, nb natsBackend, o fixtureOpts) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := bus.Connect(bus.ClientConfig{URL: nb.url, User: srvUser, Password: srvPass, CAFile: nb.ca, Name: "rampart-server"})
+	cc := nb.coordinator
+	cc.URL, cc.CAFile, cc.Name = nb.url, nb.ca, "rampart-server"
+	nc, err := bus.Connect(cc)
 	if err != nil {
 		t.Fatal(err)
 	}

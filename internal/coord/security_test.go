@@ -2,12 +2,17 @@ package coord_test
 
 import (
 	"context"
+	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/rampart-sec/rampart/internal/bus"
+	"github.com/rampart-sec/rampart/internal/bus/bustest"
 	"github.com/rampart-sec/rampart/internal/coord"
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/target"
@@ -79,5 +84,63 @@ func TestForgedResultsRefused(t *testing.T) {
 	agents := f.co.Agents()
 	if len(agents) != 1 || agents[0].RevokedAt == nil || agents[0].Live {
 		t.Errorf("agents after revocation: %+v", agents)
+	}
+}
+
+// TestCredentialsOutliveRestart: an embedded NATS server started from the
+// store's agents (as serve starts it) lets a created agent in at once,
+// before any coordinator runs, and refuses a revoked one. Serve used to
+// start its server with no agent and push them only after setting the
+// streams up: agents reconnecting meanwhile were refused, and nats.go
+// gives up on a server after two refusals in a row.
+func TestCredentialsOutliveRestart(t *testing.T) {
+	dir := t.TempDir()
+	first := embedded(t, dir)
+	zones := []target.Zone{{Name: "dmz", Role: "dmz"}}
+	f := newFixture(t, first, fixtureOpts{zones: zones})
+	ctx := context.Background()
+	keep, err := f.co.CreateAgent(ctx, coord.NewAgent{Name: "dmz-1", Zone: "dmz", Kind: coord.KindPassword, By: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, err := f.co.CreateAgent(ctx, coord.NewAgent{Name: "dmz-2", Zone: "dmz", Kind: coord.KindPassword, By: "admin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.co.RevokeAgent(ctx, "dmz-2", "admin", "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	f.cancel()
+	f.co.Wait()
+	first.shutdown()
+
+	// The restarted server, on the same files, with what the store says.
+	creds, err := coord.AgentCredentials(ctx, f.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsCfg, ca := bustest.Certs(t, t.TempDir())
+	pub, _, err := bus.NewServerKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := bus.StartEmbedded(bus.EmbeddedConfig{Listen: "127.0.0.1:0", StoreDir: filepath.Join(dir, "nats"), TLS: tlsCfg, ServerKey: pub, Agents: creds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Shutdown()
+	connect := func(name, password string) error {
+		// One attempt, no retry: the server's first answer is what counts.
+		nc, err := nats.Connect(e.ClientURL(), nats.UserInfo(name, password), nats.RootCAs(ca), nats.CustomInboxPrefix(bus.InboxPrefix(name)), nats.Timeout(time.Minute))
+		if err == nil {
+			nc.Close()
+		}
+		return err
+	}
+	if err := connect("dmz-1", keep); err != nil {
+		t.Errorf("agent dmz-1 after the restart: %v", err)
+	}
+	if err := connect("dmz-2", gone); !errors.Is(err, nats.ErrAuthorization) {
+		t.Errorf("revoked agent dmz-2 after the restart: %v, want %v", err, nats.ErrAuthorization)
 	}
 }

@@ -2,10 +2,8 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -29,9 +27,6 @@ type zoneRuntime struct {
 	embedded *bus.Embedded
 	conn     *nats.Conn
 }
-
-// natsServerUser is the coordinator's user on the embedded server.
-const natsServerUser = "rampart-server"
 
 // startZones starts the zones' NATS and coordinator when the inventory
 // has zones (stop undoes it after ctx is done).
@@ -64,14 +59,22 @@ func (s *Server) startZones(ctx context.Context) (stop func(), err error) {
 			return nil, err
 		}
 	} else {
-		pw := make([]byte, 32)
-		if _, err := rand.Read(pw); err != nil {
+		// The embedded server starts with the agents the store lets in:
+		// an agent reconnecting after a restart is let in at once, not
+		// refused until the coordinator has set the streams up.
+		agents, err := coord.AgentCredentials(ctx, cs)
+		if err != nil {
+			return nil, fmt.Errorf("zones: %w", err)
+		}
+		// The coordinator signs in with a key made for this process: the
+		// server keeps only its public key.
+		pub, seed, err := bus.NewServerKey()
+		if err != nil {
 			return nil, err
 		}
-		password := hex.EncodeToString(pw)
 		rt.embedded, err = bus.StartEmbedded(bus.EmbeddedConfig{Listen: n.Listen, StoreDir: filepath.Join(s.cfg.DataDir, "nats"),
-			TLS: &tls.Config{Certificates: []tls.Certificate{s.cert}, MinVersion: tls.VersionTLS12}, ServerUser: natsServerUser,
-			ServerPassword: password, MaxPayload: n.MaxPayload, Logger: s.log})
+			TLS: &tls.Config{Certificates: []tls.Certificate{s.cert}, MinVersion: tls.VersionTLS12}, ServerKey: pub,
+			Agents: agents, MaxPayload: n.MaxPayload, Logger: s.log})
 		if err != nil {
 			return nil, err
 		}
@@ -82,7 +85,7 @@ func (s *Server) startZones(ctx context.Context) (stop func(), err error) {
 			roots.AddCert(leaf)
 		}
 		if rt.conn, err = bus.Connect(bus.ClientConfig{URL: rt.embedded.ClientURL(), InProcess: rt.embedded.Server(), Name: "rampart-serve",
-			User: natsServerUser, Password: password, TLS: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}, Logger: s.log}); err != nil {
+			NKeySeed: seed, TLS: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}, Logger: s.log}); err != nil {
 			rt.embedded.Shutdown()
 			return nil, err
 		}

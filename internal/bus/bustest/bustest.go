@@ -143,8 +143,6 @@ func Debian(t testing.TB, dir string, cfg DebianConfig) *Proc {
 	return p
 }
 
-var listening = regexp.MustCompile(`Listening for client connections on [^ ]*:(\d+)`)
-
 func (p *Proc) start() {
 	t := p.t
 	t.Helper()
@@ -168,6 +166,7 @@ func (p *Proc) start() {
 	}
 	p.cmd, p.exited = cmd, make(chan struct{})
 	port := make(chan int, 1)
+	listening := regexp.MustCompile(`Listening for client connections on [^ ]*:(\d+)`)
 	var log strings.Builder
 	go func() {
 		sc := bufio.NewScanner(stderr)
