@@ -114,10 +114,17 @@ type Config struct {
 	Retention time.Duration
 	// Credentials receives the agents allowed in whenever they change
 	// (the embedded NATS server's users); nil with an external cluster.
+	// The embedded server should start with them already
+	// (AgentCredentials): an agent reconnecting before Start pushes them
+	// would be refused.
 	Credentials func([]bus.Credential) error
-	Version     string
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// StartTimeout bounds Start's setting up of the streams (default 5
+	// minutes: a loaded server or a cluster electing its leader can be
+	// slow to answer).
+	StartTimeout time.Duration
+	Version      string
+	Now          func() time.Time
+	Logger       *slog.Logger
 }
 
 // Coordinator is the zone coordinator of a running server.
@@ -164,6 +171,9 @@ func New(cfg Config) (*Coordinator, error) {
 	if cfg.Scan.Timeout <= 0 {
 		cfg.Scan.Timeout = 10 * time.Minute
 	}
+	if cfg.StartTimeout <= 0 {
+		cfg.StartTimeout = 5 * time.Minute
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -180,7 +190,10 @@ func New(cfg Config) (*Coordinator, error) {
 	for _, z := range cfg.Zones {
 		cfg.Queue.Zones = append(cfg.Queue.Zones, z.Name)
 	}
-	js, err := jetstream.New(cfg.Conn)
+	// A job published while the connection drops may never be
+	// acknowledged: its future fails after a while and the job is
+	// published again (the same message ID: JetStream keeps one).
+	js, err := jetstream.New(cfg.Conn, jetstream.WithPublishAsyncTimeout(30*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("coord: %w", err)
 	}
@@ -193,7 +206,7 @@ func New(cfg Config) (*Coordinator, error) {
 // rounds, until ctx is done (Wait waits for that). Results published
 // while the server was down are consumed at once.
 func (c *Coordinator) Start(ctx context.Context) error {
-	sctx, cancel := context.WithTimeout(ctx, time.Minute)
+	sctx, cancel := context.WithTimeout(ctx, c.cfg.StartTimeout)
 	defer cancel()
 	if err := bus.Setup(sctx, c.js, c.cfg.Queue); err != nil {
 		return err
@@ -211,13 +224,13 @@ func (c *Coordinator) Start(ctx context.Context) error {
 		}
 		c.subs = append(c.subs, sub)
 	}
-	results, err := c.js.Consumer(sctx, bus.ResultsStream, bus.ResultsConsumer)
+	results, err := bus.Consumer(sctx, c.js, bus.ResultsStream, bus.ResultsConsumer)
 	if err != nil {
-		return fmt.Errorf("coord: results consumer: %w", err)
+		return fmt.Errorf("coord: results: %w", err)
 	}
-	dead, err := c.js.Consumer(sctx, bus.DeadStream, bus.DeadConsumer)
+	dead, err := bus.Consumer(sctx, c.js, bus.DeadStream, bus.DeadConsumer)
 	if err != nil {
-		return fmt.Errorf("coord: dead-letter consumer: %w", err)
+		return fmt.Errorf("coord: dead letters: %w", err)
 	}
 	c.wg.Go(func() { c.consume(ctx, results, c.storeResults) })
 	c.wg.Go(func() { c.consume(ctx, dead, c.storeDead) })

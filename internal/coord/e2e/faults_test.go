@@ -126,7 +126,10 @@ targets:
 // TestServeRestartedMidRound: serve (and its embedded NATS) stops while
 // both zones' agents are scanning; the agents finish, hold their results
 // and retry; serve comes back, takes the results and judges the round
-// it had fanned out before the restart.
+// it had fanned out before the restart. The agents' credentials outlive
+// the restart: the restarted NATS server lets them in at once (it used
+// to refuse them until the coordinator had set its streams up, and an
+// agent refused twice gave up for good).
 func TestServeRestartedMidRound(t *testing.T) {
 	w := newWorld(t, "dmz", "internal")
 	tarpit := zonetest.HoldHTTP(t, w.net.Target.Listen(t, "tcp", zonetest.TargetAddr+":8081"), zonetest.Gateway(), func(string) bool { return true })
@@ -160,6 +163,14 @@ targets:
 	}
 	if len(fs["app"]) != 8 {
 		t.Errorf("exposure verdicts: %d, want 8", len(fs["app"]))
+	}
+	if out := w.serve.out.String(); strings.Contains(out, "authentication error") {
+		t.Errorf("the restarted NATS server refused an agent:\n%s", out)
+	}
+	for _, a := range []*proc{dmz, in} {
+		if out := a.out.String(); strings.Contains(out, "authorization violation") || strings.Contains(out, "refused the agent's credentials") {
+			t.Errorf("%s was refused after the restart:\n%s", a.name, out)
+		}
 	}
 }
 
