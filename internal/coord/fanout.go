@@ -81,12 +81,12 @@ func (c *Coordinator) FanOut(ctx context.Context, schedule string, targets []tar
 	for _, t := range zoned {
 		r.Plan = append(r.Plan, t.Name)
 	}
-	id, err := c.cfg.Store.CreateRound(ctx, r)
-	if err != nil {
-		return local, 0, err
-	}
-	r.ID = id
-	p := c.plan(r)
+	// The jobs are built (and checked) before the round is recorded, so
+	// the round is recorded with its size in one write: a server that
+	// stops while its jobs go out (the agents may already hold them)
+	// comes back to a round that knows how many jobs it has. They are
+	// checked as round 1's and get the round's own ID once it has one.
+	r.ID = 1
 	var jobs []*bus.Job
 	for i, t := range zoned {
 		for _, z := range c.cfg.Zones.For(t) {
@@ -98,11 +98,26 @@ func (c *Coordinator) FanOut(ctx context.Context, schedule string, targets []tar
 			jobs = append(jobs, j)
 		}
 	}
-	sent := c.publishJobs(ctx, jobs)
-	if err := c.cfg.Store.SetRoundJobs(ctx, id, sent); err != nil {
-		return local, id, err
+	r.TotalJobs = len(jobs)
+	id, err := c.cfg.Store.CreateRound(ctx, r)
+	if err != nil {
+		return local, 0, err
 	}
-	p.round.TotalJobs = sent
+	r.ID = id
+	for _, j := range jobs {
+		j.Round, j.ID = id, bus.JobID(id, j.Zone, j.Index)
+	}
+	p := c.plan(r)
+	sent := c.publishJobs(ctx, jobs)
+	if sent < len(jobs) && ctx.Err() == nil {
+		// NATS refused some for good (publishChunk retried a minute):
+		// the round has only the jobs it took. (When ctx ended, the
+		// acknowledgements were not all read: the jobs may be out.)
+		if err := c.cfg.Store.SetRoundJobs(ctx, id, sent); err != nil {
+			return local, id, err
+		}
+		p.round.TotalJobs = sent
+	}
 	c.mu.Lock()
 	c.rounds[id] = p
 	c.mu.Unlock()

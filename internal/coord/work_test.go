@@ -196,3 +196,54 @@ func TestGracefulStopReleasesTheJob(t *testing.T) {
 		t.Errorf("round jobs %+v; want the job stored by %s", jobs, other)
 	}
 }
+
+// stoppingStore cancels the fan-out's context as soon as the round is
+// recorded: serve stopping while its jobs go out.
+type stoppingStore struct {
+	coord.Store
+	stop func()
+}
+
+func (s *stoppingStore) CreateRound(ctx context.Context, r store.ZoneRound) (int64, error) {
+	id, err := s.Store.CreateRound(ctx, r)
+	s.stop()
+	return id, err
+}
+
+// TestRoundSizeSurvivesStopMidFanOut: the server stops while a round's
+// jobs go out (its context ends before JetStream's acknowledgements are
+// read). The round still says how many jobs it has, the agents do them,
+// and the round is judged with every job done. The round's size used to
+// be recorded only after every acknowledgement: a stop then left it at
+// 0 jobs, with 2 done.
+func TestRoundSizeSurvivesStopMidFanOut(t *testing.T) {
+	n := zonetest.New(t, "dmz", "internal")
+	zones := []target.Zone{{Name: "dmz", Role: "dmz"}, {Name: "internal", Role: "internal"}}
+	targets := endpoints(t, n, 1, 8300, "dmz", "internal")
+	fanCtx, stop := context.WithCancel(context.Background())
+	defer stop()
+	f := newFixture(t, embedded(t, t.TempDir()), fixtureOpts{zones: zones, targets: targets,
+		wrap: func(s coord.Store) coord.Store { return &stoppingStore{Store: s, stop: stop} }})
+	f.startAgent("dmz-1", "dmz", coord.KindPassword, n.Zones["dmz"].Dialer(t, 8))
+	f.startAgent("int-1", "internal", coord.KindNKey, n.Zones["internal"].Dialer(t, 8))
+	f.waitHeard("dmz-1", "int-1")
+	_, round, err := f.co.FanOut(fanCtx, "s", targets)
+	if err != nil {
+		t.Fatal(err) // the old code failed here: "context canceled"
+	}
+	if fanCtx.Err() == nil {
+		t.Fatal("the fan-out's context was not cancelled")
+	}
+	f.waitJudged(round)
+	r, err := f.store.Round(context.Background(), round)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, err := f.store.RoundCounts(context.Background(), round)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.TotalJobs != 2 || counts["dmz"] != 1 || counts["internal"] != 1 {
+		t.Errorf("round %+v, answered per zone %v; want 2 jobs, one answered by each zone", r, counts)
+	}
+}
