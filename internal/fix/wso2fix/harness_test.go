@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/x509"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -21,6 +19,7 @@ import (
 	"github.com/rampart-sec/rampart/internal/rules"
 	"github.com/rampart-sec/rampart/internal/scan"
 	"github.com/rampart-sec/rampart/internal/target"
+	"github.com/rampart-sec/rampart/internal/testenv"
 	builtin "github.com/rampart-sec/rampart/rules"
 )
 
@@ -30,24 +29,7 @@ var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 func copyTree(t testing.TB, src string) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), filepath.Base(src))
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(out, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	testenv.CopyTree(t, src, dst)
 	return dst
 }
 
