@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -95,7 +96,9 @@ func (s *Scanner) Run(ctx context.Context, targets []target.Target) *Result {
 	sc.Now = now.UTC()
 	s.shareHostLimit()
 
+	prepared := s.prepare(ctx, targets)
 	results := s.collectAll(ctx, targets, sc, true, time.Now())
+	prepared.Wait()
 	res := &Result{Report: report}
 	n := 0
 	for _, d := range results {
@@ -134,6 +137,39 @@ func (s *Scanner) Collect(ctx context.Context, targets []target.Target) []*facts
 		out = append(out, d.facts)
 	}
 	return out
+}
+
+// prepare compiles, in the background, the rule checks the targets' kinds
+// and collectors can lead to (rules.Prepare): the collectors mostly wait
+// on the network, and judging then starts with its programs ready.
+func (s *Scanner) prepare(ctx context.Context, targets []target.Target) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	seen := map[string]bool{}
+	for _, t := range targets {
+		var provided []string
+		for _, c := range s.Collectors {
+			if c.Applies(t) {
+				provided = append(provided, c.Provides()...)
+			}
+		}
+		sort.Strings(provided)
+		key := string(t.Kind) + ":" + strings.Join(provided, ",")
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		wg.Go(func() {
+			// A panic compiling a check is Judge's to meet again and
+			// report on its target (safeOne), not to end the scan.
+			defer func() {
+				if p := recover(); p != nil {
+					s.Env.Log().Error("preparing the rules panicked", "panic", p, "stack", string(debug.Stack()))
+				}
+			}()
+			rules.Prepare(ctx, s.Rules, Offers(t.Kind), provided)
+		})
+	}
+	return &wg
 }
 
 // shareHostLimit gives every target of the scan one per-host connection

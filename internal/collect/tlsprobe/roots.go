@@ -1,7 +1,7 @@
 package tlsprobe
 
 import (
-	"crypto/sha256"
+	"bytes"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -178,22 +178,21 @@ func forEachSystemRootPEM(fn func([]byte)) {
 }
 
 // forEachRootPEM reads the first of files that reads, then every file of
-// dirs but symlinks to files of the same directory. A file with the same
-// content as one already seen (the bundle, listed in its own directory) is
-// passed once: it holds the same certificates.
+// dirs but symlinks to files of the same directory. A file whose content
+// is already in a file passed on (the bundle, listed in its own
+// directory; each certificate file the bundle was made of) is not passed
+// again: its PEM blocks are among those already seen.
 func forEachRootPEM(files, dirs []string, fn func([]byte)) {
-	seen := map[[32]byte]bool{}
-	fn0 := fn
-	fn = func(data []byte) {
-		sum := sha256.Sum256(data)
-		if !seen[sum] {
-			seen[sum] = true
-			fn0(data)
+	var seen pemIndex
+	pass := func(data []byte) {
+		if !seen.contains(data) {
+			seen.add(data)
+			fn(data)
 		}
 	}
 	for _, f := range files {
 		if data, err := os.ReadFile(f); err == nil {
-			fn(data)
+			pass(data)
 			break
 		}
 	}
@@ -207,10 +206,64 @@ func forEachRootPEM(files, dirs []string, fn func([]byte)) {
 				continue // the file it names is read under its own name
 			}
 			if data, err := os.ReadFile(dir + "/" + e.Name()); err == nil {
-				fn(data)
+				pass(data)
 			}
 		}
 	}
+}
+
+// pemIndex finds whether some content is a run of whole lines of a file
+// already passed on, starting at one of its "-----BEGIN" lines: PEM is
+// read line by line, so such content holds exactly the blocks that run
+// held there, and decoding it again would add nothing.
+type pemIndex struct {
+	files [][]byte
+	// begins maps the first bytes of each "-----BEGIN" line and what
+	// follows (pemKeyLen) to where they are: files[i][at:].
+	begins map[string][]pemAt
+}
+
+type pemAt struct{ file, at int }
+
+const pemKeyLen = 96
+
+var pemBegin = []byte("-----BEGIN")
+
+func pemKey(b []byte) string { return string(b[:min(len(b), pemKeyLen)]) }
+
+func (x *pemIndex) add(data []byte) {
+	if x.begins == nil {
+		x.begins = map[string][]pemAt{}
+	}
+	f := len(x.files)
+	x.files = append(x.files, data)
+	for at := 0; at < len(data); {
+		i := bytes.Index(data[at:], pemBegin)
+		if i < 0 {
+			return
+		}
+		at += i
+		if at == 0 || data[at-1] == '\n' {
+			k := pemKey(data[at:])
+			x.begins[k] = append(x.begins[k], pemAt{f, at})
+		}
+		at += len(pemBegin)
+	}
+}
+
+func (x *pemIndex) contains(data []byte) bool {
+	if !bytes.HasPrefix(data, pemBegin) {
+		return false
+	}
+	for _, p := range x.begins[pemKey(data)] {
+		f := x.files[p.file]
+		end := p.at + len(data)
+		if end <= len(f) && bytes.Equal(f[p.at:end], data) &&
+			(end == len(f) || data[len(data)-1] == '\n') {
+			return true
+		}
+	}
+	return false
 }
 
 func sameDirSymlink(dir string, e fs.DirEntry) bool {

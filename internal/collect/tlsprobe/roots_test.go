@@ -168,6 +168,20 @@ func TestSystemRootFiles(t *testing.T) {
 	if n := len(ts.bySubject[string(mustParse(t, a.caPEM).RawSubject)]); n != 2 {
 		t.Errorf("%d certificates under the CAs' subject, want 2", n)
 	}
+	// A bundle made of certificate files (as update-ca-certificates makes
+	// /etc/ssl/certs/ca-certificates.crt): each file is part of the
+	// bundle and adds nothing; a file that is not, or only part of one of
+	// its blocks, is passed on.
+	c := newPKI(t, false)
+	_ = os.WriteFile(file, append(append([]byte{}, a.caPEM...), c.caPEM...), 0o600)
+	_ = os.Remove(filepath.Join(certDir, "copy.pem"))
+	_ = os.WriteFile(filepath.Join(certDir, "c.pem"), c.caPEM, 0o600)
+	_ = os.WriteFile(filepath.Join(certDir, "a-head.pem"), a.caPEM[:len(a.caPEM)/2], 0o600)
+	var passed []string
+	forEachRootPEM(files, dirs, func(data []byte) { passed = append(passed, string(data)) })
+	if len(passed) != 3 || passed[1] != string(a.caPEM[:len(a.caPEM)/2]) || passed[2] != string(b.caPEM) {
+		t.Errorf("%d files passed on, want the bundle, a-head.pem and b.pem (c.pem is in the bundle)", len(passed))
+	}
 }
 
 func mustParse(t *testing.T, pemData []byte) *x509.Certificate {
