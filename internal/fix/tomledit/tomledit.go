@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -334,7 +335,7 @@ func (d *Doc) Set(table, leaf string, v Value, rule string) {
 	if i, ok := d.setIdx[flat]; ok {
 		s := d.sets[i]
 		s.value = v
-		if !contains(s.rules, rule) {
+		if !slices.Contains(s.rules, rule) {
 			s.rules = append(s.rules, rule)
 		}
 		return
@@ -381,15 +382,6 @@ func (d *Doc) AppendArrayElement(name string, keys []KV, rule string) int {
 	}
 	d.adds = append(d.adds, &newArrayElem{name: name, keys: keys, rule: rule, seq: d.seq, index: idx})
 	return idx
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Render returns the edited document and a record per change.
@@ -460,7 +452,7 @@ func (d *Doc) Render() ([]byte, []edit.Record, error) {
 		for _, s := range pt.sets {
 			b.WriteString(s.leaf + " = " + renderValue(s.value, 0) + d.nl)
 			for _, r := range s.rules {
-				if !contains(rules, r) {
+				if !slices.Contains(rules, r) {
 					rules = append(rules, r)
 				}
 			}

@@ -2,7 +2,6 @@ package wso2fix
 
 import (
 	"fmt"
-	"path"
 	"regexp"
 	"strings"
 )
@@ -99,11 +98,7 @@ func (p *planner) logPatterns() {
 	if !p.fails(rule) {
 		return
 	}
-	f := p.prod.Logging.File
-	if f == "" {
-		f = path.Join(p.conf, "log4j2.properties")
-	}
-	props, err := p.ws.Props(f)
+	f, props, err := p.logProps()
 	if err != nil {
 		p.failed(rule, err)
 		return

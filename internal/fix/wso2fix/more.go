@@ -7,7 +7,19 @@ import (
 	"strings"
 
 	"github.com/rampart-sec/rampart/internal/fix"
+	"github.com/rampart-sec/rampart/internal/fix/propedit"
 )
+
+// logProps opens the product's log4j2.properties (where its logging
+// configuration says, else conf/log4j2.properties) for editing.
+func (p *planner) logProps() (string, *propedit.Doc, error) {
+	f := p.prod.Logging.File
+	if f == "" {
+		f = path.Join(p.conf, "log4j2.properties")
+	}
+	props, err := p.ws.Props(f)
+	return f, props, err
+}
 
 // logRotation gives every file appender a rolling policy and a bound on
 // its backups (LOG-001), the settings the rule's remediation names.
@@ -16,11 +28,7 @@ func (p *planner) logRotation() {
 	if !p.fails(rule) {
 		return
 	}
-	f := p.prod.Logging.File
-	if f == "" {
-		f = path.Join(p.conf, "log4j2.properties")
-	}
-	props, err := p.ws.Props(f)
+	_, props, err := p.logProps()
 	if err != nil {
 		p.failed(rule, err)
 		return
