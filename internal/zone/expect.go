@@ -58,6 +58,7 @@ func wso2PortsOf(k string) ([]target.Reach, bool) {
 			{Port: 9443, Path: "/services", From: []string{"management", "internal"}},
 			{Port: 9763, From: []string{"internal", "management"}},
 			{Port: 4000, May: []string{ReachCluster}},
+			{Port: 4001, May: []string{ReachCluster}},
 		}, true
 	case "wso2-apim":
 		return []target.Reach{
@@ -72,6 +73,7 @@ func wso2PortsOf(k string) ([]target.Reach, bool) {
 			{Port: 11111, From: []string{"management"}},
 			{Port: 5672, From: []string{"internal", "management"}},
 			{Port: 4000, May: []string{ReachCluster}},
+			{Port: 4001, May: []string{ReachCluster}},
 		}, true
 	case "wso2-mi":
 		return []target.Reach{

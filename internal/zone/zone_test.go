@@ -41,13 +41,13 @@ func TestExpectations(t *testing.T) {
 		return out
 	}
 	got := keys(Expectations(is, 0))
-	want := []string{"22=SSH-005", "4000=OS-004", "9443=NET-001", "9443/carbon=HTTP-004", "9443/services=HTTP-004", "9763=NET-001"}
+	want := []string{"22=SSH-005", "4000=OS-004", "4001=OS-004", "9443=NET-001", "9443/carbon=HTTP-004", "9443/services=HTTP-004", "9763=NET-001"}
 	if !slices.Equal(got, want) {
 		t.Errorf("wso2-is defaults: %v, want %v", got, want)
 	}
 	// At offset 1 the product ports move, SSH does not.
 	got = keys(Expectations(is, 1))
-	want = []string{"22=SSH-005", "4001=OS-004", "9444=NET-001", "9444/carbon=HTTP-004", "9444/services=HTTP-004", "9764=NET-001"}
+	want = []string{"22=SSH-005", "4001=OS-004", "4002=OS-004", "9444=NET-001", "9444/carbon=HTTP-004", "9444/services=HTTP-004", "9764=NET-001"}
 	if !slices.Equal(got, want) {
 		t.Errorf("wso2-is at offset 1: %v, want %v", got, want)
 	}
@@ -72,9 +72,9 @@ func TestExpectations(t *testing.T) {
 			if !e.Default || e.For(Vantage{Zone: dmz}) != MustNot {
 				t.Errorf("22 keeps its default: %+v", e)
 			}
-		case "4000":
+		case "4000", "4001":
 			if e.For(Vantage{Zone: corp, ClusterMember: true}) != May || e.For(Vantage{Zone: corp}) != MustNot {
-				t.Errorf("4000: cluster member %s, other %s", e.For(Vantage{Zone: corp, ClusterMember: true}), e.For(Vantage{Zone: corp}))
+				t.Errorf("%s: cluster member %s, other %s", e.Item.Key(), e.For(Vantage{Zone: corp, ClusterMember: true}), e.For(Vantage{Zone: corp}))
 			}
 		}
 	}
@@ -113,7 +113,7 @@ func TestPortSpec(t *testing.T) {
 func apim(t *testing.T) (target.Target, []Result) {
 	t.Helper()
 	tg := target.Target{Name: "apim1", Kind: target.Node, Host: "10.0.1.11", Profile: "wso2-apim"}
-	scanned := []int{22, 4000, 5672, 8243, 8280, 9443, 9999, 11111}
+	scanned := []int{22, 4000, 4001, 5672, 8243, 8280, 9443, 9999, 11111}
 	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 	dmzObs := &Observation{Source: "192.0.2.2", Scanned: scanned, Open: []OpenPort{{8243, "https"}},
 		Paths: []PathSeen{{Port: 8243, Path: "/carbon", Status: 404}}}
@@ -177,6 +177,7 @@ func TestMatrixAndVerdicts(t *testing.T) {
 		{"9443/services", "corp", Must, Blocked, CutOff},
 		{"9443/publisher", "corp", Must, Unknown, ""},
 		{"9999", "corp", MustNot, Blocked, ""},
+		{"4001", "dmz", MustNot, Blocked, ""}, // Hazelcast's second port: cluster members only
 		{"9999", "mgmt", Must, Reachable, ""},
 		{"5672", "corp", Must, Blocked, CutOff}, // the broker port is open nowhere
 	} {
