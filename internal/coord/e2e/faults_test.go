@@ -123,6 +123,53 @@ targets:
 	}
 }
 
+// TestCrashingTargetDeadLettered: a target that takes down every agent
+// scanning it (here: each agent holding it is killed with SIGKILL, as a
+// crash or the OOM killer would) is redelivered after each ack wait, and
+// the agent that gets it after max_attempts (2) deliveries dead-letters
+// it instead of scanning it: the third agent lives, the dashboard shows
+// the dead letter, and the target's exposure rules are errors.
+func TestCrashingTargetDeadLettered(t *testing.T) {
+	w := newWorld(t, "dmz")
+	tarpit := zonetest.HoldHTTP(t, w.net.Target.Listen(t, "tcp", zonetest.TargetAddr+":8081"), zonetest.Gateway(), func(string) bool { return true })
+	w.startServe(w.config(`zones: [{name: dmz, role: dmz}]
+targets:
+  - {name: crash, address: "http://10.99.0.1:8081/", reach_defaults: false}
+`, embeddedNATS))
+	first := w.startAgent("dmz-1", "dmz", "dmz")
+	w.dash.runNow("audit")
+	<-tarpit.Held
+	first.kill9()
+	second := w.startAgent("dmz-2", "dmz", "dmz")
+	<-tarpit.Held // delivery 2, after the ack wait
+	second.kill9()
+	third := w.startAgent("dmz-3", "dmz", "dmz")
+	third.out.wait(t, regexp.MustCompile(`msg="job dead-lettered".* target=crash .*delivery=3`), 1)
+	w.judged(1)
+	if strings.Contains(third.out.String(), "port scan done") {
+		t.Errorf("the third agent scanned the job it dead-lettered:\n%s", third.out.String())
+	}
+	z := w.dash.zones()
+	if z.DeadCount != 1 || len(z.Dead) != 1 {
+		t.Fatalf("dead letters: %d %+v", z.DeadCount, z.Dead)
+	}
+	if d := z.Dead[0]; d.Target != "crash" || d.Agent != "dmz-3" || d.Deliveries != 3 || !strings.Contains(d.Reason, "delivered 3 times") {
+		t.Errorf("dead letter: %+v", d)
+	}
+	if r := z.Rounds[0]; r.TotalJobs != 1 || r.Done != 0 || r.Dead != 1 {
+		t.Errorf("round: %+v", r)
+	}
+	fs := w.dash.runFindings(z.Rounds[0].ExposureRunID)
+	if len(fs["crash"]) == 0 {
+		t.Fatal("no exposure verdicts for the crashing target")
+	}
+	for rule, f := range fs["crash"] {
+		if f.Status != "error" || !strings.Contains(f.Message, "dead-lettered") {
+			t.Errorf("crash %s: %+v, want an error naming the dead letter", rule, f)
+		}
+	}
+}
+
 // TestServeRestartedMidRound: serve (and its embedded NATS) stops while
 // both zones' agents are scanning; the agents finish, hold their results
 // and retry; serve comes back, takes the results and judges the round
