@@ -63,11 +63,7 @@ func (p *planner) sshd() error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", mainConfig, err)
 	}
-	includeLine := 0
-	includeRe := regexp.MustCompile(`(?mi)^[ \t]*Include[ \t]+(\S*sshd_config\.d\S*)`)
-	if m := includeRe.FindSubmatchIndex(main); m != nil {
-		includeLine = 1 + strings.Count(string(main[:m[0]]), "\n")
-	}
+	includeLine := includeLineOf(main)
 	mainDoc, err := p.ws.Text(rel(mainConfig))
 	if err != nil {
 		return err
@@ -136,7 +132,50 @@ func (p *planner) sshd() error {
 		}
 		p.results[w.rule].Commands = appendOnce(p.results[w.rule].Commands, reload)
 	}
+	p.otherInstances(want)
 	return nil
+}
+
+// otherInstances: a running sshd started with its own configuration
+// (-f FILE) reads neither sshd_config nor the drop-in, unless FILE
+// includes it, so the drop-in does not fix what the SSH rules found on
+// it. Its rules are left to the operator (manual), with the settings to
+// put in that file and the instance named; rampart does not edit a file
+// a service was started with outside the system configuration.
+func (p *planner) otherInstances(want []sshSetting) {
+	for _, in := range p.h.SSHDInstances {
+		if in.ConfigFile == "" || in.ConfigFile == mainConfig || in.ConfigFile == DropIn || in.Error != "" {
+			continue
+		}
+		// A file that includes the drop-ins before its own settings of
+		// the keywords is reached by the drop-in.
+		includeLine := 0
+		if b, err := p.ws.Read(rel(in.ConfigFile)); err == nil {
+			includeLine = includeLineOf(b)
+		}
+		who := fmt.Sprintf("the sshd with pid %d", in.PID)
+		if len(in.Listening) > 0 {
+			who += " (listening on " + strings.Join(in.Listening, ", ") + ")"
+		}
+		for _, w := range want {
+			if o := in.Settings[strings.ToLower(w.keyword)].Origin; includeLine > 0 && (o.File != in.ConfigFile || o.Line > includeLine) {
+				continue
+			}
+			p.set(w.rule, fix.Manual,
+				who+" runs with -f "+in.ConfigFile+", which reads neither "+mainConfig+" nor the drop-in: rampart fix leaves that file to the operator",
+				"in "+in.ConfigFile+": "+w.keyword+" "+w.value+", then restart that sshd")
+		}
+	}
+}
+
+// includeLineOf returns the line of an sshd configuration that includes
+// the drop-in directory, 0 when none does.
+func includeLineOf(conf []byte) int {
+	m := regexp.MustCompile(`(?mi)^[ \t]*Include[ \t]+(\S*sshd_config\.d\S*)`).FindIndex(conf)
+	if m == nil {
+		return 0
+	}
+	return 1 + strings.Count(string(conf[:m[0]]), "\n")
 }
 
 func lineRange(b []byte, line int) (int, int) {
