@@ -142,6 +142,10 @@ targets:
 	first.kill9()
 	second := w.startAgent("dmz-2", "dmz", "dmz")
 	<-tarpit.Held // delivery 2, after the ack wait
+	// The dashboard's queue: the job is running, on its second delivery.
+	if q := w.dash.zones().Zones; len(q) != 1 || q[0].Pending != 0 || q[0].Running != 1 || q[0].Redelivered != 1 {
+		t.Errorf("dmz queue while the second agent holds the job: %+v", q)
+	}
 	second.kill9()
 	third := w.startAgent("dmz-3", "dmz", "dmz")
 	third.out.wait(t, regexp.MustCompile(`msg="job dead-lettered".* target=crash .*delivery=3`), 1)
