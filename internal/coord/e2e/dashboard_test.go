@@ -3,10 +3,12 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampart-sec/rampart/internal/zone"
 	"github.com/rampart-sec/rampart/internal/zonetest"
@@ -140,5 +142,62 @@ targets:
 	if !strings.Contains(page, `id="matrix"`) || len(cells) != 2 || cells[0][1] != "mx-blocked" || cells[1][1] != "mx-reachable mx-violation" ||
 		!strings.Contains(row, "must not · reachable <b>✗</b>") {
 		t.Errorf("the exposure page does not highlight SSH reachable from internal:\n%.3000s", page)
+	}
+}
+
+// TestAgentRevokedOnTheDashboard: an admin revokes a running agent on
+// the Zones page: its connection is closed, its credentials are refused
+// when it reconnects, and the agent exits with status 1 saying so; the
+// dashboard shows it revoked, the audit log says who revoked it, and the
+// zone's other agent keeps working.
+func TestAgentRevokedOnTheDashboard(t *testing.T) {
+	w := newWorld(t, "dmz")
+	w.startServe(w.config(`zones: [{name: dmz, role: dmz}]
+targets:
+  - {name: gw, address: "http://10.99.0.1:8243/", reach_defaults: false}
+`, embeddedNATS))
+	zonetest.HTTP(t, w.net.Target.Listen(t, "tcp", zonetest.TargetAddr+":8243"), zonetest.Gateway())
+	gone := w.startAgent("dmz-1", "dmz", "dmz")
+	kept := w.startAgent("dmz-2", "dmz", "dmz")
+	w.dash.do("GET", "/zones", nil)
+	code, page := w.dash.do("POST", "/zones/agents/revoke", url.Values{"name": {"dmz-1"}})
+	if code != http.StatusOK || !strings.Contains(page, "Agent dmz-1 revoked") {
+		t.Fatalf("revoke: %d %.2000s", code, page)
+	}
+	select {
+	case <-gone.exited:
+	case <-time.After(3 * time.Minute): // a bound, not a wait: the agent exits when refused
+		t.Fatalf("the revoked agent still runs:\n%s", gone.out.String())
+	}
+	if c := gone.cmd.ProcessState.ExitCode(); c != 1 || !strings.Contains(gone.out.String(), "refused the agent's credentials") {
+		t.Errorf("revoked agent exited with %d:\n%s", c, gone.out.String())
+	}
+	for _, a := range w.dash.zones().Agents {
+		if a.Name == "dmz-1" && a.Live {
+			t.Errorf("revoked agent shown live: %+v", a)
+		}
+	}
+	_, page = w.dash.do("GET", "/zones", nil)
+	if !strings.Contains(page, `<span class="t-fail">revoked `) {
+		t.Errorf("the zones page does not show dmz-1 revoked")
+	}
+	_, body := w.dash.do("GET", "/api/v1/audit", nil)
+	var audit struct {
+		Entries []struct{ Actor, Action, Subject string } `json:"entries"`
+	}
+	if err := json.Unmarshal([]byte(body), &audit); err != nil {
+		t.Fatalf("audit log: %v: %.500s", err, body)
+	}
+	revoked := slices.ContainsFunc(audit.Entries, func(e struct{ Actor, Action, Subject string }) bool {
+		return e.Action == "agent.revoke" && e.Subject == "dmz-1" && e.Actor == "admin"
+	})
+	if !revoked {
+		t.Errorf("the audit log has no agent.revoke of dmz-1 by admin: %+v", audit.Entries)
+	}
+	w.dash.runNow("audit")
+	w.judged(1)
+	kept.out.wait(t, regexp.MustCompile(`msg="job done".* job=1\.dmz\.0 `), 1)
+	if z := w.dash.zones(); z.Rounds[0].Done != 1 {
+		t.Errorf("round after the revocation: %+v", z.Rounds)
 	}
 }
