@@ -37,7 +37,10 @@ type TargetInfo struct {
 	// ID is the target's identity: a directory's cleaned absolute path, an
 	// endpoint's host:port, an inventory entry's name. Findings are
 	// fingerprinted by it and `rampart diff` matches targets on it.
-	ID       string   `json:"id,omitempty"`
+	ID string `json:"id,omitempty"`
+	// Dir is a directory target's cleaned absolute path: its ID too,
+	// unless an inventory entry names it.
+	Dir      string   `json:"dir,omitempty"`
 	Kind     string   `json:"kind"`
 	Profiles []string `json:"profiles"`
 	// Product and Version when a product was detected.

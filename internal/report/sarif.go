@@ -273,7 +273,10 @@ func newSarifLocator(r *finding.Report) *sarifLocator {
 		if t.Kind != "directory" {
 			continue
 		}
-		dir := t.ID
+		dir := t.Dir
+		if dir == "" {
+			dir = t.ID // a report from before targets kept their directory
+		}
 		if dir == "" {
 			dir = t.Name
 		}

@@ -16,9 +16,12 @@ func TestSarifLocations(t *testing.T) {
 		{Name: "/opt/is", ID: "/opt/is", Kind: "directory"},
 		{Name: "https://[::1]:9443/", ID: "[::1]:9443", Kind: "endpoint"},
 		{Name: "local", ID: "local", Kind: "host"},
+		// An inventory entry's name is its identity; its files are under
+		// its directory.
+		{Name: "gw", ID: "gw", Dir: "/srv/apim", Kind: "directory"},
 	}}
 	l := newSarifLocator(r)
-	if l.bases["%SRCROOT%"].URI != "file:///opt/my%20wso2/am/" || l.bases["SRCROOT2"].URI != "file:///opt/is/" {
+	if l.bases["%SRCROOT%"].URI != "file:///opt/my%20wso2/am/" || l.bases["SRCROOT2"].URI != "file:///opt/is/" || l.bases["SRCROOT3"].URI != "file:///srv/apim/" {
 		t.Fatalf("bases %+v", l.bases)
 	}
 	for _, c := range []struct {
@@ -27,6 +30,7 @@ func TestSarifLocations(t *testing.T) {
 		{"/opt/my wso2/am", "repository/conf/deployment.toml", "repository/conf/deployment.toml", "%SRCROOT%"},
 		{"/opt/is", "repository/conf/a b.xml", "repository/conf/a%20b.xml", "SRCROOT2"},
 		{"local", "/etc/ssh/sshd_config", "etc/ssh/sshd_config", "ROOTFS"},
+		{"gw", "repository/conf/deployment.toml", "repository/conf/deployment.toml", "SRCROOT3"},
 	} {
 		ls := l.locations(finding.Finding{Target: c.target, Evidence: []finding.Evidence{{Source: c.source, Line: 3}}})
 		a := ls[0].PhysicalLocation.ArtifactLocation

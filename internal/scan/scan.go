@@ -440,6 +440,11 @@ func targetInfo(t target.Target, parent string, f *facts.Facts) finding.TargetIn
 		Role:     t.Decl.Role,
 		Parent:   parent,
 	}
+	if t.Kind == target.Directory {
+		if dir, err := target.DirID(t.Dir); err == nil {
+			ti.Dir = dir
+		}
+	}
 	if f.Product != nil {
 		ti.Product, ti.Version = f.Product.Name, f.Product.Version
 	}
