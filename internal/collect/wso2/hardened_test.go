@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,7 +45,27 @@ type testPKI struct {
 	leafKey          []byte // PKCS#8
 }
 
+// testPKIs holds the test PKI made for each host name, so the package's
+// tests generate each pair of 3072-bit keys once (a few seconds each
+// under -race) rather than once per hardened copy.
+var testPKIs = struct {
+	sync.Mutex
+	byHost map[string]testPKI
+}{byHost: map[string]testPKI{}}
+
 func newTestPKI(t testing.TB, host string) testPKI {
+	t.Helper()
+	testPKIs.Lock()
+	defer testPKIs.Unlock()
+	if k, ok := testPKIs.byHost[host]; ok {
+		return k
+	}
+	k := makeTestPKI(t, host)
+	testPKIs.byHost[host] = k
+	return k
+}
+
+func makeTestPKI(t testing.TB, host string) testPKI {
 	t.Helper()
 	caKey, err := rsa.GenerateKey(rand.Reader, 3072)
 	if err != nil {
