@@ -118,6 +118,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	ackWait := cons.CachedInfo().Config.AckWait
 	a.log.Info("agent started", "concurrency", a.opt.Concurrency, "ack_wait", ackWait)
+	stopLog := context.AfterFunc(ctx, func() {
+		a.log.Info("agent stopping: no new job; jobs under way get the grace period", "busy", a.busy.Load(), "grace", a.opt.Grace)
+	})
+	defer stopLog()
 	var wg sync.WaitGroup
 	for range a.opt.Concurrency {
 		wg.Go(func() { a.work(ctx, cons, ackWait) })

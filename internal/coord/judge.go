@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/rampart-sec/rampart/internal/bus"
 	"github.com/rampart-sec/rampart/internal/finding"
 	"github.com/rampart-sec/rampart/internal/store"
 	"github.com/rampart-sec/rampart/internal/target"
@@ -41,6 +44,7 @@ func (c *Coordinator) checkRounds(ctx context.Context) error {
 		return err
 	}
 	now := c.cfg.Now()
+	backlog := -1 // results and dead letters in JetStream not yet stored; -1: not asked yet
 	for _, r := range open {
 		p, err := c.roundPlan(ctx, r.ID)
 		if err != nil {
@@ -61,6 +65,16 @@ func (c *Coordinator) checkRounds(ctx context.Context) error {
 					settled = false
 					break
 				}
+				// No live agent: the zone has answered all it will,
+				// unless answers wait in JetStream (an agent that
+				// published its last result and stopped).
+				if backlog < 0 {
+					backlog = c.backlog(ctx)
+				}
+				if backlog > 0 {
+					settled = false
+					break
+				}
 			}
 		}
 		if settled {
@@ -70,6 +84,29 @@ func (c *Coordinator) checkRounds(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// backlog counts the results and dead letters JetStream holds that the
+// coordinator has not stored yet (taken or not); when it cannot tell, it
+// says 1, so a round waits for its deadline rather than be judged
+// without answers that may be on their way.
+func (c *Coordinator) backlog(ctx context.Context) int {
+	n := 0
+	for _, sc := range [][2]string{{bus.ResultsStream, bus.ResultsConsumer}, {bus.DeadStream, bus.DeadConsumer}} {
+		ictx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		cons, err := c.js.Consumer(ictx, sc[0], sc[1])
+		var info *jetstream.ConsumerInfo
+		if err == nil {
+			info, err = cons.Info(ictx)
+		}
+		cancel()
+		if err != nil {
+			c.log.Warn("results waiting in NATS: unknown", "stream", sc[0], "err", err)
+			return 1
+		}
+		n += int(info.NumPending) + info.NumAckPending
+	}
+	return n
 }
 
 // judge judges a settled round: each target's matrix and the exposure

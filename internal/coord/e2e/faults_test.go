@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/rampart-sec/rampart/internal/bus"
@@ -292,5 +293,53 @@ targets:
 	}
 	if per["zone:dmz agent:dmz-1 schedule:audit"] != 1 || per["zone:internal agent:int-1 schedule:audit"] != 1 {
 		t.Errorf("runs by source: %v", per)
+	}
+}
+
+// TestAgentSIGTERMFinishesItsJob: an agent told to stop (SIGTERM) while
+// it scans takes no new job and finishes the one under way within its
+// grace: the result is published and stored once, by that agent, and
+// the agent exits with status 0.
+func TestAgentSIGTERMFinishesItsJob(t *testing.T) {
+	w := newWorld(t, "dmz")
+	tarpit := zonetest.HoldHTTP(t, w.net.Target.Listen(t, "tcp", zonetest.TargetAddr+":8081"), zonetest.Gateway(), func(string) bool { return true })
+	w.startServe(w.config(`zones: [{name: dmz, role: dmz}]
+targets:
+  - {name: app, address: "http://10.99.0.1:8081/", reach_defaults: false}
+`, embeddedNATS))
+	pw := filepath.Join(w.dir, "dmz-1.password")
+	if err := os.WriteFile(pw, []byte(w.dash.createAgent("dmz-1", "dmz", "password")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A grace far above what the test needs: only the release ends the scan.
+	a := w.runAgent("dmz-1", "dmz", "dmz", "tls://"+w.coreAddr["dmz"]+":4222", "data/ca.pem", "--password-file", pw, "--grace", "10m")
+	w.dash.runNow("audit")
+	<-tarpit.Held
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	a.out.wait(t, regexp.MustCompile(`msg="agent stopping.* busy=1`), 1)
+	tarpit.Release()
+	<-a.exited
+	if c := a.cmd.ProcessState.ExitCode(); c != 0 {
+		t.Errorf("agent exit status %d after SIGTERM, want 0", c)
+	}
+	a.out.wait(t, regexp.MustCompile(`msg="job done".* job=1\.dmz\.0 .*delivery=1`), 1)
+	if out := a.out.String(); strings.Contains(out, "job attempt failed") {
+		t.Errorf("the job was released, not finished:\n%s", out)
+	}
+	w.judged(1)
+	z := w.dash.zones()
+	if r := z.Rounds[0]; r.Done != 1 || r.Dead != 0 {
+		t.Errorf("round: %+v", r)
+	}
+	n := 0
+	for _, src := range w.dash.runs() {
+		if src == "zone:dmz agent:dmz-1 schedule:audit" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("runs stored from dmz-1: %d, want 1", n)
 	}
 }
