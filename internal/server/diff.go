@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"slices"
 	"sort"
 	"time"
 
@@ -10,12 +9,12 @@ import (
 	"github.com/rampart-sec/rampart/internal/store"
 )
 
-// comparer is what comparing two runs needs of the store: the runs and
-// their targets, the findings that changed between them (keys first, the
-// shown ones loaded).
+// comparer is what comparing two runs needs of the store: the runs, how
+// their targets differ, the findings that changed between them (keys
+// first, the shown ones loaded).
 type comparer interface {
 	Run(ctx context.Context, id int64) (store.Run, error)
-	RunTargets(ctx context.Context, runID int64) ([]store.RunTarget, error)
+	CompareTargets(ctx context.Context, a, b int64, expiringBefore time.Time) (store.TargetDiff, error)
 	DeltaKeys(ctx context.Context, a, b int64) (store.RunDelta, error)
 	LoadRecords(ctx context.Context, recs []store.Record) error
 }
@@ -42,35 +41,33 @@ type RunDiff struct {
 }
 
 // Diff compares run a with the later run b. With a 0 (no earlier run:
-// a single run compared with nothing) everything b fails is new. Only the
-// versions that changed between the runs are read, by their keys; the
-// findings' JSON is read for the limit most severe new failures and fixes
-// shown (two fleet-wide runs differ in thousands).
+// a single run compared with nothing) everything b fails is new. It reads
+// what changed between the runs, not both runs: the versions of findings
+// that start or end between them (by their keys), the targets only when
+// the runs do not cover the same ones, the port scans of the targets
+// whose ports changed, b's certificates expiring within the warning
+// window; the findings' JSON is read for the limit most severe new
+// failures and fixes shown (two fleet-wide runs differ in thousands).
 func (s *Server) Diff(ctx context.Context, a, b int64, limit int) (*RunDiff, error) {
 	rb, err := s.store.Run(ctx, b)
 	if err != nil {
 		return nil, err
 	}
-	tb, err := s.store.RunTargets(ctx, b)
-	if err != nil {
-		return nil, err
-	}
 	var ra store.Run
-	var ta []store.RunTarget
 	if a != 0 {
 		if ra, err = s.store.Run(ctx, a); err != nil {
 			return nil, err
 		}
-		if ta, err = s.store.RunTargets(ctx, a); err != nil {
-			return nil, err
-		}
+	}
+	td, err := s.store.CompareTargets(ctx, a, b, rb.FinishedAt.Add(time.Duration(s.cfg.Alerts.CertWarnDays)*24*time.Hour))
+	if err != nil {
+		return nil, err
 	}
 	delta, err := s.store.DeltaKeys(ctx, a, b)
 	if err != nil {
 		return nil, err
 	}
-	d := CompareRuns(ra, rb, delta.Before, delta.After, ta, tb, s.cfg.Alerts.CertWarnDays)
-	d.StillFailing += delta.StillFailing
+	d := CompareRuns(ra, rb, delta, td)
 	if a == 0 {
 		// Nothing before: every target is new, every failure too.
 		for _, f := range delta.After {
@@ -93,31 +90,22 @@ func (s *Server) Diff(ctx context.Context, a, b int64, limit int) (*RunDiff, err
 	return d, nil
 }
 
-// CompareRuns is Diff's pure part.
-func CompareRuns(ra, rb store.Run, fa, fb []store.Record, ta, tb []store.RunTarget, warnDays int) *RunDiff {
-	d := &RunDiff{A: ra, B: rb, NewFailures: []store.Record{}, Fixed: []store.Record{}, NewPorts: []store.PortChange{},
-		Expiring: []store.CertExpiry{}, TargetsAdded: []string{}, TargetsRemoved: []string{}}
-	inA, inB := map[string]store.RunTarget{}, map[string]store.RunTarget{}
-	for _, t := range ta {
-		inA[t.Name] = t
-	}
-	for _, t := range tb {
-		inB[t.Name] = t
-		if _, ok := inA[t.Name]; !ok {
-			d.TargetsAdded = append(d.TargetsAdded, t.Name)
-		}
-	}
-	for _, t := range ta {
-		if _, ok := inB[t.Name]; !ok {
-			d.TargetsRemoved = append(d.TargetsRemoved, t.Name)
-		}
+// CompareRuns is Diff's pure part: the versions that changed between the
+// runs (delta: After of b's targets, Before of a's) and how the runs'
+// targets differ. Findings of targets in b only are not compared.
+func CompareRuns(ra, rb store.Run, delta store.RunDelta, td store.TargetDiff) *RunDiff {
+	d := &RunDiff{A: ra, B: rb, NewFailures: []store.Record{}, Fixed: []store.Record{}, StillFailing: delta.StillFailing,
+		NewPorts: td.NewPorts, Expiring: td.Expiring, TargetsAdded: td.Added, TargetsRemoved: td.Removed}
+	added := make(map[string]bool, len(td.Added))
+	for _, n := range td.Added {
+		added[n] = true
 	}
 	before := map[string]finding.Status{}
-	for _, f := range fa {
+	for _, f := range delta.Before {
 		before[f.Fingerprint] = f.Status
 	}
-	for _, f := range fb {
-		if _, both := inA[f.Target]; !both {
+	for _, f := range delta.After {
+		if added[f.Target] {
 			continue
 		}
 		prev, had := before[f.Fingerprint]
@@ -130,26 +118,8 @@ func CompareRuns(ra, rb store.Run, fa, fb []store.Record, ta, tb []store.RunTarg
 			d.Fixed = append(d.Fixed, f)
 		}
 	}
-	for _, t := range tb {
-		old, ok := inA[t.Name]
-		if ok && t.Observations.PortsScanned && old.Observations.PortsScanned {
-			for _, p := range t.Observations.OpenPorts {
-				if !slices.Contains(old.Observations.OpenPorts, p) {
-					d.NewPorts = append(d.NewPorts, store.PortChange{Target: t.Name, Port: p})
-				}
-			}
-		}
-		limit := rb.FinishedAt.Add(time.Duration(warnDays) * 24 * time.Hour)
-		for _, c := range t.Observations.Certs {
-			if c.NotAfter.Before(limit) {
-				d.Expiring = append(d.Expiring, store.CertExpiry{Target: t.Name, Subject: c.Subject, SHA256: c.SHA256, NotAfter: c.NotAfter,
-					Days: int(c.NotAfter.Sub(rb.FinishedAt).Hours() / 24)})
-			}
-		}
-	}
 	sevFirst(d.NewFailures)
 	sevFirst(d.Fixed)
-	sort.Slice(d.Expiring, func(i, j int) bool { return d.Expiring[i].NotAfter.Before(d.Expiring[j].NotAfter) })
 	return d
 }
 

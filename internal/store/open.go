@@ -79,6 +79,10 @@ func openSQLite(ctx context.Context, dir string, upTo int) (*SQL, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.afterMigrations(ctx, upTo); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -97,6 +101,10 @@ func openPostgres(ctx context.Context, dsn string, upTo int) (*SQL, error) {
 	}
 	s := &SQL{db: db, dialect: "postgres"}
 	if err := s.migrate(ctx, upTo); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.afterMigrations(ctx, upTo); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -181,6 +189,19 @@ func (s *SQL) migrate(ctx context.Context, upTo int) error {
 		}
 	}
 	return nil
+}
+
+// compareKeysVersion is the migration that added the runs' target
+// digests (0011_compare_keys).
+const compareKeysVersion = 11
+
+// afterMigrations does what the migrations up to upTo leave to Go: the
+// target digests of runs stored before they were kept.
+func (s *SQL) afterMigrations(ctx context.Context, upTo int) error {
+	if upTo > 0 && upTo < compareKeysVersion {
+		return nil
+	}
+	return s.keepTargetsKeys(ctx)
 }
 
 // SchemaVersion returns the highest applied migration.

@@ -52,16 +52,29 @@ func (s *SQL) SaveRun(ctx context.Context, in RunInput, alerts func(Drift) []Out
 		drift = Drift{At: at.UTC(), NewFailures: []finding.Finding{}, Fixed: []finding.Finding{}, NewPorts: []PortChange{}, Expiring: []CertExpiry{}, FirstRun: []string{},
 			FirstRunFailures: []finding.Finding{}}
 		sum := finding.Summarize(r.Findings)
-		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO runs (started_at, finished_at, stored_at, source, tool_version, interrupted, n_targets, n_findings, summary)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-			ms0(r.StartedAt), ms0(at), ms0(in.Now), in.Source, r.Tool.Version, b2i(r.Interrupted), len(r.Targets), len(r.Findings), mustJSON(sum)).Scan(&drift.RunID)
+		counts := countByTarget(r.Findings)
+		// What comparing runs reads: the run's failing findings (of its
+		// targets: what its run targets' n_fail sum to) and the digest of
+		// its target names.
+		var nFail int
+		names := make([]string, 0, len(r.Targets))
+		counted := make(map[string]bool, len(r.Targets))
+		for _, t := range r.Targets {
+			if c := counts[t.Name]; c != nil && !counted[t.Name] {
+				nFail += c.ByStatus[finding.Fail]
+			}
+			counted[t.Name] = true
+			names = append(names, t.Name)
+		}
+		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO runs (started_at, finished_at, stored_at, source, tool_version, interrupted, n_targets, n_findings, summary, n_fail, targets_key)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			ms0(r.StartedAt), ms0(at), ms0(in.Now), in.Source, r.Tool.Version, b2i(r.Interrupted), len(r.Targets), len(r.Findings), mustJSON(sum), nFail, targetsKey(names)).Scan(&drift.RunID)
 		if err != nil {
 			return fmt.Errorf("insert run: %w", err)
 		}
 		if err := s.claimJobs(ctx, tx, drift.RunID, in.Jobs, in.Now); err != nil {
 			return err
 		}
-		counts := countByTarget(r.Findings)
 		known, err := s.saveTargets(ctx, tx, drift.RunID, in, at, counts, &drift)
 		if err != nil {
 			return err
@@ -127,7 +140,7 @@ ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, product = excluded.produc
   role = excluded.role, parent = excluded.parent, profiles = excluded.profiles, errors = excluded.errors,
   observations = excluded.observations, last_seen = excluded.last_seen, last_run_id = excluded.last_run_id, counts = excluded.counts,
   failing = excluded.failing`, 14)
-	rt := newBatch(s, tx, `INSERT INTO run_targets (run_id, target, kind, product, version, errors, observations, counts, n_fail) VALUES `, ``, 9)
+	rt := newBatch(s, tx, `INSERT INTO run_targets (run_id, target, kind, product, version, errors, observations, counts, n_fail, ports_changed, cert_expires) VALUES `, ``, 11)
 	done := map[string]bool{}
 	for _, t := range in.Report.Targets {
 		if done[t.Name] {
@@ -135,11 +148,13 @@ ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, product = excluded.produc
 		}
 		done[t.Name] = true
 		obs := in.Observations[t.Name]
+		changed := false
 		if pj, ok := prevObs[t.Name]; ok {
 			var prev Observation
 			if err := json.Unmarshal([]byte(pj), &prev); err != nil {
 				return nil, fmt.Errorf("target %s observations: %w", t.Name, err)
 			}
+			changed = portsChanged(prev, obs)
 			if obs.PortsScanned && prev.PortsScanned {
 				for _, p := range obs.OpenPorts {
 					if !slices.Contains(prev.OpenPorts, p) {
@@ -176,7 +191,7 @@ ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, product = excluded.produc
 		if err := up.add(ctx, t.Name, t.Kind, t.Product, t.Version, t.Role, t.Parent, mustJSON(profiles), mustJSON(errs), obsJSON, ms0(at), ms0(at), runID, cJSON, nFail); err != nil {
 			return nil, fmt.Errorf("upsert targets: %w", err)
 		}
-		if err := rt.add(ctx, runID, t.Name, t.Kind, t.Product, t.Version, mustJSON(errs), obsJSON, cJSON, nFail); err != nil {
+		if err := rt.add(ctx, runID, t.Name, t.Kind, t.Product, t.Version, mustJSON(errs), obsJSON, cJSON, nFail, b2i(changed), certExpires(obs)); err != nil {
 			return nil, fmt.Errorf("run targets: %w", err)
 		}
 	}

@@ -831,13 +831,36 @@ func (s *SQL) delta(ctx context.Context, a, b int64, light bool) (RunDelta, erro
 	if err != nil {
 		return d, wrap(err)
 	}
+	if a == 0 {
+		d.Before = []Record{}
+		return d, nil // nothing before the first run
+	}
 	d.Before, err = read(ctx, sel+` WHERE sp.until_run > ? AND sp.until_run <= ? AND sp.from_run <= ?`+inRunTargets+
 		` ORDER BY sp.target, sp.rule_id, sp.fingerprint`, a, a, b, a, a)
 	if err != nil {
 		return d, wrap(err)
 	}
-	// Still failing: the failures at a (kept per run target) of the
-	// targets of both runs, less those whose version ended by b.
+	// Still failing: the failures at a of the targets of both runs, less
+	// those whose version ended by b. When both runs keep their failures
+	// and cover the same targets (their target digests match), that is
+	// run a's kept count less the failing versions read above.
+	ka, err := s.compareKeys(ctx, a)
+	if err != nil {
+		return d, wrap(err)
+	}
+	kb, err := s.compareKeys(ctx, b)
+	if err != nil {
+		return d, wrap(err)
+	}
+	if sameTargets(ka, kb) && ka.nFail >= 0 {
+		d.StillFailing = int(ka.nFail)
+		for _, r := range d.Before {
+			if r.Status == finding.Fail {
+				d.StillFailing--
+			}
+		}
+		return d, nil
+	}
 	var atA, unknown sql.NullInt64
 	err = s.db.QueryRowContext(ctx, s.q(`SELECT SUM(ra.n_fail), SUM(CASE WHEN ra.n_fail IS NULL THEN 1 ELSE 0 END)
 FROM run_targets ra JOIN run_targets rb ON rb.run_id = ? AND rb.target = ra.target WHERE ra.run_id = ?`), b, a).Scan(&atA, &unknown)
