@@ -324,12 +324,8 @@ FROM finding_spans WHERE until_run IS NULL AND target IN (`+marks+`)`), chunk, f
 	if err != nil {
 		return fmt.Errorf("findings: %w", err)
 	}
-	ins := newBatch(s, tx, `INSERT INTO finding_spans (fingerprint, target, rule_id, status, severity, domain, data, from_run, digest, since, exception) VALUES `, ``, 11)
+	w := &findingWrites{runID: runID}
 	delta := map[countKey]int64{}
-	hist := newBatch(s, tx, `INSERT INTO findings (fingerprint, target, rule_id, first_seen, first_run_id, last_seen, last_run_id, last_status, fixed_at, present, failing_since) VALUES `,
-		` ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen, last_run_id = excluded.last_run_id, last_status = excluded.last_status, fixed_at = excluded.fixed_at, present = 1, failing_since = excluded.failing_since`, 11)
-	var closeIDs []int64
-	var newSpans [][]any
 	seen := map[string]bool{}
 	for _, f := range fs {
 		fp := f.Fingerprint
@@ -348,7 +344,7 @@ FROM finding_spans WHERE until_run IS NULL AND target IN (`+marks+`)`), chunk, f
 		delete(spans, fp)
 		changed := !open || sp.digest != dg
 		if changed && open {
-			closeIDs = append(closeIDs, sp.id)
+			w.closeIDs = append(w.closeIDs, sp.id)
 			delta[sp.key]--
 		}
 		h, had := prev[fp]
@@ -380,7 +376,8 @@ FROM finding_spans WHERE until_run IS NULL AND target IN (`+marks+`)`), chunk, f
 				since = failing.Int64
 			}
 			exc := b2i(f.Exception != nil || f.Status == finding.Waived || f.Status == finding.Attested)
-			newSpans = append(newSpans, []any{fp, f.Target, f.RuleID, string(f.Status), int(f.Severity), f.Domain, data, runID, dg, since, exc})
+			w.spans = append(w.spans, spanRow{fp: fp, target: f.Target, rule: f.RuleID, status: string(f.Status), severity: int64(f.Severity), domain: f.Domain,
+				data: data, digest: dg, since: since, exception: int64(exc)})
 			delta[keyOf(f.RuleID, int(f.Severity), string(f.Status), f.Domain, since)]++
 		}
 		if had && h.present && h.lastStatus == string(f.Status) && h.fixed == fixed && h.failing == failing {
@@ -388,47 +385,18 @@ FROM finding_spans WHERE until_run IS NULL AND target IN (`+marks+`)`), chunk, f
 		}
 		// first_seen and first_run_id are kept by the upsert for known
 		// fingerprints.
-		if err := hist.add(ctx, fp, f.Target, f.RuleID, ms0(at), runID, ms0(at), runID, string(f.Status), fixed, 1, failing); err != nil {
-			return fmt.Errorf("finding history: %w", err)
-		}
-	}
-	if err := hist.flush(ctx); err != nil {
-		return fmt.Errorf("finding history: %w", err)
+		w.hist = append(w.hist, histRow{fp: fp, target: f.Target, rule: f.RuleID, at: ms0(at), status: string(f.Status), fixed: fixed, failing: failing})
 	}
 	// Findings gone from their target in this run: last seen at the
 	// target's previous run.
-	gone := make([]string, 0, len(spans))
 	for fp, sp := range spans {
-		closeIDs = append(closeIDs, sp.id)
-		gone = append(gone, fp)
+		w.closeIDs = append(w.closeIDs, sp.id)
+		p := known[spanTarget[fp]]
+		w.gone = append(w.gone, goneRow{fp: fp, lastSeen: p.at, lastRun: p.runID})
 		delta[sp.key]--
 	}
-	sort.Strings(gone)
-	for _, fp := range gone {
-		p := known[spanTarget[fp]]
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE findings SET present = 0, last_seen = ?, last_run_id = ? WHERE fingerprint = ?`), p.at, p.runID, fp); err != nil {
-			return fmt.Errorf("finding history: %w", err)
-		}
-	}
-	for len(closeIDs) > 0 {
-		n := min(len(closeIDs), batchRows*5)
-		args := []any{runID}
-		for _, id := range closeIDs[:n] {
-			args = append(args, id)
-		}
-		q := `UPDATE finding_spans SET until_run = ? WHERE id IN (` + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + `)`
-		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
-			return fmt.Errorf("close findings: %w", err)
-		}
-		closeIDs = closeIDs[n:]
-	}
-	for _, row := range newSpans {
-		if err := ins.add(ctx, row...); err != nil {
-			return fmt.Errorf("findings: %w", err)
-		}
-	}
-	if err := ins.flush(ctx); err != nil {
-		return fmt.Errorf("findings: %w", err)
+	if err := s.writeFindings(ctx, tx, w); err != nil {
+		return err
 	}
 	return s.applyCounts(ctx, tx, delta)
 }

@@ -5,6 +5,8 @@
 //
 //	history -mode bytes -storage DIR|postgres://... -report a.json,b.json -runs 1000
 //	history -mode seed  -storage ... -report a.json -targets 10000 -runs 100 -big 100000
+//	history -mode open -storage ...     # migrations only, timed
+//	history -mode saverun -storage ... -share 0.33
 //	history -mode pages -base https://127.0.0.1:PORT -ca ca.pem -password PW -n 50
 package main
 
@@ -43,6 +45,7 @@ func main() {
 	targets := flag.Int("targets", 10000, "targets of the seeded fleet")
 	big := flag.Int("big", 100000, "findings of the one big target (seed)")
 	change := flag.Float64("change", 0.01, "share of the findings whose status flips in each seeded run")
+	share := flag.Float64("share", 1.0/3, "share of the latest findings changed in the run stored (saverun)")
 	per := flag.Int("per", 20, "findings per target of the seeded fleet")
 	pid := flag.Int("pid", 0, "the server's process ID, for its peak RSS (pages)")
 	base := flag.String("base", "", "the server's URL (pages)")
@@ -62,6 +65,10 @@ func main() {
 		err = seedFast(ctx, *storage, strings.Split(*reports, ","), *targets, *runs, *big, *per, *change)
 	case "seed":
 		err = seed(ctx, *storage, strings.Split(*reports, ","), *targets, *runs, *big, *per, *change)
+	case "open":
+		err = openOnly(ctx, *storage)
+	case "saverun":
+		err = saveOne(ctx, *storage, *share)
 	case "pages":
 		err = pages(ctx, *base, *ca, *password, *n, *pid, *keyset)
 	default:
