@@ -40,6 +40,7 @@ type Config struct {
 	Attestations []string      `yaml:"attestations"`
 	Alerts       AlertsConfig  `yaml:"alerts"`
 	Monitor      MonitorConfig `yaml:"monitor"`
+	Metrics      MetricsConfig `yaml:"metrics"`
 	Admin        AdminConfig   `yaml:"admin"`
 	// Retention drops runs (but never a target's latest), health samples
 	// and delivered alerts older than this; 0 keeps everything.
@@ -144,6 +145,15 @@ type AlertsConfig struct {
 	// finding, as new_failure alerts marked first_run).
 	OnFirstRun   string              `yaml:"on_first_run"`
 	Destinations []alert.Destination `yaml:"destinations"`
+}
+
+// MetricsConfig shapes /metrics. The fleet's totals are always there;
+// PerTarget adds eight series a target (its findings by status, its last
+// scan): a fleet of 10,000 targets makes that 80,000 series a scrape,
+// past what Prometheus guidance bounds a label's values to, so it is off
+// unless asked for.
+type MetricsConfig struct {
+	PerTarget bool `yaml:"per_target"`
 }
 
 // MonitorConfig tunes health monitoring of the inventory's health

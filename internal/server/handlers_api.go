@@ -487,10 +487,17 @@ func nulPath(v reflect.Value, at string) string {
 
 // GET /metrics
 func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request) {
-	ts, err := s.store.TargetStatuses(r.Context())
-	if err != nil {
-		s.apiError(w, err)
-		return
+	// Per-target series only when asked for: eight a target.
+	var ts []store.TargetState
+	if s.cfg.Metrics.PerTarget {
+		var err error
+		if ts, err = s.store.TargetStatuses(r.Context()); err != nil {
+			s.apiError(w, err)
+			return
+		}
+		if ts == nil {
+			ts = []store.TargetState{}
+		}
 	}
 	ob, err := s.store.OutboxStats(r.Context())
 	if err != nil {

@@ -22,7 +22,7 @@ import (
 // works with a single run, and retention applies to uploads.
 func TestHistoryViewsAndExports(t *testing.T) {
 	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
-	ts := startServer(t, "retention: 720h\n", func(o *Options) { o.Now = clk.Now })
+	ts := startServer(t, "retention: 720h\nmetrics: {per_target: true}\n", func(o *Options) { o.Now = clk.Now })
 	tok := ts.signUp(t)
 	bearer := map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"}
 	up := func(fs ...finding.Finding) {
@@ -166,6 +166,13 @@ func TestHistoryViewsAndExports(t *testing.T) {
 	_, metrics := ts.do(t, "GET", "/metrics", nil, bearer)
 	if !strings.Contains(metrics, `rampart_overdue_findings{severity="high"} 149`) {
 		t.Errorf("metrics lack the overdue count:\n%s", metrics)
+	}
+	// The fleet's totals, and (asked for: metrics.per_target) each target's.
+	for _, want := range []string{"rampart_targets 151\n", "rampart_failing_targets 150\n", `rampart_target_findings{target="gw-000",status="pass"} 1` + "\n",
+		`rampart_target_findings{target="gw-001",status="fail"} 1` + "\n"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %q", want)
+		}
 	}
 	// Retention (30 days) applies to uploads: the first run is gone.
 	runs, err := ts.srv.store.Runs(context.Background(), 10, 0)

@@ -370,6 +370,11 @@ func testUploadAPIAndAlerts(t *testing.T, storage string) {
 	if resp.StatusCode != 200 || !strings.Contains(body, `rampart_findings{status="fail"} 1`) || !strings.Contains(body, "rampart_uploads_total 2") {
 		t.Errorf("metrics: %d\n%s", resp.StatusCode, body)
 	}
+	// Per-target series only when asked for (metrics.per_target); the
+	// fleet's totals always.
+	if strings.Contains(body, "rampart_target_findings") || !strings.Contains(body, "\nrampart_targets ") || !strings.Contains(body, "\nrampart_oldest_target_scan_timestamp_seconds ") {
+		t.Errorf("metrics without per_target:\n%s", body)
+	}
 	// A revoked token stops working.
 	toks, err := ts.srv.store.Tokens(context.Background())
 	if err != nil || len(toks) != 1 {

@@ -380,11 +380,14 @@ func (s *SQL) FleetCounts(ctx context.Context) (FleetCounts, error) {
 		return FleetCounts{}, fmt.Errorf("fleet counts: %w", err)
 	}
 	out := FleetCounts{ByStatus: c.ByStatus, FailBySeverity: c.FailBySeverity, FailByDomain: c.FailByDomain}
-	var failing sql.NullInt64
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), SUM(CASE WHEN failing > 0 THEN 1 ELSE 0 END) FROM targets`).Scan(&out.Targets, &failing); err != nil {
+	var failing, oldest sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), SUM(CASE WHEN failing > 0 THEN 1 ELSE 0 END), MIN(last_seen) FROM targets`).Scan(&out.Targets, &failing, &oldest); err != nil {
 		return FleetCounts{}, fmt.Errorf("fleet counts: %w", err)
 	}
 	out.FailingTargets = int(failing.Int64)
+	if oldest.Valid {
+		out.OldestScan = fromMS(oldest.Int64)
+	}
 	return out, nil
 }
 

@@ -46,6 +46,9 @@ type FleetCounts struct {
 	FailByDomain   map[string]int         `json:"fail_by_domain"`
 	Targets        int                    `json:"targets"`
 	FailingTargets int                    `json:"failing_targets"`
+	// OldestScan is the earliest of the targets' last scans (zero
+	// without targets): how stale the least recently scanned target is.
+	OldestScan time.Time `json:"oldest_scan,omitzero"`
 }
 
 // RuleFailures are the failing findings of one rule at one severity.

@@ -111,6 +111,10 @@ func b(v bool) float64 {
 
 // Fleet is the state read from the store at scrape time.
 type Fleet struct {
+	// Targets, when not nil, are written one series per target and status
+	// (rampart_target_findings) and per target (its last scan): eight
+	// series a target, which a fleet of thousands makes a scrape of tens
+	// of thousands of series, so they are asked for (metrics.per_target).
 	Targets []store.TargetState
 	// Counts, when set, are the fleet's totals (else summed from Targets).
 	Counts *store.FleetCounts
@@ -158,25 +162,18 @@ func (m *Metrics) Write(w io.Writer, f Fleet) error {
 	for _, sev := range finding.Severities() {
 		sample(bw, "rampart_overdue_findings", labels("severity", sev.String()), float64(overdue[sev]))
 	}
-	header(bw, "rampart_target_findings", "gauge", "Findings of a target's latest run, by status.")
-	// Seven lines a target, tens of thousands in a fleet: written without
-	// formatting each (the same text as sample and labels make).
-	statuses := finding.Statuses()
-	var num [20]byte
-	for _, t := range f.Targets {
-		lbl := `{target="` + escapeLabel(t.Name) + `",status="`
-		for _, st := range statuses {
-			bw.WriteString("rampart_target_findings")
-			bw.WriteString(lbl)
-			bw.WriteString(string(st))
-			bw.WriteString(`"} `)
-			bw.Write(strconv.AppendInt(num[:0], int64(t.ByStatus[st]), 10))
-			bw.WriteByte('\n')
+	if f.Counts != nil {
+		header(bw, "rampart_targets", "gauge", "Targets known (scanned at least once and not pruned).")
+		sample(bw, "rampart_targets", "", float64(f.Counts.Targets))
+		header(bw, "rampart_failing_targets", "gauge", "Targets whose latest run has failing findings.")
+		sample(bw, "rampart_failing_targets", "", float64(f.Counts.FailingTargets))
+		if !f.Counts.OldestScan.IsZero() {
+			header(bw, "rampart_oldest_target_scan_timestamp_seconds", "gauge", "The earliest of the targets' last scans: when the least recently scanned target was scanned.")
+			sample(bw, "rampart_oldest_target_scan_timestamp_seconds", "", float64(f.Counts.OldestScan.Unix()))
 		}
 	}
-	header(bw, "rampart_target_last_scan_timestamp_seconds", "gauge", "When a target was last scanned.")
-	for _, t := range f.Targets {
-		sample(bw, "rampart_target_last_scan_timestamp_seconds", labels("target", t.Name), float64(t.LastSeen.Unix()))
+	if f.Targets != nil {
+		writeTargets(bw, f.Targets)
 	}
 
 	header(bw, "rampart_scans_total", "counter", "Scans run by this process, by source and result.")
@@ -243,6 +240,30 @@ func (m *Metrics) Write(w io.Writer, f Fleet) error {
 	header(bw, "rampart_uploads_total", "counter", "Reports uploaded through the API.")
 	sample(bw, "rampart_uploads_total", "", m.uploads)
 	return bw.Flush()
+}
+
+// writeTargets writes the per-target series.
+func writeTargets(bw *bufio.Writer, ts []store.TargetState) {
+	header(bw, "rampart_target_findings", "gauge", "Findings of a target's latest run, by status.")
+	// Seven lines a target, tens of thousands in a fleet: written without
+	// formatting each (the same text as sample and labels make).
+	statuses := finding.Statuses()
+	var num [20]byte
+	for _, t := range ts {
+		lbl := `{target="` + escapeLabel(t.Name) + `",status="`
+		for _, st := range statuses {
+			bw.WriteString("rampart_target_findings")
+			bw.WriteString(lbl)
+			bw.WriteString(string(st))
+			bw.WriteString(`"} `)
+			bw.Write(strconv.AppendInt(num[:0], int64(t.ByStatus[st]), 10))
+			bw.WriteByte('\n')
+		}
+	}
+	header(bw, "rampart_target_last_scan_timestamp_seconds", "gauge", "When a target was last scanned.")
+	for _, t := range ts {
+		sample(bw, "rampart_target_last_scan_timestamp_seconds", labels("target", t.Name), float64(t.LastSeen.Unix()))
+	}
 }
 
 func header(w io.Writer, name, typ, help string) {

@@ -58,3 +58,43 @@ func TestExposition(t *testing.T) {
 		}
 	}
 }
+
+// The fleet's totals are written always, the per-target series only when
+// the targets are given (metrics.per_target): eight series a target.
+func TestPerTargetSeriesAskedFor(t *testing.T) {
+	at := time.Unix(1700000000, 0)
+	fc := store.FleetCounts{ByStatus: map[finding.Status]int{finding.Fail: 3, finding.Pass: 10}, FailBySeverity: map[string]int{"high": 3},
+		Targets: 2, FailingTargets: 1, OldestScan: at}
+	ts := []store.TargetState{
+		{Name: "gw", LastSeen: at.Add(time.Hour), ByStatus: map[finding.Status]int{finding.Fail: 3, finding.Pass: 5}},
+		{Name: "db", LastSeen: at, ByStatus: map[finding.Status]int{finding.Pass: 5}},
+	}
+	write := func(f Fleet) string {
+		var b strings.Builder
+		if err := New().Write(&b, f); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	totals := []string{"rampart_targets 2\n", "rampart_failing_targets 1\n", "rampart_oldest_target_scan_timestamp_seconds 1.7e+09\n",
+		`rampart_findings{status="fail"} 3` + "\n"}
+	out := write(Fleet{Counts: &fc})
+	for _, want := range totals {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "rampart_target_") {
+		t.Errorf("per-target series not asked for:\n%s", out)
+	}
+	out = write(Fleet{Counts: &fc, Targets: ts})
+	for _, want := range append(totals, `rampart_target_findings{target="gw",status="fail"} 3`+"\n", `rampart_target_findings{target="db",status="fail"} 0`+"\n",
+		`rampart_target_last_scan_timestamp_seconds{target="gw"} 1.7000036e+09`+"\n") {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "\nrampart_target_"); n != 2*8 {
+		t.Errorf("%d per-target series for 2 targets; want 16", n)
+	}
+}
