@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Time a full 65,535-port TCP connect scan by rampart and by `nmap -sT -p-`
-# in one run, print the ratio, and check that both find exactly the same
-# open ports.
+# Time a full 65,535-port TCP connect scan by rampart (discovery and
+# identification of every open port, one pipeline) and by `nmap -sT -p-`
+# in one run, print the ratio, check that both find exactly the same open
+# ports, and that rampart names each service as it is: ssh, http, https,
+# tls, and unknown for the listeners that never speak (tarpits, idle
+# brokers) and those that close at once.
 #
 # Everything runs inside a network namespace this script creates, with its
 # own loopback and its own listeners (scripts/bench/benchserver): the
@@ -10,15 +13,24 @@
 #   sudo scripts/bench/ports.sh
 #
 # Env: RUNS=5 (rampart and nmap interleaved; medians reported)
-#      PORTS=1,22,80,...  the ports the listeners open (default: 24 spread over the range)
-#      OUT=/tmp/rampart-bench-ports (binaries, inventory, raw outputs)
+#      PORTS=1,7,...  listeners that accept and close (default: 16 spread over the range)
+#      SSH=22,2022 HTTP=80,18080 HTTPS=443,18443 TLS=7443,27443  talking listeners
+#      SILENT=5672,9999,40000,61616,65535  listeners that accept and never speak
+#      OUT=/tmp/rampart-bench-ports (binaries, raw outputs)
 #      RAMPART=path (use this rampart binary instead of building one)
+#      RAMPART_ARGS="--per-host 16" (more arguments for rampart facts)
+# rampart runs as `rampart facts 127.0.0.1 --collectors ports --ports 1-65535`.
 # Needs root (ip netns add), nmap, python3, go.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="${OUT:-/tmp/rampart-bench-ports}"
 RUNS="${RUNS:-5}"
-PORTS="${PORTS:-1,7,22,80,443,1099,3306,4000,5432,5672,8080,8243,8280,9443,9763,9999,11111,20000,33333,40000,50000,60000,65000,65535}"
+PORTS="${PORTS:-1,7,1099,3306,4000,5432,8080,8243,8280,9443,9763,11111,20000,33333,50000,60000}"
+SSH="${SSH:-22,2022}"
+HTTP="${HTTP:-80,18080}"
+HTTPS="${HTTPS:-443,18443}"
+TLS="${TLS:-7443,27443}"
+SILENT="${SILENT:-5672,9999,40000,61616,65535}"
 NS="rampart-bench-ports-$$"
 mkdir -p "$OUT"
 
@@ -37,40 +49,41 @@ trap cleanup EXIT
 ip netns add "$NS"
 ip -n "$NS" link set lo up
 
-# The listeners accept and close: bare TCP services, so rampart's
-# identification runs on each open port but leads to no further probes.
-ip netns exec "$NS" "$OUT/benchserver" -addrs 127.0.0.1 -raw "$PORTS" >"$OUT/server.out" 2>&1 &
+ip netns exec "$NS" "$OUT/benchserver" -addrs 127.0.0.1 -raw "$PORTS" -ssh "$SSH" -http "$HTTP" -https "$HTTPS" \
+  -tls "$TLS" -silent "$SILENT" >"$OUT/server.out" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 50); do grep -q '^ready' "$OUT/server.out" 2>/dev/null && break; sleep 0.1; done
 grep -q '^ready' "$OUT/server.out" || { cat "$OUT/server.out" >&2; exit 1; }
 
-cat >"$OUT/inventory.yaml" <<EOF
-targets:
-  - name: bench
-    address: 127.0.0.1
-    ports: 1-65535
-EOF
-
-NS="$NS" OUT="$OUT" RUNS="$RUNS" PORTS="$PORTS" python3 - <<'PY'
-import json, os, re, statistics, subprocess, sys, time
+NS="$NS" OUT="$OUT" RUNS="$RUNS" RAMPART_ARGS="${RAMPART_ARGS:-}" PORTS="$PORTS" SSH="$SSH" HTTP="$HTTP" HTTPS="$HTTPS" TLS="$TLS" SILENT="$SILENT" python3 - <<'PY'
+import json, os, re, resource, statistics, subprocess, sys, time
 
 ns, out, runs = os.environ["NS"], os.environ["OUT"], int(os.environ["RUNS"])
-want = sorted(int(p) for p in os.environ["PORTS"].split(","))
+extra = os.environ.get("RAMPART_ARGS", "").split()
+service = {}
+for var, svc in (("PORTS", "unknown"), ("SSH", "ssh"), ("HTTP", "http"), ("HTTPS", "https"), ("TLS", "tls"), ("SILENT", "unknown")):
+    for p in filter(None, os.environ[var].split(",")):
+        service[int(p)] = svc
+want = sorted(service)
 inside = ["ip", "netns", "exec", ns]
 
 def timed(argv):
+    """Wall seconds and the process (ip netns exec and its child)."""
     t = time.perf_counter()
+    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     p = subprocess.run(inside + argv, capture_output=True, text=True)
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    p.cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
     return time.perf_counter() - t, p
 
 def rampart():
-    el, p = timed([os.path.join(out, "rampart"), "facts", "@" + os.path.join(out, "inventory.yaml"), "--format", "json"])
+    el, p = timed([os.path.join(out, "rampart"), "facts", "127.0.0.1", "--collectors", "ports", "--ports", "1-65535", "--format", "json"] + extra)
     if p.returncode not in (0, 3):
         sys.exit("rampart failed: %s" % p.stderr)
     facts = json.loads(p.stdout)
     facts = facts if isinstance(facts, list) else [facts]
     ports = next(f["ports"] for f in facts if f["target"]["kind"] == "node")
-    return el, sorted(o["port"] for o in ports["open"]), ports
+    return el, p.cpu, sorted(o["port"] for o in ports["open"]), ports
 
 def nmap():
     el, p = timed(["nmap", "-n", "-Pn", "-sT", "-p-", "127.0.0.1", "-oG", "-"])
@@ -78,21 +91,34 @@ def nmap():
         sys.exit("nmap failed: %s" % p.stderr)
     m = re.search(r"Ports: (.*?)(\t|$)", p.stdout, re.M)
     opened = sorted(int(x.split("/")[0]) for x in (m.group(1).split(", ") if m else []) if "/open/" in x)
-    return el, opened
+    return el, p.cpu, opened
 
-rt, nt = [], []
+load0 = os.getloadavg()[0]
+rt, rc, nt, nc = [], [], [], []
 for i in range(runs):
-    el, r_open, facts = rampart()
-    rt.append(el)
-    el, n_open = nmap()
-    nt.append(el)
+    # interleaved: the order alternates every run
+    for who in (("rampart", "nmap") if i % 2 == 0 else ("nmap", "rampart")):
+        if who == "rampart":
+            el, cpu, r_open, facts = rampart()
+            rt.append(el); rc.append(cpu)
+        else:
+            el, cpu, n_open = nmap()
+            nt.append(el); nc.append(cpu)
     if r_open != n_open or r_open != want:
         sys.exit("run %d: open ports differ:\n  rampart %s\n  nmap    %s\n  want    %s" % (i + 1, r_open, n_open, want))
+    wrong = ["%d: %s, want %s" % (o["port"], o["service"], service[o["port"]]) for o in facts["open"] if o["service"] != service[o["port"]]]
+    if wrong:
+        sys.exit("run %d: services misidentified: %s" % (i + 1, "; ".join(wrong)))
 r, n = statistics.median(rt), statistics.median(nt)
-print("65,535-port TCP connect scan of a namespace loopback with %d listeners, %d runs (medians)" % (len(want), runs))
-print("  rampart facts (scan + service identification): %6.2f s   runs %s" % (r, " ".join("%.2f" % x for x in rt)))
-print("  nmap -sT -p-                                 : %6.2f s   runs %s" % (n, " ".join("%.2f" % x for x in nt)))
-print("  ratio nmap/rampart: %.2fx (%s)" % (n / r, "rampart faster" if r < n else "rampart SLOWER"))
-print("  both found the same %d open ports: %s" % (len(want), ",".join(map(str, want))))
-print("  rampart services: %s" % ", ".join("%d/%s" % (o["port"], o["service"]) for o in facts["open"][:8]) + ", ...")
+kinds = {}
+for p, svc in service.items():
+    kinds[svc] = kinds.get(svc, 0) + 1
+print("rampart facts 127.0.0.1 --collectors ports --ports 1-65535 %s" % " ".join(extra))
+print("65,535-port TCP connect scan of a namespace loopback with %d listeners (%s; %d silent), %d runs (medians), load %.1f -> %.1f (2 cores)" % (
+    len(want), ", ".join("%d %s" % (v, k) for k, v in sorted(kinds.items())), len(os.environ["SILENT"].split(",")), runs, load0, os.getloadavg()[0]))
+print("  rampart facts (scan + identification): %6.2f s (CPU %.2f s)   runs %s" % (r, statistics.median(rc), " ".join("%.2f" % x for x in rt)))
+print("  nmap -sT -p-                         : %6.2f s (CPU %.2f s)   runs %s" % (n, statistics.median(nc), " ".join("%.2f" % x for x in nt)))
+print("  ratio rampart/nmap: %.2f (%s)" % (r / n, "met: no slower" if r <= n else "NOT met: rampart slower"))
+print("  both found the same %d open ports; rampart named every service as it is: %s" % (
+    len(want), ", ".join("%d/%s" % (o["port"], o["service"]) for o in facts["open"])))
 PY

@@ -304,7 +304,7 @@ func TestHostLimitShared(t *testing.T) {
 	}
 	d := &peakDialer{}
 	env := &collect.Env{Dialer: d, Hosts: collect.NewHostLimiter(2)}
-	ids := fastCollector().identifyAll(context.Background(), env, nodeTarget("127.0.0.1"), "127.0.0.1", ports)
+	ids := fastCollector().newIdentifying(context.Background(), env, nodeTarget("127.0.0.1"), "127.0.0.1").finish(ports)
 	for i, id := range ids {
 		if id.service != svcMySQL {
 			t.Errorf("%d: %s", ports[i], id.service)

@@ -11,6 +11,7 @@ package portscan
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"sort"
@@ -47,6 +48,11 @@ type Options struct {
 	BannerWait time.Duration
 	// ProbeTimeout bounds each identification connection (default 2s).
 	ProbeTimeout time.Duration
+	// Silence is how long a probe may hear nothing before the probes
+	// after it are sent at once, to share what is left of its window
+	// (default BannerWait; negative: one after the other, each with the
+	// full ProbeTimeout).
+	Silence time.Duration
 	// Identify is how many open ports are identified at once (default 32;
 	// the per-host limit applies on top).
 	Identify int
@@ -90,6 +96,9 @@ func New(opts Options) *Collector {
 	}
 	if opts.ProbeTimeout <= 0 {
 		opts.ProbeTimeout = 2 * time.Second
+	}
+	if opts.Silence == 0 {
+		opts.Silence = opts.BannerWait
 	}
 	if opts.Identify <= 0 {
 		opts.Identify = 32
@@ -196,9 +205,14 @@ func (c *Collector) Scan(ctx context.Context, t target.Target, spec string, port
 	if env.PortProgress != nil && len(ports) > 0 {
 		cs.progress = &progressCounter{total: len(ports), report: func(done, total, open int) { env.PortProgress(t.Host, done, total, open) }}
 	}
+	// Each port is identified as soon as it is found open, while the
+	// scan goes on.
+	idents := c.newIdentifying(ctx, env, t, ip)
+	cs.onOpen = idents.found
 	start := time.Now()
 	res, err := cs.scan(ctx, ip, ports)
 	if err != nil {
+		idents.wait()
 		return nil, fmt.Errorf("ports %s: scan stopped after %s: %w", t.Host, time.Since(start).Round(time.Millisecond), err)
 	}
 	env.Log().Debug("port scan done", "host", t.Host, "ports", len(ports), "open", len(res.open),
@@ -206,12 +220,11 @@ func (c *Collector) Scan(ctx context.Context, t target.Target, spec string, port
 	out.Tried, out.Closed, out.Filtered = len(ports), res.closed, res.filtered
 	out.Source = res.source
 
-	toIdentify := res.open
-	if len(toIdentify) > c.opts.MaxIdentify {
+	if len(res.open) > c.opts.MaxIdentify {
 		env.Log().Warn("too many open ports to identify them all", "host", t.Host, "open", len(res.open), "identified", c.opts.MaxIdentify)
-		toIdentify = toIdentify[:c.opts.MaxIdentify]
 	}
-	ids := c.identifyAll(ctx, env, t, ip, toIdentify)
+	ids := idents.finish(res.open[:min(len(res.open), c.opts.MaxIdentify)])
+	env.Log().Debug("port identification done", "host", t.Host, "elapsed", time.Since(start))
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("ports %s: identification stopped: %w", t.Host, ctx.Err())
 	}
@@ -238,34 +251,76 @@ func (c *Collector) Scan(ctx context.Context, t target.Target, spec string, port
 	return out, nil
 }
 
-// identifyAll identifies the services on open ports, a few at a time,
-// under the scan's per-host connection limit.
-func (c *Collector) identifyAll(ctx context.Context, env *collect.Env, t target.Target, ip string, open []int) []identity {
+// identifying identifies the services on the open ports of one address
+// while the scan finds them: a few at a time (Options.Identify), under the
+// scan's per-host connection limit, at most Options.MaxIdentify while the
+// scan runs.
+type identifying struct {
+	ctx   context.Context
+	log   *slog.Logger
+	id    *identifier
+	limit int
+	sem   chan struct{}
+	wg    collect.Group
+	mu    sync.Mutex
+	ports map[int]*identity
+}
+
+func (c *Collector) newIdentifying(ctx context.Context, env *collect.Env, t target.Target, ip string) *identifying {
 	id := &identifier{net: env.Net(5), ip: ip, hostHeader: t.Host, userAgent: c.opts.UserAgent,
-		bannerWait: c.opts.BannerWait, probeTimeout: c.opts.ProbeTimeout}
+		bannerWait: c.opts.BannerWait, probeTimeout: c.opts.ProbeTimeout, silence: max(c.opts.Silence, 0)}
 	if net.ParseIP(t.Host) == nil {
 		id.serverName = t.Host
 	}
 	if t.Decl.Hostname != "" {
 		id.serverName = t.Decl.Hostname
 	}
-	out := make([]identity, len(open))
-	sem := make(chan struct{}, c.opts.Identify)
-	var wg collect.Group
-	for i, p := range open {
-		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
-			out[i] = id.identify(ctx, p)
-		})
+	return &identifying{ctx: ctx, log: env.Log(), id: id, limit: c.opts.MaxIdentify, sem: make(chan struct{}, c.opts.Identify), ports: map[int]*identity{}}
+}
+
+// found starts identifying port, unless MaxIdentify ports already are.
+func (s *identifying) found(port int) { s.start(port, true) }
+
+func (s *identifying) start(port int, limited bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ports[port] != nil || (limited && len(s.ports) >= s.limit) {
+		return
 	}
-	wg.Wait()
+	r := &identity{}
+	s.ports[port] = r
+	s.wg.Go(func() {
+		select {
+		case s.sem <- struct{}{}:
+		case <-s.ctx.Done():
+			return
+		}
+		defer func() { <-s.sem }()
+		began := time.Now()
+		*r = s.id.identify(s.ctx, port)
+		s.log.Debug("port identified", "host", s.id.ip, "port", port, "service", r.service, "elapsed", time.Since(began))
+	})
+}
+
+// finish identifies those of ports not yet under way (when more than
+// MaxIdentify are open, the lowest ones are reported, whichever were found
+// first), waits, and returns their services in the order of ports. Ports
+// identified meanwhile but not among them are left out: the report does
+// not depend on the order the scan found them in.
+func (s *identifying) finish(ports []int) []identity {
+	for _, p := range ports {
+		s.start(p, false)
+	}
+	s.wait()
+	out := make([]identity, len(ports))
+	for i, p := range ports {
+		out[i] = *s.ports[p]
+	}
 	return out
 }
+
+// wait waits for every identification under way.
+func (s *identifying) wait() { s.wg.Wait() }
 
 // resolve returns the address to scan: an IP literal as is (brackets and
 // zone kept out), else the first address the resolver gives.

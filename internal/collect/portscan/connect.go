@@ -40,6 +40,9 @@ type connectScanner struct {
 	maxTimeout time.Duration
 	// progress, when set, counts decided ports for a progress display.
 	progress *progressCounter
+	// onOpen, when set, is called (from the worker that found it) with
+	// each port found open, as soon as it is.
+	onOpen func(port int)
 }
 
 // progressCounter counts the ports a scan has decided (open, closed or
@@ -162,6 +165,9 @@ func (s *connectScanner) scan(ctx context.Context, ip string, ports []int) (conn
 							local.source = src
 						}
 						s.progress.add(true)
+						if s.onOpen != nil {
+							s.onOpen(p)
+						}
 					case stateClosed:
 						est.add(rtt)
 						local.closed++

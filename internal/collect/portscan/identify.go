@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/collect"
@@ -26,6 +27,9 @@ type identifier struct {
 	userAgent    string
 	bannerWait   time.Duration
 	probeTimeout time.Duration
+	// silence: how long a probe may hear nothing before the probes after
+	// it are sent at once (identify); 0: never.
+	silence time.Duration
 }
 
 // defaultOrder is the order probes are tried in when the port gives no
@@ -61,22 +65,50 @@ const (
 
 // identify names the service on port. It tries the probes in turn, each
 // on a fresh connection, and stops at the first that knows the answer.
+// When the first probe has heard nothing for d.silence (after the banner
+// wait, for a port without a hint: a service that accepts but never
+// speaks, such as a tarpit, an idle broker or a firewall), the probes
+// after it go out at once, each on its own connection, all within one
+// window: such a port costs one window, not one probe timeout per probe.
+// Their answers are read in the same order as when they run in turn, and
+// a probe that could not be sent within the window (no slot of the host's
+// connection budget came free) is sent in turn with the full timeout, so
+// the service found is the same.
 func (d *identifier) identify(ctx context.Context, port int) identity {
 	hint := hintedProbe(port)
 	order := slices.Clone(probeOrder(hint))
+	ahead := &probesAhead{}
+	defer ahead.stop()
 	var banner string
 	for i := 0; i < len(order); i++ {
 		if ctx.Err() != nil {
 			break
 		}
-		id, raw, out := d.attempt(ctx, port, order[i], i == 0 && hint == probeNone)
+		r, ok := ahead.result(order[i])
+		if !ok || !r.sent {
+			var onSilence func(time.Duration)
+			if i == 0 {
+				rest := slices.Clone(order[1:])
+				onSilence = func(window time.Duration) {
+					ahead.start(ctx, window, rest, func(ctx context.Context, probe string) attemptResult {
+						return d.attempt(ctx, port, probe, false, nil)
+					})
+				}
+			}
+			r = d.attempt(ctx, port, order[i], i == 0 && hint == probeNone, onSilence)
+		}
+		id, raw, out := r.id, r.raw, r.out
 		switch out {
 		case outMatched:
 			if id.service == svcHTTP && order[i] != probeHTTP {
 				// An HTTP error page in answer to another protocol: ask
 				// properly, for the real Server header.
-				if id2, _, out2 := d.attempt(ctx, port, probeHTTP, false); out2 == outMatched && id2.service == svcHTTP {
-					return id2
+				r2, ok := ahead.result(probeHTTP)
+				if !ok || !r2.sent {
+					r2 = d.attempt(ctx, port, probeHTTP, false, nil)
+				}
+				if r2.out == outMatched && r2.id.service == svcHTTP {
+					return r2.id
 				}
 			}
 			return id
@@ -95,47 +127,163 @@ func (d *identifier) identify(ctx context.Context, port int) identity {
 	return identity{service: svcUnknown, banner: banner}
 }
 
+// silentWindow is how long the probes sent at once after silence get:
+// as long as the silence that started them plus four times the connect
+// time of the silent connection (the network's round trip, as the port
+// answers a connect), within what was left of the silent probe's window.
+// A service that answers none of its first bytes within that window is
+// still asked by every probe; only one that answers later than several
+// round trips past the silence is missed (and reported unknown, never
+// named wrongly).
+func silentWindow(silence, connect, probeTimeout time.Duration) time.Duration {
+	return min(silence+4*connect, probeTimeout-silence)
+}
+
+// aheadFloor is the least time a probe sent ahead must have left in its
+// window once connected to count as heard out: four times its connect
+// time (the round trip, as the port answers a connect) and 50 ms.
+func aheadFloor(connect time.Duration) time.Duration {
+	return 4*connect + 50*time.Millisecond
+}
+
+// attemptResult is what one probe connection found.
+type attemptResult struct {
+	id  identity
+	raw []byte
+	out outcome
+	// sent: the connection was made (and the probe, if any, written).
+	sent bool
+}
+
+// probesAhead are the probes a silent port sent at once (identify): each
+// one's result, once it is in.
+type probesAhead struct {
+	mu      sync.Mutex
+	started bool
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	results map[string]*probeAhead
+}
+
+type probeAhead struct {
+	done chan struct{}
+	r    attemptResult
+}
+
+// start runs every probe of probes at once, all within window: waiting
+// for a slot of the host's connection budget, connecting, and hearing the
+// answer (once only: later calls do nothing). A probe that got no slot
+// within the window is not sent; the port was silent to the one before.
+func (a *probesAhead) start(ctx context.Context, window time.Duration, probes []string, run func(context.Context, string) attemptResult) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.started || len(probes) == 0 {
+		return
+	}
+	a.started = true
+	wctx, cancel := context.WithTimeout(ctx, window)
+	a.cancel = cancel
+	a.results = map[string]*probeAhead{}
+	for _, p := range probes {
+		pa := &probeAhead{done: make(chan struct{})}
+		a.results[p] = pa
+		a.wg.Go(func() {
+			defer close(pa.done)
+			pa.r = run(wctx, p)
+		})
+	}
+}
+
+// result waits for the result of probe when it was sent ahead.
+func (a *probesAhead) result(probe string) (attemptResult, bool) {
+	a.mu.Lock()
+	pa := a.results[probe]
+	a.mu.Unlock()
+	if pa == nil {
+		return attemptResult{}, false
+	}
+	<-pa.done
+	return pa.r, true
+}
+
+// stop cuts the probes still under way and waits for them.
+func (a *probesAhead) stop() {
+	a.mu.Lock()
+	a.started = true // none may start now
+	cancel := a.cancel
+	a.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	a.wg.Wait()
+}
+
 // attempt opens one connection, optionally waits for the server to speak
-// first, then sends probe and classifies the answer.
-func (d *identifier) attempt(ctx context.Context, port int, probe string, waitBanner bool) (identity, []byte, outcome) {
+// first, then sends probe and classifies the answer, within d.probeTimeout
+// and ctx's deadline (a probe sent ahead: its window). When onSilence is
+// set and nothing came d.silence after the probe was sent, it is called
+// (from another goroutine) with the window the probes after it get, and
+// this probe's deadline moves to the end of that window too.
+func (d *identifier) attempt(ctx context.Context, port int, probe string, waitBanner bool, onSilence func(left time.Duration)) attemptResult {
 	label := fmt.Sprintf("identify port %d: %s", port, probe)
 	if waitBanner {
 		label += " after a banner wait"
 	}
+	dialed := time.Now()
 	conn, err := d.net.Dial(ctx, collect.DialSpec{Host: d.ip, Addr: net.JoinHostPort(d.ip, strconv.Itoa(port)),
 		ConnectTimeout: d.probeTimeout, Label: label})
 	if err != nil {
-		return identity{}, nil, outNoMatch
+		return attemptResult{out: outNoMatch}
 	}
 	defer conn.Close()
+	connect := time.Since(dialed)
+	timeout := d.probeTimeout
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < aheadFloor(connect) {
+		// A probe sent ahead that connected too late in its window to be
+		// heard out: not sent (identify sends it in turn).
+		return attemptResult{out: outNoMatch}
+	}
 
 	if waitBanner {
 		conn.SetTimeout(d.bannerWait)
 		id, raw, v, err := readAnswer(conn, probeNone, nil)
 		switch {
 		case v == matched:
-			return id, raw, outMatched
+			return attemptResult{id, raw, outMatched, true}
 		case len(raw) > 0:
-			return identity{}, raw, outSpoke
+			return attemptResult{raw: raw, out: outSpoke, sent: true}
 		case err != nil && !netfail.IsTimeout(err):
-			return identity{}, nil, outWrapped
+			return attemptResult{out: outWrapped, sent: true}
 		}
 	}
-	if probe == probeTLS {
-		return d.probeTLS(conn, port)
+	if onSilence != nil && d.silence > 0 && d.silence < d.probeTimeout {
+		heard := conn.BytesRead()
+		t := time.AfterFunc(d.silence, func() {
+			if conn.BytesRead() == heard {
+				// This probe shares the window it opens for the others.
+				window := silentWindow(d.silence, connect, d.probeTimeout)
+				_ = conn.SetDeadline(time.Now().Add(window))
+				onSilence(window)
+			}
+		})
+		defer t.Stop()
 	}
-	conn.SetTimeout(d.probeTimeout)
+	if probe == probeTLS {
+		id, raw, out := d.probeTLS(conn, port, timeout)
+		return attemptResult{id, raw, out, true}
+	}
+	conn.SetTimeout(timeout)
 	if _, err := conn.Write(d.request(probe, port)); err != nil {
-		return identity{}, nil, outNoMatch
+		return attemptResult{out: outNoMatch, sent: true}
 	}
 	id, raw, v, _ := readAnswer(conn, probe, nil)
 	if v == matched {
 		if id.service == svcHTTP && plainToTLSPort(raw) {
-			return identity{}, raw, outTLSHint
+			return attemptResult{raw: raw, out: outTLSHint, sent: true}
 		}
-		return id, raw, outMatched
+		return attemptResult{id, raw, outMatched, true}
 	}
-	return identity{}, raw, outNoMatch
+	return attemptResult{raw: raw, out: outNoMatch, sent: true}
 }
 
 // request is what a probe sends.
@@ -163,8 +311,8 @@ func (d *identifier) request(probe string, port int) []byte {
 // on the LDAPS ports, inside it. A failed handshake whose server answered
 // with a TLS record is still TLS; one that answered in another protocol
 // (an SSH banner, an HTTP 400) is classified by that answer.
-func (d *identifier) probeTLS(conn *collect.Conn, port int) (identity, []byte, outcome) {
-	conn.SetTimeout(d.probeTimeout)
+func (d *identifier) probeTLS(conn *collect.Conn, port int, timeout time.Duration) (identity, []byte, outcome) {
+	conn.SetTimeout(timeout)
 	rc := &recordingConn{Conn: conn}
 	tc := tls.Client(rc, collect.InspectingTLS(d.serverName))
 	if err := tc.Handshake(); err != nil {
@@ -179,7 +327,7 @@ func (d *identifier) probeTLS(conn *collect.Conn, port int) (identity, []byte, o
 		inner = probeLDAP
 	}
 	version := tls.VersionName(tc.ConnectionState().Version)
-	conn.SetTimeout(d.probeTimeout)
+	conn.SetTimeout(timeout)
 	if _, err := tc.Write(d.request(inner, port)); err == nil {
 		id, _, v, _ := readAnswer(tc, inner, nil)
 		if v == matched {

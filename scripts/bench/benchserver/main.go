@@ -6,6 +6,7 @@
 //
 //	benchserver -addrs 127.0.10.1-127.0.10.250 -https 9443,8243 -http 9763,8280
 //	benchserver -addrs 127.0.0.1 -raw 22,80,443,9443
+//	benchserver -addrs 127.0.0.1 -ssh 22 -tls 7443 -silent 5672,61616
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"crypto/x509/pkix"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"math/big"
 	"net"
@@ -33,6 +35,9 @@ func main() {
 	httpsPorts := flag.String("https", "", "ports serving HTTPS")
 	httpPorts := flag.String("http", "", "ports serving HTTP")
 	rawPorts := flag.String("raw", "", "ports that accept and close (a bare TCP service)")
+	sshPorts := flag.String("ssh", "", "ports that greet with an SSH banner and then read")
+	tlsPorts := flag.String("tls", "", "ports serving TLS that say nothing once the handshake is done")
+	silentPorts := flag.String("silent", "", "ports that accept and never speak (a tarpit, an idle broker)")
 	flag.Parse()
 
 	ips, err := parseAddrs(*addrs)
@@ -65,7 +70,7 @@ func main() {
 		for _, spec := range []struct {
 			ports string
 			kind  string
-		}{{*httpsPorts, "https"}, {*httpPorts, "http"}, {*rawPorts, "raw"}} {
+		}{{*httpsPorts, "https"}, {*httpPorts, "http"}, {*rawPorts, "raw"}, {*sshPorts, "ssh"}, {*tlsPorts, "tls"}, {*silentPorts, "silent"}} {
 			ports, err := parsePorts(spec.ports)
 			if err != nil {
 				log.Fatal(err)
@@ -83,6 +88,16 @@ func main() {
 					go func() { _ = srv.Serve(l) }()
 				case "raw":
 					go acceptClose(l)
+				case "ssh":
+					go acceptServe(l, func(c net.Conn) { _, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.6 benchserver\r\n")); drain(c) })
+				case "tls":
+					go acceptServe(tls.NewListener(l, tlsCfg), func(c net.Conn) {
+						if tc, ok := c.(*tls.Conn); ok && tc.Handshake() == nil {
+							drain(c)
+						}
+					})
+				case "silent":
+					go acceptServe(l, drain)
 				}
 			}
 		}
@@ -104,6 +119,26 @@ func acceptClose(l net.Listener) {
 		}
 		_ = c.Close()
 	}
+}
+
+// acceptServe serves each connection of l with serve, then closes it.
+func acceptServe(l net.Listener, serve func(net.Conn)) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			serve(c)
+		}()
+	}
+}
+
+// drain reads until the peer closes (or a minute passes), saying nothing.
+func drain(c net.Conn) {
+	_ = c.SetReadDeadline(time.Now().Add(time.Minute))
+	_, _ = io.Copy(io.Discard, c)
 }
 
 func parseAddrs(s string) ([]netip.Addr, error) {
