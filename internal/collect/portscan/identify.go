@@ -68,12 +68,13 @@ const (
 // When the first probe has heard nothing for d.silence (after the banner
 // wait, for a port without a hint: a service that accepts but never
 // speaks, such as a tarpit, an idle broker or a firewall), the probes
-// after it go out at once, each on its own connection, all within one
-// window: such a port costs one window, not one probe timeout per probe.
-// Their answers are read in the same order as when they run in turn, and
-// a probe that could not be sent within the window (no slot of the host's
-// connection budget came free) is sent in turn with the full timeout, so
-// the service found is the same.
+// after it go out at once, each on its own connection, each heard out for
+// one short window once connected (a slot of the host's connection budget
+// may have to come free first): such a port costs a window per probe
+// spread over the host's budget, not one probe timeout per probe. Their
+// answers are read in the same order as when they run in turn (a probe
+// that could not connect is tried again in turn), so the service found is
+// the same.
 func (d *identifier) identify(ctx context.Context, port int) identity {
 	hint := hintedProbe(port)
 	order := slices.Clone(probeOrder(hint))
@@ -90,12 +91,12 @@ func (d *identifier) identify(ctx context.Context, port int) identity {
 			if i == 0 {
 				rest := slices.Clone(order[1:])
 				onSilence = func(window time.Duration) {
-					ahead.start(ctx, window, rest, func(ctx context.Context, probe string) attemptResult {
-						return d.attempt(ctx, port, probe, false, nil)
+					ahead.start(ctx, rest, func(ctx context.Context, probe string) attemptResult {
+						return d.attempt(ctx, port, probe, false, window, nil)
 					})
 				}
 			}
-			r = d.attempt(ctx, port, order[i], i == 0 && hint == probeNone, onSilence)
+			r = d.attempt(ctx, port, order[i], i == 0 && hint == probeNone, 0, onSilence)
 		}
 		id, raw, out := r.id, r.raw, r.out
 		switch out {
@@ -105,7 +106,7 @@ func (d *identifier) identify(ctx context.Context, port int) identity {
 				// properly, for the real Server header.
 				r2, ok := ahead.result(probeHTTP)
 				if !ok || !r2.sent {
-					r2 = d.attempt(ctx, port, probeHTTP, false, nil)
+					r2 = d.attempt(ctx, port, probeHTTP, false, 0, nil)
 				}
 				if r2.out == outMatched && r2.id.service == svcHTTP {
 					return r2.id
@@ -127,23 +128,17 @@ func (d *identifier) identify(ctx context.Context, port int) identity {
 	return identity{service: svcUnknown, banner: banner}
 }
 
-// silentWindow is how long the probes sent at once after silence get:
-// as long as the silence that started them plus four times the connect
-// time of the silent connection (the network's round trip, as the port
-// answers a connect), within what was left of the silent probe's window.
+// silentWindow is how long each probe sent at once after silence gets
+// once connected: as long as the silence that started them plus four
+// times the connect time of the silent connection (the network's round
+// trip, as the port answers a connect), within what was left of the
+// silent probe's window.
 // A service that answers none of its first bytes within that window is
 // still asked by every probe; only one that answers later than several
 // round trips past the silence is missed (and reported unknown, never
 // named wrongly).
 func silentWindow(silence, connect, probeTimeout time.Duration) time.Duration {
 	return min(silence+4*connect, probeTimeout-silence)
-}
-
-// aheadFloor is the least time a probe sent ahead must have left in its
-// window once connected to count as heard out: four times its connect
-// time (the round trip, as the port answers a connect) and 50 ms.
-func aheadFloor(connect time.Duration) time.Duration {
-	return 4*connect + 50*time.Millisecond
 }
 
 // attemptResult is what one probe connection found.
@@ -170,18 +165,16 @@ type probeAhead struct {
 	r    attemptResult
 }
 
-// start runs every probe of probes at once, all within window: waiting
-// for a slot of the host's connection budget, connecting, and hearing the
-// answer (once only: later calls do nothing). A probe that got no slot
-// within the window is not sent; the port was silent to the one before.
-func (a *probesAhead) start(ctx context.Context, window time.Duration, probes []string, run func(context.Context, string) attemptResult) {
+// start runs every probe of probes at once (once only: later calls do
+// nothing).
+func (a *probesAhead) start(ctx context.Context, probes []string, run func(context.Context, string) attemptResult) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.started || len(probes) == 0 {
 		return
 	}
 	a.started = true
-	wctx, cancel := context.WithTimeout(ctx, window)
+	wctx, cancel := context.WithCancel(ctx)
 	a.cancel = cancel
 	a.results = map[string]*probeAhead{}
 	for _, p := range probes {
@@ -220,11 +213,12 @@ func (a *probesAhead) stop() {
 
 // attempt opens one connection, optionally waits for the server to speak
 // first, then sends probe and classifies the answer, within d.probeTimeout
-// and ctx's deadline (a probe sent ahead: its window). When onSilence is
+// (within, when set: the window of a probe sent ahead) once connected.
+// When onSilence is
 // set and nothing came d.silence after the probe was sent, it is called
 // (from another goroutine) with the window the probes after it get, and
 // this probe's deadline moves to the end of that window too.
-func (d *identifier) attempt(ctx context.Context, port int, probe string, waitBanner bool, onSilence func(left time.Duration)) attemptResult {
+func (d *identifier) attempt(ctx context.Context, port int, probe string, waitBanner bool, within time.Duration, onSilence func(left time.Duration)) attemptResult {
 	label := fmt.Sprintf("identify port %d: %s", port, probe)
 	if waitBanner {
 		label += " after a banner wait"
@@ -238,10 +232,8 @@ func (d *identifier) attempt(ctx context.Context, port int, probe string, waitBa
 	defer conn.Close()
 	connect := time.Since(dialed)
 	timeout := d.probeTimeout
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < aheadFloor(connect) {
-		// A probe sent ahead that connected too late in its window to be
-		// heard out: not sent (identify sends it in turn).
-		return attemptResult{out: outNoMatch}
+	if within > 0 {
+		timeout = within
 	}
 
 	if waitBanner {
