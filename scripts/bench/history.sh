@@ -15,6 +15,11 @@
 #     (deep pages by offset), then this one (which migrates the store at
 #     start).
 #
+#  3. with BEFORE_HISTORY=path/to/a/history/binary built with the older
+#     store, SAVERUNS times (default 1) one more run of every fleet target
+#     with a third of its findings flipped stored by the older SaveRun, then
+#     one by this one (history -mode saverun), alternating, after the pages.
+#
 #   scripts/bench/history.sh                       # SQLite, and PostgreSQL when DSN is set
 #   DSN="$(scripts/ci/postgres.sh)" scripts/bench/history.sh
 #
@@ -22,7 +27,8 @@
 #      CHANGE=0.01, N=50, RUNS_BYTES=1000, DSN (default $RAMPART_TEST_POSTGRES),
 #      OUT=/tmp/rampart-bench-history, RAMPART=path (a built binary),
 #      BEFORE=path (an older binary to time first), N_BEFORE (its requests
-#      per page; default N), SEED=fast|saverun
+#      per page; default N), SEED=fast|saverun, BEFORE_KEYSET=1 (the older
+#      binary pages deep by cursor too), BEFORE_HISTORY, SAVERUNS, SHARE=0.33
 # Only the server this script starts is contacted (loopback, its own port);
 # PostgreSQL work goes to schemas it creates and drops.
 # Targets (issue 12): every page and API call under 200 ms p99, the server
@@ -32,7 +38,8 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="${OUT:-/tmp/rampart-bench-history}"
 TARGETS="${TARGETS:-10000}" RUNS="${RUNS:-100}" PER="${PER:-20}" BIG="${BIG:-100000}"
 CHANGE="${CHANGE:-0.01}" N="${N:-50}" RUNS_BYTES="${RUNS_BYTES:-1000}" SEED="${SEED:-fast}" BEFORE="${BEFORE:-}"
-N_BEFORE="${N_BEFORE:-$N}"
+N_BEFORE="${N_BEFORE:-$N}" BEFORE_KEYSET="${BEFORE_KEYSET:-}" BEFORE_HISTORY="${BEFORE_HISTORY:-}"
+SAVERUNS="${SAVERUNS:-1}" SHARE="${SHARE:-0.33}"
 DSN="${DSN:-${RAMPART_TEST_POSTGRES:-}}"
 STORES="${STORES:-sqlite${DSN:+ postgres}}"
 rm -rf "$OUT"; mkdir -p "$OUT"
@@ -71,7 +78,7 @@ for kind in $STORES; do
   "$OUT/history" -mode $mode -storage "$st" -report "$REPORTS" -targets "$TARGETS" -runs "$RUNS" -per "$PER" -big "$BIG" -change "$CHANGE"
   for which in ${BEFORE:+before} after; do
     bin="$OUT/rampart"; keyset=-keyset; n=$N
-    if [[ $which == before ]]; then bin="$BEFORE"; keyset=; n=$N_BEFORE; fi
+    if [[ $which == before ]]; then bin="$BEFORE"; keyset=${BEFORE_KEYSET:+-keyset}; n=$N_BEFORE; fi
     dir="$OUT/serve-$kind-$which"; mkdir -p "$dir"
     if [[ $kind == sqlite ]]; then
       printf 'listen: 127.0.0.1:0\ndata_dir: %s\nadmin: {username: admin}\n' "$st" >"$dir/serve.yaml"
@@ -88,4 +95,11 @@ for kind in $STORES; do
     "$OUT/history" -mode pages -base "$base" -ca "$ca" -password 'the bench admin password' -n "$n" -pid "$PID" $keyset
     kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
   done
+  if [[ -n $BEFORE_HISTORY ]]; then
+    for i in $(seq "$SAVERUNS"); do
+      echo "== $kind: SaveRun of one more fleet run, $SHARE of its findings changed ($i of $SAVERUNS)"
+      echo "-- before:"; "$BEFORE_HISTORY" -mode saverun -storage "$st" -share "$SHARE"
+      echo "-- after:"; "$OUT/history" -mode saverun -storage "$st" -share "$SHARE"
+    done
+  fi
 done

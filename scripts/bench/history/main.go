@@ -28,6 +28,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -53,8 +54,19 @@ func main() {
 	password := flag.String("password", "", "the admin's password (pages)")
 	n := flag.Int("n", 50, "requests per page (pages)")
 	keyset := flag.Bool("keyset", false, "reach deep pages by the cursors of next links (after=), as the dashboard and API page now, instead of by offset (pages)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	ctx := context.Background()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var err error
 	switch *mode {
 	case "bytes":
