@@ -197,6 +197,7 @@ func (s *Scanner) collectAll(ctx context.Context, targets []target.Target, sc fa
 		total   int
 		started int
 		sem     = make(chan struct{}, workers)
+		msgs    = messages{}
 	)
 	var submit func(u unit)
 	submit = func(u unit) {
@@ -239,6 +240,7 @@ func (s *Scanner) collectAll(ctx context.Context, targets []target.Target, sc fa
 				d.facts = nil
 			}
 			mu.Lock()
+			msgs.intern(d.findings)
 			out = append(out, d)
 			n, tot := len(out), total+len(children)
 			mu.Unlock()
@@ -256,6 +258,21 @@ func (s *Scanner) collectAll(ctx context.Context, targets []target.Target, sc fa
 	wg.Wait()
 	sort.Slice(out, func(i, j int) bool { return out[i].t.Name < out[j].t.Name })
 	return out
+}
+
+// messages keeps one copy of each finding message of a run: a fleet's
+// hundreds of thousands of findings say a few hundred different things
+// ("an endpoint offers no file evidence"), each made afresh by Judge.
+type messages map[string]string
+
+func (m messages) intern(fs []finding.Finding) {
+	for i := range fs {
+		if c, ok := m[fs[i].Message]; ok {
+			fs[i].Message = c
+		} else {
+			m[fs[i].Message] = fs[i].Message
+		}
+	}
 }
 
 // safeOne is one, with a panic anywhere in collecting, expanding or
