@@ -6,9 +6,11 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -113,7 +115,7 @@ func (s *SQL) CompareTargets(ctx context.Context, a, b int64, expiringBefore tim
 			return d, wrap(err)
 		}
 	}
-	if d.Expiring, err = s.expiring(ctx, b, expiringBefore); err != nil {
+	if d.Expiring, err = s.expiring(ctx, b, kb.targetsKey != "", expiringBefore); err != nil {
 		return d, wrap(err)
 	}
 	return d, nil
@@ -124,36 +126,45 @@ func (s *SQL) CompareTargets(ctx context.Context, a, b int64, expiringBefore tim
 // a run after a up to b are read.
 func (s *SQL) newPorts(ctx context.Context, a, b int64) ([]PortChange, error) {
 	out := []PortChange{}
-	err := s.each(ctx, `SELECT ra.observations, rb.target, rb.observations FROM run_targets rb JOIN run_targets ra ON ra.run_id = ? AND ra.target = rb.target
-WHERE rb.run_id = ? AND rb.target IN (SELECT c.target FROM run_targets c WHERE c.ports_changed = 1 AND c.run_id > ? AND c.run_id <= ?) ORDER BY rb.target`,
-		[]any{a, b, a, b}, func(sc scanner) error {
-			var oa, ob, target string
-			if err := sc.Scan(&oa, &target, &ob); err != nil {
-				return err
-			}
-			var pa, pb Observation
-			if err := unmarshalAll(oa, &pa, ob, &pb); err != nil {
-				return fmt.Errorf("observations of %s: %w", target, err)
-			}
-			if !pa.PortsScanned || !pb.PortsScanned {
-				return nil
-			}
-			ports := slices.Clone(pb.OpenPorts)
-			slices.Sort(ports)
-			for _, p := range slices.Compact(ports) {
-				if !slices.Contains(pa.OpenPorts, p) {
-					out = append(out, PortChange{Target: target, Port: p})
-				}
-			}
+	kept, err := s.portFlagsKept(ctx, a, b)
+	if err != nil {
+		return nil, err
+	}
+	q, args := `SELECT ra.observations, rb.target, rb.observations FROM run_targets rb JOIN run_targets ra ON ra.run_id = ? AND ra.target = rb.target
+WHERE rb.run_id = ? AND rb.target IN (SELECT c.target FROM run_targets c WHERE c.ports_changed = 1 AND c.run_id > ? AND c.run_id <= ?) ORDER BY rb.target`, []any{a, b, a, b}
+	if !kept {
+		// Every target of both runs.
+		q, args = `SELECT ra.observations, rb.target, rb.observations FROM run_targets rb JOIN run_targets ra ON ra.run_id = ? AND ra.target = rb.target
+WHERE rb.run_id = ? ORDER BY rb.target`, []any{a, b}
+	}
+	err = s.each(ctx, q, args, func(sc scanner) error {
+		var oa, ob, target string
+		if err := sc.Scan(&oa, &target, &ob); err != nil {
+			return err
+		}
+		var pa, pb Observation
+		if err := unmarshalAll(oa, &pa, ob, &pb); err != nil {
+			return fmt.Errorf("observations of %s: %w", target, err)
+		}
+		if !pa.PortsScanned || !pb.PortsScanned {
 			return nil
-		})
+		}
+		ports := slices.Clone(pb.OpenPorts)
+		slices.Sort(ports)
+		for _, p := range slices.Compact(ports) {
+			if !slices.Contains(pa.OpenPorts, p) {
+				out = append(out, PortChange{Target: target, Port: p})
+			}
+		}
+		return nil
+	})
 	return out, err
 }
 
 // expiring are the certificates run b saw that expire before a time,
 // soonest first: only run targets whose earliest expiry is before it are
 // read.
-func (s *SQL) expiring(ctx context.Context, b int64, before time.Time) ([]CertExpiry, error) {
+func (s *SQL) expiring(ctx context.Context, b int64, kept bool, before time.Time) ([]CertExpiry, error) {
 	out := []CertExpiry{}
 	var at int64
 	if err := s.db.QueryRowContext(ctx, s.q(`SELECT finished_at FROM runs WHERE id = ?`), b).Scan(&at); err != nil {
@@ -162,23 +173,27 @@ func (s *SQL) expiring(ctx context.Context, b int64, before time.Time) ([]CertEx
 	finished := fromMS(at)
 	// The kept expiry is in milliseconds: a second's slack, and the exact
 	// comparison below.
-	err := s.each(ctx, `SELECT target, observations FROM run_targets WHERE run_id = ? AND cert_expires < ? ORDER BY cert_expires, target`,
-		[]any{b, ms0(before) + 1000}, func(sc scanner) error {
-			var target, obs string
-			if err := sc.Scan(&target, &obs); err != nil {
-				return err
+	q, args := `SELECT target, observations FROM run_targets WHERE run_id = ? AND cert_expires < ? ORDER BY cert_expires, target`, []any{b, ms0(before) + 1000}
+	if !kept {
+		// A run stored without the expiries: every target of it.
+		q, args = `SELECT target, observations FROM run_targets WHERE run_id = ? ORDER BY target`, []any{b}
+	}
+	err := s.each(ctx, q, args, func(sc scanner) error {
+		var target, obs string
+		if err := sc.Scan(&target, &obs); err != nil {
+			return err
+		}
+		var o Observation
+		if err := json.Unmarshal([]byte(obs), &o); err != nil {
+			return fmt.Errorf("observations of %s: %w", target, err)
+		}
+		for _, c := range o.Certs {
+			if c.NotAfter.Before(before) {
+				out = append(out, CertExpiry{Target: target, Subject: c.Subject, SHA256: c.SHA256, NotAfter: c.NotAfter, Days: int(c.NotAfter.Sub(finished).Hours() / 24)})
 			}
-			var o Observation
-			if err := json.Unmarshal([]byte(obs), &o); err != nil {
-				return fmt.Errorf("observations of %s: %w", target, err)
-			}
-			for _, c := range o.Certs {
-				if c.NotAfter.Before(before) {
-					out = append(out, CertExpiry{Target: target, Subject: c.Subject, SHA256: c.SHA256, NotAfter: c.NotAfter, Days: int(c.NotAfter.Sub(finished).Hours() / 24)})
-				}
-			}
-			return nil
-		})
+		}
+		return nil
+	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].NotAfter.Before(out[j].NotAfter) })
 	return out, err
 }
@@ -204,12 +219,31 @@ func portsChanged(prev, cur Observation) bool {
 	return prev.PortsScanned != cur.PortsScanned || !slices.Equal(prev.OpenPorts, cur.OpenPorts)
 }
 
-// keepTargetsKeys computes the target digest of the runs that have none
-// (runs stored before migration 0011, or by a rampart that did not keep
-// it): SQL has no digest function common to both databases, so migration
-// 0011 leaves them empty and this fills them in once, at open, reading each
-// such run's target names.
+// Settings that say what the kept compare keys can be trusted for.
+const (
+	// settingKeysBackfilled is set once the runs stored before migration
+	// 0011 have their target digests.
+	settingKeysBackfilled = "compare_keys_backfilled"
+	// settingPrunedThrough is the highest run ID Prune deleted: a run
+	// target's ports_changed says whether its ports differ from the
+	// target's previous run, so runs a and b with a deleted run between
+	// them are compared by their whole port scans.
+	settingPrunedThrough = "pruned_through_run"
+)
+
+// keepTargetsKeys computes, once, the target digest of the runs stored
+// before migration 0011 (which computed their port flags and expiries):
+// SQL has no digest function common to both databases, so the migration
+// leaves them empty and this fills them in at the first open after it,
+// reading each such run's target names. A run stored later by a rampart
+// that does not keep the keys keeps an empty digest, so compare reads
+// every target of it (its flags were not kept either).
 func (s *SQL) keepTargetsKeys(ctx context.Context) error {
+	if _, err := s.Setting(ctx, settingKeysBackfilled); err == nil {
+		return nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("store: %w", err)
+	}
 	var ids []int64
 	err := s.each(ctx, `SELECT id FROM runs WHERE targets_key = '' ORDER BY id`, nil, func(sc scanner) error {
 		var id int64
@@ -239,5 +273,30 @@ func (s *SQL) keepTargetsKeys(ctx context.Context) error {
 			return fmt.Errorf("store: target digest of run %d: %w", id, err)
 		}
 	}
-	return nil
+	return s.SetSetting(ctx, settingKeysBackfilled, "1")
+}
+
+// portFlagsKept reports whether the port flags of the runs after a up to
+// b tell every target whose ports changed: no run between them was
+// deleted, and each was stored with its flags (its target digest kept).
+func (s *SQL) portFlagsKept(ctx context.Context, a, b int64) (bool, error) {
+	v, err := s.Setting(ctx, settingPrunedThrough)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return false, err
+	default:
+		through, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return false, fmt.Errorf("setting %s: %w", settingPrunedThrough, err)
+		}
+		if a < through {
+			return false, nil
+		}
+	}
+	var unkept int
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM runs WHERE id > ? AND id <= ? AND targets_key = ''`), a, b).Scan(&unkept); err != nil {
+		return false, err
+	}
+	return unkept == 0, nil
 }

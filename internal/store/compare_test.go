@@ -326,3 +326,56 @@ func copyTable(t *testing.T, from, to *SQL, table string) {
 		}
 	}
 }
+
+// Port flags say what changed from a target's previous run: across runs
+// Prune deleted, or over a run stored without them (by a rampart before
+// migration 0011, sharing the database), compare reads every target's
+// ports and certificates instead, and still finds what changed.
+func TestCompareAcrossPrunedAndUnkeptRuns(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *SQL) {
+		ctx := context.Background()
+		at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		save := func(day int, ys Observation, targets ...string) int64 {
+			t.Helper()
+			when := at.Add(time.Duration(day) * 24 * time.Hour)
+			var fs []finding.Finding
+			for _, n := range targets {
+				fs = append(fs, fnd(n, "R-1", finding.Fail, finding.High))
+			}
+			d, err := s.SaveRun(ctx, RunInput{Report: report(when, targets, fs...), Observations: map[string]Observation{"y": ys}, Source: "test", Now: when}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d.RunID
+		}
+		r1 := save(0, Observation{PortsScanned: true, OpenPorts: []int{443}}, "y", "z") // z's latest: kept
+		save(1, Observation{PortsScanned: true, OpenPorts: []int{443, 8443}}, "y")      // y's ports change here
+		save(2, Observation{PortsScanned: true, OpenPorts: []int{443, 8443}}, "y")
+		r4 := save(3, Observation{PortsScanned: true, OpenPorts: []int{443, 8443}}, "y")
+		if n, err := s.Prune(ctx, at.Add(60*time.Hour)); err != nil || n != 2 {
+			t.Fatalf("pruned %d runs (%v); want 2", n, err)
+		}
+		d, err := s.CompareTargets(ctx, r1, r4, at)
+		if err != nil || !reflect.DeepEqual(d.NewPorts, []PortChange{{Target: "y", Port: 8443}}) {
+			t.Errorf("ports new from run %d to %d across deleted runs: %+v, %v", r1, r4, d.NewPorts, err)
+		}
+		checkCompare(t, s)
+
+		// A run as a rampart before 0011 stores it: no digest, failing
+		// count, port flags or expiries.
+		r5 := save(4, Observation{PortsScanned: true, OpenPorts: []int{443, 8443, 9443}, Certs: []Cert{{Subject: "CN=y", SHA256: "ab", NotAfter: at.Add(5 * 24 * time.Hour)}}}, "y")
+		for _, q := range []string{`UPDATE runs SET targets_key = '', n_fail = NULL WHERE id = ?`, `UPDATE run_targets SET ports_changed = 0, cert_expires = NULL WHERE run_id = ?`} {
+			if _, err := s.db.ExecContext(ctx, s.q(q), r5); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.afterMigrations(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
+		d, err = s.CompareTargets(ctx, r4, r5, at.Add(30*24*time.Hour))
+		if err != nil || !reflect.DeepEqual(d.NewPorts, []PortChange{{Target: "y", Port: 9443}}) || len(d.Expiring) != 1 {
+			t.Errorf("run %d to %d stored without flags: ports %+v, expiring %+v, %v", r4, r5, d.NewPorts, d.Expiring, err)
+		}
+		checkCompare(t, s)
+	})
+}

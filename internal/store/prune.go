@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -16,6 +18,28 @@ import (
 func (s *SQL) Prune(ctx context.Context, before time.Time) (int, error) {
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		// Comparing across deleted runs cannot trust the port flags (see
+		// portFlagsKept): the highest run ID deleted is kept.
+		var last sql.NullInt64
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT MAX(id) FROM runs WHERE finished_at < ? AND id NOT IN (SELECT last_run_id FROM targets)`), ms0(before)).Scan(&last); err != nil {
+			return err
+		}
+		if last.Valid {
+			// A run kept earlier as a target's latest can go later: the
+			// highest of all.
+			var prev string
+			err := tx.QueryRowContext(ctx, s.q(`SELECT value FROM settings WHERE key = ?`), settingPrunedThrough).Scan(&prev)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if p, _ := strconv.ParseInt(prev, 10, 64); p > last.Int64 {
+				last.Int64 = p
+			}
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
+				settingPrunedThrough, strconv.FormatInt(last.Int64, 10)); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM runs WHERE finished_at < ? AND id NOT IN (SELECT last_run_id FROM targets)`), ms0(before))
 		if err != nil {
 			return err
