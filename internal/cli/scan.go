@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,12 @@ import (
 	"github.com/rampart-sec/rampart/internal/rules"
 	"github.com/rampart-sec/rampart/internal/scan"
 	"github.com/rampart-sec/rampart/internal/waiver"
+)
+
+// smallScan is the most targets a scan may name to run with smallScanGC.
+const (
+	smallScan   = 4
+	smallScanGC = 400
 )
 
 type scanOpts struct {
@@ -153,6 +160,13 @@ func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
 		a.warn(w)
 	}
 	a.logger.Info("scanning", "targets", describeTargets(targets), "rules", len(selected))
+	if len(targets) <= smallScan && a.getenv("GOGC") == "" {
+		// A scan of a few targets allocates a few tens of MiB and is over
+		// in well under a second: collecting garbage less often saves
+		// about a fifth of its CPU. A fleet keeps the default, for its
+		// memory.
+		defer debug.SetGCPercent(debug.SetGCPercent(smallScanGC))
+	}
 
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)

@@ -10,8 +10,8 @@ import (
 // Prepare compiles, ahead of Judge, the checks that could be judged on a
 // target offering the kinds of check in offers and whose collectors can
 // provide the namespaces in provided (the target and scan namespaces
-// always are): every expression Judge would compile on its first use of
-// each check, the messages included. A scan calls it while its collectors
+// always are): the conditions, assertions and evidence Judge would compile
+// on its first use of each check. A scan calls it while its collectors
 // wait on the network, so that judging the first target does not start
 // with compiling (BenchmarkJudgeEndpoint: cold-compiled against
 // prepared-compiled). It is safe to call concurrently with Judge (each
@@ -34,12 +34,10 @@ func Prepare(ctx context.Context, rules []*Rule, offers map[string]bool, provide
 			if c.Kind == KindManual || !offers[c.Kind] || !coveredBy(c.Requires, have) {
 				continue
 			}
-			if c.ready() != nil {
-				continue // a failure is Judge's to report
-			}
-			for i := range outcomeCount {
-				_, _ = c.outcomeProgram(i)
-			}
+			// The messages compile when an outcome needs them: compiling
+			// all of them ahead costs more CPU than judging saves
+			// (measured with whole scans on a loaded 2-core machine).
+			_ = c.ready() // a failure is Judge's to report
 		}
 	}
 }
