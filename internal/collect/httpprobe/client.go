@@ -43,6 +43,12 @@ type prober struct {
 	host string
 	ua   string
 
+	// sessions lets the probe's connections resume its first TLS
+	// session: one full handshake per endpoint instead of one per
+	// connection (a server that closes after each answer, as openssl
+	// s_server -www does, gets dozens).
+	sessions tls.ClientSessionCache
+
 	tlsOK      atomic.Bool  // a TLS handshake completed
 	useTLSWire atomic.Bool  // Go's TLS client shares nothing with the server: use tlswire's
 	tlsAlert   atomic.Bool  // a TLS handshake ended in the server's alert
@@ -60,6 +66,7 @@ func (c *Collector) newProber(t target.Target, scheme string, env *collect.Env) 
 		vhost: t.Decl.Hostname, ua: userAgent(c.opts.Version),
 		// One budget per host for every collector of the scan.
 		net: env.Net(c.opts.PerHost), host: t.Host,
+		sessions: tls.NewLRUClientSessionCache(4),
 	}
 	p.tr = &http.Transport{
 		Proxy:                  nil, // never an environment proxy: the vantage point is this host
@@ -124,6 +131,7 @@ func (p *prober) dialTLS(ctx context.Context, network, addr string) (net.Conn, e
 	}
 	cfg := collect.InspectingTLS(serverName)
 	cfg.NextProtos = []string{"http/1.1"}
+	cfg.ClientSessionCache = p.sessions
 	tc := tls.Client(raw, cfg)
 	hctx, cancel := context.WithTimeout(ctx, p.opts.ConnectTimeout)
 	defer cancel()
