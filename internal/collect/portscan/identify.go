@@ -156,7 +156,7 @@ type probesAhead struct {
 	mu      sync.Mutex
 	started bool
 	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	wg      collect.Group
 	results map[string]*probeAhead
 }
 
