@@ -173,6 +173,10 @@ func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
 	defer cancel()
 	s := a.scanner(&o.collectOpts)
 	s.DropFacts = true // only the report is rendered: release each target's facts once judged
+	// A fleet's findings wait in a temporary file for the JSON renderer,
+	// which streams them (the other formats and an upload take them all at
+	// once).
+	s.SpillFindings = o.format == "json" && o.upload.url == "" && len(targets) > smallScan
 	s.Rules = selected
 	s.Collectors = scan.ForRules(s.Collectors, selected)
 	s.Exceptions = exceptions
@@ -205,17 +209,23 @@ func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
 		}
 	}
 	res := s.Run(ctx, targets)
+	defer res.Report.Close()
 	if drawn {
 		fmt.Fprint(a.stderr, "\r\x1b[K")
 	}
 	sort.Strings(warnings)
-	for _, w := range append(warnings, exceptions.Unused(res.Report.Findings)...) {
+	for _, w := range append(warnings, unusedExceptions(res.Report, exceptions)...) {
 		a.warn(w)
 	}
 	if err := writeOutput(o.output, a.stdout, func(w io.Writer) error { return renderer.Render(w, res.Report.OnlySeverities(shown)) }); err != nil {
 		return exitCode(ExitUsage, err)
 	}
 	scanErr := verdict(res.Report, threshold, o.errorExitCode, interrupted(parent))
+	if err := res.Report.Err(); err != nil {
+		// Findings lost on the way through the temporary file: the report
+		// and the verdict are incomplete and must not pass.
+		return exitCode(ExitUsage, err)
+	}
 	if o.upload.url != "" {
 		msg, err := o.upload.send(ctx, res.Report, a.getenv)
 		if err != nil {
@@ -231,6 +241,25 @@ func (a *app) runScan(ctx context.Context, o *scanOpts, args []string) error {
 		}
 	}
 	return scanErr
+}
+
+// unusedExceptions is exceptions.Unused over the report's findings, reading
+// only those of the rules the waivers and attestations name.
+func unusedExceptions(r *finding.Report, ex *waiver.Set) []string {
+	named := map[string]bool{}
+	for _, e := range append(append([]waiver.Entry(nil), ex.Waivers...), ex.Attestations...) {
+		named[e.Rule] = true
+	}
+	var fs []finding.Finding
+	if len(named) > 0 {
+		_ = r.Each(func(f *finding.Finding) error {
+			if named[f.RuleID] {
+				fs = append(fs, finding.Finding{RuleID: f.RuleID, Target: f.Target})
+			}
+			return nil
+		})
+	}
+	return ex.Unused(fs)
 }
 
 // interrupted reports whether the scan was stopped by the user (the

@@ -1,6 +1,7 @@
 package finding
 
 import (
+	"errors"
 	"sort"
 	"time"
 )
@@ -22,6 +23,10 @@ type Report struct {
 	// Interrupted is true when the scan was stopped before every target
 	// finished; the report holds what did.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// Spilled, when set, holds the findings instead of Findings (which is
+	// then empty): a fleet scan keeps them in a temporary file. Read them
+	// with Each; Load brings them into Findings.
+	Spilled *Spill `json:"-"`
 }
 
 // Tool names the scanner.
@@ -70,35 +75,48 @@ type Summary struct {
 
 // Summarize counts findings by status, and failing findings by severity.
 func Summarize(fs []Finding) Summary {
-	s := Summary{Total: len(fs), ByStatus: map[Status]int{}, BySeverity: map[string]int{}}
+	s := emptySummary()
+	for i := range fs {
+		s.add(&fs[i])
+	}
+	return s
+}
+
+func emptySummary() Summary {
+	s := Summary{ByStatus: map[Status]int{}, BySeverity: map[string]int{}}
 	for _, st := range Statuses() {
 		s.ByStatus[st] = 0
 	}
 	for _, sev := range Severities() {
 		s.BySeverity[sev.String()] = 0
 	}
-	for _, f := range fs {
-		s.ByStatus[f.Status]++
-		if f.Status == Fail {
-			s.BySeverity[f.Severity.String()]++
-		}
-	}
 	return s
+}
+
+func (s *Summary) add(f *Finding) {
+	s.Total++
+	s.ByStatus[f.Status]++
+	if f.Status == Fail {
+		s.BySeverity[f.Severity.String()]++
+	}
+}
+
+// less is the report's order of findings: by target, rule ID, then
+// fingerprint.
+func less(a, b *Finding) bool {
+	if a.Target != b.Target {
+		return a.Target < b.Target
+	}
+	if a.RuleID != b.RuleID {
+		return a.RuleID < b.RuleID
+	}
+	return a.Fingerprint < b.Fingerprint
 }
 
 // Sort orders findings by target, then rule ID, then fingerprint, and
 // sorts targets by name, so reports are byte-for-byte reproducible.
 func (r *Report) Sort() {
 	sort.SliceStable(r.Targets, func(i, j int) bool { return r.Targets[i].Name < r.Targets[j].Name })
-	less := func(a, b *Finding) bool {
-		if a.Target != b.Target {
-			return a.Target < b.Target
-		}
-		if a.RuleID != b.RuleID {
-			return a.RuleID < b.RuleID
-		}
-		return a.Fingerprint < b.Fingerprint
-	}
 	// A scan's findings mostly come in order already: checking costs one
 	// pass, moving a fleet's findings about costs far more.
 	sorted := true
@@ -113,6 +131,25 @@ func (r *Report) Sort() {
 // Finalize sorts the report, recomputes its summary and scores its
 // targets.
 func (r *Report) Finalize() {
+	if r.Spilled != nil {
+		dup, err := r.Spilled.seal()
+		if err == nil && !dup {
+			sort.SliceStable(r.Targets, func(i, j int) bool { return r.Targets[i].Name < r.Targets[j].Name })
+			r.Summary = r.Spilled.summaryCopy()
+			scores := r.Spilled.scores()
+			for i := range r.Targets {
+				sc, ok := scores[r.Targets[i].Name]
+				if !ok {
+					sc = ScoreOf(nil)
+				}
+				r.Targets[i].Score = sc
+			}
+			return
+		}
+		// Two targets' findings under one name (or the file failed: Err
+		// says so): sort them as a whole, as without a spill.
+		_ = r.Load()
+	}
 	r.Sort()
 	r.Summary = Summarize(r.Findings)
 	// Sorted by target: each target's findings are one run of them.
@@ -143,12 +180,14 @@ func (r *Report) OnlySeverities(sevs []Severity) *Report {
 		keep[s] = true
 	}
 	out := *r
+	out.Spilled = nil
 	out.Findings = make([]Finding, 0, len(r.Findings))
-	for _, f := range r.Findings {
+	_ = r.Each(func(f *Finding) error {
 		if keep[f.Severity] {
-			out.Findings = append(out.Findings, f)
+			out.Findings = append(out.Findings, *f)
 		}
-	}
+		return nil
+	})
 	out.Summary = Summarize(out.Findings)
 	return &out
 }
@@ -156,20 +195,83 @@ func (r *Report) OnlySeverities(sevs []Severity) *Report {
 // Failing returns the failing findings at or above threshold.
 func (r *Report) Failing(threshold Severity) []Finding {
 	var out []Finding
-	for _, f := range r.Findings {
+	_ = r.Each(func(f *Finding) error {
 		if f.Status == Fail && f.Severity >= threshold {
-			out = append(out, f)
+			out = append(out, *f)
 		}
-	}
+		return nil
+	})
 	return out
 }
 
 // HasStatus reports whether any finding has status s.
 func (r *Report) HasStatus(s Status) bool {
-	for _, f := range r.Findings {
+	found := false
+	_ = r.Each(func(f *Finding) error {
 		if f.Status == s {
-			return true
+			found = true
+			return errFound
+		}
+		return nil
+	})
+	return found
+}
+
+var errFound = errors.New("found")
+
+// Each calls fn with every finding in the report's order, from Findings
+// or the spill. It stops at fn's first error and returns it, or the
+// spill's (then Err says so too).
+func (r *Report) Each(fn func(*Finding) error) error {
+	if r.Spilled != nil {
+		return r.Spilled.Each(fn)
+	}
+	for i := range r.Findings {
+		if err := fn(&r.Findings[i]); err != nil {
+			return err
 		}
 	}
-	return false
+	return nil
+}
+
+// Count is the number of findings.
+func (r *Report) Count() int {
+	if r.Spilled != nil {
+		return r.Spilled.Len()
+	}
+	return len(r.Findings)
+}
+
+// Load brings spilled findings into Findings (for the renderers that need
+// them all at once) and releases the spill.
+func (r *Report) Load() error {
+	sp := r.Spilled
+	if sp == nil {
+		return nil
+	}
+	fs := make([]Finding, 0, sp.Len())
+	err := sp.Each(func(f *Finding) error {
+		fs = append(fs, *f)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.Findings = fs
+	r.Spilled = nil
+	return sp.Close()
+}
+
+// Err is the error that made spilled findings incomplete, if any: such a
+// report must not be trusted (nor pass).
+func (r *Report) Err() error {
+	if r.Spilled == nil {
+		return nil
+	}
+	return r.Spilled.Err()
+}
+
+// Close releases the spill, if any.
+func (r *Report) Close() error {
+	return r.Spilled.Close()
 }

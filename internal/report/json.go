@@ -54,8 +54,8 @@ func (JSON) Render(w io.Writer, r *finding.Report) error {
 		}
 		bw.Write(key)
 		bw.WriteString(": ")
-		if sf.Type == findingsType && fv.Len() > 0 {
-			err = writeFindings(bw, fv.Interface().([]finding.Finding))
+		if sf.Type == findingsType && r.Count() > 0 {
+			err = writeFindings(bw, r)
 		} else {
 			err = writeValue(bw, fv.Interface(), "  ")
 		}
@@ -120,22 +120,31 @@ func isEmpty(v reflect.Value) bool {
 	return false
 }
 
-// writeFindings streams the findings array at the report's second level,
-// one finding encoded at a time into one reused buffer.
-func writeFindings(bw *bufio.Writer, fs []finding.Finding) error {
+// writeFindings streams the findings array at the report's second level
+// (from the report's findings or its spill), one finding encoded at a
+// time into one reused buffer.
+func writeFindings(bw *bufio.Writer, r *finding.Report) error {
 	var buf bytes.Buffer
 	enc := newEncoder(&buf, "    ")
 	bw.WriteString("[\n")
-	for i := range fs {
+	i := 0
+	err := r.Each(func(f *finding.Finding) error {
+		if i > 0 {
+			bw.WriteString(",\n")
+		}
 		buf.Reset()
-		if err := enc.Encode(&fs[i]); err != nil {
-			return fmt.Errorf("finding %d (%s on %s): %w", i, fs[i].RuleID, fs[i].Target, err)
+		if err := enc.Encode(f); err != nil {
+			return fmt.Errorf("finding %d (%s on %s): %w", i, f.RuleID, f.Target, err)
 		}
 		bw.WriteString("    ")
 		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-		if i < len(fs)-1 {
-			bw.WriteString(",")
-		}
+		i++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if i > 0 {
 		bw.WriteString("\n")
 	}
 	bw.WriteString("  ]")

@@ -124,3 +124,59 @@ func FuzzJSONRender(f *testing.F) {
 		}
 	})
 }
+
+// TestJSONSpilledSameBytes: a report whose findings wait in a spill
+// (a fleet scan's) renders byte for byte as the same report held in
+// memory, targets added in any order.
+func TestJSONSpilledSameBytes(t *testing.T) {
+	for _, n := range []int{0, 1, 7} {
+		var targets []finding.TargetInfo
+		var per [][]finding.Finding
+		for ti := range 5 {
+			name := string(rune('e'-ti)) + ` <&> "x"`
+			targets = append(targets, finding.TargetInfo{Name: name, Kind: "endpoint", Profiles: []string{}})
+			var fs []finding.Finding
+			for i := range n {
+				fs = append(fs, finding.Finding{RuleID: []string{"TLS-002", "NET-001"}[i%2], Title: "t <&>", Target: name, Status: finding.Statuses()[i%5],
+					Severity: finding.Severities()[i%5], Message: "m\n\"x\"", Checks: []string{"probe"},
+					Evidence: []finding.Evidence{{Path: "ports.open", Value: `[{"port": 22}]`, Line: i}}, Fingerprint: string(rune('z' - i)),
+					Exception: map[bool]*finding.Exception{true: {Kind: "waiver", Reason: "r", Original: finding.Fail}}[i == 3]})
+			}
+			per = append(per, fs)
+		}
+		mk := func() *finding.Report {
+			return &finding.Report{SchemaVersion: finding.SchemaVersion, Tool: finding.Tool{Name: "rampart", Version: "t"},
+				Targets: append([]finding.TargetInfo(nil), targets...), Findings: []finding.Finding{}}
+		}
+		mem := mk()
+		for _, fs := range per {
+			mem.Findings = append(mem.Findings, fs...)
+		}
+		mem.Finalize()
+		sp, err := finding.NewSpill(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		spilled := mk()
+		spilled.Spilled = sp
+		for i := len(per) - 1; i >= 0; i-- {
+			if err := sp.Add(append([]finding.Finding(nil), per[i]...)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		spilled.Finalize()
+		var want, got bytes.Buffer
+		if err := (JSON{}).Render(&want, mem); err != nil {
+			t.Fatal(err)
+		}
+		if err := (JSON{}).Render(&got, spilled); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			t.Errorf("%d findings a target: spilled output differs\n got: %s\nwant: %s", n, got.String(), want.String())
+		}
+		if spilled.Err() != nil || spilled.Close() != nil {
+			t.Error("spill failed")
+		}
+	}
+}

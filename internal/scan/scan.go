@@ -55,6 +55,12 @@ type Scanner struct {
 	// (Result.Facts stays empty): a fleet's report then never holds the
 	// facts of every target at once.
 	DropFacts bool
+	// SpillFindings keeps judged targets' findings in a temporary file
+	// (finding.Spill) rather than memory: the report's Findings stay empty
+	// and its Spilled holds them; the caller closes the report. Used by
+	// fleet scans, whose findings would otherwise be most of their memory.
+	// When the file cannot be created the findings stay in memory.
+	SpillFindings bool
 }
 
 // Result is a finished scan: the report and the facts behind it, in the
@@ -96,10 +102,18 @@ func (s *Scanner) Run(ctx context.Context, targets []target.Target) *Result {
 	sc.Now = now.UTC()
 	s.shareHostLimit()
 
+	var spill *finding.Spill
+	if s.SpillFindings {
+		var err error
+		if spill, err = finding.NewSpill(""); err != nil {
+			s.Env.Log().Warn("keeping the findings in memory", "err", err)
+		}
+	}
 	prepared := s.prepare(ctx, targets)
-	results := s.collectAll(ctx, targets, sc, true, time.Now())
+	results := s.collectAll(ctx, targets, sc, true, time.Now(), spill)
 	prepared.Wait()
 	res := &Result{Report: report}
+	report.Spilled = spill
 	n := 0
 	for _, d := range results {
 		n += len(d.findings)
@@ -133,7 +147,7 @@ func (s *Scanner) Collect(ctx context.Context, targets []target.Target) []*facts
 	sc.Now = s.Env.Clock().UTC()
 	s.shareHostLimit()
 	var out []*facts.Facts
-	for _, d := range s.collectAll(ctx, targets, sc, false, time.Now()) {
+	for _, d := range s.collectAll(ctx, targets, sc, false, time.Now(), nil) {
 		out = append(out, d.facts)
 	}
 	return out
@@ -183,8 +197,8 @@ func (s *Scanner) shareHostLimit() {
 
 // collectAll works through a queue of targets with bounded concurrency;
 // targets found along the way join the queue. Results come back sorted by
-// target name.
-func (s *Scanner) collectAll(ctx context.Context, targets []target.Target, sc facts.Scan, judge bool, began time.Time) []done {
+// target name. With spill, each target's findings go to it once judged.
+func (s *Scanner) collectAll(ctx context.Context, targets []target.Target, sc facts.Scan, judge bool, began time.Time, spill *finding.Spill) []done {
 	workers := s.Concurrency
 	if workers < 1 {
 		workers = 4
@@ -241,6 +255,13 @@ func (s *Scanner) collectAll(ctx context.Context, targets []target.Target, sc fa
 			}
 			mu.Lock()
 			msgs.intern(d.findings)
+			if spill != nil {
+				// An error is kept by the spill (Report.Err): the report
+				// is then not trusted.
+				if err := spill.Add(d.findings); err == nil {
+					d.findings = nil
+				}
+			}
 			out = append(out, d)
 			n, tot := len(out), total+len(children)
 			mu.Unlock()
