@@ -206,8 +206,19 @@ func (a *Agent) handle(run context.Context, msg jetstream.Msg, ackWait time.Dura
 		_ = msg.TermWithReason("expired")
 		return
 	case delivered > job.MaxAttempts:
-		a.deadLetter(job, delivered, log)
-		_ = msg.TermWithReason("dead-lettered")
+		// Publishing the dead letter may wait for NATS: two minutes at
+		// most, and a shutdown leaves it Grace more. A dead letter that
+		// could not be published leaves the job to be delivered again
+		// (and dead-lettered then), never dropped without a record.
+		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		stop := context.AfterFunc(run, func() { time.AfterFunc(a.opt.Grace, cancel) })
+		defer stop()
+		if a.deadLetter(dctx, job, delivered, log) {
+			_ = msg.TermWithReason("dead-lettered")
+		} else {
+			_ = msg.Nak()
+		}
 		return
 	case run.Err() != nil:
 		_ = msg.Nak()
@@ -342,26 +353,28 @@ func (a *Agent) fail(job *bus.Job, delivery int, err error, log *slog.Logger) {
 
 // deadLetter gives up on a job delivered too often: its agents keep dying
 // on it, or its result cannot be published.
-func (a *Agent) deadLetter(job *bus.Job, delivered int, log *slog.Logger) {
+func (a *Agent) deadLetter(ctx context.Context, job *bus.Job, delivered int, log *slog.Logger) bool {
 	reason := fmt.Sprintf("delivered %d times (max_attempts %d) without a stored result: the agents scanning it died or its result could not be published", delivered, job.MaxAttempts)
 	data, err := bus.Encode(bus.DeadLetter{V: bus.MessageVersion, Job: *job, Agent: a.opt.Name, Zone: a.opt.Zone, Deliveries: delivered, Reason: reason, At: a.opt.Now().UTC()})
 	if err != nil {
 		log.Error("dead letter", "err", err)
-		return
+		return false
 	}
 	wait := 250 * time.Millisecond
-	for attempt := 0; attempt < 8; attempt++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_, err = a.js.Publish(ctx, bus.DeadSubject(a.opt.Zone, a.opt.Name), data, jetstream.WithMsgID(job.ID))
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err = a.js.Publish(pctx, bus.DeadSubject(a.opt.Zone, a.opt.Name), data, jetstream.WithMsgID(job.ID))
 		cancel()
 		if err == nil {
 			log.Warn("job dead-lettered", "deliveries", delivered)
-			return
+			return true
 		}
-		time.Sleep(wait)
-		wait *= 2
+		if !sleep(ctx, wait) {
+			log.Error("dead letter not published; the job is released", "err", err)
+			return false
+		}
+		wait = min(2*wait, 15*time.Second)
 	}
-	log.Error("dead letter not published", "err", err)
 }
 
 // heartbeats says the agent is alive at once and every Heartbeat.
