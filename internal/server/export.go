@@ -135,12 +135,10 @@ func (s *Server) apiAudit(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	var before int64
-	if v := r.URL.Query().Get("before"); v != "" {
-		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 0 {
-			writeJSONError(w, http.StatusBadRequest, "before must be an entry ID")
-			return
-		}
+	before, err := beforeParam(r, "an entry ID")
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
 	}
 	es, err := s.store.AuditLog(r.Context(), limit, before)
 	if err != nil {

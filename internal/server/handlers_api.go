@@ -111,6 +111,20 @@ func queryID(r *http.Request, key string) (int64, error) {
 	return id, nil
 }
 
+// beforeParam reads a keyset cursor, ?before=ID (0 when absent); what
+// says what the ID names, for the error.
+func beforeParam(r *http.Request, what string) (int64, error) {
+	v := r.URL.Query().Get("before")
+	if v == "" {
+		return 0, nil
+	}
+	before, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || before < 0 {
+		return 0, fmt.Errorf("before must be %s", what)
+	}
+	return before, nil
+}
+
 // GET /api/v1/runs?limit=&before=
 func (s *Server) apiRuns(w http.ResponseWriter, r *http.Request) {
 	limit, _, err := pageParams(r)
@@ -118,12 +132,10 @@ func (s *Server) apiRuns(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	var before int64
-	if v := r.URL.Query().Get("before"); v != "" {
-		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 0 {
-			writeJSONError(w, http.StatusBadRequest, "before must be a run ID")
-			return
-		}
+	before, err := beforeParam(r, "a run ID")
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
 	}
 	runs, err := s.store.Runs(r.Context(), limit, before)
 	if err != nil {
