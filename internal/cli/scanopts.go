@@ -24,13 +24,16 @@ import (
 // collectOpts are the flags shared by scan and facts: how targets are
 // reached and collected.
 type collectOpts struct {
-	root          string
-	role          string
-	profile       string
-	timeout       time.Duration
-	concurrency   int
-	perHost       int
-	perHostMax    int
+	root        string
+	role        string
+	profile     string
+	timeout     time.Duration
+	concurrency int
+	perHost     int
+	perHostMax  int
+	// perHostMaxSet: --per-host-max was given (a fleet scan otherwise
+	// keeps every host at --per-host: see fleetHostLimit).
+	perHostMaxSet bool
 	intrusive     bool
 	caBundle      string
 	ports         string
@@ -59,7 +62,7 @@ func (o *collectOpts) registerCollect(cmd *cobra.Command) {
 	f.DurationVar(&o.timeout, "timeout", 10*time.Minute, "deadline for the whole scan; each collector on each target gets the same bound")
 	f.IntVar(&o.concurrency, "concurrency", 8, "how many targets to scan at once")
 	f.IntVar(&o.perHost, "per-host", 5, "how many connections to one host at once, at first")
-	f.IntVar(&o.perHostMax, "per-host-max", 16, "how many connections to one host at once at most: a host that answers within 50 ms gets one more per fast answer, up to this (--per-host-max equal to --per-host: never more)")
+	f.IntVar(&o.perHostMax, "per-host-max", 16, "how many connections to one host at once at most: a host that answers within 50 ms gets one more per fast answer, up to this (--per-host-max equal to --per-host: never more; a scan of more targets than --concurrency stays at --per-host unless this is given)")
 	f.BoolVar(&o.intrusive, "intrusive", false, "allow active checks that act on the target (one login attempt with default credentials per login endpoint)")
 	f.StringVar(&o.caBundle, "ca-bundle", "", "PEM file of extra trusted CA certificates for certificate checks")
 	f.StringVar(&o.ports, "ports", "top", "ports to scan on bare hosts of an inventory: top, 1-65535, or a list such as 22,443,9443-9445")
