@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/netfail"
@@ -55,12 +56,23 @@ func classifyReadErr(ctx context.Context, err error) (closed bool, out error) {
 	switch {
 	case ctx.Err() != nil:
 		return false, ctx.Err()
+	case netfail.IsTimeout(err) && deadlinePassed(ctx):
+		// The socket's deadline is the context's when that comes first,
+		// and fires a moment before the context's timer: the scan's time
+		// is up, not the server's.
+		return false, context.DeadlineExceeded
 	case isClosed(err):
 		return true, nil
 	case netfail.IsTimeout(err):
 		return false, errNoAnswer
 	}
 	return false, err
+}
+
+// deadlinePassed reports whether ctx's deadline is reached.
+func deadlinePassed(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // helloResult is what the server answered to one ClientHello.
