@@ -8,6 +8,8 @@
 #   floor      hello-world that links every non-rampart package rampart
 #              links (blank imports): what the dependencies' initialisation
 #              alone costs, which rampart cannot go below in one binary
+#   floor without the embedded NATS server, without CEL (and protobuf),
+#              without either: the part of the floor each costs
 #   version    rampart version
 #   rules      rampart rules list
 # then GODEBUG=inittrace=1 rampart version RUNS times: every package whose
@@ -47,6 +49,19 @@ sed -i 's|^module .*|module floor|' "$OUT/floor/go.mod"
 } >"$OUT/floor/main.go"
 (cd "$OUT/floor" && go build -o "$OUT/floor-bin" .)
 
+# The floor's parts: the same floor without the embedded NATS server (and
+# the compression/hash packages only it brings), without CEL (and the
+# protobuf runtime only it brings), and without either: how much of the
+# floor each dependency that an issue or the standards require costs.
+nats='nats-io\|klauspost\|minio/highwayhash'
+cel='cel.dev\|google.golang.org/protobuf\|google.golang.org/genproto\|antlr'
+for v in "no-nats:$nats" "no-cel:$cel" "neither:$nats\|$cel"; do
+  name="${v%%:*}" pat="${v#*:}"
+  mkdir -p "$OUT/floor-$name"; cp "$OUT/floor/go.mod" "$OUT/floor/go.sum" "$OUT/floor-$name/"
+  grep -v "$pat" "$OUT/floor/main.go" >"$OUT/floor-$name/main.go"
+  (cd "$OUT/floor-$name" && go build -o "$OUT/floor-$name-bin" .)
+done
+
 OUT="$OUT" RUNS="$RUNS" python3 - <<'PY'
 import collections, os, resource, shutil, statistics, subprocess, time
 out, runs = os.environ["OUT"], int(os.environ["RUNS"])
@@ -54,6 +69,9 @@ rampart = os.path.join(out, "rampart")
 cmds = {
     "hello": [os.path.join(out, "hello-bin")],
     "floor": [os.path.join(out, "floor-bin")],
+    "  no NATS": [os.path.join(out, "floor-no-nats-bin")],
+    "  no CEL": [os.path.join(out, "floor-no-cel-bin")],
+    "  neither": [os.path.join(out, "floor-neither-bin")],
     "version": [rampart, "version"],
     "rules list": [rampart, "rules", "list"],
 }
