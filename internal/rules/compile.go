@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
 )
 
 // compileRule compiles and type-checks every expression of r, returning
@@ -220,11 +221,20 @@ func compileExpr(env *cel.Env, src string, want *cel.Type, trusted bool) (cel.Pr
 // plan turns a checked expression into a program; untrusted rules run
 // under a cost limit.
 func plan(env *cel.Env, ast *cel.Ast, trusted bool) (cel.Program, error) {
+	return env.Program(ast, programOptions(trusted)...)
+}
+
+// planAST plans a checked AST read from a compiled file, as plan does.
+func planAST(env *cel.Env, a *celast.AST, trusted bool) (cel.Program, error) {
+	return env.PlanProgram(a, programOptions(trusted)...)
+}
+
+func programOptions(trusted bool) []cel.ProgramOption {
 	opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
 	if !trusted {
 		opts = append(opts, cel.CostLimit(costLimit))
 	}
-	return env.Program(ast, opts...)
+	return opts
 }
 
 // oneLine folds CEL's multi-line error (message, source line, caret) into

@@ -15,8 +15,8 @@ import (
 	"sync"
 
 	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
 	exprpb "google.golang.org/genproto/googleapis/api/expr/v1alpha1"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/rampart-sec/rampart/internal/facts"
 	"github.com/rampart-sec/rampart/internal/finding"
@@ -46,7 +46,7 @@ type compiled struct {
 
 // The file is the compiled header (above), a gob stream with its length
 // before it, then the checked expressions, each as the length and bytes of
-// its source and the length and bytes of its CheckedExpr, sorted by
+// its source and the length and bytes of its checked AST (encodeAST), sorted by
 // source: `rules list` reads the rules without touching some 600 KB of
 // expressions, and a scan decodes only the expressions it compiles.
 
@@ -74,10 +74,12 @@ type compiledSource struct {
 
 type compiledExpr struct {
 	Src     string
-	Checked []byte // a google.api.expr.v1alpha1.CheckedExpr
+	Checked []byte // a checked AST (encodeAST)
 }
 
-const compiledFormat = 1
+// compiledFormat 2: checked expressions in encodeAST's form (1: as
+// CheckedExpr protobuf messages).
+const compiledFormat = 2
 
 // WriteCompiled reads and compiles src the strict way (as a custom rule
 // directory is) and returns its compiled form.
@@ -120,7 +122,11 @@ func WriteCompiled(src Source) ([]byte, error) {
 					return nil, fmt.Errorf("rule %s: %w", r.ID, err)
 				}
 				prune(ce)
-				b, err := proto.MarshalOptions{Deterministic: true}.Marshal(ce)
+				pruned, err := celast.ToAST(ce)
+				if err != nil {
+					return nil, fmt.Errorf("rule %s: %w", r.ID, err)
+				}
+				b, err := encodeAST(pruned)
 				if err != nil {
 					return nil, fmt.Errorf("rule %s: %w", r.ID, err)
 				}
@@ -328,15 +334,14 @@ func (x *checkedExprs) program(env *lazyEnv, e *cel.Env, src string, want *cel.T
 	if !found {
 		return nil, false
 	}
-	var ce exprpb.CheckedExpr
-	if err := proto.Unmarshal([]byte(b), &ce); err != nil {
+	a, err := decodeAST(b)
+	if err != nil {
 		return nil, false
 	}
-	ast := cel.CheckedExprToAst(&ce)
-	if want != nil && !ast.OutputType().IsExactType(want) && !ast.OutputType().IsExactType(cel.DynType) {
+	if out := a.GetType(a.Expr().ID()); want != nil && !out.IsExactType(want) && !out.IsExactType(cel.DynType) {
 		return nil, false
 	}
-	prg, err := plan(e, ast, trusted)
+	prg, err := planAST(e, a, trusted)
 	if err != nil {
 		return nil, false
 	}
