@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -36,7 +37,14 @@ type prober struct {
 	scheme string
 	base   *url.URL
 	vhost  string // declared public host name, sent as Host and SNI
-	tr     *http.Transport
+	// trs are the probe's connection pools, one per worker of the
+	// catalogue (see fetchAll), each of one connection per host: a
+	// request waits for its worker's connection rather than opening
+	// another (net/http puts a connection back in its pool a moment after
+	// its body was read, and a request in between would dial). trs[0]
+	// serves every request outside the catalogue. Guarded by trMu.
+	trMu sync.Mutex
+	trs  []*http.Transport
 	// net dials every connection; each request holds a slot of host's
 	// budget (the host as the target names it) while it runs.
 	net  *collect.Net
@@ -68,22 +76,38 @@ func (c *Collector) newProber(t target.Target, scheme string, env *collect.Env) 
 		net: env.Net(c.opts.PerHost), host: t.Host,
 		sessions: tls.NewLRUClientSessionCache(4),
 	}
-	p.tr = &http.Transport{
-		Proxy:                  nil, // never an environment proxy: the vantage point is this host
-		DialContext:            p.dialPlain,
-		DialTLSContext:         p.dialTLS,
-		MaxResponseHeaderBytes: c.opts.MaxHeaderBytes,
-		DisableCompression:     true, // the body cap then bounds what the server sends
-		MaxIdleConnsPerHost:    p.net.PerHost(),
-		MaxConnsPerHost:        p.net.PerHost(),
-		IdleConnTimeout:        30 * time.Second,
-		ResponseHeaderTimeout:  c.opts.RequestTimeout,
-		TLSNextProto:           map[string]func(string, *tls.Conn) http.RoundTripper{}, // HTTP/1.1 only
-	}
 	return p
 }
 
-func (p *prober) close() { p.tr.CloseIdleConnections() }
+// transport is worker i's connection pool (0: the one of every request
+// outside the catalogue), made on first use.
+func (p *prober) transport(i int) *http.Transport {
+	p.trMu.Lock()
+	defer p.trMu.Unlock()
+	for len(p.trs) <= i {
+		p.trs = append(p.trs, &http.Transport{
+			Proxy:                  nil, // never an environment proxy: the vantage point is this host
+			DialContext:            p.dialPlain,
+			DialTLSContext:         p.dialTLS,
+			MaxResponseHeaderBytes: p.opts.MaxHeaderBytes,
+			DisableCompression:     true, // the body cap then bounds what the server sends
+			MaxIdleConnsPerHost:    1,
+			MaxConnsPerHost:        1,
+			IdleConnTimeout:        30 * time.Second,
+			ResponseHeaderTimeout:  p.opts.RequestTimeout,
+			TLSNextProto:           map[string]func(string, *tls.Conn) http.RoundTripper{}, // HTTP/1.1 only
+		})
+	}
+	return p.trs[i]
+}
+
+func (p *prober) close() {
+	p.trMu.Lock()
+	defer p.trMu.Unlock()
+	for _, tr := range p.trs {
+		tr.CloseIdleConnections()
+	}
+}
 
 // dialPlain opens a connection for the transport's pool: the request
 // that asked for it holds the host's slot (see fetch), and net/http sets
@@ -276,6 +300,11 @@ func (p *prober) noteErr(ctx context.Context, err error) {
 // fetch sends one request and follows its same-host redirects, reading
 // every body up to the cap and examining it for disclosures.
 func (p *prober) fetch(ctx context.Context, r request) *answer {
+	return p.fetchOn(ctx, p.transport(0), r)
+}
+
+// fetchOn is fetch through the connection pool tr.
+func (p *prober) fetchOn(ctx context.Context, tr *http.Transport, r request) *answer {
 	a := &answer{path: r.path}
 	u, err := p.resolve(r.path)
 	if err != nil {
@@ -298,7 +327,7 @@ func (p *prober) fetch(ctx context.Context, r request) *answer {
 
 	jar, _ := cookiejar.New(nil) // per chain, so cookie-setting redirects work as in a browser
 	client := &http.Client{
-		Transport:     p.tr,
+		Transport:     tr,
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}

@@ -51,6 +51,10 @@ type Options struct {
 	// server closed every connection without a byte (default
 	// collect.DefaultRetryBackoff).
 	RetryBackoff time.Duration
+	// SlowRequest is how long a request of the catalogue may be in flight
+	// before another connection is opened beside it (default 100ms; see
+	// fetchAll).
+	SlowRequest time.Duration
 	// FirstMoveWait is how long such a server is then watched while
 	// rampart says nothing, to tell one that drops connections from one
 	// that refused HTTP (default collect.DefaultFirstMoveWait).
@@ -84,6 +88,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RetryBackoff <= 0 {
 		o.RetryBackoff = collect.DefaultRetryBackoff
+	}
+	if o.SlowRequest <= 0 {
+		o.SlowRequest = defaultSlowRequest
 	}
 	if o.FirstMoveWait <= 0 {
 		o.FirstMoveWait = collect.DefaultFirstMoveWait

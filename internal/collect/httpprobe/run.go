@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/facts"
 )
 
@@ -26,7 +25,8 @@ type verdict struct {
 }
 
 // run probes the endpoint: the base URL first (it decides whether this
-// is HTTP at all), then the known paths concurrently, then, if allowed,
+// is HTTP at all), then the known paths (on as many connections as they
+// need: see fetchAll), then, if allowed,
 // the default-credential logins.
 func (p *prober) run(ctx context.Context) (*facts.HTTP, error) {
 	root := p.fetch(ctx, request{method: http.MethodGet, path: p.base.RequestURI(), follow: true, pageScan: true})
@@ -41,15 +41,7 @@ func (p *prober) run(ctx context.Context) (*facts.HTTP, error) {
 
 	specs := p.plan()
 	answers := make([]*answer, len(specs))
-	var wg collect.Group
-	for i, s := range specs {
-		wg.Go(func() {
-			a := p.fetch(ctx, request{method: http.MethodGet, path: s.k.path, follow: true, pageScan: s.notFound})
-			digest(a)
-			answers[i] = a
-		})
-	}
-	wg.Wait()
+	p.fetchAll(ctx, specs, answers)
 
 	nf := answers[0].sig
 	verdicts := make([]verdict, len(specs))
