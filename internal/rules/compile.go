@@ -84,7 +84,7 @@ func (c *Check) problemAt(field string, err error) string {
 
 // compileField compiles one expression of the check (nil for none),
 // from its checked form when the check has one.
-func (c *Check) compileField(env *cel.Env, field, src string, want *cel.Type) (cel.Program, error) {
+func (c *Check) compileField(field, src string, want *cel.Type) (cel.Program, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, nil
 	}
@@ -98,9 +98,12 @@ func (c *Check) compileField(env *cel.Env, field, src string, want *cel.Type) (c
 	if prg, ok := c.env.programs.Load(key); ok {
 		return prg.(cel.Program), nil
 	}
-	prg, ok := c.checked.program(c.env, env, src, want, c.trusted)
+	prg, ok := c.checked.program(c.env, src, want, c.trusted)
 	if !ok {
-		var err error
+		env, err := c.env.get()
+		if err != nil {
+			return nil, err
+		}
 		if prg, err = compileExpr(env, src, want, c.trusted); err != nil {
 			return nil, err
 		}
@@ -147,13 +150,8 @@ func (c *Check) outcomeProgram(i int) (cel.Program, error) {
 		return o.prg, nil
 	}
 	o.once.Do(func() {
-		env, err := c.env.get()
-		if err != nil {
-			o.err = err
-			return
-		}
 		f := outcomeFields(c)[i]
-		if o.prg, o.err = c.compileField(env, f.name, f.src, f.want); o.err != nil {
+		if o.prg, o.err = c.compileField(f.name, f.src, f.want); o.err != nil {
 			o.err = errors.New(c.problemAt(f.name, o.err))
 		}
 	})
@@ -170,14 +168,18 @@ func (c *Check) ready() error {
 		if c.Kind == KindManual || c.env == nil {
 			return // a manual check's message is plain text, not CEL
 		}
-		env, err := c.env.get()
-		if err != nil {
-			c.problems = append(c.problems, fmt.Sprintf("%s:%d: rule %s check %d (%s): %v", c.file, c.ruleLine, c.ruleID, c.index, c.Kind, err))
-			c.compileErr = err
-			return
+		// A check from a compiled file plans its checked expressions in
+		// the environment they need (lazyEnv.forChecked); the others
+		// compile in the full one.
+		if c.checked == nil {
+			if _, err := c.env.get(); err != nil {
+				c.problems = append(c.problems, fmt.Sprintf("%s:%d: rule %s check %d (%s): %v", c.file, c.ruleLine, c.ruleID, c.index, c.Kind, err))
+				c.compileErr = err
+				return
+			}
 		}
 		compile := func(field, src string, want *cel.Type) cel.Program {
-			prg, err := c.compileField(env, field, src, want)
+			prg, err := c.compileField(field, src, want)
 			if err != nil {
 				c.problems = append(c.problems, c.problemAt(field, err))
 			}

@@ -326,7 +326,7 @@ func (x *checkedExprs) find(src string) (string, bool) {
 }
 
 // program plans src from its checked form, or says it has none usable.
-func (x *checkedExprs) program(env *lazyEnv, e *cel.Env, src string, want *cel.Type, trusted bool) (cel.Program, bool) {
+func (x *checkedExprs) program(env *lazyEnv, src string, want *cel.Type, trusted bool) (cel.Program, bool) {
 	if x == nil || x.env != env.fingerprint() {
 		return nil, false
 	}
@@ -339,6 +339,10 @@ func (x *checkedExprs) program(env *lazyEnv, e *cel.Env, src string, want *cel.T
 		return nil, false
 	}
 	if out := a.GetType(a.Expr().ID()); want != nil && !out.IsExactType(want) && !out.IsExactType(cel.DynType) {
+		return nil, false
+	}
+	e, err := env.forChecked(a)
+	if err != nil {
 		return nil, false
 	}
 	prg, err := planAST(e, a, trusted)

@@ -3,9 +3,13 @@ package rules
 import (
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/ext"
 	"cel.dev/cel-go/interpreter"
 	"github.com/rampart-sec/rampart/internal/facts"
@@ -25,6 +29,13 @@ type lazyEnv struct {
 	once sync.Once
 	env  *cel.Env
 	err  error
+	// built is set once env is.
+	built atomic.Bool
+	// probe is the environment of the namespaces probe checks read (see
+	// probeEnv).
+	probeOnce sync.Once
+	probe     *cel.Env
+	probeErr  error
 	// fp is the environment's fingerprint (see fingerprint).
 	fpOnce sync.Once
 	fp     string
@@ -33,8 +44,69 @@ type lazyEnv struct {
 }
 
 func (l *lazyEnv) get() (*cel.Env, error) {
-	l.once.Do(func() { l.env, l.err = newEnv() })
+	l.once.Do(func() {
+		l.env, l.err = newEnv()
+		l.built.Store(true)
+	})
 	return l.env, l.err
+}
+
+// forChecked returns the environment to plan a checked expression in: the
+// probe environment when every namespace it names is one of the probe
+// namespaces (and the full one is not built already), else the full one.
+//
+// A checked expression is planned, not compiled: its variables need no
+// declaration, and the only types the planner and the evaluation look up
+// are those of the values it reaches, all registered in an environment
+// that registers the namespaces it names (each with every type its fields
+// lead to). The functions and options are the same. So a program planned
+// in either environment is the same program; the probe one costs a third
+// of the full one to build (the product and host fact types are most of
+// the reflection NativeTypes does), which a scan of endpoints no longer
+// pays.
+func (l *lazyEnv) forChecked(a *celast.AST) (*cel.Env, error) {
+	if l.built.Load() || !probeOnly(a) {
+		return l.get()
+	}
+	l.probeOnce.Do(func() { l.probe, l.probeErr = newEnvOf(probeNamespaces()) })
+	return l.probe, l.probeErr
+}
+
+// probeNamespaces are the namespaces on every target and those probe
+// checks read.
+func probeNamespaces() []facts.Namespace {
+	var out []facts.Namespace
+	for _, ns := range facts.AllNamespaces() {
+		if ns.Always || slices.Contains(ns.Checks, KindProbe) {
+			out = append(out, ns)
+		}
+	}
+	return out
+}
+
+// probeOnly reports whether a names no namespace but the probe ones, and
+// no type or constant by a qualified name (a struct literal, a type
+// name): what the probe environment may lack.
+func probeOnly(a *celast.AST) bool {
+	probe := map[string]bool{}
+	for _, ns := range probeNamespaces() {
+		probe[ns.Name] = true
+	}
+	for _, r := range a.ReferenceMap() {
+		if len(r.OverloadIDs) > 0 {
+			continue // a function: the same in both
+		}
+		if _, isNS := facts.NamespaceNamed(r.Name); isNS && !probe[r.Name] || strings.Contains(r.Name, ".") || r.Value != nil {
+			return false
+		}
+	}
+	ok := true
+	celast.PostOrderVisit(a.Expr(), celast.NewExprVisitor(func(e celast.Expr) {
+		if e.Kind() == celast.StructKind {
+			ok = false
+		}
+	}))
+	return ok
 }
 
 // newEnv builds the CEL environment every rule is compiled in: one
@@ -42,13 +114,28 @@ func (l *lazyEnv) get() (*cel.Env, error) {
 // names an unknown fact fails to compile), and the string, list, set, math
 // and optional extensions. Nothing in it can reach the outside world.
 func newEnv() (*cel.Env, error) {
+	return buildEnv(facts.AllNamespaces(), ext.NativeTypes(reflect.TypeOf(&facts.Facts{}), ext.ParseStructTag("json")))
+}
+
+// newEnvOf builds the environment of some namespaces only: their fact
+// types and variables, the same functions and options (see forChecked).
+func newEnvOf(nss []facts.Namespace) (*cel.Env, error) {
+	roots := make([]any, 0, len(nss)+1)
+	for _, ns := range nss {
+		roots = append(roots, reflect.PointerTo(ns.Type))
+	}
+	roots = append(roots, ext.ParseStructTag("json"))
+	return buildEnv(nss, ext.NativeTypes(roots...))
+}
+
+func buildEnv(nss []facts.Namespace, types cel.EnvOption) (*cel.Env, error) {
 	opts := []cel.EnvOption{
-		ext.NativeTypes(reflect.TypeOf(&facts.Facts{}), ext.ParseStructTag("json")),
+		types,
 		ext.Strings(), ext.Lists(), ext.Sets(), ext.Math(), ext.Bindings(),
 		cel.OptionalTypes(),
 		cel.CrossTypeNumericComparisons(true),
 	}
-	for _, ns := range facts.AllNamespaces() {
+	for _, ns := range nss {
 		opts = append(opts, cel.Variable(ns.Name, cel.ObjectType(ns.Type.String())))
 	}
 	env, err := cel.NewEnv(opts...)
