@@ -134,6 +134,13 @@ type DialSpec struct {
 	// slot, and the context bounds the connect only; the pool's user sets
 	// the deadlines and closes it.
 	Pooled bool
+	// QuietOK: the peer may rightly never answer, or answer late (a port
+	// scan waiting for a banner, or asking a service it does not know yet
+	// which protocol it speaks), so its silence or a late answer says
+	// nothing about how loaded the host is and does not narrow an
+	// adaptive budget's window; a fast answer still widens it, timed from
+	// rampart's first write when it wrote before the answer came.
+	QuietOK bool
 }
 
 type labelKey struct{}
@@ -179,7 +186,20 @@ func (n *Net) Dial(ctx context.Context, s DialSpec) (*Conn, error) {
 	} else {
 		// How soon the host answers sets its window (an adaptive budget).
 		hosts, key, dialed := n.hosts, budgetKey(s.Host), time.Now()
-		c.observe = func(answered bool) { hosts.Observe(key, time.Since(dialed), answered) }
+		c.observe = func(answered bool) {
+			after := time.Since(dialed)
+			if s.QuietOK {
+				// See DialSpec.QuietOK: only a fast answer counts, timed
+				// from when rampart spoke (not from a wait for a banner).
+				if spoke := c.spoke.Load(); spoke != 0 {
+					after = time.Duration(time.Now().UnixNano() - spoke)
+				}
+				if !answered || after >= hosts.ceiling {
+					return
+				}
+			}
+			hosts.Observe(key, after, answered)
+		}
 	}
 	var src io.Reader = &c.in
 	c.in.r, c.in.total = raw, &n.bytesIn
@@ -224,6 +244,8 @@ type Conn struct {
 	// rampart spoke. wrote and observed say whether that happened.
 	observe         func(answered bool)
 	wrote, observed atomic.Bool
+	// spoke is when rampart first wrote (Unix nanoseconds; 0: not yet).
+	spoke atomic.Int64
 }
 
 // answered is called with the peer's first bytes.
@@ -255,7 +277,9 @@ func (c *Conn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 // Write writes to the peer.
 func (c *Conn) Write(p []byte) (int, error) {
-	c.wrote.Store(true)
+	if !c.wrote.Swap(true) {
+		c.spoke.Store(time.Now().UnixNano())
+	}
 	return c.raw.Write(p)
 }
 

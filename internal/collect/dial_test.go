@@ -300,3 +300,47 @@ func TestWatchFirstMove(t *testing.T) {
 		t.Errorf("server that hangs up: %v, %v", move, err)
 	}
 }
+
+// A QuietOK connection's silence does not narrow an adaptive budget's
+// window (a port scan asking a service that may never speak), while its
+// answer still widens it; without QuietOK the same silence halves it.
+func TestQuietOKSilenceKeepsWindow(t *testing.T) {
+	answers := serveOnce(t, func(c net.Conn) {
+		b := make([]byte, 1)
+		if _, err := c.Read(b); err == nil {
+			_, _ = c.Write([]byte("ok"))
+		}
+		_, _ = io.Copy(io.Discard, c)
+	})
+	silent := serveOnce(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
+	hosts := collect.NewAdaptiveHostLimiter(2, 8, time.Minute)
+	n := (&collect.Env{Hosts: hosts}).Net(2)
+	_ = dial(t, n, context.Background(), silent, collect.DialSpec{}) // keeps the host's entry
+
+	talk := func(addr string, quiet bool, wantAnswer bool) {
+		t.Helper()
+		c := dial(t, n, context.Background(), addr, collect.DialSpec{QuietOK: quiet})
+		if _, err := c.Write([]byte("?")); err != nil {
+			t.Fatal(err)
+		}
+		if wantAnswer {
+			b := make([]byte, 2)
+			if _, err := io.ReadFull(c, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.Close()
+	}
+	talk(answers, true, true)
+	if w := hosts.Window("127.0.0.1"); w != 3 {
+		t.Fatalf("window %d after a fast answer on a QuietOK connection, want 3", w)
+	}
+	talk(silent, true, false)
+	if w := hosts.Window("127.0.0.1"); w != 3 {
+		t.Errorf("window %d after a QuietOK connection heard nothing, want it kept at 3", w)
+	}
+	talk(silent, false, false)
+	if w := hosts.Window("127.0.0.1"); w != 2 {
+		t.Errorf("window %d after a connection heard nothing, want it halved to the base 2", w)
+	}
+}

@@ -180,7 +180,7 @@ func (ns *NS) ListenAll(t testing.TB, network string, addrs []string) []net.List
 // from inside the namespace by a pool of workers threads.
 func (ns *NS) Dialer(t testing.TB, workers int) *Dialer {
 	t.Helper()
-	d := &Dialer{reqs: make(chan dialReq)}
+	d := &Dialer{reqs: make(chan func())}
 	ready := make(chan error, workers)
 	for range workers {
 		go func() {
@@ -189,10 +189,8 @@ func (ns *NS) Dialer(t testing.TB, workers int) *Dialer {
 				return
 			}
 			ready <- nil
-			var nd net.Dialer
 			for r := range d.reqs {
-				c, err := nd.DialContext(r.ctx, r.network, r.addr)
-				r.reply <- dialRes{c, err}
+				r()
 			}
 		}()
 	}
@@ -205,28 +203,46 @@ func (ns *NS) Dialer(t testing.TB, workers int) *Dialer {
 	return d
 }
 
-type dialReq struct {
-	ctx           context.Context
-	network, addr string
-	reply         chan dialRes
-}
-
 type dialRes struct {
 	c   net.Conn
 	err error
 }
 
-// Dialer dials from inside a namespace.
-type Dialer struct{ reqs chan dialReq }
+// Dialer dials from inside a namespace: each request runs on one of its
+// worker threads, which joined the namespace.
+type Dialer struct{ reqs chan func() }
 
 // DialContext implements collect.Dialer.
 func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	r := dialReq{ctx: ctx, network: network, addr: addr, reply: make(chan dialRes, 1)}
+	reply := make(chan dialRes, 1)
+	req := func() {
+		var nd net.Dialer
+		c, err := nd.DialContext(ctx, network, addr)
+		reply <- dialRes{c, err}
+	}
 	select {
-	case d.reqs <- r:
+	case d.reqs <- req:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	res := <-r.reply
+	res := <-reply
 	return res.c, res.err
+}
+
+// OpenSocket opens a non-blocking TCP socket of family (unix.AF_INET or
+// AF_INET6) inside the namespace, for a port scan that makes its own
+// connects (portscan.SocketOpener): a socket keeps the namespace it was
+// made in, whichever thread connects it.
+func (d *Dialer) OpenSocket(family int) (int, error) {
+	type res struct {
+		fd  int
+		err error
+	}
+	reply := make(chan res, 1)
+	d.reqs <- func() {
+		fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+		reply <- res{fd, err}
+	}
+	r := <-reply
+	return r.fd, r.err
 }

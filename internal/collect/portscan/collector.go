@@ -44,14 +44,25 @@ type Options struct {
 	ConnectTimeout time.Duration
 	MinTimeout     time.Duration
 	// BannerWait is how long identification waits for a server that
-	// speaks first on a port without a hint (default 500ms).
+	// speaks first on a port without a hint before it sends its first
+	// probe on the same connection (default 100ms: a banner that comes
+	// later still names SSH or MySQL, it only costs the other probes).
 	BannerWait time.Duration
 	// ProbeTimeout bounds each identification connection (default 2s).
 	ProbeTimeout time.Duration
-	// Silence is how long a probe may hear nothing before the probes
-	// after it are sent at once, to share what is left of its window
-	// (default BannerWait; negative: one after the other, each with the
-	// full ProbeTimeout).
+	// AppWait is how long a TLS service may take to answer the HTTP (or,
+	// on the LDAPS ports, LDAP) request sent inside once the handshake is
+	// done before it is reported as TLS without naming what runs inside
+	// (default 1s, at most ProbeTimeout).
+	AppWait time.Duration
+	// Silence is how long, from its connect, the first connection to a
+	// port may hear nothing (neither a banner nor an answer to its probe)
+	// before the other probes are sent at once, each heard out for one
+	// short window (the silence plus four connect times) that the first
+	// shares: a port that never speaks costs about two silences, not a
+	// probe timeout per probe (default 250ms, and at least the banner
+	// wait plus half of it; negative: the probes one after the other,
+	// each with the full ProbeTimeout).
 	Silence time.Duration
 	// Identify is how many open ports are identified at once (default 32;
 	// the per-host limit applies on top).
@@ -92,13 +103,16 @@ func New(opts Options) *Collector {
 	}
 	opts.MinTimeout = min(opts.MinTimeout, opts.ConnectTimeout)
 	if opts.BannerWait <= 0 {
-		opts.BannerWait = 500 * time.Millisecond
+		opts.BannerWait = 100 * time.Millisecond
 	}
 	if opts.ProbeTimeout <= 0 {
 		opts.ProbeTimeout = 2 * time.Second
 	}
+	if opts.AppWait <= 0 || opts.AppWait > opts.ProbeTimeout {
+		opts.AppWait = min(time.Second, opts.ProbeTimeout)
+	}
 	if opts.Silence == 0 {
-		opts.Silence = opts.BannerWait
+		opts.Silence = 250 * time.Millisecond
 	}
 	if opts.Identify <= 0 {
 		opts.Identify = 32
@@ -185,7 +199,7 @@ func (c *Collector) Scan(ctx context.Context, t target.Target, spec string, port
 		dialer = &net.Dialer{}
 	}
 	cs := &connectScanner{dialer: dialer, limiter: c.limiter, workers: c.opts.Workers,
-		minTimeout: c.opts.MinTimeout, maxTimeout: c.opts.ConnectTimeout}
+		minTimeout: c.opts.MinTimeout, maxTimeout: c.opts.ConnectTimeout, raw: rawEngine(dialer)}
 	out := &facts.Ports{Host: t.Host, Scanned: spec, Open: []facts.OpenPort{}, Hosts: []string{}, ProfilePorts: []int{}}
 
 	if prefix, err := netip.ParsePrefix(t.Host); err == nil {
@@ -268,7 +282,7 @@ type identifying struct {
 
 func (c *Collector) newIdentifying(ctx context.Context, env *collect.Env, t target.Target, ip string) *identifying {
 	id := &identifier{net: env.Net(5), ip: ip, hostHeader: t.Host, userAgent: c.opts.UserAgent,
-		bannerWait: c.opts.BannerWait, probeTimeout: c.opts.ProbeTimeout, silence: max(c.opts.Silence, 0)}
+		bannerWait: c.opts.BannerWait, probeTimeout: c.opts.ProbeTimeout, appWait: c.opts.AppWait, silence: max(c.opts.Silence, 0)}
 	if net.ParseIP(t.Host) == nil {
 		id.serverName = t.Host
 	}

@@ -43,6 +43,9 @@ type connectScanner struct {
 	// onOpen, when set, is called (from the worker that found it) with
 	// each port found open, as soon as it is.
 	onOpen func(port int)
+	// raw, when set, makes the connects itself (rawConnect) instead of
+	// through dialer, for the addresses it can.
+	raw *rawConnect
 }
 
 // progressCounter counts the ports a scan has decided (open, closed or
@@ -129,10 +132,27 @@ func (s *connectScanner) scan(ctx context.Context, ip string, ports []int) (conn
 		res   connectResult
 		retry []int
 	)
+	var mu sync.Mutex
+	merge := func(local connectResult, again []int) {
+		mu.Lock()
+		defer mu.Unlock()
+		res.open = append(res.open, local.open...)
+		if res.source == "" {
+			res.source = local.source
+		}
+		res.closed += local.closed
+		res.filtered += local.filtered
+		res.transient += local.transient
+		retry = append(retry, again...)
+	}
+	raw := s.raw != nil && s.raw.usable(ip)
 	run := func(ports []int, adaptive bool) error {
+		if raw {
+			s.raw.run(ctx, s, ip, ports, adaptive, &est, merge)
+			return ctx.Err()
+		}
 		var (
 			next atomic.Int64
-			mu   sync.Mutex
 			wg   collect.Group
 		)
 		for range min(s.workers, len(ports)) {
@@ -181,16 +201,7 @@ func (s *connectScanner) scan(ctx context.Context, ip string, ports []int) (conn
 						}
 					}
 				}
-				mu.Lock()
-				defer mu.Unlock()
-				res.open = append(res.open, local.open...)
-				if res.source == "" {
-					res.source = local.source
-				}
-				res.closed += local.closed
-				res.filtered += local.filtered
-				res.transient += local.transient
-				retry = append(retry, again...)
+				merge(local, again)
 			})
 		}
 		wg.Wait()

@@ -27,6 +27,9 @@ type identifier struct {
 	userAgent    string
 	bannerWait   time.Duration
 	probeTimeout time.Duration
+	// appWait bounds the wait for the answer to the request sent inside
+	// a TLS connection once its handshake is done.
+	appWait time.Duration
 	// silence: how long a probe may hear nothing before the probes after
 	// it are sent at once (identify); 0: never.
 	silence time.Duration
@@ -225,19 +228,37 @@ func (d *identifier) attempt(ctx context.Context, port int, probe string, waitBa
 	}
 	dialed := time.Now()
 	conn, err := d.net.Dial(ctx, collect.DialSpec{Host: d.ip, Addr: net.JoinHostPort(d.ip, strconv.Itoa(port)),
-		ConnectTimeout: d.probeTimeout, Label: label})
+		ConnectTimeout: d.probeTimeout, Label: label, QuietOK: true})
 	if err != nil {
 		return attemptResult{out: outNoMatch}
 	}
 	defer conn.Close()
 	connect := time.Since(dialed)
+	pc := &probeConn{Conn: conn}
 	timeout := d.probeTimeout
 	if within > 0 {
 		timeout = within
 	}
 
+	if onSilence != nil && d.silence > 0 && d.silence < d.probeTimeout {
+		// The silence counts from the connect: a banner wait is part of
+		// it, and the probe sent after it is heard out for the rest.
+		after := d.silence
+		if waitBanner {
+			after = max(after, d.bannerWait+d.silence/2)
+		}
+		t := time.AfterFunc(after, func() {
+			if conn.BytesRead() == 0 {
+				// This probe shares the window it opens for the others.
+				window := silentWindow(d.silence, connect, d.probeTimeout)
+				pc.capAt(time.Now().Add(window))
+				onSilence(window)
+			}
+		})
+		defer t.Stop()
+	}
 	if waitBanner {
-		conn.SetTimeout(d.bannerWait)
+		pc.setTimeout(d.bannerWait)
 		id, raw, v, err := readAnswer(conn, probeNone, nil)
 		switch {
 		case v == matched:
@@ -248,23 +269,11 @@ func (d *identifier) attempt(ctx context.Context, port int, probe string, waitBa
 			return attemptResult{out: outWrapped, sent: true}
 		}
 	}
-	if onSilence != nil && d.silence > 0 && d.silence < d.probeTimeout {
-		heard := conn.BytesRead()
-		t := time.AfterFunc(d.silence, func() {
-			if conn.BytesRead() == heard {
-				// This probe shares the window it opens for the others.
-				window := silentWindow(d.silence, connect, d.probeTimeout)
-				_ = conn.SetDeadline(time.Now().Add(window))
-				onSilence(window)
-			}
-		})
-		defer t.Stop()
-	}
 	if probe == probeTLS {
-		id, raw, out := d.probeTLS(conn, port, timeout)
+		id, raw, out := d.probeTLS(pc, port, timeout)
 		return attemptResult{id, raw, out, true}
 	}
-	conn.SetTimeout(timeout)
+	pc.setTimeout(timeout)
 	if _, err := conn.Write(d.request(probe, port)); err != nil {
 		return attemptResult{out: outNoMatch, sent: true}
 	}
@@ -276,6 +285,33 @@ func (d *identifier) attempt(ctx context.Context, port int, probe string, waitBa
 		return attemptResult{id, raw, outMatched, true}
 	}
 	return attemptResult{raw: raw, out: outNoMatch, sent: true}
+}
+
+// probeConn is a probe's connection whose deadline a silence can cap: once
+// capped, no later timeout reaches past the cap (the timer that caps it
+// runs beside the probe).
+type probeConn struct {
+	*collect.Conn
+	mu  sync.Mutex
+	end time.Time // zero: not capped
+}
+
+// setTimeout moves the deadline to d from now, never past the cap.
+func (c *probeConn) setTimeout(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.end.IsZero() {
+		d = min(d, time.Until(c.end))
+	}
+	c.Conn.SetTimeout(d)
+}
+
+// capAt ends the connection's time at end.
+func (c *probeConn) capAt(end time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.end = end
+	c.Conn.SetTimeout(time.Until(end))
 }
 
 // request is what a probe sends.
@@ -303,8 +339,8 @@ func (d *identifier) request(probe string, port int) []byte {
 // on the LDAPS ports, inside it. A failed handshake whose server answered
 // with a TLS record is still TLS; one that answered in another protocol
 // (an SSH banner, an HTTP 400) is classified by that answer.
-func (d *identifier) probeTLS(conn *collect.Conn, port int, timeout time.Duration) (identity, []byte, outcome) {
-	conn.SetTimeout(timeout)
+func (d *identifier) probeTLS(conn *probeConn, port int, timeout time.Duration) (identity, []byte, outcome) {
+	conn.setTimeout(timeout)
 	rc := &recordingConn{Conn: conn}
 	tc := tls.Client(rc, collect.InspectingTLS(d.serverName))
 	if err := tc.Handshake(); err != nil {
@@ -319,7 +355,7 @@ func (d *identifier) probeTLS(conn *collect.Conn, port int, timeout time.Duratio
 		inner = probeLDAP
 	}
 	version := tls.VersionName(tc.ConnectionState().Version)
-	conn.SetTimeout(timeout)
+	conn.setTimeout(min(timeout, d.appWait))
 	if _, err := tc.Write(d.request(inner, port)); err == nil {
 		id, _, v, _ := readAnswer(tc, inner, nil)
 		if v == matched {

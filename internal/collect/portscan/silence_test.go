@@ -2,6 +2,7 @@ package portscan
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -103,22 +104,59 @@ func TestSilentToTLSAnswersHTTP(t *testing.T) {
 
 // Identification starts while the scan goes on: in a namespace with a
 // listener on port 1 and 65,535 ports to try, the first identification
-// connection is dialed before the scan's last connect.
+// connection is dialed before the scan's last connect, whether the scan
+// connects through the Dialer or makes its own sockets (the raw engine).
 func TestIdentifiedWhileScanning(t *testing.T) {
-	ns := netnstest.New(t)
-	serve(t, ns.Listen(t, "tcp", "127.0.0.1:1"), silentHandler)
-	serve(t, ns.Listen(t, "tcp", "127.0.0.1:22"), func(c net.Conn) { _, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.6\r\n")); _, _ = io.Copy(io.Discard, c) })
-	d := &orderDialer{inner: ns.Dialer(t, 64)}
-	tg := target.Target{Name: "ns", Kind: target.Node, Host: "127.0.0.1", Decl: target.Declared{Ports: "1-65535"}}
-	p := collectPorts(t, fastCollector(), tg, &collect.Env{Dialer: d, PerHost: 8})
-	if len(p.Open) != 2 || p.Open[0].Service != svcUnknown || p.Open[1].Service != svcSSH {
-		t.Fatalf("open: %+v", p.Open)
+	for _, raw := range []bool{false, true} {
+		t.Run(map[bool]string{false: "dialer", true: "raw"}[raw], func(t *testing.T) {
+			ns := netnstest.New(t)
+			serve(t, ns.Listen(t, "tcp", "127.0.0.1:1"), silentHandler)
+			serve(t, ns.Listen(t, "tcp", "127.0.0.1:22"), func(c net.Conn) { _, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.6\r\n")); _, _ = io.Copy(io.Discard, c) })
+			od := &orderDialer{inner: ns.Dialer(t, 64)}
+			var d collect.Dialer = od
+			if raw {
+				d = &rawOrderDialer{orderDialer: od, ns: ns.Dialer(t, 4)}
+			}
+			tg := target.Target{Name: "ns", Kind: target.Node, Host: "127.0.0.1", Decl: target.Declared{Ports: "1-65535"}}
+			p := collectPorts(t, fastCollector(), tg, &collect.Env{Dialer: d, PerHost: 8})
+			if len(p.Open) != 2 || p.Open[0].Service != svcUnknown || p.Open[1].Service != svcSSH {
+				t.Fatalf("open: %+v", p.Open)
+			}
+			od.mu.Lock()
+			defer od.mu.Unlock()
+			if od.lastScan < 65535 {
+				t.Fatalf("%d scan connects for 65,535 ports", od.lastScan-od.identifies)
+			}
+			if od.firstIdentify < 0 || od.firstIdentify > od.lastScan {
+				t.Errorf("first identification dial #%d, last scan connect #%d: identification waited for the scan", od.firstIdentify, od.lastScan)
+			}
+		})
 	}
+}
+
+// rawOrderDialer is an orderDialer whose scan connects are the raw
+// engine's: each socket it opens (in the namespace) counts as one.
+type rawOrderDialer struct {
+	*orderDialer
+	ns *netnstest.Dialer
+}
+
+func (d *rawOrderDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if collect.DialLabel(ctx) == "" {
+		return nil, fmt.Errorf("dial %s without a label: the scan's connects were to be the raw engine's", addr)
+	}
+	return d.orderDialer.DialContext(ctx, network, addr)
+}
+
+func (d *rawOrderDialer) OpenSocket(family int) (int, error) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.firstIdentify < 0 || d.firstIdentify > d.lastScan {
-		t.Errorf("first identification dial #%d, last scan dial #%d: identification waited for the scan", d.firstIdentify, d.lastScan)
+	if !d.started {
+		d.started, d.firstIdentify = true, -1
 	}
+	d.n++
+	d.lastScan = d.n
+	d.mu.Unlock()
+	return d.ns.OpenSocket(family)
 }
 
 // orderDialer numbers dials: those of the scan (no label) and those of
@@ -128,6 +166,7 @@ type orderDialer struct {
 	mu                      sync.Mutex
 	n                       int
 	firstIdentify, lastScan int
+	identifies              int
 	started                 bool
 }
 
@@ -138,6 +177,7 @@ func (d *orderDialer) DialContext(ctx context.Context, network, addr string) (ne
 	}
 	d.n++
 	if collect.DialLabel(ctx) != "" {
+		d.identifies++
 		if d.firstIdentify < 0 {
 			d.firstIdentify = d.n
 		}

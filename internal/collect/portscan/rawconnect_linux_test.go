@@ -1,0 +1,160 @@
+//go:build linux
+
+package portscan
+
+import (
+	"context"
+	"crypto/tls"
+	"io"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/netnstest"
+	"github.com/rampart-sec/rampart/internal/target"
+)
+
+// socketCounter is a namespace's dialer that counts the sockets the raw
+// engine opens there and the connections dialed the ordinary way.
+type socketCounter struct {
+	ns             *netnstest.Dialer
+	sockets, dials atomic.Int64
+}
+
+func (d *socketCounter) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	d.dials.Add(1)
+	return d.ns.DialContext(ctx, network, addr)
+}
+
+func (d *socketCounter) OpenSocket(family int) (int, error) {
+	d.sockets.Add(1)
+	return d.ns.OpenSocket(family)
+}
+
+// speaksWhenSpokenTo sends an SSH identification only once the client sent
+// something: a server-first service whose banner comes after the banner
+// wait, so after the TLS ClientHello, still reads as SSH.
+func speaksWhenSpokenTo(c net.Conn) {
+	b := make([]byte, 1)
+	if _, err := c.Read(b); err != nil {
+		return
+	}
+	_, _ = c.Write([]byte("SSH-2.0-late_banner\r\n"))
+	_, _ = io.Copy(io.Discard, c)
+}
+
+// TestRawConnectFullRangeInNamespace scans 1-65535 of a namespace's
+// loopback with the raw engine (its sockets opened in the namespace): the
+// exact listeners are found open, every other port closed, no connect of
+// the scan goes through the Dialer, and each service is named as it is,
+// a silent one and one that closes at once as unknown.
+func TestRawConnectFullRangeInNamespace(t *testing.T) {
+	ns := netnstest.New(t)
+	cert := testCert(t)
+	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}}
+	type lis struct {
+		port    int
+		handle  func(net.Conn)
+		tls     bool
+		service string
+	}
+	listeners := []lis{
+		{1, closeHandler, false, svcUnknown},
+		{22, func(c net.Conn) { _, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.6\r\n")); _, _ = io.Copy(io.Discard, c) }, false, svcSSH},
+		{2022, speaksWhenSpokenTo, false, svcSSH},
+		{18080, httpHandler("plain"), false, svcHTTP},
+		{18443, httpHandler("inside"), true, svcHTTPS},
+		{27443, silentHandler, true, svcTLS},
+		{40000, silentHandler, false, svcUnknown},
+		{65535, silentHandler, false, svcUnknown},
+	}
+	var want []int
+	for _, l := range listeners {
+		ln := ns.Listen(t, "tcp", "127.0.0.1:"+strconv.Itoa(l.port))
+		if l.tls {
+			ln = tls.NewListener(ln, tlsCfg)
+		}
+		serve(t, ln, l.handle)
+		want = append(want, l.port)
+	}
+	d := &socketCounter{ns: ns.Dialer(t, 16)}
+	tg := target.Target{Name: "ns", Kind: target.Node, Host: "127.0.0.1", Decl: target.Declared{Ports: "1-65535"}}
+	p := collectPorts(t, fastCollector(), tg, &collect.Env{Dialer: d, PerHost: 8})
+	var got []int
+	for _, o := range p.Open {
+		got = append(got, o.Port)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("open ports %v, want %v", got, want)
+	}
+	if p.Tried != 65535 || p.Closed != 65535-len(want) || p.Filtered != 0 || p.Source != "127.0.0.1" {
+		t.Errorf("tried %d closed %d filtered %d source %q", p.Tried, p.Closed, p.Filtered, p.Source)
+	}
+	if d.sockets.Load() < 65535 {
+		t.Errorf("%d sockets opened for 65,535 ports", d.sockets.Load())
+	}
+	// Every dial is identification's: at most seven probes per open port.
+	if n := d.dials.Load(); n > int64(7*len(want)) {
+		t.Errorf("%d dials through the Dialer: the scan's connects went there too", n)
+	}
+	for _, l := range listeners {
+		if o, _ := openPort(p, l.port); o.Service != l.service {
+			t.Errorf("port %d: %+v, want %s", l.port, o, l.service)
+		}
+	}
+	if o, _ := openPort(p, 2022); o.Banner != "SSH-2.0-late_banner" {
+		t.Errorf("late banner: %+v", o)
+	}
+}
+
+// A loopback connect can meet itself (the kernel picks the scanned port as
+// its own local port: a simultaneous open); that connection says nothing
+// about the port, so the engine tries again rather than report it open.
+func TestSelfConnectIsRetried(t *testing.T) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	lo := [4]byte{127, 0, 0, 1}
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: lo}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := sa.(*unix.SockaddrInet4).Port
+	// The port is this test's own socket: it connects to itself.
+	if err := unix.Connect(fd, &unix.SockaddrInet4{Addr: lo, Port: port}); err != nil {
+		t.Fatalf("self-connect to the test's own port %d: %v", port, err)
+	}
+	if st, _ := finish(fd, netip.MustParseAddr("127.0.0.1")); st != stateRetry {
+		t.Errorf("self-connected socket: state %v, want a retry", st)
+	}
+}
+
+// The raw engine takes a plain *net.Dialer and a SocketOpener, and leaves
+// a Dialer that changes its connects (a local address, a hook) or any
+// other Dialer to the ordinary path.
+func TestRawEngineChoice(t *testing.T) {
+	if rawEngine(&net.Dialer{}) == nil || rawEngine(&socketCounter{}) == nil {
+		t.Error("plain dialer or socket opener: no raw engine")
+	}
+	if rawEngine(&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}) != nil {
+		t.Error("a dialer with a local address got the raw engine")
+	}
+	if rawEngine(newCountingDialer(nil)) != nil {
+		t.Error("a wrapping dialer got the raw engine")
+	}
+	r := rawEngine(&net.Dialer{})
+	if !r.usable("127.0.0.1") || !r.usable("::1") || r.usable("fe80::1%lo") || r.usable("example.org") {
+		t.Error("usable addresses")
+	}
+}
