@@ -10,3 +10,10 @@ import "github.com/rampart-sec/rampart/internal/wso2kb"
 func IsKnownWSO2Fingerprint(sha256hex string) bool {
 	return wso2kb.Default().KnownCertificate(sha256hex)
 }
+
+// PrepareWSO2Fingerprints reads the product catalogue
+// IsKnownWSO2Fingerprint consults (a few milliseconds of YAML, once per
+// process) ahead of its first use: a TLS probe calls it while it waits on
+// the network, so that building its facts after the last handshake does
+// not start with it.
+func PrepareWSO2Fingerprints() { wso2kb.Default() }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rampart-sec/rampart/internal/certinfo"
 	"net"
 	"strconv"
 	"sync"
@@ -159,6 +160,7 @@ func (c *Collector) Probe(ctx context.Context, t target.Target, env *collect.Env
 		store, err := loadTrustStore(c.roots(), envCABundle(env))
 		storeCh <- storeResult{store, err}
 	})
+	bg.Go(certinfo.PrepareWSO2Fingerprints) // read by buildFacts
 	res, err := p.run(ctx)
 	bg.Wait()
 	if err != nil {
