@@ -34,7 +34,8 @@ func DisclosingServer(v string) bool {
 	if v == "" {
 		return false
 	}
-	return versionToken().MatchString(v) || backendProduct().MatchString(v)
+	return mayHaveVersionToken(v) && versionToken().MatchString(v) ||
+		mayContainFold(v, backendWords) && backendProduct().MatchString(v)
 }
 
 // headerDisclosures returns what the headers of one response give away,
@@ -54,7 +55,7 @@ func headerDisclosures(h http.Header) [][2]string {
 		}
 	}
 	for _, v := range h.Values("Via") {
-		if versionToken().MatchString(viaProducts(v)) {
+		if vp := viaProducts(v); mayHaveVersionToken(vp) && versionToken().MatchString(vp) {
 			out = append(out, [2]string{"header:Via", clip(v)})
 		}
 	}
@@ -109,17 +110,99 @@ func BodyDisclosures(body []byte, banners bool) []string {
 			out = append(out, v)
 		}
 	}
-	if banners {
+	if banners && mayContainFold(s, bannerWords) {
 		for _, m := range bodyBanner().FindAllString(s, 8) {
 			add(m)
 		}
 	}
-	if m := javaFrame().FindString(s); m != "" {
+	if m := javaFrameIn(s); m != "" {
 		add("Java stack trace: " + strings.TrimSpace(m))
-	} else if m := javaException().FindString(s); m != "" {
+	} else if m := javaExceptionIn(s); m != "" {
 		add("Java exception: " + strings.TrimLeft(m, "> \t"))
 	}
 	return out
+}
+
+// The regular expressions above scan a text from every position: none
+// begins with a literal the regexp package could look for first. Each is
+// run only on texts holding words every match holds (a necessary
+// condition, so what they find is the same): most answers hold none.
+
+// mayHaveVersionToken: every match of versionToken holds "/" or "(".
+func mayHaveVersionToken(s string) bool { return strings.ContainsAny(s, "/(") }
+
+// backendWords are backendProduct's words: a match is one of them.
+var backendWords = []string{"wso2", "carbon", "synapse", "passthrough", "tomcat", "coyote", "jetty", "weblogic",
+	"websphere", "jboss", "wildfly", "glassfish", "payara", "undertow", "tomee", "ballerina"}
+
+// bannerWords: every match of bodyBanner holds one of them (the products'
+// names: "apache" in "apache tomcat" and "apache-coyote", "microsoft-" in
+// both of Microsoft's, "wso2" in every WSO2 banner).
+var bannerWords = []string{"nginx", "openresty", "tengine", "apache", "jetty", "lighttpd", "microsoft-", "caddy",
+	"envoy", "jboss", "wildfly", "undertow", "glassfish", "payara", "weblogic server", "websphere", "php",
+	"express", "tomee", "wso2"}
+
+// javaFrameIn is javaFrame's first match in s: a frame ends with a file
+// and line, "(Native Method)" or "(Unknown Source)".
+func javaFrameIn(s string) string {
+	if !strings.Contains(s, "at ") || !containsAny(s, ".java:", ".kt:", ".scala:", ".groovy:", "(Native Method)", "(Unknown Source)") {
+		return ""
+	}
+	return javaFrame().FindString(s)
+}
+
+// javaExceptionIn is javaException's first match in s: a class name of
+// one of its packages ending in Exception or Error.
+func javaExceptionIn(s string) string {
+	if !containsAny(s, "Exception", "Error") || !containsAny(s, "java.", "javax.", "jakarta.", "org.", "com.", "io.", "net.") {
+		return ""
+	}
+	return javaException().FindString(s)
+}
+
+func containsAny(s string, words ...string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayContainFold reports whether s may hold one of words (lower-case
+// ASCII) in the sense of a (?i) regular expression: ignoring case, where
+// Unicode also folds KELVIN SIGN to k and LONG S to s; a text holding
+// either may, whatever its letters.
+func mayContainFold(s string, words []string) bool {
+	if strings.Contains(s, "\u212a") || strings.Contains(s, "\u017f") {
+		return true
+	}
+	lower := asciiLower(s)
+	for _, w := range words {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// asciiLower is s with its ASCII letters in lower case (s itself when it
+// has none in upper case); other bytes are kept as they are.
+func asciiLower(s string) string {
+	i := 0
+	for i < len(s) && (s[i] < 'A' || s[i] > 'Z') {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		if c := b[i]; 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 func clip(s string) string {

@@ -72,6 +72,10 @@ func FuzzCacheDirectives(f *testing.F) {
 func FuzzBanners(f *testing.F) {
 	f.Add("nginx/1.22.1", []byte("<hr><center>nginx/1.22.1</center>"), true)
 	f.Fuzz(func(t *testing.T, server string, body []byte, banners bool) {
+		// What the matchers find is what their regular expressions find
+		// run on every text (banner_oracle_test.go).
+		agree(t, server)
+		agree(t, string(body))
 		_ = DisclosingServer(server)
 		h := http.Header{}
 		h["Server"] = []string{server}
