@@ -79,6 +79,52 @@ func chunks(n, size int, fn func(lo, hi int) error) error {
 	return nil
 }
 
+// wroteAll checks that an upsert of n fingerprints' history wrote
+// every row: one it skipped is a fingerprint of another target (the
+// upsert's WHERE), which would open a second version of that finding.
+// The check holds when two runs store at once: the upsert waits for the
+// other's row and judges it as committed.
+func wroteAll(res sql.Result, n int) error {
+	got, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if got != int64(n) {
+		return ErrForeignFingerprint
+	}
+	return nil
+}
+
+// foreignFingerprint names the first of rows whose fingerprint is
+// another target's in the error err.
+func (s *SQL) foreignFingerprint(ctx context.Context, tx *sql.Tx, rows []histRow, err error) error {
+	want := make(map[string]string, len(rows))
+	fps := make([]string, len(rows))
+	for i, r := range rows {
+		want[r.fp], fps[i] = r.target, r.fp
+	}
+	var found error
+	qerr := inChunks(fps, func(chunk []any, marks string) error {
+		return scanRows(ctx, tx, s.q(`SELECT fingerprint, target FROM findings WHERE fingerprint IN (`+marks+`)`), chunk, func(sc scanner) error {
+			var fp, target string
+			if err := sc.Scan(&fp, &target); err != nil {
+				return err
+			}
+			if found == nil && want[fp] != target {
+				found = fmt.Errorf("finding %s of %s: %w (it is %s's)", fp, want[fp], err, target)
+			}
+			return nil
+		})
+	})
+	if found != nil {
+		return found
+	}
+	if qerr != nil {
+		return fmt.Errorf("%w (%w)", err, qerr)
+	}
+	return err
+}
+
 func nullable(v sql.NullInt64) *int64 {
 	if !v.Valid {
 		return nil
@@ -94,13 +140,20 @@ func (s *SQL) writeFindingsPG(ctx context.Context, tx *sql.Tx, w *findingWrites)
 		for i, r := range rows {
 			fp[i], target[i], rule[i], status[i], fixed[i], failing[i] = r.fp, r.target, r.rule, r.status, nullable(r.fixed), nullable(r.failing)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO findings (fingerprint, target, rule_id, first_seen, first_run_id, last_seen, last_run_id, last_status, fixed_at, present, failing_since)
+		res, err := tx.ExecContext(ctx, `INSERT INTO findings (fingerprint, target, rule_id, first_seen, first_run_id, last_seen, last_run_id, last_status, fixed_at, present, failing_since)
 SELECT u.fp, u.target, u.rule, $1, $2, $1, $2, u.status, u.fixed, 1, u.failing
 FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[]) AS u(fp, target, rule, status, fixed, failing)
 ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen, last_run_id = excluded.last_run_id, last_status = excluded.last_status,
-  fixed_at = excluded.fixed_at, present = 1, failing_since = excluded.failing_since`,
+  fixed_at = excluded.fixed_at, present = 1, failing_since = excluded.failing_since
+WHERE findings.target = excluded.target`,
 			rows[0].at, w.runID, fp, target, rule, status, fixed, failing)
-		return err
+		if err != nil {
+			return err
+		}
+		if err := wroteAll(res, len(rows)); err != nil {
+			return s.foreignFingerprint(ctx, tx, rows, err)
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("finding history: %w", err)
@@ -149,7 +202,8 @@ FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::te
 
 func (s *SQL) writeFindingsBatched(ctx context.Context, tx *sql.Tx, w *findingWrites) error {
 	hist := newBatch(s, tx, `INSERT INTO findings (fingerprint, target, rule_id, first_seen, first_run_id, last_seen, last_run_id, last_status, fixed_at, present, failing_since) VALUES `,
-		` ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen, last_run_id = excluded.last_run_id, last_status = excluded.last_status, fixed_at = excluded.fixed_at, present = 1, failing_since = excluded.failing_since`, 11)
+		` ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen, last_run_id = excluded.last_run_id, last_status = excluded.last_status, fixed_at = excluded.fixed_at, present = 1, failing_since = excluded.failing_since
+WHERE findings.target = excluded.target`, 11)
 	for _, r := range w.hist {
 		if err := hist.add(ctx, r.fp, r.target, r.rule, r.at, w.runID, r.at, w.runID, r.status, r.fixed, 1, r.failing); err != nil {
 			return fmt.Errorf("finding history: %w", err)
@@ -157,6 +211,9 @@ func (s *SQL) writeFindingsBatched(ctx context.Context, tx *sql.Tx, w *findingWr
 	}
 	if err := hist.flush(ctx); err != nil {
 		return fmt.Errorf("finding history: %w", err)
+	}
+	if hist.affected != int64(len(w.hist)) {
+		return fmt.Errorf("finding history: %w", s.foreignFingerprint(ctx, tx, w.hist, ErrForeignFingerprint))
 	}
 	for _, g := range w.gone {
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE findings SET present = 0, last_seen = ?, last_run_id = ? WHERE fingerprint = ?`), g.lastSeen, g.lastRun, g.fp); err != nil {

@@ -64,27 +64,51 @@ func openSQLite(ctx context.Context, dir string, upTo int) (*SQL, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	f.Close()
-	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(15000)", "synchronous(FULL)", "foreign_keys(1)"} {
-		q.Add("_pragma", p)
+	dsn := func(pragmas ...string) string {
+		q := url.Values{}
+		for _, p := range append([]string{"journal_mode(WAL)", "busy_timeout(15000)", "synchronous(FULL)", "foreign_keys(1)"}, pragmas...) {
+			q.Add("_pragma", p)
+		}
+		q.Set("_txlock", "immediate")
+		return "file:" + path + "?" + q.Encode()
 	}
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := sql.Open("sqlite", dsn())
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(4)
-	s := &SQL{db: db, dialect: "sqlite"}
-	if err := s.migrate(ctx, upTo); err != nil {
+	// Transactions (every one writes: SQLite has one writer at a time)
+	// go through one connection of their own, whose page cache holds
+	// the indexes a run's findings go into between runs and whose
+	// statement journals stay in memory; the readers keep SQLite's
+	// small default cache.
+	wdb, err := sql.Open("sqlite", dsn(fmt.Sprintf("cache_size(%d)", -writerCacheKiB), "temp_store(MEMORY)",
+		fmt.Sprintf("wal_autocheckpoint(%d)", walCheckpointPages)))
+	if err != nil {
 		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	s := &SQL{db: db, wdb: wdb, dialect: "sqlite"}
+	if err := s.migrate(ctx, upTo); err != nil {
+		s.Close()
 		return nil, err
 	}
 	if err := s.afterMigrations(ctx, upTo); err != nil {
-		db.Close()
+		s.Close()
 		return nil, err
 	}
 	return s, nil
 }
+
+// The SQLite writer's page cache (KiB) and how many pages its write-ahead
+// log grows to before it is copied into the database (SQLite's default
+// is 1,000): pages a run rewrites between checkpoints are copied once.
+const (
+	writerCacheKiB     = 32 << 10
+	walCheckpointPages = 4000
+)
 
 func openPostgres(ctx context.Context, dsn string, upTo int) (*SQL, error) {
 	db, err := sql.Open("pgx", dsn)
@@ -99,7 +123,7 @@ func openPostgres(ctx context.Context, dsn string, upTo int) (*SQL, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: postgres: %w", err)
 	}
-	s := &SQL{db: db, dialect: "postgres"}
+	s := &SQL{db: db, wdb: db, dialect: "postgres"}
 	if err := s.migrate(ctx, upTo); err != nil {
 		db.Close()
 		return nil, err

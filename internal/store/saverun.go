@@ -16,6 +16,12 @@ import (
 	"github.com/rampart-sec/rampart/internal/finding"
 )
 
+// ErrForeignFingerprint is returned by SaveRun when a finding carries the
+// fingerprint of another target's finding (a fingerprint names one
+// finding of one target; only an uploaded report can carry such a one).
+// Nothing of the run is stored.
+var ErrForeignFingerprint = errors.New("fingerprint belongs to another target")
+
 // SaveRun stores a finished run, updates each target and finding's
 // history, computes the drift against each target's previous state and
 // enqueues the alerts that alerts(drift) returns, all in one transaction.
@@ -226,6 +232,7 @@ func inChunks(names []string, fn func(chunk []any, marks string) error) error {
 }
 
 type history struct {
+	target     string
 	lastStatus string
 	fixed      sql.NullInt64
 	failing    sql.NullInt64
@@ -289,11 +296,11 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *find
 	spans := map[string]openSpan{}
 	spanTarget := map[string]string{}
 	err := inChunks(names, func(chunk []any, marks string) error {
-		err := scanRows(ctx, tx, s.q(`SELECT fingerprint, last_status, fixed_at, failing_since, present, first_seen FROM findings WHERE target IN (`+marks+`)`), chunk, func(sc scanner) error {
+		err := scanRows(ctx, tx, s.q(`SELECT fingerprint, target, last_status, fixed_at, failing_since, present, first_seen FROM findings WHERE target IN (`+marks+`)`), chunk, func(sc scanner) error {
 			var fp string
 			var h history
 			var present int
-			if err := sc.Scan(&fp, &h.lastStatus, &h.fixed, &h.failing, &present, &h.firstSeen); err != nil {
+			if err := sc.Scan(&fp, &h.target, &h.lastStatus, &h.fixed, &h.failing, &present, &h.firstSeen); err != nil {
 				return err
 			}
 			h.present = present == 1
@@ -338,6 +345,10 @@ FROM finding_spans WHERE until_run IS NULL AND target IN (`+marks+`)`), chunk, f
 			continue
 		}
 		seen[fp] = true
+		h, had := prev[fp]
+		if had && h.target != f.Target {
+			return fmt.Errorf("finding %s of %s: %w (it is %s's)", fp, f.Target, ErrForeignFingerprint, h.target)
+		}
 		data := mustJSON(f)
 		dg := digest(data)
 		sp, open := spans[fp]
@@ -347,7 +358,6 @@ FROM finding_spans WHERE until_run IS NULL AND target IN (`+marks+`)`), chunk, f
 			w.closeIDs = append(w.closeIDs, sp.id)
 			delta[sp.key]--
 		}
-		h, had := prev[fp]
 		fixed, failing := h.fixed, h.failing
 		switch {
 		case f.Status == finding.Fail:
@@ -518,6 +528,8 @@ type batch struct {
 	head, tail string
 	cols, rows int
 	args       []any
+	// affected counts the rows the statements inserted or updated.
+	affected int64
 }
 
 // batchRows is how many rows go in one statement (well under SQLite's
@@ -543,7 +555,12 @@ func (b *batch) flush(ctx context.Context) error {
 	}
 	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", b.cols), ", ") + ")"
 	q := b.head + strings.TrimSuffix(strings.Repeat(row+", ", b.rows), ", ") + b.tail
-	_, err := b.tx.ExecContext(ctx, b.s.q(q), b.args...)
+	res, err := b.tx.ExecContext(ctx, b.s.q(q), b.args...)
 	b.args, b.rows = b.args[:0], 0
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	b.affected += n
 	return err
 }

@@ -20,7 +20,10 @@ import (
 // alert dispatcher's Outbox, the health checker's Samples, the server's
 // stores, the zone coordinator's Store).
 type SQL struct {
-	db      *sql.DB
+	db *sql.DB
+	// wdb runs the transactions: on SQLite a handle of its own (one
+	// connection, a larger page cache), on PostgreSQL db.
+	wdb     *sql.DB
 	dialect string
 }
 
@@ -37,7 +40,13 @@ func (s *SQL) Ping(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (s *SQL) Close() error { return s.db.Close() }
+func (s *SQL) Close() error {
+	err := s.db.Close()
+	if s.wdb != s.db {
+		err = errors.Join(err, s.wdb.Close())
+	}
+	return err
+}
 
 // DB exposes the handle for tests and integrity checks.
 func (s *SQL) DB() *sql.DB { return s.db }
@@ -63,7 +72,7 @@ func (s *SQL) q(query string) string {
 }
 
 func (s *SQL) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,12 @@
+-- rampart store schema v13: the unique index on the open versions'
+-- fingerprints goes. No query reads it (docs/serve.md); it refused a
+-- second open version of a fingerprint, which SaveRun now refuses itself:
+-- a finding whose fingerprint is another target's finding fails the run
+-- (the history upsert of findings, keyed by fingerprint, writes only rows
+-- of the same target, and SaveRun checks it wrote every one), and two
+-- runs of one target are stored one after the other (SQLite: one writer;
+-- PostgreSQL: the upsert of the target's row waits for the other run,
+-- and its open versions are read after it). Every new fingerprint cost
+-- a write at a random place of this index, the other one being the
+-- findings table's key, which SaveRun writes anyway.
+DROP INDEX IF EXISTS finding_spans_fingerprint;
