@@ -9,9 +9,9 @@ import "embed"
 //go:embed *.yaml
 var FS embed.FS
 
-// Compiled is compiled.gob: the rules of FS already read and their
+// Compiled is compiled.bin: the rules of FS already read and their
 // expressions already checked (internal/rules.WriteCompiled; its test
 // keeps it fresh). A string, so reading it copies nothing.
 //
-//go:embed compiled.gob
+//go:embed compiled.bin
 var Compiled string

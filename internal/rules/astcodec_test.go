@@ -95,6 +95,57 @@ func TestASTCodecSameAsProto(t *testing.T) {
 	}
 }
 
+// TestLiteralProgram: a checked expression that is a literal evaluates, as
+// a literalProgram, to what the program planned from it does, for every
+// literal of the built-in rules and of codecSeeds' kinds.
+func TestLiteralProgram(t *testing.T) {
+	set, err := Load(Source{Name: "built-in", FS: builtin.FS, Trusted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcs := []string{`'x'`, `1`, `2u`, `-1.5`, `b"y"`, `null`, `true`}
+	for _, r := range set.Rules() {
+		for _, c := range r.Checks {
+			if c.Kind != KindManual {
+				srcs = append(srcs, c.When, c.SkipMessage, c.Assert, c.Message, c.PassMessage, c.Errors)
+				srcs = append(srcs, c.Evidence...)
+			}
+		}
+	}
+	env, err := (&lazyEnv{}).get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	literals := 0
+	for _, src := range srcs {
+		if strings.TrimSpace(src) == "" {
+			continue
+		}
+		a, iss := env.Compile(src)
+		if iss.Err() != nil {
+			t.Fatal(iss.Err())
+		}
+		if a.NativeRep().Expr().Kind() != celast.LiteralKind {
+			continue
+		}
+		literals++
+		for _, trusted := range []bool{true, false} {
+			prg, err := plan(env, a, trusted)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _, err1 := prg.Eval(activation(&facts.Facts{}))
+			got, _, err2 := literalProgram{a.NativeRep().Expr().AsLiteral()}.Eval(activation(&facts.Facts{}))
+			if err1 != nil || err2 != nil || got.Type() != want.Type() || got.Equal(want) != types.True {
+				t.Fatalf("%q: literal %v, %v; planned %v, %v", src, got, err2, want, err1)
+			}
+		}
+	}
+	if literals < 20 {
+		t.Fatalf("only %d literals", literals)
+	}
+}
+
 // codecSeeds are expressions of every kind, optional entries and every
 // literal among them.
 var codecSeeds = []string{

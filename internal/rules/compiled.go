@@ -1,10 +1,9 @@
 package rules
 
 import (
-	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/gob"
 	"fmt"
 	"io"
 	"path"
@@ -16,6 +15,7 @@ import (
 
 	"cel.dev/cel-go/cel"
 	celast "cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/types/ref"
 	exprpb "google.golang.org/genproto/googleapis/api/expr/v1alpha1"
 
 	"github.com/rampart-sec/rampart/internal/facts"
@@ -26,7 +26,7 @@ import (
 // already parsed and type-checked: reading some 220 KB of YAML and
 // checking some 250 CEL expressions is most of what a one-target scan or
 // `rampart rules list` spent on rules. WriteCompiled writes it (the
-// built-in one, rules/compiled.gob, is kept fresh by a test that fails
+// built-in one, rules/compiled.bin, is kept fresh by a test that fails
 // when it is not: `go test ./internal/rules -run TestCompiledFresh
 // -update` rewrites it); Load uses it
 // only when it was made from exactly the files at hand, and a checked
@@ -44,14 +44,14 @@ type compiled struct {
 	Env string
 }
 
-// The file is the compiled header (above), a gob stream with its length
+// The file is the compiled header (above, encodeHeader) with its length
 // before it, then the checked expressions, each as the length and bytes of
 // its source and the length and bytes of its checked AST (encodeAST), sorted by
 // source: `rules list` reads the rules without touching some 600 KB of
 // expressions, and a scan decodes only the expressions it compiles.
 
 // compiledRule is a Rule without its inline tests (whose facts are YAML
-// nodes gob would have to describe at every start).
+// nodes the header would have to describe).
 type compiledRule struct {
 	ID          string
 	Title       string
@@ -77,9 +77,9 @@ type compiledExpr struct {
 	Checked []byte // a checked AST (encodeAST)
 }
 
-// compiledFormat 2: checked expressions in encodeAST's form (1: as
-// CheckedExpr protobuf messages).
-const compiledFormat = 2
+// compiledFormat 3: the header in encodeHeader's form (2: gob), the
+// checked expressions in encodeAST's (1: CheckedExpr protobuf messages).
+const compiledFormat = 3
 
 // WriteCompiled reads and compiles src the strict way (as a custom rule
 // directory is) and returns its compiled form.
@@ -135,12 +135,9 @@ func WriteCompiled(src Source) ([]byte, error) {
 		}
 	}
 	sort.Slice(exprs, func(i, j int) bool { return exprs[i].Src < exprs[j].Src })
-	var head bytes.Buffer
-	if err := gob.NewEncoder(&head).Encode(&out); err != nil {
-		return nil, err
-	}
-	file := binary.AppendUvarint(nil, uint64(head.Len()))
-	file = append(file, head.Bytes()...)
+	head := encodeHeader(&out)
+	file := binary.AppendUvarint(nil, uint64(len(head)))
+	file = append(file, head...)
 	for _, x := range exprs {
 		file = binary.AppendUvarint(file, uint64(len(x.Src)))
 		file = append(file, x.Src...)
@@ -217,13 +214,14 @@ func sourceHashes(src Source) ([]compiledSource, error) {
 	sort.Strings(names)
 	out := make([]compiledSource, 0, len(names))
 	h := sha256.New()
+	buf := make([]byte, 32<<10) // one buffer for every file
 	for _, n := range names {
 		f, err := src.FS.Open(n)
 		if err != nil {
 			return nil, err
 		}
 		h.Reset()
-		_, err = io.Copy(h, f)
+		_, err = io.CopyBuffer(h, f, buf)
 		f.Close()
 		if err != nil {
 			return nil, err
@@ -246,8 +244,8 @@ func loadCompiled(src Source) ([]*Rule, *checkedExprs, bool) {
 	if w <= 0 || n > uint64(len(data)-w) {
 		return nil, nil, false
 	}
-	var c compiled
-	if err := gob.NewDecoder(strings.NewReader(data[w : w+int(n)])).Decode(&c); err != nil || c.Format != compiledFormat {
+	c, err := decodeHeader(data[w : w+int(n)])
+	if err != nil {
 		return nil, nil, false
 	}
 	files, err := sourceHashes(src)
@@ -341,6 +339,11 @@ func (x *checkedExprs) program(env *lazyEnv, src string, want *cel.Type, trusted
 	if out := a.GetType(a.Expr().ID()); want != nil && !out.IsExactType(want) && !out.IsExactType(cel.DynType) {
 		return nil, false
 	}
+	if a.Expr().Kind() == celast.LiteralKind {
+		// A constant message (`'the endpoint is not served over HTTPS'`):
+		// its value is what the planned program would return.
+		return literalProgram{a.Expr().AsLiteral()}, true
+	}
 	e, err := env.forChecked(a)
 	if err != nil {
 		return nil, false
@@ -350,6 +353,24 @@ func (x *checkedExprs) program(env *lazyEnv, src string, want *cel.Type, trusted
 		return nil, false
 	}
 	return prg, true
+}
+
+// literalProgram is a checked expression that is a literal: the value a
+// program planned from it returns, without planning one (a fifth of the
+// probe checks' messages are constant strings).
+type literalProgram struct{ v ref.Val }
+
+func (p literalProgram) Eval(any) (ref.Val, *cel.EvalDetails, error) { return p.v, nil, nil }
+
+func (p literalProgram) ContextEval(context.Context, any) (ref.Val, *cel.EvalDetails, error) {
+	return p.v, nil, nil
+}
+
+func (p literalProgram) ConcurrentEval(context.Context, any) <-chan cel.EvalResult {
+	ch := make(chan cel.EvalResult, 1)
+	ch <- cel.EvalResult{Val: p.v}
+	close(ch)
+	return ch
 }
 
 // fingerprint identifies the environment's declarations: the fact types,

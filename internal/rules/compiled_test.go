@@ -12,9 +12,9 @@ import (
 	builtin "github.com/rampart-sec/rampart/rules"
 )
 
-var update = flag.Bool("update", false, "rewrite rules/compiled.gob from the rule files")
+var update = flag.Bool("update", false, "rewrite rules/compiled.bin from the rule files")
 
-// TestCompiledFresh: rules/compiled.gob is what WriteCompiled makes from
+// TestCompiledFresh: rules/compiled.bin is what WriteCompiled makes from
 // the built-in rule files now. When a rule changes, run
 //
 //	go test ./internal/rules -run TestCompiledFresh -update
@@ -25,7 +25,7 @@ func TestCompiledFresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("..", "..", "rules", "compiled.gob")
+	path := filepath.Join("..", "..", "rules", "compiled.bin")
 	if *update {
 		if err := os.WriteFile(path, want, 0o644); err != nil {
 			t.Fatal(err)
