@@ -198,83 +198,114 @@ func (s *Scanner) shareHostLimit() {
 // collectAll works through a queue of targets with bounded concurrency;
 // targets found along the way join the queue. Results come back sorted by
 // target name. With spill, each target's findings go to it once judged.
+//
+// Concurrency workers take the targets in the order they were submitted:
+// a target waiting its turn is an entry of the queue, not a goroutine (a
+// fleet of 10,000 endpoints would otherwise hold 10,000 stacks).
 func (s *Scanner) collectAll(ctx context.Context, targets []target.Target, sc facts.Scan, judge bool, began time.Time, spill *finding.Spill) []done {
 	workers := s.Concurrency
 	if workers < 1 {
 		workers = 4
 	}
 	var (
-		mu      sync.Mutex
-		wg      sync.WaitGroup
+		mu    sync.Mutex
+		ready = sync.NewCond(&mu) // a unit was queued, or the last one finished
+		queue []unit
+		// pending counts the units submitted and not finished.
+		pending int
 		out     []done
 		seen    = map[string]bool{}
 		total   int
-		started int
-		sem     = make(chan struct{}, workers)
 		msgs    = messages{}
 	)
-	var submit func(u unit)
-	submit = func(u unit) {
+	submit := func(u unit) {
 		mu.Lock()
+		defer mu.Unlock()
 		if seen[u.t.Name] {
-			mu.Unlock()
 			return
 		}
 		seen[u.t.Name] = true
 		total++
-		mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var d done
-			select {
-			case sem <- struct{}{}:
-				defer func() { <-sem }()
-			case <-ctx.Done():
-			}
+		pending++
+		queue = append(queue, u)
+		ready.Signal()
+	}
+	// next waits for a unit to scan; false once every unit is finished.
+	next := func() (unit, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		for len(queue) == 0 && pending > 0 {
+			ready.Wait()
+		}
+		if len(queue) == 0 {
+			return unit{}, false
+		}
+		u := queue[0]
+		queue[0] = unit{}
+		queue = queue[1:]
+		return u, true
+	}
+	scanOne := func(u unit) {
+		var d done
+		if stopped(ctx) {
+			// The deadline passed (or the scan was interrupted) before
+			// this target started: it is in the report, every rule it
+			// would have been judged by in error, never silently gone.
+			d = s.unfinished(u, sc, judge, s.stopReason(ctx, began)+" before this target was scanned")
+		} else {
+			d = s.safeOne(ctx, u, sc, judge)
 			if stopped(ctx) {
-				// The deadline passed (or the scan was interrupted) before
-				// this target started: it is in the report, every rule it
-				// would have been judged by in error, never silently gone.
-				d = s.unfinished(u, sc, judge, s.stopReason(ctx, began)+" before this target was scanned")
-			} else {
-				mu.Lock()
-				started++
-				mu.Unlock()
-				d = s.safeOne(ctx, u, sc, judge)
-				if stopped(ctx) {
-					// Cut short: whatever its collectors returned may be
-					// partial, so none of it may pass.
-					d = s.unfinished(u, sc, judge, s.stopReason(ctx, began)+" before this target finished")
-				}
+				// Cut short: whatever its collectors returned may be
+				// partial, so none of it may pass.
+				d = s.unfinished(u, sc, judge, s.stopReason(ctx, began)+" before this target finished")
 			}
-			children := d.children
-			d.children = nil
-			if judge && s.DropFacts {
-				d.facts = nil
+		}
+		children := d.children
+		d.children = nil
+		if judge && s.DropFacts {
+			d.facts = nil
+		}
+		mu.Lock()
+		msgs.intern(d.findings)
+		if spill != nil {
+			// An error is kept by the spill (Report.Err): the report
+			// is then not trusted.
+			if err := spill.Add(d.findings); err == nil {
+				d.findings = nil
 			}
-			mu.Lock()
-			msgs.intern(d.findings)
-			if spill != nil {
-				// An error is kept by the spill (Report.Err): the report
-				// is then not trusted.
-				if err := spill.Add(d.findings); err == nil {
-					d.findings = nil
-				}
-			}
-			out = append(out, d)
-			n, tot := len(out), total+len(children)
-			mu.Unlock()
-			for _, c := range children {
-				submit(unit{t: c, parent: u.t.Name})
-			}
-			if s.Progress != nil {
-				s.Progress(n, tot, u.t.Name)
-			}
-		}()
+		}
+		out = append(out, d)
+		n, tot := len(out), total+len(children)
+		mu.Unlock()
+		// The children join the queue before this unit counts as
+		// finished: the workers cannot run out of work meanwhile.
+		for _, c := range children {
+			submit(unit{t: c, parent: u.t.Name})
+		}
+		mu.Lock()
+		pending--
+		if pending == 0 {
+			ready.Broadcast()
+		}
+		mu.Unlock()
+		if s.Progress != nil {
+			s.Progress(n, tot, u.t.Name)
+		}
 	}
 	for _, t := range targets {
 		submit(unit{t: t})
+	}
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				u, ok := next()
+				if !ok {
+					return
+				}
+				scanOne(u)
+			}
+		})
 	}
 	wg.Wait()
 	sort.Slice(out, func(i, j int) bool { return out[i].t.Name < out[j].t.Name })

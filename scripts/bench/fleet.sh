@@ -98,7 +98,15 @@ for run in $(seq "$RUNS"); do
   code=$?
   set -e
   if (( code > 3 )); then echo "rampart failed ($code):" >&2; tail -5 "$OUT/stderr.$run" >&2; exit 1; fi
-  OUT="$OUT" RUN="$run" N="$N" CONCURRENCY="$CONCURRENCY" python3 - <<'PY'
+  # The connections the server accepted so far (it prints them on SIGUSR1).
+  before=$(grep -c '^connections' "$OUT/server.out" || true)
+  kill -USR1 "$SERVER_PID"
+  for _ in $(seq 50); do (( $(grep -c '^connections' "$OUT/server.out" || true) > before )) && break; sleep 0.1; done
+  conns=$(grep '^connections' "$OUT/server.out" | tail -1 | cut -d' ' -f2)
+  prev=$(grep '^connections' "$OUT/server.out" | tail -2 | head -1 | cut -d' ' -f2)
+  (( before > 0 )) || prev=0
+  CONNS=$(( ${conns:-0} - ${prev:-0} ))
+  OUT="$OUT" RUN="$run" N="$N" CONCURRENCY="$CONCURRENCY" CONNS="$CONNS" python3 - <<'PY'
 import json, os, re
 out, run, n = os.environ["OUT"], os.environ["RUN"], int(os.environ["N"])
 t = open(os.path.join(out, "time." + run)).read()
@@ -116,14 +124,16 @@ for x in targets:
     kinds[x["kind"]] = kinds.get(x["kind"], 0) + 1
 load = os.getloadavg()[0]
 print("fleet: %s, --concurrency %s, run %s (load %.1f, 2 cores)" % (", ".join("%d %s" % (v, k) for k, v in sorted(kinds.items())), os.environ["CONCURRENCY"], run, load))
+conns = int(os.environ["CONNS"])
 print("  wall %.1f s (target < 60 s for 10,000)   CPU %.1f s   max RSS %.0f MiB (target < 300 MiB)" % (secs, cpu, rss / 1024))
+print("  per endpoint: CPU %.2f ms, %.1f connections (%d accepted by the server)" % (cpu / n * 1000, conns / n, conns))
 print("  report: %d targets, %d findings (%s); %d targets with collector errors%s" % (
     len(targets), r["summary"]["total"], ", ".join("%s %d" % kv for kv in sorted(by.items()) if kv[1]), len(errs),
     (": " + errs[0]["name"] + ": " + errs[0]["errors"][0]) if errs else ""))
 if len(targets) != n:
     raise SystemExit("report has %d targets, want %d" % (len(targets), n))
 with open(os.path.join(out, "growth"), "a") as g:
-    g.write("%d %.2f %.2f %d %d\n" % (n, secs, cpu, rss, len(errs)))
+    g.write("%d %.2f %.2f %d %d %d\n" % (n, secs, cpu, rss, len(errs), conns))
 PY
 done
 done
@@ -134,9 +144,9 @@ rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 if len(rows) < 2:
     sys.exit(0)
 print()
-print("| endpoints | wall | CPU | max RSS | per 1,000 endpoints: wall, CPU | with collector errors |")
-print("|---|---|---|---|---|---|")
-for n, w, c, rss, errs in rows:
-    n, w, c, rss = int(n), float(w), float(c), int(rss)
-    print("| %d | %.1f s | %.1f s | %.0f MiB | %.2f s, %.2f s | %s |" % (n, w, c, rss / 1024, w / n * 1000, c / n * 1000, errs))
+print("| endpoints | wall | CPU | max RSS | per 1,000 endpoints: wall, CPU | connections per endpoint | with collector errors |")
+print("|---|---|---|---|---|---|---|")
+for n, w, c, rss, errs, conns in rows:
+    n, w, c, rss, conns = int(n), float(w), float(c), int(rss), int(conns)
+    print("| %d | %.1f s | %.1f s | %.0f MiB | %.2f s, %.2f s | %.1f | %s |" % (n, w, c, rss / 1024, w / n * 1000, c / n * 1000, conns / n, errs))
 PY

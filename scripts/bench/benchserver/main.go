@@ -25,8 +25,11 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -65,6 +68,9 @@ func main() {
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(discard{}, "", 0)}
 	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}}
 
+	// Every connection accepted, for the scripts to say how many a run
+	// cost the servers: printed as "connections N" on SIGUSR1.
+	accepted := &atomic.Int64{}
 	n := 0
 	for _, ip := range ips {
 		for _, spec := range []struct {
@@ -76,10 +82,11 @@ func main() {
 				log.Fatal(err)
 			}
 			for _, p := range ports {
-				l, err := net.Listen("tcp", net.JoinHostPort(ip.String(), strconv.Itoa(p)))
+				raw, err := net.Listen("tcp", net.JoinHostPort(ip.String(), strconv.Itoa(p)))
 				if err != nil {
 					log.Fatal(err)
 				}
+				l := countingListener{Listener: raw, n: accepted}
 				n++
 				switch spec.kind {
 				case "https":
@@ -102,9 +109,28 @@ func main() {
 			}
 		}
 	}
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
 	fmt.Printf("ready %d\n", n)
 	_ = os.Stdout.Sync()
-	select {}
+	for range usr1 {
+		fmt.Printf("connections %d\n", accepted.Load())
+		_ = os.Stdout.Sync()
+	}
+}
+
+// countingListener counts the connections it accepts in n.
+type countingListener struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
 }
 
 type discard struct{}
