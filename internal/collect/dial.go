@@ -136,10 +136,11 @@ type DialSpec struct {
 	Pooled bool
 	// QuietOK: the peer may rightly never answer, or answer late (a port
 	// scan waiting for a banner, or asking a service it does not know yet
-	// which protocol it speaks), so its silence or a late answer says
-	// nothing about how loaded the host is and does not narrow an
-	// adaptive budget's window; a fast answer still widens it, timed from
-	// rampart's first write when it wrote before the answer came.
+	// which protocol it speaks), so what it says or does not say is no
+	// sign of how loaded the host is: the host's answer that sets an
+	// adaptive budget's window is the connect itself (one faster than the
+	// ceiling widens it, a slower one narrows it), and the connection's
+	// silence narrows nothing.
 	QuietOK bool
 }
 
@@ -170,6 +171,7 @@ func (n *Net) Dial(ctx context.Context, s DialSpec) (*Conn, error) {
 		timeout = DefaultConnectTimeout
 	}
 	dctx, cancel := context.WithTimeout(context.WithValue(ctx, labelKey{}, s.Label), timeout)
+	connecting := time.Now()
 	raw, err := n.dialer.DialContext(dctx, "tcp", s.Addr)
 	cancel()
 	if err != nil {
@@ -186,19 +188,11 @@ func (n *Net) Dial(ctx context.Context, s DialSpec) (*Conn, error) {
 	} else {
 		// How soon the host answers sets its window (an adaptive budget).
 		hosts, key, dialed := n.hosts, budgetKey(s.Host), time.Now()
-		c.observe = func(answered bool) {
-			after := time.Since(dialed)
-			if s.QuietOK {
-				// See DialSpec.QuietOK: only a fast answer counts, timed
-				// from when rampart spoke (not from a wait for a banner).
-				if spoke := c.spoke.Load(); spoke != 0 {
-					after = time.Duration(time.Now().UnixNano() - spoke)
-				}
-				if !answered || after >= hosts.ceiling {
-					return
-				}
-			}
-			hosts.Observe(key, after, answered)
+		c.observe = func(answered bool) { hosts.Observe(key, time.Since(dialed), answered) }
+		if s.QuietOK {
+			// See DialSpec.QuietOK: the connect is the host's answer.
+			c.observed.Store(true)
+			hosts.Observe(key, dialed.Sub(connecting), true)
 		}
 	}
 	var src io.Reader = &c.in
@@ -244,8 +238,6 @@ type Conn struct {
 	// rampart spoke. wrote and observed say whether that happened.
 	observe         func(answered bool)
 	wrote, observed atomic.Bool
-	// spoke is when rampart first wrote (Unix nanoseconds; 0: not yet).
-	spoke atomic.Int64
 }
 
 // answered is called with the peer's first bytes.
@@ -277,9 +269,7 @@ func (c *Conn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 // Write writes to the peer.
 func (c *Conn) Write(p []byte) (int, error) {
-	if !c.wrote.Swap(true) {
-		c.spoke.Store(time.Now().UnixNano())
-	}
+	c.wrote.Store(true)
 	return c.raw.Write(p)
 }
 

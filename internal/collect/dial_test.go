@@ -301,9 +301,10 @@ func TestWatchFirstMove(t *testing.T) {
 	}
 }
 
-// A QuietOK connection's silence does not narrow an adaptive budget's
-// window (a port scan asking a service that may never speak), while its
-// answer still widens it; without QuietOK the same silence halves it.
+// A QuietOK connection (a port scan asking a service that may never
+// speak) counts its connect as the host's answer: a fast one widens an
+// adaptive budget's window and its silence afterwards narrows nothing;
+// without QuietOK the same silence halves the window.
 func TestQuietOKSilenceKeepsWindow(t *testing.T) {
 	answers := serveOnce(t, func(c net.Conn) {
 		b := make([]byte, 1)
@@ -333,14 +334,14 @@ func TestQuietOKSilenceKeepsWindow(t *testing.T) {
 	}
 	talk(answers, true, true)
 	if w := hosts.Window("127.0.0.1"); w != 3 {
-		t.Fatalf("window %d after a fast answer on a QuietOK connection, want 3", w)
+		t.Fatalf("window %d after a fast connect and answer on a QuietOK connection, want 3 (one widening)", w)
 	}
 	talk(silent, true, false)
-	if w := hosts.Window("127.0.0.1"); w != 3 {
-		t.Errorf("window %d after a QuietOK connection heard nothing, want it kept at 3", w)
+	if w := hosts.Window("127.0.0.1"); w != 4 {
+		t.Errorf("window %d after a QuietOK connection connected fast and heard nothing, want 4", w)
 	}
 	talk(silent, false, false)
 	if w := hosts.Window("127.0.0.1"); w != 2 {
-		t.Errorf("window %d after a connection heard nothing, want it halved to the base 2", w)
+		t.Errorf("window %d after a plain connection heard nothing, want it halved to the base 2", w)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rampart-sec/rampart/internal/collect"
 	"github.com/rampart-sec/rampart/internal/netnstest"
@@ -186,4 +187,36 @@ func (d *orderDialer) DialContext(ctx context.Context, network, addr string) (ne
 	}
 	d.mu.Unlock()
 	return d.inner.DialContext(ctx, network, addr)
+}
+
+// A port that never speaks says nothing about how loaded its host is: its
+// seven silent connections do not narrow the host's adaptive window (their
+// fast connects widen it further; a plain connection that heard nothing
+// would halve it).
+func TestSilentPortKeepsHostWindow(t *testing.T) {
+	talking, silent := unhintedListener(t), unhintedListener(t)
+	serve(t, talking, httpHandler("talks"))
+	serve(t, silent, silentHandler)
+	hosts := collect.NewAdaptiveHostLimiter(2, 16, time.Minute)
+	env := &collect.Env{Dialer: &net.Dialer{}, Hosts: hosts}
+	release, err := env.Net(2).Hold(context.Background(), "127.0.0.1") // keeps the host's entry
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	ids := fastCollector().newIdentifying(context.Background(), env, nodeTarget("127.0.0.1"), "127.0.0.1")
+	if id := ids.finish([]int{portOf(talking)}); id[0].service != svcHTTP {
+		t.Fatalf("talking port: %+v", id[0])
+	}
+	widened := hosts.Window("127.0.0.1")
+	if widened <= 2 {
+		t.Fatalf("window %d after a port answered at once, want it widened past 2", widened)
+	}
+	ids = fastCollector().newIdentifying(context.Background(), env, nodeTarget("127.0.0.1"), "127.0.0.1")
+	if id := ids.finish([]int{portOf(silent)}); id[0].service != svcUnknown {
+		t.Fatalf("silent port: %+v", id[0])
+	}
+	if w := hosts.Window("127.0.0.1"); w < widened {
+		t.Errorf("window %d after a silent port, want it kept at %d or more", w, widened)
+	}
 }
