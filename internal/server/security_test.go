@@ -552,7 +552,7 @@ func TestUploadsAreConfined(t *testing.T) {
 	attested.Exception = &finding.Exception{Kind: "attestation", Reason: "trust me", By: "mallory", Expires: "2099-01-01", Original: finding.Manual}
 	serverWaived := fnd("gw-1", "TLS-003", finding.Fail, finding.High)
 	code, body := up(uploadReport(now, forged, attested, serverWaived))
-	if code != http.StatusCreated || !strings.Contains(body, `"exceptions_ignored": 2`) {
+	if code != http.StatusCreated || !strings.Contains(body, `"exceptions_ignored":2`) {
 		t.Fatalf("upload in scope: %d %s", code, body)
 	}
 	recs, err := ts.srv.store.Findings(ctx, store.Filter{Target: "gw-1"})

@@ -326,7 +326,7 @@ func testUploadAPIAndAlerts(t *testing.T, storage string) {
 		t.Fatalf("upload 1: %d %s", resp.StatusCode, body)
 	}
 	resp, body = ts.do(t, "POST", "/api/v1/runs", bytes.NewReader(uploadReport(t0.Add(time.Minute), fnd(a, "TLS-001", finding.Pass, finding.High), fnd(a, "TLS-002", finding.Fail, finding.High))), bearer)
-	if resp.StatusCode != 201 || !strings.Contains(body, `"new_failures": 1`) || !strings.Contains(body, `"fixed": 1`) {
+	if resp.StatusCode != 201 || !strings.Contains(body, `"new_failures":1`) || !strings.Contains(body, `"fixed":1`) {
 		t.Fatalf("upload 2: %d %s", resp.StatusCode, body)
 	}
 	if resp, body := ts.do(t, "POST", "/api/v1/runs", strings.NewReader(`{"schemaVersion":"9.0.0"}`), bearer); resp.StatusCode != 400 {

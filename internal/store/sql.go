@@ -196,13 +196,14 @@ func (s *SQL) records(ctx context.Context, query string, args ...any) ([]Record,
 	out := []Record{}
 	for rows.Next() {
 		var rec Record
-		var data string
+		// Decoded before the next row: the driver's bytes, not a copy.
+		var data sql.RawBytes
 		var first, last int64
 		var fixed, failing sql.NullInt64
 		if err := rows.Scan(&rec.RunID, &data, &first, &last, &fixed, &failing, &rec.since); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(data), &rec.Finding); err != nil {
+		if err := decodeFinding(data, &rec.Finding); err != nil {
 			return nil, fmt.Errorf("finding of run %d: %w", rec.RunID, err)
 		}
 		rec.FirstSeen, rec.LastSeen, rec.FixedAt, rec.FailingSince = fromMS(first), fromMS(last), fromNullMS(fixed), fromNullMS(failing)
@@ -211,10 +212,6 @@ func (s *SQL) records(ctx context.Context, query string, args ...any) ([]Record,
 	return out, rows.Err()
 }
 
-// inRun is the condition for the spans that make up a run's findings: a
-// span of a target the run covered, open at that run.
-const inRun = ` sp.from_run <= ? AND (sp.until_run IS NULL OR sp.until_run > ?) AND sp.target IN (SELECT target FROM run_targets WHERE run_id = ?)`
-
 // RunFindings returns a run's findings (optionally of one target).
 func (s *SQL) RunFindings(ctx context.Context, runID int64, target string) ([]Record, error) {
 	return s.RunFindingsPage(ctx, runID, target, "", 0, 0)
@@ -222,23 +219,35 @@ func (s *SQL) RunFindings(ctx context.Context, runID int64, target string) ([]Re
 
 // RunFindingsPage is a page of a run's findings (of one target, or
 // all when target is ""), in RunFindings' order: after the finding
-// whose RunCursor is after (keyset paging), or else from offset.
+// whose RunCursor is after (keyset paging), or else from offset. A run's
+// findings are the spans of the targets it covered open at that run.
 func (s *SQL) RunFindingsPage(ctx context.Context, runID int64, target, afterCursor string, limit, offset int) ([]Record, error) {
-	q := recordSelect("CAST(? AS BIGINT)") + ` WHERE` + inRun
+	var cond string
+	var more []any
+	if afterCursor != "" {
+		var err error
+		if cond, more, err = after(runKeys, afterCursor); err != nil {
+			return nil, err
+		}
+		offset = 0
+	}
+	q := recordSelect("CAST(? AS BIGINT)") + ` WHERE sp.from_run <= ? AND (sp.until_run IS NULL OR sp.until_run > ?) AND sp.target IN (SELECT target FROM run_targets WHERE run_id = ?`
 	args := []any{runID, runID, runID, runID}
+	if cond != "" {
+		// The run's targets from the cursor's on: SQLite otherwise reads
+		// the findings of every target before it (the row comparison
+		// below does not narrow the IN list), 0.2-0.6 s at target 5,000
+		// of 10,000.
+		q += ` AND target >= ?`
+		args = append(args, more[0])
+	}
+	q += `)`
 	if target != "" {
 		q += ` AND sp.target = ?`
 		args = append(args, target)
 	}
-	if afterCursor != "" {
-		cond, more, err := after(runKeys, afterCursor)
-		if err != nil {
-			return nil, err
-		}
-		q += cond
-		args = append(args, more...)
-		offset = 0
-	}
+	q += cond
+	args = append(args, more...)
 	q += ` ORDER BY sp.target, sp.rule_id, sp.fingerprint`
 	if limit > 0 {
 		q += ` LIMIT ? OFFSET ?`
@@ -305,6 +314,14 @@ func (s *SQL) Findings(ctx context.Context, f Filter) ([]Record, error) {
 		offset = 0
 	}
 	q := recordSelect("COALESCE(t.last_run_id, sp.from_run)") + where + orderBy(ks)
+	if s.dialect == "sqlite" && f.Target != "" && f.Status == "" && !f.Exceptions && (f.Sort == "" || f.Sort == SortTarget || f.Sort == SortRule) {
+		// One target's findings in rule order are fs_open_target's. With
+		// ANALYZE's statistics (30 findings a target on average) SQLite
+		// 3.54 skip-scans fs_open_sev and sorts instead: for a target of
+		// 100,000 findings a page after a cursor took 0.3-0.8 s, 2-20 ms
+		// by the index.
+		q = strings.Replace(q, `FROM finding_spans sp `, `FROM finding_spans sp INDEXED BY fs_open_target `, 1)
+	}
 	if f.Limit > 0 {
 		q += ` LIMIT ? OFFSET ?`
 		args = append(args, f.Limit, max(0, offset))

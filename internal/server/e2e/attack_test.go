@@ -316,7 +316,7 @@ func TestAttackReplay(t *testing.T) {
 
 	// /healthz and /readyz say the database answers.
 	resp, body := admin.do("GET", "/readyz", nil, nil)
-	if resp.StatusCode != 200 || !strings.Contains(body, `"database": "UP"`) {
+	if resp.StatusCode != 200 || !strings.Contains(body, `"database":"UP"`) {
 		t.Errorf("/readyz: %d %s", resp.StatusCode, body)
 	}
 }
@@ -406,7 +406,7 @@ func TestAttackReplayDatabaseDown(t *testing.T) {
 	px.cut()
 	for path, want := range map[string]int{"/readyz": 503, "/": 503, "/findings": 503, "/healthz": 200} {
 		resp, body := a.do("GET", path, nil, nil)
-		if resp.StatusCode != want || path == "/healthz" && !strings.Contains(body, `"database": "DOWN"`) || path == "/" && !strings.Contains(body, "Database unavailable") {
+		if resp.StatusCode != want || path == "/healthz" && !strings.Contains(body, `"database":"DOWN"`) || path == "/" && !strings.Contains(body, "Database unavailable") {
 			t.Errorf("GET %s with the database cut off: %d %s", path, resp.StatusCode, resp.Header.Get("Location"))
 		}
 	}
