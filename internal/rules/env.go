@@ -36,6 +36,9 @@ type lazyEnv struct {
 	probeOnce sync.Once
 	probe     *cel.Env
 	probeErr  error
+	// namespaces are the namespace names, true for the probe ones.
+	nsOnce     sync.Once
+	namespaces map[string]bool
 	// fp is the environment's fingerprint (see fingerprint).
 	fpOnce sync.Once
 	fp     string
@@ -65,7 +68,8 @@ func (l *lazyEnv) get() (*cel.Env, error) {
 // the reflection NativeTypes does), which a scan of endpoints no longer
 // pays.
 func (l *lazyEnv) forChecked(a *celast.AST) (*cel.Env, error) {
-	if l.built.Load() || !probeOnly(a) {
+	l.nsOnce.Do(func() { l.namespaces = namespaceMap() })
+	if l.built.Load() || !probeOnly(a, l.namespaces) {
 		return l.get()
 	}
 	l.probeOnce.Do(func() { l.probe, l.probeErr = newEnvOf(probeNamespaces()) })
@@ -84,19 +88,28 @@ func probeNamespaces() []facts.Namespace {
 	return out
 }
 
+// namespaceMap maps every namespace name to whether it is a probe one.
+func namespaceMap() map[string]bool {
+	out := map[string]bool{}
+	for _, ns := range facts.AllNamespaces() {
+		out[ns.Name] = false
+	}
+	for _, ns := range probeNamespaces() {
+		out[ns.Name] = true
+	}
+	return out
+}
+
 // probeOnly reports whether a names no namespace but the probe ones, and
 // no type or constant by a qualified name (a struct literal, a type
-// name): what the probe environment may lack.
-func probeOnly(a *celast.AST) bool {
-	probe := map[string]bool{}
-	for _, ns := range probeNamespaces() {
-		probe[ns.Name] = true
-	}
+// name): what the probe environment may lack. namespaces maps every
+// namespace name to whether it is a probe one.
+func probeOnly(a *celast.AST, namespaces map[string]bool) bool {
 	for _, r := range a.ReferenceMap() {
 		if len(r.OverloadIDs) > 0 {
 			continue // a function: the same in both
 		}
-		if _, isNS := facts.NamespaceNamed(r.Name); isNS && !probe[r.Name] || strings.Contains(r.Name, ".") || r.Value != nil {
+		if probe, isNS := namespaces[r.Name]; isNS && !probe || strings.Contains(r.Name, ".") || r.Value != nil {
 			return false
 		}
 	}

@@ -52,6 +52,7 @@ func TestProbeEnvSamePrograms(t *testing.T) {
 		}
 		endpoints = append(endpoints, &f)
 	}
+	namespaces := namespaceMap()
 	inProbe, inFull, evals := 0, 0, 0
 	for _, r := range yaml.Rules() {
 		acts := make([]interpreter.Activation, 0, len(r.Tests)+len(endpoints))
@@ -81,7 +82,7 @@ func TestProbeEnvSamePrograms(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !probeOnly(a) {
+				if !probeOnly(a, namespaces) {
 					inFull++
 					if strings.Contains(src, "product.") || strings.Contains(src, "host.") {
 						continue
@@ -158,7 +159,7 @@ func TestForCheckedEnv(t *testing.T) {
 		if iss.Err() != nil {
 			t.Fatal(iss.Err())
 		}
-		return probeOnly(a.NativeRep())
+		return probeOnly(a.NativeRep(), namespaceMap())
 	}
 	for src, want := range map[string]bool{
 		`tls.versions.exists(v, v == "TLSv1.0")`:                 true,

@@ -36,7 +36,10 @@ func Prepare(ctx context.Context, rules []*Rule, offers map[string]bool, provide
 			}
 			// The messages compile when an outcome needs them: compiling
 			// all of them ahead costs more CPU than judging saves
-			// (measured with whole scans on a loaded 2-core machine).
+			// (measured with whole scans on a loaded 2-core machine; again
+			// once the checked expressions were read straight into CEL's
+			// AST: tls://127.0.0.1:9443, 40 interleaved runs at load 7.6,
+			// CPU median 31.9 -> 34.2 ms, wall 36.6 -> 38.5 ms).
 			_ = c.ready() // a failure is Judge's to report
 		}
 	}

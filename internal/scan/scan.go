@@ -109,8 +109,11 @@ func (s *Scanner) Run(ctx context.Context, targets []target.Target) *Result {
 			s.Env.Log().Warn("keeping the findings in memory", "err", err)
 		}
 	}
-	prepared := s.prepare(ctx, targets)
+	// Preparing the rules is of no use once every target is judged.
+	pctx, stopPreparing := context.WithCancel(ctx)
+	prepared := s.prepare(pctx, targets)
 	results := s.collectAll(ctx, targets, sc, true, time.Now(), spill)
+	stopPreparing()
 	prepared.Wait()
 	res := &Result{Report: report}
 	report.Spilled = spill
