@@ -50,7 +50,6 @@ type JobStore interface {
 
 // ReachStore keeps the zones' observations and the matrices.
 type ReachStore interface {
-	SaveReach(ctx context.Context, rows []store.ZoneReach) error
 	ReachFor(ctx context.Context, round int64, targets []string) ([]store.ZoneReach, error)
 	SaveExposure(ctx context.Context, rows []store.ZoneExposure) error
 }

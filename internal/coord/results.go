@@ -172,9 +172,9 @@ func (c *Coordinator) check(ctx context.Context, m jetstream.Msg) (*item, error)
 	return &item{msg: m, res: res, round: p, index: idx}, nil
 }
 
-// saveGroup stores one zone's results: the observations
-// first (idempotent), then one run holding the zone's findings under
-// zoned names ("gw@dmz") with the jobs claimed.
+// saveGroup stores one zone's results in one transaction: one run
+// holding the zone's findings under zoned names ("gw@dmz") with the jobs
+// claimed and the zone's observations of their targets.
 func (c *Coordinator) saveGroup(ctx context.Context, g []*item) error {
 	z := g[0].res.Zone
 	agentSet := map[string]bool{}
@@ -245,9 +245,6 @@ func (c *Coordinator) saveGroup(ctx context.Context, g []*item) error {
 	}
 	c.cfg.Exceptions.Apply(rep.Findings, now)
 	rep.Finalize()
-	if err := c.cfg.Store.SaveReach(ctx, reach); err != nil {
-		return err
-	}
 	var sched []string
 	for s := range schedules {
 		sched = append(sched, s)
@@ -264,7 +261,7 @@ func (c *Coordinator) saveGroup(ctx context.Context, g []*item) error {
 	}
 	source := fmt.Sprintf("zone:%s %s schedule:%s", z, who, strings.Join(sched, ","))
 	saveStart := time.Now()
-	d, err := c.cfg.Store.SaveRun(ctx, store.RunInput{Report: rep, Source: source, Observations: obs, CertWarnDays: c.cfg.CertWarnDays, Now: now, Jobs: claims},
+	d, err := c.cfg.Store.SaveRun(ctx, store.RunInput{Report: rep, Source: source, Observations: obs, CertWarnDays: c.cfg.CertWarnDays, Now: now, Jobs: claims, Reach: reach},
 		c.cfg.Alerts(c.cfg.FirstRun(sched[0])))
 	if err != nil {
 		return err

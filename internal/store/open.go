@@ -106,7 +106,7 @@ func openSQLite(ctx context.Context, dir string, upTo int) (*SQL, error) {
 // log grows to before it is copied into the database (SQLite's default
 // is 1,000): pages a run rewrites between checkpoints are copied once.
 const (
-	writerCacheKiB     = 32 << 10
+	writerCacheKiB     = 16 << 10
 	walCheckpointPages = 4000
 )
 

@@ -81,6 +81,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		if err := s.claimJobs(ctx, tx, drift.RunID, in.Jobs, in.Now); err != nil {
 			return err
 		}
+		if err := s.saveReach(ctx, tx, in.Reach); err != nil {
+			return err
+		}
 		known, err := s.saveTargets(ctx, tx, drift.RunID, in, at, counts, &drift)
 		if err != nil {
 			return err

@@ -79,6 +79,9 @@ type RunInput struct {
 	// Jobs are the zone jobs whose results the run holds; each is stored
 	// once (SaveRun fails with ErrDuplicateJob otherwise).
 	Jobs []JobClaim
+	// Reach are the zones' observations of the jobs' targets, stored
+	// in the run's transaction (as SaveReach stores them).
+	Reach []ZoneReach
 }
 
 // Observation is what drift detection tracks of a target beyond findings.

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -52,4 +54,66 @@ func benchZoneBatch(b *testing.B, s *SQL) {
 		}
 	}
 	b.ReportMetric(float64(perBatch*rules), "findings/run")
+}
+
+// BenchmarkSaveRunFleetChange stores a fleet's run in which a third of
+// its findings changed (issue 12's upload: 10,000 targets x 20 findings,
+// FLEET_TARGETS to change the size) after a first run of the whole fleet
+// (not timed; its time is reported as first-run-ms).
+func BenchmarkSaveRunFleetChange(b *testing.B) {
+	b.Run("sqlite", func(b *testing.B) {
+		s, err := Open(context.Background(), b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		benchFleetChange(b, s)
+	})
+	b.Run("postgres", func(b *testing.B) { benchFleetChange(b, openTestPostgres(b)) })
+}
+
+func benchFleetChange(b *testing.B, s *SQL) {
+	ctx := context.Background()
+	n := 10000
+	if v, err := strconv.Atoi(os.Getenv("FLEET_TARGETS")); err == nil && v > 0 {
+		n = v
+	}
+	const per = 20
+	targets := make([]string, n)
+	fs := make([]finding.Finding, 0, n*per)
+	for i := range n {
+		targets[i] = fmt.Sprintf("https://10.%d.%d.%d:9443/", i/65536, i/256%256, i%256)
+		for r := range per {
+			st := finding.Pass
+			if r%4 == 0 {
+				st = finding.Fail
+			}
+			fs = append(fs, fnd(targets[i], fmt.Sprintf("TLS-%03d", r), st, finding.Medium))
+		}
+	}
+	start := time.Now()
+	if _, err := s.SaveRun(ctx, RunInput{Report: report(t0, targets, fs...), Now: t0}, nil); err != nil {
+		b.Fatal(err)
+	}
+	first := time.Since(start)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		// A third of the findings flip (the same third each time: every
+		// run after the first undoes the one before).
+		for k := range fs {
+			if k%3 == 0 {
+				if fs[k].Status == finding.Fail {
+					fs[k].Status = finding.Pass
+				} else {
+					fs[k].Status = finding.Fail
+				}
+			}
+		}
+		at := t0.Add(time.Duration(i+1) * time.Hour)
+		if _, err := s.SaveRun(ctx, RunInput{Report: report(at, targets, fs...), Now: at}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(first.Milliseconds()), "first-run-ms")
+	b.ReportMetric(float64(len(fs)/3+1), "changed/run")
 }

@@ -222,19 +222,21 @@ func (s *SQL) SaveReach(ctx context.Context, rows []ZoneReach) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		for _, r := range rows {
-			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO zone_reach (target, zone, round_id, job_id, agent, scanned_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)
+	return s.tx(ctx, func(tx *sql.Tx) error { return s.saveReach(ctx, tx, rows) })
+}
+
+func (s *SQL) saveReach(ctx context.Context, tx *sql.Tx, rows []ZoneReach) error {
+	for _, r := range rows {
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO zone_reach (target, zone, round_id, job_id, agent, scanned_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (target, zone) DO UPDATE SET round_id = excluded.round_id, job_id = excluded.job_id, agent = excluded.agent,
   scanned_at = excluded.scanned_at, data = excluded.data
 WHERE excluded.round_id > zone_reach.round_id OR (excluded.round_id = zone_reach.round_id AND excluded.scanned_at >= zone_reach.scanned_at)`),
-				r.Target, r.Zone, r.Round, r.JobID, r.Agent, ms0(r.ScannedAt), r.Data)
-			if err != nil {
-				return fmt.Errorf("reach %s from %s: %w", r.Target, r.Zone, err)
-			}
+			r.Target, r.Zone, r.Round, r.JobID, r.Agent, ms0(r.ScannedAt), r.Data)
+		if err != nil {
+			return fmt.Errorf("reach %s from %s: %w", r.Target, r.Zone, err)
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // ZoneExposure is a target's exposure matrix as last judged.

@@ -19,14 +19,27 @@ func TestJobsStoredOnce(t *testing.T) {
 		ctx := context.Background()
 		in := func(jobs ...string) RunInput {
 			var claims []JobClaim
-			for _, j := range jobs {
+			var reach []ZoneReach
+			for i, j := range jobs {
 				claims = append(claims, JobClaim{ID: j, Round: 1, Zone: "dmz", Target: "gw", Agent: "dmz-1"})
+				reach = append(reach, ZoneReach{Target: "gw", Zone: "dmz", Round: 1, JobID: j, Agent: "dmz-1", ScannedAt: t0.Add(time.Duration(len(jobs)-i) * time.Minute), Data: `{"verdicts":[]}`})
 			}
 			return RunInput{Report: report(t0, []string{"gw@dmz"}, fnd("gw@dmz", "NET-001", finding.Pass, finding.Medium)),
-				Source: "zone:dmz", Now: t0, Jobs: claims}
+				Source: "zone:dmz", Now: t0, Jobs: claims, Reach: reach}
+		}
+		reachJob := func() string {
+			t.Helper()
+			rs, err := s.ReachFor(ctx, 1, []string{"gw"})
+			if err != nil || len(rs) != 1 {
+				t.Fatalf("reach of gw: %+v, %v", rs, err)
+			}
+			return rs[0].JobID
 		}
 		if _, err := s.SaveRun(ctx, in("1.dmz.0"), nil); err != nil {
 			t.Fatal(err)
+		}
+		if j := reachJob(); j != "1.dmz.0" {
+			t.Fatalf("reach stored with the run: job %s, want 1.dmz.0", j)
 		}
 		runs, _ := s.Runs(ctx, 10, 0)
 		if _, err := s.SaveRun(ctx, in("1.dmz.1", "1.dmz.0"), nil); !errors.Is(err, ErrDuplicateJob) {
@@ -34,6 +47,9 @@ func TestJobsStoredOnce(t *testing.T) {
 		}
 		if after, _ := s.Runs(ctx, 10, 0); len(after) != len(runs) {
 			t.Errorf("a failed claim left a run: %d runs, want %d", len(after), len(runs))
+		}
+		if j := reachJob(); j != "1.dmz.0" {
+			t.Errorf("a failed claim left its reach: job %s, want 1.dmz.0", j)
 		}
 		got, err := s.StoredJobs(ctx, []string{"1.dmz.0", "1.dmz.1", "1.dmz.9"})
 		if err != nil || !got["1.dmz.0"] || got["1.dmz.1"] || len(got) != 1 {
