@@ -1,0 +1,43 @@
+package server
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampart-sec/rampart/internal/finding"
+)
+
+// An uploaded finding carrying another target's fingerprint is refused
+// with 400 (naming neither the fingerprint's target nor storing anything),
+// on both stores.
+func TestUploadForeignFingerprintRefused(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testUploadForeignFingerprint(t, "") })
+	t.Run("postgres", func(t *testing.T) { testUploadForeignFingerprint(t, postgresDSN(t)) })
+}
+
+func testUploadForeignFingerprint(t *testing.T, dsn string) {
+	extra := ""
+	if dsn != "" {
+		extra = "storage: \"" + dsn + "\"\n"
+	}
+	ts := startServer(t, extra)
+	tok := ts.signUp(t)
+	bearer := map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"}
+	at := time.Now().UTC().Truncate(time.Second)
+	a := fnd("secret-gw.internal", "TLS-001", finding.Fail, finding.High)
+	if resp, body := ts.do(t, "POST", "/api/v1/runs", bytes.NewReader(uploadReport(at, a)), bearer); resp.StatusCode != 201 {
+		t.Fatalf("upload: %d %s", resp.StatusCode, body)
+	}
+	forged := fnd("web-1", "TLS-001", finding.Pass, finding.High)
+	forged.Fingerprint = a.Fingerprint
+	resp, body := ts.do(t, "POST", "/api/v1/runs", bytes.NewReader(uploadReport(at.Add(time.Second), forged)), bearer)
+	if resp.StatusCode != 400 || !strings.Contains(body, "another target") || strings.Contains(body, "secret-gw") {
+		t.Fatalf("forged fingerprint: %d %s; want 400 naming no other target", resp.StatusCode, body)
+	}
+	_, list := ts.do(t, "GET", "/api/v1/findings?status=fail", nil, bearer)
+	if !strings.Contains(list, "secret-gw.internal") || strings.Contains(list, "web-1") {
+		t.Fatalf("findings after the refused upload: %s", list)
+	}
+}
