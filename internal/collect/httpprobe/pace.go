@@ -101,8 +101,7 @@ func (p *prober) fetchAll(ctx context.Context, specs []probeSpec, answers []*ans
 	if pc.max <= 0 {
 		pc.max = len(specs)
 	}
-	var work func(w int)
-	work = func(w int) {
+	work := func(w int) {
 		tr := p.transport(w)
 		for {
 			i, ok := pc.take()
