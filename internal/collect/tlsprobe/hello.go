@@ -7,33 +7,43 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 
 	"github.com/rampart-sec/rampart/internal/tlswire"
 )
 
 // ecGroups lists the elliptic-curve groups offered in TLS 1.2 hellos,
 // common ones first so that a client-preference server shows the usual pick.
-func ecGroups() []uint16 {
-	first := []uint16{tlswire.GroupX25519, tlswire.GroupP256, tlswire.GroupP384, tlswire.GroupP521, 30}
-	out := slices.Clone(first)
-	for _, g := range tlswire.Groups() {
-		if g.Kind == "ec" && !slices.Contains(first, g.ID) {
-			out = append(out, g.ID)
-		}
-	}
-	return out
-}
+// Each call returns a copy of its own.
+func ecGroups() []uint16 { return slices.Clone(ecGroupList()) }
 
-// allGroups lists every named group, for TLS 1.3 group enumeration.
-func allGroups() []uint16 {
-	out := ecGroups()
-	for _, g := range tlswire.Groups() {
-		if g.Kind != "ec" {
-			out = append(out, g.ID)
+// allGroups lists every named group, for TLS 1.3 group enumeration. Each
+// call returns a copy of its own.
+func allGroups() []uint16 { return slices.Clone(allGroupList()) }
+
+// ecGroupList and allGroupList are worked out once: every hello offers
+// one of them, and tlswire.Groups copies its whole table each time.
+var (
+	ecGroupList = sync.OnceValue(func() []uint16 {
+		first := []uint16{tlswire.GroupX25519, tlswire.GroupP256, tlswire.GroupP384, tlswire.GroupP521, 30}
+		out := slices.Clone(first)
+		for _, g := range tlswire.Groups() {
+			if g.Kind == "ec" && !slices.Contains(first, g.ID) {
+				out = append(out, g.ID)
+			}
 		}
-	}
-	return out
-}
+		return out
+	})
+	allGroupList = sync.OnceValue(func() []uint16 {
+		out := slices.Clone(ecGroupList())
+		for _, g := range tlswire.Groups() {
+			if g.Kind != "ec" {
+				out = append(out, g.ID)
+			}
+		}
+		return out
+	})
+)
 
 // suiteRank orders candidates strongest first: forward secrecy, AEAD, key
 // size, SHA-2 MACs, then code. A server that honours the client's order
