@@ -30,9 +30,13 @@ import (
 // Options tune the collector; zero values take the defaults.
 type Options struct {
 	// Workers is how many connects one scan has under way at once
-	// (default 128: past that, goroutine scheduling costs more than the
-	// extra parallelism gains on a LAN; the adaptive timeout keeps
-	// unanswered ports from holding workers long).
+	// (default 128; the adaptive timeout keeps unanswered ports from
+	// holding them long). On Linux, with a plain net.Dialer or a Dialer
+	// that opens sockets where it dials (SocketOpener), the scan makes
+	// its own non-blocking connects and waits for them with one poll set
+	// per CPU; otherwise each goes through the Dialer on a goroutine of
+	// its own. This window is the scan's own: the per-host budget
+	// (Env.Net) bounds the identification connections only.
 	Workers int
 	// Rate caps connection attempts per second across every scan this
 	// collector runs (0: no cap beyond Workers).
