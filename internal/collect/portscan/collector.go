@@ -64,9 +64,9 @@ type Options struct {
 	// before the other probes are sent at once, each heard out for one
 	// short window (the silence plus four connect times) that the first
 	// shares: a port that never speaks costs about two silences, not a
-	// probe timeout per probe (default 250ms, and at least the banner
-	// wait plus half of it; negative: the probes one after the other,
-	// each with the full ProbeTimeout).
+	// probe timeout per probe (default 250ms; after a banner wait, at
+	// least the banner wait plus half the silence; negative: the probes
+	// one after the other, each with the full ProbeTimeout).
 	Silence time.Duration
 	// Identify is how many open ports are identified at once (default 32;
 	// the per-host limit applies on top).

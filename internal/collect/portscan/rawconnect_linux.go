@@ -176,7 +176,7 @@ func (r *rawConnect) worker(ctx context.Context, ip netip.Addr, window int, next
 	done := false
 	for ctx.Err() == nil && (!done || len(flying) > 0 || len(again) > 0) {
 		// Fill the window: ports to try again first, then new ones.
-		for len(flying) < window {
+		for len(flying) < window && ctx.Err() == nil {
 			var f inflight
 			switch {
 			case len(again) > 0:

@@ -5,9 +5,11 @@ package portscan
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -156,5 +158,36 @@ func TestRawEngineChoice(t *testing.T) {
 	r := rawEngine(&net.Dialer{})
 	if !r.usable("127.0.0.1") || !r.usable("::1") || r.usable("fe80::1%lo") || r.usable("example.org") {
 		t.Error("usable addresses")
+	}
+}
+
+// A scan cancelled while its connects are under way stops with the
+// context's error and leaves no socket open.
+func TestRawConnectCancelled(t *testing.T) {
+	ns := netnstest.New(t)
+	serve(t, ns.Listen(t, "tcp", "127.0.0.1:22"), silentHandler)
+	d := ns.Dialer(t, 4)
+	fds := func() int {
+		es, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	before := fds()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	env := &collect.Env{Dialer: d, PerHost: 8, PortProgress: func(_ string, done, _, _ int) {
+		if done >= 1024 {
+			cancel()
+		}
+	}}
+	tg := target.Target{Name: "ns", Kind: target.Node, Host: "127.0.0.1", Decl: target.Declared{Ports: "1-65535"}}
+	_, err := fastCollector().Collect(ctx, tg, env)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled scan: %v, want context.Canceled", err)
+	}
+	if after := fds(); after > before {
+		t.Errorf("%d descriptors open after the scan, %d before", after, before)
 	}
 }
