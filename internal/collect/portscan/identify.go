@@ -84,6 +84,7 @@ func (d *identifier) identify(ctx context.Context, port int) identity {
 	ahead := &probesAhead{}
 	defer ahead.stop()
 	var banner string
+	redialed := false
 	for i := 0; i < len(order); i++ {
 		if ctx.Err() != nil {
 			break
@@ -116,7 +117,17 @@ func (d *identifier) identify(ctx context.Context, port int) identity {
 				}
 			}
 			return id
-		case outSpoke, outWrapped:
+		case outWrapped:
+			if !redialed {
+				// Closed before a word: a busy server (sshd past its
+				// MaxStartups drops new connections at random) as often
+				// as a wrapper. Ask once more before calling it unknown.
+				redialed = true
+				i--
+				continue
+			}
+			return identity{service: svcUnknown}
+		case outSpoke:
 			return identity{service: svcUnknown, banner: cleanBanner(string(raw))}
 		case outTLSHint:
 			if j := slices.Index(order, probeTLS); j > i {
