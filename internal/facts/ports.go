@@ -35,6 +35,13 @@ type Ports struct {
 	ProfilePorts []int `json:"profile_ports"`
 }
 
+// TLSSilentSuffix ends the banner of a tls port whose handshake completed
+// but which did not answer the HTTP request sent inside it within the
+// identification's wait ("TLS 1.3, silent after the handshake"): a slow
+// HTTPS application as much as a protocol that waits for its client, so
+// whether HTTP runs there is unknown and every collector is let try it.
+const TLSSilentSuffix = ", silent after the handshake"
+
 // OpenPort is one open TCP port and the service identified on it.
 type OpenPort struct {
 	Port int `json:"port"`

@@ -47,10 +47,12 @@ func Expand(t target.Target, f *facts.Facts) []target.Target {
 			if !ok {
 				continue
 			}
-			if p.Service == "tls" && !handshook(p.Banner) {
+			if p.Service == "tls" && (!handshook(p.Banner) || strings.HasSuffix(p.Banner, facts.TLSSilentSuffix)) {
 				// The identification's own handshake failed (a server Go's TLS
-				// cannot talk to, such as DHE only), so whether HTTP runs on it
-				// is unknown: leave the scheme open and let every collector try.
+				// cannot talk to, such as DHE only), or the server said nothing
+				// to its HTTP request within the wait (a slow application), so
+				// whether HTTP runs on it is unknown: leave the scheme open and
+				// let every collector try.
 				scheme = ""
 			}
 			ep := target.Target{Kind: target.Endpoint, Host: t.Host, Port: p.Port, Scheme: scheme, Profile: t.Profile, Decl: t.Decl}

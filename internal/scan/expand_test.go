@@ -22,10 +22,12 @@ func TestExpandNodes(t *testing.T) {
 	got = Expand(n, &facts.Facts{Ports: &facts.Ports{Open: []facts.OpenPort{
 		{Port: 22, Service: "ssh"}, {Port: 3306, Service: "mysql"}, {Port: 8444, Service: "tls", Banner: "TLS alert"}, {Port: 9443, Service: "https"}, {Port: 9763, Service: "http"},
 		{Port: 636, Service: "ldaps", Banner: "TLS 1.2"}, {Port: 9711, Service: "tls", Banner: "TLS 1.2"},
+		{Port: 8243, Service: "tls", Banner: "TLS 1.3" + facts.TLSSilentSuffix},
 	}}})
 	// A TLS port whose identification handshake failed keeps an open scheme
-	// (HTTP may still run there); TLS known not to answer HTTP gets "tls".
-	want := map[string]string{"[::1]:22": "ssh", "[::1]:8444": "", "[::1]:9443": "https", "[::1]:9763": "http", "[::1]:636": "tls", "[::1]:9711": "tls"}
+	// (HTTP may still run there), as does one silent after its handshake
+	// (a slow HTTPS application); TLS known not to answer HTTP gets "tls".
+	want := map[string]string{"[::1]:8243": "", "[::1]:22": "ssh", "[::1]:8444": "", "[::1]:9443": "https", "[::1]:9763": "http", "[::1]:636": "tls", "[::1]:9711": "tls"}
 	if len(got) != len(want) {
 		t.Fatalf("node: %+v", got)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/facts"
 	"github.com/rampart-sec/rampart/internal/netfail"
 )
 
@@ -368,7 +369,7 @@ func (d *identifier) probeTLS(conn *probeConn, port int, timeout time.Duration) 
 	version := tls.VersionName(tc.ConnectionState().Version)
 	conn.setTimeout(min(timeout, d.appWait))
 	if _, err := tc.Write(d.request(inner, port)); err == nil {
-		id, _, v, _ := readAnswer(tc, inner, nil)
+		id, raw, v, err := readAnswer(tc, inner, nil)
 		if v == matched {
 			switch id.service {
 			case svcHTTP:
@@ -376,6 +377,10 @@ func (d *identifier) probeTLS(conn *probeConn, port int, timeout time.Duration) 
 			case svcLDAP:
 				return identity{service: svcLDAPS, banner: version}, nil, outMatched
 			}
+		}
+		if len(raw) == 0 && netfail.IsTimeout(err) {
+			// No word within the wait: not known not to be HTTP.
+			return identity{service: svcTLS, banner: version + facts.TLSSilentSuffix}, nil, outMatched
 		}
 	}
 	return identity{service: svcTLS, banner: version}, nil, outMatched

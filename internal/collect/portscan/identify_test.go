@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rampart-sec/rampart/internal/collect"
+	"github.com/rampart-sec/rampart/internal/facts"
 	"github.com/rampart-sec/rampart/internal/testenv"
 )
 
@@ -47,8 +48,17 @@ func TestIdentifyLoopbackServers(t *testing.T) {
 	servers = append(servers, srv{"go https", portOf(tlsSrv.Listener), svcHTTPS, "go-test"})
 
 	// A TLS server that is not HTTP, and one that only does TLS 1.3.
-	add("tls echo", tls.NewListener(listenLoopback(t), &tls.Config{Certificates: []tls.Certificate{cert}}),
-		func(c net.Conn) { _ = c.(*tls.Conn).Handshake(); _, _ = io.Copy(io.Discard, c) }, svcTLS, "TLS")
+	// One silent after its handshake (as a slow HTTPS application is: the
+	// banner says so, and the scan leaves HTTP open), one that answers
+	// the HTTP request in another protocol (known not to be HTTP).
+	add("tls silent", tls.NewListener(listenLoopback(t), &tls.Config{Certificates: []tls.Certificate{cert}}),
+		func(c net.Conn) { _ = c.(*tls.Conn).Handshake(); _, _ = io.Copy(io.Discard, c) }, svcTLS, facts.TLSSilentSuffix)
+	add("tls other protocol", tls.NewListener(listenLoopback(t), &tls.Config{Certificates: []tls.Certificate{cert}}),
+		func(c net.Conn) {
+			_ = c.(*tls.Conn).Handshake()
+			_, _ = c.Write([]byte("* OK ready\r\n"))
+			_, _ = io.Copy(io.Discard, c)
+		}, svcTLS, "TLS 1.3")
 	add("http 1.0", listenLoopback(t), httpHandler("Apache-Coyote/1.1"), svcHTTP, "Apache-Coyote")
 	add("mysql", listenLoopback(t), mysqlHandler, svcMySQL, "MySQL 8.0.36")
 	add("mysql refusing", listenLoopback(t), mysqlRefusedHandler, svcMySQL, "error 1130")
@@ -75,6 +85,9 @@ func TestIdentifyLoopbackServers(t *testing.T) {
 		if !ok {
 			t.Errorf("%s (port %d) not found open", s.name, s.port)
 			continue
+		}
+		if s.name == "tls other protocol" && strings.HasSuffix(op.Banner, facts.TLSSilentSuffix) {
+			t.Errorf("%s: banner %q: it answered, so it is known not to be HTTP", s.name, op.Banner)
 		}
 		if op.Service != s.service || !strings.Contains(op.Banner, s.banner) {
 			t.Errorf("%s: service %q banner %q, want %q with %q", s.name, op.Service, op.Banner, s.service, s.banner)
