@@ -189,7 +189,7 @@ func (s *SQL) migrate(ctx context.Context, upTo int) error {
 		return fmt.Errorf("store: migrations table: %w", err)
 	}
 	for _, m := range ms {
-		err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := s.migrationTx(ctx, func(tx *sql.Tx) error {
 			if s.dialect == "postgres" {
 				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7261706172)`); err != nil {
 					return err
@@ -226,6 +226,26 @@ func (s *SQL) afterMigrations(ctx context.Context, upTo int) error {
 		return nil
 	}
 	return s.keepTargetsKeys(ctx)
+}
+
+// migrationTx runs a migration in a transaction of the readers' pool
+// rather than of the SQLite writer connection: the writer keeps its
+// temporary files in memory (temp_store MEMORY, for SaveRun's statement
+// journals), and a migration's statement journal holds the old pages of
+// every row an UPDATE of a whole table touches: on a 1.2 GB store
+// (10,000 targets x 100 runs) migrations 9 to 13 peaked at 676 MiB RSS
+// that way, and at 112 MiB with SQLite's default temporary files (on disk).
+// PostgreSQL's two pools are one.
+func (s *SQL) migrationTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 // SchemaVersion returns the highest applied migration.
