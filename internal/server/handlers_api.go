@@ -150,9 +150,19 @@ func (s *Server) apiRuns(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"runs": runs})
 }
 
-// GET /api/v1/run?id=
+// GET /api/v1/run?id=&limit=&after=: the run and a page of its targets
+// by name (after the target named after; next_after names the page's
+// last when more may follow).
 func (s *Server) apiRun(w http.ResponseWriter, r *http.Request) {
 	id, err := queryID(r, "id")
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	limit, offset, err := pageParams(r)
+	if err == nil && offset != 0 {
+		err = errors.New("a run's targets are paged by after (the last target name of the previous page), not offset")
+	}
 	if err != nil {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
@@ -162,12 +172,16 @@ func (s *Server) apiRun(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, err)
 		return
 	}
-	ts, err := s.store.RunTargets(r.Context(), id)
+	ts, err := s.store.RunTargetsPage(r.Context(), id, r.URL.Query().Get("after"), limit)
 	if err != nil {
 		s.apiError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"run": run, "targets": ts})
+	out := map[string]any{"run": run, "targets": ts, "limit": limit, "total": run.Targets}
+	if len(ts) == limit {
+		out["next_after"] = ts[len(ts)-1].Name
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // GET /api/v1/run/findings?id=&target=

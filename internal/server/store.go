@@ -40,6 +40,7 @@ type history interface {
 	RunFindings(ctx context.Context, runID int64, target string) ([]store.Record, error)
 	RunFindingsPage(ctx context.Context, runID int64, target, afterCursor string, limit, offset int) ([]store.Record, error)
 	RunTargets(ctx context.Context, runID int64) ([]store.RunTarget, error)
+	RunTarget(ctx context.Context, runID int64, name string) (store.RunTarget, error)
 	RunTargetsPage(ctx context.Context, runID int64, afterName string, limit int) ([]store.RunTarget, error)
 	Target(ctx context.Context, name string) (store.TargetState, error)
 	TargetList(ctx context.Context, f store.TargetFilter) ([]store.TargetState, int, error)

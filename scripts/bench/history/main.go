@@ -372,12 +372,20 @@ func pages(ctx context.Context, base, ca, password string, n, pid int, keyset bo
 		deepTargetAPI = "/api/v1/target?name=" + big + "&after=" + c3
 		deepRunAPI = fmt.Sprintf("/api/v1/run/findings?id=%d&limit=1000&after=%s", b, c4)
 	}
+	small := url.QueryEscape("https://target-00042.bench.example:9443/")
 	paths := []string{
 		"/", "/?offset=9900", "/?q=target-0999", "/findings?status=fail", deepFindings,
-		"/target?name=" + big, deepTarget, "/target?name=" + url.QueryEscape("https://target-00042.bench.example:9443/"),
+		"/target?name=" + big, deepTarget, "/target?name=" + small,
 		"/rules", "/rule?id=TLS-002", "/runs", fmt.Sprintf("/run?id=%d", b), fmt.Sprintf("/diff?a=%d&b=%d", a, b), "/exceptions", "/monitor", "/alerts", "/audit",
 		"/api/v1/targets", "/api/v1/targets?offset=9900", "/api/v1/findings?status=fail&limit=1000", deepTargetAPI,
 		deepRunAPI, fmt.Sprintf("/api/v1/diff?a=%d&b=%d", a, b), "/api/v1/runs", "/metrics",
+		// The rest of the pages and calls a reader or an admin has.
+		// (A run of the whole fleet is too large for one HTML report: 400;
+		// each target's report is a download of its own.)
+		fmt.Sprintf("/run/report.html?id=%d&target=%s", b, small), fmt.Sprintf("/api/v1/run?id=%d", b),
+		"/zones", "/zones/exposure?target=" + small, "/api/v1/zones", "/api/v1/exposure?target=" + small, "/api/v1/health",
+		"/api/v1/alerts", "/api/v1/audit", "/tokens", "/users", "/account",
+		"/findings.csv?status=fail&rule=TLS-002", "/audit.csv",
 	}
 	if keyset {
 		paths = append(paths, fmt.Sprintf("/run?id=%d&from=5001&after=%s", b, url.QueryEscape("https://target-05000.bench.example:9443/")))
