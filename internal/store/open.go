@@ -237,15 +237,7 @@ func (s *SQL) afterMigrations(ctx context.Context, upTo int) error {
 // that way, and at 112 MiB with SQLite's default temporary files (on disk).
 // PostgreSQL's two pools are one.
 func (s *SQL) migrationTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return inTx(ctx, s.db, fn)
 }
 
 // SchemaVersion returns the highest applied migration.

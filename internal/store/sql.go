@@ -72,7 +72,12 @@ func (s *SQL) q(query string) string {
 }
 
 func (s *SQL) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.wdb.BeginTx(ctx, nil)
+	return inTx(ctx, s.wdb, fn)
+}
+
+// inTx runs fn in a transaction of db, committed when fn succeeds.
+func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
