@@ -10,6 +10,7 @@ import (
 
 	"cel.dev/cel-go/cel"
 	celast "cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/ext"
 	"cel.dev/cel-go/interpreter"
 	"github.com/rampart-sec/rampart/internal/facts"
@@ -39,6 +40,15 @@ type lazyEnv struct {
 	// namespaces are the namespace names, true for the probe ones.
 	nsOnce     sync.Once
 	namespaces map[string]bool
+	// scope is the probe namespaces of the first target prepared or
+	// judged (setScope); scoped is the environment of those only (and
+	// the namespaces on every target), where an expression that names
+	// no other is planned (see forChecked).
+	scopeOnce  sync.Once
+	scope      map[string]bool
+	scopedOnce sync.Once
+	scoped     *cel.Env
+	scopedErr  error
 	// fp is the environment's fingerprint (see fingerprint).
 	fpOnce sync.Once
 	fp     string
@@ -67,13 +77,69 @@ func (l *lazyEnv) get() (*cel.Env, error) {
 // of the full one to build (the product and host fact types are most of
 // the reflection NativeTypes does), which a scan of endpoints no longer
 // pays.
+//
+// The same holds of an environment of fewer probe namespaces: an
+// expression that names only namespaces of the scope (the probe
+// namespaces the first target prepared or judged has: tls and http for an
+// HTTPS endpoint) is planned in the environment of those, which costs
+// less again (the SSH and port fact types are a third of the probe one);
+// any other probe expression in the probe one.
 func (l *lazyEnv) forChecked(a *celast.AST) (*cel.Env, error) {
 	l.nsOnce.Do(func() { l.namespaces = namespaceMap() })
-	if l.built.Load() || !probeOnly(a, l.namespaces) {
+	if l.built.Load() {
 		return l.get()
+	}
+	probe, inScope := l.classify(a)
+	switch {
+	case !probe:
+		return l.get()
+	case inScope:
+		l.scopedOnce.Do(func() {
+			var nss []facts.Namespace
+			for _, ns := range probeNamespaces() {
+				if l.scope[ns.Name] {
+					nss = append(nss, ns)
+				}
+			}
+			l.scoped, l.scopedErr = newEnvOf(nss)
+		})
+		return l.scoped, l.scopedErr
 	}
 	l.probeOnce.Do(func() { l.probe, l.probeErr = newEnvOf(probeNamespaces()) })
 	return l.probe, l.probeErr
+}
+
+// setScope sets the scope (see forChecked) to the namespaces on every
+// target and the probe namespaces for which has is true, unless it is set
+// already (or was looked at unset).
+func (l *lazyEnv) setScope(has func(ns string) bool) {
+	l.scopeOnce.Do(func() {
+		l.scope = map[string]bool{}
+		for _, ns := range probeNamespaces() {
+			if ns.Always || has(ns.Name) {
+				l.scope[ns.Name] = true
+			}
+		}
+	})
+}
+
+// classify reports whether a can be planned in the probe environment
+// (probeOnly) and, if so, whether in the scoped one too: the scope is set
+// and holds every namespace a names.
+func (l *lazyEnv) classify(a *celast.AST) (probe, inScope bool) {
+	if !probeOnly(a, l.namespaces) {
+		return false, false
+	}
+	l.scopeOnce.Do(func() {}) // a scope not set by now stays unset
+	if l.scope == nil {
+		return true, false
+	}
+	for _, r := range a.ReferenceMap() {
+		if len(r.OverloadIDs) == 0 && l.namespaces[r.Name] && !l.scope[r.Name] {
+			return true, false
+		}
+	}
+	return true, true
 }
 
 // probeNamespaces are the namespaces on every target and those probe
@@ -151,11 +217,50 @@ func buildEnv(nss []facts.Namespace, types cel.EnvOption) (*cel.Env, error) {
 	for _, ns := range nss {
 		opts = append(opts, cel.Variable(ns.Name, cel.ObjectType(ns.Type.String())))
 	}
+	opts = append(opts, cacheFieldTypes)
 	env, err := cel.NewEnv(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("cel env: %w", err)
 	}
 	return env, nil
+}
+
+// cacheFieldTypes makes the environment's type provider remember the
+// fields it has looked up. Planning a field selection asks the provider
+// for the field (for a Go fact type: its CEL type, and a getter and a
+// tester built by reflection, each time); the built-in checks select the
+// same few fields (s.version, s.mode, tls.suites) in many expressions, and
+// those look-ups were a quarter of planning them (BenchmarkJudgeEndpoint,
+// cold-compiled). A field's answer is immutable: the provider's types are
+// all registered by then, and the getter and tester are pure functions of
+// the value they read.
+func cacheFieldTypes(e *cel.Env) (*cel.Env, error) {
+	return cel.CustomTypeProvider(&fieldTypeCache{Provider: e.CELTypeProvider()})(e)
+}
+
+// fieldTypeCache is a types.Provider that remembers FindStructFieldType's
+// answers.
+type fieldTypeCache struct {
+	types.Provider
+	fields sync.Map // fieldKey -> fieldAnswer
+}
+
+type fieldKey struct{ structType, field string }
+
+type fieldAnswer struct {
+	ft    *types.FieldType
+	found bool
+}
+
+// FindStructFieldType implements types.Provider.
+func (c *fieldTypeCache) FindStructFieldType(structType, field string) (*types.FieldType, bool) {
+	k := fieldKey{structType, field}
+	if a, ok := c.fields.Load(k); ok {
+		return a.(fieldAnswer).ft, a.(fieldAnswer).found
+	}
+	ft, found := c.Provider.FindStructFieldType(structType, field)
+	c.fields.Store(k, fieldAnswer{ft, found})
+	return ft, found
 }
 
 // activation returns the variables for one evaluation. Absent namespaces

@@ -174,6 +174,12 @@ func judgeCheck(c *Check, in Input, act interpreter.Activation) checkResult {
 		res.status, res.message = st, msg
 		return res
 	}
+	if c.env != nil {
+		// The programs are planned in an environment of the namespaces
+		// this target has (lazyEnv.forChecked), unless an earlier target
+		// or Prepare chose.
+		c.env.setScope(in.Facts.Present)
+	}
 	if err := c.ready(); err != nil {
 		return errorResult(res, "compile", err)
 	}
