@@ -93,9 +93,12 @@ type Config struct {
 	RoundTimeout time.Duration
 	// AgentTimeout: an agent silent this long is not live (default 45s).
 	AgentTimeout time.Duration
-	// BatchSize and BatchWait shape result batches (64, 1s).
+	// BatchSize and BatchWait shape result batches (64, 1s); BatchMax
+	// is the most results stored at once when batches wait for the store
+	// (default 2 x BatchSize).
 	BatchSize int
 	BatchWait time.Duration
+	BatchMax  int
 	// Alerts routes the drift of stored runs to the outbox; Stored is
 	// told of each stored run.
 	Alerts func(onFirstRun string) func(store.Drift) []store.OutboxItem
@@ -164,6 +167,9 @@ func New(cfg Config) (*Coordinator, error) {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 64
 	}
+	if cfg.BatchMax < cfg.BatchSize {
+		cfg.BatchMax = 2 * cfg.BatchSize
+	}
 	if cfg.BatchWait <= 0 {
 		cfg.BatchWait = time.Second
 	}
@@ -231,7 +237,7 @@ func (c *Coordinator) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("coord: dead letters: %w", err)
 	}
-	c.wg.Go(func() { c.consume(ctx, results, c.storeResults) })
+	c.wg.Go(func() { c.consumeResults(ctx, results) })
 	c.wg.Go(func() { c.consume(ctx, dead, c.storeDead) })
 	c.wg.Go(func() { c.judgeLoop(ctx) })
 	context.AfterFunc(ctx, func() {

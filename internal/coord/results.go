@@ -53,16 +53,58 @@ type item struct {
 	index int
 }
 
-// storeResults stores a batch of results: each zone's results as one run
-// (its source names the agents; each job records its own) whose jobs are
-// claimed in the same transaction, then
-// acknowledges them. A result already stored is acknowledged and dropped;
-// one that is not genuine (its subject, zone, agent or job do not agree,
-// or its agent was revoked before it was published) is refused. A store
-// error leaves the messages to be delivered again.
-func (c *Coordinator) storeResults(ctx context.Context, msgs []jetstream.Msg) {
-	stop := inProgress(msgs, 30*time.Second)
-	defer stop()
+// prepared is a batch of results fetched and checked, waiting to be
+// stored; stop ends its messages' progress signals.
+type prepared struct {
+	items []*item
+	stop  func()
+}
+
+// consumeResults fetches and checks results while those before them are
+// stored, and stores together every batch that arrived meanwhile (up to
+// BatchMax results): a backlog (the first round of a fleet, whose every
+// finding is new) is stored in fewer, larger transactions, and decoding
+// the next results overlaps the store's commit. At most one checked batch
+// waits for the store, and one more is being checked.
+func (c *Coordinator) consumeResults(ctx context.Context, cons jetstream.Consumer) {
+	ready := make(chan prepared, 1)
+	c.wg.Go(func() {
+		defer close(ready)
+		c.consume(ctx, cons, func(ctx context.Context, msgs []jetstream.Msg) {
+			stop := inProgress(msgs, 30*time.Second)
+			ready <- prepared{items: c.checkAll(ctx, msgs), stop: stop}
+		})
+	})
+	for p := range ready {
+		batch := []prepared{p}
+		n := len(p.items)
+	more:
+		for n < c.cfg.BatchMax {
+			select {
+			case q, ok := <-ready:
+				if !ok {
+					break more
+				}
+				batch = append(batch, q)
+				n += len(q.items)
+			default:
+				break more
+			}
+		}
+		items := make([]*item, 0, n)
+		for _, b := range batch {
+			items = append(items, b.items...)
+		}
+		c.storeItems(context.WithoutCancel(ctx), items)
+		for _, b := range batch {
+			b.stop()
+		}
+	}
+}
+
+// checkAll decodes and checks results (check); one that is not genuine
+// is refused.
+func (c *Coordinator) checkAll(ctx context.Context, msgs []jetstream.Msg) []*item {
 	var items []*item
 	for _, m := range msgs {
 		it, err := c.check(ctx, m)
@@ -73,6 +115,17 @@ func (c *Coordinator) storeResults(ctx context.Context, msgs []jetstream.Msg) {
 		}
 		items = append(items, it)
 	}
+	return items
+}
+
+// storeItems stores checked results: each zone's results as one run
+// (its source names the agents; each job records its own) whose jobs are
+// claimed in the same transaction, then acknowledges them. A result
+// already stored is acknowledged and dropped; one that is not genuine
+// (its subject, zone, agent or job do not agree, or its agent was
+// revoked before it was published) was refused by check. A store error
+// leaves the messages to be delivered again.
+func (c *Coordinator) storeItems(ctx context.Context, items []*item) {
 	if len(items) == 0 {
 		return
 	}

@@ -32,6 +32,8 @@ type histRow struct {
 	fp, target, rule, status string
 	at                       int64
 	fixed, failing           sql.NullInt64
+	// had says the target had this fingerprint before (its row exists).
+	had bool
 }
 
 // goneRow is a fingerprint gone from its target: last seen at the
@@ -98,13 +100,25 @@ func wroteAll(res sql.Result, n int) error {
 // foreignFingerprint names the first of rows whose fingerprint is
 // another target's in the error err.
 func (s *SQL) foreignFingerprint(ctx context.Context, tx *sql.Tx, rows []histRow, err error) error {
+	found, qerr := s.findForeign(ctx, tx, rows, err)
+	if found != nil {
+		return found
+	}
+	if qerr != nil {
+		return fmt.Errorf("%w (%w)", err, qerr)
+	}
+	return err
+}
+
+// findForeign returns, wrapping err, the first of rows whose fingerprint
+// is another target's, or nil when there is none.
+func (s *SQL) findForeign(ctx context.Context, tx *sql.Tx, rows []histRow, err error) (found, qerr error) {
 	want := make(map[string]string, len(rows))
 	fps := make([]string, len(rows))
 	for i, r := range rows {
 		want[r.fp], fps[i] = r.target, r.fp
 	}
-	var found error
-	qerr := inChunks(fps, func(chunk []any, marks string) error {
+	qerr = inChunks(fps, func(chunk []any, marks string) error {
 		return scanRows(ctx, tx, s.q(`SELECT fingerprint, target FROM findings WHERE fingerprint IN (`+marks+`)`), chunk, func(sc scanner) error {
 			var fp, target string
 			if err := sc.Scan(&fp, &target); err != nil {
@@ -116,13 +130,7 @@ func (s *SQL) foreignFingerprint(ctx context.Context, tx *sql.Tx, rows []histRow
 			return nil
 		})
 	})
-	if found != nil {
-		return found
-	}
-	if qerr != nil {
-		return fmt.Errorf("%w (%w)", err, qerr)
-	}
-	return err
+	return found, qerr
 }
 
 func nullable(v sql.NullInt64) *int64 {
@@ -201,10 +209,45 @@ FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::te
 }
 
 func (s *SQL) writeFindingsBatched(ctx context.Context, tx *sql.Tx, w *findingWrites) error {
-	hist := newBatch(s, tx, `INSERT INTO findings (fingerprint, target, rule_id, first_seen, first_run_id, last_seen, last_run_id, last_status, fixed_at, present, failing_since) VALUES `,
+	// Fingerprints new to their target (all of a first run's) are plain
+	// inserts; the upsert is for those with a history. A plain insert
+	// fails on a fingerprint another target has (the table's key), where
+	// the upsert would skip it. Statements that cannot end half done
+	// (OR FAIL: the transaction is rolled back on any error anyway) spare
+	// SQLite the statement journal a multi-row write that may abort keeps,
+	// a copy of every page it touches.
+	var fresh, known []histRow
+	for _, r := range w.hist {
+		if r.had {
+			known = append(known, r)
+		} else {
+			fresh = append(fresh, r)
+		}
+	}
+	// In key order: consecutive rows land on the same pages of the key.
+	slices.SortFunc(fresh, func(a, b histRow) int { return strings.Compare(a.fp, b.fp) })
+	const histCols = `INSERT OR FAIL INTO findings (fingerprint, target, rule_id, first_seen, first_run_id, last_seen, last_run_id, last_status, fixed_at, present, failing_since) VALUES `
+	// A fingerprint that is another target's fails the insert (the key):
+	// that one is named; any other error is returned as it is.
+	insertFailed := func(err error) error {
+		if found, _ := s.findForeign(ctx, tx, fresh, ErrForeignFingerprint); found != nil {
+			return fmt.Errorf("finding history: %w", found)
+		}
+		return fmt.Errorf("finding history: %w", err)
+	}
+	ins0 := newBatch(s, tx, histCols, ``, 11)
+	for _, r := range fresh {
+		if err := ins0.add(ctx, r.fp, r.target, r.rule, r.at, w.runID, r.at, w.runID, r.status, r.fixed, 1, r.failing); err != nil {
+			return insertFailed(err)
+		}
+	}
+	if err := ins0.flush(ctx); err != nil {
+		return insertFailed(err)
+	}
+	hist := newBatch(s, tx, histCols,
 		` ON CONFLICT (fingerprint) DO UPDATE SET last_seen = excluded.last_seen, last_run_id = excluded.last_run_id, last_status = excluded.last_status, fixed_at = excluded.fixed_at, present = 1, failing_since = excluded.failing_since
 WHERE findings.target = excluded.target`, 11)
-	for _, r := range w.hist {
+	for _, r := range known {
 		if err := hist.add(ctx, r.fp, r.target, r.rule, r.at, w.runID, r.at, w.runID, r.status, r.fixed, 1, r.failing); err != nil {
 			return fmt.Errorf("finding history: %w", err)
 		}
@@ -212,8 +255,8 @@ WHERE findings.target = excluded.target`, 11)
 	if err := hist.flush(ctx); err != nil {
 		return fmt.Errorf("finding history: %w", err)
 	}
-	if hist.affected != int64(len(w.hist)) {
-		return fmt.Errorf("finding history: %w", s.foreignFingerprint(ctx, tx, w.hist, ErrForeignFingerprint))
+	if hist.affected != int64(len(known)) {
+		return fmt.Errorf("finding history: %w", s.foreignFingerprint(ctx, tx, known, ErrForeignFingerprint))
 	}
 	for _, g := range w.gone {
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE findings SET present = 0, last_seen = ?, last_run_id = ? WHERE fingerprint = ?`), g.lastSeen, g.lastRun, g.fp); err != nil {
@@ -233,7 +276,7 @@ WHERE findings.target = excluded.target`, 11)
 		}
 		ids = ids[n:]
 	}
-	ins := newBatch(s, tx, `INSERT INTO finding_spans (fingerprint, target, rule_id, status, severity, domain, data, from_run, digest, since, exception) VALUES `, ``, 11)
+	ins := newBatch(s, tx, `INSERT OR FAIL INTO finding_spans (fingerprint, target, rule_id, status, severity, domain, data, from_run, digest, since, exception) VALUES `, ``, 11)
 	for _, r := range w.spans {
 		if err := ins.add(ctx, r.fp, r.target, r.rule, r.status, r.severity, r.domain, r.data, w.runID, r.digest, r.since, r.exception); err != nil {
 			return fmt.Errorf("findings: %w", err)

@@ -25,6 +25,9 @@ type SQL struct {
 	// connection, a larger page cache), on PostgreSQL db.
 	wdb     *sql.DB
 	dialect string
+	// ckpt copies SQLite's write-ahead log into the database beside the
+	// writer (nil on PostgreSQL).
+	ckpt *checkpointer
 }
 
 // Dialect names the database: sqlite or postgres.
@@ -41,6 +44,7 @@ func (s *SQL) Ping(ctx context.Context) error {
 
 // Close closes the database.
 func (s *SQL) Close() error {
+	s.ckpt.close()
 	err := s.db.Close()
 	if s.wdb != s.db {
 		err = errors.Join(err, s.wdb.Close())
@@ -72,7 +76,11 @@ func (s *SQL) q(query string) string {
 }
 
 func (s *SQL) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	return inTx(ctx, s.wdb, fn)
+	if err := inTx(ctx, s.wdb, fn); err != nil {
+		return err
+	}
+	s.ckpt.kick()
+	return nil
 }
 
 // inTx runs fn in a transaction of db, committed when fn succeeds.

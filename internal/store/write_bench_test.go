@@ -13,8 +13,8 @@ import (
 
 // BenchmarkSaveRunZoneBatch stores what the zone coordinator stores for
 // one batch of a first round: a run of 32 targets never seen before (69
-// findings each, every one new) with their 32 jobs claimed. The store
-// grows as a real first round's does.
+// findings each, every one new) with their 32 jobs claimed (ZONE_BATCH
+// targets instead of 32). The store grows as a real first round's does.
 func BenchmarkSaveRunZoneBatch(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) {
 		s, err := Open(context.Background(), b.TempDir())
@@ -29,7 +29,11 @@ func BenchmarkSaveRunZoneBatch(b *testing.B) {
 
 func benchZoneBatch(b *testing.B, s *SQL) {
 	ctx := context.Background()
-	const perBatch, rules = 32, 69
+	const rules = 69
+	perBatch := 32
+	if v, err := strconv.Atoi(os.Getenv("ZONE_BATCH")); err == nil && v > 0 {
+		perBatch = v
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		at := t0.Add(time.Duration(i) * time.Second)
