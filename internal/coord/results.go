@@ -53,49 +53,45 @@ type item struct {
 	index int
 }
 
-// prepared is a batch of results fetched and checked, waiting to be
-// stored; stop ends its messages' progress signals.
-type prepared struct {
-	items []*item
-	stop  func()
+// fetched is a batch of result messages waiting to be stored; stop ends
+// their progress signals.
+type fetched struct {
+	msgs []jetstream.Msg
+	stop func()
 }
 
-// consumeResults fetches and checks results while those before them are
-// stored, and stores together every batch that arrived meanwhile (up to
-// BatchMax results): a backlog (the first round of a fleet, whose every
-// finding is new) is stored in fewer, larger transactions, and decoding
-// the next results overlaps the store's commit. At most one checked batch
-// waits for the store, and one more is being checked.
+// consumeResults fetches results while those before them are stored, and
+// stores together every batch that arrived meanwhile (up to BatchMax
+// results): a backlog (the first round of a fleet, whose every finding is
+// new) is stored in fewer, larger transactions. Messages wait compressed,
+// as they came: they are decoded only when their turn comes (a decoded
+// result is several times larger), and at most one batch waits.
 func (c *Coordinator) consumeResults(ctx context.Context, cons jetstream.Consumer) {
-	ready := make(chan prepared, 1)
+	ready := make(chan fetched, 1)
 	c.wg.Go(func() {
 		defer close(ready)
-		c.consume(ctx, cons, func(ctx context.Context, msgs []jetstream.Msg) {
-			stop := inProgress(msgs, 30*time.Second)
-			ready <- prepared{items: c.checkAll(ctx, msgs), stop: stop}
+		c.consume(ctx, cons, func(_ context.Context, msgs []jetstream.Msg) {
+			ready <- fetched{msgs: msgs, stop: inProgress(msgs, 30*time.Second)}
 		})
 	})
-	for p := range ready {
-		batch := []prepared{p}
-		n := len(p.items)
+	for f := range ready {
+		batch := []fetched{f}
+		msgs := f.msgs
 	more:
-		for n < c.cfg.BatchMax {
+		for len(msgs) < c.cfg.BatchMax {
 			select {
-			case q, ok := <-ready:
+			case g, ok := <-ready:
 				if !ok {
 					break more
 				}
-				batch = append(batch, q)
-				n += len(q.items)
+				batch = append(batch, g)
+				msgs = append(msgs[:len(msgs):len(msgs)], g.msgs...)
 			default:
 				break more
 			}
 		}
-		items := make([]*item, 0, n)
-		for _, b := range batch {
-			items = append(items, b.items...)
-		}
-		c.storeItems(context.WithoutCancel(ctx), items)
+		sctx := context.WithoutCancel(ctx)
+		c.storeItems(sctx, c.checkAll(sctx, msgs))
 		for _, b := range batch {
 			b.stop()
 		}
@@ -166,6 +162,9 @@ func (c *Coordinator) storeItems(ctx context.Context, items []*item) {
 			continue
 		}
 		c.finish(err, g)
+		for _, it := range g {
+			it.res = nil // stored or to be delivered again: its decoded report can go
+		}
 	}
 	c.Kick()
 }
