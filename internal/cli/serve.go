@@ -69,7 +69,7 @@ func (a *app) runServe(cmd *cobra.Command, o *serveOpts) error {
 	if o.config == "" {
 		return usageErr("serve needs --config FILE")
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
+	if a.getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(serveMemoryLimit)
 	}
 	cfg, err := server.LoadConfig(o.config)
