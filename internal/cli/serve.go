@@ -70,7 +70,7 @@ func (a *app) runServe(cmd *cobra.Command, o *serveOpts) error {
 		return usageErr("serve needs --config FILE")
 	}
 	if a.getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(serveMemoryLimit)
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(serveMemoryLimit))
 	}
 	cfg, err := server.LoadConfig(o.config)
 	if err != nil {
