@@ -72,7 +72,7 @@ func normalizeFor(s, path, rawURL string) string {
 	if s == "" {
 		return ""
 	}
-	var variants []string
+	variants := make([]string, 0, 9) // rawURL and 4 of each path
 	add := func(v string) {
 		if len(v) > 1 {
 			variants = append(variants, v)

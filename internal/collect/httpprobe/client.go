@@ -425,18 +425,21 @@ func (p *prober) do(ctx context.Context, client *http.Client, method string, u *
 
 // usedHeaders are the response headers any check reads; the rest are
 // dropped as soon as a response arrives, so answers held until the facts
-// are built stay small.
+// are built stay small. They are written in canonical form (as net/http
+// keys a response's headers: X-Aspnet-Version for X-AspNet-Version), so
+// keptHeaders looks them up without canonicalizing each again
+// (TestUsedHeadersCanonical).
 var usedHeaders = []string{
-	"Server", "X-Powered-By", "X-AspNet-Version", "X-AspNetMvc-Version", "X-Generator", "Via",
+	"Server", "X-Powered-By", "X-Aspnet-Version", "X-Aspnetmvc-Version", "X-Generator", "Via",
 	"Strict-Transport-Security", "Cache-Control", "Pragma", "Expires", "Set-Cookie", "Location",
-	"Content-Type", "WWW-Authenticate",
+	"Content-Type", "Www-Authenticate",
 }
 
 func keptHeaders(h http.Header) http.Header {
 	out := make(http.Header, len(usedHeaders))
 	for _, k := range usedHeaders {
-		if v := h.Values(k); len(v) > 0 {
-			out[http.CanonicalHeaderKey(k)] = v
+		if v := h[k]; len(v) > 0 {
+			out[k] = v
 		}
 	}
 	return out
