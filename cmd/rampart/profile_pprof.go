@@ -9,9 +9,13 @@ import (
 )
 
 // startProfile writes a CPU profile of the whole process to the file
-// RAMPART_CPUPROFILE names, in a binary built with -tags pprof (the
-// benchmarks' profiling runs: scripts/bench/fleet.sh PROFILE=1). The
-// function it returns stops the profile.
+// RAMPART_CPUPROFILE names, in a binary built with -tags pprof, for the
+// benchmark scripts' profiling runs:
+//
+//	go build -tags pprof -o /tmp/rampart ./cmd/rampart
+//	RAMPART=/tmp/rampart RAMPART_CPUPROFILE=/tmp/cpu.prof scripts/bench/fleet.sh
+//
+// The function it returns stops the profile.
 func startProfile() func() {
 	path := os.Getenv("RAMPART_CPUPROFILE")
 	if path == "" {
