@@ -63,7 +63,7 @@ certificate are generated in data_dir (trust data_dir/ca.pem).`,
 // letting the heap double. A zones first round (agents publishing 180
 // results a second into the embedded NATS while the store writes a
 // backlog) peaked serve at 330 MiB without it; the goal is 300.
-const serveMemoryLimit = 220 << 20
+const serveMemoryLimit = 200 << 20
 
 func (a *app) runServe(cmd *cobra.Command, o *serveOpts) error {
 	if o.config == "" {
