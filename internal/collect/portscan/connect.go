@@ -177,22 +177,7 @@ func (s *connectScanner) scan(ctx context.Context, ip string, ports []int) (conn
 					p := ports[i]
 					st, src, rtt, transient := s.try(ctx, dl.get(timeout), ip, p)
 					local.transient += transient
-					switch st {
-					case stateOpen:
-						est.add(rtt)
-						local.open = append(local.open, p)
-						if local.source == "" {
-							local.source = src
-						}
-						s.progress.add(true)
-						if s.onOpen != nil {
-							s.onOpen(p)
-						}
-					case stateClosed:
-						est.add(rtt)
-						local.closed++
-						s.progress.add(false)
-					default:
+					if !s.tally(&local, &est, p, st, rtt, src) {
 						if timeout < s.maxTimeout {
 							again = append(again, p)
 						} else {
@@ -253,6 +238,32 @@ func (d *dialDeadline) stop() {
 	if d.cancel != nil {
 		d.cancel()
 	}
+}
+
+// tally counts a port that answered in local: open (its round trip for
+// the window, the first source address, progress and the onOpen hook)
+// or closed. It reports false for a port that did not answer, which the
+// caller asks again or counts as filtered.
+func (s *connectScanner) tally(local *connectResult, est *rttEstimator, p int, st portState, rtt time.Duration, src string) bool {
+	switch st {
+	case stateOpen:
+		est.add(rtt)
+		local.open = append(local.open, p)
+		if local.source == "" {
+			local.source = src
+		}
+		s.progress.add(true)
+		if s.onOpen != nil {
+			s.onOpen(p)
+		}
+	case stateClosed:
+		est.add(rtt)
+		local.closed++
+		s.progress.add(false)
+	default:
+		return false
+	}
+	return true
 }
 
 // try connects once to ip:port within dctx's deadline (retrying local

@@ -121,22 +121,7 @@ func (r *rawConnect) run(ctx context.Context, s *connectScanner, ip string, port
 			}
 			r.worker(ctx, addr, window, take, timeoutNow, wait, func(p int, st portState, rtt time.Duration, src string, transient int) {
 				local.transient += transient
-				switch st {
-				case stateOpen:
-					est.add(rtt)
-					local.open = append(local.open, p)
-					if local.source == "" {
-						local.source = src
-					}
-					s.progress.add(true)
-					if s.onOpen != nil {
-						s.onOpen(p)
-					}
-				case stateClosed:
-					est.add(rtt)
-					local.closed++
-					s.progress.add(false)
-				default:
+				if !s.tally(&local, est, p, st, rtt, src) {
 					if adaptive && rtt < s.maxTimeout && transient <= maxTransient && rtt > 0 {
 						again = append(again, p)
 					} else {
