@@ -265,19 +265,23 @@ func (s *Server) runReport(w http.ResponseWriter, r *http.Request, u store.User)
 	// findings) took 30-40 s and 1.4 GB of the server: a report holds at
 	// most reportCap findings and targets; a larger run has a report per
 	// target (the run page links each).
-	tooLarge := func(what string, n int) {
-		s.badRequest(w, r, "Too large for one report", fmt.Sprintf("%s has %d %s, more than one HTML report holds (%d). "+
+	subject := "This run"
+	if target != "" {
+		subject = "This target of the run"
+	}
+	tooLarge := func(count string) {
+		s.badRequest(w, r, "Too large for one report", fmt.Sprintf("%s has %s, more than one HTML report holds (%d findings and %d targets). "+
 			"Download a target's report from the run's page (/run?id=%d), or export the run's findings with the API (/api/v1/run/findings?id=%d).",
-			map[bool]string{true: "This target of the run", false: "This run"}[target != ""], n, what, reportCap, id, id))
+			subject, count, reportCap, reportCap, id, id))
 	}
 	var ts []store.RunTarget
 	if target == "" {
 		if run.Targets > reportCap {
-			tooLarge("targets", run.Targets)
+			tooLarge(fmt.Sprintf("%d targets", run.Targets))
 			return
 		}
 		if run.Findings > reportCap {
-			tooLarge("findings", run.Findings)
+			tooLarge(fmt.Sprintf("%d findings", run.Findings))
 			return
 		}
 		if ts, err = s.store.RunTargets(ctx, id); err != nil {
@@ -298,8 +302,9 @@ func (s *Server) runReport(w http.ResponseWriter, r *http.Request, u store.User)
 		return
 	}
 	if len(recs) > reportCap {
-		// The run's count said otherwise (or one target holds more).
-		tooLarge("findings", max(run.Findings, len(recs)))
+		// One target holds more (or the run's count said otherwise): the
+		// run's count is not the target's.
+		tooLarge(fmt.Sprintf("over %d findings", reportCap))
 		return
 	}
 	rep := &finding.Report{SchemaVersion: finding.SchemaVersion, Tool: finding.Tool{Name: "rampart", Version: run.ToolVersion},

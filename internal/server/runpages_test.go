@@ -23,9 +23,10 @@ func TestRunTargetsPagedAndReportCapped(t *testing.T) {
 	tok := ts.signUp(t)
 	bearer := map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"}
 	var fs []finding.Finding
-	for i := range reportCap + 1 { // two targets, 2,501 and 2,500 findings
-		fs = append(fs, fnd(fmt.Sprintf("gw-%d", i%2), fmt.Sprintf("R-%04d", i), finding.Fail, finding.High))
+	for i := range reportCap + 1 { // gw-0: 5,001 findings, too many for its own report
+		fs = append(fs, fnd("gw-0", fmt.Sprintf("R-%04d", i), finding.Fail, finding.High))
 	}
+	fs = append(fs, fnd("gw-1", "R-9999", finding.Fail, finding.High))
 	for i := range 149 { // and 149 more targets, one finding each
 		fs = append(fs, fnd(fmt.Sprintf("tg-%03d", i), "TLS-001", finding.Fail, finding.High))
 	}
@@ -56,18 +57,21 @@ func TestRunTargetsPagedAndReportCapped(t *testing.T) {
 		}
 	}
 
-	// 5,150 findings: too many for one report; each target has its own,
-	// linked from the run's page.
-	if resp, body := ts.do(t, "GET", "/run/report.html?id=1", nil, nil); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "has 5150 findings") || !strings.Contains(body, "/api/v1/run/findings?id=1") {
+	// 5,151 findings: too many for one report; each target has its own,
+	// linked from the run's page, unless it holds too many itself.
+	if resp, body := ts.do(t, "GET", "/run/report.html?id=1", nil, nil); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "This run has 5151 findings") || !strings.Contains(body, "/api/v1/run/findings?id=1") {
 		t.Errorf("the whole run's report: %d\n%s", resp.StatusCode, body)
 	}
-	if _, body := ts.do(t, "GET", "/run?id=1", nil, nil); !strings.Contains(body, `href="/run/report.html?id=1&amp;target=gw-0"`) {
+	if _, body := ts.do(t, "GET", "/run?id=1", nil, nil); !strings.Contains(body, `href="/run/report.html?id=1&amp;target=gw-1"`) {
 		t.Errorf("the run page links no target's report:\n%s", body)
 	}
-	resp, body := ts.do(t, "GET", "/run/report.html?id=1&target=gw-0", nil, nil)
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Disposition") != `attachment; filename="rampart-run-1-gw-0.html"` ||
-		!strings.Contains(body, "R-0000") || strings.Contains(body, "R-0001") || strings.Contains(body, "tg-000") {
-		t.Errorf("gw-0's report: %d %q, %d bytes", resp.StatusCode, resp.Header.Get("Content-Disposition"), len(body))
+	if resp, body := ts.do(t, "GET", "/run/report.html?id=1&target=gw-0", nil, nil); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "This target of the run has over 5000 findings") {
+		t.Errorf("gw-0's report (5,001 findings): %d\n%s", resp.StatusCode, body)
+	}
+	resp, body := ts.do(t, "GET", "/run/report.html?id=1&target=gw-1", nil, nil)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Disposition") != `attachment; filename="rampart-run-1-gw-1.html"` ||
+		!strings.Contains(body, "R-9999") || strings.Contains(body, "R-0000") || strings.Contains(body, "tg-000") {
+		t.Errorf("gw-1's report: %d %q, %d bytes", resp.StatusCode, resp.Header.Get("Content-Disposition"), len(body))
 	}
 	if resp, _ := ts.do(t, "GET", "/run/report.html?id=1&target=nowhere", nil, nil); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("the report of a target the run did not cover: %d; want 404", resp.StatusCode)
@@ -75,7 +79,7 @@ func TestRunTargetsPagedAndReportCapped(t *testing.T) {
 
 	// A small run's report is whole.
 	clk.now = clk.now.Add(time.Hour)
-	if resp, body := ts.do(t, "POST", "/api/v1/runs", bytes.NewReader(uploadReport(clk.Now(), fs[reportCap+1:]...)), bearer); resp.StatusCode != 201 {
+	if resp, body := ts.do(t, "POST", "/api/v1/runs", bytes.NewReader(uploadReport(clk.Now(), fs[reportCap+2:]...)), bearer); resp.StatusCode != 201 {
 		t.Fatalf("second upload: %d %s", resp.StatusCode, body)
 	}
 	if resp, body := ts.do(t, "GET", "/run/report.html?id=2", nil, nil); resp.StatusCode != 200 || !strings.Contains(body, "tg-148") {
