@@ -14,6 +14,7 @@
 #
 # Env: TARGETS=10000  CONCURRENCY=8 (jobs per agent at once)  ROUNDS=2
 #      MODES="embedded external"  OUT=/tmp/rampart-bench-zones
+#      SERVE_CPUPROFILE=/tmp/serve.prof (serve's CPU profile, -tags pprof)
 # Needs: root (ip netns), nats-server (apt-get install nats-server), Go.
 # Everything runs inside namespaces the test creates; nothing outside them
 # is scanned.
@@ -29,7 +30,7 @@ cd "$ROOT"
 for mode in $MODES; do
   ext=0; [[ "$mode" == external ]] && ext=1
   RAMPART_BENCH_ZONES=1 EXTERNAL=$ext BENCH_OUT="$OUT/results.txt" SERVE_LOG="$OUT/serve-$mode.log" \
-    TARGETS="${TARGETS:-10000}" CONCURRENCY="${CONCURRENCY:-8}" ROUNDS="${ROUNDS:-2}" \
+    E2E_TAGS="${SERVE_CPUPROFILE:+pprof}" TARGETS="${TARGETS:-10000}" CONCURRENCY="${CONCURRENCY:-8}" ROUNDS="${ROUNDS:-2}" \
     go test -count=1 -run '^TestZonesScale$' -timeout 3h ./internal/coord/e2e >"$OUT/test-$mode.log" 2>&1 || {
       echo "zones benchmark ($mode) failed; see $OUT/test-$mode.log" >&2; tail -20 "$OUT/test-$mode.log" >&2; exit 1; }
 done

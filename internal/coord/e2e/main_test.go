@@ -40,7 +40,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "rampart")
-	build := exec.Command("go", "build", "-o", binary, "github.com/rampart-sec/rampart/cmd/rampart")
+	// E2E_TAGS builds the binary with build tags (scripts/bench/zones.sh
+	// passes "pprof" when SERVE_CPUPROFILE asks for serve's profile).
+	build := exec.Command("go", "build", "-tags", os.Getenv("E2E_TAGS"), "-o", binary, "github.com/rampart-sec/rampart/cmd/rampart")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build rampart:", err)

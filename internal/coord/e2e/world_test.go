@@ -74,7 +74,11 @@ func (w *world) startServe(config string) {
 	if err := os.WriteFile(filepath.Join(w.dir, "serve.yaml"), []byte(config), 0o600); err != nil {
 		w.t.Fatal(err)
 	}
-	w.serve = start(w.t, "serve", w.core, w.dir, nil, "serve", "--config", "serve.yaml", "--admin-password-file", "admin.pw", "--log-level", serveLogLevel())
+	var env []string
+	if f := os.Getenv("SERVE_CPUPROFILE"); f != "" {
+		env = []string{"RAMPART_CPUPROFILE=" + f} // serve's alone, in a -tags pprof binary
+	}
+	w.serve = start(w.t, "serve", w.core, w.dir, env, "serve", "--config", "serve.yaml", "--admin-password-file", "admin.pw", "--log-level", serveLogLevel())
 	w.serve.out.wait(w.t, servingRE, 1)
 	if w.dash == nil {
 		w.dash = newDash(w.t, w.core, "127.0.0.1:8843", filepath.Join(w.dir, "data", "ca.pem"))
