@@ -94,11 +94,6 @@ func (s *Server) apiError(w http.ResponseWriter, err error) {
 		writeJSONError(w, http.StatusBadRequest, store.ErrBadCursor.Error())
 		return
 	}
-	if errors.Is(err, store.ErrForeignFingerprint) {
-		// Not the other target's name: an uploader may be scoped.
-		writeJSONError(w, http.StatusBadRequest, "a finding's fingerprint "+store.ErrForeignFingerprint.Error())
-		return
-	}
 	s.log.Error("api", "err", err)
 	if s.dbErr(context.Background()) != nil {
 		w.Header().Set("Retry-After", "5")

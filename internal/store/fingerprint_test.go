@@ -2,8 +2,8 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,15 +11,16 @@ import (
 	"github.com/rampart-sec/rampart/internal/finding"
 )
 
-// openVersions returns the fingerprints with more than one open version
-// (none, if SaveRun keeps one per fingerprint) and how many are open.
+// openVersions returns the findings (target and fingerprint) with more
+// than one open version (none, if SaveRun keeps one per finding) and how
+// many are open.
 func openVersions(t *testing.T, s *SQL) (dups []string, open int) {
 	t.Helper()
 	ctx := context.Background()
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM finding_spans WHERE until_run IS NULL`).Scan(&open); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT fingerprint FROM finding_spans WHERE until_run IS NULL GROUP BY fingerprint HAVING COUNT(*) > 1`)
+	rows, err := s.db.QueryContext(ctx, `SELECT target || ' ' || fingerprint FROM finding_spans WHERE until_run IS NULL GROUP BY target, fingerprint HAVING COUNT(*) > 1`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,9 +39,10 @@ func openVersions(t *testing.T, s *SQL) (dups []string, open int) {
 }
 
 // A finding carrying another target's fingerprint (an uploaded report
-// can) fails its run: nothing of it is stored, and the other target's
-// finding keeps its one open version.
-func TestForeignFingerprintRefused(t *testing.T) {
+// can) is its own target's: it is stored under its target, and the other
+// target's finding keeps its status, its history and its one open
+// version, whether or not that target is in the same run.
+func TestForeignFingerprintIsItsTargets(t *testing.T) {
 	eachStore(t, func(t *testing.T, s *SQL) {
 		ctx := context.Background()
 		a := fnd("https://a.example:9443/", "TLS-001", finding.Fail, finding.High)
@@ -49,38 +51,41 @@ func TestForeignFingerprintRefused(t *testing.T) {
 		}
 		forged := fnd("https://b.example:9443/", "TLS-002", finding.Pass, finding.High)
 		forged.Fingerprint = a.Fingerprint
-		for i, targets := range [][]string{
-			{forged.Target},           // the fingerprint's target is not in the run
-			{a.Target, forged.Target}, // it is, with the finding under the other
+		for i, run := range [][]finding.Finding{
+			{forged},    // the fingerprint's target is not in the run
+			{a, forged}, // it is, still failing
 		} {
 			at := t0.Add(time.Duration(i+1) * time.Minute)
-			_, err := s.SaveRun(ctx, RunInput{Report: report(at, targets, forged), Now: at}, alertAll)
-			if !errors.Is(err, ErrForeignFingerprint) {
-				t.Fatalf("run of %v: err = %v, want ErrForeignFingerprint", targets, err)
+			var targets []string
+			for _, f := range run {
+				targets = append(targets, f.Target)
 			}
-			t.Logf("run of %v refused: %v", targets, err)
-		}
-		runs, err := s.Runs(ctx, 10, 0)
-		if err != nil || len(runs) != 1 {
-			t.Fatalf("runs = %d, %v; want only the first", len(runs), err)
-		}
-		recs, err := s.Findings(ctx, Filter{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(recs) != 1 || recs[0].Target != a.Target || recs[0].Finding.Status != finding.Fail {
-			t.Fatalf("findings after the refused runs = %+v, want a's one failure", recs)
-		}
-		if dups, open := openVersions(t, s); len(dups) != 0 || open != 1 {
-			t.Fatalf("open versions: %d, duplicated %v", open, dups)
+			if _, err := s.SaveRun(ctx, RunInput{Report: report(at, targets, run...), Now: at}, alertAll); err != nil {
+				t.Fatalf("run of %v: %v", targets, err)
+			}
+			for _, want := range []finding.Finding{a, forged} {
+				recs, err := s.Findings(ctx, Filter{Target: want.Target})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(recs) != 1 || recs[0].Finding.RuleID != want.RuleID || recs[0].Finding.Status != want.Status || recs[0].Finding.Fingerprint != a.Fingerprint {
+					t.Fatalf("run %d: findings of %s = %+v; want its own %s %s", i+1, want.Target, recs, want.RuleID, want.Status)
+				}
+				if want.Target == a.Target && !recs[0].FirstSeen.Equal(t0) {
+					t.Fatalf("run %d: %s first seen %s; want %s (its history untouched)", i+1, a.Target, recs[0].FirstSeen, t0)
+				}
+			}
+			if dups, open := openVersions(t, s); len(dups) != 0 || open != 2 {
+				t.Fatalf("run %d: open versions: %d (want 2), duplicated %v", i+1, open, dups)
+			}
 		}
 	})
 }
 
 // Runs of one target stored at once, each changing its findings, leave
-// one open version of each fingerprint (what the unique index of schema
-// 5 to 12 enforced); runs of two targets claiming one new fingerprint at
-// once store it once and refuse the other.
+// one open version of each finding (what the unique index of schema 5 to
+// 12 enforced); runs of several targets claiming one new fingerprint at
+// once store one finding for each.
 func TestConcurrentRunsOneOpenVersion(t *testing.T) {
 	eachStore(t, func(t *testing.T, s *SQL) {
 		ctx := context.Background()
@@ -115,35 +120,105 @@ func TestConcurrentRunsOneOpenVersion(t *testing.T) {
 			t.Fatalf("open versions: %d (want 20), duplicated %v", open, dups)
 		}
 
-		// Two targets, one fingerprint neither has stored yet.
+		// Targets claiming one fingerprint none has stored yet, at once:
+		// each gets its own finding.
 		fp := finding.Fingerprint("https://first.example/", "TLS-009", "")
-		var ok, refused int
-		var mu sync.Mutex
 		for g := range writers {
 			wg.Go(func() {
 				target := fmt.Sprintf("https://claim-%d.example/", g)
 				f := fnd(target, "TLS-009", finding.Fail, finding.High)
 				f.Fingerprint = fp
 				at := t0.Add(time.Hour)
-				_, err := s.SaveRun(ctx, RunInput{Report: report(at, []string{target}, f), Now: at}, alertAll)
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err == nil:
-					ok++
-				case errors.Is(err, ErrForeignFingerprint):
-					refused++
-				default:
+				if _, err := s.SaveRun(ctx, RunInput{Report: report(at, []string{target}, f), Now: at}, alertAll); err != nil {
 					t.Error(err)
 				}
 			})
 		}
 		wg.Wait()
-		if ok != 1 || refused != writers-1 {
-			t.Fatalf("claims of one new fingerprint by %d targets at once: %d stored, %d refused; want 1 and %d", writers, ok, refused, writers-1)
+		if dups, open := openVersions(t, s); len(dups) != 0 || open != 20+writers {
+			t.Fatalf("open versions: %d (want %d), duplicated %v", open, 20+writers, dups)
 		}
-		if dups, open := openVersions(t, s); len(dups) != 0 || open != 21 {
-			t.Fatalf("open versions: %d (want 21), duplicated %v", open, dups)
+		for g := range writers {
+			recs, err := s.Findings(ctx, Filter{Target: fmt.Sprintf("https://claim-%d.example/", g)})
+			if err != nil || len(recs) != 1 || recs[0].Finding.Fingerprint != fp {
+				t.Fatalf("claim %d: %+v, %v; want its one finding", g, recs, err)
+			}
 		}
 	})
+}
+
+// Schema 14 keys findings by target and fingerprint: a store of schema
+// 13 holding a history (copied from one that had schema 14 from the
+// start) reads back the same after the upgrade, and further runs leave it
+// as they leave the other.
+func TestMigrationFindingsByTarget(t *testing.T) {
+	eachSpec(t, func(t *testing.T, spec string) {
+		ctx := context.Background()
+		refSpec := spec + "-ref"
+		if strings.HasPrefix(spec, "postgres") {
+			refSpec = testPostgresSpec(t)
+		}
+		ref, err := Open(ctx, refSpec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ref.Close()
+		randomRuns(t, ref, 5, 15)
+		old, err := open(ctx, spec, 13)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, table := range []string{"runs", "targets", "run_targets", "findings", "finding_spans", "latest_counts"} {
+			copyTable(t, ref, old, table)
+		}
+		if old.Dialect() == "postgres" {
+			for _, table := range []string{"runs", "finding_spans"} {
+				if _, err := old.DB().ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('`+table+`', 'id'), (SELECT MAX(id) FROM `+table+`))`); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		old.Close()
+		s, err := Open(ctx, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if v, _ := s.SchemaVersion(ctx); v < 14 {
+			t.Fatalf("schema %d after opening", v)
+		}
+		if got, want := findingViews(t, s), findingViews(t, ref); got != want {
+			t.Fatalf("findings after the upgrade:\n%s\nwant:\n%s", got, want)
+		}
+		randomRuns(t, s, 9, 6)
+		randomRuns(t, ref, 9, 6)
+		if got, want := findingViews(t, s), findingViews(t, ref); got != want {
+			t.Fatalf("runs after the upgrade:\n%s\nwant (schema 14 throughout):\n%s", got, want)
+		}
+	})
+}
+
+// findingViews renders every run's findings and the latest findings with
+// their history.
+func findingViews(t *testing.T, s *SQL) string {
+	t.Helper()
+	ctx := context.Background()
+	var b strings.Builder
+	runs, err := s.Runs(ctx, 1000, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		recs, err := s.RunFindings(ctx, r.ID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "run %d: %s\n", r.ID, mustJSON(recs))
+	}
+	latest, err := s.Findings(ctx, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(&b, "latest: %s\n", mustJSON(latest))
+	return b.String()
 }

@@ -16,11 +16,15 @@ import (
 	"github.com/rampart-sec/rampart/internal/finding"
 )
 
-// ErrForeignFingerprint is returned by SaveRun when a finding carries the
-// fingerprint of another target's finding (a fingerprint names one
-// finding of one target; only an uploaded report can carry such a one).
-// Nothing of the run is stored.
-var ErrForeignFingerprint = errors.New("fingerprint belongs to another target")
+// findingKey is a finding's identity in the store: its target and its
+// fingerprint. A fingerprint is a hash of its target, rule and key, so
+// rampart's own reports never give two targets one fingerprint; an
+// uploaded report can, and its findings are then its own target's and
+// never touch the other target's history. (Schema 14: until then the
+// findings table was keyed by the fingerprint alone and SaveRun refused
+// such a report. That key was a hash: every new finding wrote at a random
+// place of its index, most of a first round's store time.)
+type findingKey struct{ target, fp string }
 
 // SaveRun stores a finished run, updates each target and finding's
 // history, computes the drift against each target's previous state and
@@ -295,9 +299,8 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *find
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	prev := map[string]history{}
-	spans := map[string]openSpan{}
-	spanTarget := map[string]string{}
+	prev := map[findingKey]history{}
+	spans := map[findingKey]openSpan{}
 	err := inChunks(names, func(chunk []any, marks string) error {
 		err := scanRows(ctx, tx, s.q(`SELECT fingerprint, target, last_status, fixed_at, failing_since, present, first_seen FROM findings WHERE target IN (`+marks+`)`), chunk, func(sc scanner) error {
 			var fp string
@@ -307,7 +310,7 @@ func (s *SQL) saveFindings(ctx context.Context, tx *sql.Tx, runID int64, r *find
 				return err
 			}
 			h.present = present == 1
-			prev[fp] = h
+			prev[findingKey{h.target, fp}] = h
 			return nil
 		})
 		if err != nil {
@@ -326,8 +329,7 @@ FROM finding_spans WHERE until_run IS NULL AND target IN (`+marks+`)`), chunk, f
 			if sp.digest == "" {
 				sp.digest = digest(data)
 			}
-			spans[fp] = sp
-			spanTarget[fp] = target
+			spans[findingKey{target, fp}] = sp
 			return nil
 		})
 	})
@@ -336,26 +338,24 @@ FROM finding_spans WHERE until_run IS NULL AND target IN (`+marks+`)`), chunk, f
 	}
 	w := &findingWrites{runID: runID}
 	delta := map[countKey]int64{}
-	seen := map[string]bool{}
+	seen := map[findingKey]bool{}
 	for _, f := range fs {
 		fp := f.Fingerprint
 		if fp == "" {
 			fp = finding.Fingerprint(f.Target, f.RuleID, "")
 			f.Fingerprint = fp
 		}
-		if seen[fp] {
-			// Two findings with one fingerprint in one report: keep the first.
+		k := findingKey{f.Target, fp}
+		if seen[k] {
+			// Two findings with one fingerprint on one target: keep the first.
 			continue
 		}
-		seen[fp] = true
-		h, had := prev[fp]
-		if had && h.target != f.Target {
-			return fmt.Errorf("finding %s of %s: %w (it is %s's)", fp, f.Target, ErrForeignFingerprint, h.target)
-		}
+		seen[k] = true
+		h, had := prev[k]
 		data := mustJSON(f)
 		dg := digest(data)
-		sp, open := spans[fp]
-		delete(spans, fp)
+		sp, open := spans[k]
+		delete(spans, k)
 		changed := !open || sp.digest != dg
 		if changed && open {
 			w.closeIDs = append(w.closeIDs, sp.id)
@@ -402,10 +402,10 @@ FROM finding_spans WHERE until_run IS NULL AND target IN (`+marks+`)`), chunk, f
 	}
 	// Findings gone from their target in this run: last seen at the
 	// target's previous run.
-	for fp, sp := range spans {
+	for k, sp := range spans {
 		w.closeIDs = append(w.closeIDs, sp.id)
-		p := known[spanTarget[fp]]
-		w.gone = append(w.gone, goneRow{fp: fp, lastSeen: p.at, lastRun: p.runID})
+		p := known[k.target]
+		w.gone = append(w.gone, goneRow{target: k.target, fp: k.fp, lastSeen: p.at, lastRun: p.runID})
 		delta[sp.key]--
 	}
 	if err := s.writeFindings(ctx, tx, w); err != nil {
@@ -503,16 +503,17 @@ func (c *Counts) add(status finding.Status, sev finding.Severity, domain string,
 // countByTarget counts a run's findings per target (one per fingerprint).
 func countByTarget(fs []finding.Finding) map[string]*Counts {
 	out := map[string]*Counts{}
-	seen := map[string]bool{}
+	seen := map[findingKey]bool{}
 	for _, f := range fs {
 		fp := f.Fingerprint
 		if fp == "" {
 			fp = finding.Fingerprint(f.Target, f.RuleID, "")
 		}
-		if seen[fp] {
+		k := findingKey{f.Target, fp}
+		if seen[k] {
 			continue
 		}
-		seen[fp] = true
+		seen[k] = true
 		c := out[f.Target]
 		if c == nil {
 			c = newCounts()

@@ -197,7 +197,7 @@ func (s *SQL) Run(ctx context.Context, id int64) (Run, error) {
 // expression of the run they are reported for.
 func recordSelect(run string) string {
 	return `SELECT ` + run + `, sp.data, f.first_seen, CASE WHEN f.present = 1 AND t.last_seen IS NOT NULL THEN t.last_seen ELSE f.last_seen END, f.fixed_at, f.failing_since, COALESCE(sp.since, 0)
-FROM finding_spans sp JOIN findings f ON f.fingerprint = sp.fingerprint LEFT JOIN targets t ON t.name = sp.target`
+FROM finding_spans sp JOIN findings f ON f.target = sp.target AND f.fingerprint = sp.fingerprint LEFT JOIN targets t ON t.name = sp.target`
 }
 
 func (s *SQL) records(ctx context.Context, query string, args ...any) ([]Record, error) {
