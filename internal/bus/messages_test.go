@@ -144,6 +144,7 @@ func FuzzDecodeResult(f *testing.F) {
 	packed, _ := EncodeResult(&Result{V: 1, Job: "1.dmz.0", Zone: "dmz", Agent: "a", Target: "t", Error: "x"})
 	f.Add(packed)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkSameDecode(t, data)
 		r, err := DecodeResult(data)
 		if err == nil && r.Error == "" && (r.Report == nil || r.Observation == nil) {
 			t.Fatal("accepted a result with nothing in it")
@@ -155,6 +156,7 @@ func FuzzDecodeJob(f *testing.F) {
 	b, _ := Encode(validJob())
 	f.Add(b)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkSameDecode(t, data)
 		if j, err := DecodeJob(data); err == nil && j.Validate() != nil {
 			t.Fatal("decoded an invalid job")
 		}
@@ -167,6 +169,7 @@ func FuzzDecodeOthers(f *testing.F) {
 	f.Add([]byte(`{"v":1,"agent":"a","zone":"dmz","busy":1}`))
 	f.Add([]byte(`{"v":1,"job":"1.dmz.0","agent":"a","zone":"dmz","error":"x"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkSameDecode(t, data)
 		if h, err := DecodeHeartbeat(data); err == nil {
 			roundTrip(t, data, h, func(b []byte) (any, error) { return DecodeHeartbeat(b) })
 		}
