@@ -159,6 +159,12 @@ func craftedInputs(t testing.TB) []string {
 		field(r, "report", `"report":{"summary":{"byStatus":{"pass":1,"pass":2,"PASS":3}},"targets":[{"name":"gw"}],"findings":[]}`),
 		field(r, "report", `"report":{"targets":[{"name":"gw","score":{"value":1}}],"targets":[{"name":"gw"}],"findings":[]}`),
 		field(j, "scan", `"scan":{"timeout":60000000000,"only":["a","b"]},"scan":{"only":["c"]}`),
+		// A value, then null: pointers and maps and slices nil again, a
+		// time unchanged (its UnmarshalJSON ignores null).
+		field(r, "observation", `"observation":{"scanned":[1]},"observation":null`),
+		field(r, "report", `"report":{"targets":[{"name":"gw"}],"findings":[]},"report":null`),
+		field(r, "started_at", `"started_at":"2026-12-03T09:15:23Z","started_at":null`),
+		field(r, "report", `"report":{"summary":{"byStatus":{"pass":1},"byStatus":null},"targets":[{"name":"gw"}],"targets":null,"findings":[]}`),
 		// Unknown fields, and ones tagged "-".
 		`{"extra":{"a":[1,{"b":null}],"c":"\u00e9"},` + r[1:],
 		field(r, "report", `"report":{"-":1,"Spilled":{},"targets":[{"name":"gw","unknown":[]}],"findings":[]}`),
