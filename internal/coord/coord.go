@@ -99,6 +99,11 @@ type Config struct {
 	BatchSize int
 	BatchWait time.Duration
 	BatchMax  int
+	// JudgePart is how many targets one run of a round's verdicts holds
+	// (default 1,000): it bounds the memory a round's end takes, whatever
+	// the fleet's size, and a part whose every result this server stored
+	// is judged then, before the round settles.
+	JudgePart int
 	// Alerts routes the drift of stored runs to the outbox; Stored is
 	// told of each stored run.
 	Alerts func(onFirstRun string) func(store.Drift) []store.OutboxItem
@@ -172,6 +177,9 @@ func New(cfg Config) (*Coordinator, error) {
 	}
 	if cfg.BatchWait <= 0 {
 		cfg.BatchWait = time.Second
+	}
+	if cfg.JudgePart <= 0 {
+		cfg.JudgePart = 1000
 	}
 	if cfg.Scan.Timeout <= 0 {
 		cfg.Scan.Timeout = 10 * time.Minute

@@ -19,6 +19,22 @@ type roundPlan struct {
 	round    store.ZoneRound
 	targets  []*target.Target // nil where the inventory no longer has it
 	expected map[string]int
+	// parts follow the round's parts of Config.JudgePart targets (under
+	// the coordinator's mu).
+	parts []partState
+}
+
+// partState is what this server knows of one part of a round: the
+// results its targets expect (one per target and zone), how many of
+// them this server stored, and whether the part was judged (its run of
+// verdicts, its targets and failures) before the round settled.
+type partState struct {
+	want, stored int
+	judged       bool
+	// early: the part could not be judged before the round settled.
+	early            bool
+	run              int64
+	targets, failing int
 }
 
 // plan resolves a round against the inventory.
@@ -27,7 +43,8 @@ func (c *Coordinator) plan(r store.ZoneRound) *roundPlan {
 	for _, t := range c.cfg.Targets() {
 		byName[t.Name] = t
 	}
-	p := &roundPlan{round: r, targets: make([]*target.Target, len(r.Plan)), expected: map[string]int{}}
+	p := &roundPlan{round: r, targets: make([]*target.Target, len(r.Plan)), expected: map[string]int{},
+		parts: make([]partState, (len(r.Plan)+c.cfg.JudgePart-1)/c.cfg.JudgePart)}
 	for i, name := range r.Plan {
 		t, ok := byName[name]
 		if !ok || !zone.Judged(t, c.cfg.Zones) {
@@ -36,6 +53,7 @@ func (c *Coordinator) plan(r store.ZoneRound) *roundPlan {
 		p.targets[i] = &t
 		for _, z := range c.cfg.Zones.For(t) {
 			p.expected[z.Name]++
+			p.parts[i/c.cfg.JudgePart].want++
 		}
 	}
 	return p

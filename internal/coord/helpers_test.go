@@ -97,6 +97,8 @@ type fixtureOpts struct {
 	// queue overrides the streams' shape (AckWait comes from ackWait).
 	queue  bus.QueueConfig
 	logger *slog.Logger
+	// judgePart: targets in one run of a round's verdicts.
+	judgePart int
 }
 
 func newFixture(t *testing.T, nb natsBackend, o fixtureOpts) *fixture {
@@ -141,7 +143,7 @@ func newFixture(t *testing.T, nb natsBackend, o fixtureOpts) *fixture {
 			default:
 			}
 		},
-		BcryptCost: bcrypt.MinCost,
+		BcryptCost: bcrypt.MinCost, JudgePart: o.judgePart,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -81,6 +81,8 @@ func (c *Coordinator) checkRounds(ctx context.Context) error {
 			if err := c.judge(ctx, p); err != nil {
 				return fmt.Errorf("round %d: %w", r.ID, err)
 			}
+		} else if err := c.judgeReady(ctx, p); err != nil {
+			return fmt.Errorf("round %d: %w", r.ID, err)
 		}
 	}
 	return nil
@@ -111,9 +113,10 @@ func (c *Coordinator) backlog(ctx context.Context) int {
 
 // judge judges a settled round: each target's matrix and the exposure
 // rules across its zones, stored under the targets' bare names as runs
-// of at most judgePart targets (each part claimed once, so a server that
-// dies half way stores the rest, not the same part twice), with the
-// matrices.
+// of at most Config.JudgePart targets (each part claimed once, so a
+// server that dies half way stores the rest, not the same part twice),
+// with the matrices. Parts judged before the round settled (judgeReady)
+// are not judged again.
 func (c *Coordinator) judge(ctx context.Context, p *roundPlan) error {
 	r := p.round
 	jobs, err := c.cfg.Store.RoundJobs(ctx, r.ID)
@@ -125,31 +128,22 @@ func (c *Coordinator) judge(ctx context.Context, p *roundPlan) error {
 		state[j.ID] = j.State
 	}
 	now := c.cfg.Now().UTC()
-	parts := (len(p.targets) + judgePart - 1) / judgePart
 	var firstRun int64
 	targets, failing := 0, 0
-	for k := 0; k < parts; k++ {
-		lo := k * judgePart
-		rep, exposures, err := c.judgePart(ctx, p, lo, p.targets[lo:min(lo+judgePart, len(p.targets))], state, now)
-		if err != nil {
-			return err
-		}
-		runID, err := c.saveVerdicts(ctx, r, k, parts, rep, now)
-		if err != nil {
-			return err
-		}
-		if err := c.cfg.Store.SaveExposure(ctx, exposures); err != nil {
-			return err
-		}
-		if k == 0 {
-			firstRun = runID
-		}
-		targets += len(rep.Targets)
-		for _, f := range rep.Findings {
-			if f.Status == finding.Fail {
-				failing++
+	for k := range p.parts {
+		c.mu.Lock()
+		ps := p.parts[k]
+		c.mu.Unlock()
+		if !ps.judged {
+			if ps, _, err = c.judgeOne(ctx, p, k, state, now, false); err != nil {
+				return err
 			}
 		}
+		if k == 0 {
+			firstRun = ps.run
+		}
+		targets += ps.targets
+		failing += ps.failing
 	}
 	if err := c.cfg.Store.FinishRound(ctx, r.ID, now, firstRun); err != nil {
 		return err
@@ -165,16 +159,85 @@ func (c *Coordinator) judge(ctx context.Context, p *roundPlan) error {
 	if c.cfg.Judged != nil {
 		c.cfg.Judged(r.ID, firstRun)
 	}
-	c.log.Info("round judged across zones", "round", r.ID, "schedule", r.Schedule, "targets", targets, "failing", failing, "run", firstRun, "runs", parts)
+	c.log.Info("round judged across zones", "round", r.ID, "schedule", r.Schedule, "targets", targets, "failing", failing, "run", firstRun, "runs", len(p.parts))
 	return nil
 }
 
-// judgePart is how many targets one run of verdicts holds: it bounds the
-// memory a round's end takes, whatever the fleet's size.
-const judgePart = 1000
+// judgeReady judges, before its round settles, each part of it whose
+// every result (each target from each of its zones) this server stored:
+// those verdicts are final, and judging them as they come leaves the
+// round's end only the parts still waiting. A first round's verdicts are
+// all new findings (eight exposure rules a target): judged at the end,
+// they were several seconds of the store's work after the last result.
+func (c *Coordinator) judgeReady(ctx context.Context, p *roundPlan) error {
+	now := c.cfg.Now().UTC()
+	for k := range p.parts {
+		c.mu.Lock()
+		ps := p.parts[k]
+		c.mu.Unlock()
+		if ps.judged || ps.early || ps.want == 0 || ps.stored < ps.want {
+			continue
+		}
+		ps, ok, err := c.judgeOne(ctx, p, k, nil, now, true)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			// A result it counted is not there (a later round's took
+			// its place): the part waits for the round's end.
+			c.mu.Lock()
+			p.parts[k].early = true
+			c.mu.Unlock()
+			continue
+		}
+		c.log.Debug("round part judged", "round", p.round.ID, "part", k+1, "parts", len(p.parts), "targets", ps.targets, "run", ps.run)
+	}
+	return nil
+}
 
-// judgePart judges some of a round's targets (from index lo).
-func (c *Coordinator) judgePart(ctx context.Context, p *roundPlan, lo int, part []*target.Target, state map[string]string, now time.Time) (*finding.Report, []store.ZoneExposure, error) {
+// judgeOne judges part k of a round and stores its verdicts and
+// matrices (once). With complete, a part missing any zone's result is
+// left alone (ok false).
+func (c *Coordinator) judgeOne(ctx context.Context, p *roundPlan, k int, state map[string]string, now time.Time, complete bool) (ps partState, ok bool, err error) {
+	lo := k * c.cfg.JudgePart
+	rep, exposures, missing, err := c.judgePart(ctx, p, lo, p.targets[lo:min(lo+c.cfg.JudgePart, len(p.targets))], state, now)
+	if err != nil {
+		return ps, false, err
+	}
+	if complete && missing {
+		return ps, false, nil
+	}
+	runID, err := c.saveVerdicts(ctx, p.round, k, len(p.parts), rep, now)
+	if err != nil {
+		return ps, false, err
+	}
+	if err := c.cfg.Store.SaveExposure(ctx, exposures); err != nil {
+		return ps, false, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q := &p.parts[k]
+	q.judged, q.run, q.targets, q.failing = true, runID, len(rep.Targets), 0
+	for _, f := range rep.Findings {
+		if f.Status == finding.Fail {
+			q.failing++
+		}
+	}
+	return *q, true, nil
+}
+
+// countStored counts stored results towards their rounds' parts.
+func (c *Coordinator) countStored(g []*item) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, it := range g {
+		it.round.parts[it.index/c.cfg.JudgePart].stored++
+	}
+}
+
+// judgePart judges some of a round's targets (from index lo); missing
+// says a zone's result for one of them is not there.
+func (c *Coordinator) judgePart(ctx context.Context, p *roundPlan, lo int, part []*target.Target, state map[string]string, now time.Time) (*finding.Report, []store.ZoneExposure, bool, error) {
 	r := p.round
 	rep := &finding.Report{SchemaVersion: finding.SchemaVersion, Tool: finding.Tool{Name: "rampart", Version: c.cfg.Version},
 		StartedAt: r.StartedAt, FinishedAt: now, Targets: []finding.TargetInfo{}, Findings: []finding.Finding{}}
@@ -186,7 +249,7 @@ func (c *Coordinator) judgePart(ctx context.Context, p *roundPlan, lo int, part 
 	}
 	rows, err := c.cfg.Store.ReachFor(ctx, r.ID, names)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	reach := map[string]map[string]store.ZoneReach{}
 	for _, row := range rows {
@@ -196,11 +259,17 @@ func (c *Coordinator) judgePart(ctx context.Context, p *roundPlan, lo int, part 
 		reach[row.Target][row.Zone] = row
 	}
 	var exposures []store.ZoneExposure
+	missing := false
 	for j, t := range part {
 		if t == nil {
 			continue
 		}
 		results := c.results(r, lo+j, *t, reach[t.Name], state)
+		for _, res := range results {
+			if res.Agent == "" { // no stored result (results names the agent of every one)
+				missing = true
+			}
+		}
 		m := zone.Build(*t, results, c.cfg.Catalog)
 		fs := zone.Judge(*t, m, results, c.cfg.Catalog)
 		profiles := []string{}
@@ -211,13 +280,13 @@ func (c *Coordinator) judgePart(ctx context.Context, p *roundPlan, lo int, part 
 		rep.Findings = append(rep.Findings, fs...)
 		b, err := json.Marshal(m)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
 		}
 		exposures = append(exposures, store.ZoneExposure{Target: t.Name, Round: r.ID, JudgedAt: now, Violations: m.Violations, Mismatches: m.Mismatches, Matrix: string(b)})
 	}
 	c.cfg.Exceptions.Apply(rep.Findings, now)
 	rep.Finalize()
-	return rep, exposures, nil
+	return rep, exposures, missing, nil
 }
 
 // saveVerdicts stores part k of a round's verdicts once and returns its

@@ -170,6 +170,9 @@ func (c *Coordinator) storeItems(ctx context.Context, items []*item) {
 }
 
 func (c *Coordinator) finish(err error, g []*item) {
+	if err == nil {
+		c.countStored(g)
+	}
 	switch {
 	case err == nil, errors.Is(err, store.ErrDuplicateJob):
 		for _, it := range g {
