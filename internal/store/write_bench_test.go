@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -12,9 +13,12 @@ import (
 )
 
 // BenchmarkSaveRunZoneBatch stores what the zone coordinator stores for
-// one batch of a first round: a run of 32 targets never seen before (69
-// findings each, every one new) with their 32 jobs claimed (ZONE_BATCH
-// targets instead of 32). The store grows as a real first round's does.
+// one batch of a first round: a run of 32 targets never seen before with
+// their 32 jobs claimed (ZONE_BATCH targets instead of 32), each target
+// with the 69 findings of a real scan of an HTTP endpoint from a zone
+// (internal/bus/testdata/report-endpoint.json: 61 not applicable, about
+// 720 bytes of JSON each), named as the coordinator names them. The store
+// grows as a real first round's does.
 func BenchmarkSaveRunZoneBatch(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) {
 		s, err := Open(context.Background(), b.TempDir())
@@ -29,7 +33,14 @@ func BenchmarkSaveRunZoneBatch(b *testing.B) {
 
 func benchZoneBatch(b *testing.B, s *SQL) {
 	ctx := context.Background()
-	const rules = 69
+	raw, err := os.ReadFile("../bus/testdata/report-endpoint.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var real finding.Report
+	if err := json.Unmarshal(raw, &real); err != nil {
+		b.Fatal(err)
+	}
 	perBatch := 32
 	if v, err := strconv.Atoi(os.Getenv("ZONE_BATCH")); err == nil && v > 0 {
 		perBatch = v
@@ -44,12 +55,10 @@ func benchZoneBatch(b *testing.B, s *SQL) {
 			name := fmt.Sprintf("t%07d@dmz", i*perBatch+k)
 			targets = append(targets, name)
 			jobs = append(jobs, JobClaim{ID: fmt.Sprintf("1.dmz.%d", i*perBatch+k), Round: 1, Zone: "dmz", Target: name, Agent: "dmz-1", State: JobDone})
-			for r := range rules {
-				st := finding.Pass
-				if r%5 == 0 {
-					st = finding.Fail
-				}
-				fs = append(fs, fnd(name, fmt.Sprintf("HTTP-%03d", r), st, finding.Medium))
+			for _, f := range real.Findings {
+				f.Target = name
+				f.Fingerprint = finding.Fingerprint(name, f.RuleID, "")
+				fs = append(fs, f)
 			}
 		}
 		r := report(at, targets, fs...)
@@ -57,7 +66,7 @@ func benchZoneBatch(b *testing.B, s *SQL) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(perBatch*rules), "findings/run")
+	b.ReportMetric(float64(perBatch*len(real.Findings)), "findings/run")
 }
 
 // BenchmarkSaveRunFleetChange stores a fleet's run in which a third of

@@ -132,10 +132,27 @@ type proc struct {
 	exited chan struct{}
 }
 
+// pinned is the CPU list a process is pinned to: E2E_CPUS_SERVE for
+// serve, E2E_CPUS_AGENTS for agents (scripts/bench/zones.sh PIN=1 gives
+// serve a core of its own); empty when unset.
+func pinned(name string) string {
+	switch {
+	case name == "serve":
+		return os.Getenv("E2E_CPUS_SERVE")
+	case strings.HasPrefix(name, "agent "):
+		return os.Getenv("E2E_CPUS_AGENTS")
+	}
+	return ""
+}
+
 // start runs the rampart binary in ns (ip netns exec) with args.
 func start(t *testing.T, name string, ns *netnstest.NS, dir string, env []string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command("ip", append([]string{"netns", "exec", ns.Name, binary}, args...)...)
+	argv := append([]string{"ip", "netns", "exec", ns.Name, binary}, args...)
+	if cpus := pinned(name); cpus != "" {
+		argv = append([]string{"taskset", "-c", cpus}, argv...) // taskset and ip exec: the pid is rampart's
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.StderrPipe()

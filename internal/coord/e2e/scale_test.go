@@ -152,6 +152,9 @@ func TestZonesScale(t *testing.T) {
 		mode = "Debian nats-server " + natsProc.Version()
 	}
 	var b strings.Builder
+	if c := os.Getenv("E2E_CPUS_SERVE"); c != "" {
+		mode += fmt.Sprintf("; serve on CPU %s, agents on CPU %s", c, os.Getenv("E2E_CPUS_AGENTS"))
+	}
 	fmt.Fprintf(&b, "zones scale: %d targets x 2 zones = %d jobs, 4 agents (--concurrency %d), %s\n", n, 2*n, conc, mode)
 	for i, r := range rounds {
 		st := r.st
