@@ -63,9 +63,12 @@ type fetched struct {
 // consumeResults fetches results while those before them are stored, and
 // stores together every batch that arrived meanwhile (up to BatchMax
 // results): a backlog (the first round of a fleet, whose every finding is
-// new) is stored in fewer, larger transactions. Messages wait compressed,
-// as they came: they are decoded only when their turn comes (a decoded
-// result is several times larger), and at most one batch waits.
+// new) is stored in fewer, larger transactions. The next results are
+// decoded and checked while a batch is stored (on the other core, where
+// there is one: decoding was a tenth of the store's serial path), so at
+// most two batches are decoded at once, one stored and one waiting (a
+// decoded result is several times larger); messages further back wait
+// compressed, as they came.
 func (c *Coordinator) consumeResults(ctx context.Context, cons jetstream.Consumer) {
 	ready := make(chan fetched, 1)
 	c.wg.Go(func() {
@@ -74,28 +77,42 @@ func (c *Coordinator) consumeResults(ctx context.Context, cons jetstream.Consume
 			ready <- fetched{msgs: msgs, stop: inProgress(msgs, 30*time.Second)}
 		})
 	})
-	for f := range ready {
-		batch := []fetched{f}
-		msgs := f.msgs
-	more:
-		for len(msgs) < c.cfg.BatchMax {
-			select {
-			case g, ok := <-ready:
-				if !ok {
+	checked := make(chan checkedBatch) // unbuffered: one checked batch waits
+	sctx := context.WithoutCancel(ctx)
+	c.wg.Go(func() {
+		defer close(checked)
+		for f := range ready {
+			batch := []fetched{f}
+			msgs := f.msgs
+		more:
+			for len(msgs) < c.cfg.BatchMax {
+				select {
+				case g, ok := <-ready:
+					if !ok {
+						break more
+					}
+					batch = append(batch, g)
+					msgs = append(msgs[:len(msgs):len(msgs)], g.msgs...)
+				default:
 					break more
 				}
-				batch = append(batch, g)
-				msgs = append(msgs[:len(msgs):len(msgs)], g.msgs...)
-			default:
-				break more
 			}
+			checked <- checkedBatch{items: c.checkAll(sctx, msgs), fetched: batch}
 		}
-		sctx := context.WithoutCancel(ctx)
-		c.storeItems(sctx, c.checkAll(sctx, msgs))
-		for _, b := range batch {
+	})
+	for cb := range checked {
+		c.storeItems(sctx, cb.items)
+		for _, b := range cb.fetched {
 			b.stop()
 		}
 	}
+}
+
+// checkedBatch is a batch of results decoded and checked, waiting to be
+// stored, with the fetches it came in.
+type checkedBatch struct {
+	items   []*item
+	fetched []fetched
 }
 
 // checkAll decodes and checks results (check); one that is not genuine

@@ -123,15 +123,19 @@ func TestZonesScale(t *testing.T) {
 	type roundResult struct {
 		fanned, wall time.Duration
 		st           stats
+		// serveCPU is serve's CPU seconds for the round (to its judgement).
+		serveCPU float64
 	}
 	var rounds []roundResult
 	for round := 1; round <= envInt("ROUNDS", 2); round++ {
+		cpu0 := cpuSeconds(w.serve.cmd.Process.Pid)
 		begin := time.Now()
 		w.dash.runNow("audit")
 		w.serve.out.waitUpTo(t, regexp.MustCompile(`msg="round fanned out".* jobs=(\d+)`), round, 10*time.Minute)
 		fanned := time.Since(begin)
 		w.serve.out.waitUpTo(t, regexp.MustCompile(fmt.Sprintf(`msg="round judged across zones".* round=%d `, round)), 1, 2*time.Hour)
-		rr := roundResult{fanned: fanned, wall: time.Since(begin), st: jobStats(t, filepath.Join(w.dir, "data", "rampart.db"), round)}
+		rr := roundResult{fanned: fanned, wall: time.Since(begin), serveCPU: cpuSeconds(w.serve.cmd.Process.Pid) - cpu0}
+		rr.st = jobStats(t, filepath.Join(w.dir, "data", "rampart.db"), round)
 		if rr.st.stored != 2*n {
 			t.Errorf("round %d stored %d jobs, want %d (each of %d targets from 2 zones, once)", round, rr.st.stored, 2*n, n)
 		}
@@ -160,7 +164,8 @@ func TestZonesScale(t *testing.T) {
 		st := r.st
 		fmt.Fprintf(&b, "  round %d: fan-out %.1f s; all judged %.1f s after run-now: %.0f jobs/s, %.0f targets/s (both zones)\n",
 			i+1, r.fanned.Seconds(), r.wall.Seconds(), float64(2*n)/r.wall.Seconds(), float64(n)/r.wall.Seconds())
-		fmt.Fprintf(&b, "    every scan ended %.1f s after run-now: %.0f jobs/s scanned\n", st.lastScan.Seconds(), float64(2*n)/st.lastScan.Seconds())
+		fmt.Fprintf(&b, "    every scan ended %.1f s after run-now: %.0f jobs/s scanned; serve's CPU %.1f s (%.2f ms a job)\n", st.lastScan.Seconds(), float64(2*n)/st.lastScan.Seconds(),
+			r.serveCPU, 1000*r.serveCPU/float64(2*n))
 		fmt.Fprintf(&b, "    per job: scan p50 %s p99 %s; stored after its scan p50 %s p99 %s max %s; done after run-now p50 %s p99 %s; jobs per agent %v\n",
 			st.scan.p(50), st.scan.p(99), st.lag.p(50), st.lag.p(99), st.lag.p(100), st.e2e.p(50), st.e2e.p(99), st.perAgent)
 	}
