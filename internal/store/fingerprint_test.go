@@ -222,3 +222,28 @@ func findingViews(t *testing.T, s *SQL) string {
 	fmt.Fprintf(&b, "latest: %s\n", mustJSON(latest))
 	return b.String()
 }
+
+// The PostgreSQL store plans every statement for its own arguments
+// (plan_cache_mode force_custom_plan): a generic plan of a target's
+// findings, made for the average target, read all 100,000 findings of
+// the largest one and sorted them (0.84-0.93 s; 3.5 ms by its own plan).
+// A plan_cache_mode the DSN sets is kept.
+func TestPostgresPlansEachStatement(t *testing.T) {
+	ctx := context.Background()
+	spec := testPostgresSpec(t)
+	for _, c := range []struct{ dsn, want string }{
+		{spec, "force_custom_plan"},
+		{spec + "&plan_cache_mode=auto", "auto"},
+	} {
+		s, err := Open(ctx, c.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		err = s.db.QueryRowContext(ctx, `SELECT current_setting('plan_cache_mode')`).Scan(&got)
+		s.Close()
+		if err != nil || got != c.want {
+			t.Errorf("plan_cache_mode = %q, %v; want %q", got, err, c.want)
+		}
+	}
+}

@@ -15,7 +15,8 @@ import (
 	"time"
 
 	// Database drivers: pure-Go SQLite and pgx for PostgreSQL.
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 )
 
@@ -173,10 +174,21 @@ func (c *checkpointer) close() {
 }
 
 func openPostgres(ctx context.Context, dsn string, upTo int) (*SQL, error) {
-	db, err := sql.Open("pgx", dsn)
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
 	}
+	// Every statement is planned for its own arguments. pgx prepares
+	// statements, and after five executions PostgreSQL may switch to a
+	// generic plan made for the average argument: a target's findings
+	// planned for 31 findings (hash join and sort) took 0.84-0.93 s for the
+	// target of 100,000 findings of history.sh, 3.5 ms by its custom plan
+	// (index order, 100 rows). Planning costs a fraction of a millisecond a
+	// statement. A plan_cache_mode in the DSN is kept.
+	if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
+	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
