@@ -207,36 +207,7 @@ func TestMigrationCompareKeys(t *testing.T) {
 	eachSpec(t, func(t *testing.T, spec string) {
 		ctx := context.Background()
 		// The reference: the same runs stored at the latest schema.
-		refSpec := spec + "-ref"
-		if strings.HasPrefix(spec, "postgres") {
-			refSpec = testPostgresSpec(t)
-		}
-		ref, err := Open(ctx, refSpec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ref.Close()
-		randomRuns(t, ref, 21, 12)
-		old, err := open(ctx, spec, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, table := range []string{"runs", "targets", "run_targets", "findings", "finding_spans", "latest_counts"} {
-			copyTable(t, ref, old, table)
-		}
-		if old.Dialect() == "postgres" {
-			for _, table := range []string{"runs", "finding_spans"} {
-				if _, err := old.DB().ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('`+table+`', 'id'), (SELECT MAX(id) FROM `+table+`))`); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		old.Close()
-		s, err := Open(ctx, spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		ref, s := upgradedCopy(t, spec, 10, func(ref *SQL) { randomRuns(t, ref, 21, 12) })
 		type kept struct {
 			text    string
 			expires []int64
@@ -286,6 +257,46 @@ func TestMigrationCompareKeys(t *testing.T) {
 
 // copyTable copies a table's rows from one store to another, the columns
 // the destination's schema has.
+// upgradedCopy fills a store of the latest schema (the reference) with
+// fill, copies its history into a store of schema version at spec, and
+// opens that one, which migrates it to the latest schema. Both close when
+// the test ends.
+func upgradedCopy(t *testing.T, spec string, version int, fill func(ref *SQL)) (ref, upgraded *SQL) {
+	t.Helper()
+	ctx := context.Background()
+	refSpec := spec + "-ref"
+	if strings.HasPrefix(spec, "postgres") {
+		refSpec = testPostgresSpec(t)
+	}
+	ref, err := Open(ctx, refSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ref.Close() })
+	fill(ref)
+	old, err := open(ctx, spec, version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"runs", "targets", "run_targets", "findings", "finding_spans", "latest_counts"} {
+		copyTable(t, ref, old, table)
+	}
+	if old.Dialect() == "postgres" {
+		for _, table := range []string{"runs", "finding_spans"} {
+			if _, err := old.DB().ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('`+table+`', 'id'), (SELECT MAX(id) FROM `+table+`))`); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	old.Close()
+	upgraded, err = Open(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { upgraded.Close() })
+	return ref, upgraded
+}
+
 func copyTable(t *testing.T, from, to *SQL, table string) {
 	t.Helper()
 	ctx := context.Background()

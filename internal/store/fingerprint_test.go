@@ -154,36 +154,7 @@ func TestConcurrentRunsOneOpenVersion(t *testing.T) {
 func TestMigrationFindingsByTarget(t *testing.T) {
 	eachSpec(t, func(t *testing.T, spec string) {
 		ctx := context.Background()
-		refSpec := spec + "-ref"
-		if strings.HasPrefix(spec, "postgres") {
-			refSpec = testPostgresSpec(t)
-		}
-		ref, err := Open(ctx, refSpec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ref.Close()
-		randomRuns(t, ref, 5, 15)
-		old, err := open(ctx, spec, 13)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, table := range []string{"runs", "targets", "run_targets", "findings", "finding_spans", "latest_counts"} {
-			copyTable(t, ref, old, table)
-		}
-		if old.Dialect() == "postgres" {
-			for _, table := range []string{"runs", "finding_spans"} {
-				if _, err := old.DB().ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('`+table+`', 'id'), (SELECT MAX(id) FROM `+table+`))`); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		old.Close()
-		s, err := Open(ctx, spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		ref, s := upgradedCopy(t, spec, 13, func(ref *SQL) { randomRuns(t, ref, 5, 15) })
 		if v, _ := s.SchemaVersion(ctx); v < 14 {
 			t.Fatalf("schema %d after opening", v)
 		}
