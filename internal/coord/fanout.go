@@ -31,8 +31,9 @@ type roundPlan struct {
 type partState struct {
 	want, stored int
 	judged       bool
-	// early: the part could not be judged before the round settled.
-	early            bool
+	// atEnd: a result the part counted was not there when it was to be
+	// judged early; it waits for the round's end.
+	atEnd            bool
 	run              int64
 	targets, failing int
 }

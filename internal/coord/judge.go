@@ -175,7 +175,7 @@ func (c *Coordinator) judgeReady(ctx context.Context, p *roundPlan) error {
 		c.mu.Lock()
 		ps := p.parts[k]
 		c.mu.Unlock()
-		if ps.judged || ps.early || ps.want == 0 || ps.stored < ps.want {
+		if ps.judged || ps.atEnd || ps.want == 0 || ps.stored < ps.want {
 			continue
 		}
 		ps, ok, err := c.judgeOne(ctx, p, k, nil, now, true)
@@ -186,7 +186,7 @@ func (c *Coordinator) judgeReady(ctx context.Context, p *roundPlan) error {
 			// A result it counted is not there (a later round's took
 			// its place): the part waits for the round's end.
 			c.mu.Lock()
-			p.parts[k].early = true
+			p.parts[k].atEnd = true
 			c.mu.Unlock()
 			continue
 		}

@@ -64,9 +64,7 @@ func TestPartsJudgedAsTheyComplete(t *testing.T) {
 	default:
 	}
 	for _, name := range []string{"ep8400", "ep8401"} {
-		if fd := findingOf(t, f.store, before[first], name, "NET-001"); fd.RuleID == "" {
-			t.Errorf("%s has no NET-001 verdict in the first part's run", name)
-		}
+		findingOf(t, f.store, before[first], name, "NET-001") // fails the test when the part's run lacks it
 	}
 	gate.Release()
 	run := f.waitJudged(round)

@@ -532,8 +532,6 @@ type batch struct {
 	head, tail string
 	cols, rows int
 	args       []any
-	// affected counts the rows the statements inserted or updated.
-	affected int64
 	// full is the statement of batchRows rows, prepared at its first use
 	// and run for every full batch after it (the transaction closes it):
 	// SQLite parsed a statement of a thousand parameters for every
@@ -568,7 +566,6 @@ func (b *batch) flush(ctx context.Context) error {
 	if b.rows == 0 {
 		return nil
 	}
-	var res sql.Result
 	var err error
 	if b.rows == batchRows {
 		if b.full == nil {
@@ -576,15 +573,10 @@ func (b *batch) flush(ctx context.Context) error {
 				return err
 			}
 		}
-		res, err = b.full.ExecContext(ctx, b.args...)
+		_, err = b.full.ExecContext(ctx, b.args...)
 	} else {
-		res, err = b.tx.ExecContext(ctx, b.query(), b.args...)
+		_, err = b.tx.ExecContext(ctx, b.query(), b.args...)
 	}
 	b.args, b.rows = b.args[:0], 0
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	b.affected += n
 	return err
 }
