@@ -255,8 +255,6 @@ func TestMigrationCompareKeys(t *testing.T) {
 	})
 }
 
-// copyTable copies a table's rows from one store to another, the columns
-// the destination's schema has.
 // upgradedCopy fills a store of the latest schema (the reference) with
 // fill, copies its history into a store of schema version at spec, and
 // opens that one, which migrates it to the latest schema. Both close when
@@ -297,6 +295,8 @@ func upgradedCopy(t *testing.T, spec string, version int, fill func(ref *SQL)) (
 	return ref, upgraded
 }
 
+// copyTable copies a table's rows from one store to another, the columns
+// the destination's schema has.
 func copyTable(t *testing.T, from, to *SQL, table string) {
 	t.Helper()
 	ctx := context.Background()

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -231,11 +232,15 @@ type socketRecorder struct {
 	mu     sync.Mutex
 	fds    map[int]uint64 // descriptor -> inode, as opened
 	n      int
+	// unseen are sockets it could not record: stillOpen fails the test
+	// rather than pass it on what it did not see.
+	unseen []error
 }
 
 func (d *socketRecorder) record(fd int) {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
+		d.miss(fmt.Errorf("fstat descriptor %d: %w", fd, err))
 		return
 	}
 	d.mu.Lock()
@@ -264,12 +269,25 @@ func (d *socketRecorder) DialContext(ctx context.Context, network, addr string) 
 	if err != nil {
 		return nil, err
 	}
-	if sc, ok := c.(syscall.Conn); ok {
-		if raw, err := sc.SyscallConn(); err == nil {
-			_ = raw.Control(func(fd uintptr) { d.record(int(fd)) })
-		}
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		d.miss(fmt.Errorf("a %T has no descriptor", c))
+		return c, nil
+	}
+	raw, err := sc.SyscallConn()
+	if err == nil {
+		err = raw.Control(func(fd uintptr) { d.record(int(fd)) })
+	}
+	if err != nil {
+		d.miss(fmt.Errorf("descriptor of a connection to %s: %w", addr, err))
 	}
 	return c, nil
+}
+
+func (d *socketRecorder) miss(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.unseen = append(d.unseen, err)
 }
 
 // stillOpen reports how many sockets were opened and the descriptors of
@@ -278,6 +296,9 @@ func (d *socketRecorder) stillOpen(t *testing.T) (int, []int) {
 	t.Helper()
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	for _, err := range d.unseen {
+		t.Errorf("a socket of the scan not recorded: %v", err)
+	}
 	var open []int
 	for fd, ino := range d.fds {
 		var st unix.Stat_t
